@@ -1,0 +1,63 @@
+# bluetti-c top-level Makefile: a thin wrapper around CMake.
+#   make          build everything into build/ (installs Debian deps first if missing)
+#   make test     build and run every test through ctest
+#   make demo     the main job: real broker + simulated Elite 100 V2 + bluetti check
+#   make asan     build with ASan+UBSan into build-asan/ and run the tests there
+#   make fuzz     build the libFuzzer harnesses (clang) and run each for FUZZ_SECONDS
+#   make valgrind run the unit tests under valgrind memcheck
+#   make bench    build and run the benchmarks (figures only, no assertions)
+#   make deps     install the Debian packages the build and tests need
+#   make docs     regenerate docs/registers.md from the catalog
+#   make format   clang-format the sources
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+BUILD ?= build
+FUZZ_SECONDS ?= 20
+CTEST_ARGS ?=
+
+.PHONY: all build test demo asan fuzz fuzz-build valgrind bench deps check-deps docs format clean
+
+all: build
+
+check-deps:
+	@scripts/deps.sh --check >/dev/null || scripts/deps.sh
+
+deps:
+	scripts/deps.sh
+
+build: check-deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+
+demo: build
+	scripts/demo.sh $(BUILD)
+
+asan: check-deps
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DBLT_SANITIZE=ON >/dev/null
+	cmake --build build-asan -j $(JOBS)
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+
+fuzz-build: check-deps
+	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DBLT_SANITIZE=ON -DBLT_FUZZ=ON >/dev/null
+	cmake --build build-fuzz -j $(JOBS)
+
+fuzz: fuzz-build
+	scripts/fuzz.sh build-fuzz $(FUZZ_SECONDS)
+
+valgrind: build
+	cd $(BUILD) && ctest -L unit -T memcheck --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+
+bench: build
+	@for b in $(BUILD)/bench/bench_*; do echo "== $$b"; $$b || exit 1; done
+
+docs: build
+	$(BUILD)/bluetti blocks --markdown > docs/registers.md
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build build-asan build-fuzz

@@ -1,0 +1,78 @@
+/* catalog.h - the register catalog (blocks), wire presets and device profiles: pure data.
+ *
+ * Adding a block: one file src/catalog/block_<id>.c defining
+ *   const blt_block_t blt_block_<id>;
+ * plus one line X(<id>) in src/catalog/blocks.def. Adding a profile: one entry in
+ * src/catalog/profiles.c. Nothing here allocates; everything returned is static.
+ */
+#ifndef BLUETTI_CATALOG_H
+#define BLUETTI_CATALOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Blocks, sorted by id. */
+BLT_API size_t blt_catalog_count(void);
+BLT_API const blt_block_t *blt_catalog_at(size_t i);
+BLT_API const blt_block_t *blt_catalog_find(uint16_t id); /* NULL if unknown */
+
+/* Wire presets (§1.9, §1.10). Topic templates use {model} and {sn}. */
+typedef struct blt_wire_preset {
+	const char *name;      /* "v2", "seed" */
+	uint8_t envelope;      /* blt_envelope_t used for requests */
+	uint8_t slave;         /* Modbus slave address */
+	const char *sub_topic; /* the client subscribes here (device publishes): "PUB/{model}/{sn}" */
+	const char *pub_topic; /* the client publishes here (device listens): "SUB/{model}/{sn}" */
+	const char *desc;
+} blt_wire_preset_t;
+
+BLT_API size_t blt_wire_preset_count(void);
+BLT_API const blt_wire_preset_t *blt_wire_preset_at(size_t i);
+BLT_API const blt_wire_preset_t *blt_wire_preset_find(const char *name);
+
+/* Expand a topic template. sn and model must be valid topic segments (see
+ * blt_topic_segment_ok), else BLT_E_SERIAL. */
+BLT_API int blt_topic_expand(const char *tmpl, const char *model, const char *sn, char *out,
+			     size_t cap, blt_detail_t *d);
+/* True if s is a non-empty, <= 64 character segment of [A-Za-z0-9._-] only (no '/', '+',
+ * '#', spaces or control characters, so it cannot inject topic levels or wildcards). */
+BLT_API int blt_topic_segment_ok(const char *s);
+
+/* Block groups of a profile, each polled at its own interval. */
+typedef struct blt_group {
+	const char *name;        /* "core", "grid", "battery", "cells", "inverter", ... */
+	const uint16_t *blocks;
+	uint8_t nblocks;
+	uint16_t interval_s;
+} blt_group_t;
+
+typedef struct blt_profile {
+	const char *id;            /* "EL100V2" (what users type; matched case-insensitively) */
+	const char *name;          /* "Elite 100 V2" (also accepted by blt_profile_find) */
+	const char *model;         /* model code used in topics: "EL100V2" */
+	const char *type_id;       /* cloud type id, "31" (unverified) */
+	const char *description;
+	uint16_t protocol_version; /* 0 = unknown (generic profile) */
+	double pack_voltage_scale; /* V per LSB of the pack-total voltage (§0.1 item 5) */
+	const char *preset;        /* default wire preset name */
+	const blt_group_t *groups;
+	size_t ngroups;
+} blt_profile_t;
+
+BLT_API size_t blt_profile_count(void);
+BLT_API const blt_profile_t *blt_profile_at(size_t i);
+BLT_API const blt_profile_t *blt_profile_find(const char *id_or_name); /* NULL if unknown */
+BLT_API const blt_profile_t *blt_profile_generic(void); /* fallback for unknown V2 models */
+BLT_API const blt_group_t *blt_profile_group(const blt_profile_t *p, const char *name);
+/* Decode options implied by a profile (protocol version, pack voltage scale). */
+BLT_API void blt_profile_decode_opts(const blt_profile_t *p, blt_decode_opts_t *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,197 @@
+/* decode.h - declarative field tables and the block decoder/encoder (no I/O).
+ *
+ * A block is a `static const blt_block_t` with rows of blt_field_t (see src/catalog/).
+ * One row drives decoding, text/JSON output, docs, Home Assistant discovery and the
+ * simulator's encoder.
+ *
+ * Byte offset o of a field = 2 * (register - block id), +1 for the low byte of a
+ * register (PROTOCOL.md §3.1).
+ *
+ * Ownership: decoding writes into a caller-owned blt_decoded_t; nothing is allocated.
+ * Field tables are static and live forever.
+ */
+#ifndef BLUETTI_DECODE_H
+#define BLUETTI_DECODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum blt_type {
+	BLT_T_U8 = 0,
+	BLT_T_I8,
+	BLT_T_U16,     /* big-endian register */
+	BLT_T_I16,
+	BLT_T_U32,     /* two registers, LOW register first (real devices, §3.3) */
+	BLT_T_I32,
+	BLT_T_U32_BE,  /* two registers, high register first (reference tables) */
+	BLT_T_I32_BE,
+	BLT_T_SN64,    /* u64 serial, low register first, rendered as a decimal string */
+	BLT_T_STR_SWAP, /* ASCII, bytes swapped within each register, NUL padded; size bytes */
+	BLT_T_STR,     /* plain ASCII, NUL padded; size bytes */
+	BLT_T__COUNT
+} blt_type_t;
+
+/* Size in bytes of a fixed-size type (strings: 0, the row's size applies). */
+BLT_API unsigned blt_type_size(blt_type_t t);
+BLT_API const char *blt_type_name(blt_type_t t); /* "u16", "str_swap", ... */
+
+typedef enum blt_prov {
+	BLT_PROV_LIVE = 0, /* verified against captures of real devices */
+	BLT_PROV_FW = 1,   /* from the firmware register map */
+	BLT_PROV_APP = 2,  /* only in app-derived / reference tables */
+} blt_prov_t;
+
+BLT_API const char *blt_prov_name(blt_prov_t p); /* "live", "firmware", "app" */
+
+/* Row flags. */
+#define BLT_F_REQUIRED 0x0001u   /* missing from the payload -> BLT_E_MISSING */
+#define BLT_F_ABS 0x0002u        /* abs() after sign extension */
+#define BLT_F_CLAMP 0x0004u      /* clamp to [clamp_lo, clamp_hi] last */
+#define BLT_F_ZERO_NA 0x0008u    /* raw 0 means "not reported" (e.g. temperatures) */
+#define BLT_F_SECRET 0x0010u     /* credential: never printed/logged unless asked */
+#define BLT_F_PACK_VSCALE 0x0020u /* scale comes from the profile's pack voltage scale */
+#define BLT_F_BITMAP 0x0040u     /* value is a bit field; names in bits */
+#define BLT_F_COUNT 0x0080u      /* value is a repetition count used by other rows */
+#define BLT_F_SWAP_INDEX 0x0100u /* repeated bytes stored low byte first: item i at
+				    base + stride*(i^1) */
+
+typedef struct blt_enum_entry {
+	int32_t value;
+	const char *name;
+} blt_enum_entry_t; /* arrays end with {0, NULL} */
+
+typedef struct blt_bit_name {
+	uint8_t bit;
+	const char *name;
+} blt_bit_name_t; /* arrays end with {0, NULL} */
+
+/* Repetition of one or more consecutive rows (phases, cells, software lists).
+ * Record i of a row lies at  base + i*stride + row.offset, where
+ * base = (base_field ? value(base_field) * base_mul : 0) + base_add.
+ * The number of records is value(count_field), capped at max.
+ * Field names are templates with one %u: "phase_%u_power". */
+typedef struct blt_repeat {
+	const char *count_field; /* name of a BLT_F_COUNT row of the same block */
+	uint8_t max;
+	uint16_t stride;
+	const char *base_field;  /* optional: dynamic base (6300 temps after the cells) */
+	uint16_t base_mul;
+	uint16_t base_add;
+} blt_repeat_t;
+
+typedef struct blt_field {
+	const char *name;    /* snake_case; template with %u for repeated rows */
+	uint16_t offset;     /* byte offset in the block payload (relative for repeated) */
+	uint8_t type;        /* blt_type_t */
+	uint8_t size;        /* bytes, for strings; 0 = type size */
+	uint16_t flags;      /* BLT_F_* */
+	uint8_t prov;        /* blt_prov_t */
+	uint8_t shift;       /* right shift of the raw value (after mask) */
+	uint32_t mask;       /* 0 = none; applied to the raw value before shift */
+	double scale;        /* 0 = 1 (none) */
+	double add;          /* added after scaling (temperature: -40) */
+	double clamp_lo, clamp_hi;
+	uint16_t min_pv;     /* minimum protocol version, 0 = any */
+	const char *unit;    /* "V", "A", "W", "kWh", "Hz", "%", "°C", "min", ... or NULL */
+	const blt_enum_entry_t *enums; /* value names, or NULL */
+	const blt_bit_name_t *bits;    /* bit names for BLT_F_BITMAP, or NULL */
+	const blt_repeat_t *repeat;    /* NULL for a plain row */
+	const char *desc;    /* short human description */
+} blt_field_t;
+
+typedef struct blt_block {
+	uint16_t id;          /* start register */
+	const char *name;     /* firmware-style name, "INV_GRID_INFO" */
+	const char *title;    /* short human title, "grid" */
+	uint16_t regs;        /* registers to request by default (<= 125) */
+	uint16_t min_bytes;   /* payload shorter than this is reported as short (0 = none) */
+	const blt_field_t *fields;
+	size_t nfields;
+	const char *source;   /* one-line provenance note */
+} blt_block_t;
+
+/* Decoding options, normally filled from a device profile. */
+typedef struct blt_decode_opts {
+	uint16_t protocol_version; /* 0 = unknown: do not gate on min_pv */
+	double pack_voltage_scale; /* for BLT_F_PACK_VSCALE rows; 0 = 0.01 */
+	bool show_secrets;         /* otherwise secret values are decoded as "***" */
+} blt_decode_opts_t;
+
+typedef enum blt_vstatus {
+	BLT_VS_OK = 0,
+	BLT_VS_MISSING = 1,      /* field lies (partly) beyond the payload */
+	BLT_VS_GATED = 2,        /* protocol version below the row's min_pv */
+	BLT_VS_NOT_REPORTED = 3, /* BLT_F_ZERO_NA and raw 0 */
+	BLT_VS_HIDDEN = 4,       /* secret, not shown */
+} blt_vstatus_t;
+
+typedef enum blt_vkind {
+	BLT_VK_INT = 0,  /* integer: raw value after mask/shift/sign, no scaling */
+	BLT_VK_REAL = 1, /* number with scaling/offset */
+	BLT_VK_STR = 2,  /* string (ASCII, serial) */
+} blt_vkind_t;
+
+#define BLT_NAME_MAX 48
+#define BLT_STR_MAX 72
+
+typedef struct blt_value {
+	const blt_field_t *field;
+	char name[BLT_NAME_MAX]; /* expanded name: "phase_0_voltage" */
+	uint8_t index;           /* repetition index (0 for plain rows) */
+	uint8_t kind;            /* blt_vkind_t */
+	uint8_t status;          /* blt_vstatus_t */
+	int64_t raw;             /* integer value before scaling */
+	double num;              /* numeric value after transforms (also set for INT) */
+	char str[BLT_STR_MAX];   /* strings; also the enum name if the row has enums */
+} blt_value_t;
+
+#define BLT_MAX_VALUES 256
+
+typedef struct blt_decoded {
+	const blt_block_t *block;
+	size_t nbytes;            /* payload length that was decoded */
+	uint16_t protocol_version;
+	size_t count;             /* values[0..count) */
+	size_t missing;           /* how many values have status MISSING */
+	blt_value_t values[BLT_MAX_VALUES];
+} blt_decoded_t;
+
+/* Decode payload (the FC03 register data, §3.1) of block b into out. Rows beyond the
+ * payload are reported with status MISSING; if any of them is BLT_F_REQUIRED the call
+ * still fills out and returns BLT_E_MISSING. opts may be NULL (defaults). */
+BLT_API int blt_decode(const blt_block_t *b, const uint8_t *payload, size_t n,
+		       const blt_decode_opts_t *opts, blt_decoded_t *out, blt_detail_t *d);
+
+/* Look a value up by expanded name; NULL if absent. */
+BLT_API const blt_value_t *blt_decoded_get(const blt_decoded_t *r, const char *name);
+/* Numeric value by name if present with status OK, else returns false. */
+BLT_API bool blt_decoded_num(const blt_decoded_t *r, const char *name, double *out);
+
+/* Encoding (the inverse of decode), used by the simulator and round-trip tests.
+ * Writes the row's bytes for a numeric value (after inverse transforms, rounded) or a
+ * string into buf (payload of the whole block, size cap). idx = repetition index;
+ * the base of dynamic repeats is computed from buf as it is. BLT_E_RANGE if the value
+ * does not fit the type. */
+BLT_API int blt_encode_num(const blt_block_t *b, const blt_field_t *f, unsigned idx,
+			   double value, const blt_decode_opts_t *opts, uint8_t *buf, size_t cap);
+BLT_API int blt_encode_str(const blt_block_t *b, const blt_field_t *f, unsigned idx,
+			   const char *s, uint8_t *buf, size_t cap);
+
+/* Output. Text: one "name: value unit" line per value like the seed CLI
+ * ("frequency: 50.0 Hz"); JSON: {"block":N,"name":"...","values":{...},"units":{...},
+ * "missing":[...]}. Secret values print as "***" unless opts->show_secrets. */
+#define BLT_FMT_ALL 0x1u /* text: also list missing/gated values */
+BLT_API int blt_format_text(const blt_decoded_t *r, unsigned flags, FILE *out);
+BLT_API int blt_format_json(const blt_decoded_t *r, unsigned flags, FILE *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
