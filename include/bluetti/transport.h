@@ -1,0 +1,100 @@
+/* transport.h - moves opaque MQTT payloads; knows nothing of Modbus or registers.
+ *
+ * The MQTT transport (libmosquitto + OpenSSL) does mutual TLS from PKCS#12 bytes held in
+ * memory: the PFX is parsed into an SSL_CTX handed to libmosquitto, the private key never
+ * touches disk. Server verification with host-name check is on unless insecure is set.
+ *
+ * Threading: a transport is single-threaded and driven by blt_transport_poll(); handlers
+ * run inside poll/connect/subscribe calls on the caller's thread.
+ * Ownership: blt_mqtt_new copies everything it needs from the options (the PFX bytes and
+ * password can be wiped by the caller right after it returns); blt_transport_free frees.
+ */
+#ifndef BLUETTI_TRANSPORT_H
+#define BLUETTI_TRANSPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <bluetti/bluetti.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct blt_transport blt_transport_t;
+
+typedef struct blt_tls_opts {
+	const uint8_t *pfx;        /* PKCS#12 (client certificate + key [+ CA certs]) */
+	size_t pfx_len;
+	const char *pfx_password;  /* may be "" */
+	const char *ca_file;       /* PEM CA bundle; NULL: CA certs inside the PFX, else the
+				      system default paths */
+	const char *verify_host;   /* name checked against the server certificate; NULL = host */
+	bool insecure;             /* skip server verification (logs a warning) */
+	const char *ciphers;       /* OpenSSL cipher string; NULL = default */
+} blt_tls_opts_t;
+
+typedef struct blt_mqtt_opts {
+	const char *host;
+	uint16_t port;             /* 0 = 18760 with TLS, 1883 without */
+	bool use_tls;
+	blt_tls_opts_t tls;
+	const char *username;      /* optional; never logged */
+	const char *password;      /* optional; never logged */
+	const char *client_id;     /* NULL = "bluetti-c-<random hex>" */
+	int keepalive_s;           /* 0 = 60 */
+	int connect_timeout_ms;    /* 0 = 10000 */
+	const char *will_topic;    /* optional last will */
+	const char *will_payload;
+	bool will_retain;
+	int reconnect_min_ms;      /* capped exponential backoff; 0 = 1000 */
+	int reconnect_max_ms;      /* 0 = 60000 */
+} blt_mqtt_opts_t;
+
+/* Called for every PUBLISH received on a listened topic. */
+typedef void (*blt_msg_fn)(void *user, const char *topic, const uint8_t *payload, size_t len,
+			   bool retained);
+/* Called when the connection comes up (connected = true) or goes down. */
+typedef void (*blt_conn_fn)(void *user, bool connected, int err);
+
+/* Create an MQTT transport (no network I/O yet). Errors: BLT_E_CERT_PASSWORD (PKCS#12 MAC
+ * check failed), BLT_E_CERT (unparsable PFX, no key, expired certificate), BLT_E_TLS. */
+BLT_API int blt_mqtt_new(const blt_mqtt_opts_t *o, blt_transport_t **out, blt_detail_t *d);
+
+/* Connect and wait for CONNACK (up to connect_timeout_ms). Errors: BLT_E_CONNECT,
+ * BLT_E_TLS, BLT_E_HOSTNAME (server certificate name mismatch), BLT_E_AUTH (CONNACK
+ * refused), BLT_E_TIMEOUT. */
+BLT_API int blt_transport_connect(blt_transport_t *t, blt_detail_t *d);
+
+/* Subscribe to topic (QoS 1, waits for SUBACK) and route every message whose topic is
+ * exactly `topic` to fn. Several listeners may share a transport (one per device).
+ * Subscriptions are renewed after a reconnect. */
+BLT_API int blt_transport_listen(blt_transport_t *t, const char *topic, blt_msg_fn fn,
+				 void *user, blt_detail_t *d);
+BLT_API void blt_transport_unlisten(blt_transport_t *t, const char *topic);
+
+/* Publish (QoS 0/1). With QoS 1 it returns once the message is handed to the broker
+ * connection (the PUBACK is awaited in poll). */
+BLT_API int blt_transport_publish(blt_transport_t *t, const char *topic, const void *payload,
+				  size_t len, int qos, bool retain, blt_detail_t *d);
+
+/* Connection state changes. */
+BLT_API void blt_transport_on_connection(blt_transport_t *t, blt_conn_fn fn, void *user);
+
+/* Run network I/O for up to timeout_ms, delivering messages to listeners. When the
+ * connection is lost it reconnects with capped exponential backoff (no busy loop);
+ * returns BLT_E_DISCONNECTED while down, BLT_OK otherwise. */
+BLT_API int blt_transport_poll(blt_transport_t *t, int timeout_ms, blt_detail_t *d);
+BLT_API bool blt_transport_connected(const blt_transport_t *t);
+BLT_API void blt_transport_disconnect(blt_transport_t *t);
+BLT_API void blt_transport_free(blt_transport_t *t);
+
+/* Monotonic milliseconds (CLOCK_MONOTONIC), for timing and timeouts. */
+BLT_API uint64_t blt_now_ms(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
