@@ -1,0 +1,219 @@
+/* Wire presets and device profiles: data, no model-specific code (DESIGN.md).
+ * Sources: PROTOCOL.md §1.9/§1.10 (presets), §5 (profiles and groups). */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <bluetti/bluetti.h>
+
+static const blt_wire_preset_t presets[] = {
+	{.name = "v2", .envelope = BLT_ENV_V2, .slave = 0, .sub_topic = "PUB/{model}/{sn}",
+	 .pub_topic = "SUB/{model}/{sn}",
+	 .desc = "V2 cloud devices: 01 F8 0F envelope, slave 0, topics PUB|SUB/<model>/<sn> (live AP300)"},
+	{.name = "seed", .envelope = BLT_ENV_BARE, .slave = 1, .sub_topic = "PUB/{sn}",
+	 .pub_topic = "SUB/{sn}",
+	 .desc = "reference (power_sdk) framing: bare RTU, slave 1, topics PUB|SUB/<sn>"},
+	{.name = "legacy", .envelope = BLT_ENV_LEGACY, .slave = 1, .sub_topic = "PUB/{model}/{sn}",
+	 .pub_topic = "SUB/{model}/{sn}",
+	 .desc = "V1 devices (AC300): 0x01 prefix, slave 1"},
+};
+
+size_t blt_wire_preset_count(void)
+{
+	return sizeof presets / sizeof presets[0];
+}
+
+const blt_wire_preset_t *blt_wire_preset_at(size_t i)
+{
+	return i < blt_wire_preset_count() ? &presets[i] : NULL;
+}
+
+const blt_wire_preset_t *blt_wire_preset_find(const char *name)
+{
+	for (size_t i = 0; name && i < blt_wire_preset_count(); i++)
+		if (strcasecmp(presets[i].name, name) == 0)
+			return &presets[i];
+	return NULL;
+}
+
+int blt_topic_segment_ok(const char *s)
+{
+	size_t n = 0;
+	if (!s || !*s)
+		return 0;
+	for (; s[n]; n++) {
+		unsigned char c = (unsigned char)s[n];
+		if (!(isalnum(c) || c == '.' || c == '_' || c == '-'))
+			return 0;
+		if (n >= 64)
+			return 0;
+	}
+	return 1;
+}
+
+int blt_topic_expand(const char *tmpl, const char *model, const char *sn, char *out, size_t cap,
+		     blt_detail_t *d)
+{
+	size_t o = 0;
+	if (!tmpl || !out || cap == 0)
+		return blt_detail_set(d, BLT_E_INVAL, "no topic template");
+	for (const char *p = tmpl; *p;) {
+		const char *val = NULL;
+		size_t skip = 1;
+		if (strncmp(p, "{model}", 7) == 0) {
+			if (!blt_topic_segment_ok(model))
+				return blt_detail_set(d, BLT_E_SERIAL,
+						      "model '%s' is not a valid topic segment "
+						      "(letters, digits, '.', '_', '-')",
+						      model ? model : "");
+			val = model;
+			skip = 7;
+		} else if (strncmp(p, "{sn}", 4) == 0) {
+			if (!blt_topic_segment_ok(sn))
+				return blt_detail_set(d, BLT_E_SERIAL,
+						      "serial number '%s' is not a valid topic segment "
+						      "(letters, digits, '.', '_', '-')",
+						      sn ? sn : "");
+			val = sn;
+			skip = 4;
+		}
+		if (val) {
+			size_t n = strlen(val);
+			if (o + n >= cap)
+				return blt_detail_set(d, BLT_E_BUFSIZE, "topic too long");
+			memcpy(out + o, val, n);
+			o += n;
+		} else {
+			if (o + 1 >= cap)
+				return blt_detail_set(d, BLT_E_BUFSIZE, "topic too long");
+			out[o++] = *p;
+		}
+		p += skip;
+	}
+	out[o] = '\0';
+	return BLT_OK;
+}
+
+/* Block groups (§5.1 intervals; settings groups added for the write path). */
+static const uint16_t g_core[] = {100};
+static const uint16_t g_grid[] = {1300};
+static const uint16_t g_battery[] = {6000};
+static const uint16_t g_cells[] = {6100, 6300};
+static const uint16_t g_inverter[] = {1100, 1200, 1400, 1500};
+static const uint16_t g_inverter_small[] = {1100, 1400, 1500};
+static const uint16_t g_settings[] = {2000, 2200};
+
+#define GROUP(n, arr, s) {.name = n, .blocks = arr, .nblocks = sizeof arr / sizeof arr[0], .interval_s = s}
+
+static const blt_group_t groups_full[] = {
+	GROUP("core", g_core, 5),         GROUP("grid", g_grid, 5),
+	GROUP("battery", g_battery, 10),  GROUP("cells", g_cells, 60),
+	GROUP("inverter", g_inverter, 10), GROUP("settings", g_settings, 60),
+};
+static const blt_group_t groups_el30[] = {
+	GROUP("core", g_core, 5),        GROUP("grid", g_grid, 5),
+	GROUP("battery", g_battery, 10), GROUP("cells", g_cells, 60),
+	GROUP("inverter", g_inverter_small, 10), GROUP("settings", g_settings, 60),
+};
+static const blt_group_t groups_generic[] = {
+	GROUP("core", g_core, 5),
+	GROUP("grid", g_grid, 5),
+	GROUP("battery", g_battery, 10),
+};
+
+#define PROFILE_GROUPS(arr) .groups = arr, .ngroups = sizeof arr / sizeof arr[0]
+
+static const blt_profile_t profiles[] = {
+	{.id = "EL30V2", .name = "Elite 30 V2", .model = "EL30V2", .type_id = "32",
+	 .description = "Elite 30 V2, 288 Wh LiFePO4, 600 W inverter (type id unverified)",
+	 .protocol_version = 2000, .pack_voltage_scale = 0.01, .preset = "v2",
+	 PROFILE_GROUPS(groups_el30)},
+	{.id = "EL100V2", .name = "Elite 100 V2", .model = "EL100V2", .type_id = "31",
+	 .description = "Elite 100 V2, 1024 Wh LiFePO4 (16S), 1800 W inverter (type id unverified)",
+	 .protocol_version = 2000, .pack_voltage_scale = 0.01, .preset = "v2",
+	 PROFILE_GROUPS(groups_full)},
+	{.id = "ELITE200V2", .name = "Elite 200 V2", .model = "ELITE200V2", .type_id = "8",
+	 .description = "Elite 200 V2, 2073.6 Wh LiFePO4 (12S per BLE probe), 2600 W inverter",
+	 .protocol_version = 2000, .pack_voltage_scale = 0.01, .preset = "v2",
+	 PROFILE_GROUPS(groups_full)},
+	{.id = "AP300", .name = "Apex 300", .model = "AP300", .type_id = "6",
+	 .description = "Apex 300 home battery system (live captures, protocol 2015)",
+	 .protocol_version = 2015, .pack_voltage_scale = 0.01, .preset = "v2",
+	 PROFILE_GROUPS(groups_full)},
+};
+
+static const blt_profile_t generic = {
+	.id = "GENERIC",
+	.name = "Generic V2",
+	.model = NULL, /* the caller supplies the model code */
+	.type_id = NULL,
+	.description = "unknown V2 model: core groups only; protocol version read from block 1",
+	.protocol_version = 0,
+	.pack_voltage_scale = 0.01,
+	.preset = "v2",
+	PROFILE_GROUPS(groups_generic),
+};
+
+size_t blt_profile_count(void)
+{
+	return sizeof profiles / sizeof profiles[0];
+}
+
+const blt_profile_t *blt_profile_at(size_t i)
+{
+	if (i < blt_profile_count())
+		return &profiles[i];
+	return i == blt_profile_count() ? &generic : NULL;
+}
+
+static int same_name(const char *a, const char *b)
+{
+	/* Case-insensitive, ignoring spaces: "Elite 100 V2" == "elite100v2". */
+	for (;;) {
+		while (*a == ' ')
+			a++;
+		while (*b == ' ')
+			b++;
+		if (!*a || !*b)
+			return *a == *b;
+		if (tolower((unsigned char)*a) != tolower((unsigned char)*b))
+			return 0;
+		a++;
+		b++;
+	}
+}
+
+const blt_profile_t *blt_profile_find(const char *id_or_name)
+{
+	if (!id_or_name)
+		return NULL;
+	for (size_t i = 0; i < blt_profile_count(); i++)
+		if (same_name(profiles[i].id, id_or_name) || same_name(profiles[i].name, id_or_name))
+			return &profiles[i];
+	if (same_name(generic.id, id_or_name))
+		return &generic;
+	return NULL;
+}
+
+const blt_profile_t *blt_profile_generic(void)
+{
+	return &generic;
+}
+
+const blt_group_t *blt_profile_group(const blt_profile_t *p, const char *name)
+{
+	for (size_t i = 0; p && name && i < p->ngroups; i++)
+		if (strcasecmp(p->groups[i].name, name) == 0)
+			return &p->groups[i];
+	return NULL;
+}
+
+void blt_profile_decode_opts(const blt_profile_t *p, blt_decode_opts_t *out)
+{
+	memset(out, 0, sizeof *out);
+	if (!p)
+		return;
+	out->protocol_version = p->protocol_version;
+	out->pack_voltage_scale = p->pack_voltage_scale;
+}
