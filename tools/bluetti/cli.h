@@ -1,0 +1,17 @@
+/* Private to the bluetti program: one function per command. */
+#ifndef BLUETTI_CLI_H
+#define BLUETTI_CLI_H
+
+/* Exit status: 0 ok, 1 failure (device, data, network, failed check), 2 usage error. */
+#define EXIT_FAIL 1
+#define EXIT_USAGE 2
+
+int cmd_read(int argc, char **argv);
+int cmd_watch(int argc, char **argv);
+int cmd_dump(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_decode(int argc, char **argv);
+int cmd_blocks(int argc, char **argv);
+int cmd_profiles(int argc, char **argv);
+
+#endif

@@ -1,0 +1,711 @@
+/* Commands that talk to a device: read, watch, dump, check. */
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bluetti/bluetti.h>
+#include <bluetti/client.h>
+
+#include "cli.h"
+#include "common.h"
+#include "conn.h"
+
+enum { MODE_READ, MODE_WATCH, MODE_DUMP, MODE_CHECK };
+
+enum {
+	OPT_PROFILE = 0x2000,
+	OPT_SN,
+	OPT_MODEL,
+	OPT_PRESET,
+	OPT_SLAVE,
+	OPT_ENVELOPE,
+	OPT_SUB_TOPIC,
+	OPT_PUB_TOPIC,
+	OPT_TIMEOUT,
+	OPT_RETRIES,
+	OPT_BLOCK,
+	OPT_GROUP,
+	OPT_REGS,
+	OPT_JSON,
+	OPT_ALL,
+	OPT_SHOW_SECRETS,
+	OPT_INTERVAL,
+	OPT_COUNT,
+	OPT_VERBOSE,
+	OPT_HELP,
+};
+
+#define MAX_READS 32
+
+typedef struct read_args {
+	conn_args_t conn;
+	const char *profile, *sn, *model, *preset, *sub_topic, *pub_topic;
+	int slave, envelope, timeout_ms, retries, regs;
+	int json, all, show_secrets, verbose;
+	double interval_s;
+	long count;
+	uint16_t blocks[MAX_READS];
+	size_t nblocks;
+	const char *groups_arg;
+} read_args_t;
+
+static const char *mode_name[] = {"read", "watch", "dump", "check"};
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+static void log_to_stderr(blt_log_level_t level, const char *msg, void *user)
+{
+	static const char *names[] = {"error", "warning", "info", "debug"};
+	(void)user;
+	fprintf(stderr, "bluetti: %s: %s\n", names[level], msg);
+}
+
+static void usage(int mode, FILE *out)
+{
+	switch (mode) {
+	case MODE_READ:
+		fprintf(out, "usage: bluetti read --profile MODEL --sn SN (--block N | --group G) "
+			     "[options]\n\nRead blocks from a device over MQTT and print them "
+			     "decoded.\n\n");
+		break;
+	case MODE_WATCH:
+		fprintf(out, "usage: bluetti watch --profile MODEL --sn SN (--block N | --group G) "
+			     "[--interval S] [options]\n\nRead repeatedly; one line (or one JSON "
+			     "object) per block and read. Ctrl-C stops.\n\n");
+		break;
+	case MODE_DUMP:
+		fprintf(out, "usage: bluetti dump --profile MODEL --sn SN --block N [options]\n\n"
+			     "Read and print the raw reply (register data) as hex. Credential\n"
+			     "blocks (2200, 12002) are masked unless --show-secrets.\n\n");
+		break;
+	case MODE_CHECK:
+		fprintf(out, "usage: bluetti check --profile MODEL --sn SN [options]\n\n"
+			     "End-to-end check: connect, read grid block 1300, decode and validate\n"
+			     "(frequency 45-55 Hz, voltage 200-250 V, current 0-20 A, power within\n"
+			     "10%% of V x I); prints the values and a timing table. Exit status 0\n"
+			     "only if every check passed.\n\n");
+		break;
+	}
+	fprintf(out,
+		"device:\n"
+		"  -p, --profile MODEL       device profile (EL30V2, EL100V2, ELITE200V2, AP300,\n"
+		"                            GENERIC); see `bluetti profiles`\n"
+		"  -s, --sn SN               device serial (the topic segment, e.g. the subSn)\n"
+		"      --model CODE          model code in topics (default: the profile's)\n"
+		"      --preset NAME         wire preset: v2 (default) or seed\n"
+		"      --slave N             override the Modbus slave address\n"
+		"      --envelope E          override the request envelope: bare, legacy, v2\n"
+		"      --sub-topic T         override the reply topic (template: {model} {sn})\n"
+		"      --pub-topic T         override the request topic\n"
+		"      --timeout MS          reply timeout per request (default 5000)\n"
+		"      --retries N           extra attempts after a timeout (default 1)\n");
+	if (mode != MODE_CHECK)
+		fprintf(out,
+			"what:\n"
+			"  -b, --block N[,N...]      block id(s); see `bluetti blocks`\n"
+			"  -g, --group G[,G...]      profile group(s): core, grid, battery, cells,\n"
+			"                            inverter, settings\n"
+			"      --regs N              registers to request (default: the block's)\n");
+	if (mode == MODE_WATCH)
+		fprintf(out, "  -i, --interval S          seconds between reads (default 5)\n"
+			     "  -n, --count N             stop after N rounds (default: until Ctrl-C)\n");
+	fprintf(out, "output:\n"
+		     "  -j, --json                JSON (one object per block)\n"
+		     "  -a, --all                 also list missing / gated fields\n"
+		     "      --show-secrets        show credential fields\n"
+		     "  -v, --verbose             log protocol details to stderr\n"
+		     "  -h, --help                this help\n");
+	conn_args_help(out);
+	fprintf(out, "\nexample: bluetti %s --profile EL100V2 --sn 2434000112345 --broker "
+		     "localhost:8883 \\\n           --cert client.pfx --cert-password-file pass "
+		     "--ca ca.pem%s\n",
+		mode_name[mode], mode == MODE_CHECK ? "" : " --group grid");
+}
+
+static int add_blocks(read_args_t *a, const char *list)
+{
+	char buf[256];
+	snprintf(buf, sizeof buf, "%s", list);
+	for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		unsigned long id;
+		if (cli_parse_ulong(tok, 0, 65535, &id) != 0 || a->nblocks >= MAX_READS)
+			return -1;
+		a->blocks[a->nblocks++] = (uint16_t)id;
+	}
+	return 0;
+}
+
+static int parse_args(int mode, int argc, char **argv, read_args_t *a)
+{
+	static const struct option opts[] = {
+		CONN_LONG_OPTIONS,
+		{"profile", required_argument, NULL, OPT_PROFILE},
+		{"sn", required_argument, NULL, OPT_SN},
+		{"model", required_argument, NULL, OPT_MODEL},
+		{"preset", required_argument, NULL, OPT_PRESET},
+		{"slave", required_argument, NULL, OPT_SLAVE},
+		{"envelope", required_argument, NULL, OPT_ENVELOPE},
+		{"sub-topic", required_argument, NULL, OPT_SUB_TOPIC},
+		{"pub-topic", required_argument, NULL, OPT_PUB_TOPIC},
+		{"timeout", required_argument, NULL, OPT_TIMEOUT},
+		{"retries", required_argument, NULL, OPT_RETRIES},
+		{"block", required_argument, NULL, OPT_BLOCK},
+		{"group", required_argument, NULL, OPT_GROUP},
+		{"regs", required_argument, NULL, OPT_REGS},
+		{"json", no_argument, NULL, OPT_JSON},
+		{"all", no_argument, NULL, OPT_ALL},
+		{"show-secrets", no_argument, NULL, OPT_SHOW_SECRETS},
+		{"interval", required_argument, NULL, OPT_INTERVAL},
+		{"count", required_argument, NULL, OPT_COUNT},
+		{"verbose", no_argument, NULL, OPT_VERBOSE},
+		{"help", no_argument, NULL, OPT_HELP},
+		{NULL, 0, NULL, 0},
+	};
+	static const char shortopts[] = "p:s:b:g:jai:n:vh";
+	const char *prog = mode_name[mode];
+	int c;
+	unsigned long v;
+
+	memset(a, 0, sizeof *a);
+	conn_args_init(&a->conn);
+	a->slave = -1;
+	a->envelope = -1;
+	a->retries = 1;
+	a->interval_s = 5;
+	a->count = -1;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
+		int r = conn_args_handle(&a->conn, c, optarg, prog);
+		if (r < 0)
+			return EXIT_USAGE;
+		if (r > 0)
+			continue;
+		switch (c) {
+		case 'p':
+		case OPT_PROFILE: a->profile = optarg; break;
+		case 's':
+		case OPT_SN: a->sn = optarg; break;
+		case OPT_MODEL: a->model = optarg; break;
+		case OPT_PRESET: a->preset = optarg; break;
+		case OPT_SLAVE:
+			if (cli_parse_ulong(optarg, 0, 247, &v) != 0) {
+				fprintf(stderr, "bluetti %s: --slave must be 0-247\n", prog);
+				return EXIT_USAGE;
+			}
+			a->slave = (int)v;
+			break;
+		case OPT_ENVELOPE: {
+			blt_envelope_t e;
+			if (blt_envelope_from_name(optarg, &e) != BLT_OK) {
+				fprintf(stderr, "bluetti %s: --envelope must be bare, legacy or v2\n",
+					prog);
+				return EXIT_USAGE;
+			}
+			a->envelope = (int)e;
+			break;
+		}
+		case OPT_SUB_TOPIC: a->sub_topic = optarg; break;
+		case OPT_PUB_TOPIC: a->pub_topic = optarg; break;
+		case OPT_TIMEOUT:
+			if (cli_parse_ulong(optarg, 1, 600000, &v) != 0) {
+				fprintf(stderr, "bluetti %s: --timeout must be 1-600000 ms\n", prog);
+				return EXIT_USAGE;
+			}
+			a->timeout_ms = (int)v;
+			break;
+		case OPT_RETRIES:
+			if (cli_parse_ulong(optarg, 0, 10, &v) != 0) {
+				fprintf(stderr, "bluetti %s: --retries must be 0-10\n", prog);
+				return EXIT_USAGE;
+			}
+			a->retries = (int)v;
+			break;
+		case 'b':
+		case OPT_BLOCK:
+			if (add_blocks(a, optarg) != 0) {
+				fprintf(stderr, "bluetti %s: --block '%s': expected block numbers\n",
+					prog, optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'g':
+		case OPT_GROUP: a->groups_arg = optarg; break;
+		case OPT_REGS:
+			if (cli_parse_ulong(optarg, 1, BLT_MAX_READ_REGS, &v) != 0) {
+				fprintf(stderr, "bluetti %s: --regs must be 1-%d\n", prog,
+					BLT_MAX_READ_REGS);
+				return EXIT_USAGE;
+			}
+			a->regs = (int)v;
+			break;
+		case 'j':
+		case OPT_JSON: a->json = 1; break;
+		case 'a':
+		case OPT_ALL: a->all = 1; break;
+		case OPT_SHOW_SECRETS: a->show_secrets = 1; break;
+		case 'i':
+		case OPT_INTERVAL: {
+			char *end;
+			a->interval_s = strtod(optarg, &end);
+			if (*end || !(a->interval_s >= 0.1 && a->interval_s <= 86400)) {
+				fprintf(stderr, "bluetti %s: --interval must be 0.1-86400 s\n", prog);
+				return EXIT_USAGE;
+			}
+			break;
+		}
+		case 'n':
+		case OPT_COUNT:
+			if (cli_parse_ulong(optarg, 1, 100000000, &v) != 0) {
+				fprintf(stderr, "bluetti %s: --count must be a positive number\n",
+					prog);
+				return EXIT_USAGE;
+			}
+			a->count = (long)v;
+			break;
+		case 'v':
+		case OPT_VERBOSE: a->verbose = 1; break;
+		case 'h':
+		case OPT_HELP: usage(mode, stdout); return -1;
+		default: usage(mode, stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "bluetti %s: unexpected argument '%s'\n", prog, argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (!a->sn) {
+		fprintf(stderr, "bluetti %s: --sn SN is required\n", prog);
+		return EXIT_USAGE;
+	}
+	if (!a->profile) {
+		fprintf(stderr, "bluetti %s: --profile MODEL is required (see `bluetti profiles`)\n",
+			prog);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* Resolve --block / --group into a.blocks, using the profile's groups. */
+static int resolve_blocks(int mode, read_args_t *a, const blt_profile_t *p)
+{
+	const char *prog = mode_name[mode];
+	if (mode == MODE_CHECK) {
+		a->nblocks = 0;
+		a->blocks[a->nblocks++] = 1300;
+		return 0;
+	}
+	if (a->groups_arg) {
+		char buf[256];
+		snprintf(buf, sizeof buf, "%s", a->groups_arg);
+		for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
+		     tok = strtok_r(NULL, ",", &save)) {
+			const blt_group_t *g = blt_profile_group(p, tok);
+			if (!g) {
+				fprintf(stderr, "bluetti %s: profile %s has no group '%s' (groups:",
+					prog, p->id, tok);
+				for (size_t i = 0; i < p->ngroups; i++)
+					fprintf(stderr, " %s", p->groups[i].name);
+				fprintf(stderr, ")\n");
+				return EXIT_USAGE;
+			}
+			for (unsigned k = 0; k < g->nblocks && a->nblocks < MAX_READS; k++)
+				a->blocks[a->nblocks++] = g->blocks[k];
+		}
+	}
+	if (a->nblocks == 0) {
+		fprintf(stderr, "bluetti %s: say what to read with --block N or --group G\n", prog);
+		return EXIT_USAGE;
+	}
+	if (mode == MODE_DUMP)
+		return 0; /* raw dumps of any register range are fine */
+	for (size_t i = 0; i < a->nblocks; i++) {
+		if (!blt_catalog_find(a->blocks[i])) {
+			fprintf(stderr, "bluetti %s: unknown block %u (see `bluetti blocks`; use "
+					"`bluetti dump` for raw registers)\n",
+				prog, a->blocks[i]);
+			return EXIT_USAGE;
+		}
+	}
+	return 0;
+}
+
+typedef struct session {
+	blt_transport_t *t;
+	blt_client_t *c;
+	const blt_profile_t *p;
+	blt_decode_opts_t dopts;
+	uint64_t t_connect_ms;
+} session_t;
+
+static int session_open(int mode, read_args_t *a, session_t *s)
+{
+	const char *prog = mode_name[mode];
+	blt_detail_t d = {{0}};
+	blt_client_opts_t co;
+	uint64_t t0 = blt_now_ms();
+	char progname[32];
+	int err;
+
+	memset(s, 0, sizeof *s);
+	s->p = blt_profile_find(a->profile);
+	if (!s->p) {
+		fprintf(stderr, "bluetti %s: unknown profile '%s' (see `bluetti profiles`)\n", prog,
+			a->profile);
+		return EXIT_USAGE;
+	}
+	if (!s->p->model && !a->model) {
+		fprintf(stderr, "bluetti %s: profile %s needs --model CODE (the model in the "
+				"device's topics)\n",
+			prog, s->p->id);
+		return EXIT_USAGE;
+	}
+	blt_profile_decode_opts(s->p, &s->dopts);
+	s->dopts.show_secrets = a->show_secrets;
+	if (!blt_topic_segment_ok(a->sn)) {
+		fprintf(stderr, "bluetti %s: serial number '%s' is not valid (letters, digits, '.', "
+				"'_', '-' only)\n",
+			prog, a->sn);
+		return EXIT_USAGE;
+	}
+	err = resolve_blocks(mode, a, s->p);
+	if (err)
+		return err;
+
+	snprintf(progname, sizeof progname, "bluetti %s", prog);
+	err = conn_open(&a->conn, progname, &s->t, &d);
+	if (err)
+		return EXIT_FAIL;
+
+	memset(&co, 0, sizeof co);
+	co.model = a->model ? a->model : s->p->model;
+	co.sn = a->sn;
+	co.preset = a->preset ? a->preset : s->p->preset;
+	co.slave = a->slave;
+	co.envelope = a->envelope;
+	co.sub_topic = a->sub_topic;
+	co.pub_topic = a->pub_topic;
+	co.timeout_ms = a->timeout_ms;
+	co.retries = a->retries;
+	err = blt_client_new(s->t, &co, &s->c, &d);
+	if (!err)
+		err = blt_client_start(s->c, &d);
+	if (err) {
+		fprintf(stderr, "bluetti %s: %s: %s\n", prog, blt_strerror(err), d.text);
+		return EXIT_FAIL;
+	}
+	s->t_connect_ms = blt_now_ms() - t0;
+	return 0;
+}
+
+static void session_close(session_t *s)
+{
+	blt_client_free(s->c);
+	if (s->t) {
+		blt_transport_disconnect(s->t);
+		blt_transport_free(s->t);
+	}
+	s->c = NULL;
+	s->t = NULL;
+}
+
+/* Read one block; on failure prints a one-line error naming the problem. */
+static int read_block(int mode, read_args_t *a, session_t *s, uint16_t id, uint8_t *data,
+		      size_t cap, size_t *n)
+{
+	const blt_block_t *b = blt_catalog_find(id);
+	unsigned regs = a->regs ? (unsigned)a->regs : (b ? b->regs : 0);
+	blt_detail_t d = {{0}};
+	int err;
+
+	if (regs == 0) {
+		fprintf(stderr, "bluetti %s: block %u is not in the catalog: give --regs N\n",
+			mode_name[mode], id);
+		return BLT_E_UNKNOWN_BLOCK;
+	}
+	err = blt_client_read(s->c, id, (uint16_t)regs, data, cap, n, &d);
+	if (err)
+		fprintf(stderr, "bluetti %s: block %u: %s: %s\n", mode_name[mode], id,
+			blt_strerror(err), d.text);
+	return err;
+}
+
+/* One compact line from the text formatter: "name=value unit, ...". */
+static void print_line(const blt_decoded_t *r)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	if (!m)
+		return;
+	blt_format_text(r, 0, m);
+	fclose(m);
+	char ts[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", localtime_r(&now, &tm));
+	printf("%s %u", ts, r->block->id);
+	for (char *save = NULL, *line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *colon = strstr(line, ": ");
+		if (!colon)
+			continue;
+		*colon = '\0';
+		printf(" %s=%s", line, colon + 2);
+	}
+	printf("\n");
+	fflush(stdout);
+	free(buf);
+}
+
+static int decode_print(int mode, read_args_t *a, session_t *s, uint16_t id, const uint8_t *data,
+			size_t n)
+{
+	const blt_block_t *b = blt_catalog_find(id);
+	if (mode == MODE_WATCH && !a->json) {
+		static blt_decoded_t r;
+		blt_detail_t d = {{0}};
+		int err = blt_decode(b, data, n, &s->dopts, &r, &d);
+		if (err && err != BLT_E_MISSING) {
+			fprintf(stderr, "bluetti watch: block %u: %s\n", id, d.text);
+			return -1;
+		}
+		print_line(&r);
+		return err ? -1 : 0;
+	}
+	if (!a->json && a->nblocks > 1)
+		printf("== block %u (%s) ==\n", id, b->title ? b->title : b->name);
+	int r = cli_print_decoded(b, data, n, &s->dopts, a->json, a->all);
+	if (!a->json && a->nblocks > 1)
+		printf("\n");
+	return r;
+}
+
+static int block_is_secret(uint16_t id)
+{
+	const blt_block_t *b = blt_catalog_find(id);
+	for (size_t i = 0; b && i < b->nfields; i++)
+		if (b->fields[i].flags & BLT_F_SECRET)
+			return 1;
+	return 0;
+}
+
+static void dump_hex(uint16_t id, const uint8_t *data, size_t n, int show_secrets, int json)
+{
+	static uint8_t masked[256];
+	const blt_block_t *b = blt_catalog_find(id);
+	memcpy(masked, data, n < sizeof masked ? n : sizeof masked);
+	if (!show_secrets && b) {
+		/* Mask the bytes of every secret field, so a dump can be shared safely. */
+		for (size_t i = 0; i < b->nfields; i++) {
+			const blt_field_t *f = &b->fields[i];
+			size_t sz = f->size ? f->size : blt_type_size((blt_type_t)f->type);
+			if (!(f->flags & BLT_F_SECRET) || f->repeat)
+				continue;
+			for (size_t k = f->offset; k < f->offset + sz && k < n; k++)
+				masked[k] = 0xff;
+		}
+	}
+	if (json) {
+		char hex[2 * sizeof masked + 1];
+		blt_hex_encode(masked, n, hex, sizeof hex);
+		printf("{\"block\":%u,\"registers\":%zu,\"hex\":\"%s\",\"masked\":%s}\n", id, n / 2,
+		       hex, (!show_secrets && block_is_secret(id)) ? "true" : "false");
+		return;
+	}
+	printf("block %u: %zu registers%s\n", id, n / 2,
+	       (!show_secrets && block_is_secret(id)) ? " (secret fields masked as ffff)" : "");
+	for (size_t i = 0; i < n; i += 2) {
+		if (i % 32 == 0)
+			printf("%5u:", id + (unsigned)(i / 2));
+		printf(" %02x%02x", masked[i], i + 1 < n ? masked[i + 1] : 0);
+		if (i % 32 == 30 || i + 2 >= n)
+			printf("\n");
+	}
+}
+
+static int run_reads(int mode, read_args_t *a, session_t *s)
+{
+	uint8_t data[256];
+	size_t n;
+	int failures = 0;
+	for (size_t i = 0; i < a->nblocks && !stop_flag; i++) {
+		if (read_block(mode, a, s, a->blocks[i], data, sizeof data, &n) != 0) {
+			failures++;
+			continue;
+		}
+		if (mode == MODE_DUMP)
+			dump_hex(a->blocks[i], data, n, a->show_secrets, a->json);
+		else if (decode_print(mode, a, s, a->blocks[i], data, n) != 0)
+			failures++;
+	}
+	return failures;
+}
+
+/* ---- check --------------------------------------------------------------------------- */
+
+typedef struct check_row {
+	const char *what;
+	double value;
+	const char *unit;
+	int ok;
+	char rule[64];
+} check_row_t;
+
+static int run_check(read_args_t *a, session_t *s)
+{
+	uint8_t data[256];
+	size_t n;
+	static blt_decoded_t r;
+	blt_detail_t d = {{0}};
+	uint64_t t0, t_read, t_parse_us;
+	struct timespec p0, p1;
+	int failed = 0;
+
+	t0 = blt_now_ms();
+	if (read_block(MODE_CHECK, a, s, 1300, data, sizeof data, &n) != 0)
+		return EXIT_FAIL;
+	t_read = blt_now_ms() - t0;
+
+	clock_gettime(CLOCK_MONOTONIC, &p0);
+	int err = blt_decode(blt_catalog_find(1300), data, n, &s->dopts, &r, &d);
+	clock_gettime(CLOCK_MONOTONIC, &p1);
+	t_parse_us = (uint64_t)((p1.tv_sec - p0.tv_sec) * 1000000 + (p1.tv_nsec - p0.tv_nsec) / 1000);
+	if (err) {
+		fprintf(stderr, "bluetti check: block 1300: %s: %s\n", blt_strerror(err), d.text);
+		return EXIT_FAIL;
+	}
+
+	double f = NAN, v = NAN, i = NAN, p = NAN;
+	blt_decoded_num(&r, "frequency", &f);
+	blt_decoded_num(&r, "phase_0_voltage", &v);
+	blt_decoded_num(&r, "phase_0_current", &i);
+	blt_decoded_num(&r, "phase_0_power", &p);
+
+	check_row_t rows[4] = {
+		{"grid frequency", f, "Hz", f >= 45 && f <= 55, "45-55 Hz"},
+		{"grid voltage", v, "V", v >= 200 && v <= 250, "200-250 V"},
+		{"grid current", i, "A", fabs(i) <= 20, "0-20 A (magnitude)"},
+		{"grid power", p, "W", 0, ""},
+	};
+	double vi = fabs(v * i);
+	rows[3].ok = !isnan(p) && !isnan(vi) &&
+		     (fabs(fabs(p) - vi) <= 0.10 * vi || (vi < 5 && fabs(p) < 5));
+	snprintf(rows[3].rule, sizeof rows[3].rule, "within 10%% of V x I = %.1f W", vi);
+
+	if (a->json) {
+		printf("{\"sn\":");
+		cli_json_str(stdout, a->sn);
+		printf(",\"checks\":[");
+		for (int k = 0; k < 4; k++) {
+			printf("%s{\"check\":\"%s\",\"value\":", k ? "," : "", rows[k].what);
+			if (isnan(rows[k].value))
+				printf("null");
+			else
+				printf("%.2f", rows[k].value);
+			printf(",\"unit\":\"%s\",\"rule\":", rows[k].unit);
+			cli_json_str(stdout, rows[k].rule);
+			printf(",\"ok\":%s}", rows[k].ok ? "true" : "false");
+		}
+		printf("],\"timing_ms\":{\"connect\":%llu,\"read\":%llu,\"parse\":%.3f,"
+		       "\"total\":%llu},\"ok\":",
+		       (unsigned long long)s->t_connect_ms, (unsigned long long)t_read,
+		       t_parse_us / 1000.0,
+		       (unsigned long long)(s->t_connect_ms + t_read + t_parse_us / 1000));
+	} else {
+		printf("bluetti check: %s %s via %s:%u\n\n", s->p->id, a->sn, a->conn.host,
+		       a->conn.port);
+		blt_format_text(&r, 0, stdout);
+		printf("\n%-16s %12s  %-5s %-30s %s\n", "check", "value", "unit", "rule", "result");
+	}
+	for (int k = 0; k < 4; k++) {
+		failed += !rows[k].ok;
+		if (!a->json)
+			printf("%-16s %12.2f  %-5s %-30s %s\n", rows[k].what, rows[k].value,
+			       rows[k].unit, rows[k].rule, rows[k].ok ? "PASS" : "FAIL");
+	}
+	if (a->json) {
+		printf("%s}\n", failed ? "false" : "true");
+	} else {
+		printf("\n%-16s %10s\n", "timing", "ms");
+		printf("%-16s %10llu\n", "connect", (unsigned long long)s->t_connect_ms);
+		printf("%-16s %10llu\n", "read 1300", (unsigned long long)t_read);
+		printf("%-16s %10.3f\n", "parse", t_parse_us / 1000.0);
+		printf("%-16s %10llu\n", "total",
+		       (unsigned long long)(s->t_connect_ms + t_read + t_parse_us / 1000));
+		printf("\n%s: %d of 4 checks passed\n", failed ? "FAILED" : "OK", 4 - failed);
+	}
+	return failed ? EXIT_FAIL : 0;
+}
+
+static int run(int mode, int argc, char **argv)
+{
+	read_args_t a;
+	session_t s;
+	int rc = parse_args(mode, argc, argv, &a);
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	if (a.verbose)
+		blt_log_set_handler(log_to_stderr, NULL, BLT_LOG_DEBUG);
+	else
+		blt_log_set_handler(log_to_stderr, NULL, BLT_LOG_WARN);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+
+	rc = session_open(mode, &a, &s);
+	if (rc) {
+		session_close(&s);
+		conn_args_free(&a.conn);
+		return rc;
+	}
+	if (mode == MODE_CHECK) {
+		rc = run_check(&a, &s);
+	} else if (mode == MODE_WATCH) {
+		for (long round = 0; !stop_flag && (a.count < 0 || round < a.count); round++) {
+			uint64_t start = blt_now_ms();
+			run_reads(mode, &a, &s);
+			if (a.count >= 0 && round + 1 >= a.count)
+				break;
+			/* Sleep in slices, keeping the connection serviced. */
+			while (!stop_flag && blt_now_ms() - start < (uint64_t)(a.interval_s * 1000))
+				blt_transport_poll(s.t, 200, NULL);
+		}
+		rc = 0;
+	} else {
+		rc = run_reads(mode, &a, &s) ? EXIT_FAIL : 0;
+	}
+	session_close(&s);
+	conn_args_free(&a.conn);
+	return rc;
+}
+
+int cmd_read(int argc, char **argv)
+{
+	return run(MODE_READ, argc, argv);
+}
+
+int cmd_watch(int argc, char **argv)
+{
+	return run(MODE_WATCH, argc, argv);
+}
+
+int cmd_dump(int argc, char **argv)
+{
+	return run(MODE_DUMP, argc, argv);
+}
+
+int cmd_check(int argc, char **argv)
+{
+	return run(MODE_CHECK, argc, argv);
+}

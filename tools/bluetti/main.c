@@ -1,0 +1,54 @@
+/* bluetti - command-line tool for Bluetti V2 power stations. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bluetti/bluetti.h>
+
+#include "cli.h"
+
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+} commands[] = {
+	{"read", cmd_read, "read a block or a group of blocks from a device"},
+	{"watch", cmd_watch, "read repeatedly at an interval (a line or a JSON object per read)"},
+	{"dump", cmd_dump, "read a block and print the raw reply as hex"},
+	{"check", cmd_check, "end-to-end check: connect, read grid block 1300, validate, time it"},
+	{"decode", cmd_decode, "decode register data or a captured MQTT payload offline"},
+	{"blocks", cmd_blocks, "list the register catalog, or the fields of one block"},
+	{"profiles", cmd_profiles, "list the device profiles and wire presets"},
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: bluetti <command> [options]\n\n"
+		     "Talk to Bluetti V2 power stations (Elite 30/100/200 V2, AP300 ...) over the\n"
+		     "Bluetti MQTT broker, or decode captured frames offline.\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out, "\nRun `bluetti <command> --help` for the options of a command.\n"
+		     "  bluetti --version   print the version\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		printf("bluetti %s\n", blt_version());
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "bluetti: unknown command '%s' (see `bluetti --help`)\n", argv[1]);
+	return 2;
+}
