@@ -1,0 +1,111 @@
+/* device.h - the state of one power station, built from decoded blocks (no I/O, no bytes).
+ *
+ * A blt_device_t keeps, per block, the values of the last successful decode (compactly:
+ * field, index, status, number; about 24 bytes a value) and the time it was updated, plus
+ * a summary with the quantities users want by name and the derived ones (battery power
+ * = V x I, net grid power, on-battery and grid-outage flags).
+ *
+ * Ownership: blt_device_new allocates, blt_device_free frees. Updates copy what they
+ * need from the blt_decoded_t; nothing keeps a pointer into it. Field pointers refer to
+ * the static catalog tables.
+ */
+#ifndef BLUETTI_DEVICE_H
+#define BLUETTI_DEVICE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <bluetti/bluetti.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct blt_device blt_device_t;
+
+/* Quantities by name. NAN = not known yet (block not read, field missing or n/a). */
+typedef struct blt_device_summary {
+	/* grid (block 1300) */
+	double grid_frequency;  /* Hz */
+	double grid_voltage;    /* V, phase 0 */
+	double grid_current;    /* A, phase 0, signed as on the wire */
+	double grid_power;      /* W, total; negative = grid -> device */
+	double grid_import_energy; /* kWh */
+	double grid_export_energy; /* kWh */
+	/* battery (blocks 100 / 6000) */
+	double soc;             /* % */
+	double soh;             /* % */
+	double pack_voltage;    /* V */
+	double pack_current;    /* A */
+	double battery_power;   /* W, derived: pack_voltage x pack_current */
+	double pack_temp_avg;   /* °C */
+	double time_to_full;    /* min */
+	double time_to_empty;   /* min */
+	double battery_charge_energy;    /* block 6000 raw counter */
+	double battery_discharge_energy; /* block 6000 raw counter */
+	/* power flows (block 100) */
+	double ac_load_power, dc_load_power, pv_power, inverter_power; /* W */
+	double net_grid_power;  /* W, derived: > 0 import from the grid, < 0 export */
+	/* cells (block 6300) */
+	unsigned cell_count;
+	double cell_voltage[32]; /* V */
+	double cell_min, cell_max, cell_delta; /* V, derived */
+	unsigned temp_count;
+	double temp[8];          /* °C, NAN when not fitted */
+	/* identity */
+	char model[24];
+	char serial[24];
+	uint16_t protocol_version; /* from the profile or block 1; 0 unknown */
+	/* derived flags (valid when the grid and core blocks have been read) */
+	bool have_grid, have_core;
+	bool grid_present;      /* grid frequency and voltage plausible */
+	bool on_battery;        /* discharging the battery while the grid is absent */
+	bool grid_outage;       /* the grid was present before and is gone now */
+	/* alarms / faults: names of the bits set in the alarm and fault bitmaps */
+	unsigned nalarms;
+	const char *alarms[32];
+} blt_device_summary_t;
+
+/* A stored value: the row it came from, its repetition index and number. Strings are
+ * kept only for identity fields (see summary); enum names come from field->enums. */
+typedef struct blt_device_value {
+	const blt_field_t *field;
+	uint16_t block;
+	uint8_t index;
+	uint8_t status; /* blt_vstatus_t */
+	double num;
+} blt_device_value_t;
+
+BLT_API int blt_device_new(const blt_profile_t *profile, const char *model, const char *sn,
+			   blt_device_t **out, blt_detail_t *d);
+BLT_API void blt_device_free(blt_device_t *dev);
+
+/* Replace the stored values of r->block with r's and recompute the summary. A block that
+ * decoded with BLT_E_MISSING may still be applied: missing values are stored as such. */
+BLT_API int blt_device_update(blt_device_t *dev, const blt_decoded_t *r, uint64_t now_ms,
+			      blt_detail_t *d);
+
+BLT_API const blt_device_summary_t *blt_device_summary(const blt_device_t *dev);
+BLT_API const blt_profile_t *blt_device_profile(const blt_device_t *dev);
+/* Decode options for this device (profile's, with the protocol version from block 1 when
+ * the profile does not fix one). */
+BLT_API void blt_device_decode_opts(const blt_device_t *dev, blt_decode_opts_t *out);
+
+/* Time (blt_now_ms clock of the caller) of the last update of block id; 0 = never. */
+BLT_API uint64_t blt_device_block_time(const blt_device_t *dev, uint16_t block);
+
+/* All stored values, in block then row order. */
+BLT_API size_t blt_device_value_count(const blt_device_t *dev);
+BLT_API const blt_device_value_t *blt_device_value_at(const blt_device_t *dev, size_t i);
+/* Expand the name of a stored value ("phase_0_voltage") into buf. */
+BLT_API int blt_device_value_name(const blt_device_value_t *v, char *buf, size_t cap);
+/* Look up by block and expanded name; NULL if absent. */
+BLT_API const blt_device_value_t *blt_device_find(const blt_device_t *dev, uint16_t block,
+						 const char *name);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

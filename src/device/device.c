@@ -1,0 +1,292 @@
+/* Device state model: compact per-block value store + summary (see device.h). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bluetti/bluetti.h>
+#include <bluetti/device.h>
+
+typedef struct slot {
+	uint16_t block;
+	uint64_t time_ms;
+	size_t n;
+	blt_device_value_t *vals;
+} slot_t;
+
+struct blt_device {
+	const blt_profile_t *profile;
+	char model[24];
+	char sn[24];
+	slot_t *slots;
+	size_t nslots;
+	size_t total;
+	bool grid_seen; /* grid was present at some update (for the outage flag) */
+	blt_device_summary_t sum;
+};
+
+int blt_device_new(const blt_profile_t *profile, const char *model, const char *sn,
+		   blt_device_t **out, blt_detail_t *d)
+{
+	blt_device_t *dev;
+	if (!profile || !out)
+		return blt_detail_set(d, BLT_E_INVAL, "no profile");
+	dev = calloc(1, sizeof *dev);
+	if (!dev)
+		return blt_detail_set(d, BLT_E_NOMEM, "out of memory");
+	dev->profile = profile;
+	snprintf(dev->model, sizeof dev->model, "%s", model ? model : (profile->model ? profile->model : ""));
+	snprintf(dev->sn, sizeof dev->sn, "%s", sn ? sn : "");
+	*out = dev;
+	blt_device_update(dev, NULL, 0, NULL); /* initialise the summary */
+	return BLT_OK;
+}
+
+void blt_device_free(blt_device_t *dev)
+{
+	if (!dev)
+		return;
+	for (size_t i = 0; i < dev->nslots; i++)
+		free(dev->slots[i].vals);
+	free(dev->slots);
+	free(dev);
+}
+
+const blt_profile_t *blt_device_profile(const blt_device_t *dev)
+{
+	return dev->profile;
+}
+
+static slot_t *find_slot(const blt_device_t *dev, uint16_t block)
+{
+	for (size_t i = 0; i < dev->nslots; i++)
+		if (dev->slots[i].block == block)
+			return &dev->slots[i];
+	return NULL;
+}
+
+int blt_device_value_name(const blt_device_value_t *v, char *buf, size_t cap)
+{
+	const char *t = v->field->name;
+	const char *pct = v->field->repeat ? strstr(t, "%u") : NULL;
+	int n;
+	if (pct)
+		n = snprintf(buf, cap, "%.*s%u%s", (int)(pct - t), t, v->index, pct + 2);
+	else
+		n = snprintf(buf, cap, "%s", t);
+	return (n < 0 || (size_t)n >= cap) ? BLT_E_BUFSIZE : BLT_OK;
+}
+
+const blt_device_value_t *blt_device_find(const blt_device_t *dev, uint16_t block, const char *name)
+{
+	const slot_t *s = find_slot(dev, block);
+	char buf[BLT_NAME_MAX];
+	for (size_t i = 0; s && i < s->n; i++)
+		if (blt_device_value_name(&s->vals[i], buf, sizeof buf) == BLT_OK && !strcmp(buf, name))
+			return &s->vals[i];
+	return NULL;
+}
+
+static double num(const blt_device_t *dev, uint16_t block, const char *name)
+{
+	const blt_device_value_t *v = blt_device_find(dev, block, name);
+	return (v && v->status == BLT_VS_OK) ? v->num : NAN;
+}
+
+/* First known of two sources. */
+static double either(double a, double b)
+{
+	return isnan(a) ? b : a;
+}
+
+static int name_has(const char *name, const char *what)
+{
+	return strstr(name, what) != NULL;
+}
+
+static void collect_alarms(const blt_device_t *dev, blt_device_summary_t *s)
+{
+	s->nalarms = 0;
+	for (size_t k = 0; k < dev->nslots; k++) {
+		const slot_t *sl = &dev->slots[k];
+		for (size_t i = 0; i < sl->n; i++) {
+			const blt_device_value_t *v = &sl->vals[i];
+			const blt_field_t *f = v->field;
+			uint64_t bits;
+			if (!(f->flags & BLT_F_BITMAP) || !f->bits || v->status != BLT_VS_OK)
+				continue;
+			if (!name_has(f->name, "alarm") && !name_has(f->name, "fault") &&
+			    !name_has(f->name, "error") && !name_has(f->name, "protect"))
+				continue;
+			bits = (uint64_t)v->num;
+			for (const blt_bit_name_t *b = f->bits; b->name; b++)
+				if (b->bit < 64 && (bits >> b->bit & 1) &&
+				    s->nalarms < sizeof s->alarms / sizeof s->alarms[0])
+					s->alarms[s->nalarms++] = b->name;
+		}
+	}
+}
+
+static void recompute(blt_device_t *dev)
+{
+	blt_device_summary_t *s = &dev->sum;
+	const blt_device_summary_t prev = *s;
+	char name[32];
+
+	memset(s, 0, sizeof *s);
+	snprintf(s->model, sizeof s->model, "%s", prev.model[0] ? prev.model : dev->model);
+	snprintf(s->serial, sizeof s->serial, "%s", prev.serial[0] ? prev.serial : dev->sn);
+
+	s->grid_frequency = num(dev, 1300, "frequency");
+	s->grid_voltage = num(dev, 1300, "phase_0_voltage");
+	s->grid_current = num(dev, 1300, "phase_0_current");
+	s->grid_power = num(dev, 1300, "grid_power");
+	s->grid_import_energy = num(dev, 1300, "charge_energy");
+	s->grid_export_energy = num(dev, 1300, "feedback_energy");
+
+	s->soc = either(num(dev, 100, "soc"), num(dev, 6000, "soc"));
+	s->soh = num(dev, 6000, "soh");
+	s->pack_voltage = either(num(dev, 100, "pack_voltage"), num(dev, 6000, "voltage"));
+	s->pack_current = either(num(dev, 100, "pack_current"), num(dev, 6000, "current"));
+	s->battery_power = s->pack_voltage * s->pack_current;
+	s->pack_temp_avg = num(dev, 6000, "temp_avg");
+	s->time_to_full = either(num(dev, 100, "time_to_full"), num(dev, 6000, "time_to_full"));
+	s->time_to_empty = either(num(dev, 100, "time_to_empty"), num(dev, 6000, "time_to_empty"));
+	s->battery_charge_energy = num(dev, 6000, "charge_energy");
+	s->battery_discharge_energy = num(dev, 6000, "discharge_energy");
+
+	s->ac_load_power = num(dev, 100, "ac_load_power");
+	s->dc_load_power = num(dev, 100, "dc_load_power");
+	s->pv_power = num(dev, 100, "pv_power");
+	s->inverter_power = num(dev, 100, "inverter_power");
+	/* Block 1300 total power is negative when energy flows grid -> device (firmware); the
+	 * net grid power users expect is positive for import. */
+	s->net_grid_power = isnan(s->grid_power) ? num(dev, 100, "grid_power") : -s->grid_power;
+
+	double cc = num(dev, 6300, "cell_count");
+	s->cell_min = s->cell_max = s->cell_delta = NAN;
+	if (!isnan(cc)) {
+		unsigned n = cc > 32 ? 32 : (unsigned)cc;
+		s->cell_count = n;
+		for (unsigned i = 0; i < n; i++) {
+			snprintf(name, sizeof name, "cell_%u_voltage", i);
+			s->cell_voltage[i] = num(dev, 6300, name);
+			if (isnan(s->cell_voltage[i]))
+				continue;
+			if (isnan(s->cell_min) || s->cell_voltage[i] < s->cell_min)
+				s->cell_min = s->cell_voltage[i];
+			if (isnan(s->cell_max) || s->cell_voltage[i] > s->cell_max)
+				s->cell_max = s->cell_voltage[i];
+		}
+		s->cell_delta = s->cell_max - s->cell_min;
+	}
+	double tc = num(dev, 6300, "ntc_count");
+	if (!isnan(tc)) {
+		unsigned n = tc > 8 ? 8 : (unsigned)tc;
+		s->temp_count = n;
+		for (unsigned j = 0; j < n; j++) {
+			snprintf(name, sizeof name, "temp_%u", j);
+			s->temp[j] = num(dev, 6300, name);
+		}
+	}
+
+	s->protocol_version = dev->profile->protocol_version;
+	if (!s->protocol_version) {
+		double pv = num(dev, 1, "protocol_version");
+		if (!isnan(pv) && pv > 0 && pv < 65536)
+			s->protocol_version = (uint16_t)pv;
+	}
+
+	s->have_grid = find_slot(dev, 1300) != NULL;
+	s->have_core = find_slot(dev, 100) != NULL;
+	s->grid_present = !isnan(s->grid_frequency) && s->grid_frequency >= 40 &&
+			  s->grid_frequency <= 70 &&
+			  (isnan(s->grid_voltage) || s->grid_voltage >= 80);
+	if (s->grid_present)
+		dev->grid_seen = true;
+	bool discharging = !isnan(s->pack_current) && s->pack_current < 0;
+	s->on_battery = s->have_grid && !s->grid_present && discharging;
+	s->grid_outage = s->have_grid && !s->grid_present && dev->grid_seen;
+	collect_alarms(dev, s);
+}
+
+int blt_device_update(blt_device_t *dev, const blt_decoded_t *r, uint64_t now_ms, blt_detail_t *d)
+{
+	if (!dev)
+		return blt_detail_set(d, BLT_E_INVAL, "no device");
+	if (r && r->block) {
+		slot_t *s = find_slot(dev, r->block->id);
+		blt_device_value_t *vals = NULL;
+		if (r->count) {
+			vals = malloc(r->count * sizeof *vals);
+			if (!vals)
+				return blt_detail_set(d, BLT_E_NOMEM, "out of memory");
+		}
+		if (!s) {
+			slot_t *ns = realloc(dev->slots, (dev->nslots + 1) * sizeof *ns);
+			if (!ns) {
+				free(vals);
+				return blt_detail_set(d, BLT_E_NOMEM, "out of memory");
+			}
+			dev->slots = ns;
+			s = &dev->slots[dev->nslots++];
+			memset(s, 0, sizeof *s);
+			s->block = r->block->id;
+		}
+		dev->total -= s->n;
+		free(s->vals);
+		s->vals = vals;
+		s->n = r->count;
+		s->time_ms = now_ms;
+		dev->total += s->n;
+		for (size_t i = 0; i < r->count; i++) {
+			const blt_value_t *v = &r->values[i];
+			vals[i].field = v->field;
+			vals[i].block = r->block->id;
+			vals[i].index = v->index;
+			vals[i].status = v->status;
+			vals[i].num = v->num;
+			/* Identity strings go to the summary. */
+			if (v->status == BLT_VS_OK && v->kind == BLT_VK_STR && v->str[0]) {
+				if (!strcmp(v->name, "device_model"))
+					snprintf(dev->sum.model, sizeof dev->sum.model, "%s", v->str);
+				else if (!strcmp(v->name, "device_serial"))
+					snprintf(dev->sum.serial, sizeof dev->sum.serial, "%s", v->str);
+			}
+		}
+	}
+	recompute(dev);
+	return BLT_OK;
+}
+
+const blt_device_summary_t *blt_device_summary(const blt_device_t *dev)
+{
+	return &dev->sum;
+}
+
+void blt_device_decode_opts(const blt_device_t *dev, blt_decode_opts_t *out)
+{
+	blt_profile_decode_opts(dev->profile, out);
+	if (!out->protocol_version)
+		out->protocol_version = dev->sum.protocol_version;
+}
+
+uint64_t blt_device_block_time(const blt_device_t *dev, uint16_t block)
+{
+	const slot_t *s = find_slot(dev, block);
+	return s ? s->time_ms : 0;
+}
+
+size_t blt_device_value_count(const blt_device_t *dev)
+{
+	return dev->total;
+}
+
+const blt_device_value_t *blt_device_value_at(const blt_device_t *dev, size_t i)
+{
+	for (size_t k = 0; k < dev->nslots; k++) {
+		if (i < dev->slots[k].n)
+			return &dev->slots[k].vals[i];
+		i -= dev->slots[k].n;
+	}
+	return NULL;
+}
