@@ -146,6 +146,7 @@ typedef struct blt_value {
 	uint8_t index;           /* repetition index (0 for plain rows) */
 	uint8_t kind;            /* blt_vkind_t */
 	uint8_t status;          /* blt_vstatus_t */
+	uint8_t decimals;        /* digits after the point implied by the scale (output) */
 	int64_t raw;             /* integer value before scaling */
 	double num;              /* numeric value after transforms (also set for INT) */
 	char str[BLT_STR_MAX];   /* strings; also the enum name if the row has enums */

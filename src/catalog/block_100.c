@@ -1,0 +1,180 @@
+/* Block 100 - APP_HOME_DATA (dashboard). PROTOCOL.md §4.1 (b).
+ * Provenance: firmware register map (names as the app's parseHomeData), confirmed by the
+ * AP300 captures (§7.1: 5313 = 53.13 V, SOC 95, times 20100, 2 packs, model "AP300",
+ * SN 2616113487436, rated 230 V / 50.00 Hz, components 33). The reference table (a) is
+ * wrong from offset 6 on (pack_power/load_power/temperatures/soh/pv1..2 are other fields,
+ * u32 are word-swapped, model byte-swapped, SN binary): the firmware/live layout wins.
+ * Not gated at protocol 2001 although the app is: the profiles do not know their real
+ * protocol version (§0.1 item 7). The newer-firmware u32 flow energies/powers at
+ * 184..227 are left out: beyond the 98 registers read by default, units unconfirmed. */
+#include "catalog_internal.h"
+
+static const blt_enum_entry_t charging_status[] = {
+	{0, "standby"},      {1, "charging"},    {2, "discharging"}, {3, "idle"},
+	{4, "ac_charging"},  {5, "pv_charging"}, {0, NULL},
+};
+
+static const blt_enum_entry_t charging_mode[] = {
+	{0, "standard"}, {1, "silent"}, {2, "turbo"}, {4, "custom"}, {0, NULL},
+};
+
+static const blt_enum_entry_t power_class[] = {
+	{1, "low"}, {2, "mid"}, {3, "high"}, {0, NULL},
+};
+
+static const blt_bit_name_t packs_bits[] = {
+	{0, "pack_0"},  {1, "pack_1"},  {2, "pack_2"},   {3, "pack_3"},   {4, "pack_4"},
+	{5, "pack_5"},  {6, "pack_6"},  {7, "pack_7"},   {8, "pack_8"},   {9, "pack_9"},
+	{10, "pack_10"}, {11, "pack_11"}, {12, "pack_12"}, {13, "pack_13"}, {14, "pack_14"},
+	{15, "pack_15"}, {0, NULL},
+};
+
+static const blt_bit_name_t inverter_bits[] = {
+	{0, "inverter_0"}, {1, "inverter_1"}, {2, "inverter_2"}, {3, "inverter_3"}, {0, NULL},
+};
+
+static const blt_bit_name_t energy_flow_bits[] = {
+	{0, "pv_to_battery"},       {1, "grid_to_battery"},     {2, "battery_to_grid"},
+	{3, "ac_load"},             {4, "dc_load"},             {5, "battery_to_inverter"},
+	{6, "inverter_to_battery"}, {7, "grid_to_ac_load"},     {8, "pv_icon"},
+	{9, "grid_icon"},           {10, "load_icon"},          {11, "pv_to_grid"},
+	{12, "pv_to_ac_load"},      {13, "battery_to_ac_load"}, {14, "grid_power_negative"},
+	{0, NULL},
+};
+
+static const blt_bit_name_t control_bits[] = {
+	{0, "power"},   {1, "ac_output"}, {2, "dc_output"}, {3, "inverter"},
+	{4, "grid"},    {5, "pv"},        {6, "feed_in"},   {7, "meter"},
+	{8, "led"},     {9, "dc_eco"},    {10, "power_lifting"}, {11, "ac_eco"},
+	{0, NULL},
+};
+
+static const blt_bit_name_t components_bits[] = {
+	{0, "dc_hub"}, {1, "ac_hub_switch"}, {2, "grid_meter"}, {3, "load_meter"},
+	{4, "ats"},    {5, "remote_off_supported"}, {0, NULL},
+};
+
+static const blt_bit_name_t iot_bits[] = {
+	{0, "subghz_discovery"}, {1, "ota"},       {2, "child_lock"},
+	{3, "remote_off"},       {4, "wifi_mesh_discovery"}, {5, "iot_fault"},
+	{0, NULL},
+};
+
+static const blt_bit_name_t switch_memory_bits[] = {
+	{0, "ac_output"}, {1, "dc_output"}, {2, "dc_hub"}, {0, NULL},
+};
+
+#define U16(nm, off, pv, d) {.name = nm, .offset = off, .type = BLT_T_U16, .prov = pv, .desc = d}
+#define BITS16(nm, off, pv, b, d)                                                               \
+	{.name = nm, .offset = off, .type = BLT_T_U16, .flags = BLT_F_BITMAP, .bits = b,           \
+	 .prov = pv, .desc = d}
+#define POWER32(nm, off, t, pv, d)                                                              \
+	{.name = nm, .offset = off, .type = t, .unit = "W", .prov = pv, .desc = d}
+#define ENERGY32(nm, off, pv, d)                                                                \
+	{.name = nm, .offset = off, .type = BLT_T_U32, .scale = 0.1, .unit = "kWh", .prov = pv,  \
+	 .desc = d}
+
+static const blt_field_t fields[] = {
+	{.name = "pack_voltage", .offset = 0, .type = BLT_T_U16, .flags = BLT_F_REQUIRED | BLT_F_PACK_VSCALE,
+	 .unit = "V", .prov = BLT_PROV_LIVE, .desc = "battery pack total voltage (profile scale, 0.01 V live)"},
+	{.name = "pack_current", .offset = 2, .type = BLT_T_I16, .flags = BLT_F_REQUIRED, .scale = 0.1,
+	 .unit = "A", .prov = BLT_PROV_FW, .desc = "battery pack total current (sign unconfirmed)"},
+	{.name = "soc", .offset = 4, .type = BLT_T_U16, .flags = BLT_F_REQUIRED, .unit = "%",
+	 .prov = BLT_PROV_LIVE, .desc = "state of charge"},
+	{.name = "charging_status", .offset = 6, .type = BLT_T_U16, .enums = charging_status,
+	 .prov = BLT_PROV_LIVE, .desc = "battery charging status"},
+	{.name = "time_to_full", .offset = 8, .type = BLT_T_U16, .unit = "min", .prov = BLT_PROV_LIVE,
+	 .desc = "estimated time until fully charged"},
+	{.name = "time_to_empty", .offset = 10, .type = BLT_T_U16, .unit = "min", .prov = BLT_PROV_LIVE,
+	 .desc = "estimated time until empty"},
+	{.name = "pack_aging_status", .offset = 12, .type = BLT_T_U16, .mask = 0x000f,
+	 .prov = BLT_PROV_FW, .desc = "pack aging/maintenance status (bits 0-3)"},
+	{.name = "pack_aging_progress", .offset = 12, .type = BLT_T_U16, .mask = 0x00f0, .shift = 4,
+	 .prov = BLT_PROV_FW, .desc = "pack aging/maintenance progress (bits 4-7)"},
+	{.name = "pack_aging_fault", .offset = 12, .type = BLT_T_U16, .mask = 0x0f00, .shift = 8,
+	 .prov = BLT_PROV_FW, .desc = "pack aging/maintenance fault (bits 8-11)"},
+	{.name = "pack_count", .offset = 15, .type = BLT_T_U8, .prov = BLT_PROV_LIVE,
+	 .desc = "number of battery packs"},
+	BITS16("packs_online", 16, BLT_PROV_LIVE, packs_bits, "battery packs online"),
+	{.name = "canbus_fault", .offset = 18, .type = BLT_T_U16, .flags = BLT_F_BITMAP,
+	 .min_pv = 2009, .prov = BLT_PROV_FW, .desc = "CAN-bus fault bitmap (protocol >= 2009)"},
+	{.name = "device_model", .offset = 20, .type = BLT_T_STR_SWAP, .size = 12,
+	 .prov = BLT_PROV_LIVE, .desc = "device model"},
+	{.name = "device_serial", .offset = 32, .type = BLT_T_SN64, .prov = BLT_PROV_LIVE,
+	 .desc = "device serial number"},
+	{.name = "inverter_count", .offset = 41, .type = BLT_T_U8, .prov = BLT_PROV_LIVE,
+	 .desc = "number of inverters"},
+	BITS16("inverters_online", 42, BLT_PROV_LIVE, inverter_bits, "inverters online"),
+	{.name = "inverter_power_class", .offset = 45, .type = BLT_T_U8, .enums = power_class,
+	 .prov = BLT_PROV_LIVE, .desc = "inverter power class"},
+	BITS16("energy_flow", 46, BLT_PROV_FW, energy_flow_bits, "energy-flow lines shown by the app"),
+	BITS16("control_status", 48, BLT_PROV_FW, control_bits, "switches / control status"),
+	{.name = "grid_parallel_soc", .offset = 51, .type = BLT_T_U8, .unit = "%", .prov = BLT_PROV_FW,
+	 .desc = "grid-parallel SOC (meaning unclear on Elite 200 V2)"},
+	BITS16("alarm_0", 52, BLT_PROV_FW, NULL, "alarm word 0"),
+	BITS16("alarm_1", 54, BLT_PROV_FW, NULL, "alarm word 1"),
+	BITS16("alarm_2", 56, BLT_PROV_FW, NULL, "alarm word 2"),
+	BITS16("alarm_3", 58, BLT_PROV_FW, NULL, "alarm word 3"),
+	BITS16("fault_0", 66, BLT_PROV_FW, NULL, "fault word 0"),
+	BITS16("fault_1", 68, BLT_PROV_FW, NULL, "fault word 1"),
+	BITS16("fault_2", 70, BLT_PROV_FW, NULL, "fault word 2"),
+	BITS16("fault_3", 72, BLT_PROV_FW, NULL, "fault word 3"),
+	BITS16("fault_4", 74, BLT_PROV_FW, NULL, "fault word 4"),
+	BITS16("fault_5", 76, BLT_PROV_FW, NULL, "fault word 5 (reserved on older firmware)"),
+	POWER32("dc_load_power", 80, BLT_T_U32, BLT_PROV_FW, "total DC output (load) power"),
+	POWER32("ac_load_power", 84, BLT_T_U32, BLT_PROV_FW, "total AC output (load) power"),
+	POWER32("pv_power", 88, BLT_T_U32, BLT_PROV_FW, "total PV input power"),
+	POWER32("grid_power", 92, BLT_T_I32, BLT_PROV_FW, "total grid power"),
+	POWER32("inverter_power", 96, BLT_T_I32, BLT_PROV_FW, "total inverter power"),
+	ENERGY32("dc_load_energy", 100, BLT_PROV_FW, "DC output energy"),
+	ENERGY32("ac_load_energy", 104, BLT_PROV_FW, "AC output energy"),
+	ENERGY32("pv_charge_energy", 108, BLT_PROV_FW, "PV charging energy"),
+	ENERGY32("grid_charge_energy", 112, BLT_PROV_FW, "grid charging energy"),
+	ENERGY32("feedback_energy", 116, BLT_PROV_FW, "energy fed into the grid"),
+	{.name = "charging_mode", .offset = 121, .type = BLT_T_U8, .enums = charging_mode,
+	 .prov = BLT_PROV_FW, .desc = "AC charging mode"},
+	{.name = "inverter_status", .offset = 123, .type = BLT_T_U8, .prov = BLT_PROV_FW,
+	 .desc = "inverter working status"},
+	ENERGY32("pv_to_ac_load_energy", 124, BLT_PROV_FW, "PV energy used directly by AC loads"),
+	{.name = "self_sufficiency", .offset = 129, .type = BLT_T_U8, .unit = "%", .prov = BLT_PROV_FW,
+	 .desc = "self-sufficiency"},
+	POWER32("pv_to_ac_load_power", 130, BLT_T_U32, BLT_PROV_FW, "PV power going directly to AC loads"),
+	ENERGY32("pack_discharge_energy", 134, BLT_PROV_FW, "battery total discharge energy"),
+	{.name = "rated_voltage", .offset = 138, .type = BLT_T_U16, .unit = "V", .prov = BLT_PROV_LIVE,
+	 .desc = "rated AC voltage"},
+	{.name = "rated_frequency", .offset = 140, .type = BLT_T_U16, .scale = 0.01, .unit = "Hz",
+	 .prov = BLT_PROV_LIVE, .desc = "rated AC frequency"},
+	BITS16("components_online", 142, BLT_PROV_LIVE, components_bits, "accessories online / features"),
+	U16("fault_summary", 144, BLT_PROV_FW, "fault summary (older firmware; reserved on newer)"),
+	U16("alarm_summary", 146, BLT_PROV_FW, "alarm summary (older firmware; reserved on newer)"),
+	BITS16("iot_state", 148, BLT_PROV_FW, iot_bits, "IoT module state"),
+	U16("scene_config", 150, BLT_PROV_FW, "scene configuration flag"),
+	{.name = "car_charge_energy", .offset = 152, .type = BLT_T_U32, .prov = BLT_PROV_FW,
+	 .desc = "car-charging total energy (raw; unit undocumented)"},
+	{.name = "sleep_runtime", .offset = 156, .type = BLT_T_U32, .unit = "min", .prov = BLT_PROV_FW,
+	 .desc = "predicted runtime in sleep mode"},
+	ENERGY32("pack_charge_energy", 160, BLT_PROV_FW, "battery total charge energy"),
+	{.name = "car_charge_power", .offset = 164, .type = BLT_T_U16, .unit = "W", .prov = BLT_PROV_FW,
+	 .desc = "car-charging power"},
+	POWER32("charging_pile_power", 166, BLT_T_U32, BLT_PROV_FW, "charging-pile total power"),
+	U16("selftest_iot", 170, BLT_PROV_FW, "self-test word: IoT"),
+	U16("selftest_inverter", 172, BLT_PROV_FW, "self-test word: inverter"),
+	U16("selftest_bms", 174, BLT_PROV_FW, "self-test word: BMS"),
+	BITS16("inverter_flags", 176, BLT_PROV_FW, NULL, "inverter flags"),
+	{.name = "pv_energy_today", .offset = 178, .type = BLT_T_U16, .scale = 0.1, .unit = "kWh",
+	 .prov = BLT_PROV_FW, .desc = "PV energy today"},
+	{.name = "pv_energy_month", .offset = 180, .type = BLT_T_U16, .scale = 0.1, .unit = "kWh",
+	 .prov = BLT_PROV_FW, .desc = "PV energy this month"},
+	BITS16("switch_memory", 182, BLT_PROV_FW, switch_memory_bits, "switch state remembered"),
+};
+
+const blt_block_t blt_block_100 = {
+	.id = 100,
+	.name = "APP_HOME_DATA",
+	.title = "dashboard",
+	.regs = 98,
+	.min_bytes = 6,
+	.fields = fields,
+	.nfields = sizeof fields / sizeof fields[0],
+	.source = "firmware map + AP300 captures (98-register read); reference offsets 6+ are wrong",
+};

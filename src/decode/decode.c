@@ -1,0 +1,280 @@
+/* The table-driven block decoder (decode.h). No allocation, never reads past n.
+ * Transform order per row: raw -> mask -> shift -> sign -> abs -> scale -> add -> clamp. */
+#include <math.h>
+#include <string.h>
+
+#include "decode/decode_internal.h"
+
+static const double pow10_tab[] = {1, 10, 100, 1000, 1e4, 1e5, 1e6};
+
+/* Expand a name template ("phase_%u_power") with idx; plain names are copied. */
+static void expand_name(char *dst, const char *tmpl, unsigned idx)
+{
+	size_t o = 0;
+	if (!tmpl)
+		tmpl = "?";
+	for (const char *p = tmpl; *p && o < BLT_NAME_MAX - 1; p++) {
+		if (p[0] == '%' && p[1] == 'u') {
+			char digits[4];
+			int nd = 0;
+			unsigned v = idx;
+			do {
+				digits[nd++] = (char)('0' + v % 10);
+				v /= 10;
+			} while (v && nd < 4);
+			while (nd > 0 && o < BLT_NAME_MAX - 1)
+				dst[o++] = digits[--nd];
+			p++;
+			continue;
+		}
+		dst[o++] = *p;
+	}
+	dst[o] = '\0';
+}
+
+/* Strings never fail: padding NULs stripped, anything unprintable becomes '?'. */
+static void decode_string(const blt_field_t *f, const uint8_t *p, size_t sz, blt_value_t *v)
+{
+	size_t len = sz < BLT_STR_MAX - 1 ? sz : BLT_STR_MAX - 1;
+	bool swap = f->type == BLT_T_STR_SWAP;
+	for (size_t i = 0; i < len; i++) {
+		size_t j = swap ? (i ^ 1u) : i;
+		v->str[i] = (char)(j < sz ? p[j] : p[i]);
+	}
+	while (len > 0 && v->str[len - 1] == '\0')
+		len--;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)v->str[i];
+		if (c < 0x20 || c >= 0x7f)
+			v->str[i] = '?';
+	}
+	v->str[len] = '\0';
+	v->kind = BLT_VK_STR;
+}
+
+static void u64_decimal(uint64_t x, char *out)
+{
+	char tmp[24];
+	int n = 0;
+	do {
+		tmp[n++] = (char)('0' + x % 10);
+		x /= 10;
+	} while (x);
+	for (int i = 0; i < n; i++)
+		out[i] = tmp[n - 1 - i];
+	out[n] = '\0';
+}
+
+static void enum_name(const blt_field_t *f, int64_t iv, blt_value_t *v)
+{
+	for (const blt_enum_entry_t *e = f->enums; e->name; e++) {
+		if (e->value == iv) {
+			size_t l = strlen(e->name);
+			if (l > BLT_STR_MAX - 1)
+				l = BLT_STR_MAX - 1;
+			memcpy(v->str, e->name, l);
+			v->str[l] = '\0';
+			return;
+		}
+	}
+	/* "unknown_<n>" without snprintf: this is the hot path */
+	memcpy(v->str, "unknown_", 8);
+	if (iv < 0) {
+		v->str[8] = '-';
+		u64_decimal((uint64_t)0 - (uint64_t)iv, v->str + 9);
+	} else {
+		u64_decimal((uint64_t)iv, v->str + 8);
+	}
+}
+
+static void decode_number(const blt_field_t *f, const uint8_t *p, const blt_decode_opts_t *opts,
+			  blt_value_t *v)
+{
+	uint64_t raw = blt__read_raw(f, p);
+	int64_t iv;
+	double x, s;
+	unsigned dec;
+
+	if (f->type == BLT_T_SN64) {
+		u64_decimal(raw, v->str);
+		v->raw = (int64_t)raw;
+		v->kind = BLT_VK_STR;
+		return;
+	}
+	iv = blt__to_int(f, raw);
+	v->raw = iv;
+	if ((f->flags & BLT_F_ZERO_NA) && iv == 0) {
+		v->status = BLT_VS_NOT_REPORTED;
+		return;
+	}
+	if ((f->flags & BLT_F_ABS) && iv < 0)
+		iv = iv == INT64_MIN ? INT64_MAX : -iv;
+	s = blt__eff_scale(f, opts);
+	dec = blt__decimals(s, f->add);
+	if (s == 1.0) {
+		x = (double)iv;
+	} else if (dec > 0 && fabs(s * pow10_tab[dec] - 1.0) < 1e-12) {
+		x = (double)iv / pow10_tab[dec]; /* exact decimal scale: correctly rounded */
+	} else {
+		x = (double)iv * s;
+	}
+	if (f->add != 0) {
+		x += f->add;
+		if (dec > 0)
+			x = nearbyint(x * pow10_tab[dec]) / pow10_tab[dec];
+	}
+	if (f->flags & BLT_F_CLAMP) {
+		if (x < f->clamp_lo)
+			x = f->clamp_lo;
+		if (x > f->clamp_hi)
+			x = f->clamp_hi;
+	}
+	v->num = x;
+	v->decimals = (uint8_t)dec;
+	v->kind = (s != 1.0 || f->add != 0) ? BLT_VK_REAL : BLT_VK_INT;
+	if (f->enums)
+		enum_name(f, iv, v);
+}
+
+typedef struct ctx {
+	const blt_block_t *b;
+	const uint8_t *p;
+	size_t n;
+	const blt_decode_opts_t *opts;
+	blt_decoded_t *out;
+	const blt_value_t *req_missing; /* first required value that is missing */
+	size_t req_off, req_size;
+	bool overflow;
+} ctx_t;
+
+static void emit(ctx_t *c, const blt_field_t *f, unsigned idx, bool located, size_t off)
+{
+	blt_value_t *v;
+	size_t sz = blt__fsize(f);
+
+	if (c->out->count >= BLT_MAX_VALUES) {
+		c->overflow = true;
+		return;
+	}
+	v = &c->out->values[c->out->count++];
+	v->field = f;
+	expand_name(v->name, f->name, idx);
+	v->index = (uint8_t)idx;
+	v->kind = blt__is_string(f) ? BLT_VK_STR : BLT_VK_INT;
+	v->status = BLT_VS_OK;
+	v->decimals = 0;
+	v->raw = 0;
+	v->num = 0;
+	v->str[0] = '\0';
+
+	if (f->min_pv && c->opts && c->opts->protocol_version &&
+	    c->opts->protocol_version < f->min_pv) {
+		v->status = BLT_VS_GATED;
+		return;
+	}
+	if (!located || sz == 0 || off > c->n || sz > c->n - off) {
+		v->status = BLT_VS_MISSING;
+		c->out->missing++;
+		if ((f->flags & BLT_F_REQUIRED) && !c->req_missing) {
+			c->req_missing = v;
+			c->req_off = located ? off : 0;
+			c->req_size = sz;
+		}
+		return;
+	}
+	if (f->flags & BLT_F_SECRET && !(c->opts && c->opts->show_secrets)) {
+		v->status = BLT_VS_HIDDEN;
+		memcpy(v->str, "***", 4);
+		return;
+	}
+	if (f->type == BLT_T_STR || f->type == BLT_T_STR_SWAP)
+		decode_string(f, c->p + off, sz, v);
+	else
+		decode_number(f, c->p + off, c->opts, v);
+}
+
+/* Number of records of a repeat group: value of its count row, capped at max. */
+static unsigned repeat_count(const ctx_t *c, const blt_repeat_t *r)
+{
+	const blt_field_t *cf = blt__find_row(c->b, r->count_field);
+	int64_t v;
+	if (!cf || !blt__row_int(cf, c->p, c->n, &v))
+		return 0;
+	if (cf->min_pv && c->opts && c->opts->protocol_version &&
+	    c->opts->protocol_version < cf->min_pv)
+		return 0;
+	if (v <= 0)
+		return 0;
+	return v > r->max ? r->max : (unsigned)v;
+}
+
+int blt_decode(const blt_block_t *b, const uint8_t *payload, size_t n,
+	       const blt_decode_opts_t *opts, blt_decoded_t *out, blt_detail_t *d)
+{
+	ctx_t c = {.b = b, .p = payload, .n = n, .opts = opts, .out = out};
+
+	if (!b || !out || (!payload && n > 0))
+		return blt_detail_set(d, BLT_E_INVAL, "blt_decode: no block, payload or output");
+	out->block = b;
+	out->nbytes = n;
+	out->protocol_version = opts ? opts->protocol_version : 0;
+	out->count = 0;
+	out->missing = 0;
+	if (!payload)
+		c.p = (const uint8_t *)"";
+
+	for (size_t i = 0; i < b->nfields;) {
+		const blt_field_t *f = &b->fields[i];
+		const blt_repeat_t *r = f->repeat;
+		size_t j = i;
+		unsigned cnt;
+
+		if (!r) {
+			emit(&c, f, 0, true, f->offset);
+			i++;
+			continue;
+		}
+		while (j < b->nfields && b->fields[j].repeat == r)
+			j++;
+		cnt = repeat_count(&c, r);
+		for (unsigned k = 0; k < cnt && !c.overflow; k++) {
+			for (size_t m = i; m < j; m++) {
+				size_t off = 0;
+				bool ok = blt__locate(b, &b->fields[m], k, c.p, n, &off);
+				emit(&c, &b->fields[m], k, ok, off);
+			}
+		}
+		i = j;
+	}
+	if (c.overflow)
+		return blt_detail_set(d, BLT_E_BUFSIZE,
+				      "block %u (%s): more than %d values; output truncated", b->id,
+				      b->name ? b->name : "?", BLT_MAX_VALUES);
+	if (c.req_missing)
+		return blt_detail_set(d, BLT_E_MISSING,
+				      "block %u (%s): required field '%s' needs bytes %zu..%zu, "
+				      "payload has %zu bytes",
+				      b->id, b->name ? b->name : "?", c.req_missing->name, c.req_off,
+				      c.req_off + c.req_size - 1, n);
+	return BLT_OK;
+}
+
+const blt_value_t *blt_decoded_get(const blt_decoded_t *r, const char *name)
+{
+	if (!r || !name)
+		return NULL;
+	for (size_t i = 0; i < r->count && i < BLT_MAX_VALUES; i++)
+		if (strcmp(r->values[i].name, name) == 0)
+			return &r->values[i];
+	return NULL;
+}
+
+bool blt_decoded_num(const blt_decoded_t *r, const char *name, double *out)
+{
+	const blt_value_t *v = blt_decoded_get(r, name);
+	if (!v || v->status != BLT_VS_OK || v->kind == BLT_VK_STR)
+		return false;
+	if (out)
+		*out = v->num;
+	return true;
+}

@@ -1,0 +1,112 @@
+/* Field types: sizes and names; provenance names; shared row helpers. */
+#include <math.h>
+#include <string.h>
+
+#include "decode/decode_internal.h"
+
+static const struct {
+	unsigned size;
+	const char *name;
+} types[BLT_T__COUNT] = {
+	[BLT_T_U8] = {1, "u8"},         [BLT_T_I8] = {1, "i8"},
+	[BLT_T_U16] = {2, "u16"},       [BLT_T_I16] = {2, "i16"},
+	[BLT_T_U32] = {4, "u32"},       [BLT_T_I32] = {4, "i32"},
+	[BLT_T_U32_BE] = {4, "u32_be"}, [BLT_T_I32_BE] = {4, "i32_be"},
+	[BLT_T_SN64] = {8, "sn64"},     [BLT_T_STR_SWAP] = {0, "str_swap"},
+	[BLT_T_STR] = {0, "str"},
+};
+
+unsigned blt_type_size(blt_type_t t)
+{
+	return (unsigned)t < BLT_T__COUNT ? types[t].size : 0;
+}
+
+const char *blt_type_name(blt_type_t t)
+{
+	return (unsigned)t < BLT_T__COUNT ? types[t].name : "?";
+}
+
+const char *blt_prov_name(blt_prov_t p)
+{
+	switch (p) {
+	case BLT_PROV_LIVE: return "live";
+	case BLT_PROV_FW: return "firmware";
+	case BLT_PROV_APP: return "app";
+	}
+	return "?";
+}
+
+const blt_field_t *blt__find_row(const blt_block_t *b, const char *name)
+{
+	if (!name)
+		return NULL;
+	for (size_t i = 0; i < b->nfields; i++)
+		if (!b->fields[i].repeat && b->fields[i].name && strcmp(b->fields[i].name, name) == 0)
+			return &b->fields[i];
+	return NULL;
+}
+
+bool blt__row_int(const blt_field_t *f, const uint8_t *buf, size_t n, int64_t *out)
+{
+	size_t sz = blt__fsize(f);
+	if (blt__is_string(f) || sz == 0 || f->offset > n || sz > n - f->offset)
+		return false;
+	*out = blt__to_int(f, blt__read_raw(f, buf + f->offset));
+	return true;
+}
+
+bool blt__locate(const blt_block_t *b, const blt_field_t *f, unsigned idx, const uint8_t *buf,
+		 size_t n, size_t *off)
+{
+	const blt_repeat_t *r = f->repeat;
+	size_t base = 0;
+	unsigned i = idx;
+
+	if (!r) {
+		*off = f->offset;
+		return true;
+	}
+	if (r->base_field) {
+		const blt_field_t *bf = blt__find_row(b, r->base_field);
+		int64_t v;
+		if (!bf || !blt__row_int(bf, buf, n, &v))
+			return false;
+		if (v < 0)
+			v = 0;
+		if (v > 0xFFFF)
+			v = 0xFFFF; /* wider than any payload; keeps the arithmetic small */
+		base = (size_t)v * r->base_mul;
+	}
+	base += r->base_add;
+	if (f->flags & BLT_F_SWAP_INDEX)
+		i ^= 1u;
+	*off = base + (size_t)i * r->stride + f->offset;
+	return true;
+}
+
+double blt__eff_scale(const blt_field_t *f, const blt_decode_opts_t *opts)
+{
+	double s = f->scale;
+	if (f->flags & BLT_F_PACK_VSCALE)
+		s = opts && opts->pack_voltage_scale > 0 ? opts->pack_voltage_scale : 0.01;
+	return s == 0 ? 1.0 : s;
+}
+
+static unsigned decimals_of(double x)
+{
+	double p = 1;
+	x = fabs(x);
+	for (unsigned d = 0; d < 6; d++, p *= 10) {
+		double y = x * p;
+		if (fabs(y - nearbyint(y)) < 1e-9 * (y > 1 ? y : 1))
+			return d;
+	}
+	return 6;
+}
+
+unsigned blt__decimals(double scale, double add)
+{
+	unsigned a = scale == 1.0 || scale == 0 ? 0 : decimals_of(scale);
+	unsigned c = add == 0 ? 0 : decimals_of(add);
+	return a > c ? a : c;
+}
