@@ -1,0 +1,36 @@
+/* Block 6300 - cell voltages and temperatures of the selected pack. PROTOCOL.md §4.9 (b).
+ * Provenance: firmware map, the app's parsePackSubPackInfo and live captures (AP300: 16
+ * cells 3.321-3.325 V, 4 NTC at 29 °C; Elite 200 V2: 12 cells, 4 NTC, 20 registers). The
+ * reference's "PACK_BMU_READ" layout is really block 7200 and is not used. Length varies
+ * with the cell count; regs = 22 fits 16 cells + 4 NTC (AP300, Elite 100 V2). */
+#include "catalog_internal.h"
+
+static const blt_repeat_t cells = {.count_field = "cell_count", .max = 48, .stride = 2};
+/* NTC bytes follow the cells: two per register, the low byte first (SWAP_INDEX). */
+static const blt_repeat_t temps = {.count_field = "ntc_count", .max = 16, .stride = 1,
+				   .base_field = "cell_count", .base_mul = 2, .base_add = 4};
+
+static const blt_field_t fields[] = {
+	{.name = "cell_count", .offset = 0, .type = BLT_T_U16, .flags = BLT_F_REQUIRED | BLT_F_COUNT,
+	 .prov = BLT_PROV_LIVE, .desc = "number of cells"},
+	{.name = "ntc_count", .offset = 2, .type = BLT_T_U16, .flags = BLT_F_COUNT,
+	 .prov = BLT_PROV_LIVE, .desc = "number of temperature sensors"},
+	{.name = "cell_%u_voltage", .offset = 4, .type = BLT_T_U16, .mask = 0x3fff, .scale = 0.001,
+	 .unit = "V", .repeat = &cells, .prov = BLT_PROV_LIVE, .desc = "cell voltage"},
+	{.name = "cell_%u_status", .offset = 4, .type = BLT_T_U16, .mask = 0xc000, .shift = 14,
+	 .repeat = &cells, .prov = BLT_PROV_APP, .desc = "cell status / balancing flag (bits 14-15)"},
+	{.name = "temp_%u", .offset = 0, .type = BLT_T_U8, .add = -40,
+	 .flags = BLT_F_ZERO_NA | BLT_F_SWAP_INDEX, .unit = "°C", .repeat = &temps,
+	 .prov = BLT_PROV_LIVE, .desc = "cell temperature sensor (0 = not fitted)"},
+};
+
+const blt_block_t blt_block_6300 = {
+	.id = 6300,
+	.name = "PACK_CELL_INFO",
+	.title = "cells",
+	.regs = 22,
+	.min_bytes = 4,
+	.fields = fields,
+	.nfields = sizeof fields / sizeof fields[0],
+	.source = "firmware map + AP300/Elite 200 V2 captures; reference layout is block 7200's",
+};
