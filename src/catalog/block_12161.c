@@ -1,0 +1,21 @@
+/* Block 12161 - IOT_ENABLE_INFO. PROTOCOL.md Appendix A.
+ * Provenance: reference layout only (two raw control words; semantics not recovered). */
+#include "catalog_internal.h"
+
+static const blt_field_t fields[] = {
+	{.name = "control_flags_1", .offset = 0, .type = BLT_T_U16, .flags = BLT_F_REQUIRED,
+	 .prov = BLT_PROV_APP, .desc = "IoT control flags, first word (raw)"},
+	{.name = "control_flags_2", .offset = 2, .type = BLT_T_U16, .flags = BLT_F_REQUIRED,
+	 .prov = BLT_PROV_APP, .desc = "IoT control flags, second word (raw)"},
+};
+
+const blt_block_t blt_block_12161 = {
+	.id = 12161,
+	.name = "IOT_ENABLE_INFO",
+	.title = "IoT enables",
+	.regs = 2,
+	.min_bytes = 4,
+	.fields = fields,
+	.nfields = sizeof fields / sizeof fields[0],
+	.source = "reference layout only",
+};

@@ -1,0 +1,21 @@
+/* Block 18400 - EPAD_LIQUID_POINT1 (calibration point of liquid sensor 1). Appendix A.
+ * Provenance: reference layout only (two bytes of one register). */
+#include "catalog_internal.h"
+
+static const blt_field_t fields[] = {
+	{.name = "volume", .offset = 0, .type = BLT_T_U8, .prov = BLT_PROV_APP,
+	 .desc = "calibration point volume"},
+	{.name = "liquid", .offset = 1, .type = BLT_T_U8, .prov = BLT_PROV_APP,
+	 .desc = "calibration point liquid level"},
+};
+
+const blt_block_t blt_block_18400 = {
+	.id = 18400,
+	.name = "EPAD_LIQUID_POINT1",
+	.title = "EPAD liquid point 1",
+	.regs = 1,
+	.min_bytes = 0,
+	.fields = fields,
+	.nfields = sizeof fields / sizeof fields[0],
+	.source = "reference layout only",
+};
