@@ -1,0 +1,106 @@
+/* settings.h - metadata of the writable settings, the write deny list, and the generated
+ * register documentation. Pure data (PROTOCOL.md §4.10, §6); the write path lives in the
+ * client layer and consults this table before building any FC06 frame.
+ *
+ * Every setting names one holding register inside a catalog block and the catalog row that
+ * shows its current value (same name as the setting). Values are the raw 16-bit register
+ * values written with FC 0x06 (on/off flags: 0/1 in the low byte).
+ *
+ * Ownership: everything returned is static and lives forever; nothing allocates.
+ */
+#ifndef BLUETTI_SETTINGS_H
+#define BLUETTI_SETTINGS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <bluetti/bluetti.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum blt_setting_kind {
+	BLT_SK_SWITCH = 0, /* 0 off / 1 on */
+	BLT_SK_ENUM = 1,   /* one of enums[] */
+	BLT_SK_NUMBER = 2, /* min..max in steps of step, unit */
+} blt_setting_kind_t;
+
+typedef enum blt_setting_status {
+	BLT_SS_LIVE = 0,       /* write verified against a real device */
+	BLT_SS_CLIENT = 1,     /* written by working third-party clients (allow-listed there) */
+	BLT_SS_UNVERIFIED = 2, /* firmware map only: needs an explicit override to write */
+} blt_setting_status_t;
+
+typedef struct blt_setting {
+	const char *name;      /* user-facing name, "ac_output" */
+	uint16_t reg;          /* holding register written with FC 0x06 */
+	uint16_t block;        /* catalog block that contains reg */
+	uint16_t offset;       /* byte offset of the value's row in the block payload */
+	const char *field;     /* name of that catalog row (== name) */
+	uint8_t kind;          /* blt_setting_kind_t */
+	uint8_t status;        /* blt_setting_status_t */
+	int32_t min, max, step; /* BLT_SK_NUMBER only (switches: 0..1) */
+	const char *unit;      /* "W", "h", "%" or NULL */
+	const blt_enum_entry_t *enums; /* BLT_SK_ENUM: allowed values, {0, NULL} terminated */
+	const char *const *profiles;   /* profile ids known to support it, NULL-terminated;
+					  NULL = every V2 profile */
+	const char *desc;
+	const char *source;    /* evidence, one line */
+} blt_setting_t;
+
+BLT_API size_t blt_setting_count(void);
+BLT_API const blt_setting_t *blt_setting_at(size_t i);
+/* By setting name (case-insensitive); NULL if unknown. */
+BLT_API const blt_setting_t *blt_setting_find(const char *name);
+/* The setting that writes register reg; NULL if none. */
+BLT_API const blt_setting_t *blt_setting_by_register(uint16_t reg);
+
+BLT_API const char *blt_setting_kind_name(blt_setting_kind_t k);     /* "switch", ... */
+BLT_API const char *blt_setting_status_name(blt_setting_status_t s); /* "live", ... */
+
+/* True if the setting is known to work on profile_id (case-insensitive). Settings with
+ * profiles == NULL support every profile. */
+BLT_API bool blt_setting_supports_profile(const blt_setting_t *s, const char *profile_id);
+
+/* Deny list: registers that are never written, whatever the options (power-off,
+ * factory reset, battery aging, one-shot clears, credentials, grid protection ...).
+ * Returns true and sets *why (static text) if reg is denied. */
+BLT_API bool blt_register_denied(uint16_t reg, const char **why);
+/* Deny-list entries, for documentation: inclusive register range and reason. */
+BLT_API size_t blt_denied_count(void);
+BLT_API bool blt_denied_at(size_t i, uint16_t *first, uint16_t *last, const char **why);
+
+/* Check a raw register value against the setting: BLT_E_DENIED if the register is on the
+ * deny list, BLT_E_RANGE (with the allowed values in d) if value is out of range, not a
+ * multiple of step, not an enum value or not 0/1 for a switch; BLT_E_INVAL if s is NULL. */
+BLT_API int blt_setting_check_value(const blt_setting_t *s, int32_t value, blt_detail_t *d);
+
+/* Full gate for a write: deny list, value check, then the verification status (unverified
+ * settings need BLT_WRITE_ALLOW_UNVERIFIED) and the profile (profile_id NULL = not
+ * checked; an unsupported profile needs BLT_WRITE_ALLOW_PROFILE). Returns BLT_OK,
+ * BLT_E_DENIED or BLT_E_RANGE with a one-line reason in d. */
+#define BLT_WRITE_ALLOW_UNVERIFIED 0x1u
+#define BLT_WRITE_ALLOW_PROFILE 0x2u
+BLT_API int blt_setting_check_write(const blt_setting_t *s, const char *profile_id,
+				    int32_t value, unsigned flags, blt_detail_t *d);
+
+/* Parse a user value: switches accept on/off/true/false/1/0, enums their names or
+ * numbers, numbers a decimal integer. BLT_E_RANGE / BLT_E_INVAL with a detail otherwise
+ * (the range is checked too). */
+BLT_API int blt_setting_parse_value(const blt_setting_t *s, const char *text, int32_t *out,
+				    blt_detail_t *d);
+
+/* Write the register documentation (docs/registers.md) as Markdown: one section per
+ * catalog block, one table row per field (offset in bytes and registers, type, unit,
+ * transform, writable setting or denied, provenance), then the settings and the deny list.
+ * Returns BLT_OK or BLT_E_IO if writing failed. */
+BLT_API int blt_catalog_write_markdown(FILE *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
