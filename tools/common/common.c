@@ -7,6 +7,8 @@
 
 #include <openssl/crypto.h>
 
+#include <bluetti/settings.h>
+
 #include "common.h"
 
 int cli_parse_ulong(const char *s, unsigned long lo, unsigned long hi, unsigned long *out)
@@ -108,9 +110,10 @@ void cli_json_str(FILE *out, const char *s)
 
 int cli_catalog_markdown(FILE *out)
 {
-	(void)out;
-	fprintf(stderr, "bluetti blocks --markdown: the document generator is not built in yet\n");
-	return -1;
+	int err = blt_catalog_write_markdown(out);
+	if (err)
+		fprintf(stderr, "bluetti blocks --markdown: %s\n", blt_strerror(err));
+	return err ? -1 : 0;
 }
 
 int cli_read_file(const char *path, uint8_t **buf, size_t *len, blt_detail_t *d)
