@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -421,9 +422,14 @@ static void test_malformed_every_kind(void **state)
 		if (rc != expect_ok(&k[i]))
 			fail_msg("%s: valid frame gave %d (%s)", k[i].name, rc, d.text);
 
-		/* Truncated at every length. */
+		/* Truncated at every length, each copy in an exact-size heap block so that
+		 * ASan flags any read past the end. */
 		for (size_t t = 0; t < n; t++) {
-			rc = blt_rtu_parse(f, t, k[i].dir, &r, &d);
+			uint8_t *cut = malloc(t ? t : 1);
+			assert_non_null(cut);
+			memcpy(cut, f, t);
+			rc = blt_rtu_parse(cut, t, k[i].dir, &r, &d);
+			free(cut);
 			if (rc != BLT_E_SHORT)
 				fail_msg("%s cut to %zu bytes: %d (%s)", k[i].name, t, rc, d.text);
 		}
@@ -626,6 +632,87 @@ static void test_parse_bad_args(void **state)
 	assert_int_equal(blt_rtu_parse(f, 8, (blt_rtu_dir_t)7, &r, NULL), BLT_E_INVAL);
 }
 
+/* --- property: random frames of every kind, build -> parse -> match ------------------ */
+
+static uint32_t lcg(uint32_t *s)
+{
+	*s = *s * 1664525u + 1013904223u;
+	return *s >> 8;
+}
+
+static void test_random_round_trips(void **state)
+{
+	uint32_t s = 0xC0FFEE;
+	(void)state;
+	for (int round = 0; round < 5000; round++) {
+		uint8_t q[BLT_RTU_MAX], a[BLT_RTU_MAX], data[250];
+		uint16_t vals[BLT_MAX_WRITE_REGS];
+		size_t qn = 0, an = 0;
+		blt_rtu_t rq, ra;
+		uint8_t slave = (uint8_t)lcg(&s);
+		uint16_t reg = (uint16_t)lcg(&s);
+		uint16_t rcount = (uint16_t)(1 + lcg(&s) % BLT_MAX_READ_REGS);
+		uint16_t wcount = (uint16_t)(1 + lcg(&s) % BLT_MAX_WRITE_REGS);
+		uint16_t got = (uint16_t)(1 + lcg(&s) % rcount);
+		uint16_t value = (uint16_t)lcg(&s);
+		for (size_t i = 0; i < sizeof data; i++)
+			data[i] = (uint8_t)lcg(&s);
+		for (size_t i = 0; i < BLT_MAX_WRITE_REGS; i++)
+			vals[i] = (uint16_t)lcg(&s);
+
+		switch (round % 4) {
+		case 0: /* read, device answers with 1..count registers */
+			assert_int_equal(blt_rtu_build_read(slave, reg, rcount, q, sizeof q, &qn),
+			                 0);
+			assert_int_equal(
+			    blt_rtu_build_read_reply(slave, data, 2u * got, a, sizeof a, &an), 0);
+			assert_int_equal(blt_rtu_parse(q, qn, BLT_RTU_REQUEST, &rq, NULL), BLT_OK);
+			assert_int_equal(rq.reg, reg);
+			assert_int_equal(rq.count, rcount);
+			assert_int_equal(blt_rtu_parse(a, an, BLT_RTU_REPLY, &ra, NULL), BLT_OK);
+			assert_int_equal(ra.count, got);
+			assert_memory_equal(ra.data, data, 2u * got);
+			break;
+		case 1: /* write one, echoed */
+			assert_int_equal(blt_rtu_build_write1(slave, reg, value, q, sizeof q, &qn),
+			                 0);
+			memcpy(a, q, qn);
+			an = qn;
+			assert_int_equal(blt_rtu_parse(q, qn, BLT_RTU_REQUEST, &rq, NULL), BLT_OK);
+			assert_int_equal(blt_rtu_parse(a, an, BLT_RTU_REPLY, &ra, NULL), BLT_OK);
+			assert_int_equal(ra.value, value);
+			break;
+		case 2: /* write many */
+			assert_int_equal(
+			    blt_rtu_build_writen(slave, reg, vals, wcount, q, sizeof q, &qn), 0);
+			assert_int_equal(
+			    blt_rtu_build_writen_reply(slave, reg, wcount, a, sizeof a, &an), 0);
+			assert_int_equal(blt_rtu_parse(q, qn, BLT_RTU_REQUEST, &rq, NULL), BLT_OK);
+			assert_int_equal(rq.count, wcount);
+			for (size_t i = 0; i < wcount; i++)
+				assert_int_equal(rq.data[2 * i] << 8 | rq.data[2 * i + 1], vals[i]);
+			assert_int_equal(blt_rtu_parse(a, an, BLT_RTU_REPLY, &ra, NULL), BLT_OK);
+			break;
+		default: /* exception to a read */
+			assert_int_equal(blt_rtu_build_read(slave, reg, rcount, q, sizeof q, &qn),
+			                 0);
+			assert_int_equal(blt_rtu_build_exception(slave, BLT_FC_READ,
+			                                         (uint8_t)(1 + value % 255), a,
+			                                         sizeof a, &an),
+			                 0);
+			assert_int_equal(blt_rtu_parse(q, qn, BLT_RTU_REQUEST, &rq, NULL), BLT_OK);
+			assert_int_equal(blt_rtu_parse(a, an, BLT_RTU_REPLY, &ra, NULL),
+			                 BLT_E_EXCEPTION);
+			assert_int_equal(blt_rtu_match(&rq, &ra, NULL), BLT_E_EXCEPTION);
+			continue;
+		}
+		assert_int_equal(blt_rtu_match(&rq, &ra, NULL), BLT_OK);
+		/* The same reply to another slave's request never matches. */
+		rq.slave = (uint8_t)(slave + 1);
+		assert_int_equal(blt_rtu_match(&rq, &ra, NULL), BLT_E_SLAVE);
+	}
+}
+
 /* --- match ---------------------------------------------------------------------------- */
 
 static void parse_ok(const char *hex, blt_rtu_dir_t dir, uint8_t *buf, blt_rtu_t *r)
@@ -746,6 +833,7 @@ int main(void)
 	    cmocka_unit_test(test_unknown_function),
 	    cmocka_unit_test(test_register_count_limits),
 	    cmocka_unit_test(test_parse_bad_args),
+	    cmocka_unit_test(test_random_round_trips),
 	    cmocka_unit_test(test_match_read),
 	    cmocka_unit_test(test_match_write1),
 	    cmocka_unit_test(test_match_writen),
