@@ -632,6 +632,37 @@ static void test_parse_bad_args(void **state)
 	assert_int_equal(blt_rtu_parse(f, 8, (blt_rtu_dir_t)7, &r, NULL), BLT_E_INVAL);
 }
 
+static void test_detail_messages(void **state)
+{
+	uint8_t f[300];
+	blt_rtu_t r;
+	blt_detail_t d;
+	size_t n;
+	(void)state;
+	n = hx("01 03 00 64 00 42 84 24", f, sizeof f);
+	assert_int_equal(blt_rtu_parse(f, 5, BLT_RTU_REQUEST, &r, &d), BLT_E_SHORT);
+	assert_detail_has(&d, "FC03 request truncated: 5 of 8 bytes");
+	f[n] = 0;
+	assert_int_equal(blt_rtu_parse(f, n + 1, BLT_RTU_REQUEST, &r, &d), BLT_E_TRAILING);
+	assert_detail_has(&d, "9 bytes, 1 trailing after the 8-byte frame");
+	f[7] = 0x25;
+	assert_int_equal(blt_rtu_parse(f, n, BLT_RTU_REQUEST, &r, &d), BLT_E_CRC);
+	assert_detail_has(&d, "CRC on the wire 0x2584, computed 0x2484");
+	/* A 124-byte reply cut after 120 data bytes. */
+	memset(f, 0, sizeof f);
+	f[1] = 3;
+	f[2] = 124;
+	n = with_crc(f, 3 + 124);
+	assert_int_equal(blt_rtu_parse(f, 125, BLT_RTU_REPLY, &r, &d), BLT_E_SHORT);
+	assert_detail_has(&d, "125 of 129 bytes (byte count 124)");
+	/* The same data with a byte count of 124 but only 120 bytes, CRC correct. */
+	n = with_crc(f, 3 + 120);
+	assert_int_equal(blt_rtu_parse(f, n, BLT_RTU_REPLY, &r, &d), BLT_E_BYTECOUNT);
+	assert_detail_has(&d, "byte count 124 but frame holds 120 data bytes");
+	assert_int_equal(blt_rtu_parse(f, 1, BLT_RTU_REPLY, &r, &d), BLT_E_SHORT);
+	assert_detail_has(&d, "1 bytes, no function code");
+}
+
 /* --- property: random frames of every kind, build -> parse -> match ------------------ */
 
 static uint32_t lcg(uint32_t *s)
@@ -833,6 +864,7 @@ int main(void)
 	    cmocka_unit_test(test_unknown_function),
 	    cmocka_unit_test(test_register_count_limits),
 	    cmocka_unit_test(test_parse_bad_args),
+	    cmocka_unit_test(test_detail_messages),
 	    cmocka_unit_test(test_random_round_trips),
 	    cmocka_unit_test(test_match_read),
 	    cmocka_unit_test(test_match_write1),
