@@ -1,0 +1,290 @@
+/* Register memory of a simulated device: regions per block, access by register number and
+ * by catalog field name (through the library's encoder). */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim.h"
+
+/* Firmware block extents (PROTOCOL.md §1.8, §4.8): how many registers a real unit
+ * implements from the block start. A read that starts inside answers the registers that
+ * exist (fewer than asked if it runs past the end, like the AP300 in §1.3); a read that
+ * starts outside every block answers exception 02. */
+static const struct {
+	uint16_t id, regs;
+} extents[] = {
+	{100, 135},  /* 100-234 */
+	{700, 69},   /* 700-768 */
+	{1100, 100}, /* 1100-1199 */
+	{1200, 100}, /* 1200-1299 */
+	{1300, 55},  /* 1300-1354 */
+	{1400, 78},  /* 1400-1477 */
+	{1500, 44},  /* 1500-1543 */
+	{1600, 15},  /* 1600-1614 */
+	{1700, 125}, /* 1700-1899 (one read covers 125) */
+	{2000, 100}, /* 2000-2099 */
+	{2200, 121}, /* 2200-2320 */
+	{3000, 27},  /* 3000-3026 */
+	{3500, 48},  /* 3500-3547 */
+	{3600, 59},  /* 3600-3658 */
+	{6000, 56},  /* 6000-6055 */
+	{6100, 104}, /* 6100-6203 (§4.8) */
+	{7000, 5},   /* 7000-7004 */
+	{11000, 41}, /* 11000-11040 */
+};
+
+double sim_rand(uint32_t *s)
+{
+	uint32_t x = *s ? *s : 0x9e3779b9u;
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	*s = x;
+	return (double)(x >> 8) / (double)(1u << 24);
+}
+
+double sim_desc_number(const char *desc, const char *unit)
+{
+	size_t ul;
+	const char *p;
+
+	if (!desc || !unit)
+		return 0;
+	ul = strlen(unit);
+	/* find "<number> <unit>" followed by a non-letter */
+	for (p = desc; (p = strstr(p, unit)) != NULL; p += ul) {
+		const char *q = p;
+		const char *end;
+		if (isalnum((unsigned char)p[ul]))
+			continue;
+		if (q > desc && q[-1] == ' ')
+			q--;
+		end = q;
+		while (q > desc && (isdigit((unsigned char)q[-1]) || q[-1] == '.'))
+			q--;
+		if (q == end)
+			continue;
+		return strtod(q, NULL);
+	}
+	return 0;
+}
+
+static unsigned field_end_regs(const blt_block_t *b)
+{
+	unsigned end = 0;
+	for (size_t i = 0; i < b->nfields; i++) {
+		const blt_field_t *f = &b->fields[i];
+		unsigned sz = f->size ? f->size : blt_type_size((blt_type_t)f->type);
+		unsigned e = f->offset + sz;
+		if (f->repeat && !f->repeat->base_field && f->repeat->max)
+			e += (unsigned)f->repeat->stride * (f->repeat->max - 1u);
+		if (e > end)
+			end = e;
+	}
+	return (end + 1) / 2;
+}
+
+/* Registers a region for block id implements. */
+static unsigned block_extent(const sim_device_t *dev, uint16_t id, const blt_block_t *b)
+{
+	unsigned n = 0;
+	/* cell count, NTC count, cells, two NTC bytes per register, two reserved registers:
+	 * 22 registers for 16 cells and 4 NTC like the live AP300 read (§7.1) */
+	if (id == 6300)
+		return 2 + dev->ncells + (dev->nntc + 1) / 2 + 2;
+	for (size_t i = 0; i < sizeof extents / sizeof extents[0]; i++)
+		if (extents[i].id == id)
+			n = extents[i].regs;
+	if (b) {
+		if (b->regs > n)
+			n = b->regs;
+		if (field_end_regs(b) > n)
+			n = field_end_regs(b);
+	}
+	return n;
+}
+
+static int cmp_u16(const void *a, const void *b)
+{
+	return (int)*(const uint16_t *)a - (int)*(const uint16_t *)b;
+}
+
+/* Lay out the regions: ids sorted, each clamped so it does not overlap the next. */
+int sim_regions_build(sim_device_t *dev, const uint16_t *ids_in, size_t nids, blt_detail_t *d)
+{
+	uint16_t ids[SIM_MAX_REGIONS];
+	size_t n = 0;
+
+	for (size_t i = 0; i < nids && n < SIM_MAX_REGIONS; i++) {
+		bool dup = false;
+		for (size_t j = 0; j < n; j++)
+			dup = dup || ids[j] == ids_in[i];
+		if (!dup)
+			ids[n++] = ids_in[i];
+	}
+	qsort(ids, n, sizeof ids[0], cmp_u16);
+	dev->nregions = 0;
+	dev->arena_used = 0;
+	for (size_t i = 0; i < n; i++) {
+		const blt_block_t *b = blt_catalog_find(ids[i]);
+		unsigned count = block_extent(dev, ids[i], b);
+		sim_region_t *r;
+		if (count == 0) {
+			blt_log(BLT_LOG_WARN, "block %u is neither in the catalog nor known: skipped",
+				ids[i]);
+			continue;
+		}
+		if (i + 1 < n && ids[i] + count > ids[i + 1])
+			count = ids[i + 1] - ids[i];
+		if ((unsigned long)ids[i] + count > 65536ul)
+			count = 65536u - ids[i];
+		if (dev->arena_used + 2u * count > SIM_MEM_BYTES)
+			return blt_detail_set(d, BLT_E_NOMEM,
+					      "register memory full at block %u (%u registers)",
+					      ids[i], count);
+		r = &dev->regions[dev->nregions++];
+		r->start = ids[i];
+		r->count = (uint16_t)count;
+		r->block = b;
+		r->writable = (ids[i] == 2000 || ids[i] == 2200 || ids[i] == 7000);
+		r->bytes = dev->arena + dev->arena_used;
+		memset(r->bytes, 0, 2u * count);
+		dev->arena_used += 2u * count;
+	}
+	return BLT_OK;
+}
+
+sim_region_t *sim_find_region(sim_device_t *dev, uint16_t reg)
+{
+	for (size_t i = 0; i < dev->nregions; i++) {
+		sim_region_t *r = &dev->regions[i];
+		if (reg >= r->start && (unsigned)reg < (unsigned)r->start + r->count)
+			return r;
+	}
+	return NULL;
+}
+
+int sim_reg_get(const sim_device_t *dev, uint16_t reg, uint16_t *val)
+{
+	for (size_t i = 0; i < dev->nregions; i++) {
+		const sim_region_t *r = &dev->regions[i];
+		if (reg >= r->start && (unsigned)reg < (unsigned)r->start + r->count) {
+			const uint8_t *p = r->bytes + 2u * (reg - r->start);
+			*val = (uint16_t)(p[0] << 8 | p[1]);
+			return BLT_OK;
+		}
+	}
+	return BLT_E_NOT_FOUND;
+}
+
+int sim_reg_set(sim_device_t *dev, uint16_t reg, uint16_t val)
+{
+	sim_region_t *r = sim_find_region(dev, reg);
+	uint8_t *p;
+	if (!r)
+		return BLT_E_NOT_FOUND;
+	p = r->bytes + 2u * (reg - r->start);
+	p[0] = (uint8_t)(val >> 8);
+	p[1] = (uint8_t)val;
+	return BLT_OK;
+}
+
+/* Does row template tmpl ("phase_%u_power") expand to name? Sets *idx. */
+static bool name_matches(const char *tmpl, const char *name, unsigned *idx)
+{
+	const char *pct = strstr(tmpl, "%u");
+	const char *p;
+	size_t pre;
+	unsigned v = 0;
+
+	if (!pct) {
+		*idx = 0;
+		return strcmp(tmpl, name) == 0;
+	}
+	pre = (size_t)(pct - tmpl);
+	if (strncmp(tmpl, name, pre) != 0)
+		return false;
+	p = name + pre;
+	if (!isdigit((unsigned char)*p))
+		return false;
+	while (isdigit((unsigned char)*p)) {
+		v = v * 10 + (unsigned)(*p - '0');
+		if (v > 1000)
+			return false;
+		p++;
+	}
+	if (strcmp(p, pct + 2) != 0)
+		return false;
+	*idx = v;
+	return true;
+}
+
+static sim_region_t *block_region(sim_device_t *dev, uint16_t block)
+{
+	for (size_t i = 0; i < dev->nregions; i++)
+		if (dev->regions[i].start == block && dev->regions[i].block)
+			return &dev->regions[i];
+	return NULL;
+}
+
+static const blt_field_t *find_field(const blt_block_t *b, const char *name, unsigned *idx)
+{
+	for (size_t i = 0; i < b->nfields; i++) {
+		const blt_field_t *f = &b->fields[i];
+		if (!name_matches(f->name, name, idx))
+			continue;
+		if (f->repeat && *idx >= f->repeat->max)
+			return NULL;
+		if (!f->repeat && strstr(f->name, "%u"))
+			return NULL;
+		return f;
+	}
+	return NULL;
+}
+
+static void note_missing(sim_device_t *dev, uint16_t block, const char *name, int rc)
+{
+	if (!dev->warned)
+		blt_log(BLT_LOG_DEBUG, "sim: block %u field %s not set: %s", block, name,
+			blt_strerror(rc));
+}
+
+int sim_set_num(sim_device_t *dev, uint16_t block, const char *name, double v)
+{
+	sim_region_t *r = block_region(dev, block);
+	const blt_field_t *f;
+	unsigned idx = 0;
+	int rc;
+
+	if (!r)
+		return BLT_E_NOT_FOUND;
+	f = find_field(r->block, name, &idx);
+	if (!f) {
+		note_missing(dev, block, name, BLT_E_NOT_FOUND);
+		return BLT_E_NOT_FOUND;
+	}
+	rc = blt_encode_num(r->block, f, idx, v, &dev->dopts, r->bytes, 2u * r->count);
+	if (rc)
+		note_missing(dev, block, name, rc);
+	return rc;
+}
+
+int sim_set_str(sim_device_t *dev, uint16_t block, const char *name, const char *s)
+{
+	sim_region_t *r = block_region(dev, block);
+	const blt_field_t *f;
+	unsigned idx = 0;
+	int rc;
+
+	if (!r)
+		return BLT_E_NOT_FOUND;
+	f = find_field(r->block, name, &idx);
+	if (!f) {
+		note_missing(dev, block, name, BLT_E_NOT_FOUND);
+		return BLT_E_NOT_FOUND;
+	}
+	rc = blt_encode_str(r->block, f, idx, s, r->bytes, 2u * r->count);
+	if (rc)
+		note_missing(dev, block, name, rc);
+	return rc;
+}
