@@ -35,20 +35,20 @@ typedef enum blt_setting_status {
 } blt_setting_status_t;
 
 typedef struct blt_setting {
-	const char *name;      /* user-facing name, "ac_output" */
-	uint16_t reg;          /* holding register written with FC 0x06 */
-	uint16_t block;        /* catalog block that contains reg */
-	uint16_t offset;       /* byte offset of the value's row in the block payload */
-	const char *field;     /* name of that catalog row (== name) */
-	uint8_t kind;          /* blt_setting_kind_t */
-	uint8_t status;        /* blt_setting_status_t */
-	int32_t min, max, step; /* BLT_SK_NUMBER only (switches: 0..1) */
-	const char *unit;      /* "W", "h", "%" or NULL */
+	const char *name;              /* user-facing name, "ac_output" */
+	uint16_t reg;                  /* holding register written with FC 0x06 */
+	uint16_t block;                /* catalog block that contains reg */
+	uint16_t offset;               /* byte offset of the value's row in the block payload */
+	const char *field;             /* name of that catalog row (== name) */
+	uint8_t kind;                  /* blt_setting_kind_t */
+	uint8_t status;                /* blt_setting_status_t */
+	int32_t min, max, step;        /* BLT_SK_NUMBER only (switches: 0..1) */
+	const char *unit;              /* "W", "h", "%" or NULL */
 	const blt_enum_entry_t *enums; /* BLT_SK_ENUM: allowed values, {0, NULL} terminated */
 	const char *const *profiles;   /* profile ids known to support it, NULL-terminated;
-					  NULL = every V2 profile */
+	                                  NULL = every V2 profile */
 	const char *desc;
-	const char *source;    /* evidence, one line */
+	const char *source; /* evidence, one line */
 } blt_setting_t;
 
 BLT_API size_t blt_setting_count(void);
@@ -83,15 +83,15 @@ BLT_API int blt_setting_check_value(const blt_setting_t *s, int32_t value, blt_d
  * checked; an unsupported profile needs BLT_WRITE_ALLOW_PROFILE). Returns BLT_OK,
  * BLT_E_DENIED or BLT_E_RANGE with a one-line reason in d. */
 #define BLT_WRITE_ALLOW_UNVERIFIED 0x1u
-#define BLT_WRITE_ALLOW_PROFILE 0x2u
-BLT_API int blt_setting_check_write(const blt_setting_t *s, const char *profile_id,
-				    int32_t value, unsigned flags, blt_detail_t *d);
+#define BLT_WRITE_ALLOW_PROFILE    0x2u
+BLT_API int blt_setting_check_write(const blt_setting_t *s, const char *profile_id, int32_t value,
+                                    unsigned flags, blt_detail_t *d);
 
 /* Parse a user value: switches accept on/off/true/false/1/0, enums their names or
  * numbers, numbers a decimal integer. BLT_E_RANGE / BLT_E_INVAL with a detail otherwise
  * (the range is checked too). */
 BLT_API int blt_setting_parse_value(const blt_setting_t *s, const char *text, int32_t *out,
-				    blt_detail_t *d);
+                                    blt_detail_t *d);
 
 /* Write the register documentation (docs/registers.md) as Markdown: one section per
  * catalog block, one table row per field (offset in bytes and registers, type, unit,

@@ -77,8 +77,8 @@ static void transform(FILE *out, const blt_field_t *f)
 #define SEP() (n++ ? fputs("; ", out) : 0)
 	if (f->repeat) {
 		SEP();
-		fprintf(out, "i < %s (max %u)", f->repeat->count_field ? f->repeat->count_field : "?",
-			f->repeat->max);
+		fprintf(out, "i < %s (max %u)",
+		        f->repeat->count_field ? f->repeat->count_field : "?", f->repeat->max);
 	}
 	if (f->mask) {
 		SEP();
@@ -170,7 +170,8 @@ static void writable(FILE *out, const blt_block_t *b, const blt_field_t *f)
 	unsigned first = b->id + off / 2, last = b->id + (off + (sz ? sz : 1) - 1) / 2;
 
 	if (s) {
-		fprintf(out, "`%s` (%s)", s->name, blt_setting_status_name((blt_setting_status_t)s->status));
+		fprintf(out, "`%s` (%s)", s->name,
+		        blt_setting_status_name((blt_setting_status_t)s->status));
 		return;
 	}
 	for (unsigned r = first; r <= last && r <= 0xFFFF; r++) {
@@ -188,7 +189,7 @@ static void block_section(FILE *out, const blt_block_t *b)
 	if (b->title)
 		fprintf(out, " (%s)", b->title);
 	fprintf(out, "\n\nRegisters %u–%u (%u registers, %u bytes)", b->id,
-		b->id + (b->regs ? b->regs - 1 : 0), b->regs, 2u * b->regs);
+	        b->id + (b->regs ? b->regs - 1 : 0), b->regs, 2u * b->regs);
 	if (b->min_bytes)
 		fprintf(out, "; a reply shorter than %u bytes is reported as short", b->min_bytes);
 	fputs(".  \nSource: ", out);
@@ -230,7 +231,7 @@ static void settings_section(FILE *out)
 	for (size_t i = 0; i < blt_setting_count(); i++) {
 		const blt_setting_t *s = blt_setting_at(i);
 		fprintf(out, "| `%s` | %u | %u / %u | %s | ", s->name, s->reg, s->block, s->offset,
-			blt_setting_kind_name((blt_setting_kind_t)s->kind));
+		        blt_setting_kind_name((blt_setting_kind_t)s->kind));
 		if (s->kind == BLT_SK_ENUM) {
 			for (const blt_enum_entry_t *e = s->enums; e && e->name; e++) {
 				fprintf(out, "%s%d ", e == s->enums ? "" : ", ", (int)e->value);

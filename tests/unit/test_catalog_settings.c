@@ -23,8 +23,8 @@ static const blt_field_t *row(const blt_block_t *b, const char *name)
 /* The registers §4.10 / §6.2 call dangerous are denied, with a reason. */
 static void test_deny_list_core(void **state)
 {
-	static const uint16_t must[] = {2013, 2206, 2233, 2006, 2200, 2203, 12002, 12040,
-					15600, 15750, 7003};
+	static const uint16_t must[] = {2013,  2206,  2233,  2006,  2200, 2203,
+	                                12002, 12040, 15600, 15750, 7003};
 	(void)state;
 	for (size_t i = 0; i < sizeof must / sizeof must[0]; i++) {
 		const char *why = NULL;
@@ -66,10 +66,10 @@ static void test_deny_list_cannot_be_bypassed(void **state)
 		for (int32_t v = -1; v <= 2; v++) {
 			assert_int_equal(blt_setting_check_value(&forged, v, &d), BLT_E_DENIED);
 			assert_int_equal(blt_setting_check_write(&forged, "EL100V2", v,
-								 BLT_WRITE_ALLOW_UNVERIFIED |
-									 BLT_WRITE_ALLOW_PROFILE,
-								 &d),
-					 BLT_E_DENIED);
+			                                         BLT_WRITE_ALLOW_UNVERIFIED |
+			                                             BLT_WRITE_ALLOW_PROFILE,
+			                                         &d),
+			                 BLT_E_DENIED);
 		}
 		assert_non_null(strstr(d.text, "2013"));
 		assert_non_null(strstr(d.text, "never written"));
@@ -82,7 +82,7 @@ static void test_deny_list_cannot_be_bypassed(void **state)
 		{
 			int32_t out = 7;
 			assert_int_equal(blt_setting_parse_value(&forged, "on", &out, &d),
-					 BLT_E_DENIED);
+			                 BLT_E_DENIED);
 			assert_int_equal(out, 7); /* untouched on failure */
 		}
 	}
@@ -129,7 +129,7 @@ static void test_settings_match_catalog(void **state)
 		f = row(b, s->field);
 		if (!f)
 			print_error("setting %s: no row '%s' in block %u\n", s->name, s->field,
-				    b->id);
+			            b->id);
 		assert_non_null(f);
 		assert_int_equal(f->offset, s->offset);
 		assert_false(f->flags & BLT_F_SECRET);
@@ -166,11 +166,26 @@ static void test_settings_match_catalog(void **state)
 static void test_required_names(void **state)
 {
 	static const char *const names[] = {
-		"ac_output",     "dc_output",      "dc_eco",       "dc_eco_hours",
-		"dc_eco_watts",  "ac_eco",         "ac_eco_hours", "ac_eco_watts",
-		"charging_mode", "power_lifting",  "soc_low",      "soc_high",
-		"grid_charge",   "feed_in",        "grid_max_power", "feed_in_max_power",
-		"working_mode",  "led",            "pv",           "inverter",
+	    "ac_output",
+	    "dc_output",
+	    "dc_eco",
+	    "dc_eco_hours",
+	    "dc_eco_watts",
+	    "ac_eco",
+	    "ac_eco_hours",
+	    "ac_eco_watts",
+	    "charging_mode",
+	    "power_lifting",
+	    "soc_low",
+	    "soc_high",
+	    "grid_charge",
+	    "feed_in",
+	    "grid_max_power",
+	    "feed_in_max_power",
+	    "working_mode",
+	    "led",
+	    "pv",
+	    "inverter",
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
@@ -195,9 +210,9 @@ static void test_value_ranges(void **state)
 		const char *name;
 		int32_t lo, hi;
 	} num[] = {
-		{"dc_eco_watts", 5, 20},      {"ac_eco_watts", 10, 40},    {"dc_eco_hours", 1, 4},
-		{"ac_eco_hours", 1, 4},       {"grid_max_power", 300, 6000},
-		{"feed_in_max_power", 0, 6000}, {"soc_high", 1, 100},      {"soc_low", 0, 100},
+	    {"dc_eco_watts", 5, 20}, {"ac_eco_watts", 10, 40},      {"dc_eco_hours", 1, 4},
+	    {"ac_eco_hours", 1, 4},  {"grid_max_power", 300, 6000}, {"feed_in_max_power", 0, 6000},
+	    {"soc_high", 1, 100},    {"soc_low", 0, 100},
 	};
 	blt_detail_t d = {{0}};
 	(void)state;
@@ -214,7 +229,7 @@ static void test_value_ranges(void **state)
 		assert_int_equal(blt_setting_check_value(s, INT32_MAX, &d), BLT_E_RANGE);
 	}
 	assert_int_equal(blt_setting_check_value(blt_setting_find("dc_eco_watts"), 21, &d),
-			 BLT_E_RANGE);
+	                 BLT_E_RANGE);
 	assert_string_equal(d.text, "dc_eco_watts: 21 is outside 5..20 W");
 
 	/* Switches: 0 and 1 only. */
@@ -240,9 +255,9 @@ static void test_value_ranges(void **state)
 		assert_int_equal(blt_setting_check_value(s, 5, NULL), BLT_E_RANGE);
 	}
 	assert_int_equal(blt_setting_check_value(blt_setting_find("working_mode"), 6, NULL),
-			 BLT_OK);
+	                 BLT_OK);
 	assert_int_equal(blt_setting_check_value(blt_setting_find("working_mode"), 7, NULL),
-			 BLT_E_RANGE);
+	                 BLT_E_RANGE);
 	assert_int_equal(blt_setting_check_value(NULL, 0, &d), BLT_E_INVAL);
 }
 
@@ -272,10 +287,10 @@ static void test_write_gate(void **state)
 	assert_int_equal(blt_setting_check_write(led, NULL, 1, 0, &d), BLT_E_DENIED);
 	assert_non_null(strstr(d.text, "unverified"));
 	assert_int_equal(blt_setting_check_write(led, NULL, 1, BLT_WRITE_ALLOW_UNVERIFIED, &d),
-			 BLT_OK);
+	                 BLT_OK);
 	/* The override does not widen ranges. */
 	assert_int_equal(blt_setting_check_write(led, NULL, 2, BLT_WRITE_ALLOW_UNVERIFIED, &d),
-			 BLT_E_RANGE);
+	                 BLT_E_RANGE);
 	/* Live settings on every profile. */
 	assert_int_equal(blt_setting_check_write(ac, "EL100V2", 1, 0, &d), BLT_OK);
 	assert_int_equal(blt_setting_check_write(ac, "ELITE200V2", 0, 0, &d), BLT_OK);
@@ -286,7 +301,7 @@ static void test_write_gate(void **state)
 	assert_int_equal(blt_setting_check_write(feed, "EL30V2", 1, 0, &d), BLT_E_DENIED);
 	assert_non_null(strstr(d.text, "EL30V2"));
 	assert_int_equal(blt_setting_check_write(feed, "EL30V2", 1, BLT_WRITE_ALLOW_PROFILE, &d),
-			 BLT_OK);
+	                 BLT_OK);
 	assert_int_equal(blt_setting_check_write(feed, "AP300", 1, 0, &d), BLT_OK);
 	assert_false(blt_setting_supports_profile(NULL, "AP300"));
 }
@@ -344,16 +359,16 @@ static void test_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_deny_list_core),
-		cmocka_unit_test(test_deny_list_cannot_be_bypassed),
-		cmocka_unit_test(test_deny_entries_well_formed),
-		cmocka_unit_test(test_settings_match_catalog),
-		cmocka_unit_test(test_required_names),
-		cmocka_unit_test(test_value_ranges),
-		cmocka_unit_test(test_ranges_fit_register),
-		cmocka_unit_test(test_write_gate),
-		cmocka_unit_test(test_parse_value),
-		cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_deny_list_core),
+	    cmocka_unit_test(test_deny_list_cannot_be_bypassed),
+	    cmocka_unit_test(test_deny_entries_well_formed),
+	    cmocka_unit_test(test_settings_match_catalog),
+	    cmocka_unit_test(test_required_names),
+	    cmocka_unit_test(test_value_ranges),
+	    cmocka_unit_test(test_ranges_fit_register),
+	    cmocka_unit_test(test_write_gate),
+	    cmocka_unit_test(test_parse_value),
+	    cmocka_unit_test(test_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -25,15 +25,15 @@
 #include <bluetti/bluetti.h>
 #include <bluetti/settings.h>
 
-static const char *const units[] = {"V",  "mV", "A",  "mA",  "W",  "kW", "VA", "var", "Wh",
-				    "kWh", "Ah", "Hz", "%",  "°C",  "s",  "ms", "min", "h",
-				    "mΩ", "kΩ", NULL};
+static const char *const units[] = {"V",   "mV", "A",   "mA", "W",  "kW", "VA",
+                                    "var", "Wh", "kWh", "Ah", "Hz", "%",  "°C",
+                                    "s",   "ms", "min", "h",  "mΩ", "kΩ", NULL};
 
 static char errors[8192];
 static size_t nerr;
 
 static void lint_fail(const blt_block_t *b, const blt_field_t *f, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void lint_fail(const blt_block_t *b, const blt_field_t *f, const char *fmt, ...)
 {
@@ -45,7 +45,7 @@ static void lint_fail(const blt_block_t *b, const blt_field_t *f, const char *fm
 	o += (size_t)snprintf(errors + o, sizeof errors - o, "  block %u", b ? b->id : 0);
 	if (f)
 		o += (size_t)snprintf(errors + o, sizeof errors - o, " row '%s'",
-				      f->name ? f->name : "(null)");
+		                      f->name ? f->name : "(null)");
 	o += (size_t)snprintf(errors + o, sizeof errors - o, ": ");
 	va_start(ap, fmt);
 	o += (size_t)vsnprintf(errors + o, sizeof errors - o, fmt, ap);
@@ -116,11 +116,14 @@ static void check_row_names(const blt_block_t *b)
 		for (unsigned k = 0; k < cnt && n < 2048; k++) {
 			char buf[BLT_NAME_MAX + 8];
 			if (!expand(f, k, buf, sizeof buf)) {
-				lint_fail(b, f, "name template must contain exactly one %%u iff repeated");
+				lint_fail(
+				    b, f,
+				    "name template must contain exactly one %%u iff repeated");
 				break;
 			}
 			if (strlen(buf) >= BLT_NAME_MAX)
-				lint_fail(b, f, "expanded name '%s' longer than %d", buf, BLT_NAME_MAX - 1);
+				lint_fail(b, f, "expanded name '%s' longer than %d", buf,
+				          BLT_NAME_MAX - 1);
 			if (!snake(buf))
 				lint_fail(b, f, "name '%s' is not snake_case", buf);
 			for (size_t m = 0; m < n; m++)
@@ -141,7 +144,8 @@ static void check_enums_bits(const blt_block_t *b, const blt_field_t *f)
 				lint_fail(b, f, "empty enum name");
 			for (size_t m = 0; m < k; m++)
 				if (f->enums[m].value == f->enums[k].value)
-					lint_fail(b, f, "duplicate enum value %d", (int)f->enums[k].value);
+					lint_fail(b, f, "duplicate enum value %d",
+					          (int)f->enums[k].value);
 		}
 		if (k == 256)
 			lint_fail(b, f, "enum list not terminated by {0, NULL}");
@@ -154,7 +158,8 @@ static void check_enums_bits(const blt_block_t *b, const blt_field_t *f)
 		size_t k = 0;
 		for (; k < 64 && f->bits[k].name; k++) {
 			if (f->bits[k].bit >= bits)
-				lint_fail(b, f, "bit %u outside a %u-bit value", f->bits[k].bit, bits);
+				lint_fail(b, f, "bit %u outside a %u-bit value", f->bits[k].bit,
+				          bits);
 			for (size_t m = 0; m < k; m++)
 				if (f->bits[m].bit == f->bits[k].bit)
 					lint_fail(b, f, "duplicate bit %u", f->bits[k].bit);
@@ -172,7 +177,7 @@ static void check_repeat(const blt_block_t *b, size_t i)
 
 	if (!r->count_field || !cf)
 		lint_fail(b, f, "repeat count_field '%s' is not a plain row of the block",
-		     r->count_field ? r->count_field : "(null)");
+		          r->count_field ? r->count_field : "(null)");
 	else if (!(cf->flags & BLT_F_COUNT))
 		lint_fail(b, f, "repeat count_field '%s' lacks BLT_F_COUNT", r->count_field);
 	else if (is_string(cf))
@@ -196,7 +201,7 @@ static const struct {
 	uint16_t id;
 	const char *why;
 } variable_len[] = {
-	{6300, "cell data: regs = 22 fits 16 cells + 4 NTC; up to 48 cells need a longer read"},
+    {6300, "cell data: regs = 22 fits 16 cells + 4 NTC; up to 48 cells need a longer read"},
 };
 
 static bool variable_length(uint16_t id)
@@ -250,13 +255,14 @@ static void check_block(const blt_block_t *b)
 			lint_fail(b, f, "size %u differs from the type size", f->size);
 		}
 		if (sz > 1 && (f->offset & 1) && !f->repeat)
-			lint_fail(b, f, "multi-byte value at odd offset %u straddles registers", f->offset);
+			lint_fail(b, f, "multi-byte value at odd offset %u straddles registers",
+			          f->offset);
 		if (!is_string(f)) {
 			unsigned bits = 8 * sz;
 			uint64_t lim = bits >= 32 ? 0xFFFFFFFFull : ((1ull << bits) - 1);
 			if (f->mask && (uint64_t)f->mask > lim)
-				lint_fail(b, f, "mask 0x%X wider than the %u-bit type", (unsigned)f->mask,
-				     bits);
+				lint_fail(b, f, "mask 0x%X wider than the %u-bit type",
+				          (unsigned)f->mask, bits);
 			if (f->shift >= bits)
 				lint_fail(b, f, "shift %u >= %u bits", f->shift, bits);
 		}
@@ -272,8 +278,8 @@ static void check_block(const blt_block_t *b)
 			check_repeat(b, i);
 			end = r->base_add + (unsigned)(r->max - 1) * r->stride + f->offset + sz;
 			if (r->max && end > cap && !variable_length(b->id))
-				lint_fail(b, f, "record %u ends at byte %u > 2*regs %u", r->max - 1, end,
-				     cap);
+				lint_fail(b, f, "record %u ends at byte %u > 2*regs %u", r->max - 1,
+				          end, cap);
 			end = r->base_add + f->offset + sz; /* record 0 always fits */
 			if (end > cap)
 				lint_fail(b, f, "record 0 ends at byte %u > 2*regs %u", end, cap);
@@ -282,11 +288,11 @@ static void check_block(const blt_block_t *b)
 			if (end > cap)
 				lint_fail(b, f, "ends at byte %u > 2*regs %u", end, cap);
 			if ((f->flags & BLT_F_REQUIRED) && end > b->min_bytes)
-				lint_fail(b, f, "required row ends at byte %u beyond min_bytes %u", end,
-				     b->min_bytes);
+				lint_fail(b, f, "required row ends at byte %u beyond min_bytes %u",
+				          end, b->min_bytes);
 		}
 		if (is_string(f) && (strstr(f->name, "password") || strstr(f->name, "ssid") ||
-				     strstr(f->name, "secret")))
+		                     strstr(f->name, "secret")))
 			if (!(f->flags & BLT_F_SECRET))
 				lint_fail(b, f, "credential-like row without BLT_F_SECRET");
 	}
@@ -303,7 +309,8 @@ static void test_catalog_lint(void **state)
 		const blt_block_t *b = blt_catalog_at(i);
 		assert_non_null(b);
 		if (i > 0 && blt_catalog_at(i - 1)->id >= b->id)
-			lint_fail(b, NULL, "ids not sorted/unique (after %u)", blt_catalog_at(i - 1)->id);
+			lint_fail(b, NULL, "ids not sorted/unique (after %u)",
+			          blt_catalog_at(i - 1)->id);
 		assert_ptr_equal(blt_catalog_find(b->id), b);
 		check_block(b);
 	}
@@ -320,21 +327,25 @@ static const blt_repeat_t bad_rep = {.count_field = "nope", .max = 4, .stride = 
 static const blt_enum_entry_t dup_enum[] = {{1, "a"}, {1, "b"}, {0, NULL}};
 static const blt_bit_name_t dup_bits[] = {{9, "nine"}, {0, NULL}};
 static const blt_field_t bad_fields[] = {
-	{.name = "BadName", .offset = 0, .type = BLT_T_U16, .desc = "x"},
-	{.name = "straddle", .offset = 3, .type = BLT_T_U16, .desc = "x"},
-	{.name = "beyond", .offset = 20, .type = BLT_T_U32, .desc = "x"},
-	{.name = "s", .offset = 4, .type = BLT_T_STR_SWAP, .size = 3, .desc = "x"},
-	{.name = "dup", .offset = 8, .type = BLT_T_U8, .unit = "furlong", .desc = "x"},
-	{.name = "dup", .offset = 9, .type = BLT_T_U8, .enums = dup_enum, .desc = "x"},
-	{.name = "rep_%u", .offset = 10, .type = BLT_T_U16, .repeat = &bad_rep, .desc = "x"},
-	{.name = "wifi_password", .offset = 12, .type = BLT_T_STR, .size = 4, .desc = "x"},
-	{.name = "req", .offset = 16, .type = BLT_T_U16, .flags = BLT_F_REQUIRED, .desc = "x"},
-	{.name = "flags", .offset = 18, .type = BLT_T_U8, .bits = dup_bits, .desc = "x"},
+    {.name = "BadName", .offset = 0, .type = BLT_T_U16, .desc = "x"},
+    {.name = "straddle", .offset = 3, .type = BLT_T_U16, .desc = "x"},
+    {.name = "beyond", .offset = 20, .type = BLT_T_U32, .desc = "x"},
+    {.name = "s", .offset = 4, .type = BLT_T_STR_SWAP, .size = 3, .desc = "x"},
+    {.name = "dup", .offset = 8, .type = BLT_T_U8, .unit = "furlong", .desc = "x"},
+    {.name = "dup", .offset = 9, .type = BLT_T_U8, .enums = dup_enum, .desc = "x"},
+    {.name = "rep_%u", .offset = 10, .type = BLT_T_U16, .repeat = &bad_rep, .desc = "x"},
+    {.name = "wifi_password", .offset = 12, .type = BLT_T_STR, .size = 4, .desc = "x"},
+    {.name = "req", .offset = 16, .type = BLT_T_U16, .flags = BLT_F_REQUIRED, .desc = "x"},
+    {.name = "flags", .offset = 18, .type = BLT_T_U8, .bits = dup_bits, .desc = "x"},
 };
-static const blt_block_t bad_block = {.id = 9, .name = "BAD", .title = "bad", .regs = 10,
-				      .min_bytes = 4, .fields = bad_fields,
-				      .nfields = sizeof bad_fields / sizeof bad_fields[0],
-				      .source = "test"};
+static const blt_block_t bad_block = {.id = 9,
+                                      .name = "BAD",
+                                      .title = "bad",
+                                      .regs = 10,
+                                      .min_bytes = 4,
+                                      .fields = bad_fields,
+                                      .nfields = sizeof bad_fields / sizeof bad_fields[0],
+                                      .source = "test"};
 
 static void test_lint_catches_mistakes(void **state)
 {
@@ -416,10 +427,10 @@ static void test_key_offsets(void **state)
 	/* 1200: 2 DC inputs + 1 AC input; the AC record follows the DC ones. */
 	memset(p, 0, sizeof p);
 	p[19] = 0x12;
-	p[20 + 4 + 1] = 74;        /* dc_input_0_power */
-	p[20 + 16 + 6] = 0x00;     /* dc_input_1_voltage */
+	p[20 + 4 + 1] = 74;    /* dc_input_0_power */
+	p[20 + 16 + 6] = 0x00; /* dc_input_1_voltage */
 	p[20 + 16 + 7] = 110;
-	p[20 + 32 + 5] = 99;       /* ac_input_0_power */
+	p[20 + 32 + 5] = 99; /* ac_input_0_power */
 	assert_int_equal(blt_decode(blt_catalog_find(1200), p, 184, NULL, &out, NULL), BLT_OK);
 	assert_true(blt_decoded_num(&out, "dc_input_0_power", &v) && v == 74);
 	assert_true(blt_decoded_num(&out, "dc_input_1_voltage", &v) && v > 10.99 && v < 11.01);
@@ -465,7 +476,7 @@ static void test_markdown_names_everything(void **state)
 			const char *p = strstr(b->fields[k].name, "%u");
 			if (p)
 				snprintf(name, sizeof name, "`%.*s{i}%s`",
-					 (int)(p - b->fields[k].name), b->fields[k].name, p + 2);
+				         (int)(p - b->fields[k].name), b->fields[k].name, p + 2);
 			else
 				snprintf(name, sizeof name, "`%s`", b->fields[k].name);
 			if (!strstr(buf, name))
@@ -479,7 +490,8 @@ static void test_markdown_names_everything(void **state)
 	assert_non_null(strstr(buf, "| 2013 | system power"));
 	for (size_t i = 0; i < blt_setting_count(); i++) {
 		char s[64];
-		snprintf(s, sizeof s, "| `%s` | %u |", blt_setting_at(i)->name, blt_setting_at(i)->reg);
+		snprintf(s, sizeof s, "| `%s` | %u |", blt_setting_at(i)->name,
+		         blt_setting_at(i)->reg);
 		assert_non_null(strstr(buf, s));
 	}
 	free(buf);
@@ -494,12 +506,12 @@ static void test_markdown_null_stream(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_catalog_lint),
-		cmocka_unit_test(test_lint_catches_mistakes),
-		cmocka_unit_test(test_every_block_decodes),
-		cmocka_unit_test(test_key_offsets),
-		cmocka_unit_test(test_markdown_names_everything),
-		cmocka_unit_test(test_markdown_null_stream),
+	    cmocka_unit_test(test_catalog_lint),
+	    cmocka_unit_test(test_lint_catches_mistakes),
+	    cmocka_unit_test(test_every_block_decodes),
+	    cmocka_unit_test(test_key_offsets),
+	    cmocka_unit_test(test_markdown_names_everything),
+	    cmocka_unit_test(test_markdown_null_stream),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
