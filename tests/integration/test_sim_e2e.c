@@ -30,7 +30,7 @@
 #error "BLT_SIM_PATH must name the bluetti-sim binary"
 #endif
 
-#define SN "2434000112345"
+#define SN       "2434000112345"
 #define MAX_ARGS 48
 
 typedef struct env {
@@ -157,8 +157,8 @@ static void start(env_t *e, const char *name, const char **extra)
 		fail_msg("client connect: %s", d.text);
 }
 
-static blt_client_t *client(env_t *e, int slot, const char *sn, const char *preset,
-			    int timeout_ms, int retries)
+static blt_client_t *client(env_t *e, int slot, const char *sn, const char *preset, int timeout_ms,
+                            int retries)
 {
 	blt_client_opts_t co;
 	blt_detail_t d = {{0}};
@@ -376,7 +376,7 @@ static void test_exceptions(void **state)
 	assert_int_equal(blt_client_read(c, 5000, 10, data, sizeof data, &n, &d), BLT_E_EXCEPTION);
 	assert_int_equal(blt_rtu_build_read(0, 1355, 4, req, sizeof req, &n), BLT_OK);
 	assert_int_equal(blt_client_transact(c, req, n, reply, sizeof reply, &rn, &exc, &d),
-			 BLT_E_EXCEPTION);
+	                 BLT_E_EXCEPTION);
 	assert_int_equal(exc, 2);
 	/* a write to a read-only telemetry register: 02, and nothing changes */
 	assert_int_equal(blt_client_write1_raw(c, 102, 5, &d), BLT_E_EXCEPTION);
@@ -486,7 +486,7 @@ static void test_count_three(void **state)
 	/* a fourth serial is not simulated */
 	blt_client_t *none = client(e, 3, "2434000112348", "v2", 400, 0);
 	assert_int_equal(blt_client_read(none, 1300, 31, data, sizeof data, &n, NULL),
-			 BLT_E_TIMEOUT);
+	                 BLT_E_TIMEOUT);
 	assert_int_equal(stop_sim(e), 0);
 	e->ok = true;
 }
@@ -584,9 +584,17 @@ static void test_cli(void **state)
 	n = fread(buf, 1, sizeof buf - 1, f);
 	buf[n] = 0;
 	fclose(f);
-	static const char *sw[] = {"--drop", "--corrupt-crc", "--delay", "--silent-after",
-				   "--unsolicited", "--short-replies", "--disconnect-after",
-				   "--refuse-writes", "--ignore-writes", "--count", "--preset"};
+	static const char *sw[] = {"--drop",
+	                           "--corrupt-crc",
+	                           "--delay",
+	                           "--silent-after",
+	                           "--unsolicited",
+	                           "--short-replies",
+	                           "--disconnect-after",
+	                           "--refuse-writes",
+	                           "--ignore-writes",
+	                           "--count",
+	                           "--preset"};
 	for (size_t i = 0; i < sizeof sw / sizeof sw[0]; i++)
 		if (!strstr(buf, sw[i]))
 			fail_msg("--help does not mention %s", sw[i]);
@@ -596,18 +604,18 @@ static void test_cli(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_core_blocks_v2, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_core_blocks_seed, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_write_ac_output, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_exceptions, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_silent_timeout, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_corrupt_crc, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unsolicited_before_reply, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_count_three, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_short_and_silent_after, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_disconnect_after, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ignore_writes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cli, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_core_blocks_v2, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_core_blocks_seed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_write_ac_output, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_exceptions, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_silent_timeout, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_corrupt_crc, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unsolicited_before_reply, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_count_three, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_short_and_silent_after, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_disconnect_after, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ignore_writes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cli, setup, teardown),
 	};
 	signal(SIGPIPE, SIG_IGN);
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -264,7 +264,7 @@ static void test_exceptions(void **state)
 	/* FC04: illegal function */
 	assert_int_equal(request(BLT_ENV_V2, rtu, 8, &r), SIM_REPLY);
 	assert_int_equal(blt_rtu_parse(r.rtu, r.rtu_len, BLT_RTU_REPLY, &rep, NULL),
-			 BLT_E_EXCEPTION);
+	                 BLT_E_EXCEPTION);
 	assert_int_equal(rep.function, 0x84);
 	assert_int_equal(rep.exception, 1);
 	/* FC03 count 0 and 126: illegal data value */
@@ -275,7 +275,7 @@ static void test_exceptions(void **state)
 	rtu[7] = (uint8_t)(crc >> 8);
 	assert_int_equal(request(BLT_ENV_V2, rtu, 8, &r), SIM_REPLY);
 	assert_int_equal(blt_rtu_parse(r.rtu, r.rtu_len, BLT_RTU_REPLY, &rep, NULL),
-			 BLT_E_EXCEPTION);
+	                 BLT_E_EXCEPTION);
 	assert_int_equal(rep.exception, 3);
 	rtu[5] = 126;
 	crc = blt_crc16(rtu, 6);
@@ -283,7 +283,7 @@ static void test_exceptions(void **state)
 	rtu[7] = (uint8_t)(crc >> 8);
 	assert_int_equal(request(BLT_ENV_V2, rtu, 8, &r), SIM_REPLY);
 	assert_int_equal(blt_rtu_parse(r.rtu, r.rtu_len, BLT_RTU_REPLY, &rep, NULL),
-			 BLT_E_EXCEPTION);
+	                 BLT_E_EXCEPTION);
 	assert_int_equal(rep.exception, 3);
 }
 
@@ -293,7 +293,7 @@ static void test_writes_seed_examples(void **state)
 	static const uint8_t ac_on[] = {0x01, 0x06, 0x07, 0xdb, 0x00, 0x01, 0x39, 0x45};
 	static const uint8_t ac_off[] = {0x01, 0x06, 0x07, 0xdb, 0x00, 0x00, 0xf8, 0x85};
 	static const uint8_t w2[] = {0x01, 0x10, 0x07, 0xdb, 0x00, 0x02, 0x04,
-				     0x00, 0x01, 0x00, 0x01, 0x09, 0x70};
+	                             0x00, 0x01, 0x00, 0x01, 0x09, 0x70};
 	static const uint8_t w2_reply[] = {0x01, 0x10, 0x07, 0xdb, 0x00, 0x02, 0x30, 0x87};
 	sim_reply_t r;
 	uint16_t v;
@@ -327,7 +327,7 @@ static void expect_exception(const uint8_t *rtu, size_t n, uint8_t fc, uint8_t c
 	blt_rtu_t rep;
 	assert_int_equal(request((blt_envelope_t)dev.envelope, rtu, n, &r), SIM_REPLY);
 	assert_int_equal(blt_rtu_parse(r.rtu, r.rtu_len, BLT_RTU_REPLY, &rep, NULL),
-			 BLT_E_EXCEPTION);
+	                 BLT_E_EXCEPTION);
 	assert_int_equal(rep.function, fc | 0x80);
 	assert_int_equal(rep.exception, code);
 }
@@ -525,19 +525,19 @@ static void test_two_serials(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_regions),
-		cmocka_unit_test(test_seed_preset),
-		cmocka_unit_test(test_scenario_blocks),
-		cmocka_unit_test(test_read_bounds),
-		cmocka_unit_test(test_envelopes_and_garbage),
-		cmocka_unit_test(test_exceptions),
-		cmocka_unit_test(test_writes_seed_examples),
-		cmocka_unit_test(test_write_rules),
-		cmocka_unit_test(test_ac_off),
-		cmocka_unit_test(test_evolution),
-		cmocka_unit_test(test_push_frames),
-		cmocka_unit_test(test_profiles),
-		cmocka_unit_test(test_two_serials),
+	    cmocka_unit_test(test_regions),
+	    cmocka_unit_test(test_seed_preset),
+	    cmocka_unit_test(test_scenario_blocks),
+	    cmocka_unit_test(test_read_bounds),
+	    cmocka_unit_test(test_envelopes_and_garbage),
+	    cmocka_unit_test(test_exceptions),
+	    cmocka_unit_test(test_writes_seed_examples),
+	    cmocka_unit_test(test_write_rules),
+	    cmocka_unit_test(test_ac_off),
+	    cmocka_unit_test(test_evolution),
+	    cmocka_unit_test(test_push_frames),
+	    cmocka_unit_test(test_profiles),
+	    cmocka_unit_test(test_two_serials),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,7 +23,7 @@ static sim_action_t exception(sim_device_t *dev, uint8_t fc, uint8_t code, sim_r
 {
 	dev->exceptions++;
 	if (blt_rtu_build_exception(dev->slave, fc, code, out->rtu, sizeof out->rtu,
-				    &out->rtu_len) != BLT_OK)
+	                            &out->rtu_len) != BLT_OK)
 		return SIM_IGNORE;
 	return SIM_REPLY;
 }
@@ -34,8 +34,8 @@ static sim_action_t do_read(sim_device_t *dev, const blt_rtu_t *req, sim_reply_t
 	unsigned avail, n;
 
 	if (!r) {
-		snprintf(out->summary, sizeof out->summary, "read %u x%u: no such register -> exception 02",
-			 req->reg, req->count);
+		snprintf(out->summary, sizeof out->summary,
+		         "read %u x%u: no such register -> exception 02", req->reg, req->count);
 		return exception(dev, BLT_FC_READ, 2, out);
 	}
 	avail = (unsigned)r->start + r->count - req->reg;
@@ -43,10 +43,10 @@ static sim_action_t do_read(sim_device_t *dev, const blt_rtu_t *req, sim_reply_t
 	if (dev->opts && dev->opts->short_replies && n > 1)
 		n = (n + 1) / 2;
 	if (blt_rtu_build_read_reply(dev->slave, r->bytes + 2u * (req->reg - r->start), 2u * n,
-				     out->rtu, sizeof out->rtu, &out->rtu_len) != BLT_OK)
+	                             out->rtu, sizeof out->rtu, &out->rtu_len) != BLT_OK)
 		return SIM_IGNORE;
 	snprintf(out->summary, sizeof out->summary, "read %u x%u -> %u registers%s", req->reg,
-		 req->count, n, n < req->count ? " (short)" : "");
+	         req->count, n, n < req->count ? " (short)" : "");
 	return SIM_REPLY;
 }
 
@@ -62,17 +62,18 @@ static sim_region_t *writable(sim_device_t *dev, uint16_t reg, unsigned count)
 }
 
 static sim_action_t do_write1(sim_device_t *dev, const blt_rtu_t *req, const uint8_t *rtu,
-			      size_t rtu_len, sim_reply_t *out)
+                              size_t rtu_len, sim_reply_t *out)
 {
 	if (!writable(dev, req->reg, 1)) {
-		snprintf(out->summary, sizeof out->summary,
-			 "write %u = %u: %s -> exception 02", req->reg, req->value,
-			 sim_find_region(dev, req->reg) ? "read-only register" : "no such register");
+		snprintf(out->summary, sizeof out->summary, "write %u = %u: %s -> exception 02",
+		         req->reg, req->value,
+		         sim_find_region(dev, req->reg) ? "read-only register"
+		                                        : "no such register");
 		return exception(dev, BLT_FC_WRITE1, 2, out);
 	}
 	if (dev->opts && dev->opts->refuse_writes) {
-		snprintf(out->summary, sizeof out->summary, "write %u = %u: refused -> exception 04",
-			 req->reg, req->value);
+		snprintf(out->summary, sizeof out->summary,
+		         "write %u = %u: refused -> exception 04", req->reg, req->value);
 		return exception(dev, BLT_FC_WRITE1, 4, out);
 	}
 	if (!(dev->opts && dev->opts->ignore_writes)) {
@@ -83,7 +84,7 @@ static sim_action_t do_write1(sim_device_t *dev, const blt_rtu_t *req, const uin
 	memcpy(out->rtu, rtu, rtu_len);
 	out->rtu_len = rtu_len;
 	snprintf(out->summary, sizeof out->summary, "write %u = %u%s", req->reg, req->value,
-		 dev->opts && dev->opts->ignore_writes ? " (echoed, not applied)" : "");
+	         dev->opts && dev->opts->ignore_writes ? " (echoed, not applied)" : "");
 	return SIM_REPLY;
 }
 
@@ -91,26 +92,26 @@ static sim_action_t do_writen(sim_device_t *dev, const blt_rtu_t *req, sim_reply
 {
 	if (!writable(dev, req->reg, req->count)) {
 		snprintf(out->summary, sizeof out->summary,
-			 "write %u x%u: not inside one settings block -> exception 02", req->reg,
-			 req->count);
+		         "write %u x%u: not inside one settings block -> exception 02", req->reg,
+		         req->count);
 		return exception(dev, BLT_FC_WRITEN, 2, out);
 	}
 	if (dev->opts && dev->opts->refuse_writes) {
 		snprintf(out->summary, sizeof out->summary, "write %u x%u: refused -> exception 04",
-			 req->reg, req->count);
+		         req->reg, req->count);
 		return exception(dev, BLT_FC_WRITEN, 4, out);
 	}
 	if (!(dev->opts && dev->opts->ignore_writes)) {
 		for (unsigned i = 0; i < req->count && 2u * i + 1 < req->nbytes; i++)
 			sim_reg_set(dev, (uint16_t)(req->reg + i),
-				    (uint16_t)(req->data[2 * i] << 8 | req->data[2 * i + 1]));
+			            (uint16_t)(req->data[2 * i] << 8 | req->data[2 * i + 1]));
 		dev->writes++;
 	}
 	if (blt_rtu_build_writen_reply(dev->slave, req->reg, req->count, out->rtu, sizeof out->rtu,
-				       &out->rtu_len) != BLT_OK)
+	                               &out->rtu_len) != BLT_OK)
 		return SIM_IGNORE;
 	snprintf(out->summary, sizeof out->summary, "write %u x%u%s", req->reg, req->count,
-		 dev->opts && dev->opts->ignore_writes ? " (echoed, not applied)" : "");
+	         dev->opts && dev->opts->ignore_writes ? " (echoed, not applied)" : "");
 	return SIM_REPLY;
 }
 
@@ -140,19 +141,20 @@ sim_action_t sim_handle(sim_device_t *dev, const uint8_t *payload, size_t n, sim
 		    blt_crc16(env.rtu, m - 2) == (uint16_t)(env.rtu[m - 2] | env.rtu[m - 1] << 8)) {
 			uint8_t fc = env.rtu[1] & 0x7f;
 			uint8_t code = rc == BLT_E_FUNCTION ? 1 : 3;
-			snprintf(out->summary, sizeof out->summary, "function 0x%02x: %s -> exception %02u",
-				 env.rtu[1], d.text, code);
+			snprintf(out->summary, sizeof out->summary,
+			         "function 0x%02x: %s -> exception %02u", env.rtu[1], d.text, code);
 			return exception(dev, fc, code, out);
 		}
 	}
 	if (rc) {
-		snprintf(out->summary, sizeof out->summary, "ignored: %s", d.text[0] ? d.text : blt_strerror(rc));
+		snprintf(out->summary, sizeof out->summary, "ignored: %s",
+		         d.text[0] ? d.text : blt_strerror(rc));
 		dev->ignored++;
 		return SIM_IGNORE;
 	}
 	if (req.slave != dev->slave) {
-		snprintf(out->summary, sizeof out->summary, "ignored: frame for slave %u (we are %u)",
-			 req.slave, dev->slave);
+		snprintf(out->summary, sizeof out->summary,
+		         "ignored: frame for slave %u (we are %u)", req.slave, dev->slave);
 		dev->ignored++;
 		return SIM_IGNORE;
 	}
@@ -163,7 +165,7 @@ sim_action_t sim_handle(sim_device_t *dev, const uint8_t *payload, size_t n, sim
 	case BLT_FC_WRITEN: return do_writen(dev, &req, out);
 	default:
 		snprintf(out->summary, sizeof out->summary, "function 0x%02x -> exception 01",
-			 req.function);
+		         req.function);
 		return exception(dev, req.function & 0x7f, 1, out);
 	}
 }

@@ -25,11 +25,11 @@
 #include "conn.h"
 #include "sim.h"
 
-#define PROG "bluetti-sim"
-#define EXIT_FAIL 1
-#define EXIT_USAGE 2
+#define PROG        "bluetti-sim"
+#define EXIT_FAIL   1
+#define EXIT_USAGE  2
 #define MAX_DEVICES 1000
-#define QUEUE_LEN 512
+#define QUEUE_LEN   512
 
 static volatile sig_atomic_t stop_signal;
 
@@ -49,9 +49,9 @@ typedef struct faults {
 	double drop, corrupt_crc;
 	unsigned delay_ms;
 	bool silent;
-	long silent_after;     /* -1 = never */
+	long silent_after;       /* -1 = never */
 	unsigned unsolicited_ms; /* 0 = off */
-	long disconnect_after; /* -1 = never */
+	long disconnect_after;   /* -1 = never */
 } faults_t;
 
 typedef struct app {
@@ -73,7 +73,7 @@ typedef struct app {
 	size_t qhead, qlen;
 	uint64_t replies_conn; /* replies since the last (re)connect */
 	bool want_disconnect;
-	bool quiet_disconnect; /* we dropped the connection ourselves */
+	bool quiet_disconnect;     /* we dropped the connection ourselves */
 	uint64_t retry_connect_at; /* after a failed reconnect of our own; 0 = none */
 	uint64_t sent, dropped, corrupted, pushes;
 } app_t;
@@ -98,66 +98,74 @@ static void say(int level, const char *fmt, ...)
 static void lib_log(blt_log_level_t level, const char *msg, void *user)
 {
 	(void)user;
-	say(level == BLT_LOG_ERROR ? 0 : level == BLT_LOG_WARN ? 1 : level == BLT_LOG_INFO ? 3 : 4,
+	say(level == BLT_LOG_ERROR  ? 0
+	    : level == BLT_LOG_WARN ? 1
+	    : level == BLT_LOG_INFO ? 3
+	                            : 4,
 	    "%s", msg);
 }
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"usage: " PROG " --broker HOST:PORT (--cert FILE.pfx [--cert-password-file F]\n"
-		"                   [--ca ca.pem] | --plain) [--profile P] [--sn SN] [--count N]\n"
-		"                   [--preset v2|seed] [--model M] [fault options] [-v]\n"
-		"\n"
-		"Simulated Bluetti V2 power station(s) on an MQTT broker. Each device listens on\n"
-		"its preset's request topic (v2: SUB/<model>/<sn>), answers Modbus FC03 reads and\n"
-		"FC06/FC10 writes like a real unit (replies on PUB/<model>/<sn> in the preset's\n"
-		"envelope, V2 with an RSSI byte), and evolves every second: grid 228-232 V /\n"
-		"49.9-50.1 Hz, a varying AC load, SOC and energy counters following the power flow.\n"
-		"\n");
+	fprintf(
+	    out,
+	    "usage: " PROG " --broker HOST:PORT (--cert FILE.pfx [--cert-password-file F]\n"
+	    "                   [--ca ca.pem] | --plain) [--profile P] [--sn SN] [--count N]\n"
+	    "                   [--preset v2|seed] [--model M] [fault options] [-v]\n"
+	    "\n"
+	    "Simulated Bluetti V2 power station(s) on an MQTT broker. Each device listens on\n"
+	    "its preset's request topic (v2: SUB/<model>/<sn>), answers Modbus FC03 reads and\n"
+	    "FC06/FC10 writes like a real unit (replies on PUB/<model>/<sn> in the preset's\n"
+	    "envelope, V2 with an RSSI byte), and evolves every second: grid 228-232 V /\n"
+	    "49.9-50.1 Hz, a varying AC load, SOC and energy counters following the power flow.\n"
+	    "\n");
 	conn_args_help(out);
-	fprintf(out,
-		"\n"
-		"devices:\n"
-		"      --profile P               device profile (default EL100V2; see --list-profiles)\n"
-		"      --sn SN                   serial number, decimal (default 2434000112345)\n"
-		"      --count N                 simulate N devices, serials SN, SN+1, ... (1-%d)\n"
-		"      --preset NAME             wire preset: v2, seed, legacy (default: profile's)\n"
-		"      --model M                 model code for topics and the model string\n"
-		"                                (default: profile's; required for GENERIC)\n"
-		"      --slave N                 Modbus slave address (default: preset's)\n"
-		"      --rssi DBM                RSSI reported in V2 envelopes (default -60, +-3)\n"
-		"      --speed X                 run SOC and energy counters X times faster (default 1)\n"
-		"      --tick MS                 model tick (default 1000)\n"
-		"      --seed N                  random seed (default: from the clock)\n"
-		"      --ready-file F            write F once every device is subscribed\n"
-		"      --list-profiles           list profiles and presets, then exit\n"
-		"\n"
-		"faults (for tests):\n"
-		"      --drop P                  drop a fraction P (0-1) of requests unanswered\n"
-		"      --corrupt-crc P           corrupt the CRC of a fraction P of replies\n"
-		"      --delay MS                delay every reply by MS milliseconds\n"
-		"      --silent                  answer nothing\n"
-		"      --silent-after N          each device stops answering after N replies\n"
-		"      --unsolicited MS          every MS, each device pushes an FC10-shaped frame of\n"
-		"                                block 1300 or 100 (alternating) on its reply topic\n"
-		"      --short-replies           answer reads with half the registers asked\n"
-		"      --disconnect-after N      drop the MQTT connection after every N replies,\n"
-		"                                then reconnect\n"
-		"      --refuse-writes           answer writes with exception 04, change nothing\n"
-		"      --ignore-writes           echo writes but do not apply them\n"
-		"\n"
-		"  -v, --verbose                 one line per request (-vv: debug)\n"
-		"  -q, --quiet                   errors only\n"
-		"  -V, --version                 print the version\n"
-		"  -h, --help                    this help\n"
-		"\n"
-		"Reads that start inside an implemented block answer the registers that exist\n"
-		"(fewer than asked past the block end); a start outside every block is exception 02;\n"
-		"writes outside the settings blocks 2000/2200/7000 are exception 02; unknown functions\n"
-		"exception 01. Exit status: 0 after SIGINT/SIGTERM, 1 connection failure, 2 bad\n"
-		"options. See bluetti-sim(1).\n",
-		MAX_DEVICES);
+	fprintf(
+	    out,
+	    "\n"
+	    "devices:\n"
+	    "      --profile P               device profile (default EL100V2; see "
+	    "--list-profiles)\n"
+	    "      --sn SN                   serial number, decimal (default 2434000112345)\n"
+	    "      --count N                 simulate N devices, serials SN, SN+1, ... (1-%d)\n"
+	    "      --preset NAME             wire preset: v2, seed, legacy (default: profile's)\n"
+	    "      --model M                 model code for topics and the model string\n"
+	    "                                (default: profile's; required for GENERIC)\n"
+	    "      --slave N                 Modbus slave address (default: preset's)\n"
+	    "      --rssi DBM                RSSI reported in V2 envelopes (default -60, +-3)\n"
+	    "      --speed X                 run SOC and energy counters X times faster (default "
+	    "1)\n"
+	    "      --tick MS                 model tick (default 1000)\n"
+	    "      --seed N                  random seed (default: from the clock)\n"
+	    "      --ready-file F            write F once every device is subscribed\n"
+	    "      --list-profiles           list profiles and presets, then exit\n"
+	    "\n"
+	    "faults (for tests):\n"
+	    "      --drop P                  drop a fraction P (0-1) of requests unanswered\n"
+	    "      --corrupt-crc P           corrupt the CRC of a fraction P of replies\n"
+	    "      --delay MS                delay every reply by MS milliseconds\n"
+	    "      --silent                  answer nothing\n"
+	    "      --silent-after N          each device stops answering after N replies\n"
+	    "      --unsolicited MS          every MS, each device pushes an FC10-shaped frame of\n"
+	    "                                block 1300 or 100 (alternating) on its reply topic\n"
+	    "      --short-replies           answer reads with half the registers asked\n"
+	    "      --disconnect-after N      drop the MQTT connection after every N replies,\n"
+	    "                                then reconnect\n"
+	    "      --refuse-writes           answer writes with exception 04, change nothing\n"
+	    "      --ignore-writes           echo writes but do not apply them\n"
+	    "\n"
+	    "  -v, --verbose                 one line per request (-vv: debug)\n"
+	    "  -q, --quiet                   errors only\n"
+	    "  -V, --version                 print the version\n"
+	    "  -h, --help                    this help\n"
+	    "\n"
+	    "Reads that start inside an implemented block answer the registers that exist\n"
+	    "(fewer than asked past the block end); a start outside every block is exception 02;\n"
+	    "writes outside the settings blocks 2000/2200/7000 are exception 02; unknown "
+	    "functions\n"
+	    "exception 01. Exit status: 0 after SIGINT/SIGTERM, 1 connection failure, 2 bad\n"
+	    "options. See bluetti-sim(1).\n",
+	    MAX_DEVICES);
 }
 
 enum {
@@ -200,7 +208,7 @@ static int parse_prob(const char *opt, const char *s, double *out)
 }
 
 static int parse_ul(const char *opt, const char *s, unsigned long lo, unsigned long hi,
-		    unsigned long *out)
+                    unsigned long *out)
 {
 	if (cli_parse_ulong(s, lo, hi, out) != 0) {
 		say(0, "%s '%s': expected a whole number in %lu..%lu", opt, s, lo, hi);
@@ -214,14 +222,14 @@ static void list_profiles(void)
 	printf("profiles:\n");
 	for (size_t i = 0; blt_profile_at(i); i++) {
 		const blt_profile_t *p = blt_profile_at(i);
-		printf("  %-12s %-14s preset %-6s %s\n", p->id, p->name, p->preset ? p->preset : "-",
-		       p->description ? p->description : "");
+		printf("  %-12s %-14s preset %-6s %s\n", p->id, p->name,
+		       p->preset ? p->preset : "-", p->description ? p->description : "");
 	}
 	printf("presets:\n");
 	for (size_t i = 0; i < blt_wire_preset_count(); i++) {
 		const blt_wire_preset_t *w = blt_wire_preset_at(i);
-		printf("  %-8s device listens on %-18s replies on %-18s %s\n", w->name, w->pub_topic,
-		       w->sub_topic, w->desc ? w->desc : "");
+		printf("  %-8s device listens on %-18s replies on %-18s %s\n", w->name,
+		       w->pub_topic, w->sub_topic, w->desc ? w->desc : "");
 	}
 }
 
@@ -238,34 +246,34 @@ static int file_readable(const char *opt, const char *path)
 static int parse_args(app_t *a, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		CONN_LONG_OPTIONS,
-		{"profile", required_argument, NULL, OPT_PROFILE},
-		{"sn", required_argument, NULL, OPT_SN},
-		{"count", required_argument, NULL, OPT_COUNT},
-		{"preset", required_argument, NULL, OPT_PRESET},
-		{"model", required_argument, NULL, OPT_MODEL},
-		{"slave", required_argument, NULL, OPT_SLAVE},
-		{"rssi", required_argument, NULL, OPT_RSSI},
-		{"speed", required_argument, NULL, OPT_SPEED},
-		{"tick", required_argument, NULL, OPT_TICK},
-		{"seed", required_argument, NULL, OPT_SEED},
-		{"ready-file", required_argument, NULL, OPT_READY},
-		{"list-profiles", no_argument, NULL, OPT_LIST},
-		{"drop", required_argument, NULL, OPT_DROP},
-		{"corrupt-crc", required_argument, NULL, OPT_CORRUPT},
-		{"delay", required_argument, NULL, OPT_DELAY},
-		{"silent", no_argument, NULL, OPT_SILENT},
-		{"silent-after", required_argument, NULL, OPT_SILENT_AFTER},
-		{"unsolicited", required_argument, NULL, OPT_UNSOLICITED},
-		{"short-replies", no_argument, NULL, OPT_SHORT},
-		{"disconnect-after", required_argument, NULL, OPT_DISCONNECT_AFTER},
-		{"refuse-writes", no_argument, NULL, OPT_REFUSE},
-		{"ignore-writes", no_argument, NULL, OPT_IGNORE},
-		{"verbose", no_argument, NULL, 'v'},
-		{"quiet", no_argument, NULL, 'q'},
-		{"version", no_argument, NULL, 'V'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    CONN_LONG_OPTIONS,
+	    {"profile", required_argument, NULL, OPT_PROFILE},
+	    {"sn", required_argument, NULL, OPT_SN},
+	    {"count", required_argument, NULL, OPT_COUNT},
+	    {"preset", required_argument, NULL, OPT_PRESET},
+	    {"model", required_argument, NULL, OPT_MODEL},
+	    {"slave", required_argument, NULL, OPT_SLAVE},
+	    {"rssi", required_argument, NULL, OPT_RSSI},
+	    {"speed", required_argument, NULL, OPT_SPEED},
+	    {"tick", required_argument, NULL, OPT_TICK},
+	    {"seed", required_argument, NULL, OPT_SEED},
+	    {"ready-file", required_argument, NULL, OPT_READY},
+	    {"list-profiles", no_argument, NULL, OPT_LIST},
+	    {"drop", required_argument, NULL, OPT_DROP},
+	    {"corrupt-crc", required_argument, NULL, OPT_CORRUPT},
+	    {"delay", required_argument, NULL, OPT_DELAY},
+	    {"silent", no_argument, NULL, OPT_SILENT},
+	    {"silent-after", required_argument, NULL, OPT_SILENT_AFTER},
+	    {"unsolicited", required_argument, NULL, OPT_UNSOLICITED},
+	    {"short-replies", no_argument, NULL, OPT_SHORT},
+	    {"disconnect-after", required_argument, NULL, OPT_DISCONNECT_AFTER},
+	    {"refuse-writes", no_argument, NULL, OPT_REFUSE},
+	    {"ignore-writes", no_argument, NULL, OPT_IGNORE},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"version", no_argument, NULL, 'V'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	unsigned long v;
 	int c;
@@ -310,7 +318,8 @@ static int parse_args(app_t *a, int argc, char **argv)
 			char *end;
 			errno = 0;
 			a->so.speed = strtod(optarg, &end);
-			if (errno || end == optarg || *end || !(a->so.speed > 0 && a->so.speed <= 1e6)) {
+			if (errno || end == optarg || *end ||
+			    !(a->so.speed > 0 && a->so.speed <= 1e6)) {
 				say(0, "--speed '%s': expected a factor > 0 (at most 1e6)", optarg);
 				return EXIT_USAGE;
 			}
@@ -428,8 +437,10 @@ static int parse_sn(const char *s, unsigned long count, uint64_t *out)
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] < '0' || s[i] > '9') {
-			say(0, "--sn '%s': expected decimal digits (the device serial is a 64-bit "
-			       "number)", s);
+			say(0,
+			    "--sn '%s': expected decimal digits (the device serial is a 64-bit "
+			    "number)",
+			    s);
 			return -1;
 		}
 		v = v * 10 + (uint64_t)(s[i] - '0');
@@ -479,7 +490,7 @@ static void flush_queue(app_t *a, uint64_t now)
 }
 
 static void on_message(void *user, const char *topic, const uint8_t *payload, size_t len,
-		       bool retained)
+                       bool retained)
 {
 	sim_device_t *dev = user;
 	app_t *a = dev->user;
@@ -498,7 +509,8 @@ static void on_message(void *user, const char *topic, const uint8_t *payload, si
 		say(3, "%s: %s", dev->sn, r.summary);
 		return;
 	}
-	if (a->f.silent || (a->f.silent_after >= 0 && dev->replies >= (uint64_t)a->f.silent_after)) {
+	if (a->f.silent ||
+	    (a->f.silent_after >= 0 && dev->replies >= (uint64_t)a->f.silent_after)) {
 		say(3, "%s: %s (silent: no reply)", dev->sn, r.summary);
 		return;
 	}
@@ -516,7 +528,7 @@ static void on_message(void *user, const char *topic, const uint8_t *payload, si
 	}
 	/* V2 replies carry zero in bytes 3-4 like the live AP300 captures (§1.10) */
 	if (blt_env_wrap((blt_envelope_t)dev->envelope, 0, rssi_now(a), r.rtu, r.rtu_len, out,
-			 sizeof out, &olen) != BLT_OK)
+	                 sizeof out, &olen) != BLT_OK)
 		return;
 	if (a->f.delay_ms == 0) {
 		publish(a, dev, out, olen);
@@ -545,9 +557,10 @@ static void push_all(app_t *a)
 		if (sim_build_push(dev, rtu, sizeof rtu, &rlen, &start) != BLT_OK)
 			continue;
 		if (blt_env_wrap((blt_envelope_t)dev->envelope, 0, rssi_now(a), rtu, rlen, out,
-				 sizeof out, &olen) != BLT_OK)
+		                 sizeof out, &olen) != BLT_OK)
 			continue;
-		if (blt_transport_publish(a->t, dev->reply_topic, out, olen, 1, false, &d) == BLT_OK) {
+		if (blt_transport_publish(a->t, dev->reply_topic, out, olen, 1, false, &d) ==
+		    BLT_OK) {
 			a->pushes++;
 			say(4, "%s: pushed block %u (%zu bytes)", dev->sn, start, olen);
 		}
@@ -571,7 +584,8 @@ static void on_connection(void *user, bool connected, int err)
 static int listen_all(app_t *a, blt_detail_t *d)
 {
 	for (size_t i = 0; i < a->ndevs; i++) {
-		int rc = blt_transport_listen(a->t, a->devs[i].req_topic, on_message, &a->devs[i], d);
+		int rc =
+		    blt_transport_listen(a->t, a->devs[i].req_topic, on_message, &a->devs[i], d);
 		if (rc)
 			return rc;
 	}
@@ -662,7 +676,8 @@ static int run(app_t *a)
 		rc = blt_transport_poll(a->t, (int)wait, &d);
 		if (rc == BLT_E_DISCONNECTED) {
 			if (!was_down)
-				say(1, "broker unreachable: %s (retrying)", d.text[0] ? d.text : "");
+				say(1, "broker unreachable: %s (retrying)",
+				    d.text[0] ? d.text : "");
 			was_down = true;
 			if (!blt_transport_connected(a->t) && wait == 0)
 				usleep(10000);
@@ -674,8 +689,9 @@ static int run(app_t *a)
 			was_down = false;
 		}
 	}
-	say(2, "signal %d: stopping (%llu replies sent, %llu dropped, %llu corrupted, %llu "
-	       "pushes)",
+	say(2,
+	    "signal %d: stopping (%llu replies sent, %llu dropped, %llu corrupted, %llu "
+	    "pushes)",
 	    (int)stop_signal, (unsigned long long)a->sent, (unsigned long long)a->dropped,
 	    (unsigned long long)a->corrupted, (unsigned long long)a->pushes);
 	return 0;
@@ -708,9 +724,10 @@ int main(int argc, char **argv)
 	if (parse_sn(a->sn_text, a->count, &sn0))
 		return EXIT_USAGE;
 	a->rng = a->so.seed ? a->so.seed : 1;
-	blt_log_set_handler(lib_log, NULL, a->verbose >= 2 ? BLT_LOG_DEBUG
-					    : a->verbose == 1 ? BLT_LOG_INFO
-							      : BLT_LOG_WARN);
+	blt_log_set_handler(lib_log, NULL,
+	                    a->verbose >= 2   ? BLT_LOG_DEBUG
+	                    : a->verbose == 1 ? BLT_LOG_INFO
+	                                      : BLT_LOG_WARN);
 
 	a->devs = calloc(a->count, sizeof *a->devs);
 	a->queue = calloc(QUEUE_LEN, sizeof *a->queue);
@@ -721,8 +738,8 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < a->count; i++) {
 		rc = sim_device_init(&a->devs[i], &a->so, sn0 + i, &d);
 		if (rc) {
-			say(0, "device %llu: %s: %s", (unsigned long long)(sn0 + i), blt_strerror(rc),
-			    d.text);
+			say(0, "device %llu: %s: %s", (unsigned long long)(sn0 + i),
+			    blt_strerror(rc), d.text);
 			return rc == BLT_E_SERIAL || rc == BLT_E_INVAL ? EXIT_USAGE : EXIT_FAIL;
 		}
 		a->devs[i].user = a;

@@ -20,13 +20,13 @@
 
 #include "sim.h"
 
-#define EFF_INV 0.94  /* battery -> AC */
-#define EFF_CHG 0.93  /* grid -> battery */
-#define EFF_DC 0.95   /* battery -> DC outputs */
-#define SOC_CHARGE_ON 70.0
+#define EFF_INV        0.94 /* battery -> AC */
+#define EFF_CHG        0.93 /* grid -> battery */
+#define EFF_DC         0.95 /* battery -> DC outputs */
+#define SOC_CHARGE_ON  70.0
 #define SOC_CHARGE_OFF 80.0
-#define CHARGE_W 350.0
-#define DC_LOAD_W 8.0 /* a phone on USB when DC output is on */
+#define CHARGE_W       350.0
+#define DC_LOAD_W      8.0 /* a phone on USB when DC output is on */
 
 /* "16S" in a description: number of cells in series; 0 if absent. */
 static unsigned desc_series(const char *desc)
@@ -78,15 +78,14 @@ static void settings_defaults(sim_device_t *dev)
 	static const struct {
 		uint16_t reg, val;
 	} defs[] = {
-		{2000, 0},    {2004, 0},    {2005, 0},    {2007, 1},    {2008, 0},
-		{2009, 1},    {2010, 1},    {2011, 1},    {2012, 0},    {2013, 0},
-		{2014, 0},    {2015, 4},    {2016, 10},   {2017, 0},    {2018, 4},
-		{2019, 20},   {2020, 0},    {2021, 0},    {2022, 5},    {2023, 100},
-		{2066, 1},    {2067, 3},    {2207, 1},    {2208, 0},    {2209, 1},
-		{2213, 1000}, {2214, 10},   {2215, 800},  {2218, 3},    {2232, 0x0800},
-		{2242, 10},   {2243, 240},  {2258, 80},   {2259, 300},  {2260, 113},
-		{2261, 300},  {2262, 330},  {2263, 100},  {2264, 330},  {2265, 100},
-		{2269, 0x0202}, {2270, 0x0300}, {2271, 0x010a}, {2272, 10}, {2273, 8},
+	    {2000, 0},      {2004, 0},    {2005, 0},   {2007, 1},   {2008, 0},      {2009, 1},
+	    {2010, 1},      {2011, 1},    {2012, 0},   {2013, 0},   {2014, 0},      {2015, 4},
+	    {2016, 10},     {2017, 0},    {2018, 4},   {2019, 20},  {2020, 0},      {2021, 0},
+	    {2022, 5},      {2023, 100},  {2066, 1},   {2067, 3},   {2207, 1},      {2208, 0},
+	    {2209, 1},      {2213, 1000}, {2214, 10},  {2215, 800}, {2218, 3},      {2232, 0x0800},
+	    {2242, 10},     {2243, 240},  {2258, 80},  {2259, 300}, {2260, 113},    {2261, 300},
+	    {2262, 330},    {2263, 100},  {2264, 330}, {2265, 100}, {2269, 0x0202}, {2270, 0x0300},
+	    {2271, 0x010a}, {2272, 10},   {2273, 8},
 	};
 	for (size_t i = 0; i < sizeof defs / sizeof defs[0]; i++)
 		sim_reg_set(dev, defs[i].reg, defs[i].val);
@@ -134,14 +133,14 @@ static void physics(sim_device_t *dev, double dt)
 	s->t_s += sdt;
 
 	if (dt > 0) { /* wander with mean reversion, a step per tick */
-		s->grid_v = clampd(s->grid_v + (230.0 - s->grid_v) * 0.1 + jitter(dev, 0.4), 228.2,
-				   231.8);
-		s->grid_f = clampd(s->grid_f + (50.0 - s->grid_f) * 0.2 + jitter(dev, 0.02), 49.92,
-				   50.08);
+		s->grid_v =
+		    clampd(s->grid_v + (230.0 - s->grid_v) * 0.1 + jitter(dev, 0.4), 228.2, 231.8);
+		s->grid_f =
+		    clampd(s->grid_f + (50.0 - s->grid_f) * 0.2 + jitter(dev, 0.02), 49.92, 50.08);
 		s->inv_v = clampd(230.0 + jitter(dev, 0.3), 229.5, 230.5);
 		s->inv_f = 50.0;
 		s->demand_w = clampd(s->demand_w + (150.0 - s->demand_w) * 0.05 + jitter(dev, 6.0),
-				     130.0, 220.0);
+		                     130.0, 220.0);
 	}
 
 	if (!s->charging && chg_ok && s->soc <= SOC_CHARGE_ON)
@@ -181,7 +180,10 @@ static void physics(sim_device_t *dev, double dt)
 
 	/* LiFePO4: flat OCV curve (3.20 V empty .. 3.36 V full), a little IR drop */
 	for (unsigned i = 0; i < dev->ncells; i++) {
-		double off_mv = i == 0 ? 2 : i + 1 == dev->ncells ? -2 : i < dev->ncells / 2 ? 1 : 0;
+		double off_mv = i == 0                 ? 2
+		                : i + 1 == dev->ncells ? -2
+		                : i < dev->ncells / 2  ? 1
+		                                       : 0;
 		double ocv = 3.200 + 0.0016 * s->soc;
 		double v = ocv + (s->pack_w / (ocv * dev->ncells)) * 0.0015 + off_mv / 1000.0;
 		s->cell_v[i] = round(v * 1000.0) / 1000.0;
@@ -204,8 +206,8 @@ static void set_energy(sim_device_t *dev, uint16_t block, const char *name, doub
 		for (size_t i = 0; i < r->block->nfields; i++)
 			if (strcmp(r->block->fields[i].name, name) == 0)
 				unit = r->block->fields[i].unit;
-	sim_set_num(dev, block, name, unit && strcmp(unit, "kWh") == 0 ? floor(wh / 100.0) / 10.0
-									: floor(wh));
+	sim_set_num(dev, block, name,
+	            unit && strcmp(unit, "kWh") == 0 ? floor(wh / 100.0) / 10.0 : floor(wh));
 }
 
 #define NUM(b, n, v) sim_set_num(dev, b, n, v)
@@ -245,7 +247,7 @@ static void put_identity(sim_device_t *dev)
 			if (f->type == BLT_T_SN64)
 				sim_set_str(dev, b->id, f->name, dev->sn);
 			else if (f->type == BLT_T_STR_SWAP &&
-				 (strstr(f->name, "model") || strstr(f->name, "type")))
+			         (strstr(f->name, "model") || strstr(f->name, "type")))
 				sim_set_str(dev, b->id, f->name, dev->model);
 		}
 	}
@@ -265,7 +267,8 @@ static void put_home(sim_device_t *dev)
 		lines |= 1u << 1 | 1u << 6 | 1u << 9 | (ac_on ? 1u << 7 : 0);
 	else if (s->inverter_w > 0)
 		lines |= 1u << 5;
-	ctrl |= (ac_on ? 1u << 1 : 0) | (dc_on ? 1u << 2 : 0) | 1u << 3 | (s->charging ? 1u << 4 : 0);
+	ctrl |=
+	    (ac_on ? 1u << 1 : 0) | (dc_on ? 1u << 2 : 0) | 1u << 3 | (s->charging ? 1u << 4 : 0);
 
 	NUM(100, "pack_voltage", s->pack_v);
 	NUM(100, "pack_current", s->pack_a);
@@ -465,8 +468,8 @@ static void put_pack(sim_device_t *dev)
 static void put_config(sim_device_t *dev)
 {
 	/* block 1 (base config): protocol version (§5.2) */
-	NUM(1, "protocol_version", dev->profile->protocol_version ? dev->profile->protocol_version
-								  : 2015);
+	NUM(1, "protocol_version",
+	    dev->profile->protocol_version ? dev->profile->protocol_version : 2015);
 }
 
 void sim_device_tick(sim_device_t *dev, double dt_s)
@@ -499,30 +502,32 @@ int sim_device_init(sim_device_t *dev, const sim_opts_t *o, uint64_t sn, blt_det
 	preset = o->preset ? o->preset : blt_wire_preset_find(o->profile->preset);
 	if (!preset)
 		return blt_detail_set(d, BLT_E_NOT_FOUND, "wire preset '%s' not found",
-				      o->profile->preset ? o->profile->preset : "(none)");
+		                      o->profile->preset ? o->profile->preset : "(none)");
 	snprintf(dev->model, sizeof dev->model, "%s",
-		 o->model ? o->model : o->profile->model ? o->profile->model : "");
+	         o->model            ? o->model
+	         : o->profile->model ? o->profile->model
+	                             : "");
 	if (!dev->model[0])
 		return blt_detail_set(d, BLT_E_INVAL, "profile %s has no model code: give --model",
-				      o->profile->id);
+		                      o->profile->id);
 	dev->sn_num = sn;
 	snprintf(dev->sn, sizeof dev->sn, "%llu", (unsigned long long)sn);
 	dev->slave = (uint8_t)(o->slave >= 0 ? o->slave : preset->slave);
 	dev->envelope = preset->envelope;
 	rc = blt_topic_expand(preset->pub_topic, dev->model, dev->sn, dev->req_topic,
-			      sizeof dev->req_topic, d);
+	                      sizeof dev->req_topic, d);
 	if (rc)
 		return rc;
 	rc = blt_topic_expand(preset->sub_topic, dev->model, dev->sn, dev->reply_topic,
-			      sizeof dev->reply_topic, d);
+	                      sizeof dev->reply_topic, d);
 	if (rc)
 		return rc;
 	blt_profile_decode_opts(dev->profile, &dev->dopts);
 	geometry(dev);
 
 	for (size_t g = 0; g < dev->profile->ngroups; g++)
-		for (size_t b = 0; b < dev->profile->groups[g].nblocks && nids < SIM_MAX_REGIONS - 3;
-		     b++)
+		for (size_t b = 0;
+		     b < dev->profile->groups[g].nblocks && nids < SIM_MAX_REGIONS - 3; b++)
 			ids[nids++] = dev->profile->groups[g].blocks[b];
 	if (blt_catalog_find(1))
 		ids[nids++] = 1;

@@ -13,24 +13,24 @@
 static const struct {
 	uint16_t id, regs;
 } extents[] = {
-	{100, 135},  /* 100-234 */
-	{700, 69},   /* 700-768 */
-	{1100, 100}, /* 1100-1199 */
-	{1200, 100}, /* 1200-1299 */
-	{1300, 55},  /* 1300-1354 */
-	{1400, 78},  /* 1400-1477 */
-	{1500, 44},  /* 1500-1543 */
-	{1600, 15},  /* 1600-1614 */
-	{1700, 125}, /* 1700-1899 (one read covers 125) */
-	{2000, 100}, /* 2000-2099 */
-	{2200, 121}, /* 2200-2320 */
-	{3000, 27},  /* 3000-3026 */
-	{3500, 48},  /* 3500-3547 */
-	{3600, 59},  /* 3600-3658 */
-	{6000, 56},  /* 6000-6055 */
-	{6100, 104}, /* 6100-6203 (§4.8) */
-	{7000, 5},   /* 7000-7004 */
-	{11000, 41}, /* 11000-11040 */
+    {100, 135},  /* 100-234 */
+    {700, 69},   /* 700-768 */
+    {1100, 100}, /* 1100-1199 */
+    {1200, 100}, /* 1200-1299 */
+    {1300, 55},  /* 1300-1354 */
+    {1400, 78},  /* 1400-1477 */
+    {1500, 44},  /* 1500-1543 */
+    {1600, 15},  /* 1600-1614 */
+    {1700, 125}, /* 1700-1899 (one read covers 125) */
+    {2000, 100}, /* 2000-2099 */
+    {2200, 121}, /* 2200-2320 */
+    {3000, 27},  /* 3000-3026 */
+    {3500, 48},  /* 3500-3547 */
+    {3600, 59},  /* 3600-3658 */
+    {6000, 56},  /* 6000-6055 */
+    {6100, 104}, /* 6100-6203 (§4.8) */
+    {7000, 5},   /* 7000-7004 */
+    {11000, 41}, /* 11000-11040 */
 };
 
 double sim_rand(uint32_t *s)
@@ -130,8 +130,8 @@ int sim_regions_build(sim_device_t *dev, const uint16_t *ids_in, size_t nids, bl
 		unsigned count = block_extent(dev, ids[i], b);
 		sim_region_t *r;
 		if (count == 0) {
-			blt_log(BLT_LOG_WARN, "block %u is neither in the catalog nor known: skipped",
-				ids[i]);
+			blt_log(BLT_LOG_WARN,
+			        "block %u is neither in the catalog nor known: skipped", ids[i]);
 			continue;
 		}
 		if (i + 1 < n && ids[i] + count > ids[i + 1])
@@ -140,8 +140,8 @@ int sim_regions_build(sim_device_t *dev, const uint16_t *ids_in, size_t nids, bl
 			count = 65536u - ids[i];
 		if (dev->arena_used + 2u * count > SIM_MEM_BYTES)
 			return blt_detail_set(d, BLT_E_NOMEM,
-					      "register memory full at block %u (%u registers)",
-					      ids[i], count);
+			                      "register memory full at block %u (%u registers)",
+			                      ids[i], count);
 		r = &dev->regions[dev->nregions++];
 		r->start = ids[i];
 		r->count = (uint16_t)count;
@@ -246,7 +246,7 @@ static void note_missing(sim_device_t *dev, uint16_t block, const char *name, in
 {
 	if (!dev->warned)
 		blt_log(BLT_LOG_DEBUG, "sim: block %u field %s not set: %s", block, name,
-			blt_strerror(rc));
+		        blt_strerror(rc));
 }
 
 int sim_set_num(sim_device_t *dev, uint16_t block, const char *name, double v)

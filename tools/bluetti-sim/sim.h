@@ -17,10 +17,10 @@
 #include <bluetti/bluetti.h>
 
 #define SIM_MAX_REGIONS 48
-#define SIM_MEM_BYTES 8192 /* register bytes of one device, all regions together */
-#define SIM_MAX_CELLS 32
-#define SIM_MAX_NTC 8
-#define SIM_TOPIC_MAX 160
+#define SIM_MEM_BYTES   8192 /* register bytes of one device, all regions together */
+#define SIM_MAX_CELLS   32
+#define SIM_MAX_NTC     8
+#define SIM_TOPIC_MAX   160
 
 typedef struct sim_region {
 	uint16_t start;           /* first register */
@@ -32,13 +32,13 @@ typedef struct sim_region {
 
 /* The physical state a device evolves every tick; units as named. */
 typedef struct sim_state {
-	double t_s;           /* simulated seconds since start */
+	double t_s;            /* simulated seconds since start */
 	double grid_v, grid_f; /* grid voltage / frequency */
-	double inv_v, inv_f;  /* inverter output voltage / frequency */
-	double demand_w;      /* what the AC load would draw when AC is on */
+	double inv_v, inv_f;   /* inverter output voltage / frequency */
+	double demand_w;       /* what the AC load would draw when AC is on */
 	double ac_load_w, dc_load_w, grid_in_w, charge_in_w, inverter_w, pack_w;
-	double soc;           /* % */
-	bool charging;        /* grid charging active */
+	double soc;    /* % */
+	bool charging; /* grid charging active */
 	double temp_c;
 	double cell_v[SIM_MAX_CELLS];
 	double pack_v, pack_a;
@@ -68,9 +68,9 @@ typedef struct sim_device {
 	const blt_profile_t *profile;
 	blt_decode_opts_t dopts;
 	uint8_t slave;
-	uint8_t envelope;                 /* blt_envelope_t of replies */
-	char req_topic[SIM_TOPIC_MAX];    /* the device listens here (preset pub_topic) */
-	char reply_topic[SIM_TOPIC_MAX];  /* the device publishes here (preset sub_topic) */
+	uint8_t envelope;                /* blt_envelope_t of replies */
+	char req_topic[SIM_TOPIC_MAX];   /* the device listens here (preset pub_topic) */
+	char reply_topic[SIM_TOPIC_MAX]; /* the device publishes here (preset sub_topic) */
 	sim_region_t regions[SIM_MAX_REGIONS];
 	size_t nregions;
 	uint8_t arena[SIM_MEM_BYTES];
@@ -119,9 +119,9 @@ typedef enum sim_action {
 typedef struct sim_reply {
 	uint8_t rtu[BLT_RTU_MAX];
 	size_t rtu_len;
-	uint16_t reg;         /* start register of the request */
+	uint16_t reg;           /* start register of the request */
 	blt_envelope_t req_env; /* envelope the request came in */
-	char summary[320];    /* one line for the -v log */
+	char summary[320];      /* one line for the -v log */
 } sim_reply_t;
 
 /* Handle one MQTT payload addressed to dev (any envelope). Pure: no I/O. */
