@@ -248,9 +248,9 @@ int blt_device_update(blt_device_t *dev, const blt_decoded_t *r, uint64_t now_ms
 			/* Identity strings go to the summary. */
 			if (v->status == BLT_VS_OK && v->kind == BLT_VK_STR && v->str[0]) {
 				if (!strcmp(v->name, "device_model"))
-					snprintf(dev->sum.model, sizeof dev->sum.model, "%s", v->str);
+					snprintf(dev->sum.model, sizeof dev->sum.model, "%.23s", v->str);
 				else if (!strcmp(v->name, "device_serial"))
-					snprintf(dev->sum.serial, sizeof dev->sum.serial, "%s", v->str);
+					snprintf(dev->sum.serial, sizeof dev->sum.serial, "%.23s", v->str);
 			}
 		}
 	}
