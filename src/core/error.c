@@ -44,6 +44,7 @@ const char *blt_strerror(int err)
 	case BLT_E_DISCONNECTED: return "disconnected";
 	case BLT_E_CONFIG: return "configuration error";
 	case BLT_E_MISMATCH: return "reply does not match request";
+	case BLT_E_NOT_APPLIED: return "device did not apply the write";
 	}
 	return "unknown error";
 }
