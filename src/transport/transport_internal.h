@@ -1,0 +1,62 @@
+/* transport_internal.h - the transport vtable and the TLS helpers shared inside src/transport.
+ * Not installed; not part of the public API. */
+#ifndef BLT_TRANSPORT_INTERNAL_H
+#define BLT_TRANSPORT_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/ssl.h>
+
+#include <bluetti/transport.h>
+
+struct blt_transport_ops {
+	int (*connect)(blt_transport_t *t, blt_detail_t *d);
+	int (*listen)(blt_transport_t *t, const char *topic, blt_msg_fn fn, void *user,
+	              blt_detail_t *d);
+	void (*unlisten)(blt_transport_t *t, const char *topic);
+	int (*publish)(blt_transport_t *t, const char *topic, const void *payload, size_t len,
+	               int qos, bool retain, blt_detail_t *d);
+	int (*poll)(blt_transport_t *t, int timeout_ms, blt_detail_t *d);
+	bool (*connected)(const blt_transport_t *t);
+	void (*disconnect)(blt_transport_t *t);
+	void (*destroy)(blt_transport_t *t);
+};
+
+/* Common head of every transport implementation (first member). */
+struct blt_transport {
+	const struct blt_transport_ops *ops;
+	blt_conn_fn conn_fn;
+	void *conn_user;
+};
+
+/* What the TLS callbacks observed during the last handshake (filled through the
+ * SSL_CTX ex-data pointer set by blt_tls_ctx_new). */
+typedef struct blt_tls_diag {
+	long verify_err; /* first X509_V_ERR_* seen, X509_V_OK if none */
+	int verify_depth;
+	char verify_subject[128];
+	char alert[64]; /* fatal alert received from the peer, "" if none */
+	bool alert_received;
+	bool handshake_done; /* our side completed the handshake */
+} blt_tls_diag_t;
+
+/* Load OpenSSL 3's "legacy" (if present) and "default" providers once per process. */
+void blt_tls_global_init(void);
+
+/* Build a client SSL_CTX from the TLS options: PKCS#12 parsed in memory (client cert + key,
+ * CA certs), server verification per options, TLS >= 1.2. host is the broker host (used for
+ * the name check when verify_host is NULL). diag receives handshake diagnostics for the
+ * lifetime of the context. */
+int blt_tls_ctx_new(const blt_tls_opts_t *o, const char *host, blt_tls_diag_t *diag, SSL_CTX **out,
+                    blt_detail_t *d);
+
+/* Reset the diagnostics before a new handshake. */
+void blt_tls_diag_reset(blt_tls_diag_t *diag);
+
+/* Map a failed handshake to BLT_E_HOSTNAME / BLT_E_TLS with a precise detail. why is the
+ * library's own message for the failure, may be NULL or "". */
+int blt_tls_error(const blt_tls_diag_t *diag, const char *host, const char *why, blt_detail_t *d);
+
+#endif
