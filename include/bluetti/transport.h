@@ -73,6 +73,10 @@ BLT_API int blt_transport_connect(blt_transport_t *t, blt_detail_t *d);
 BLT_API int blt_transport_listen(blt_transport_t *t, const char *topic, blt_msg_fn fn,
 				 void *user, blt_detail_t *d);
 BLT_API void blt_transport_unlisten(blt_transport_t *t, const char *topic);
+/* Remove only the listener registered as (topic, fn, user), e.g. one of several clients
+ * sharing a device topic; the topic is unsubscribed when no listener is left on it. */
+BLT_API void blt_transport_unlisten_fn(blt_transport_t *t, const char *topic, blt_msg_fn fn,
+				       void *user);
 
 /* Publish (QoS 0/1). With QoS 1 it returns once the message is handed to the broker
  * connection (the PUBACK is awaited in poll). */

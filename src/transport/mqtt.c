@@ -481,23 +481,28 @@ static int mqtt_listen(blt_transport_t *t, const char *topic, blt_msg_fn fn, voi
 	return BLT_OK;
 }
 
-static void mqtt_unlisten(blt_transport_t *t, const char *topic)
+static void mqtt_unlisten(blt_transport_t *t, const char *topic, blt_msg_fn fn, void *user)
 {
 	mqtt_t *m = (mqtt_t *)t;
-	bool found = false;
+	bool found = false, left = false;
 
-	for (struct listener *l = m->ls; l; l = l->next)
-		if (!l->dead && strcmp(l->topic, topic) == 0) {
+	for (struct listener *l = m->ls; l; l = l->next) {
+		if (l->dead || strcmp(l->topic, topic) != 0)
+			continue;
+		if (!fn || (l->fn == fn && l->user == user)) {
 			l->dead = true;
 			found = true;
+		} else {
+			left = true;
 		}
+	}
 	if (!found)
 		return;
 	if (m->dispatching)
 		m->sweep = true;
 	else
 		sweep_listeners(m);
-	if (m->st == ST_UP)
+	if (!left && m->st == ST_UP)
 		mosquitto_unsubscribe(m->mosq, NULL, topic);
 }
 

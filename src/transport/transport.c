@@ -32,7 +32,13 @@ int blt_transport_listen(blt_transport_t *t, const char *topic, blt_msg_fn fn, v
 void blt_transport_unlisten(blt_transport_t *t, const char *topic)
 {
 	if (t && topic)
-		t->ops->unlisten(t, topic);
+		t->ops->unlisten(t, topic, NULL, NULL);
+}
+
+void blt_transport_unlisten_fn(blt_transport_t *t, const char *topic, blt_msg_fn fn, void *user)
+{
+	if (t && topic && fn)
+		t->ops->unlisten(t, topic, fn, user);
 }
 
 int blt_transport_publish(blt_transport_t *t, const char *topic, const void *payload, size_t len,

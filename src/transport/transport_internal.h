@@ -15,7 +15,8 @@ struct blt_transport_ops {
 	int (*connect)(blt_transport_t *t, blt_detail_t *d);
 	int (*listen)(blt_transport_t *t, const char *topic, blt_msg_fn fn, void *user,
 	              blt_detail_t *d);
-	void (*unlisten)(blt_transport_t *t, const char *topic);
+	/* fn == NULL: every listener on topic; else only (topic, fn, user). */
+	void (*unlisten)(blt_transport_t *t, const char *topic, blt_msg_fn fn, void *user);
 	int (*publish)(blt_transport_t *t, const char *topic, const void *payload, size_t len,
 	               int qos, bool retain, blt_detail_t *d);
 	int (*poll)(blt_transport_t *t, int timeout_ms, blt_detail_t *d);

@@ -1,0 +1,412 @@
+/* Modbus-over-MQTT client for one device: wraps requests in the wire preset's envelope,
+ * publishes them (QoS 1) and waits for the matching reply while driving the transport.
+ *
+ * Correlation (PROTOCOL.md §1.10): one outstanding request; a message is the reply only if
+ * it is not retained, unwraps, parses as a valid RTU reply and blt_rtu_match accepts it for
+ * the request (slave, function, register / echo, length plausibility). Everything else
+ * that parses is unsolicited (devices push FC10-shaped telemetry, other slaves answer);
+ * what does not parse is counted as a bad frame and named in the timeout error. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bluetti/bluetti.h>
+#include <bluetti/client.h>
+#include <bluetti/transport.h>
+
+#define TOPIC_MAX 192
+
+struct blt_client {
+	blt_transport_t *t;
+	char sub_topic[TOPIC_MAX];
+	char pub_topic[TOPIC_MAX];
+	uint8_t slave;
+	blt_envelope_t env;
+	int timeout_ms;
+	int retries;
+	bool started;
+
+	blt_unsolicited_fn unsol;
+	void *unsol_user;
+
+	/* the outstanding request */
+	bool busy;
+	uint8_t req[BLT_RTU_MAX];
+	size_t req_len;
+	blt_rtu_t req_rtu;
+	bool have_reply;
+	uint8_t reply[BLT_RTU_MAX];
+	size_t reply_len;
+	int8_t reply_rssi;
+	unsigned bad_now; /* invalid frames during this request */
+	int last_bad;     /* error code of the last invalid frame */
+
+	blt_client_stats_t st;
+};
+
+/* --- incoming messages --------------------------------------------------------------- */
+
+static void bad_frame(blt_client_t *c, int err, const char *topic, const char *why)
+{
+	c->st.bad_frames++;
+	if (c->busy) {
+		c->bad_now++;
+		c->last_bad = err;
+	}
+	blt_log(BLT_LOG_DEBUG, "client: invalid frame on %s: %s", topic, why);
+}
+
+static void deliver_unsolicited(blt_client_t *c, const blt_rtu_t *f, const uint8_t *payload,
+                                size_t len)
+{
+	c->st.unsolicited++;
+	if (c->unsol)
+		c->unsol(c->unsol_user, f, payload, len);
+}
+
+static void on_msg(void *user, const char *topic, const uint8_t *payload, size_t len, bool retained)
+{
+	blt_client_t *c = user;
+	blt_env_info_t env;
+	blt_rtu_t f;
+	blt_detail_t d;
+	int rc;
+
+	/* A retained message is history (possibly from another session): never a reply. */
+	if (retained) {
+		blt_log(BLT_LOG_DEBUG, "client: ignoring retained message on %s", topic);
+		return;
+	}
+	rc = blt_env_unwrap(payload, len, &env, &d);
+	if (rc != BLT_OK) {
+		bad_frame(c, rc, topic, d.text);
+		return;
+	}
+	rc = blt_rtu_parse(env.rtu, env.rtu_len, BLT_RTU_REPLY, &f, &d);
+	if (rc == BLT_OK || rc == BLT_E_EXCEPTION) {
+		/* A V2 envelope naming another register answers another request (e.g. a late
+		 * reply to one that timed out). Zero means "not filled in" (AP300 captures). */
+		bool reg_ok = env.envelope != BLT_ENV_V2 || env.reg == 0 || !c->busy ||
+		              env.reg == c->req_rtu.reg;
+		if (c->busy && !c->have_reply && reg_ok) {
+			int m = blt_rtu_match(&c->req_rtu, &f, NULL);
+			if (m == BLT_OK || m == BLT_E_EXCEPTION) {
+				memcpy(c->reply, env.rtu, env.rtu_len);
+				c->reply_len = env.rtu_len;
+				c->reply_rssi = env.rssi;
+				c->have_reply = true;
+				return;
+			}
+		}
+		deliver_unsolicited(c, &f, payload, len);
+		return;
+	}
+	/* Not a reply: maybe a request-shaped push (FC10 telemetry, §1.6). */
+	blt_detail_t d2;
+	if (blt_rtu_parse(env.rtu, env.rtu_len, BLT_RTU_REQUEST, &f, &d2) == BLT_OK) {
+		deliver_unsolicited(c, &f, payload, len);
+		return;
+	}
+	bad_frame(c, rc, topic, d.text);
+}
+
+/* --- construction ------------------------------------------------------------------------ */
+
+static int expand(const char *tmpl, const char *model, const char *sn, char *out, blt_detail_t *d)
+{
+	int rc = blt_topic_expand(tmpl, model, sn, out, TOPIC_MAX, d);
+	if (rc != BLT_OK)
+		return rc;
+	if (strchr(out, '+') || strchr(out, '#') || !out[0])
+		return blt_detail_set(d, BLT_E_CONFIG, "topic '%s' must not contain wildcards",
+		                      out);
+	return BLT_OK;
+}
+
+int blt_client_new(blt_transport_t *t, const blt_client_opts_t *o, blt_client_t **out,
+                   blt_detail_t *d)
+{
+	const blt_wire_preset_t *p;
+	blt_client_t *c;
+	int rc;
+
+	if (!out)
+		return blt_detail_set(d, BLT_E_INVAL, "no output pointer");
+	*out = NULL;
+	if (!t || !o)
+		return blt_detail_set(d, BLT_E_INVAL, "client needs a transport and options");
+	p = blt_wire_preset_find(o->preset ? o->preset : "v2");
+	if (!p)
+		return blt_detail_set(d, BLT_E_NOT_FOUND, "unknown wire preset '%s'", o->preset);
+	if (!blt_topic_segment_ok(o->sn))
+		return blt_detail_set(d, BLT_E_SERIAL,
+		                      "serial number '%s' is not a valid topic segment (letters, "
+		                      "digits, '.', '_', '-'; at most 64)",
+		                      o->sn ? o->sn : "");
+	if (o->slave < -1 || o->slave > 255)
+		return blt_detail_set(d, BLT_E_CONFIG, "slave address %d out of range 0..255",
+		                      o->slave);
+	if (o->envelope < -1 || o->envelope > BLT_ENV_V2)
+		return blt_detail_set(d, BLT_E_CONFIG, "unknown envelope %d", o->envelope);
+	if (o->timeout_ms < 0 || o->retries < 0 || o->retries > 100)
+		return blt_detail_set(d, BLT_E_CONFIG, "bad timeout (%d ms) or retries (%d)",
+		                      o->timeout_ms, o->retries);
+
+	c = calloc(1, sizeof *c);
+	if (!c)
+		return blt_detail_set(d, BLT_E_NOMEM, "out of memory");
+	c->t = t;
+	c->slave = o->slave >= 0 ? (uint8_t)o->slave : p->slave;
+	c->env = o->envelope >= 0 ? (blt_envelope_t)o->envelope : (blt_envelope_t)p->envelope;
+	c->timeout_ms = o->timeout_ms ? o->timeout_ms : 5000;
+	c->retries = o->retries;
+	rc = expand(o->sub_topic ? o->sub_topic : p->sub_topic, o->model, o->sn, c->sub_topic, d);
+	if (rc == BLT_OK)
+		rc = expand(o->pub_topic ? o->pub_topic : p->pub_topic, o->model, o->sn,
+		            c->pub_topic, d);
+	/* Listening where we publish would take our own FC06 request for its echo. */
+	if (rc == BLT_OK && strcmp(c->sub_topic, c->pub_topic) == 0)
+		rc =
+		    blt_detail_set(d, BLT_E_CONFIG,
+		                   "reply topic and request topic are the same (%s)", c->sub_topic);
+	if (rc != BLT_OK) {
+		free(c);
+		return rc;
+	}
+	*out = c;
+	return BLT_OK;
+}
+
+int blt_client_start(blt_client_t *c, blt_detail_t *d)
+{
+	int rc;
+	if (!c)
+		return blt_detail_set(d, BLT_E_INVAL, "no client");
+	if (c->started)
+		return BLT_OK;
+	rc = blt_transport_listen(c->t, c->sub_topic, on_msg, c, d);
+	/* DISCONNECTED: the listener is registered and subscribed again on reconnect. */
+	if (rc == BLT_OK || rc == BLT_E_DISCONNECTED)
+		c->started = true;
+	return rc;
+}
+
+void blt_client_on_unsolicited(blt_client_t *c, blt_unsolicited_fn fn, void *user)
+{
+	if (c) {
+		c->unsol = fn;
+		c->unsol_user = user;
+	}
+}
+
+void blt_client_stats(const blt_client_t *c, blt_client_stats_t *out)
+{
+	if (c && out)
+		*out = c->st;
+	else if (out)
+		memset(out, 0, sizeof *out);
+}
+
+void blt_client_free(blt_client_t *c)
+{
+	if (!c)
+		return;
+	if (c->started)
+		blt_transport_unlisten_fn(c->t, c->sub_topic, on_msg, c);
+	free(c);
+}
+
+/* --- requests --------------------------------------------------------------------------- */
+
+static void describe(const blt_rtu_t *r, char *out, size_t cap)
+{
+	switch (r->function) {
+	case BLT_FC_READ:
+		snprintf(out, cap, "read of %u registers at %u (slave %u)", r->count, r->reg,
+		         r->slave);
+		break;
+	case BLT_FC_WRITE1:
+		snprintf(out, cap, "write of register %u (slave %u)", r->reg, r->slave);
+		break;
+	case BLT_FC_WRITEN:
+		snprintf(out, cap, "write of %u registers at %u (slave %u)", r->count, r->reg,
+		         r->slave);
+		break;
+	default:
+		snprintf(out, cap, "function 0x%02x at %u (slave %u)", r->function, r->reg,
+		         r->slave);
+	}
+}
+
+int blt_client_transact(blt_client_t *c, const uint8_t *req, size_t req_len, uint8_t *reply,
+                        size_t cap, size_t *reply_len, uint8_t *exception, blt_detail_t *d)
+{
+	uint8_t payload[BLT_PAYLOAD_MAX];
+	size_t plen;
+	char what[96];
+	int rc;
+
+	if (!c || !req || !reply_len || (cap && !reply))
+		return blt_detail_set(d, BLT_E_INVAL,
+		                      "transact needs a client, a request and output");
+	if (c->busy)
+		return blt_detail_set(d, BLT_E_BUSY,
+		                      "a request to %s is already outstanding (register %u)",
+		                      c->pub_topic, c->req_rtu.reg);
+	if (req_len > sizeof c->req)
+		return blt_detail_set(d, BLT_E_RANGE, "request of %zu bytes too long", req_len);
+	memcpy(c->req, req, req_len);
+	c->req_len = req_len;
+	rc = blt_rtu_parse(c->req, req_len, BLT_RTU_REQUEST, &c->req_rtu, d);
+	if (rc != BLT_OK)
+		return rc == BLT_E_EXCEPTION ? blt_detail_set(d, BLT_E_INVAL, "not a request") : rc;
+	rc = blt_env_wrap(c->env, c->req_rtu.reg, 0, c->req, req_len, payload, sizeof payload,
+	                  &plen);
+	if (rc != BLT_OK)
+		return blt_detail_set(d, rc, "cannot wrap the request: %s", blt_strerror(rc));
+	describe(&c->req_rtu, what, sizeof what);
+	if (!c->started) {
+		rc = blt_client_start(c, d);
+		if (rc != BLT_OK)
+			return rc;
+	}
+
+	for (int attempt = 0; attempt <= c->retries; attempt++) {
+		uint64_t t0, deadline, now;
+
+		c->busy = true;
+		c->have_reply = false;
+		c->bad_now = 0;
+		c->last_bad = 0;
+		c->st.requests++;
+		rc = blt_transport_publish(c->t, c->pub_topic, payload, plen, 1, false, d);
+		if (rc != BLT_OK) {
+			c->busy = false;
+			return rc;
+		}
+		t0 = blt_now_ms();
+		deadline = t0 + (uint64_t)c->timeout_ms;
+		while (!c->have_reply && (now = blt_now_ms()) < deadline) {
+			uint64_t left = deadline - now;
+			blt_transport_poll(c->t, left < 100 ? (int)left : 100, NULL);
+		}
+		c->busy = false;
+		if (c->have_reply) {
+			blt_rtu_t f;
+			c->st.replies++;
+			c->st.last_rtt_ms = blt_now_ms() - t0;
+			if (c->env == BLT_ENV_V2 || c->reply_rssi)
+				c->st.last_rssi = c->reply_rssi;
+			rc = blt_rtu_parse(c->reply, c->reply_len, BLT_RTU_REPLY, &f, NULL);
+			if (rc == BLT_E_EXCEPTION) {
+				c->st.exceptions++;
+				if (exception)
+					*exception = f.exception;
+				return blt_detail_set(
+				    d, BLT_E_EXCEPTION, "device answered %s with exception %u (%s)",
+				    what, f.exception, blt_exception_name(f.exception));
+			}
+			if (c->reply_len > cap)
+				return blt_detail_set(d, BLT_E_BUFSIZE,
+				                      "reply of %zu bytes, buffer holds %zu",
+				                      c->reply_len, cap);
+			memcpy(reply, c->reply, c->reply_len);
+			*reply_len = c->reply_len;
+			return BLT_OK;
+		}
+		c->st.timeouts++;
+		if (c->bad_now)
+			blt_detail_set(d, BLT_E_TIMEOUT,
+			               "no valid reply on %s to %s within %d ms; %u invalid frames "
+			               "received (last: %s)",
+			               c->sub_topic, what, c->timeout_ms, c->bad_now,
+			               blt_strerror(c->last_bad));
+		else
+			blt_detail_set(d, BLT_E_TIMEOUT, "no reply on %s to %s within %d ms",
+			               c->sub_topic, what, c->timeout_ms);
+		if (attempt < c->retries)
+			blt_log(BLT_LOG_INFO, "client: %s; retrying (%d of %d)",
+			        d ? d->text : "timeout", attempt + 1, c->retries);
+	}
+	return BLT_E_TIMEOUT;
+}
+
+int blt_client_read(blt_client_t *c, uint16_t start, uint16_t count, uint8_t *data, size_t cap,
+                    size_t *nbytes, blt_detail_t *d)
+{
+	uint8_t req[16], reply[BLT_RTU_MAX];
+	size_t rlen, n;
+	blt_rtu_t f;
+	int rc;
+
+	if (!c || !nbytes || (cap && !data))
+		return blt_detail_set(d, BLT_E_INVAL, "read needs a client and output");
+	rc = blt_rtu_build_read(c->slave, start, count, req, sizeof req, &rlen);
+	if (rc != BLT_OK)
+		return blt_detail_set(d, rc, "cannot build a read of %u registers at %u: %s", count,
+		                      start, blt_strerror(rc));
+	rc = blt_client_transact(c, req, rlen, reply, sizeof reply, &n, NULL, d);
+	if (rc != BLT_OK)
+		return rc;
+	rc = blt_rtu_parse(reply, n, BLT_RTU_REPLY, &f, d);
+	if (rc != BLT_OK)
+		return rc;
+	if (f.nbytes > cap)
+		return blt_detail_set(d, BLT_E_BUFSIZE, "%zu register bytes, buffer holds %zu",
+		                      f.nbytes, cap);
+	memcpy(data, f.data, f.nbytes);
+	*nbytes = f.nbytes;
+	return BLT_OK;
+}
+
+/* The first cmp bytes of the reply must equal the request's and the reply be expect_len
+ * bytes long. */
+static int check_echo(const uint8_t *req, size_t cmp, const uint8_t *reply, size_t n,
+                      size_t expect_len, blt_detail_t *d)
+{
+	char a[2 * 16 + 1], b[2 * 16 + 1];
+	if (n == expect_len && memcmp(req, reply, cmp) == 0)
+		return BLT_OK;
+	blt_hex_encode(req, cmp < 16 ? cmp : 16, a, sizeof a);
+	blt_hex_encode(reply, n < 16 ? n : 16, b, sizeof b);
+	return blt_detail_set(d, BLT_E_MISMATCH, "write reply %s does not echo the request %s", b,
+	                      a);
+}
+
+int blt_client_write1_raw(blt_client_t *c, uint16_t reg, uint16_t value, blt_detail_t *d)
+{
+	uint8_t req[16], reply[BLT_RTU_MAX];
+	size_t rlen, n;
+	int rc;
+
+	if (!c)
+		return blt_detail_set(d, BLT_E_INVAL, "no client");
+	rc = blt_rtu_build_write1(c->slave, reg, value, req, sizeof req, &rlen);
+	if (rc != BLT_OK)
+		return blt_detail_set(d, rc, "cannot build a write of register %u", reg);
+	rc = blt_client_transact(c, req, rlen, reply, sizeof reply, &n, NULL, d);
+	if (rc != BLT_OK)
+		return rc;
+	/* FC06: the device echoes the identical frame. */
+	return check_echo(req, rlen, reply, n, rlen, d);
+}
+
+int blt_client_writen_raw(blt_client_t *c, uint16_t start, const uint16_t *values, uint16_t count,
+                          blt_detail_t *d)
+{
+	uint8_t req[BLT_RTU_MAX], reply[BLT_RTU_MAX];
+	size_t rlen, n;
+	int rc;
+
+	if (!c || (count && !values))
+		return blt_detail_set(d, BLT_E_INVAL, "write needs a client and values");
+	rc = blt_rtu_build_writen(c->slave, start, values, count, req, sizeof req, &rlen);
+	if (rc != BLT_OK)
+		return blt_detail_set(d, rc, "cannot build a write of %u registers at %u: %s",
+		                      count, start, blt_strerror(rc));
+	rc = blt_client_transact(c, req, rlen, reply, sizeof reply, &n, NULL, d);
+	if (rc != BLT_OK)
+		return rc;
+	/* FC10 reply: address, function, start and quantity as sent (+ its own CRC). */
+	return check_echo(req, 6, reply, n, 8, d);
+}

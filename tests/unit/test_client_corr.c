@@ -1,0 +1,698 @@
+/* Client request/reply correlation against a scripted in-memory transport (no network):
+ * exact request bytes and topics per preset, timeouts, bad frames, unsolicited pushes,
+ * retained messages, other slaves, exceptions, write echoes, retries, BUSY. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <bluetti/bluetti.h>
+#include <bluetti/client.h>
+#include <bluetti/transport.h>
+
+#include "transport/transport_internal.h"
+
+/* --- fake transport ---------------------------------------------------------------------- */
+
+typedef struct qmsg {
+	uint8_t p[BLT_PAYLOAD_MAX];
+	size_t n;
+	bool retained;
+} qmsg_t;
+
+typedef struct fake {
+	struct blt_transport base;
+	char topic[128];
+	blt_msg_fn fn;
+	void *user;
+	int unlistened;
+	char pub_topic[128];
+	uint8_t pub[BLT_PAYLOAD_MAX];
+	size_t pub_len;
+	int pub_qos;
+	int npub;
+	qmsg_t q[8];
+	int nq, qi;
+	/* script: called on every publish with the publish count (1-based) */
+	void (*script)(struct fake *f, int npub);
+} fake_t;
+
+static int f_connect(blt_transport_t *t, blt_detail_t *d)
+{
+	(void)t, (void)d;
+	return BLT_OK;
+}
+
+static int f_listen(blt_transport_t *t, const char *topic, blt_msg_fn fn, void *user,
+                    blt_detail_t *d)
+{
+	fake_t *f = (fake_t *)t;
+	(void)d;
+	snprintf(f->topic, sizeof f->topic, "%s", topic);
+	f->fn = fn;
+	f->user = user;
+	return BLT_OK;
+}
+
+static void f_unlisten(blt_transport_t *t, const char *topic, blt_msg_fn fn, void *user)
+{
+	fake_t *f = (fake_t *)t;
+	if (strcmp(topic, f->topic) == 0 && (!fn || (fn == f->fn && user == f->user)))
+		f->unlistened++;
+}
+
+static int f_publish(blt_transport_t *t, const char *topic, const void *payload, size_t len,
+                     int qos, bool retain, blt_detail_t *d)
+{
+	fake_t *f = (fake_t *)t;
+	(void)retain, (void)d;
+	snprintf(f->pub_topic, sizeof f->pub_topic, "%s", topic);
+	memcpy(f->pub, payload, len);
+	f->pub_len = len;
+	f->pub_qos = qos;
+	f->npub++;
+	f->nq = f->qi = 0;
+	if (f->script)
+		f->script(f, f->npub);
+	return BLT_OK;
+}
+
+static int f_poll(blt_transport_t *t, int timeout_ms, blt_detail_t *d)
+{
+	fake_t *f = (fake_t *)t;
+	(void)d;
+	if (f->qi < f->nq && f->fn) {
+		qmsg_t *m = &f->q[f->qi++];
+		f->fn(f->user, f->topic, m->p, m->n, m->retained);
+		return BLT_OK;
+	}
+	poll(NULL, 0, timeout_ms); /* nothing to deliver: behave like a quiet network */
+	return BLT_OK;
+}
+
+static bool f_connected(const blt_transport_t *t)
+{
+	(void)t;
+	return true;
+}
+
+static void f_disconnect(blt_transport_t *t)
+{
+	(void)t;
+}
+
+static void f_destroy(blt_transport_t *t)
+{
+	(void)t;
+}
+
+static const struct blt_transport_ops fake_ops = {
+    f_connect, f_listen, f_unlisten, f_publish, f_poll, f_connected, f_disconnect, f_destroy,
+};
+
+static void fake_init(fake_t *f)
+{
+	memset(f, 0, sizeof *f);
+	f->base.ops = &fake_ops;
+}
+
+/* Queue a device message: RTU frame wrapped in env (V2 rssi -71, reg). */
+static void queue_env(fake_t *f, blt_envelope_t env, uint16_t reg, const uint8_t *rtu, size_t n,
+                      bool retained)
+{
+	qmsg_t *m = &f->q[f->nq++];
+	assert_int_equal(blt_env_wrap(env, reg, -71, rtu, n, m->p, sizeof m->p, &m->n), BLT_OK);
+	m->retained = retained;
+}
+
+static void queue_read_reply(fake_t *f, uint8_t slave, uint16_t first_value, int nregs,
+                             bool retained)
+{
+	uint8_t data[250], rtu[BLT_RTU_MAX];
+	size_t n;
+	for (int i = 0; i < nregs; i++) {
+		data[2 * i] = (uint8_t)((first_value + i) >> 8);
+		data[2 * i + 1] = (uint8_t)(first_value + i);
+	}
+	assert_int_equal(
+	    blt_rtu_build_read_reply(slave, data, 2 * (size_t)nregs, rtu, sizeof rtu, &n), BLT_OK);
+	queue_env(f, BLT_ENV_V2, 0, rtu, n, retained);
+}
+
+static blt_client_t *make_client(fake_t *f, const char *preset, int timeout_ms, int retries)
+{
+	blt_client_t *c = NULL;
+	blt_detail_t d = {""};
+	blt_client_opts_t o = {.model = "EL100V2",
+	                       .sn = "2345678901234",
+	                       .preset = preset,
+	                       .slave = -1,
+	                       .envelope = -1,
+	                       .timeout_ms = timeout_ms,
+	                       .retries = retries};
+	assert_int_equal(blt_client_new(&f->base, &o, &c, &d), BLT_OK);
+	assert_int_equal(blt_client_start(c, &d), BLT_OK);
+	return c;
+}
+
+/* --- scripts ------------------------------------------------------------------------------ */
+
+static void s_good(fake_t *f, int n)
+{
+	(void)n;
+	queue_read_reply(f, 0, 0x1000, 4, false);
+}
+
+static void s_badcrc_then_good(fake_t *f, int n)
+{
+	(void)n;
+	queue_read_reply(f, 0, 0x2000, 4, false);
+	f->q[0].p[f->q[0].n - 1] ^= 0xFF; /* break the CRC */
+	queue_read_reply(f, 0, 0x1000, 4, false);
+}
+
+static void s_badcrc_only(fake_t *f, int n)
+{
+	(void)n;
+	queue_read_reply(f, 0, 0x2000, 4, false);
+	f->q[0].p[f->q[0].n - 1] ^= 0xFF;
+	/* and a truncated V2 envelope */
+	f->q[1].p[0] = 0x01;
+	f->q[1].p[1] = 0xF8;
+	f->q[1].n = 5;
+	f->nq = 2;
+}
+
+static void s_push_then_good(fake_t *f, int n)
+{
+	uint8_t rtu[BLT_RTU_MAX];
+	size_t len;
+	const uint16_t vals[3] = {1, 2, 3};
+	(void)n;
+	/* device-originated FC10 push (request-shaped) for block 1300 */
+	assert_int_equal(blt_rtu_build_writen(0, 1300, vals, 3, rtu, sizeof rtu, &len), BLT_OK);
+	queue_env(f, BLT_ENV_V2, 1300, rtu, len, false);
+	queue_read_reply(f, 0, 0x1000, 4, false);
+}
+
+static void s_retained_then_good(fake_t *f, int n)
+{
+	(void)n;
+	queue_read_reply(f, 0, 0x7777, 4, true);
+	queue_read_reply(f, 0, 0x1000, 4, false);
+}
+
+static void s_other_slave_then_good(fake_t *f, int n)
+{
+	(void)n;
+	queue_read_reply(f, 1, 0x5555, 4, false);
+	queue_read_reply(f, 0, 0x1000, 4, false);
+}
+
+static void s_late_reply_other_reg_then_good(fake_t *f, int n)
+{
+	uint8_t rtu[BLT_RTU_MAX], data[8] = {0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66};
+	size_t len;
+	(void)n;
+	/* a plausible read reply whose V2 envelope names register 6000, not 100 */
+	assert_int_equal(blt_rtu_build_read_reply(0, data, 8, rtu, sizeof rtu, &len), BLT_OK);
+	queue_env(f, BLT_ENV_V2, 6000, rtu, len, false);
+	queue_read_reply(f, 0, 0x1000, 4, false);
+}
+
+static void s_too_many_regs_then_good(fake_t *f, int n)
+{
+	(void)n;
+	queue_read_reply(f, 0, 0x4444, 5, false); /* 5 registers for a read of 4: not ours */
+	queue_read_reply(f, 0, 0x1000, 3, false); /* fewer than asked: fine (§1.3) */
+}
+
+static void s_exception(fake_t *f, int n)
+{
+	uint8_t rtu[8];
+	size_t len;
+	(void)n;
+	assert_int_equal(blt_rtu_build_exception(0, 0x03, 2, rtu, sizeof rtu, &len), BLT_OK);
+	queue_env(f, BLT_ENV_V2, 0, rtu, len, false);
+}
+
+static void s_echo(fake_t *f, int n)
+{
+	(void)n;
+	/* echo what was published, envelope stripped */
+	queue_env(f, BLT_ENV_V2, 0, f->pub + BLT_ENV_V2_LEN, f->pub_len - BLT_ENV_V2_LEN, false);
+}
+
+static void s_bad_echo(fake_t *f, int n)
+{
+	(void)n;
+	uint8_t rtu[8];
+	size_t len;
+	assert_int_equal(blt_rtu_build_write1(0, 2011, 0, rtu, sizeof rtu, &len), BLT_OK);
+	queue_env(f, BLT_ENV_V2, 0, rtu, len, false);
+}
+
+static void s_writen_reply(fake_t *f, int n)
+{
+	uint8_t rtu[8];
+	size_t len;
+	(void)n;
+	assert_int_equal(blt_rtu_build_writen_reply(0, 2011, 2, rtu, sizeof rtu, &len), BLT_OK);
+	queue_env(f, BLT_ENV_V2, 0, rtu, len, false);
+}
+
+static void s_second_attempt(fake_t *f, int n)
+{
+	if (n >= 2)
+		queue_read_reply(f, 0, 0x1000, 4, false);
+}
+
+static void s_seed(fake_t *f, int n)
+{
+	uint8_t data[4] = {0x12, 0x34, 0x56, 0x78}, rtu[16];
+	size_t len;
+	(void)n;
+	assert_int_equal(blt_rtu_build_read_reply(1, data, 4, rtu, sizeof rtu, &len), BLT_OK);
+	queue_env(f, BLT_ENV_BARE, 0, rtu, len, false);
+}
+
+/* --- tests ------------------------------------------------------------------------------- */
+
+static void read4(blt_client_t *c, int expect_rc, uint16_t expect_first, blt_detail_t *d)
+{
+	uint8_t data[16];
+	size_t n = 0;
+	int rc = blt_client_read(c, 100, 4, data, sizeof data, &n, d);
+	assert_int_equal(rc, expect_rc);
+	if (rc == BLT_OK) {
+		assert_true(n >= 6);
+		assert_int_equal(data[0] << 8 | data[1], expect_first);
+	}
+}
+
+static void test_read_v2_exact_bytes(void **state)
+{
+	fake_t f;
+	blt_detail_t d = {""};
+	blt_client_stats_t st;
+	uint8_t data[200];
+	size_t n;
+	/* PROTOCOL.md §1.2: read 100 x 66, address 0, in the V2 envelope */
+	const uint8_t want[] = {0x01, 0xf8, 0x0f, 0x00, 0x64, 0,    0,    0,    0,
+	                        0,    0x00, 0x03, 0x00, 0x64, 0x00, 0x42, 0x85, 0xf5};
+	(void)state;
+	fake_init(&f);
+	f.script = s_good;
+	blt_client_t *c = make_client(&f, NULL, 500, 0);
+	assert_string_equal(f.topic, "PUB/EL100V2/2345678901234");
+	assert_int_equal(blt_client_read(c, 100, 66, data, sizeof data, &n, &d), BLT_OK);
+	assert_string_equal(f.pub_topic, "SUB/EL100V2/2345678901234");
+	assert_int_equal(f.pub_qos, 1);
+	assert_int_equal(f.pub_len, sizeof want);
+	assert_memory_equal(f.pub, want, sizeof want);
+	assert_int_equal(n, 8);
+	assert_int_equal(data[0], 0x10);
+	blt_client_stats(c, &st);
+	assert_int_equal(st.requests, 1);
+	assert_int_equal(st.replies, 1);
+	assert_int_equal(st.timeouts, 0);
+	assert_int_equal(st.last_rssi, -71);
+	blt_client_free(c);
+	assert_int_equal(f.unlistened, 1);
+}
+
+static void test_timeout_names_topic_and_register(void **state)
+{
+	fake_t f;
+	blt_detail_t d = {""};
+	blt_client_stats_t st;
+	(void)state;
+	fake_init(&f);
+	blt_client_t *c = make_client(&f, "v2", 30, 0);
+	read4(c, BLT_E_TIMEOUT, 0, &d);
+	assert_non_null(strstr(d.text, "PUB/EL100V2/2345678901234"));
+	assert_non_null(strstr(d.text, "at 100"));
+	assert_non_null(strstr(d.text, "30 ms"));
+	blt_client_stats(c, &st);
+	assert_int_equal(st.timeouts, 1);
+	assert_int_equal(st.replies, 0);
+	blt_client_free(c);
+}
+
+static void test_bad_crc_then_good(void **state)
+{
+	fake_t f;
+	blt_detail_t d = {""};
+	blt_client_stats_t st;
+	(void)state;
+	fake_init(&f);
+	f.script = s_badcrc_then_good;
+	blt_client_t *c = make_client(&f, NULL, 500, 0);
+	read4(c, BLT_OK, 0x1000, &d);
+	blt_client_stats(c, &st);
+	assert_int_equal(st.bad_frames, 1);
+	assert_int_equal(st.replies, 1);
+	blt_client_free(c);
+}
+
+static void test_only_bad_frames(void **state)
+{
+	fake_t f;
+	blt_detail_t d = {""};
+	(void)state;
+	fake_init(&f);
+	f.script = s_badcrc_only;
+	blt_client_t *c = make_client(&f, NULL, 40, 0);
+	read4(c, BLT_E_TIMEOUT, 0, &d);
+	assert_non_null(strstr(d.text, "2 invalid frames received (last: malformed envelope)"));
+	blt_client_free(c);
+}
+
+static void s_crc_once(fake_t *f, int n)
+{
+	(void)n;
+	queue_read_reply(f, 0, 0x2000, 4, false);
+	f->q[0].p[f->q[0].n - 2] ^= 0x01;
+}
+
+static void test_crc_named_in_timeout(void **state)
+{
+	fake_t f;
+	blt_detail_t d = {""};
+	(void)state;
+	fake_init(&f);
+	f.script = s_crc_once;
+	blt_client_t *c = make_client(&f, NULL, 40, 0);
+	read4(c, BLT_E_TIMEOUT, 0, &d);
+	assert_non_null(strstr(d.text, "1 invalid frames received (last: CRC mismatch)"));
+	blt_client_free(c);
+}
+
+typedef struct seen {
+	int n;
+	uint8_t function;
+	uint16_t reg;
+	uint8_t slave;
+} seen_t;
+
+static void on_unsol(void *user, const blt_rtu_t *fr, const uint8_t *payload, size_t len)
+{
+	seen_t *s = user;
+	(void)payload;
+	assert_true(len > 0);
+	s->n++;
+	s->function = fr->function;
+	s->reg = fr->reg;
+	s->slave = fr->slave;
+}
+
+static void test_unsolicited_push_before_reply(void **state)
+{
+	fake_t f;
+	blt_detail_t d = {""};
+	blt_client_stats_t st;
+	seen_t s = {0};
+	(void)state;
+	fake_init(&f);
+	f.script = s_push_then_good;
+	blt_client_t *c = make_client(&f, NULL, 500, 0);
+	blt_client_on_unsolicited(c, on_unsol, &s);
+	read4(c, BLT_OK, 0x1000, &d);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.function, 0x10);
+	assert_int_equal(s.reg, 1300);
+	blt_client_stats(c, &st);
+	assert_int_equal(st.unsolicited, 1);
+	assert_int_equal(st.bad_frames, 0);
+	blt_client_free(c);
+}
+
+static void test_retained_ignored(void **state)
+{
+	fake_t f;
+	blt_detail_t d = {""};
+	blt_client_stats_t st;
+	(void)state;
+	fake_init(&f);
+	f.script = s_retained_then_good;
+	blt_client_t *c = make_client(&f, NULL, 500, 0);
+	read4(c, BLT_OK, 0x1000, &d); /* not 0x7777 from the retained one */
+	blt_client_stats(c, &st);
+	assert_int_equal(st.replies, 1);
+	blt_client_free(c);
+}
+
+static void test_other_slave_ignored(void **state)
+{
+	fake_t f;
+	blt_detail_t d = {""};
+	seen_t s = {0};
+	(void)state;
+	fake_init(&f);
+	f.script = s_other_slave_then_good;
+	blt_client_t *c = make_client(&f, NULL, 500, 0);
+	blt_client_on_unsolicited(c, on_unsol, &s);
+	read4(c, BLT_OK, 0x1000, &d);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.slave, 1);
+	blt_client_free(c);
+}
+
+static void test_late_reply_other_register_ignored(void **state)
+{
+	fake_t f;
+	blt_detail_t d = {""};
+	(void)state;
+	fake_init(&f);
+	f.script = s_late_reply_other_reg_then_good;
+	blt_client_t *c = make_client(&f, NULL, 500, 0);
+	read4(c, BLT_OK, 0x1000, &d);
+	blt_client_free(c);
+}
+
+static void test_length_plausibility(void **state)
+{
+	fake_t f;
+	blt_detail_t d = {""};
+	uint8_t data[16];
+	size_t n = 0;
+	(void)state;
+	fake_init(&f);
+	f.script = s_too_many_regs_then_good;
+	blt_client_t *c = make_client(&f, NULL, 500, 0);
+	assert_int_equal(blt_client_read(c, 100, 4, data, sizeof data, &n, &d), BLT_OK);
+	assert_int_equal(n, 6);
+	assert_int_equal(data[0], 0x10);
+	blt_client_free(c);
+}
+
+static void test_exception(void **state)
+{
+	fake_t f;
+	blt_detail_t d = {""};
+	blt_client_stats_t st;
+	uint8_t exc = 0, reply[16], req[8];
+	size_t rl, n;
+	(void)state;
+	fake_init(&f);
+	f.script = s_exception;
+	blt_client_t *c = make_client(&f, NULL, 500, 0);
+	read4(c, BLT_E_EXCEPTION, 0, &d);
+	assert_non_null(strstr(d.text, "illegal data address"));
+	assert_int_equal(blt_rtu_build_read(0, 100, 4, req, sizeof req, &rl), BLT_OK);
+	assert_int_equal(blt_client_transact(c, req, rl, reply, sizeof reply, &n, &exc, &d),
+	                 BLT_E_EXCEPTION);
+	assert_int_equal(exc, 2);
+	blt_client_stats(c, &st);
+	assert_int_equal(st.exceptions, 2);
+	blt_client_free(c);
+}
+
+static void test_write1_echo(void **state)
+{
+	fake_t f;
+	blt_detail_t d = {""};
+	/* PROTOCOL.md §1.5: battery-ha's V2 enveloped AC-on write, slave 0 */
+	const uint8_t want[] = {0x01, 0xf8, 0x0f, 0x07, 0xdb, 0,    0,    0,    0,
+	                        0,    0x00, 0x06, 0x07, 0xdb, 0x00, 0x01, 0x38, 0x94};
+	(void)state;
+	fake_init(&f);
+	f.script = s_echo;
+	blt_client_t *c = make_client(&f, NULL, 500, 0);
+	assert_int_equal(blt_client_write1_raw(c, 2011, 1, &d), BLT_OK);
+	assert_memory_equal(f.pub, want, sizeof want);
+	/* an echo with another value is not our reply: no confirmation, a timeout */
+	f.script = s_bad_echo;
+	blt_client_free(c);
+	c = make_client(&f, NULL, 40, 0);
+	assert_int_equal(blt_client_write1_raw(c, 2011, 1, &d), BLT_E_TIMEOUT);
+	blt_client_free(c);
+}
+
+static void test_writen(void **state)
+{
+	fake_t f;
+	blt_detail_t d = {""};
+	const uint16_t v[2] = {1, 1};
+	(void)state;
+	fake_init(&f);
+	f.script = s_writen_reply;
+	blt_client_t *c = make_client(&f, NULL, 500, 0);
+	assert_int_equal(blt_client_writen_raw(c, 2011, v, 2, &d), BLT_OK);
+	/* request as in PROTOCOL.md §1.6 (slave 0 here) */
+	assert_int_equal(f.pub_len, BLT_ENV_V2_LEN + 13);
+	assert_int_equal(f.pub[BLT_ENV_V2_LEN + 1], 0x10);
+	assert_int_equal(blt_client_writen_raw(c, 2011, v, 0, &d), BLT_E_RANGE);
+	blt_client_free(c);
+}
+
+static void test_retries(void **state)
+{
+	fake_t f;
+	blt_detail_t d = {""};
+	blt_client_stats_t st;
+	(void)state;
+	fake_init(&f);
+	f.script = s_second_attempt;
+	blt_client_t *c = make_client(&f, NULL, 30, 1);
+	read4(c, BLT_OK, 0x1000, &d);
+	blt_client_stats(c, &st);
+	assert_int_equal(st.requests, 2);
+	assert_int_equal(st.timeouts, 1);
+	assert_int_equal(f.npub, 2);
+	blt_client_free(c);
+}
+
+static void test_seed_preset(void **state)
+{
+	fake_t f;
+	blt_detail_t d = {""};
+	uint8_t data[8];
+	size_t n;
+	const uint8_t want[] = {0x01, 0x03, 0x00, 0x64, 0x00, 0x42, 0x84, 0x24};
+	(void)state;
+	fake_init(&f);
+	f.script = s_seed;
+	blt_client_t *c = make_client(&f, "seed", 500, 0);
+	assert_string_equal(f.topic, "PUB/2345678901234");
+	assert_int_equal(blt_client_read(c, 100, 66, data, sizeof data, &n, &d), BLT_OK);
+	assert_string_equal(f.pub_topic, "SUB/2345678901234");
+	assert_int_equal(f.pub_len, sizeof want);
+	assert_memory_equal(f.pub, want, sizeof want);
+	assert_int_equal(n, 4);
+	assert_int_equal(data[3], 0x78);
+	/* buffer too small for the register data */
+	assert_int_equal(blt_client_read(c, 100, 66, data, 2, &n, &d), BLT_E_BUFSIZE);
+	blt_client_free(c);
+}
+
+static void test_bad_options(void **state)
+{
+	fake_t f;
+	blt_client_t *c = NULL;
+	blt_detail_t d = {""};
+	blt_client_opts_t o = {.model = "EL100V2", .sn = "A/B", .slave = -1, .envelope = -1};
+	const char *bad[] = {"A/B", "+", "#", "", "a b", "x\n", NULL};
+	(void)state;
+	fake_init(&f);
+	for (int i = 0; bad[i]; i++) {
+		o.sn = bad[i];
+		assert_int_equal(blt_client_new(&f.base, &o, &c, &d), BLT_E_SERIAL);
+		assert_null(c);
+	}
+	o.sn = NULL;
+	assert_int_equal(blt_client_new(&f.base, &o, &c, &d), BLT_E_SERIAL);
+	o.sn = "SN1";
+	o.model = "EL/100";
+	assert_int_equal(blt_client_new(&f.base, &o, &c, &d), BLT_E_SERIAL);
+	o.model = "EL100V2";
+	o.preset = "nope";
+	assert_int_equal(blt_client_new(&f.base, &o, &c, &d), BLT_E_NOT_FOUND);
+	o.preset = NULL;
+	o.sub_topic = "PUB/#";
+	assert_int_equal(blt_client_new(&f.base, &o, &c, &d), BLT_E_CONFIG);
+	o.sub_topic = "X/{sn}";
+	o.pub_topic = "X/{sn}";
+	assert_int_equal(blt_client_new(&f.base, &o, &c, &d), BLT_E_CONFIG);
+	o.pub_topic = NULL;
+	o.slave = 300;
+	assert_int_equal(blt_client_new(&f.base, &o, &c, &d), BLT_E_CONFIG);
+	o.slave = -1;
+	o.timeout_ms = -5;
+	assert_int_equal(blt_client_new(&f.base, &o, &c, &d), BLT_E_CONFIG);
+	o.timeout_ms = 0;
+	assert_int_equal(blt_client_new(NULL, &o, &c, &d), BLT_E_INVAL);
+	assert_int_equal(blt_client_new(&f.base, &o, &c, &d), BLT_OK);
+	blt_client_free(c);
+}
+
+static blt_client_t *reentrant_client;
+static int reentrant_rc;
+
+static void on_unsol_reenter(void *user, const blt_rtu_t *fr, const uint8_t *p, size_t n)
+{
+	uint8_t data[8];
+	size_t nb;
+	(void)user, (void)fr, (void)p, (void)n;
+	reentrant_rc = blt_client_read(reentrant_client, 1, 1, data, sizeof data, &nb, NULL);
+}
+
+static void test_busy(void **state)
+{
+	fake_t f;
+	blt_detail_t d = {""};
+	(void)state;
+	fake_init(&f);
+	f.script = s_push_then_good;
+	reentrant_client = make_client(&f, NULL, 500, 0);
+	blt_client_on_unsolicited(reentrant_client, on_unsol_reenter, NULL);
+	read4(reentrant_client, BLT_OK, 0x1000, &d);
+	assert_int_equal(reentrant_rc, BLT_E_BUSY);
+	blt_client_free(reentrant_client);
+}
+
+static void test_bad_request(void **state)
+{
+	fake_t f;
+	blt_detail_t d = {""};
+	uint8_t req[8] = {0, 3, 0, 100, 0, 4, 0, 0}, reply[16];
+	size_t n;
+	(void)state;
+	fake_init(&f);
+	blt_client_t *c = make_client(&f, NULL, 500, 0);
+	assert_int_equal(blt_client_transact(c, req, sizeof req, reply, sizeof reply, &n, NULL, &d),
+	                 BLT_E_CRC);
+	assert_int_equal(f.npub, 0);
+	assert_int_equal(blt_client_read(c, 100, 126, reply, sizeof reply, &n, &d), BLT_E_RANGE);
+	blt_client_free(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_read_v2_exact_bytes),
+	    cmocka_unit_test(test_timeout_names_topic_and_register),
+	    cmocka_unit_test(test_bad_crc_then_good),
+	    cmocka_unit_test(test_only_bad_frames),
+	    cmocka_unit_test(test_crc_named_in_timeout),
+	    cmocka_unit_test(test_unsolicited_push_before_reply),
+	    cmocka_unit_test(test_retained_ignored),
+	    cmocka_unit_test(test_other_slave_ignored),
+	    cmocka_unit_test(test_late_reply_other_register_ignored),
+	    cmocka_unit_test(test_length_plausibility),
+	    cmocka_unit_test(test_exception),
+	    cmocka_unit_test(test_write1_echo),
+	    cmocka_unit_test(test_writen),
+	    cmocka_unit_test(test_retries),
+	    cmocka_unit_test(test_seed_preset),
+	    cmocka_unit_test(test_bad_options),
+	    cmocka_unit_test(test_busy),
+	    cmocka_unit_test(test_bad_request),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
