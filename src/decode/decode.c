@@ -8,28 +8,38 @@
 static const double pow10_tab[] = {1, 10, 100, 1000, 1e4, 1e5, 1e6};
 
 /* Expand a name template ("phase_%u_power") with idx; plain names are copied. */
-static void expand_name(char *dst, const char *tmpl, unsigned idx)
+static void expand_name(char *dst, const char *tmpl, bool templ, unsigned idx)
 {
-	size_t o = 0;
+	const char *pc;
+	size_t pre, suf, o;
+	char digits[4];
+	int nd = 0;
+
 	if (!tmpl)
 		tmpl = "?";
-	for (const char *p = tmpl; *p && o < BLT_NAME_MAX - 1; p++) {
-		if (p[0] == '%' && p[1] == 'u') {
-			char digits[4];
-			int nd = 0;
-			unsigned v = idx;
-			do {
-				digits[nd++] = (char)('0' + v % 10);
-				v /= 10;
-			} while (v && nd < 4);
-			while (nd > 0 && o < BLT_NAME_MAX - 1)
-				dst[o++] = digits[--nd];
-			p++;
-			continue;
-		}
-		dst[o++] = *p;
+	pc = templ ? strchr(tmpl, '%') : NULL;
+	if (!pc || pc[1] != 'u') {
+		size_t l = strnlen(tmpl, BLT_NAME_MAX - 1);
+		memcpy(dst, tmpl, l);
+		dst[l] = '\0';
+		return;
 	}
-	dst[o] = '\0';
+	pre = (size_t)(pc - tmpl);
+	if (pre > BLT_NAME_MAX - 1)
+		pre = BLT_NAME_MAX - 1;
+	memcpy(dst, tmpl, pre);
+	o = pre;
+	do {
+		digits[nd++] = (char)('0' + idx % 10);
+		idx /= 10;
+	} while (idx && nd < 4);
+	while (nd > 0 && o < BLT_NAME_MAX - 1)
+		dst[o++] = digits[--nd];
+	suf = strnlen(pc + 2, BLT_NAME_MAX);
+	if (suf > BLT_NAME_MAX - 1 - o)
+		suf = BLT_NAME_MAX - 1 - o;
+	memcpy(dst + o, pc + 2, suf);
+	dst[o + suf] = '\0';
 }
 
 /* Strings never fail: padding NULs stripped, anything unprintable becomes '?'. */
@@ -88,7 +98,7 @@ static void enum_name(const blt_field_t *f, int64_t iv, blt_value_t *v)
 }
 
 static void decode_number(const blt_field_t *f, const uint8_t *p, const blt_decode_opts_t *opts,
-			  blt_value_t *v)
+                          blt_value_t *v)
 {
 	uint64_t raw = blt__read_raw(f, p);
 	int64_t iv;
@@ -110,7 +120,7 @@ static void decode_number(const blt_field_t *f, const uint8_t *p, const blt_deco
 	if ((f->flags & BLT_F_ABS) && iv < 0)
 		iv = iv == INT64_MIN ? INT64_MAX : -iv;
 	s = blt__eff_scale(f, opts);
-	dec = blt__decimals(s, f->add);
+	dec = s == 1.0 && f->add == nearbyint(f->add) ? 0 : blt__decimals(s, f->add);
 	if (s == 1.0) {
 		x = (double)iv;
 	} else if (dec > 0 && fabs(s * pow10_tab[dec] - 1.0) < 1e-12) {
@@ -158,7 +168,7 @@ static void emit(ctx_t *c, const blt_field_t *f, unsigned idx, bool located, siz
 	}
 	v = &c->out->values[c->out->count++];
 	v->field = f;
-	expand_name(v->name, f->name, idx);
+	expand_name(v->name, f->name, f->repeat != NULL, idx);
 	v->index = (uint8_t)idx;
 	v->kind = blt__is_string(f) ? BLT_VK_STR : BLT_VK_INT;
 	v->status = BLT_VS_OK;
@@ -209,7 +219,7 @@ static unsigned repeat_count(const ctx_t *c, const blt_repeat_t *r)
 }
 
 int blt_decode(const blt_block_t *b, const uint8_t *payload, size_t n,
-	       const blt_decode_opts_t *opts, blt_decoded_t *out, blt_detail_t *d)
+               const blt_decode_opts_t *opts, blt_decoded_t *out, blt_detail_t *d)
 {
 	ctx_t c = {.b = b, .p = payload, .n = n, .opts = opts, .out = out};
 
@@ -237,25 +247,26 @@ int blt_decode(const blt_block_t *b, const uint8_t *payload, size_t n,
 		while (j < b->nfields && b->fields[j].repeat == r)
 			j++;
 		cnt = repeat_count(&c, r);
-		for (unsigned k = 0; k < cnt && !c.overflow; k++) {
-			for (size_t m = i; m < j; m++) {
-				size_t off = 0;
-				bool ok = blt__locate(b, &b->fields[m], k, c.p, n, &off);
-				emit(&c, &b->fields[m], k, ok, off);
-			}
+		if (cnt > 0) {
+			size_t base = 0;
+			bool ok = blt__repeat_base(b, r, c.p, n, &base);
+			for (unsigned k = 0; k < cnt && !c.overflow; k++)
+				for (size_t m = i; m < j; m++)
+					emit(&c, &b->fields[m], k, ok,
+					     ok ? blt__record_off(&b->fields[m], base, k) : 0);
 		}
 		i = j;
 	}
 	if (c.overflow)
 		return blt_detail_set(d, BLT_E_BUFSIZE,
-				      "block %u (%s): more than %d values; output truncated", b->id,
-				      b->name ? b->name : "?", BLT_MAX_VALUES);
+		                      "block %u (%s): more than %d values; output truncated", b->id,
+		                      b->name ? b->name : "?", BLT_MAX_VALUES);
 	if (c.req_missing)
 		return blt_detail_set(d, BLT_E_MISSING,
-				      "block %u (%s): required field '%s' needs bytes %zu..%zu, "
-				      "payload has %zu bytes",
-				      b->id, b->name ? b->name : "?", c.req_missing->name, c.req_off,
-				      c.req_off + c.req_size - 1, n);
+		                      "block %u (%s): required field '%s' needs bytes %zu..%zu, "
+		                      "payload has %zu bytes",
+		                      b->id, b->name ? b->name : "?", c.req_missing->name,
+		                      c.req_off, c.req_off + c.req_size - 1, n);
 	return BLT_OK;
 }
 

@@ -43,7 +43,7 @@ static void write_raw(const blt_field_t *f, uint8_t *p, uint64_t v)
 
 /* Common checks; on success *pp points at the row's bytes in buf. */
 static int locate_checked(const blt_block_t *b, const blt_field_t *f, unsigned idx, uint8_t *buf,
-			  size_t cap, uint8_t **pp)
+                          size_t cap, uint8_t **pp)
 {
 	size_t off, sz;
 	if (!b || !f || !buf)
@@ -87,7 +87,7 @@ static int encode_int(const blt_field_t *f, uint8_t *p, int64_t iv)
 }
 
 int blt_encode_num(const blt_block_t *b, const blt_field_t *f, unsigned idx, double value,
-		   const blt_decode_opts_t *opts, uint8_t *buf, size_t cap)
+                   const blt_decode_opts_t *opts, uint8_t *buf, size_t cap)
 {
 	uint8_t *p;
 	double s, x;
@@ -130,7 +130,7 @@ static int encode_sn64(const blt_field_t *f, uint8_t *p, const char *s)
 }
 
 int blt_encode_str(const blt_block_t *b, const blt_field_t *f, unsigned idx, const char *s,
-		   uint8_t *buf, size_t cap)
+                   uint8_t *buf, size_t cap)
 {
 	uint8_t *p;
 	size_t sz, len;

@@ -86,7 +86,7 @@ int blt_format_text(const blt_decoded_t *r, unsigned flags, FILE *out)
 		case BLT_VS_GATED:
 			if (flags & BLT_FMT_ALL)
 				fprintf(out, "%s: (needs protocol version %u)\n", v->name,
-					f ? f->min_pv : 0u);
+				        f ? f->min_pv : 0u);
 			continue;
 		default: continue;
 		}
@@ -147,13 +147,34 @@ static void json_str(FILE *out, const char *s)
 		unsigned c = *p;
 		size_t n;
 		switch (c) {
-		case '"': fputs("\\\"", out); p++; continue;
-		case '\\': fputs("\\\\", out); p++; continue;
-		case '\n': fputs("\\n", out); p++; continue;
-		case '\r': fputs("\\r", out); p++; continue;
-		case '\t': fputs("\\t", out); p++; continue;
-		case '\b': fputs("\\b", out); p++; continue;
-		case '\f': fputs("\\f", out); p++; continue;
+		case '"':
+			fputs("\\\"", out);
+			p++;
+			continue;
+		case '\\':
+			fputs("\\\\", out);
+			p++;
+			continue;
+		case '\n':
+			fputs("\\n", out);
+			p++;
+			continue;
+		case '\r':
+			fputs("\\r", out);
+			p++;
+			continue;
+		case '\t':
+			fputs("\\t", out);
+			p++;
+			continue;
+		case '\b':
+			fputs("\\b", out);
+			p++;
+			continue;
+		case '\f':
+			fputs("\\f", out);
+			p++;
+			continue;
 		default: break;
 		}
 		if (c < 0x20 || c == 0x7f) {

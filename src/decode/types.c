@@ -8,12 +8,12 @@ static const struct {
 	unsigned size;
 	const char *name;
 } types[BLT_T__COUNT] = {
-	[BLT_T_U8] = {1, "u8"},         [BLT_T_I8] = {1, "i8"},
-	[BLT_T_U16] = {2, "u16"},       [BLT_T_I16] = {2, "i16"},
-	[BLT_T_U32] = {4, "u32"},       [BLT_T_I32] = {4, "i32"},
-	[BLT_T_U32_BE] = {4, "u32_be"}, [BLT_T_I32_BE] = {4, "i32_be"},
-	[BLT_T_SN64] = {8, "sn64"},     [BLT_T_STR_SWAP] = {0, "str_swap"},
-	[BLT_T_STR] = {0, "str"},
+    [BLT_T_U8] = {1, "u8"},         [BLT_T_I8] = {1, "i8"},
+    [BLT_T_U16] = {2, "u16"},       [BLT_T_I16] = {2, "i16"},
+    [BLT_T_U32] = {4, "u32"},       [BLT_T_I32] = {4, "i32"},
+    [BLT_T_U32_BE] = {4, "u32_be"}, [BLT_T_I32_BE] = {4, "i32_be"},
+    [BLT_T_SN64] = {8, "sn64"},     [BLT_T_STR_SWAP] = {0, "str_swap"},
+    [BLT_T_STR] = {0, "str"},
 };
 
 unsigned blt_type_size(blt_type_t t)
@@ -41,7 +41,8 @@ const blt_field_t *blt__find_row(const blt_block_t *b, const char *name)
 	if (!name)
 		return NULL;
 	for (size_t i = 0; i < b->nfields; i++)
-		if (!b->fields[i].repeat && b->fields[i].name && strcmp(b->fields[i].name, name) == 0)
+		if (!b->fields[i].repeat && b->fields[i].name &&
+		    strcmp(b->fields[i].name, name) == 0)
 			return &b->fields[i];
 	return NULL;
 }
@@ -55,17 +56,10 @@ bool blt__row_int(const blt_field_t *f, const uint8_t *buf, size_t n, int64_t *o
 	return true;
 }
 
-bool blt__locate(const blt_block_t *b, const blt_field_t *f, unsigned idx, const uint8_t *buf,
-		 size_t n, size_t *off)
+bool blt__repeat_base(const blt_block_t *b, const blt_repeat_t *r, const uint8_t *buf, size_t n,
+                      size_t *base)
 {
-	const blt_repeat_t *r = f->repeat;
-	size_t base = 0;
-	unsigned i = idx;
-
-	if (!r) {
-		*off = f->offset;
-		return true;
-	}
+	size_t v0 = 0;
 	if (r->base_field) {
 		const blt_field_t *bf = blt__find_row(b, r->base_field);
 		int64_t v;
@@ -75,21 +69,24 @@ bool blt__locate(const blt_block_t *b, const blt_field_t *f, unsigned idx, const
 			v = 0;
 		if (v > 0xFFFF)
 			v = 0xFFFF; /* wider than any payload; keeps the arithmetic small */
-		base = (size_t)v * r->base_mul;
+		v0 = (size_t)v * r->base_mul;
 	}
-	base += r->base_add;
-	if (f->flags & BLT_F_SWAP_INDEX)
-		i ^= 1u;
-	*off = base + (size_t)i * r->stride + f->offset;
+	*base = v0 + r->base_add;
 	return true;
 }
 
-double blt__eff_scale(const blt_field_t *f, const blt_decode_opts_t *opts)
+bool blt__locate(const blt_block_t *b, const blt_field_t *f, unsigned idx, const uint8_t *buf,
+                 size_t n, size_t *off)
 {
-	double s = f->scale;
-	if (f->flags & BLT_F_PACK_VSCALE)
-		s = opts && opts->pack_voltage_scale > 0 ? opts->pack_voltage_scale : 0.01;
-	return s == 0 ? 1.0 : s;
+	size_t base;
+	if (!f->repeat) {
+		*off = f->offset;
+		return true;
+	}
+	if (!blt__repeat_base(b, f->repeat, buf, n, &base))
+		return false;
+	*off = blt__record_off(f, base, idx);
+	return true;
 }
 
 static unsigned decimals_of(double x)
@@ -106,6 +103,14 @@ static unsigned decimals_of(double x)
 
 unsigned blt__decimals(double scale, double add)
 {
+	if (add == 0) { /* the common scales without the loop */
+		if (scale == 0.1)
+			return 1;
+		if (scale == 0.01)
+			return 2;
+		if (scale == 0.001)
+			return 3;
+	}
 	unsigned a = scale == 1.0 || scale == 0 ? 0 : decimals_of(scale);
 	unsigned c = add == 0 ? 0 : decimals_of(add);
 	return a > c ? a : c;

@@ -20,7 +20,7 @@
 static blt_decoded_t res;
 
 static char *capture(int (*fn)(const blt_decoded_t *, unsigned, FILE *), unsigned flags,
-		     size_t *len)
+                     size_t *len)
 {
 	char *buf = NULL;
 	size_t n = 0;
@@ -43,8 +43,8 @@ static void decode_hex(uint16_t id, const char *hex, const blt_decode_opts_t *o)
 
 /* §7.2 synthetic Elite 100 V2 block 1300 */
 static const char el100_1300[] =
-	"01f4 fea2 ffff 04d2 0000 0038 0000 0000 0000 0000 0000 0000 0001 fea2 08fd fff0"
-	"017c 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000";
+    "01f4 fea2 ffff 04d2 0000 0038 0000 0000 0000 0000 0000 0000 0001 fea2 08fd fff0"
+    "017c 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000";
 
 static void test_golden_1300(void **state)
 {
@@ -52,30 +52,30 @@ static void test_golden_1300(void **state)
 	decode_hex(1300, el100_1300, NULL);
 	char *t = capture(blt_format_text, 0, NULL);
 	assert_string_equal(t, "frequency: 50.0 Hz\n"
-			       "grid_power: -350 W\n"
-			       "charge_energy: 123.4 kWh\n"
-			       "feedback_energy: 5.6 kWh\n"
-			       "power_factor: 0\n"
-			       "phase_count: 1\n"
-			       "phase_0_power: -350 W\n"
-			       "phase_0_voltage: 230.1 V\n"
-			       "phase_0_current: -1.6 A\n"
-			       "phase_0_apparent: 380 VA\n");
+	                       "grid_power: -350 W\n"
+	                       "charge_energy: 123.4 kWh\n"
+	                       "feedback_energy: 5.6 kWh\n"
+	                       "power_factor: 0\n"
+	                       "phase_count: 1\n"
+	                       "phase_0_power: -350 W\n"
+	                       "phase_0_voltage: 230.1 V\n"
+	                       "phase_0_current: -1.6 A\n"
+	                       "phase_0_apparent: 380 VA\n");
 	free(t);
 	char *j = capture(blt_format_json, 0, NULL);
 	assert_string_equal(
-		j, "{\"block\":1300,\"name\":\"INV_GRID_INFO\",\"values\":{\"frequency\":50.0,"
-		   "\"grid_power\":-350,\"charge_energy\":123.4,\"feedback_energy\":5.6,"
-		   "\"power_factor\":0,\"phase_count\":1,\"phase_0_power\":-350,"
-		   "\"phase_0_voltage\":230.1,\"phase_0_current\":-1.6,\"phase_0_apparent\":380},"
-		   "\"units\":{\"frequency\":\"Hz\",\"grid_power\":\"W\",\"charge_energy\":\"kWh\","
-		   "\"feedback_energy\":\"kWh\",\"phase_0_power\":\"W\",\"phase_0_voltage\":\"V\","
-		   "\"phase_0_current\":\"A\",\"phase_0_apparent\":\"VA\"},\"missing\":[]}\n");
+	    j, "{\"block\":1300,\"name\":\"INV_GRID_INFO\",\"values\":{\"frequency\":50.0,"
+	       "\"grid_power\":-350,\"charge_energy\":123.4,\"feedback_energy\":5.6,"
+	       "\"power_factor\":0,\"phase_count\":1,\"phase_0_power\":-350,"
+	       "\"phase_0_voltage\":230.1,\"phase_0_current\":-1.6,\"phase_0_apparent\":380},"
+	       "\"units\":{\"frequency\":\"Hz\",\"grid_power\":\"W\",\"charge_energy\":\"kWh\","
+	       "\"feedback_energy\":\"kWh\",\"phase_0_power\":\"W\",\"phase_0_voltage\":\"V\","
+	       "\"phase_0_current\":\"A\",\"phase_0_apparent\":\"VA\"},\"missing\":[]}\n");
 	free(j);
 }
 
 static const char ap300_6300[] = "0010 0004 0cfd 0cfc 0cfc 0cfc 0cfc 0cfc 0cfc 0cfb 0cfb"
-				 "0cfb 0cfb 0cfb 0cfb 0cfb 0cfb 0cf9 4545 4545 0000 0000";
+                                 "0cfb 0cfb 0cfb 0cfb 0cfb 0cfb 0cf9 4545 4545 0000 0000";
 
 static void test_golden_6300(void **state)
 {
@@ -83,23 +83,23 @@ static void test_golden_6300(void **state)
 	decode_hex(6300, ap300_6300, NULL);
 	char *t = capture(blt_format_text, 0, NULL);
 	assert_true(strncmp(t,
-			    "cell_count: 16\n"
-			    "ntc_count: 4\n"
-			    "cell_0_voltage: 3.325 V\n"
-			    "cell_0_status: 0\n"
-			    "cell_1_voltage: 3.324 V\n",
-			    strlen("cell_count: 16\nntc_count: 4\ncell_0_voltage: 3.325 V\n"
-				   "cell_0_status: 0\ncell_1_voltage: 3.324 V\n")) == 0);
+	                    "cell_count: 16\n"
+	                    "ntc_count: 4\n"
+	                    "cell_0_voltage: 3.325 V\n"
+	                    "cell_0_status: 0\n"
+	                    "cell_1_voltage: 3.324 V\n",
+	                    strlen("cell_count: 16\nntc_count: 4\ncell_0_voltage: 3.325 V\n"
+	                           "cell_0_status: 0\ncell_1_voltage: 3.324 V\n")) == 0);
 	assert_non_null(strstr(t, "cell_15_voltage: 3.321 V\ncell_15_status: 0\n"
-				  "temp_0: 29 °C\ntemp_1: 29 °C\ntemp_2: 29 °C\ntemp_3: 29 °C\n"));
+	                          "temp_0: 29 °C\ntemp_1: 29 °C\ntemp_2: 29 °C\ntemp_3: 29 °C\n"));
 	free(t);
 }
 
 static const char ap300_100[] =
-	"14c1 0000 005f 0000 4e84 4e84 0000 0002 0002 0000 5041 3033 0030 0000 0000 0000"
-	"de4c 1c83 0261 0000 0001 0001 0001 0000 0000 0000 0000 0000 0000 0000 0000 0000"
-	"0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000"
-	"0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000";
+    "14c1 0000 005f 0000 4e84 4e84 0000 0002 0002 0000 5041 3033 0030 0000 0000 0000"
+    "de4c 1c83 0261 0000 0001 0001 0001 0000 0000 0000 0000 0000 0000 0000 0000 0000"
+    "0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000"
+    "0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000";
 
 static void test_golden_100(void **state)
 {
@@ -107,13 +107,13 @@ static void test_golden_100(void **state)
 	decode_hex(100, ap300_100, NULL);
 	char *t = capture(blt_format_text, 0, NULL);
 	assert_true(strncmp(t,
-			    "pack_voltage: 53.13 V\n"
-			    "pack_current: 0.0 A\n"
-			    "soc: 95 %\n"
-			    "charging_status: standby (0)\n"
-			    "time_to_full: 20100 min\n"
-			    "time_to_empty: 20100 min\n",
-			    120) == 0);
+	                    "pack_voltage: 53.13 V\n"
+	                    "pack_current: 0.0 A\n"
+	                    "soc: 95 %\n"
+	                    "charging_status: standby (0)\n"
+	                    "time_to_full: 20100 min\n"
+	                    "time_to_empty: 20100 min\n",
+	                    120) == 0);
 	assert_non_null(strstr(t, "packs_online: 0x0002 [pack_1]\n"));
 	assert_non_null(strstr(t, "device_model: AP300\ndevice_serial: 2616113487436\n"));
 	assert_non_null(strstr(t, "control_status: 0x0000 []\n"));
@@ -168,7 +168,7 @@ static void check_json(const blt_block_t *b, const char *j, size_t n)
 			double tol = 0.5 * pow(10, -(double)v->decimals) + 1e-9 * fabs(v->num);
 			if (fabs(x->valuedouble - v->num) > tol)
 				fail_msg("block %u: %s json %.17g decoded %.17g", b->id, v->name,
-					 x->valuedouble, v->num);
+				         x->valuedouble, v->num);
 		}
 		cJSON *u = cJSON_GetObjectItemCaseSensitive(units, v->name);
 		if (u)
@@ -188,7 +188,7 @@ static void test_all_blocks_random(void **state)
 		for (int round = 0; round < 60; round++) {
 			size_t n;
 			blt_decode_opts_t o = {.protocol_version = (uint16_t)(round % 3 ? 2000 : 0),
-					       .show_secrets = round % 2};
+			                       .show_secrets = round % 2};
 			for (size_t i = 0; i < sizeof buf; i++) {
 				r ^= r << 13;
 				r ^= r >> 7;
@@ -216,10 +216,10 @@ static void test_all_blocks_random(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_golden_1300),
-		cmocka_unit_test(test_golden_6300),
-		cmocka_unit_test(test_golden_100),
-		cmocka_unit_test(test_all_blocks_random),
+	    cmocka_unit_test(test_golden_1300),
+	    cmocka_unit_test(test_golden_6300),
+	    cmocka_unit_test(test_golden_100),
+	    cmocka_unit_test(test_all_blocks_random),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

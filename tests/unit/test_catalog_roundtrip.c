@@ -106,12 +106,12 @@ static int snake_ok(const char *s, int templ)
 static void lint_block(const blt_block_t *b)
 {
 	char msg[512];
-#define LINT(cond, ...)                                                                         \
-	do {                                                                                    \
-		if (!(cond)) {                                                                  \
-			snprintf(msg, sizeof msg, __VA_ARGS__);                                 \
-			fail_msg("block %u: %s", b->id, msg);                                   \
-		}                                                                               \
+#define LINT(cond, ...)                                                                            \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			snprintf(msg, sizeof msg, __VA_ARGS__);                                    \
+			fail_msg("block %u: %s", b->id, msg);                                      \
+		}                                                                                  \
 	} while (0)
 	LINT(b->name && b->title && b->source && *b->source, "name/title/source missing");
 	LINT(b->regs >= 1 && b->regs <= 125, "regs %u outside 1..125", b->regs);
@@ -126,10 +126,11 @@ static void lint_block(const blt_block_t *b)
 		LINT(f->desc && *f->desc, "%s: no description", f->name);
 		LINT(sz > 0 && sz < BLT_STR_MAX, "%s: size %zu", f->name, sz);
 		LINT(f->type == BLT_T_STR || f->type == BLT_T_STR_SWAP || f->size == 0 ||
-			     f->size == blt_type_size((blt_type_t)f->type),
+		         f->size == blt_type_size((blt_type_t)f->type),
 		     "%s: size on a fixed-size type", f->name);
 		LINT(is_str(f) || width(f) > 0, "%s: mask/shift select no bits", f->name);
-		LINT(!(f->flags & BLT_F_CLAMP) || f->clamp_lo < f->clamp_hi, "%s: bad clamp", f->name);
+		LINT(!(f->flags & BLT_F_CLAMP) || f->clamp_lo < f->clamp_hi, "%s: bad clamp",
+		     f->name);
 		LINT(f->scale >= 0 && isfinite(f->scale), "%s: bad scale", f->name);
 		if (!f->repeat) {
 			LINT(f->offset + sz <= MAXP, "%s: beyond 250 bytes", f->name);
@@ -141,24 +142,27 @@ static void lint_block(const blt_block_t *b)
 				     f->name);
 		} else {
 			const blt_field_t *cf = find_plain(b, f->repeat->count_field);
-			LINT(cf && (cf->flags & BLT_F_COUNT), "%s: count field '%s' not a COUNT row",
-			     f->name, f->repeat->count_field ? f->repeat->count_field : "(null)");
+			LINT(cf && (cf->flags & BLT_F_COUNT),
+			     "%s: count field '%s' not a COUNT row", f->name,
+			     f->repeat->count_field ? f->repeat->count_field : "(null)");
 			LINT(!f->repeat->base_field || find_plain(b, f->repeat->base_field),
 			     "%s: unknown base field", f->name);
 			LINT(f->repeat->max > 0, "%s: repeat max 0", f->name);
 			LINT(!(f->flags & BLT_F_COUNT), "%s: repeated COUNT row", f->name);
 		}
 		for (size_t j = 0; j < i; j++)
-			LINT(strcmp(b->fields[j].name, f->name) != 0, "duplicate row name %s", f->name);
+			LINT(strcmp(b->fields[j].name, f->name) != 0, "duplicate row name %s",
+			     f->name);
 		/* strict blocks: plain rows overlap only as disjoint bit fields of one word */
 		if (strict_block(b->id) && !f->repeat) {
 			for (size_t j = 0; j < i; j++) {
 				const blt_field_t *g = &b->fields[j];
 				size_t gs = fsize(g);
-				if (g->repeat || g->offset >= f->offset + sz || f->offset >= g->offset + gs)
+				if (g->repeat || g->offset >= f->offset + sz ||
+				    f->offset >= g->offset + gs)
 					continue;
 				LINT(g->offset == f->offset && g->type == f->type &&
-					     !(eff_mask(g) & eff_mask(f)),
+				         !(eff_mask(g) & eff_mask(f)),
 				     "%s overlaps %s", f->name, g->name);
 			}
 		}
@@ -204,8 +208,8 @@ static void test_lint(void **state)
 typedef struct item {
 	const blt_field_t *f;
 	unsigned idx;
-	int encoded;     /* encoder accepted it (else it lies beyond the payload) */
-	double want;     /* numeric */
+	int encoded; /* encoder accepted it (else it lies beyond the payload) */
+	double want; /* numeric */
 	char swant[BLT_STR_MAX];
 	size_t off, size; /* where it landed */
 } item_t;
@@ -244,7 +248,7 @@ static void random_string(char *s, size_t max)
 }
 
 static int encode_item(const blt_block_t *b, item_t *it, uint8_t *buf, const blt_decode_opts_t *o,
-		       double forced)
+                       double forced)
 {
 	const blt_field_t *f = it->f;
 	int rc;
@@ -266,7 +270,7 @@ static int encode_item(const blt_block_t *b, item_t *it, uint8_t *buf, const blt
 		return 0; /* a record beyond 250 bytes: fine, it must decode as missing */
 	if (rc != BLT_OK)
 		fail_msg("block %u: encode %s[%u] = %.17g / '%s': %s", b->id, f->name, it->idx,
-			 it->want, it->swant, blt_strerror(rc));
+		         it->want, it->swant, blt_strerror(rc));
 	it->encoded = 1;
 	return 1;
 }
@@ -335,7 +339,7 @@ static const blt_value_t *find_value(const blt_decoded_t *r, const blt_field_t *
 /* True if a later row overwrote the bytes of this one (tables that alias registers, e.g.
  * optional records overlapping a fixed field): writing the item again changes the buffer. */
 static int clobbered(const blt_block_t *b, const item_t *it, const uint8_t *buf,
-		     const blt_decode_opts_t *o)
+                     const blt_decode_opts_t *o)
 {
 	static uint8_t tmp[MAXP];
 	int rc;
@@ -360,32 +364,33 @@ static void check_roundtrip(const blt_block_t *b, const uint8_t *buf, const blt_
 		if (it->encoded && clobbered(b, it, buf, o)) {
 			if (strict_block(b->id))
 				fail_msg("block %u: %s[%u] overwritten by another row", b->id,
-					 v->name, it->idx);
+				         v->name, it->idx);
 			aliased++;
 			continue;
 		}
 		if (!it->encoded) {
 			if (v->status != BLT_VS_MISSING)
 				fail_msg("block %u: %s[%u] beyond payload but status %d", b->id,
-					 f->name, it->idx, v->status);
+				         f->name, it->idx, v->status);
 			continue;
 		}
 		if (is_str(f)) {
 			if (v->status != BLT_VS_OK || strcmp(v->str, it->swant) != 0)
 				fail_msg("block %u: %s[%u] = '%s', want '%s'", b->id, v->name,
-					 it->idx, v->str, it->swant);
+				         it->idx, v->str, it->swant);
 			continue;
 		}
 		double s = f->flags & BLT_F_PACK_VSCALE ? o->pack_voltage_scale
-							 : (f->scale ? f->scale : 1);
+		                                        : (f->scale ? f->scale : 1);
 		if ((f->flags & BLT_F_ZERO_NA) && fabs(it->want - f->add) < s / 2) {
 			if (v->status != BLT_VS_NOT_REPORTED)
 				fail_msg("block %u: %s raw 0 not 'not reported'", b->id, v->name);
 			continue;
 		}
-		if (v->status != BLT_VS_OK || fabs(v->num - it->want) > s / 2 + 1e-9 * fabs(it->want))
+		if (v->status != BLT_VS_OK ||
+		    fabs(v->num - it->want) > s / 2 + 1e-9 * fabs(it->want))
 			fail_msg("block %u: %s[%u] = %.17g (status %d), want %.17g", b->id, v->name,
-				 it->idx, v->num, v->status, it->want);
+			         it->idx, v->num, v->status, it->want);
 	}
 }
 
@@ -397,8 +402,9 @@ static void test_property(void **state)
 	for (size_t bi = 0; bi < blt_catalog_count(); bi++) {
 		const blt_block_t *b = blt_catalog_at(bi);
 		for (int round = 0; round < 200; round++) {
-			blt_decode_opts_t o = {.protocol_version = 0, .show_secrets = true,
-					       .pack_voltage_scale = round & 1 ? 0.1 : 0.01};
+			blt_decode_opts_t o = {.protocol_version = 0,
+			                       .show_secrets = true,
+			                       .pack_voltage_scale = round & 1 ? 0.1 : 0.01};
 			blt_detail_t d;
 			random_payload(b, buf, &o);
 			int rc = blt_decode(b, buf, MAXP, &o, &res, &d);
@@ -408,7 +414,7 @@ static void test_property(void **state)
 		}
 	}
 	print_message("%zu values skipped as aliased by another row (other teams' tables)\n",
-		      aliased);
+	              aliased);
 }
 
 /* ---- truncation ----------------------------------------------------------------------- */
@@ -420,10 +426,12 @@ static void test_truncation(void **state)
 	for (size_t bi = 0; bi < blt_catalog_count(); bi++) {
 		const blt_block_t *b = blt_catalog_at(bi);
 		for (int round = 0; round < 4; round++) {
-			blt_decode_opts_t o = {.show_secrets = round & 1, .pack_voltage_scale = 0.01};
+			blt_decode_opts_t o = {.show_secrets = round & 1,
+			                       .pack_voltage_scale = 0.01};
 			size_t full = 2u * b->regs;
 			random_payload(b, buf, &o);
-			assert_int_equal(blt_decode(b, buf, full, &o, &res2, NULL) == BLT_E_BUFSIZE, 0);
+			assert_int_equal(blt_decode(b, buf, full, &o, &res2, NULL) == BLT_E_BUFSIZE,
+			                 0);
 			for (size_t n = 0; n <= full; n++) {
 				uint8_t *p = malloc(n ? n : 1);
 				blt_detail_t d = {{0}};
@@ -446,8 +454,9 @@ static void test_truncation(void **state)
 					if (!w || w->status != v->status || w->raw != v->raw ||
 					    strcmp(w->str, v->str) != 0 ||
 					    (w->num != v->num && !(isnan(w->num) && isnan(v->num))))
-						fail_msg("block %u n=%zu: %s differs from the full decode",
-							 b->id, n, v->name);
+						fail_msg("block %u n=%zu: %s differs from the full "
+						         "decode",
+						         b->id, n, v->name);
 				}
 				assert_int_equal(missing, res.missing);
 				if (req_cut) {
@@ -467,9 +476,9 @@ int main(void)
 	if (seed)
 		rng = strtoull(seed, NULL, 0) | 1;
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_lint),
-		cmocka_unit_test(test_property),
-		cmocka_unit_test(test_truncation),
+	    cmocka_unit_test(test_lint),
+	    cmocka_unit_test(test_property),
+	    cmocka_unit_test(test_truncation),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

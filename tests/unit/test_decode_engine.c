@@ -15,9 +15,13 @@
 
 static blt_decoded_t res;
 
-#define BLOCK(var, rows)                                                                        \
-	static const blt_block_t var = {.id = 42, .name = "TEST", .title = "test", .regs = 64,   \
-					.fields = rows, .nfields = sizeof rows / sizeof rows[0]}
+#define BLOCK(var, rows)                                                                           \
+	static const blt_block_t var = {.id = 42,                                                  \
+	                                .name = "TEST",                                            \
+	                                .title = "test",                                           \
+	                                .regs = 64,                                                \
+	                                .fields = rows,                                            \
+	                                .nfields = sizeof rows / sizeof rows[0]}
 
 static const blt_value_t *get(const char *name)
 {
@@ -31,44 +35,63 @@ static const blt_value_t *get(const char *name)
 /* ---- transforms --------------------------------------------------------------------- */
 
 static const blt_field_t t_rows[] = {
-	/* raw 0x0f80 -> mask 0x0ff0 -> 0x0f80 -> >>4 = 0xf8 -> sign (8-bit field) = -8 ->
-	 * abs 8 -> *0.5 = 4 -> +1 = 5 -> clamp [0, 4.5] = 4.5 */
-	{.name = "all", .offset = 0, .type = BLT_T_I16, .mask = 0x0ff0, .shift = 4,
-	 .flags = BLT_F_ABS | BLT_F_CLAMP, .scale = 0.5, .add = 1, .clamp_lo = 0, .clamp_hi = 4.5},
-	/* same without clamp: order matters (scale before add) */
-	{.name = "noclamp", .offset = 0, .type = BLT_T_I16, .mask = 0x0ff0, .shift = 4,
-	 .flags = BLT_F_ABS, .scale = 0.5, .add = 1},
-	{.name = "signed_only", .offset = 0, .type = BLT_T_I16, .mask = 0x0ff0, .shift = 4},
-	{.name = "u32", .offset = 2, .type = BLT_T_U32},
-	{.name = "u32_be", .offset = 2, .type = BLT_T_U32_BE},
-	{.name = "i32", .offset = 2, .type = BLT_T_I32},
-	{.name = "i32_be", .offset = 2, .type = BLT_T_I32_BE},
-	{.name = "u8_lo", .offset = 7, .type = BLT_T_U8},
-	{.name = "i8_hi", .offset = 6, .type = BLT_T_I8},
-	{.name = "i16", .offset = 8, .type = BLT_T_I16, .scale = 0.1, .unit = "A"},
-	{.name = "temp", .offset = 10, .type = BLT_T_U16, .add = -40, .flags = BLT_F_ZERO_NA,
-	 .unit = "°C"},
-	{.name = "temp_na", .offset = 12, .type = BLT_T_U16, .add = -40, .flags = BLT_F_ZERO_NA},
-	{.name = "tiny", .offset = 14, .type = BLT_T_U16, .scale = 0.00001},
-	{.name = "vpack", .offset = 16, .type = BLT_T_U16, .flags = BLT_F_PACK_VSCALE, .unit = "V"},
+    /* raw 0x0f80 -> mask 0x0ff0 -> 0x0f80 -> >>4 = 0xf8 -> sign (8-bit field) = -8 ->
+     * abs 8 -> *0.5 = 4 -> +1 = 5 -> clamp [0, 4.5] = 4.5 */
+    {.name = "all",
+     .offset = 0,
+     .type = BLT_T_I16,
+     .mask = 0x0ff0,
+     .shift = 4,
+     .flags = BLT_F_ABS | BLT_F_CLAMP,
+     .scale = 0.5,
+     .add = 1,
+     .clamp_lo = 0,
+     .clamp_hi = 4.5},
+    /* same without clamp: order matters (scale before add) */
+    {.name = "noclamp",
+     .offset = 0,
+     .type = BLT_T_I16,
+     .mask = 0x0ff0,
+     .shift = 4,
+     .flags = BLT_F_ABS,
+     .scale = 0.5,
+     .add = 1},
+    {.name = "signed_only", .offset = 0, .type = BLT_T_I16, .mask = 0x0ff0, .shift = 4},
+    {.name = "u32", .offset = 2, .type = BLT_T_U32},
+    {.name = "u32_be", .offset = 2, .type = BLT_T_U32_BE},
+    {.name = "i32", .offset = 2, .type = BLT_T_I32},
+    {.name = "i32_be", .offset = 2, .type = BLT_T_I32_BE},
+    {.name = "u8_lo", .offset = 7, .type = BLT_T_U8},
+    {.name = "i8_hi", .offset = 6, .type = BLT_T_I8},
+    {.name = "i16", .offset = 8, .type = BLT_T_I16, .scale = 0.1, .unit = "A"},
+    {.name = "temp",
+     .offset = 10,
+     .type = BLT_T_U16,
+     .add = -40,
+     .flags = BLT_F_ZERO_NA,
+     .unit = "°C"},
+    {.name = "temp_na", .offset = 12, .type = BLT_T_U16, .add = -40, .flags = BLT_F_ZERO_NA},
+    {.name = "tiny", .offset = 14, .type = BLT_T_U16, .scale = 0.00001},
+    {.name = "vpack", .offset = 16, .type = BLT_T_U16, .flags = BLT_F_PACK_VSCALE, .unit = "V"},
 };
 BLOCK(t_block, t_rows);
 
 static const uint8_t t_payload[] = {
-	0x0f, 0x80,             /* 0 */
-	0xff, 0xfe, 0x80, 0x00, /* 2: regs fffe 8000 */
-	0x9c, 0x07,             /* 6 */
-	0xff, 0xe3,             /* 8: -29 */
-	0x00, 0x41,             /* 10: 65 -> 25 C */
-	0x00, 0x00,             /* 12 */
-	0x00, 0x07,             /* 14 */
-	0x14, 0xc1,             /* 16: 5313 */
+    0x0f, 0x80,             /* 0 */
+    0xff, 0xfe, 0x80, 0x00, /* 2: regs fffe 8000 */
+    0x9c, 0x07,             /* 6 */
+    0xff, 0xe3,             /* 8: -29 */
+    0x00, 0x41,             /* 10: 65 -> 25 C */
+    0x00, 0x00,             /* 12 */
+    0x00, 0x07,             /* 14 */
+    0x14, 0xc1,             /* 16: 5313 */
 };
 
 static void test_transform_order(void **state)
 {
 	(void)state;
-	assert_int_equal(blt_decode(&t_block, t_payload, sizeof t_payload, NULL, &res, NULL), BLT_OK);
+	assert_int_equal(blt_decode(&t_block, t_payload, sizeof t_payload, NULL, &res, NULL),
+	                 BLT_OK);
 	assert_int_equal(res.count, sizeof t_rows / sizeof t_rows[0]);
 	assert_int_equal(get("all")->raw, -8);
 	assert_true(get("all")->num == 4.5);
@@ -108,11 +131,11 @@ static void test_transform_order(void **state)
 /* ---- gating, missing, required ------------------------------------------------------ */
 
 static const blt_field_t g_rows[] = {
-	{.name = "a", .offset = 0, .type = BLT_T_U16, .flags = BLT_F_REQUIRED},
-	{.name = "b", .offset = 2, .type = BLT_T_U16, .min_pv = 2001},
-	{.name = "c", .offset = 4, .type = BLT_T_U32},
-	{.name = "d", .offset = 8, .type = BLT_T_U16, .flags = BLT_F_REQUIRED},
-	{.name = "e", .offset = 10, .type = BLT_T_U16, .min_pv = 2001, .flags = BLT_F_REQUIRED},
+    {.name = "a", .offset = 0, .type = BLT_T_U16, .flags = BLT_F_REQUIRED},
+    {.name = "b", .offset = 2, .type = BLT_T_U16, .min_pv = 2001},
+    {.name = "c", .offset = 4, .type = BLT_T_U32},
+    {.name = "d", .offset = 8, .type = BLT_T_U16, .flags = BLT_F_REQUIRED},
+    {.name = "e", .offset = 10, .type = BLT_T_U16, .min_pv = 2001, .flags = BLT_F_REQUIRED},
 };
 BLOCK(g_block, g_rows);
 
@@ -166,10 +189,10 @@ static void test_missing_required(void **state)
 
 static const blt_repeat_t r_ph = {.count_field = "n", .max = 3, .stride = 4};
 static const blt_field_t r_rows[] = {
-	{.name = "n", .offset = 1, .type = BLT_T_U8, .flags = BLT_F_COUNT},
-	{.name = "ph_%u_a", .offset = 2, .type = BLT_T_U16, .repeat = &r_ph},
-	{.name = "ph_%u_b", .offset = 4, .type = BLT_T_I16, .scale = 0.1, .repeat = &r_ph},
-	{.name = "tail", .offset = 14, .type = BLT_T_U16},
+    {.name = "n", .offset = 1, .type = BLT_T_U8, .flags = BLT_F_COUNT},
+    {.name = "ph_%u_a", .offset = 2, .type = BLT_T_U16, .repeat = &r_ph},
+    {.name = "ph_%u_b", .offset = 4, .type = BLT_T_I16, .scale = 0.1, .repeat = &r_ph},
+    {.name = "tail", .offset = 14, .type = BLT_T_U16},
 };
 BLOCK(r_block, r_rows);
 
@@ -214,17 +237,33 @@ static void test_repeat_records(void **state)
 
 /* 6300-like: cells then NTC bytes after them, low byte first. */
 static const blt_repeat_t c_cells = {.count_field = "cells", .max = 8, .stride = 2};
-static const blt_repeat_t c_temps = {.count_field = "ntc", .max = 4, .stride = 1,
-				     .base_field = "cells", .base_mul = 2, .base_add = 4};
+static const blt_repeat_t c_temps = {.count_field = "ntc",
+                                     .max = 4,
+                                     .stride = 1,
+                                     .base_field = "cells",
+                                     .base_mul = 2,
+                                     .base_add = 4};
 static const blt_field_t c_rows[] = {
-	{.name = "cells", .offset = 0, .type = BLT_T_U16, .flags = BLT_F_COUNT | BLT_F_REQUIRED},
-	{.name = "ntc", .offset = 2, .type = BLT_T_U16, .flags = BLT_F_COUNT},
-	{.name = "cell_%u_v", .offset = 4, .type = BLT_T_U16, .mask = 0x3fff, .scale = 0.001,
-	 .repeat = &c_cells},
-	{.name = "cell_%u_s", .offset = 4, .type = BLT_T_U16, .mask = 0xc000, .shift = 14,
-	 .repeat = &c_cells},
-	{.name = "t_%u", .offset = 0, .type = BLT_T_U8, .add = -40,
-	 .flags = BLT_F_ZERO_NA | BLT_F_SWAP_INDEX, .repeat = &c_temps},
+    {.name = "cells", .offset = 0, .type = BLT_T_U16, .flags = BLT_F_COUNT | BLT_F_REQUIRED},
+    {.name = "ntc", .offset = 2, .type = BLT_T_U16, .flags = BLT_F_COUNT},
+    {.name = "cell_%u_v",
+     .offset = 4,
+     .type = BLT_T_U16,
+     .mask = 0x3fff,
+     .scale = 0.001,
+     .repeat = &c_cells},
+    {.name = "cell_%u_s",
+     .offset = 4,
+     .type = BLT_T_U16,
+     .mask = 0xc000,
+     .shift = 14,
+     .repeat = &c_cells},
+    {.name = "t_%u",
+     .offset = 0,
+     .type = BLT_T_U8,
+     .add = -40,
+     .flags = BLT_F_ZERO_NA | BLT_F_SWAP_INDEX,
+     .repeat = &c_temps},
 };
 BLOCK(c_block, c_rows);
 
@@ -262,27 +301,28 @@ static void test_dynamic_base(void **state)
 /* ---- enums, secrets, strings, serials ----------------------------------------------- */
 
 static const blt_enum_entry_t e_names[] = {{0, "standby"}, {2, "discharging"}, {0, NULL}};
-static const blt_bit_name_t b_names[] = {{0, "power"}, {1, "ac_output"}, {3, "inverter"}, {0, NULL}};
+static const blt_bit_name_t b_names[] = {
+    {0, "power"}, {1, "ac_output"}, {3, "inverter"}, {0, NULL}};
 static const blt_field_t s_rows[] = {
-	{.name = "status", .offset = 1, .type = BLT_T_U8, .enums = e_names},
-	{.name = "neg", .offset = 0, .type = BLT_T_I8, .enums = e_names},
-	{.name = "ctrl", .offset = 2, .type = BLT_T_U16, .flags = BLT_F_BITMAP, .bits = b_names},
-	{.name = "pw", .offset = 4, .type = BLT_T_STR, .size = 4, .flags = BLT_F_SECRET},
-	{.name = "model", .offset = 8, .type = BLT_T_STR_SWAP, .size = 12},
-	{.name = "sn", .offset = 20, .type = BLT_T_SN64},
-	{.name = "raw", .offset = 28, .type = BLT_T_STR, .size = 7},
+    {.name = "status", .offset = 1, .type = BLT_T_U8, .enums = e_names},
+    {.name = "neg", .offset = 0, .type = BLT_T_I8, .enums = e_names},
+    {.name = "ctrl", .offset = 2, .type = BLT_T_U16, .flags = BLT_F_BITMAP, .bits = b_names},
+    {.name = "pw", .offset = 4, .type = BLT_T_STR, .size = 4, .flags = BLT_F_SECRET},
+    {.name = "model", .offset = 8, .type = BLT_T_STR_SWAP, .size = 12},
+    {.name = "sn", .offset = 20, .type = BLT_T_SN64},
+    {.name = "raw", .offset = 28, .type = BLT_T_STR, .size = 7},
 };
 BLOCK(s_block, s_rows);
 
 static void test_enum_secret_strings(void **state)
 {
 	uint8_t p[36] = {0xfb, 2, 0x00, 0x0b, 'a', 'b', 'c', 'd',
-			 /* "EL100V2" byte-swapped, NUL padded */
-			 'L', 'E', '0', '1', 'V', '0', 0, '2', 0, 0, 0, 0,
-			 /* SN = 0xffff... */
-			 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-			 /* garbage: quote, backslash, 0x01, NUL inside, 0xff */
-			 '"', '\\', 0x01, 0, 0xff, 'z', 0};
+	                 /* "EL100V2" byte-swapped, NUL padded */
+	                 'L', 'E', '0', '1', 'V', '0', 0, '2', 0, 0, 0, 0,
+	                 /* SN = 0xffff... */
+	                 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	                 /* garbage: quote, backslash, 0x01, NUL inside, 0xff */
+	                 '"', '\\', 0x01, 0, 0xff, 'z', 0};
 	blt_decode_opts_t o = {.show_secrets = true};
 	(void)state;
 	assert_int_equal(blt_decode(&s_block, p, sizeof p, NULL, &res, NULL), BLT_OK);
@@ -306,9 +346,9 @@ static void test_enum_secret_strings(void **state)
 
 static const blt_repeat_t big = {.count_field = "n", .max = 255, .stride = 0};
 static const blt_field_t big_rows[] = {
-	{.name = "n", .offset = 1, .type = BLT_T_U8, .flags = BLT_F_COUNT},
-	{.name = "x_%u", .offset = 0, .type = BLT_T_U8, .repeat = &big},
-	{.name = "y_%u", .offset = 0, .type = BLT_T_U8, .repeat = &big},
+    {.name = "n", .offset = 1, .type = BLT_T_U8, .flags = BLT_F_COUNT},
+    {.name = "x_%u", .offset = 0, .type = BLT_T_U8, .repeat = &big},
+    {.name = "y_%u", .offset = 0, .type = BLT_T_U8, .repeat = &big},
 };
 BLOCK(big_block, big_rows);
 
@@ -341,7 +381,8 @@ static void test_encode(void **state)
 	assert_int_equal(blt_encode_num(&c_block, cs, 1, 2, NULL, buf, sizeof buf), BLT_OK);
 	assert_int_equal(buf[6], 0x8c);
 	assert_int_equal(buf[7], 0xf9);
-	assert_int_equal(blt_encode_num(&c_block, cv, 1, 16.384, NULL, buf, sizeof buf), BLT_E_RANGE);
+	assert_int_equal(blt_encode_num(&c_block, cv, 1, 16.384, NULL, buf, sizeof buf),
+	                 BLT_E_RANGE);
 	assert_int_equal(blt_encode_num(&c_block, cs, 1, 4, NULL, buf, sizeof buf), BLT_E_RANGE);
 	assert_int_equal(blt_encode_num(&c_block, cv, 8, 3.3, NULL, buf, sizeof buf), BLT_E_RANGE);
 	/* temps sit after the 2 cells, low byte first */
@@ -359,49 +400,60 @@ static void test_encode(void **state)
 
 	/* transforms inverted; signed ranges */
 	memset(buf, 0, sizeof buf);
-	assert_int_equal(blt_encode_num(&t_block, &t_rows[9], 0, -2.9, NULL, buf, sizeof buf), BLT_OK);
+	assert_int_equal(blt_encode_num(&t_block, &t_rows[9], 0, -2.9, NULL, buf, sizeof buf),
+	                 BLT_OK);
 	assert_int_equal(buf[8], 0xff);
 	assert_int_equal(buf[9], 0xe3);
 	assert_int_equal(blt_encode_num(&t_block, &t_rows[9], 0, -3276.9, NULL, buf, sizeof buf),
-			 BLT_E_RANGE);
+	                 BLT_E_RANGE);
 	assert_int_equal(blt_encode_num(&t_block, &t_rows[9], 0, NAN, NULL, buf, sizeof buf),
-			 BLT_E_RANGE);
+	                 BLT_E_RANGE);
 	assert_int_equal(blt_encode_num(&t_block, &t_rows[3], 0, 0x8000fffe, NULL, buf, sizeof buf),
-			 BLT_OK);
+	                 BLT_OK);
 	assert_memory_equal(buf + 2, "\xff\xfe\x80\x00", 4);
-	assert_int_equal(blt_encode_num(&t_block, &t_rows[3], 0, 4294967296.0, NULL, buf, sizeof buf),
-			 BLT_E_RANGE);
+	assert_int_equal(
+	    blt_encode_num(&t_block, &t_rows[3], 0, 4294967296.0, NULL, buf, sizeof buf),
+	    BLT_E_RANGE);
 	assert_int_equal(blt_encode_num(&t_block, &t_rows[3], 0, -1, NULL, buf, sizeof buf),
-			 BLT_E_RANGE);
+	                 BLT_E_RANGE);
 	assert_int_equal(blt_encode_num(&t_block, &t_rows[3], 1, 1, NULL, buf, sizeof buf),
-			 BLT_E_RANGE); /* plain row, idx != 0 */
+	                 BLT_E_RANGE); /* plain row, idx != 0 */
 	/* clamp rows refuse values outside the clamp */
-	assert_int_equal(blt_encode_num(&t_block, &t_rows[0], 0, 5, NULL, buf, sizeof buf), BLT_E_RANGE);
+	assert_int_equal(blt_encode_num(&t_block, &t_rows[0], 0, 5, NULL, buf, sizeof buf),
+	                 BLT_E_RANGE);
 	/* pack voltage with the profile scale */
 	blt_decode_opts_t o = {.pack_voltage_scale = 0.1};
-	assert_int_equal(blt_encode_num(&t_block, &t_rows[13], 0, 53.1, &o, buf, sizeof buf), BLT_OK);
+	assert_int_equal(blt_encode_num(&t_block, &t_rows[13], 0, 53.1, &o, buf, sizeof buf),
+	                 BLT_OK);
 	assert_int_equal(buf[16] << 8 | buf[17], 531);
 
 	/* strings, serials, enums by name */
 	memset(buf, 0, sizeof buf);
-	assert_int_equal(blt_encode_str(&s_block, &s_rows[4], 0, "EL100V2", buf, sizeof buf), BLT_OK);
+	assert_int_equal(blt_encode_str(&s_block, &s_rows[4], 0, "EL100V2", buf, sizeof buf),
+	                 BLT_OK);
 	assert_memory_equal(buf + 8, "LE01V0\0002\0\0\0\0", 12);
 	assert_int_equal(blt_encode_str(&s_block, &s_rows[4], 0, "ABCDEFGHIJKLM", buf, sizeof buf),
-			 BLT_E_RANGE);
+	                 BLT_E_RANGE);
 	assert_int_equal(blt_encode_str(&s_block, &s_rows[5], 0, "2616113487436", buf, sizeof buf),
-			 BLT_OK);
+	                 BLT_OK);
 	assert_memory_equal(buf + 20, "\xde\x4c\x1c\x83\x02\x61\x00\x00", 8);
-	assert_int_equal(blt_encode_str(&s_block, &s_rows[5], 0, "18446744073709551616", buf,
-					 sizeof buf), BLT_E_RANGE);
-	assert_int_equal(blt_encode_str(&s_block, &s_rows[5], 0, "12a", buf, sizeof buf), BLT_E_INVAL);
+	assert_int_equal(
+	    blt_encode_str(&s_block, &s_rows[5], 0, "18446744073709551616", buf, sizeof buf),
+	    BLT_E_RANGE);
+	assert_int_equal(blt_encode_str(&s_block, &s_rows[5], 0, "12a", buf, sizeof buf),
+	                 BLT_E_INVAL);
 	assert_int_equal(blt_encode_str(&s_block, &s_rows[5], 0, "", buf, sizeof buf), BLT_E_INVAL);
-	assert_int_equal(blt_encode_num(&s_block, &s_rows[5], 0, 1, NULL, buf, sizeof buf), BLT_E_INVAL);
-	assert_int_equal(blt_encode_str(&s_block, &s_rows[0], 0, "discharging", buf, sizeof buf), BLT_OK);
+	assert_int_equal(blt_encode_num(&s_block, &s_rows[5], 0, 1, NULL, buf, sizeof buf),
+	                 BLT_E_INVAL);
+	assert_int_equal(blt_encode_str(&s_block, &s_rows[0], 0, "discharging", buf, sizeof buf),
+	                 BLT_OK);
 	assert_int_equal(buf[1], 2);
 	assert_int_equal(blt_encode_str(&s_block, &s_rows[0], 0, "17", buf, sizeof buf), BLT_OK);
 	assert_int_equal(buf[1], 17);
-	assert_int_equal(blt_encode_str(&s_block, &s_rows[0], 0, "bogus", buf, sizeof buf), BLT_E_INVAL);
-	assert_int_equal(blt_encode_str(&s_block, &s_rows[0], 0, NULL, buf, sizeof buf), BLT_E_INVAL);
+	assert_int_equal(blt_encode_str(&s_block, &s_rows[0], 0, "bogus", buf, sizeof buf),
+	                 BLT_E_INVAL);
+	assert_int_equal(blt_encode_str(&s_block, &s_rows[0], 0, NULL, buf, sizeof buf),
+	                 BLT_E_INVAL);
 }
 
 static void test_types(void **state)
@@ -423,11 +475,15 @@ static void test_types(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_transform_order), cmocka_unit_test(test_gating),
-		cmocka_unit_test(test_missing_required), cmocka_unit_test(test_repeat_records),
-		cmocka_unit_test(test_dynamic_base),    cmocka_unit_test(test_enum_secret_strings),
-		cmocka_unit_test(test_value_cap),       cmocka_unit_test(test_encode),
-		cmocka_unit_test(test_types),
+	    cmocka_unit_test(test_transform_order),
+	    cmocka_unit_test(test_gating),
+	    cmocka_unit_test(test_missing_required),
+	    cmocka_unit_test(test_repeat_records),
+	    cmocka_unit_test(test_dynamic_base),
+	    cmocka_unit_test(test_enum_secret_strings),
+	    cmocka_unit_test(test_value_cap),
+	    cmocka_unit_test(test_encode),
+	    cmocka_unit_test(test_types),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -59,9 +59,14 @@ static bool jc_string(jcheck_t *j, char *key, size_t cap)
 			if (j->p >= j->end)
 				return false;
 			switch (*j->p) {
-			case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
-				j->p++;
-				break;
+			case '"':
+			case '\\':
+			case '/':
+			case 'b':
+			case 'f':
+			case 'n':
+			case 'r':
+			case 't': j->p++; break;
 			case 'u':
 				j->p++;
 				if (!jc_hex4(j))
@@ -77,7 +82,10 @@ static bool jc_string(jcheck_t *j, char *key, size_t cap)
 		}
 		/* UTF-8 sequence */
 		{
-			int n = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c <= 0xDF ? 2 : 0;
+			int n = c >= 0xF0 && c <= 0xF4   ? 4
+			        : c >= 0xE0              ? 3
+			        : c >= 0xC2 && c <= 0xDF ? 2
+			                                 : 0;
 			if (n == 0 || (c >= 0xF5))
 				return false;
 			for (int i = 1; i < n; i++)
