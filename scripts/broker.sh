@@ -128,6 +128,8 @@ write_conf() {
 		# 0600 keys; keep root when we are root (tests in CI / containers).
 		[ "$(id -u)" -eq 0 ] && echo "user root"
 		echo "per_listener_settings false"
+		# small request/reply packets: no Nagle delay on the broker side
+		echo "set_tcp_nodelay true"
 		if [ -n "$passwd" ]; then
 			echo "allow_anonymous false"
 			echo "password_file $DIR/passwd"
