@@ -54,6 +54,14 @@ BLT_API int blt_client_transact(blt_client_t *c, const uint8_t *req, size_t req_
 				uint8_t *reply, size_t cap, size_t *reply_len,
 				uint8_t *exception, blt_detail_t *d);
 
+/* Additive (writes gate, control.h): as blt_client_transact, but sent exactly once (no
+ * retries), and for a write an echo for the same register with other data is taken as the
+ * reply (returned with BLT_OK for the caller's byte-for-byte echo check) instead of being
+ * passed over as unsolicited until the request times out. */
+BLT_API int blt_client_transact_once(blt_client_t *c, const uint8_t *req, size_t req_len,
+				     uint8_t *reply, size_t cap, size_t *reply_len,
+				     uint8_t *exception, blt_detail_t *d);
+
 /* FC03: read count registers from start; data gets the register bytes (may be fewer than
  * asked: *nbytes says how many). */
 BLT_API int blt_client_read(blt_client_t *c, uint16_t start, uint16_t count, uint8_t *data,

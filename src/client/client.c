@@ -25,6 +25,7 @@ struct blt_client {
 	int timeout_ms;
 	int retries;
 	bool started;
+	bool once; /* blt_client_transact_once: no retries, wrong write echoes are answers */
 
 	blt_unsolicited_fn unsol;
 	void *unsol_user;
@@ -90,7 +91,12 @@ static void on_msg(void *user, const char *topic, const uint8_t *payload, size_t
 		              env.reg == c->req_rtu.reg;
 		if (c->busy && !c->have_reply && reg_ok) {
 			int m = blt_rtu_match(&c->req_rtu, &f, NULL);
-			if (m == BLT_OK || m == BLT_E_EXCEPTION) {
+			/* transact_once: a write echo for the same register with other data is
+			 * the device's (wrong) answer, for the caller's echo check. */
+			bool wrong_echo = c->once && m == BLT_E_MISMATCH &&
+			                  c->req_rtu.function != BLT_FC_READ &&
+			                  f.reg == c->req_rtu.reg;
+			if (m == BLT_OK || m == BLT_E_EXCEPTION || wrong_echo) {
 				memcpy(c->reply, env.rtu, env.rtu_len);
 				c->reply_len = env.rtu_len;
 				c->reply_rssi = env.rssi;
@@ -238,8 +244,9 @@ static void describe(const blt_rtu_t *r, char *out, size_t cap)
 	}
 }
 
-int blt_client_transact(blt_client_t *c, const uint8_t *req, size_t req_len, uint8_t *reply,
-                        size_t cap, size_t *reply_len, uint8_t *exception, blt_detail_t *d)
+static int transact(blt_client_t *c, const uint8_t *req, size_t req_len, uint8_t *reply,
+                    size_t cap, size_t *reply_len, uint8_t *exception, int retries,
+                    blt_detail_t *d)
 {
 	uint8_t payload[BLT_PAYLOAD_MAX];
 	size_t plen;
@@ -271,7 +278,7 @@ int blt_client_transact(blt_client_t *c, const uint8_t *req, size_t req_len, uin
 			return rc;
 	}
 
-	for (int attempt = 0; attempt <= c->retries; attempt++) {
+	for (int attempt = 0; attempt <= retries; attempt++) {
 		uint64_t t0, deadline, now;
 
 		c->busy = true;
@@ -324,11 +331,34 @@ int blt_client_transact(blt_client_t *c, const uint8_t *req, size_t req_len, uin
 		else
 			blt_detail_set(d, BLT_E_TIMEOUT, "no reply on %s to %s within %d ms",
 			               c->sub_topic, what, c->timeout_ms);
-		if (attempt < c->retries)
+		if (attempt < retries)
 			blt_log(BLT_LOG_INFO, "client: %s; retrying (%d of %d)",
-			        d ? d->text : "timeout", attempt + 1, c->retries);
+			        d ? d->text : "timeout", attempt + 1, retries);
 	}
 	return BLT_E_TIMEOUT;
+}
+
+int blt_client_transact(blt_client_t *c, const uint8_t *req, size_t req_len, uint8_t *reply,
+                        size_t cap, size_t *reply_len, uint8_t *exception, blt_detail_t *d)
+{
+	if (!c)
+		return blt_detail_set(d, BLT_E_INVAL, "transact needs a client, a request and output");
+	return transact(c, req, req_len, reply, cap, reply_len, exception, c->retries, d);
+}
+
+int blt_client_transact_once(blt_client_t *c, const uint8_t *req, size_t req_len,
+                             uint8_t *reply, size_t cap, size_t *reply_len, uint8_t *exception,
+                             blt_detail_t *d)
+{
+	int rc;
+	if (!c)
+		return blt_detail_set(d, BLT_E_INVAL, "transact needs a client, a request and output");
+	if (c->busy) /* BUSY; leave the outstanding request's mode alone */
+		return transact(c, req, req_len, reply, cap, reply_len, exception, 0, d);
+	c->once = true;
+	rc = transact(c, req, req_len, reply, cap, reply_len, exception, 0, d);
+	c->once = false;
+	return rc;
 }
 
 int blt_client_read(blt_client_t *c, uint16_t start, uint16_t count, uint8_t *data, size_t cap,
