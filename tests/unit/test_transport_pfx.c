@@ -236,6 +236,51 @@ static void test_disconnected_state(void **state)
 	blt_transport_free(NULL);
 }
 
+typedef struct logcap {
+	int warns;
+	char all[2048];
+} logcap_t;
+
+static void capture(blt_log_level_t level, const char *msg, void *user)
+{
+	logcap_t *l = user;
+	if (level == BLT_LOG_WARN)
+		l->warns++;
+	strncat(l->all, msg, sizeof l->all - strlen(l->all) - 1);
+}
+
+static void test_insecure_warns_and_secrets_stay_out_of_logs(void **state)
+{
+	blt_transport_t *t = NULL;
+	blt_detail_t d = {""};
+	logcap_t l = {0};
+	pfx_t p = make_pfx("pfx-secret-pw", -60, 3600, true, false);
+	blt_mqtt_opts_t o = {0};
+	(void)state;
+
+	blt_log_set_handler(capture, &l, BLT_LOG_DEBUG);
+	o.host = "127.0.0.1";
+	o.port = 1; /* nothing listens: the attempt fails fast */
+	o.use_tls = true;
+	o.tls.pfx = p.der;
+	o.tls.pfx_len = (size_t)p.len;
+	o.tls.pfx_password = "pfx-secret-pw";
+	o.tls.insecure = true;
+	o.username = "tid:user";
+	o.password = "mqtt-secret-pw";
+	o.connect_timeout_ms = 2000;
+	assert_int_equal(blt_mqtt_new(&o, &t, &d), BLT_OK);
+	assert_true(l.warns >= 1);
+	assert_non_null(strstr(l.all, "insecure"));
+	assert_int_equal(blt_transport_connect(t, &d), BLT_E_CONNECT);
+	blt_transport_poll(t, 0, &d);
+	blt_transport_free(t);
+	blt_log_set_handler(NULL, NULL, BLT_LOG_WARN);
+	assert_null(strstr(l.all, "secret-pw"));
+	assert_null(strstr(d.text, "secret-pw"));
+	OPENSSL_free(p.der);
+}
+
 static void test_now_ms_monotonic(void **state)
 {
 	uint64_t a = blt_now_ms(), b;
@@ -249,11 +294,17 @@ static void test_now_ms_monotonic(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_good_pfx),           cmocka_unit_test(test_wrong_password),
-	    cmocka_unit_test(test_empty_password),     cmocka_unit_test(test_legacy_pfx),
-	    cmocka_unit_test(test_corrupt_pfx),        cmocka_unit_test(test_no_key),
-	    cmocka_unit_test(test_expired_and_future), cmocka_unit_test(test_options),
-	    cmocka_unit_test(test_disconnected_state), cmocka_unit_test(test_now_ms_monotonic),
+	    cmocka_unit_test(test_good_pfx),
+	    cmocka_unit_test(test_wrong_password),
+	    cmocka_unit_test(test_empty_password),
+	    cmocka_unit_test(test_legacy_pfx),
+	    cmocka_unit_test(test_corrupt_pfx),
+	    cmocka_unit_test(test_no_key),
+	    cmocka_unit_test(test_expired_and_future),
+	    cmocka_unit_test(test_options),
+	    cmocka_unit_test(test_disconnected_state),
+	    cmocka_unit_test(test_insecure_warns_and_secrets_stay_out_of_logs),
+	    cmocka_unit_test(test_now_ms_monotonic),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
