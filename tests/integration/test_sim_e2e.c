@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -541,6 +542,81 @@ static void test_ignore_writes(void **state)
 	e->ok = true;
 }
 
+/* --soc 65: the device charges from the grid; the grid phase passes the `check` rules with
+ * real power on it (negative = grid to device, §4.4). */
+static void test_grid_charging(void **state)
+{
+	env_t *e = *state;
+	const char *args[] = {"--sn", SN, "--soc", "65", NULL};
+	double p, v, i, f;
+	start(e, "sim_charge", args);
+	blt_client_t *c = client(e, 0, SN, "v2", 3000, 0);
+	read_decode(c, 1300, &dec);
+	p = num(&dec, "phase_0_power");
+	v = num(&dec, "phase_0_voltage");
+	i = num(&dec, "phase_0_current");
+	f = num(&dec, "frequency");
+	assert_true(p <= -400 && p >= -600); /* ~350 W charge + the AC load passed through */
+	assert_true(i < 0 && fabs(i) <= 20);
+	assert_true(v >= 200 && v <= 250 && f >= 45 && f <= 55);
+	if (fabs(fabs(p) - fabs(v * i)) > 0.10 * fabs(v * i))
+		fail_msg("P %.0f W vs V x I = %.1f x %.1f", p, v, i);
+	assert_float_equal(num(&dec, "grid_power"), p, 0);
+	read_decode(c, 6000, &dec);
+	assert_true(num(&dec, "current") > 0);
+	assert_float_equal(num(&dec, "charging_status"), 1, 0);
+	assert_float_equal(num(&dec, "soc"), 65, 0);
+	read_decode(c, 100, &dec);
+	assert_float_equal(num(&dec, "grid_power"), p, 0);
+	assert_true(num(&dec, "time_to_full") > 0);
+	assert_int_equal(stop_sim(e), 0);
+	e->ok = true;
+}
+
+/* --drop 0.5 with a fixed seed: some requests go unanswered, the others are answered. */
+static void test_drop(void **state)
+{
+	env_t *e = *state;
+	const char *args[] = {"--sn", SN, "--drop", "0.5", "--seed", "7", NULL};
+	uint8_t data[256];
+	size_t n;
+	int ok = 0, timeouts = 0;
+	start(e, "sim_drop", args);
+	blt_client_t *c = client(e, 0, SN, "v2", 300, 0);
+	for (int k = 0; k < 12; k++) {
+		int rc = blt_client_read(c, 1300, 31, data, sizeof data, &n, NULL);
+		if (rc == BLT_OK)
+			ok++;
+		else if (rc == BLT_E_TIMEOUT)
+			timeouts++;
+		else
+			fail_msg("read %d: %s", k, blt_strerror(rc));
+	}
+	assert_true(ok >= 1 && timeouts >= 1);
+	assert_int_equal(ok + timeouts, 12);
+	assert_int_equal(stop_sim(e), 0);
+	e->ok = true;
+}
+
+static void test_refuse_writes(void **state)
+{
+	env_t *e = *state;
+	const char *args[] = {"--sn", SN, "--refuse-writes", NULL};
+	uint8_t data[8], req[16], reply[BLT_RTU_MAX], exc = 0;
+	size_t n, rn;
+	blt_detail_t d = {{0}};
+	start(e, "sim_refuse", args);
+	blt_client_t *c = client(e, 0, SN, "v2", 3000, 0);
+	assert_int_equal(blt_rtu_build_write1(0, 2011, 0, req, sizeof req, &n), BLT_OK);
+	assert_int_equal(blt_client_transact(c, req, n, reply, sizeof reply, &rn, &exc, &d),
+	                 BLT_E_EXCEPTION);
+	assert_int_equal(exc, 4);
+	assert_int_equal(blt_client_read(c, 2011, 1, data, sizeof data, &n, &d), BLT_OK);
+	assert_int_equal(data[1], 1); /* unchanged */
+	assert_int_equal(stop_sim(e), 0);
+	e->ok = true;
+}
+
 /* Options and exit codes of the program itself (no broker needed for most). */
 static void test_cli(void **state)
 {
@@ -615,6 +691,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_short_and_silent_after, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_disconnect_after, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ignore_writes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_grid_charging, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_drop, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_refuse_writes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cli, setup, teardown),
 	};
 	signal(SIGPIPE, SIG_IGN);

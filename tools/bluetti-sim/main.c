@@ -137,6 +137,8 @@ static void usage(FILE *out)
 	    "1)\n"
 	    "      --tick MS                 model tick (default 1000)\n"
 	    "      --seed N                  random seed (default: from the clock)\n"
+	    "      --soc PCT                 state of charge at start (default 76; at or below 70\n"
+	    "                                the device starts charging from the grid)\n"
 	    "      --ready-file F            write F once every device is subscribed\n"
 	    "      --list-profiles           list profiles and presets, then exit\n"
 	    "\n"
@@ -179,6 +181,7 @@ enum {
 	OPT_SPEED,
 	OPT_TICK,
 	OPT_SEED,
+	OPT_SOC,
 	OPT_READY,
 	OPT_LIST,
 	OPT_DROP,
@@ -257,6 +260,7 @@ static int parse_args(app_t *a, int argc, char **argv)
 	    {"speed", required_argument, NULL, OPT_SPEED},
 	    {"tick", required_argument, NULL, OPT_TICK},
 	    {"seed", required_argument, NULL, OPT_SEED},
+	    {"soc", required_argument, NULL, OPT_SOC},
 	    {"ready-file", required_argument, NULL, OPT_READY},
 	    {"list-profiles", no_argument, NULL, OPT_LIST},
 	    {"drop", required_argument, NULL, OPT_DROP},
@@ -329,6 +333,11 @@ static int parse_args(app_t *a, int argc, char **argv)
 			if (parse_ul("--tick", optarg, 10, 3600000, &v))
 				return EXIT_USAGE;
 			a->tick_ms = (unsigned)v;
+			break;
+		case OPT_SOC:
+			if (parse_ul("--soc", optarg, 1, 100, &v))
+				return EXIT_USAGE;
+			a->so.start_soc = (double)v;
 			break;
 		case OPT_SEED:
 			if (parse_ul("--seed", optarg, 0, 0xffffffffu, &v))

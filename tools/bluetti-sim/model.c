@@ -549,7 +549,7 @@ int sim_device_init(sim_device_t *dev, const sim_opts_t *o, uint64_t sn, blt_det
 	dev->st.inv_v = 230.0;
 	dev->st.inv_f = 50.0;
 	dev->st.demand_w = 145.0;
-	dev->st.soc = 76.0;
+	dev->st.soc = o->start_soc > 0 ? o->start_soc : 76.0;
 	dev->st.temp_c = 25.0;
 	dev->st.e_ac_wh = 123400;
 	dev->st.e_dc_wh = 5600;

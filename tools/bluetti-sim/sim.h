@@ -59,6 +59,7 @@ typedef struct sim_opts {
 	bool refuse_writes; /* writes answer exception 04 */
 	bool ignore_writes; /* writes are echoed but not applied */
 	uint32_t seed;
+	double start_soc; /* initial state of charge, %; 0 = 76 (the §7.2 scenario) */
 } sim_opts_t;
 
 typedef struct sim_device {
