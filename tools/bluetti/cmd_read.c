@@ -14,21 +14,12 @@
 #include "cli.h"
 #include "common.h"
 #include "conn.h"
+#include "session.h"
 
 enum { MODE_READ, MODE_WATCH, MODE_DUMP, MODE_CHECK };
 
 enum {
-	OPT_PROFILE = 0x2000,
-	OPT_SN,
-	OPT_MODEL,
-	OPT_PRESET,
-	OPT_SLAVE,
-	OPT_ENVELOPE,
-	OPT_SUB_TOPIC,
-	OPT_PUB_TOPIC,
-	OPT_TIMEOUT,
-	OPT_RETRIES,
-	OPT_BLOCK,
+	OPT_BLOCK = 0x2000,
 	OPT_GROUP,
 	OPT_REGS,
 	OPT_JSON,
@@ -43,9 +34,8 @@ enum {
 #define MAX_READS 32
 
 typedef struct read_args {
-	conn_args_t conn;
-	const char *profile, *sn, *model, *preset, *sub_topic, *pub_topic;
-	int slave, envelope, timeout_ms, retries, regs;
+	dev_args_t dev;
+	int regs;
 	int json, all, show_secrets, verbose;
 	double interval_s;
 	long count;
@@ -55,6 +45,14 @@ typedef struct read_args {
 } read_args_t;
 
 static const char *mode_name[] = {"read", "watch", "dump", "check"};
+
+/* Monotonic microseconds, for the timing table of `check`. */
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
 static volatile sig_atomic_t stop_flag;
 
 static void on_signal(int sig)
@@ -96,19 +94,7 @@ static void usage(int mode, FILE *out)
 			     "only if every check passed.\n\n");
 		break;
 	}
-	fprintf(out,
-		"device:\n"
-		"  -p, --profile MODEL       device profile (EL30V2, EL100V2, ELITE200V2, AP300,\n"
-		"                            GENERIC); see `bluetti profiles`\n"
-		"  -s, --sn SN               device serial (the topic segment, e.g. the subSn)\n"
-		"      --model CODE          model code in topics (default: the profile's)\n"
-		"      --preset NAME         wire preset: v2 (default) or seed\n"
-		"      --slave N             override the Modbus slave address\n"
-		"      --envelope E          override the request envelope: bare, legacy, v2\n"
-		"      --sub-topic T         override the reply topic (template: {model} {sn})\n"
-		"      --pub-topic T         override the request topic\n"
-		"      --timeout MS          reply timeout per request (default 5000)\n"
-		"      --retries N           extra attempts after a timeout (default 1)\n");
+	dev_args_help(out, 1);
 	if (mode != MODE_CHECK)
 		fprintf(out,
 			"what:\n"
@@ -149,17 +135,7 @@ static int add_blocks(read_args_t *a, const char *list)
 static int parse_args(int mode, int argc, char **argv, read_args_t *a)
 {
 	static const struct option opts[] = {
-		CONN_LONG_OPTIONS,
-		{"profile", required_argument, NULL, OPT_PROFILE},
-		{"sn", required_argument, NULL, OPT_SN},
-		{"model", required_argument, NULL, OPT_MODEL},
-		{"preset", required_argument, NULL, OPT_PRESET},
-		{"slave", required_argument, NULL, OPT_SLAVE},
-		{"envelope", required_argument, NULL, OPT_ENVELOPE},
-		{"sub-topic", required_argument, NULL, OPT_SUB_TOPIC},
-		{"pub-topic", required_argument, NULL, OPT_PUB_TOPIC},
-		{"timeout", required_argument, NULL, OPT_TIMEOUT},
-		{"retries", required_argument, NULL, OPT_RETRIES},
+		DEV_LONG_OPTIONS,
 		{"block", required_argument, NULL, OPT_BLOCK},
 		{"group", required_argument, NULL, OPT_GROUP},
 		{"regs", required_argument, NULL, OPT_REGS},
@@ -178,59 +154,17 @@ static int parse_args(int mode, int argc, char **argv, read_args_t *a)
 	unsigned long v;
 
 	memset(a, 0, sizeof *a);
-	conn_args_init(&a->conn);
-	a->slave = -1;
-	a->envelope = -1;
-	a->retries = 1;
+	dev_args_init(&a->dev, 1);
 	a->interval_s = 5;
 	a->count = -1;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
-		int r = conn_args_handle(&a->conn, c, optarg, prog);
+		int r = dev_args_handle(&a->dev, c, optarg, prog);
 		if (r < 0)
 			return EXIT_USAGE;
 		if (r > 0)
 			continue;
 		switch (c) {
-		case 'p':
-		case OPT_PROFILE: a->profile = optarg; break;
-		case 's':
-		case OPT_SN: a->sn = optarg; break;
-		case OPT_MODEL: a->model = optarg; break;
-		case OPT_PRESET: a->preset = optarg; break;
-		case OPT_SLAVE:
-			if (cli_parse_ulong(optarg, 0, 247, &v) != 0) {
-				fprintf(stderr, "bluetti %s: --slave must be 0-247\n", prog);
-				return EXIT_USAGE;
-			}
-			a->slave = (int)v;
-			break;
-		case OPT_ENVELOPE: {
-			blt_envelope_t e;
-			if (blt_envelope_from_name(optarg, &e) != BLT_OK) {
-				fprintf(stderr, "bluetti %s: --envelope must be bare, legacy or v2\n",
-					prog);
-				return EXIT_USAGE;
-			}
-			a->envelope = (int)e;
-			break;
-		}
-		case OPT_SUB_TOPIC: a->sub_topic = optarg; break;
-		case OPT_PUB_TOPIC: a->pub_topic = optarg; break;
-		case OPT_TIMEOUT:
-			if (cli_parse_ulong(optarg, 1, 600000, &v) != 0) {
-				fprintf(stderr, "bluetti %s: --timeout must be 1-600000 ms\n", prog);
-				return EXIT_USAGE;
-			}
-			a->timeout_ms = (int)v;
-			break;
-		case OPT_RETRIES:
-			if (cli_parse_ulong(optarg, 0, 10, &v) != 0) {
-				fprintf(stderr, "bluetti %s: --retries must be 0-10\n", prog);
-				return EXIT_USAGE;
-			}
-			a->retries = (int)v;
-			break;
 		case 'b':
 		case OPT_BLOCK:
 			if (add_blocks(a, optarg) != 0) {
@@ -284,16 +218,7 @@ static int parse_args(int mode, int argc, char **argv, read_args_t *a)
 		fprintf(stderr, "bluetti %s: unexpected argument '%s'\n", prog, argv[optind]);
 		return EXIT_USAGE;
 	}
-	if (!a->sn) {
-		fprintf(stderr, "bluetti %s: --sn SN is required\n", prog);
-		return EXIT_USAGE;
-	}
-	if (!a->profile) {
-		fprintf(stderr, "bluetti %s: --profile MODEL is required (see `bluetti profiles`)\n",
-			prog);
-		return EXIT_USAGE;
-	}
-	return 0;
+	return dev_args_require(&a->dev, prog);
 }
 
 /* Resolve --block / --group into a.blocks, using the profile's groups. */
@@ -340,83 +265,16 @@ static int resolve_blocks(int mode, read_args_t *a, const blt_profile_t *p)
 	return 0;
 }
 
-typedef struct session {
-	blt_transport_t *t;
-	blt_client_t *c;
-	const blt_profile_t *p;
-	blt_decode_opts_t dopts;
-	uint64_t t_connect_ms;
-} session_t;
-
 static int session_open(int mode, read_args_t *a, session_t *s)
 {
-	const char *prog = mode_name[mode];
-	blt_detail_t d = {{0}};
-	blt_client_opts_t co;
-	uint64_t t0 = blt_now_ms();
-	char progname[32];
-	int err;
-
-	memset(s, 0, sizeof *s);
-	s->p = blt_profile_find(a->profile);
-	if (!s->p) {
-		fprintf(stderr, "bluetti %s: unknown profile '%s' (see `bluetti profiles`)\n", prog,
-			a->profile);
-		return EXIT_USAGE;
-	}
-	if (!s->p->model && !a->model) {
-		fprintf(stderr, "bluetti %s: profile %s needs --model CODE (the model in the "
-				"device's topics)\n",
-			prog, s->p->id);
-		return EXIT_USAGE;
-	}
-	blt_profile_decode_opts(s->p, &s->dopts);
+	int err = session_prepare(&a->dev, mode_name[mode], s);
+	if (err)
+		return err;
 	s->dopts.show_secrets = a->show_secrets;
-	if (!blt_topic_segment_ok(a->sn)) {
-		fprintf(stderr, "bluetti %s: serial number '%s' is not valid (letters, digits, '.', "
-				"'_', '-' only)\n",
-			prog, a->sn);
-		return EXIT_USAGE;
-	}
 	err = resolve_blocks(mode, a, s->p);
 	if (err)
 		return err;
-
-	snprintf(progname, sizeof progname, "bluetti %s", prog);
-	err = conn_open(&a->conn, progname, &s->t, &d);
-	if (err)
-		return EXIT_FAIL;
-
-	memset(&co, 0, sizeof co);
-	co.model = a->model ? a->model : s->p->model;
-	co.sn = a->sn;
-	co.preset = a->preset ? a->preset : s->p->preset;
-	co.slave = a->slave;
-	co.envelope = a->envelope;
-	co.sub_topic = a->sub_topic;
-	co.pub_topic = a->pub_topic;
-	co.timeout_ms = a->timeout_ms;
-	co.retries = a->retries;
-	err = blt_client_new(s->t, &co, &s->c, &d);
-	if (!err)
-		err = blt_client_start(s->c, &d);
-	if (err) {
-		fprintf(stderr, "bluetti %s: %s: %s\n", prog, blt_strerror(err), d.text);
-		return EXIT_FAIL;
-	}
-	s->t_connect_ms = blt_now_ms() - t0;
-	return 0;
-}
-
-static void session_close(session_t *s)
-{
-	blt_client_free(s->c);
-	if (s->t) {
-		blt_transport_disconnect(s->t);
-		blt_transport_free(s->t);
-	}
-	s->c = NULL;
-	s->t = NULL;
+	return session_connect(&a->dev, mode_name[mode], s);
 }
 
 /* Read one block; on failure prints a one-line error naming the problem. */
@@ -568,19 +426,17 @@ static int run_check(read_args_t *a, session_t *s)
 	size_t n;
 	static blt_decoded_t r;
 	blt_detail_t d = {{0}};
-	uint64_t t0, t_read, t_parse_us;
-	struct timespec p0, p1;
+	uint64_t t0, t_read_us, t_parse_us;
 	int failed = 0;
 
-	t0 = blt_now_ms();
+	t0 = now_us();
 	if (read_block(MODE_CHECK, a, s, 1300, data, sizeof data, &n) != 0)
 		return EXIT_FAIL;
-	t_read = blt_now_ms() - t0;
+	t_read_us = now_us() - t0;
 
-	clock_gettime(CLOCK_MONOTONIC, &p0);
+	t0 = now_us();
 	int err = blt_decode(blt_catalog_find(1300), data, n, &s->dopts, &r, &d);
-	clock_gettime(CLOCK_MONOTONIC, &p1);
-	t_parse_us = (uint64_t)((p1.tv_sec - p0.tv_sec) * 1000000 + (p1.tv_nsec - p0.tv_nsec) / 1000);
+	t_parse_us = now_us() - t0;
 	if (err) {
 		fprintf(stderr, "bluetti check: block 1300: %s: %s\n", blt_strerror(err), d.text);
 		return EXIT_FAIL;
@@ -605,7 +461,7 @@ static int run_check(read_args_t *a, session_t *s)
 
 	if (a->json) {
 		printf("{\"sn\":");
-		cli_json_str(stdout, a->sn);
+		cli_json_str(stdout, a->dev.sn);
 		printf(",\"checks\":[");
 		for (int k = 0; k < 4; k++) {
 			printf("%s{\"check\":\"%s\",\"value\":", k ? "," : "", rows[k].what);
@@ -617,14 +473,13 @@ static int run_check(read_args_t *a, session_t *s)
 			cli_json_str(stdout, rows[k].rule);
 			printf(",\"ok\":%s}", rows[k].ok ? "true" : "false");
 		}
-		printf("],\"timing_ms\":{\"connect\":%llu,\"read\":%llu,\"parse\":%.3f,"
-		       "\"total\":%llu},\"ok\":",
-		       (unsigned long long)s->t_connect_ms, (unsigned long long)t_read,
-		       t_parse_us / 1000.0,
-		       (unsigned long long)(s->t_connect_ms + t_read + t_parse_us / 1000));
+		printf("],\"timing_ms\":{\"connect\":%.3f,\"read\":%.3f,\"parse\":%.3f,"
+		       "\"total\":%.3f},\"ok\":",
+		       (double)s->t_connect_ms, t_read_us / 1000.0, t_parse_us / 1000.0,
+		       (double)s->t_connect_ms + (t_read_us + t_parse_us) / 1000.0);
 	} else {
-		printf("bluetti check: %s %s via %s:%u\n\n", s->p->id, a->sn, a->conn.host,
-		       a->conn.port);
+		printf("bluetti check: %s %s via %s:%u\n\n", s->p->id, a->dev.sn, a->dev.conn.host,
+		       a->dev.conn.port);
 		blt_format_text(&r, 0, stdout);
 		printf("\n%-16s %12s  %-5s %-30s %s\n", "check", "value", "unit", "rule", "result");
 	}
@@ -638,11 +493,12 @@ static int run_check(read_args_t *a, session_t *s)
 		printf("%s}\n", failed ? "false" : "true");
 	} else {
 		printf("\n%-16s %10s\n", "timing", "ms");
-		printf("%-16s %10llu\n", "connect", (unsigned long long)s->t_connect_ms);
-		printf("%-16s %10llu\n", "read 1300", (unsigned long long)t_read);
+		printf("%-16s %10.3f   (TLS + CONNACK + SUBACK)\n", "connect",
+		       (double)s->t_connect_ms);
+		printf("%-16s %10.3f\n", "read 1300", t_read_us / 1000.0);
 		printf("%-16s %10.3f\n", "parse", t_parse_us / 1000.0);
-		printf("%-16s %10llu\n", "total",
-		       (unsigned long long)(s->t_connect_ms + t_read + t_parse_us / 1000));
+		printf("%-16s %10.3f\n", "total",
+		       (double)s->t_connect_ms + (t_read_us + t_parse_us) / 1000.0);
 		printf("\n%s: %d of 4 checks passed\n", failed ? "FAILED" : "OK", 4 - failed);
 	}
 	return failed ? EXIT_FAIL : 0;
@@ -666,7 +522,7 @@ static int run(int mode, int argc, char **argv)
 	rc = session_open(mode, &a, &s);
 	if (rc) {
 		session_close(&s);
-		conn_args_free(&a.conn);
+		conn_args_free(&a.dev.conn);
 		return rc;
 	}
 	if (mode == MODE_CHECK) {
@@ -686,7 +542,7 @@ static int run(int mode, int argc, char **argv)
 		rc = run_reads(mode, &a, &s) ? EXIT_FAIL : 0;
 	}
 	session_close(&s);
-	conn_args_free(&a.conn);
+	conn_args_free(&a.dev.conn);
 	return rc;
 }
 

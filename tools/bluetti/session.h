@@ -1,0 +1,77 @@
+/* Device options and the connected session shared by the commands that talk to a device
+ * (read, watch, dump, check, set, get, settings, write-register): --profile, --sn and the
+ * wire overrides on top of the connection options of tools/common/conn.h. */
+#ifndef BLUETTI_SESSION_H
+#define BLUETTI_SESSION_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <bluetti/bluetti.h>
+#include <bluetti/client.h>
+
+#include "conn.h"
+
+enum {
+	DEV_OPT_PROFILE = 0x3000,
+	DEV_OPT_SN,
+	DEV_OPT_MODEL,
+	DEV_OPT_PRESET,
+	DEV_OPT_SLAVE,
+	DEV_OPT_ENVELOPE,
+	DEV_OPT_SUB_TOPIC,
+	DEV_OPT_PUB_TOPIC,
+	DEV_OPT_TIMEOUT,
+	DEV_OPT_RETRIES,
+};
+
+/* getopt_long rows (connection + device); short options: "p:s:". */
+#define DEV_LONG_OPTIONS                                                                           \
+	CONN_LONG_OPTIONS, {"profile", required_argument, NULL, DEV_OPT_PROFILE},                  \
+	    {"sn", required_argument, NULL, DEV_OPT_SN},                                           \
+	    {"model", required_argument, NULL, DEV_OPT_MODEL},                                     \
+	    {"preset", required_argument, NULL, DEV_OPT_PRESET},                                   \
+	    {"slave", required_argument, NULL, DEV_OPT_SLAVE},                                     \
+	    {"envelope", required_argument, NULL, DEV_OPT_ENVELOPE},                               \
+	    {"sub-topic", required_argument, NULL, DEV_OPT_SUB_TOPIC},                             \
+	    {"pub-topic", required_argument, NULL, DEV_OPT_PUB_TOPIC},                             \
+	    {"timeout", required_argument, NULL, DEV_OPT_TIMEOUT},                                 \
+	{                                                                                          \
+		"retries", required_argument, NULL, DEV_OPT_RETRIES                                \
+	}
+
+typedef struct dev_args {
+	conn_args_t conn;
+	const char *profile, *sn, *model, *preset, *sub_topic, *pub_topic;
+	int slave, envelope, timeout_ms, retries;
+	bool retries_set; /* --retries given */
+} dev_args_t;
+
+void dev_args_init(dev_args_t *a, int default_retries);
+/* Handle one getopt result ('p', 's', DEV_OPT_* and the connection options): 1 handled,
+ * 0 not a device option, -1 bad value (message printed; "bluetti <prog>: ..."). */
+int dev_args_handle(dev_args_t *a, int opt, const char *arg, const char *prog);
+/* The "device:" help section (default_retries as in dev_args_init). */
+void dev_args_help(FILE *out, int default_retries);
+/* --sn and --profile given? Prints the message and returns EXIT_USAGE if not, else 0. */
+int dev_args_require(const dev_args_t *a, const char *prog);
+
+typedef struct session {
+	blt_transport_t *t;
+	blt_client_t *c;
+	const blt_profile_t *p;
+	blt_client_opts_t co; /* what the client was created with (strings borrowed) */
+	blt_decode_opts_t dopts;
+	uint64_t t_connect_ms;
+} session_t;
+
+/* Resolve and check the profile, model and serial (no I/O); fills s->p, s->dopts, s->co.
+ * Returns 0 or EXIT_USAGE (message printed). */
+int session_prepare(dev_args_t *a, const char *prog, session_t *s);
+/* Connect (conn_open) and start the client; 0 or EXIT_FAIL (message printed). */
+int session_connect(dev_args_t *a, const char *prog, session_t *s);
+void session_close(session_t *s);
+
+#endif
