@@ -71,10 +71,10 @@ fi
 # --- errors name the problem
 BADCRC=${FRAME6000%c39a}c39b
 run 1 decode --block 6000 --frame "$BADCRC" && has "$err" "CRC"
-run 1 decode --block 6000 --frame "${FRAME6000:0:60}" && has "$err" "truncated"
+run 1 decode --block 6000 --frame "${FRAME6000:0:61}" && has "$err" "truncated"
 run 1 decode --block 100 --frame '01 83 02 c0 f1' && has "$err" "illegal data address"
 run 1 decode --block 4242 --hex '0000' && has "$err" "unknown block 4242"
-run 1 decode --block 1300 --hex '01f4 fe' && has "$err" "hex"
+run 1 decode --block 1300 --hex '01f4 f' && has "$err" "odd number of hex digits"
 # required field missing (frequency needs 2 bytes; phase count at byte 25)
 run 1 decode --block 1300 --hex '01f4' && has "$err" "truncated"
 # usage errors
