@@ -143,7 +143,7 @@ static void usage(FILE *out)
 	    "      --list-profiles           list profiles and presets, then exit\n"
 	    "\n"
 	    "faults (for tests):\n"
-	    "      --drop P                  drop a fraction P (0-1) of requests unanswered\n"
+	    "      --drop P                  lose a fraction P (0-1) of requests (not applied)\n"
 	    "      --corrupt-crc P           corrupt the CRC of a fraction P of replies\n"
 	    "      --delay MS                delay every reply by MS milliseconds\n"
 	    "      --silent                  answer nothing\n"
@@ -513,21 +513,23 @@ static void on_message(void *user, const char *topic, const uint8_t *payload, si
 		say(3, "%s: ignored a retained message (%zu bytes)", dev->sn, len);
 		return;
 	}
+	/* --silent / --silent-after / --drop lose the request itself: nothing is applied */
+	if (a->f.silent ||
+	    (a->f.silent_after >= 0 && dev->answered >= (uint64_t)a->f.silent_after)) {
+		say(3, "%s: request of %zu bytes ignored (silent)", dev->sn, len);
+		return;
+	}
+	if (a->f.drop > 0 && sim_rand(&a->rng) < a->f.drop) {
+		a->dropped++;
+		say(3, "%s: request of %zu bytes dropped", dev->sn, len);
+		return;
+	}
 	act = sim_handle(dev, payload, len, &r);
 	if (act != SIM_REPLY) {
 		say(3, "%s: %s", dev->sn, r.summary);
 		return;
 	}
-	if (a->f.silent ||
-	    (a->f.silent_after >= 0 && dev->replies >= (uint64_t)a->f.silent_after)) {
-		say(3, "%s: %s (silent: no reply)", dev->sn, r.summary);
-		return;
-	}
-	if (a->f.drop > 0 && sim_rand(&a->rng) < a->f.drop) {
-		a->dropped++;
-		say(3, "%s: %s (dropped)", dev->sn, r.summary);
-		return;
-	}
+	dev->answered++;
 	if (a->f.corrupt_crc > 0 && sim_rand(&a->rng) < a->f.corrupt_crc && r.rtu_len >= 2) {
 		r.rtu[r.rtu_len - 1] ^= 0x5a;
 		a->corrupted++;

@@ -84,8 +84,9 @@ typedef struct sim_device {
 	uint32_t rng;
 	unsigned push_index; /* alternates unsolicited pushes between blocks */
 	uint64_t requests, replies, writes, exceptions, ignored;
-	bool warned; /* unknown field names logged once */
-	void *user;  /* the program's context */
+	uint64_t answered; /* replies decided (sent, queued or corrupted) */
+	bool warned;       /* unknown field names logged once */
+	void *user;        /* the program's context */
 } sim_device_t;
 
 /* Build a device: regions for every block of the profile's groups, settings blocks
