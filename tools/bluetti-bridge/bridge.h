@@ -1,0 +1,219 @@
+/* bridge.h - internals of bluetti-bridge: configuration (config.c), Home Assistant entities,
+ * discovery and state documents (ha.c, pure functions of the device state), and the
+ * runtime (bridge.c: the two MQTT connections, polling, availability, commands).
+ *
+ * Ownership: br_config_load allocates the config (free with br_config_free, which wipes
+ * the secrets). Discovery and state documents are malloc'd strings (free()).
+ */
+#ifndef BLT_BRIDGE_H
+#define BLT_BRIDGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <bluetti/bluetti.h>
+#include <bluetti/device.h>
+#include <bluetti/settings.h>
+
+#define BR_PROG "bluetti-bridge"
+#define BR_MAX_DEVICES 64
+#define BR_MAX_GROUPS 16
+#define BR_PATH 512
+#define BR_ID_MAX 65 /* topic segment: <= 64 characters + NUL */
+
+/* Secrets may come from the environment (documented in --help and the man page). */
+#define BR_ENV_UP_CERT_PASSWORD "BLUETTI_CERT_PASSWORD"
+#define BR_ENV_UP_PASSWORD "BLUETTI_MQTT_PASSWORD"
+#define BR_ENV_HA_PASSWORD "BLUETTI_HA_PASSWORD"
+#define BR_ENV_HA_CERT_PASSWORD "BLUETTI_HA_CERT_PASSWORD"
+
+/* ---- configuration ------------------------------------------------------------------ */
+
+typedef struct br_mqtt_cfg {
+	char host[256];
+	int port; /* 0 = default for the TLS setting */
+	bool tls;
+	char ca[BR_PATH];
+	char cert[BR_PATH];               /* PKCS#12 client certificate + key */
+	char cert_password_file[BR_PATH];
+	char tls_name[256];
+	bool insecure;
+	char user[256];
+	char password_file[BR_PATH];
+	char client_id[128];
+	int keepalive_s;
+	/* resolved by br_config_load */
+	uint8_t *pfx; /* certificate bytes (wiped on free) */
+	size_t pfx_len;
+	char *password, *cert_password;    /* NULL if none */
+	char password_src[BR_PATH + 32];   /* "file X" / "environment NAME" / "none" */
+	char cert_password_src[BR_PATH + 32];
+} br_mqtt_cfg_t;
+
+typedef struct br_poll_cfg {
+	char group[32];
+	int interval_s; /* 0 = group disabled */
+	int line;
+} br_poll_cfg_t;
+
+typedef struct br_device_cfg {
+	char id[BR_ID_MAX];   /* section name: topic segment and HA object id */
+	char name[128];       /* friendly name (HA device name) */
+	char profile_name[64];
+	const blt_profile_t *profile;
+	char sn[BR_ID_MAX];
+	char model[BR_ID_MAX]; /* topic {model}; default the profile's */
+	char preset[32];       /* wire preset; default the profile's */
+	int slave;             /* -1 = preset's */
+	int timeout_ms;        /* per request */
+	int retries;
+	bool controls;         /* expose switch/select/number entities */
+	bool allow_unverified; /* let settings marked unverified be written */
+	bool enabled;
+	br_poll_cfg_t poll[BR_MAX_GROUPS];
+	size_t npoll;
+	int interval_s[BR_MAX_GROUPS]; /* resolved, per profile group; 0 = off */
+	int line;                      /* of the section header */
+} br_device_cfg_t;
+
+typedef struct br_config {
+	char path[BR_PATH];
+	int log_level; /* blt_log_level_t; -1 = not set in the file */
+	int offline_after; /* consecutive failed requests before a device is offline */
+	int backoff_max_s; /* longest wait between probes of an offline device */
+	br_mqtt_cfg_t up, down;
+	char account[256];
+	char base_topic[128];
+	char discovery_prefix[128];
+	bool discovery;
+	br_device_cfg_t dev[BR_MAX_DEVICES];
+	size_t ndev;
+} br_config_t;
+
+#define BR_MAX_ERRORS 32
+typedef struct br_errors {
+	size_t n;
+	size_t dropped;
+	char msg[BR_MAX_ERRORS][320];
+	int line[BR_MAX_ERRORS]; /* for sorting; 0 = no line */
+} br_errors_t;
+
+/* Parse and validate text (the content of a file named name); with load_secrets, also read
+ * the certificate and the secrets from their files or environment variables. On error
+ * returns BLT_E_CONFIG with one message per problem in errs ("name:line: [section] key:
+ * what is wrong"); *out is NULL then. */
+int br_config_parse(const char *text, size_t len, const char *name, bool load_secrets,
+		    br_config_t **out, br_errors_t *errs);
+/* Read path and br_config_parse it. */
+int br_config_load(const char *path, bool load_secrets, br_config_t **out, br_errors_t *errs);
+/* The resolved setup, secrets never shown. */
+void br_config_print(const br_config_t *c, FILE *out);
+void br_config_free(br_config_t *c);
+/* "error"/"warn"/"info"/"debug" (and a few aliases) -> blt_log_level_t; -1 if unknown. */
+int br_log_level_parse(const char *s);
+const char *br_log_level_name(int level);
+/* True if t is a valid MQTT topic to publish under: non-empty, no wildcards, no empty
+ * level, no leading or trailing '/', no control characters, at most 128 bytes. */
+bool br_topic_ok(const char *t);
+
+/* True if device d exposes setting s as a control: controls on, the profile supports it,
+ * not denied, verified (or allow_unverified), and its block is polled by a profile group
+ * that is not switched off (so its state is known). */
+bool br_setting_exposed(const br_device_cfg_t *d, const blt_setting_t *s);
+/* True if the device polls block id (a group containing it has a non-zero interval). */
+bool br_device_polls_block(const br_device_cfg_t *d, uint16_t id);
+
+/* ---- Home Assistant entities -------------------------------------------------------- */
+
+typedef enum br_component {
+	BR_C_SENSOR = 0,
+	BR_C_BINARY_SENSOR,
+	BR_C_SWITCH,
+	BR_C_SELECT,
+	BR_C_NUMBER,
+} br_component_t;
+
+const char *br_component_name(br_component_t c); /* "sensor", "binary_sensor", ... */
+
+typedef enum br_derived {
+	BR_D_NONE = 0,
+	BR_D_BATTERY_POWER,
+	BR_D_NET_GRID_POWER,
+	BR_D_CELL_DELTA,
+	BR_D_GRID_PRESENT,
+	BR_D_ON_BATTERY,
+	BR_D_GRID_OUTAGE,
+	BR_D_ALARMS,
+	BR_D_RSSI,
+	BR_D_LAST_SEEN,
+} br_derived_t;
+
+typedef struct br_entity {
+	char key[64];   /* key in the state document; unique_id = bluetti_<sn>_<key> */
+	char name[96];  /* entity name shown under the HA device */
+	uint8_t component;
+	uint8_t sub;    /* 0 = the power station, 1 = its battery pack (sub-device) */
+	uint8_t derived; /* br_derived_t */
+	int8_t decimals; /* suggested display precision; -1 none */
+	const char *unit, *device_class, *state_class, *icon;
+	bool diagnostic, disabled;
+	const blt_device_value_t *v;   /* catalog value (valid until the next update) */
+	const blt_setting_t *setting;  /* switch / select / number */
+} br_entity_t;
+
+/* Everything the generators need to know about one configured device. */
+typedef struct br_ha_ctx {
+	const char *base;    /* base topic, "bluetti" */
+	const char *prefix;  /* discovery prefix, "homeassistant" */
+	const br_device_cfg_t *cfg;
+	const blt_device_t *dev;
+	bool have_rssi;
+	int rssi;
+	uint64_t last_seen_unix_ms; /* 0 = never */
+} br_ha_ctx_t;
+
+#define BR_MAX_ENTITIES 768
+
+/* The entities of a device as its state is now: one per useful catalog value of the blocks
+ * read so far (unit, enum or derived), the settings it can control, and diagnostics. The
+ * order and keys depend only on the set of values, never on timing. Returns the count. */
+size_t br_entities(const br_ha_ctx_t *c, br_entity_t *out, size_t cap);
+/* Discovery topic "<prefix>/<component>/bluetti_<sn>/<key>/config" into topic[cap]. */
+int br_discovery_topic(const br_ha_ctx_t *c, const br_entity_t *e, char *topic, size_t cap);
+/* The discovery document (JSON) of one entity; NULL on allocation failure. */
+char *br_discovery_doc(const br_ha_ctx_t *c, const br_entity_t *e);
+/* The state document: every entity's key with its value (null if unknown). */
+char *br_state_doc(const br_ha_ctx_t *c, const br_entity_t *e, size_t n);
+/* Topics of a device: "<base>/<id>/state", ".../availability", ".../set/<setting>". */
+int br_device_topic(const br_ha_ctx_t *c, const char *leaf, char *topic, size_t cap);
+/* "<base>/bridge/state" */
+int br_bridge_topic(const char *base, char *topic, size_t cap);
+/* Normalise an HA command payload for blt_setting_parse_value ("ON" -> "on", "5.0" -> "5")
+ * into out[cap]; false if it cannot be a value at all. */
+bool br_command_text(const char *payload, size_t len, char *out, size_t cap);
+/* Software versions of block 1100 as one sw_version string ("inverter_arm 220415, ...");
+ * empty if unknown. */
+void br_sw_version(const blt_device_t *dev, char *out, size_t cap);
+
+/* ---- runtime ------------------------------------------------------------------------ */
+
+typedef struct br_runtime br_runtime_t;
+
+/* Flags the signal handlers set; the loop polls them. */
+extern volatile int br_stop_requested;
+extern volatile int br_reload_requested;
+
+/* Run the bridge with cfg (loaded from path; br_run owns and frees it) until a stop
+ * request; a reload request re-reads path and, if valid, restarts with the new
+ * configuration (devices no longer configured get their entities cleared), else keeps
+ * the old one. cli_level >= 0 overrides the file's log_level. Returns the exit status:
+ * 0 after a stop, 1 on a fatal error (logged). */
+int br_run(const char *path, br_config_t *cfg, int cli_level);
+
+/* Logging (stderr; systemd journal priorities when JOURNAL_STREAM is set). */
+void br_log_init(int level);
+void br_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,779 @@
+/* Home Assistant entities, MQTT discovery documents and the state document, generated from
+ * the catalog rows of the values a device has reported (unit -> device_class and
+ * state_class, enums -> options) and from the settings table (switch / select / number).
+ * Pure functions of (configuration, device state): no I/O, so they are unit-testable. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include <bluetti/bluetti.h>
+#include <bluetti/device.h>
+#include <bluetti/settings.h>
+
+#include "bridge.h"
+
+const char *br_component_name(br_component_t c)
+{
+	switch (c) {
+	case BR_C_SENSOR: return "sensor";
+	case BR_C_BINARY_SENSOR: return "binary_sensor";
+	case BR_C_SWITCH: return "switch";
+	case BR_C_SELECT: return "select";
+	case BR_C_NUMBER: return "number";
+	}
+	return "sensor";
+}
+
+/* Per-block presentation: key prefix (stable: it is part of unique_id), name prefix,
+ * HA sub-device (1 = battery pack) and whether the values are diagnostics. Unknown blocks
+ * get "b<id>_" and are diagnostics. */
+static const struct blockinfo {
+	uint16_t id;
+	const char *prefix, *title;
+	uint8_t sub;
+	bool diag;
+} blockinfo[] = {
+	{100, "", "", 0, false},
+	{1100, "inverter_base", "Inverter", 0, true},
+	{1200, "pv", "PV", 0, false},
+	{1300, "grid", "Grid", 0, false},
+	{1400, "load", "Load", 0, false},
+	{1500, "inverter", "Inverter", 0, false},
+	{6000, "battery", "Battery", 0, false},
+	{6100, "battery_pack", "Battery pack", 1, true},
+	{6300, "battery_pack", "Battery pack", 1, true},
+};
+
+static const struct blockinfo *block_info(uint16_t id, struct blockinfo *tmp, char *pfx, size_t cap)
+{
+	for (size_t i = 0; i < sizeof blockinfo / sizeof blockinfo[0]; i++)
+		if (blockinfo[i].id == id)
+			return &blockinfo[i];
+	snprintf(pfx, cap, "b%u", id);
+	tmp->id = id;
+	tmp->prefix = pfx;
+	tmp->title = pfx;
+	tmp->sub = 0;
+	tmp->diag = true;
+	return tmp;
+}
+
+/* Blocks that hold settings are shown through their controls only. */
+static bool settings_block(uint16_t id)
+{
+	for (size_t i = 0; i < blt_setting_count(); i++)
+		if (blt_setting_at(i)->block == id)
+			return true;
+	return false;
+}
+
+/* "ac_load_power" -> "AC load power"; known abbreviations in capitals. */
+static void humanize(const char *in, char *out, size_t cap)
+{
+	static const char *upper[] = {"ac", "dc", "pv", "soc", "soh", "usb", "bms", "ntc", "mcu",
+				      "led", "lcd", "eco", "tou", "ct", "rssi", "iot", "bcu",
+				      "bmu", "mos", "can", "ems", "rv", "ats", "dsp", "arm", "hmi",
+				      "5v", "12v", "24v", "dcdc"};
+	size_t o = 0;
+	bool first = true;
+	const char *p = in;
+	if (cap == 0)
+		return;
+	while (*p && o + 1 < cap) {
+		char word[32];
+		size_t n = strcspn(p, "_");
+		size_t wn = n < sizeof word - 1 ? n : sizeof word - 1;
+		bool up = false;
+		memcpy(word, p, wn);
+		word[wn] = '\0';
+		for (size_t i = 0; i < sizeof upper / sizeof upper[0]; i++)
+			if (!strcmp(word, upper[i]))
+				up = true;
+		if (!first && o + 1 < cap)
+			out[o++] = ' ';
+		if (!strcmp(word, "dcdc"))
+			snprintf(word, sizeof word, "DC-DC");
+		for (size_t i = 0; i < strlen(word) && o + 1 < cap; i++) {
+			char ch = word[i];
+			if (up || (first && i == 0))
+				ch = (char)(ch >= 'a' && ch <= 'z' ? ch - 32 : ch);
+			out[o++] = ch;
+		}
+		first = false;
+		p += n;
+		if (*p == '_')
+			p++;
+	}
+	out[o] = '\0';
+}
+
+static int scale_decimals(double scale)
+{
+	int d = 0;
+	if (!(scale > 0) || scale >= 1)
+		return 0;
+	while (d < 6 && fabs(scale * pow(10, d) - round(scale * pow(10, d))) > 1e-9)
+		d++;
+	return d;
+}
+
+static void unit_classes(const char *unit, const char *key, br_entity_t *e)
+{
+	static const struct {
+		const char *unit, *dc, *sc;
+	} map[] = {
+		{"W", "power", "measurement"},
+		{"kW", "power", "measurement"},
+		{"VA", "apparent_power", "measurement"},
+		{"var", "reactive_power", "measurement"},
+		{"V", "voltage", "measurement"},
+		{"A", "current", "measurement"},
+		{"Hz", "frequency", "measurement"},
+		{"kWh", "energy", "total_increasing"},
+		{"Wh", "energy", "total_increasing"},
+		{"°C", "temperature", "measurement"},
+		{"min", "duration", "measurement"},
+		{"h", "duration", "measurement"},
+		{"s", "duration", "measurement"},
+		{"ms", "duration", "measurement"},
+	};
+	size_t kl = strlen(key);
+	e->unit = unit;
+	e->device_class = NULL;
+	e->state_class = "measurement";
+	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
+		if (!strcmp(map[i].unit, unit)) {
+			e->device_class = map[i].dc;
+			e->state_class = map[i].sc;
+			return;
+		}
+	}
+	/* State of charge is the battery class; other percentages (SOH, self-sufficiency)
+	 * have none. */
+	if (!strcmp(unit, "%") && (!strcmp(key, "soc") || (kl > 4 && !strcmp(key + kl - 4, "_soc"))))
+		e->device_class = "battery";
+}
+
+/* True if key is reserved statically: a block-100 field name, a setting or a derived key.
+ * Keys must not depend on the order in which blocks were read. */
+static bool key_reserved(const char *key)
+{
+	static const char *derived[] = {"battery_power", "net_grid_power", "grid_present",
+					"on_battery", "grid_outage", "cell_voltage_delta",
+					"alarms", "rssi", "last_seen"};
+	const blt_block_t *b = blt_catalog_find(100);
+	for (size_t i = 0; b && i < b->nfields; i++)
+		if (!strcmp(b->fields[i].name, key))
+			return true;
+	for (size_t i = 0; i < sizeof derived / sizeof derived[0]; i++)
+		if (!strcmp(derived[i], key))
+			return true;
+	return blt_setting_find(key) != NULL;
+}
+
+/* Key of a value: "<prefix>_<name>", without doubling the prefix ("inverter" +
+ * "inverter_max_temp" -> "inverter_max_temp") unless that would take a reserved key. */
+static bool make_key(const char *prefix, const char *name, char *key, size_t cap)
+{
+	size_t pl = strlen(prefix);
+	int n;
+	if (!pl)
+		n = snprintf(key, cap, "%s", name);
+	else if (!strncmp(name, prefix, pl) && name[pl] == '_' && !key_reserved(name))
+		n = snprintf(key, cap, "%s", name);
+	else
+		n = snprintf(key, cap, "%s_%s", prefix, name);
+	return n > 0 && (size_t)n < cap;
+}
+
+/* ---- entity list ---------------------------------------------------------------------- */
+
+typedef struct builder {
+	br_entity_t *out;
+	size_t cap, n;
+} builder_t;
+
+static bool key_taken(const builder_t *b, const char *key)
+{
+	for (size_t i = 0; i < b->n; i++)
+		if (!strcmp(b->out[i].key, key))
+			return true;
+	return false;
+}
+
+static br_entity_t *add(builder_t *b, const char *key, br_component_t comp)
+{
+	br_entity_t *e;
+	if (b->n >= b->cap || key_taken(b, key) || strlen(key) >= sizeof b->out[0].key)
+		return NULL;
+	e = &b->out[b->n++];
+	memset(e, 0, sizeof *e);
+	snprintf(e->key, sizeof e->key, "%s", key);
+	e->component = (uint8_t)comp;
+	e->decimals = -1;
+	return e;
+}
+
+static void add_controls(const br_ha_ctx_t *c, builder_t *b)
+{
+	for (size_t i = 0; i < blt_setting_count(); i++) {
+		const blt_setting_t *s = blt_setting_at(i);
+		br_component_t comp;
+		br_entity_t *e;
+		if (!br_setting_exposed(c->cfg, s))
+			continue;
+		comp = s->kind == BLT_SK_SWITCH ? BR_C_SWITCH
+		       : s->kind == BLT_SK_ENUM ? BR_C_SELECT
+						: BR_C_NUMBER;
+		e = add(b, s->name, comp);
+		if (!e)
+			continue;
+		e->setting = s;
+		humanize(s->name, e->name, sizeof e->name);
+		if (comp == BR_C_NUMBER && s->unit) {
+			e->unit = s->unit;
+			if (!strcmp(s->unit, "W"))
+				e->device_class = "power";
+			else if (!strcmp(s->unit, "h"))
+				e->device_class = "duration";
+		}
+		if (!strcmp(s->name, "ac_output") || !strcmp(s->name, "dc_output"))
+			e->device_class = "outlet";
+	}
+}
+
+static br_entity_t *add_derived(builder_t *b, const char *key, const char *name,
+				br_component_t comp, br_derived_t which)
+{
+	br_entity_t *e = add(b, key, comp);
+	if (e) {
+		snprintf(e->name, sizeof e->name, "%s", name);
+		e->derived = (uint8_t)which;
+	}
+	return e;
+}
+
+static void add_derived_all(const br_ha_ctx_t *c, builder_t *b)
+{
+	const blt_device_summary_t *s = blt_device_summary(c->dev);
+	const blt_wire_preset_t *preset = blt_wire_preset_find(c->cfg->preset);
+	br_entity_t *e;
+
+	if (s->have_core || !isnan(s->battery_power)) {
+		e = add_derived(b, "battery_power", "Battery power", BR_C_SENSOR,
+				BR_D_BATTERY_POWER);
+		if (e) {
+			unit_classes("W", e->key, e);
+			e->decimals = 0;
+		}
+	}
+	if (s->have_grid || s->have_core) {
+		e = add_derived(b, "net_grid_power", "Net grid power", BR_C_SENSOR,
+				BR_D_NET_GRID_POWER);
+		if (e) {
+			unit_classes("W", e->key, e);
+			e->decimals = 0;
+		}
+	}
+	if (s->have_grid) {
+		e = add_derived(b, "grid_present", "Grid present", BR_C_BINARY_SENSOR,
+				BR_D_GRID_PRESENT);
+		if (e)
+			e->device_class = "power";
+	}
+	if (s->have_grid && s->have_core) {
+		add_derived(b, "on_battery", "On battery", BR_C_BINARY_SENSOR, BR_D_ON_BATTERY);
+		e = add_derived(b, "grid_outage", "Grid outage", BR_C_BINARY_SENSOR,
+				BR_D_GRID_OUTAGE);
+		if (e)
+			e->device_class = "problem";
+	}
+	if (s->cell_count > 0) {
+		e = add_derived(b, "cell_voltage_delta", "Cell voltage spread", BR_C_SENSOR,
+				BR_D_CELL_DELTA);
+		if (e) {
+			unit_classes("V", e->key, e);
+			e->decimals = 3;
+			e->sub = 1;
+			e->diagnostic = true;
+		}
+	}
+	e = add_derived(b, "alarms", "Alarms", BR_C_SENSOR, BR_D_ALARMS);
+	if (e)
+		e->icon = "mdi:alert-circle-outline";
+	if (preset && preset->envelope == BLT_ENV_V2) {
+		e = add_derived(b, "rssi", "Signal strength", BR_C_SENSOR, BR_D_RSSI);
+		if (e) {
+			e->unit = "dBm";
+			e->device_class = "signal_strength";
+			e->state_class = "measurement";
+			e->diagnostic = true;
+			e->decimals = 0;
+		}
+	}
+	e = add_derived(b, "last_seen", "Last seen", BR_C_SENSOR, BR_D_LAST_SEEN);
+	if (e) {
+		e->device_class = "timestamp";
+		e->diagnostic = true;
+	}
+}
+
+static void add_values(const br_ha_ctx_t *c, builder_t *b)
+{
+	size_t n = blt_device_value_count(c->dev);
+	const blt_profile_t *prof = blt_device_profile(c->dev);
+	for (size_t i = 0; i < n; i++) {
+		const blt_device_value_t *v = blt_device_value_at(c->dev, i);
+		const blt_field_t *f = v ? v->field : NULL;
+		struct blockinfo tmpinfo;
+		char pfx[16], name[BLT_NAME_MAX], key[80], human[64];
+		const struct blockinfo *bi;
+		br_entity_t *e;
+		bool counter = false;
+
+		if (!f || settings_block(v->block))
+			continue;
+		if (v->status == BLT_VS_MISSING || v->status == BLT_VS_GATED ||
+		    v->status == BLT_VS_HIDDEN)
+			continue;
+		if (f->flags & (BLT_F_SECRET | BLT_F_BITMAP))
+			continue;
+		if (f->type == BLT_T_STR || f->type == BLT_T_STR_SWAP || f->type == BLT_T_SN64)
+			continue;
+		if (blt_device_value_name(v, name, sizeof name) != BLT_OK)
+			continue;
+		if (!strcmp(name, "cycle_count"))
+			counter = true;
+		/* Enum rows of repeated records (software list types) are identity, not state. */
+		if (f->enums && f->repeat)
+			continue;
+		if (!f->unit && !f->enums && !counter)
+			continue;
+		bi = block_info(v->block, &tmpinfo, pfx, sizeof pfx);
+		if (!make_key(bi->prefix, name, key, sizeof key))
+			continue;
+		e = add(b, key, BR_C_SENSOR);
+		if (!e)
+			continue;
+		e->v = v;
+		e->sub = bi->sub;
+		e->diagnostic = bi->diag;
+		humanize(name, human, sizeof human);
+		if (bi->title[0]) {
+			/* "Grid" + "Phase 0 voltage" -> "Grid phase 0 voltage" */
+			if (human[0] >= 'A' && human[0] <= 'Z' && human[1] >= 'a' && human[1] <= 'z')
+				human[0] = (char)(human[0] + 32);
+			snprintf(e->name, sizeof e->name, "%s %s", bi->title, human);
+		} else {
+			snprintf(e->name, sizeof e->name, "%s", human);
+		}
+		if (f->enums) {
+			e->device_class = "enum";
+			continue;
+		}
+		if (counter) {
+			e->state_class = "total_increasing";
+			e->icon = "mdi:battery-sync";
+			e->decimals = 0;
+			continue;
+		}
+		unit_classes(f->unit, e->key, e);
+		if (f->flags & BLT_F_PACK_VSCALE)
+			e->decimals = (int8_t)scale_decimals(prof ? prof->pack_voltage_scale : 0.01);
+		else
+			e->decimals = (int8_t)scale_decimals(f->scale);
+	}
+}
+
+size_t br_entities(const br_ha_ctx_t *c, br_entity_t *out, size_t cap)
+{
+	builder_t b = {.out = out, .cap = cap, .n = 0};
+	if (!c || !c->cfg || !c->dev || !out)
+		return 0;
+	/* Reserve the keys in priority order: controls, derived, then catalog values (a
+	 * block-100 "charging_mode" sensor is dropped in favour of the select). */
+	add_controls(c, &b);
+	add_derived_all(c, &b);
+	add_values(c, &b);
+	return b.n;
+}
+
+/* ---- topics -------------------------------------------------------------------------- */
+
+/* HA allows [a-zA-Z0-9_-] in node and object ids; serials may contain '.'. */
+static void node_id(const char *sn, char *out, size_t cap)
+{
+	size_t o = 0;
+	for (const char *p = sn; *p && o + 1 < cap; p++)
+		out[o++] = (*p == '.') ? '_' : *p;
+	out[o] = '\0';
+}
+
+static int fmt_topic(char *topic, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fmt_topic(char *topic, size_t cap, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+	va_start(ap, fmt);
+	n = vsnprintf(topic, cap, fmt, ap);
+	va_end(ap);
+	return (n < 0 || (size_t)n >= cap) ? BLT_E_BUFSIZE : BLT_OK;
+}
+
+int br_discovery_topic(const br_ha_ctx_t *c, const br_entity_t *e, char *topic, size_t cap)
+{
+	char node[BR_ID_MAX];
+	node_id(c->cfg->sn, node, sizeof node);
+	return fmt_topic(topic, cap, "%s/%s/bluetti_%s/%s/config", c->prefix,
+			 br_component_name((br_component_t)e->component), node, e->key);
+}
+
+int br_device_topic(const br_ha_ctx_t *c, const char *leaf, char *topic, size_t cap)
+{
+	return fmt_topic(topic, cap, "%s/%s/%s", c->base, c->cfg->id, leaf);
+}
+
+int br_bridge_topic(const char *base, char *topic, size_t cap)
+{
+	return fmt_topic(topic, cap, "%s/bridge/state", base);
+}
+
+/* ---- discovery documents ------------------------------------------------------------- */
+
+void br_sw_version(const blt_device_t *dev, char *out, size_t cap)
+{
+	size_t o = 0;
+	out[0] = '\0';
+	for (unsigned i = 0; i < 6 && o + 1 < cap; i++) {
+		char tn[32], vn[32];
+		const blt_device_value_t *t, *v;
+		const char *type = NULL;
+		snprintf(tn, sizeof tn, "software_%u_type", i);
+		snprintf(vn, sizeof vn, "software_%u_version", i);
+		t = blt_device_find(dev, 1100, tn);
+		v = blt_device_find(dev, 1100, vn);
+		if (!t || !v || t->status != BLT_VS_OK || v->status != BLT_VS_OK)
+			continue;
+		for (const blt_enum_entry_t *en = t->field->enums; en && en->name; en++)
+			if (en->value == (int32_t)t->num)
+				type = en->name;
+		int n = type ? snprintf(out + o, cap - o, "%s%s %.0f", o ? ", " : "", type, v->num)
+			     : snprintf(out + o, cap - o, "%smcu%.0f %.0f", o ? ", " : "", t->num,
+					v->num);
+		if (n < 0 || (size_t)n >= cap - o) {
+			out[o] = '\0';
+			break;
+		}
+		o += (size_t)n;
+	}
+}
+
+static cJSON *device_block(const br_ha_ctx_t *c, int sub)
+{
+	cJSON *d = cJSON_CreateObject(), *ids;
+	const blt_profile_t *p = c->cfg->profile;
+	char node[BR_ID_MAX], id[BR_ID_MAX + 32], sw[200], name[200];
+	if (!d)
+		return NULL;
+	node_id(c->cfg->sn, node, sizeof node);
+	ids = cJSON_AddArrayToObject(d, "identifiers");
+	if (sub) {
+		snprintf(id, sizeof id, "bluetti_%s_pack", node);
+		cJSON_AddItemToArray(ids, cJSON_CreateString(id));
+		snprintf(name, sizeof name, "%s battery pack", c->cfg->name);
+		cJSON_AddStringToObject(d, "name", name);
+		cJSON_AddStringToObject(d, "manufacturer", "Bluetti");
+		cJSON_AddStringToObject(d, "model", "Battery pack");
+		snprintf(id, sizeof id, "bluetti_%s", node);
+		cJSON_AddStringToObject(d, "via_device", id);
+		return d;
+	}
+	snprintf(id, sizeof id, "bluetti_%s", node);
+	cJSON_AddItemToArray(ids, cJSON_CreateString(id));
+	cJSON_AddStringToObject(d, "name", c->cfg->name);
+	cJSON_AddStringToObject(d, "manufacturer", "Bluetti");
+	if (p && p != blt_profile_generic()) {
+		cJSON_AddStringToObject(d, "model", p->name);
+		cJSON_AddStringToObject(d, "model_id", p->id);
+	} else {
+		cJSON_AddStringToObject(d, "model", c->cfg->model);
+	}
+	cJSON_AddStringToObject(d, "serial_number", c->cfg->sn);
+	br_sw_version(c->dev, sw, sizeof sw);
+	if (sw[0])
+		cJSON_AddStringToObject(d, "sw_version", sw);
+	return d;
+}
+
+char *br_discovery_doc(const br_ha_ctx_t *c, const br_entity_t *e)
+{
+	cJSON *o = cJSON_CreateObject(), *av, *a, *org;
+	char node[BR_ID_MAX], buf[256], state[200], tmpl[120];
+	char *json;
+	if (!o)
+		return NULL;
+	node_id(c->cfg->sn, node, sizeof node);
+	cJSON_AddStringToObject(o, "name", e->name);
+	snprintf(buf, sizeof buf, "bluetti_%s_%s", node, e->key);
+	cJSON_AddStringToObject(o, "unique_id", buf);
+	br_device_topic(c, "state", state, sizeof state);
+	cJSON_AddStringToObject(o, "state_topic", state);
+	snprintf(tmpl, sizeof tmpl, "{{ value_json.%s }}", e->key);
+	cJSON_AddStringToObject(o, "value_template", tmpl);
+
+	switch ((br_component_t)e->component) {
+	case BR_C_SENSOR:
+		if (e->device_class)
+			cJSON_AddStringToObject(o, "device_class", e->device_class);
+		if (e->device_class && !strcmp(e->device_class, "enum")) {
+			cJSON *opts = cJSON_AddArrayToObject(o, "options");
+			for (const blt_enum_entry_t *en = e->v->field->enums; en && en->name; en++)
+				cJSON_AddItemToArray(opts, cJSON_CreateString(en->name));
+			break;
+		}
+		if (e->unit)
+			cJSON_AddStringToObject(o, "unit_of_measurement", e->unit);
+		if (e->state_class)
+			cJSON_AddStringToObject(o, "state_class", e->state_class);
+		if (e->decimals >= 0)
+			cJSON_AddNumberToObject(o, "suggested_display_precision", e->decimals);
+		break;
+	case BR_C_BINARY_SENSOR:
+		if (e->device_class)
+			cJSON_AddStringToObject(o, "device_class", e->device_class);
+		cJSON_AddStringToObject(o, "payload_on", "ON");
+		cJSON_AddStringToObject(o, "payload_off", "OFF");
+		break;
+	case BR_C_SWITCH:
+	case BR_C_SELECT:
+	case BR_C_NUMBER: {
+		char cmd[200], leaf[96];
+		const blt_setting_t *s = e->setting;
+		snprintf(leaf, sizeof leaf, "set/%s", s->name);
+		br_device_topic(c, leaf, cmd, sizeof cmd);
+		cJSON_AddStringToObject(o, "command_topic", cmd);
+		cJSON_AddStringToObject(o, "entity_category", "config");
+		if (e->device_class)
+			cJSON_AddStringToObject(o, "device_class", e->device_class);
+		if (e->component == BR_C_SWITCH) {
+			cJSON_AddStringToObject(o, "payload_on", "ON");
+			cJSON_AddStringToObject(o, "payload_off", "OFF");
+		} else if (e->component == BR_C_SELECT) {
+			cJSON *opts = cJSON_AddArrayToObject(o, "options");
+			for (const blt_enum_entry_t *en = s->enums; en && en->name; en++)
+				cJSON_AddItemToArray(opts, cJSON_CreateString(en->name));
+		} else {
+			cJSON_AddNumberToObject(o, "min", s->min);
+			cJSON_AddNumberToObject(o, "max", s->max);
+			cJSON_AddNumberToObject(o, "step", s->step > 0 ? s->step : 1);
+			cJSON_AddStringToObject(o, "mode", "box");
+			if (e->unit)
+				cJSON_AddStringToObject(o, "unit_of_measurement", e->unit);
+		}
+		break;
+	}
+	}
+	if (e->icon)
+		cJSON_AddStringToObject(o, "icon", e->icon);
+	if (e->diagnostic && !e->setting)
+		cJSON_AddStringToObject(o, "entity_category", "diagnostic");
+	if (e->disabled)
+		cJSON_AddFalseToObject(o, "enabled_by_default");
+
+	/* Available only when the bridge is up AND the device answers. */
+	av = cJSON_AddArrayToObject(o, "availability");
+	a = cJSON_CreateObject();
+	br_bridge_topic(c->base, buf, sizeof buf);
+	cJSON_AddStringToObject(a, "topic", buf);
+	cJSON_AddItemToArray(av, a);
+	a = cJSON_CreateObject();
+	br_device_topic(c, "availability", buf, sizeof buf);
+	cJSON_AddStringToObject(a, "topic", buf);
+	cJSON_AddItemToArray(av, a);
+	cJSON_AddStringToObject(o, "availability_mode", "all");
+	cJSON_AddStringToObject(o, "payload_available", "online");
+	cJSON_AddStringToObject(o, "payload_not_available", "offline");
+
+	cJSON_AddItemToObject(o, "device", device_block(c, e->sub));
+	org = cJSON_AddObjectToObject(o, "origin");
+	cJSON_AddStringToObject(org, "name", BR_PROG);
+	cJSON_AddStringToObject(org, "sw_version", blt_version());
+	json = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return json;
+}
+
+/* ---- state document ------------------------------------------------------------------ */
+
+static void add_num(cJSON *o, const char *key, double v, int decimals)
+{
+	char buf[64];
+	if (!isfinite(v)) {
+		cJSON_AddNullToObject(o, key);
+		return;
+	}
+	if (decimals < 0)
+		decimals = (v == floor(v)) ? 0 : 3;
+	snprintf(buf, sizeof buf, "%.*f", decimals, v);
+	if (strspn(buf, "-0.") == strlen(buf)) /* "-0.0" -> "0" */
+		snprintf(buf, sizeof buf, "0");
+	cJSON_AddRawToObject(o, key, buf);
+}
+
+static void add_onoff(cJSON *o, const char *key, bool known, bool on)
+{
+	if (!known)
+		cJSON_AddNullToObject(o, key);
+	else
+		cJSON_AddStringToObject(o, key, on ? "ON" : "OFF");
+}
+
+static const char *enum_name(const blt_enum_entry_t *en, double v)
+{
+	for (; en && en->name; en++)
+		if ((double)en->value == v)
+			return en->name;
+	return NULL;
+}
+
+static void add_derived_value(const br_ha_ctx_t *c, cJSON *o, const br_entity_t *e)
+{
+	const blt_device_summary_t *s = blt_device_summary(c->dev);
+	switch ((br_derived_t)e->derived) {
+	case BR_D_BATTERY_POWER: add_num(o, e->key, s->battery_power, 0); return;
+	case BR_D_NET_GRID_POWER: add_num(o, e->key, s->net_grid_power, 0); return;
+	case BR_D_CELL_DELTA: add_num(o, e->key, s->cell_delta, 3); return;
+	case BR_D_GRID_PRESENT: add_onoff(o, e->key, s->have_grid, s->grid_present); return;
+	case BR_D_ON_BATTERY:
+		add_onoff(o, e->key, s->have_grid && s->have_core, s->on_battery);
+		return;
+	case BR_D_GRID_OUTAGE:
+		add_onoff(o, e->key, s->have_grid && s->have_core, s->grid_outage);
+		return;
+	case BR_D_ALARMS: {
+		char buf[256];
+		size_t off = 0;
+		if (!s->have_core && !s->have_grid && s->nalarms == 0) {
+			cJSON_AddNullToObject(o, e->key);
+			return;
+		}
+		buf[0] = '\0';
+		for (unsigned i = 0; i < s->nalarms && off + 1 < sizeof buf; i++) {
+			int n = snprintf(buf + off, sizeof buf - off, "%s%s", i ? ", " : "",
+					 s->alarms[i]);
+			if (n < 0 || (size_t)n >= sizeof buf - off)
+				break;
+			off += (size_t)n;
+		}
+		cJSON_AddStringToObject(o, e->key, s->nalarms ? buf : "none");
+		return;
+	}
+	case BR_D_RSSI:
+		if (c->have_rssi)
+			add_num(o, e->key, c->rssi, 0);
+		else
+			cJSON_AddNullToObject(o, e->key);
+		return;
+	case BR_D_LAST_SEEN: {
+		char buf[40];
+		time_t t = (time_t)(c->last_seen_unix_ms / 1000);
+		struct tm tm;
+		if (!c->last_seen_unix_ms || !gmtime_r(&t, &tm)) {
+			cJSON_AddNullToObject(o, e->key);
+			return;
+		}
+		strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S+00:00", &tm);
+		cJSON_AddStringToObject(o, e->key, buf);
+		return;
+	}
+	case BR_D_NONE: break;
+	}
+	cJSON_AddNullToObject(o, e->key);
+}
+
+char *br_state_doc(const br_ha_ctx_t *c, const br_entity_t *ents, size_t n)
+{
+	cJSON *o = cJSON_CreateObject();
+	char *json;
+	if (!o)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		const br_entity_t *e = &ents[i];
+		const blt_device_value_t *v = e->v;
+		if (e->setting) {
+			const blt_setting_t *s = e->setting;
+			v = blt_device_find(c->dev, s->block, s->field);
+			bool ok = v && v->status == BLT_VS_OK;
+			if (e->component == BR_C_SWITCH)
+				add_onoff(o, e->key, ok, ok && v->num != 0);
+			else if (e->component == BR_C_SELECT) {
+				const char *nm = ok ? enum_name(s->enums, v->num) : NULL;
+				if (nm)
+					cJSON_AddStringToObject(o, e->key, nm);
+				else
+					cJSON_AddNullToObject(o, e->key);
+			} else {
+				add_num(o, e->key, ok ? v->num : NAN, 0);
+			}
+			continue;
+		}
+		if (e->derived) {
+			add_derived_value(c, o, e);
+			continue;
+		}
+		if (!v || v->status != BLT_VS_OK) {
+			cJSON_AddNullToObject(o, e->key);
+			continue;
+		}
+		if (v->field->enums) {
+			const char *nm = enum_name(v->field->enums, v->num);
+			if (nm)
+				cJSON_AddStringToObject(o, e->key, nm);
+			else
+				cJSON_AddNullToObject(o, e->key);
+			continue;
+		}
+		add_num(o, e->key, v->num, e->decimals);
+	}
+	json = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return json;
+}
+
+/* ---- commands ------------------------------------------------------------------------ */
+
+bool br_command_text(const char *payload, size_t len, char *out, size_t cap)
+{
+	size_t b = 0, e = len, n;
+	char *end;
+	double v;
+	if (!payload || cap < 2)
+		return false;
+	while (b < e && (payload[b] == ' ' || payload[b] == '\t' || payload[b] == '\r' ||
+			 payload[b] == '\n'))
+		b++;
+	while (e > b && (payload[e - 1] == ' ' || payload[e - 1] == '\t' ||
+			 payload[e - 1] == '\r' || payload[e - 1] == '\n'))
+		e--;
+	n = e - b;
+	if (n == 0 || n >= cap || n > 64)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)payload[b + i];
+		if (ch < 0x20 || ch > 0x7e)
+			return false;
+		out[i] = (char)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
+	}
+	out[n] = '\0';
+	/* HA numbers may come as "5.0": integral values become "5". */
+	v = strtod(out, &end);
+	if (end != out && *end == '\0' && isfinite(v) && v == floor(v) && fabs(v) < 1e9 &&
+	    strchr(out, '.'))
+		snprintf(out, cap, "%.0f", v);
+	return true;
+}
