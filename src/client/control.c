@@ -286,7 +286,7 @@ int blt_setting_write(blt_client_t *c, const char *profile_id, const blt_setting
 	blt_write_result_t local;
 	blt_write_result_t *r = result ? result : &local;
 	blt_detail_t dd = {{0}};
-	wire_t w;
+	wire_t w = {0};
 	int reads, interval, rc;
 
 	if (!d)
@@ -327,7 +327,9 @@ int blt_setting_write(blt_client_t *c, const char *profile_id, const blt_setting
 		return audit(o, s, s->reg, value, rc, r, d);
 	if (!c)
 		return audit(o, s, s->reg, value,
-		             blt_detail_set(d, BLT_E_INVAL, "%s: no client to write with", s->name),
+		             blt_detail_set(d, BLT_E_DISCONNECTED,
+		                            "%s: no connection to the device, nothing sent",
+		                            s->name),
 		             r, d);
 
 	/* 1. the old value */

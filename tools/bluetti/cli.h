@@ -13,5 +13,10 @@ int cmd_check(int argc, char **argv);
 int cmd_decode(int argc, char **argv);
 int cmd_blocks(int argc, char **argv);
 int cmd_profiles(int argc, char **argv);
+/* cmd_settings.c: gated writes and settings (include/bluetti/control.h) */
+int cmd_set(int argc, char **argv);
+int cmd_get(int argc, char **argv);
+int cmd_settings(int argc, char **argv);
+int cmd_write_register(int argc, char **argv);
 
 #endif
