@@ -478,7 +478,8 @@ static int do_login(blt_cloud_t *c, blt_detail_t *d)
 		char tok[8];
 		blt_detail_t dd;
 		int e2 = blt_cloud_parse_login(r.body, r.len, tok, sizeof tok, NULL, &c->last, &dd);
-		if (e2 && c->last.kind != BLT_CLOUD_MALFORMED) {
+		if (e2 && (c->last.kind == BLT_CLOUD_WRONG_PASSWORD ||
+			   c->last.kind == BLT_CLOUD_UNKNOWN_ACCOUNT)) {
 			err = e2;
 			if (d)
 				*d = dd;
