@@ -553,6 +553,8 @@ static void on_command(void *user, const char *topic, const uint8_t *payload, si
 		       l->dev->cfg->id, l->topic);
 		return;
 	}
+	if (len == 0)
+		return; /* someone clearing a retained message: nothing to do */
 	if (!br_command_text((const char *)payload, len, text, sizeof text)) {
 		br_log(BLT_LOG_WARN, "%s: %s: unusable command payload (%zu bytes)",
 		       l->dev->cfg->id, l->setting->name, len);

@@ -1,0 +1,612 @@
+/* bluetti-bridge offline tests (no network): configuration parsing and validation, the
+ * Home Assistant entities / discovery / state documents generated from real captured
+ * blocks (PROTOCOL.md §7.1, AP300), checked against HA's discovery rules, and command
+ * payload normalisation. Built with the bridge's own sources. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <cjson/cJSON.h>
+
+#include <bluetti/bluetti.h>
+#include <bluetti/device.h>
+#include <bluetti/settings.h>
+
+#include "bridge.h"
+#include "test_bridge_checker.h"
+
+#ifndef BLT_TEST_DATA
+#error "BLT_TEST_DATA must name tests/data"
+#endif
+
+/* ---- helpers ------------------------------------------------------------------------- */
+
+static bool has_error(const br_errors_t *e, const char *needle)
+{
+	for (size_t i = 0; i < e->n; i++)
+		if (strstr(e->msg[i], needle))
+			return true;
+	return false;
+}
+
+static void dump_errors(const br_errors_t *e)
+{
+	for (size_t i = 0; i < e->n; i++)
+		fprintf(stderr, "  config error: %s\n", e->msg[i]);
+}
+
+static int parse(const char *text, br_config_t **c, br_errors_t *e)
+{
+	return br_config_parse(text, strlen(text), "t.ini", true, c, e);
+}
+
+#define MINIMAL                                                                             \
+	"[upstream]\nhost = broker.example\ncert = " BLT_TEST_DATA "/payloads/README.md\n"   \
+	"[homeassistant]\nhost = ha.local\n"
+
+/* ---- configuration ------------------------------------------------------------------- */
+
+static void test_config_minimal_defaults(void **state)
+{
+	br_config_t *c = NULL;
+	br_errors_t e;
+	(void)state;
+	int err = parse(MINIMAL "[device garage]\nprofile = EL100V2\nsn = 2434000112345\n"
+				"poll_grid = 2\npoll_cells = 0\n",
+			&c, &e);
+	if (err)
+		dump_errors(&e);
+	assert_int_equal(err, BLT_OK);
+	assert_non_null(c);
+	assert_string_equal(c->base_topic, "bluetti");
+	assert_string_equal(c->discovery_prefix, "homeassistant");
+	assert_int_equal(c->up.port, 18760);
+	assert_true(c->up.tls);
+	assert_int_equal(c->down.port, 1883);
+	assert_false(c->down.tls);
+	assert_int_equal(c->ndev, 1);
+	const br_device_cfg_t *d = &c->dev[0];
+	assert_string_equal(d->id, "garage");
+	assert_string_equal(d->model, "EL100V2");
+	assert_string_equal(d->preset, "v2");
+	assert_string_equal(d->name, "Elite 100 V2 garage");
+	/* profile intervals, overridden per group */
+	for (size_t g = 0; g < d->profile->ngroups; g++) {
+		const char *gn = d->profile->groups[g].name;
+		if (!strcmp(gn, "grid"))
+			assert_int_equal(d->interval_s[g], 2);
+		else if (!strcmp(gn, "cells"))
+			assert_int_equal(d->interval_s[g], 0);
+		else
+			assert_int_equal(d->interval_s[g], d->profile->groups[g].interval_s);
+	}
+	assert_false(br_device_polls_block(d, 6300));
+	assert_true(br_device_polls_block(d, 1300));
+	br_config_free(c);
+}
+
+static void test_config_errors_name_file_line_key(void **state)
+{
+	br_config_t *c = NULL;
+	br_errors_t e;
+	(void)state;
+	int err = parse("[upstream]\n"                       /* 1 */
+			"host = h\n"                         /* 2 */
+			"port = 70000\n"                     /* 3 */
+			"tls = perhaps\n"                    /* 4 */
+			"cert = /x.pfx\n"                    /* 5 */
+			"[homeassistant]\n"                  /* 6 */
+			"base_topic = a/#\n"                 /* 7 */
+			"colour = red\n"                     /* 8 */
+			"[device garage]\n"                  /* 9 */
+			"profile = EL100V2\n"                /* 10 */
+			"sn = 1\n"                           /* 11 */
+			"poll_nonsense = 3\n"                /* 12 */
+			"poll_grid = fast\n"                 /* 13 */
+			"sn = 2\n"                           /* 14 */
+			"[device two]\n"                     /* 15 */
+			"profile = EL999\n"                  /* 16 */
+			"sn = 1 2\n"                         /* 17 */
+			"[device garage]\n"                  /* 18 */
+			"[device a/b]\n"                     /* 19 */
+			"[what]\n"                           /* 20 */
+			"just words\n",                      /* 21 */
+			&c, &e);
+	assert_int_equal(err, BLT_E_CONFIG);
+	assert_null(c);
+	dump_errors(&e);
+	assert_true(has_error(&e, "t.ini:3: [upstream] port: '70000'"));
+	assert_true(has_error(&e, "t.ini:4: [upstream] tls: 'perhaps' is not a boolean"));
+	assert_true(has_error(&e, "t.ini:7: [homeassistant] base_topic"));
+	assert_true(has_error(&e, "t.ini:8: [homeassistant] colour: unknown key"));
+	assert_true(has_error(&e, "t.ini:12: [device garage] poll_nonsense: profile EL100V2 has no "
+				  "group 'nonsense'"));
+	assert_true(has_error(&e, "t.ini:13: [device garage] poll_grid: 'fast'"));
+	assert_true(has_error(&e, "t.ini:14: [device garage] sn: given twice (first at line 11)"));
+	assert_true(has_error(&e, "t.ini:16: [device two] profile: unknown profile 'EL999'"));
+	assert_true(has_error(&e, "t.ini:17: [device two] sn: '1 2' is not a valid serial"));
+	assert_true(has_error(&e, "t.ini:18: [device garage]: section given twice"));
+	assert_true(has_error(&e, "t.ini:19: [device a/b]: device name 'a/b'"));
+	assert_true(has_error(&e, "t.ini:20: [what]: unknown section"));
+	assert_true(has_error(&e, "t.ini:21: syntax error"));
+	/* reported in file order */
+	for (size_t i = 1; i < e.n; i++)
+		assert_true(e.line[i - 1] <= e.line[i]);
+}
+
+static void test_config_required_and_account(void **state)
+{
+	br_config_t *c = NULL;
+	br_errors_t e;
+	(void)state;
+	assert_int_equal(parse("[homeassistant]\nhost = x\n", &c, &e), BLT_E_CONFIG);
+	assert_true(has_error(&e, "no [upstream] section"));
+	assert_true(has_error(&e, "no [device NAME] section"));
+
+	assert_int_equal(parse("[upstream]\naccount = me@example.com\n[device d]\nprofile = AP300\n"
+			       "sn = 1\n",
+			       &c, &e),
+			 BLT_E_CONFIG);
+	assert_true(has_error(&e, "t.ini:2: [upstream] account: Bluetti account login is not "
+				  "supported yet"));
+
+	assert_int_equal(parse("[upstream]\nhost = h\n[device d]\nsn = 1\n", &c, &e), BLT_E_CONFIG);
+	assert_true(has_error(&e, "[upstream] cert: is required"));
+	assert_true(has_error(&e, "t.ini:3: [device d] profile: is required"));
+
+	/* generic profile needs the model */
+	assert_int_equal(parse(MINIMAL "[device d]\nprofile = generic\nsn = 1\n", &c, &e),
+			 BLT_E_CONFIG);
+	assert_true(has_error(&e, "[device d] model: is required with the generic profile"));
+
+	/* the same serial twice */
+	assert_int_equal(parse(MINIMAL "[device a]\nprofile = AP300\nsn = 7\n[device b]\n"
+				       "profile = AP300\nsn = 7\n",
+			       &c, &e),
+			 BLT_E_CONFIG);
+	assert_true(has_error(&e, "[device b] sn: serial 7 is already used by [device a]"));
+
+	/* TLS keys without TLS */
+	assert_int_equal(parse(MINIMAL "ca = /etc/ssl/ca.pem\n[device a]\nprofile = AP300\nsn = 7\n",
+			       &c, &e),
+			 BLT_E_CONFIG);
+	assert_true(has_error(&e, "[homeassistant] ca: only meaningful with tls = true"));
+}
+
+static void test_config_bad_bytes(void **state)
+{
+	br_config_t *c = NULL;
+	br_errors_t e;
+	char big[3000];
+	(void)state;
+	snprintf(big, sizeof big, MINIMAL "[device a]\nprofile = AP300\nsn = 7\nname = %02000d\n", 0);
+	assert_int_equal(parse(big, &c, &e), BLT_E_CONFIG);
+	assert_true(has_error(&e, "t.ini:9: line too long"));
+
+	static const char nul[] = MINIMAL "[device a]\nprofile = AP300\nsn = 7\0\n";
+	assert_int_equal(br_config_parse(nul, sizeof nul - 1, "t.ini", false, &c, &e), BLT_E_CONFIG);
+	assert_true(has_error(&e, "NUL byte"));
+
+	/* missing file */
+	assert_int_equal(br_config_load("/nonexistent/bridge.ini", false, &c, &e), BLT_E_CONFIG);
+	assert_true(has_error(&e, "/nonexistent/bridge.ini"));
+}
+
+static void test_config_secrets(void **state)
+{
+	br_config_t *c = NULL;
+	br_errors_t e;
+	char path[] = "/tmp/blt-bridge-pw-XXXXXX";
+	int fd;
+	(void)state;
+	unsetenv(BR_ENV_HA_PASSWORD);
+	setenv(BR_ENV_UP_CERT_PASSWORD, "from-env", 1);
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "s3cret\n", 7), 7);
+	close(fd);
+
+	char text[1024];
+	snprintf(text, sizeof text,
+		 MINIMAL "user = ha\npassword_file = %s\n[device a]\nprofile = AP300\nsn = 7\n", path);
+	assert_int_equal(parse(text, &c, &e), BLT_OK);
+	assert_string_equal(c->down.password, "s3cret");
+	assert_non_null(strstr(c->down.password_src, path));
+	assert_string_equal(c->up.cert_password, "from-env");
+	assert_string_equal(c->up.cert_password_src, "environment " BR_ENV_UP_CERT_PASSWORD);
+	assert_true(c->up.pfx_len > 0);
+	/* the printed setup never shows a secret */
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	br_config_print(c, f);
+	fclose(f);
+	assert_null(strstr(buf, "s3cret"));
+	assert_null(strstr(buf, "from-env"));
+	assert_non_null(strstr(buf, "controls:"));
+	free(buf);
+	br_config_free(c);
+
+	/* the environment supplies the downstream password when no file is named */
+	setenv(BR_ENV_HA_PASSWORD, "env-pw", 1);
+	assert_int_equal(parse(MINIMAL "user = ha\n[device a]\nprofile = AP300\nsn = 7\n", &c, &e),
+			 BLT_OK);
+	assert_string_equal(c->down.password, "env-pw");
+	br_config_free(c);
+	unsetenv(BR_ENV_HA_PASSWORD);
+
+	/* an unreadable password file names the key */
+	assert_int_equal(parse(MINIMAL "user = u\npassword_file = /nonexistent/pw\n[device a]\n"
+				       "profile = AP300\nsn = 7\n",
+			       &c, &e),
+			 BLT_E_CONFIG);
+	assert_true(has_error(&e, "t.ini:7: [homeassistant] password_file: /nonexistent/pw"));
+	unsetenv(BR_ENV_UP_CERT_PASSWORD);
+	unlink(path);
+}
+
+/* ---- entities, discovery, state ------------------------------------------------------ */
+
+static void load_block(blt_device_t *dev, uint16_t id, const char *file)
+{
+	char path[512];
+	uint8_t *text, data[512];
+	size_t n, len;
+	blt_decoded_t *r = calloc(1, sizeof *r);
+	blt_decode_opts_t o;
+	FILE *f;
+	snprintf(path, sizeof path, "%s/payloads/%s", BLT_TEST_DATA, file);
+	f = fopen(path, "rb");
+	assert_non_null(f);
+	text = calloc(1, 65536);
+	n = fread(text, 1, 65535, f);
+	fclose(f);
+	text[n] = 0;
+	assert_int_equal(blt_hex_decode((char *)text, data, sizeof data, &len, NULL), BLT_OK);
+	blt_device_decode_opts(dev, &o);
+	int err = blt_decode(blt_catalog_find(id), data, len, &o, r, NULL);
+	assert_true(err == BLT_OK || err == BLT_E_MISSING);
+	assert_int_equal(blt_device_update(dev, r, 1, NULL), BLT_OK);
+	free(r);
+	free(text);
+}
+
+/* A settings block encoded with a few known values (the golden captures have none). */
+static void load_settings(blt_device_t *dev)
+{
+	const blt_block_t *b = blt_catalog_find(2000);
+	uint8_t buf[512];
+	blt_decoded_t *r = calloc(1, sizeof *r);
+	memset(buf, 0, sizeof buf);
+	for (size_t i = 0; i < b->nfields; i++) {
+		const blt_field_t *f = &b->fields[i];
+		double v = !strcmp(f->name, "ac_output")       ? 1
+			   : !strcmp(f->name, "charging_mode") ? 2
+			   : !strcmp(f->name, "soc_high")      ? 95
+			   : !strcmp(f->name, "dc_eco_hours")  ? 2
+			   : !strcmp(f->name, "dc_eco_watts")  ? 10
+			   : !strcmp(f->name, "ac_eco_hours")  ? 2
+			   : !strcmp(f->name, "ac_eco_watts")  ? 20
+							       : -1;
+		if (v >= 0 && !f->repeat)
+			assert_int_equal(blt_encode_num(b, f, 0, v, NULL, buf, b->regs * 2u), BLT_OK);
+	}
+	assert_int_equal(blt_decode(b, buf, b->regs * 2u, NULL, r, NULL), BLT_OK);
+	assert_int_equal(blt_device_update(dev, r, 2, NULL), BLT_OK);
+	free(r);
+}
+
+typedef struct fixture {
+	br_config_t *cfg;
+	blt_device_t *dev;
+	br_ha_ctx_t ctx;
+	br_entity_t ents[BR_MAX_ENTITIES];
+	size_t n;
+} fixture_t;
+
+static fixture_t *fixture_new(bool settings)
+{
+	fixture_t *fx = calloc(1, sizeof *fx);
+	br_errors_t e;
+	assert_non_null(fx);
+	int err = parse(MINIMAL "[device shed]\nprofile = AP300\nsn = 2616113487436\n"
+				"name = Shed Apex\n",
+			&fx->cfg, &e);
+	if (err)
+		dump_errors(&e);
+	assert_int_equal(err, BLT_OK);
+	assert_int_equal(blt_device_new(fx->cfg->dev[0].profile, "AP300", "2616113487436", &fx->dev,
+					NULL),
+			 BLT_OK);
+	load_block(fx->dev, 100, "ap300_block100.hex");
+	load_block(fx->dev, 1100, "ap300_block1100.hex");
+	load_block(fx->dev, 1300, "ap300_block1300.hex");
+	load_block(fx->dev, 6000, "ap300_block6000.hex");
+	load_block(fx->dev, 6300, "ap300_block6300.hex");
+	if (settings)
+		load_settings(fx->dev);
+	fx->ctx.base = fx->cfg->base_topic;
+	fx->ctx.prefix = fx->cfg->discovery_prefix;
+	fx->ctx.cfg = &fx->cfg->dev[0];
+	fx->ctx.dev = fx->dev;
+	fx->ctx.have_rssi = true;
+	fx->ctx.rssi = -71;
+	fx->ctx.last_seen_unix_ms = 1700000000123ull;
+	fx->n = br_entities(&fx->ctx, fx->ents, BR_MAX_ENTITIES);
+	return fx;
+}
+
+static void fixture_free(fixture_t *fx)
+{
+	blt_device_free(fx->dev);
+	br_config_free(fx->cfg);
+	free(fx);
+}
+
+static const br_entity_t *find_ent(const fixture_t *fx, const char *key)
+{
+	for (size_t i = 0; i < fx->n; i++)
+		if (!strcmp(fx->ents[i].key, key))
+			return &fx->ents[i];
+	return NULL;
+}
+
+static void test_entities_from_catalog_rows(void **state)
+{
+	fixture_t *fx = fixture_new(true);
+	const br_entity_t *e;
+	(void)state;
+	assert_true(fx->n > 40);
+	/* unique keys */
+	for (size_t i = 0; i < fx->n; i++)
+		for (size_t k = i + 1; k < fx->n; k++)
+			assert_string_not_equal(fx->ents[i].key, fx->ents[k].key);
+	e = find_ent(fx, "soc");
+	assert_non_null(e);
+	assert_string_equal(e->device_class, "battery");
+	assert_string_equal(e->unit, "%");
+	e = find_ent(fx, "grid_phase_0_voltage");
+	assert_non_null(e);
+	assert_string_equal(e->device_class, "voltage");
+	assert_int_equal(e->decimals, 1);
+	assert_string_equal(e->name, "Grid phase 0 voltage");
+	e = find_ent(fx, "grid_charge_energy"); /* block 100, 0.1 kWh counter */
+	assert_non_null(e);
+	assert_string_equal(e->device_class, "energy");
+	assert_string_equal(e->state_class, "total_increasing");
+	e = find_ent(fx, "battery_pack_cell_0_voltage");
+	assert_non_null(e);
+	assert_int_equal(e->sub, 1);
+	assert_int_equal(e->decimals, 3);
+	/* controls of the AP300 profile: switch, select (replaces the block-100 sensor), number */
+	e = find_ent(fx, "ac_output");
+	assert_non_null(e);
+	assert_int_equal(e->component, BR_C_SWITCH);
+	e = find_ent(fx, "charging_mode");
+	assert_non_null(e);
+	assert_int_equal(e->component, BR_C_SELECT);
+	e = find_ent(fx, "soc_high");
+	assert_non_null(e);
+	assert_int_equal(e->component, BR_C_NUMBER);
+	/* unverified settings are not offered without allow_unverified; secrets never */
+	assert_null(find_ent(fx, "led"));
+	assert_null(find_ent(fx, "settings_password"));
+	/* settings rows that are not controls are not sensors either */
+	assert_null(find_ent(fx, "clock_year"));
+	fixture_free(fx);
+}
+
+static void test_entity_keys_independent_of_read_order(void **state)
+{
+	fixture_t *a = fixture_new(false);
+	blt_device_t *dev;
+	br_entity_t *ents = calloc(BR_MAX_ENTITIES, sizeof *ents);
+	br_ha_ctx_t ctx = a->ctx;
+	(void)state;
+	assert_int_equal(blt_device_new(a->cfg->dev[0].profile, "AP300", "2616113487436", &dev, NULL),
+			 BLT_OK);
+	load_block(dev, 6300, "ap300_block6300.hex");
+	load_block(dev, 6000, "ap300_block6000.hex");
+	load_block(dev, 1300, "ap300_block1300.hex");
+	load_block(dev, 1100, "ap300_block1100.hex");
+	load_block(dev, 100, "ap300_block100.hex");
+	ctx.dev = dev;
+	size_t n = br_entities(&ctx, ents, BR_MAX_ENTITIES);
+	assert_int_equal(n, a->n);
+	for (size_t i = 0; i < n; i++)
+		assert_non_null(find_ent(a, ents[i].key));
+	free(ents);
+	blt_device_free(dev);
+	fixture_free(a);
+}
+
+static size_t all_docs(fixture_t *fx, chk_doc_t *docs, char (*topics)[256])
+{
+	for (size_t i = 0; i < fx->n; i++) {
+		assert_int_equal(br_discovery_topic(&fx->ctx, &fx->ents[i], topics[i], 256), BLT_OK);
+		docs[i].topic = topics[i];
+		docs[i].payload = br_discovery_doc(&fx->ctx, &fx->ents[i]);
+		assert_non_null(docs[i].payload);
+	}
+	return fx->n;
+}
+
+static void test_discovery_follows_ha_rules(void **state)
+{
+	fixture_t *fx = fixture_new(true);
+	chk_doc_t *docs = calloc(fx->n, sizeof *docs);
+	char(*topics)[256] = calloc(fx->n, 256);
+	char *st = br_state_doc(&fx->ctx, fx->ents, fx->n);
+	static const char *const avail[] = {"bluetti/bridge/state", "bluetti/shed/availability"};
+	chk_ctx_t chk = {.prefix = "homeassistant",
+			 .state_doc = st,
+			 .state_topic = "bluetti/shed/state",
+			 .avail_topics = avail,
+			 .navail = 2};
+	(void)state;
+	size_t n = all_docs(fx, docs, topics);
+	assert_int_equal(chk_all(&chk, docs, n), 0);
+
+	/* spot checks of exact values */
+	for (size_t i = 0; i < n; i++) {
+		cJSON *o = cJSON_Parse(docs[i].payload);
+		const char *uid = cJSON_GetObjectItem(o, "unique_id")->valuestring;
+		if (!strcmp(uid, "bluetti_2616113487436_ac_output")) {
+			assert_string_equal(docs[i].topic,
+					    "homeassistant/switch/bluetti_2616113487436/ac_output/config");
+			assert_string_equal(cJSON_GetObjectItem(o, "command_topic")->valuestring,
+					    "bluetti/shed/set/ac_output");
+			cJSON *dev = cJSON_GetObjectItem(o, "device");
+			assert_string_equal(cJSON_GetObjectItem(dev, "name")->valuestring, "Shed Apex");
+			assert_string_equal(cJSON_GetObjectItem(dev, "model")->valuestring, "Apex 300");
+			assert_string_equal(cJSON_GetObjectItem(dev, "serial_number")->valuestring,
+					    "2616113487436");
+			/* software list of block 1100 (live AP300: 4 entries) */
+			assert_non_null(strstr(cJSON_GetObjectItem(dev, "sw_version")->valuestring,
+					       "inverter_arm"));
+		}
+		cJSON_Delete(o);
+	}
+	/* state document values */
+	cJSON *s = cJSON_Parse(st);
+	assert_non_null(s);
+	assert_string_equal(cJSON_GetObjectItem(s, "ac_output")->valuestring, "ON");
+	assert_string_equal(cJSON_GetObjectItem(s, "dc_output")->valuestring, "OFF");
+	assert_string_equal(cJSON_GetObjectItem(s, "charging_mode")->valuestring, "turbo");
+	assert_int_equal((int)cJSON_GetObjectItem(s, "soc")->valuedouble, 95); /* live capture */
+	assert_int_equal((int)cJSON_GetObjectItem(s, "soc_high")->valuedouble, 95);
+	assert_int_equal((int)cJSON_GetObjectItem(s, "rssi")->valuedouble, -71);
+	assert_string_equal(cJSON_GetObjectItem(s, "last_seen")->valuestring,
+			    "2023-11-14T22:13:20+00:00");
+	cJSON_Delete(s);
+	for (size_t i = 0; i < n; i++)
+		free((void *)docs[i].payload);
+	free(st);
+	free(docs);
+	free(topics);
+	fixture_free(fx);
+}
+
+/* The checker must be able to fail: broken documents are caught. */
+static void test_checker_catches_broken_documents(void **state)
+{
+	static const char *const avail[] = {"b/bridge/state"};
+	const char *st = "{\"e\":1.5,\"m\":\"x\",\"s\":\"maybe\"}";
+	chk_doc_t bad[] = {
+		/* energy with state_class measurement */
+		{"homeassistant/sensor/n/e/config",
+		 "{\"name\":\"E\",\"unique_id\":\"n_e\",\"state_topic\":\"b/d/state\","
+		 "\"value_template\":\"{{ value_json.e }}\",\"device_class\":\"energy\","
+		 "\"unit_of_measurement\":\"kWh\",\"state_class\":\"measurement\","
+		 "\"availability\":[{\"topic\":\"b/bridge/state\"}],"
+		 "\"device\":{\"identifiers\":[\"n\"],\"name\":\"N\",\"manufacturer\":\"Bluetti\","
+		 "\"model\":\"M\",\"serial_number\":\"1\"}}"},
+		/* same unique_id again, wrong unit for voltage, key missing from the state */
+		{"homeassistant/sensor/n/e/config",
+		 "{\"name\":\"E\",\"unique_id\":\"n_e\",\"state_topic\":\"b/d/state\","
+		 "\"value_template\":\"{{ value_json.e }}\",\"device_class\":\"voltage\","
+		 "\"unit_of_measurement\":\"W\",\"state_class\":\"measurement\","
+		 "\"availability\":[{\"topic\":\"b/bridge/state\"}],"
+		 "\"device\":{\"identifiers\":[\"n\"],\"name\":\"N\",\"manufacturer\":\"Bluetti\","
+		 "\"model\":\"M\",\"serial_number\":\"1\"}}"},
+		/* switch without command topic, state not ON/OFF, no device, unknown avail */
+		{"homeassistant/switch/n/s/config",
+		 "{\"name\":\"S\",\"unique_id\":\"n_s\",\"state_topic\":\"b/d/state\","
+		 "\"value_template\":\"{{ value_json.s }}\","
+		 "\"availability\":[{\"topic\":\"elsewhere\"}]}"},
+		/* bad topic */
+		{"homeassistant/sensor/n.x/e/config", "{}"},
+		/* via_device to nothing */
+		{"homeassistant/sensor/n/m/config",
+		 "{\"name\":\"M\",\"unique_id\":\"n_m\",\"state_topic\":\"b/d/state\","
+		 "\"value_template\":\"{{ value_json.m }}\",\"device_class\":\"enum\","
+		 "\"options\":[\"a\"],\"availability\":[{\"topic\":\"b/bridge/state\"}],"
+		 "\"device\":{\"identifiers\":[\"p\"],\"name\":\"P\",\"manufacturer\":\"Bluetti\","
+		 "\"via_device\":\"ghost\"}}"},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		chk_ctx_t chk = {.prefix = "homeassistant", .state_doc = st,
+				 .state_topic = "b/d/state", .avail_topics = avail, .navail = 1};
+		assert_true(chk_all(&chk, &bad[i], 1) > 0);
+	}
+	chk_ctx_t chk = {.prefix = "homeassistant", .state_doc = st, .state_topic = "b/d/state",
+			 .avail_topics = avail, .navail = 1};
+	/* the pair: duplicate unique_id and W on a voltage sensor */
+	assert_true(chk_all(&chk, bad, 2) >= 3);
+	assert_non_null(strstr(chk.last, "not allowed for device_class voltage"));
+}
+
+static void test_state_unknown_is_null(void **state)
+{
+	br_config_t *c = NULL;
+	br_errors_t e;
+	blt_device_t *dev;
+	br_entity_t ents[64];
+	(void)state;
+	assert_int_equal(parse(MINIMAL "[device d]\nprofile = EL100V2\nsn = 5\n", &c, &e), BLT_OK);
+	assert_int_equal(blt_device_new(c->dev[0].profile, NULL, "5", &dev, NULL), BLT_OK);
+	br_ha_ctx_t ctx = {.base = "bluetti", .prefix = "homeassistant", .cfg = &c->dev[0],
+			   .dev = dev};
+	size_t n = br_entities(&ctx, ents, 64);
+	/* before any read: controls and diagnostics exist, with null values */
+	assert_true(n >= 3);
+	char *st = br_state_doc(&ctx, ents, n);
+	cJSON *s = cJSON_Parse(st);
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(s, "ac_output")));
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(s, "last_seen")));
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(s, "alarms")));
+	cJSON_Delete(s);
+	free(st);
+	blt_device_free(dev);
+	br_config_free(c);
+}
+
+static void test_command_text(void **state)
+{
+	char out[32];
+	(void)state;
+	assert_true(br_command_text("ON", 2, out, sizeof out));
+	assert_string_equal(out, "on");
+	assert_true(br_command_text(" 5.0\n", 5, out, sizeof out));
+	assert_string_equal(out, "5");
+	assert_true(br_command_text("Turbo", 5, out, sizeof out));
+	assert_string_equal(out, "turbo");
+	assert_true(br_command_text("2.5", 3, out, sizeof out));
+	assert_string_equal(out, "2.5"); /* left for the range check to refuse */
+	assert_false(br_command_text("", 0, out, sizeof out));
+	assert_false(br_command_text("\x01\x02", 2, out, sizeof out));
+	assert_false(br_command_text("o\0n", 3, out, sizeof out));
+	char big[200];
+	memset(big, 'a', sizeof big);
+	assert_false(br_command_text(big, sizeof big, out, sizeof out));
+	/* a parsed value still goes through the settings range check */
+	int32_t v;
+	assert_true(br_command_text("7", 1, out, sizeof out));
+	assert_int_equal(blt_setting_parse_value(blt_setting_find("ac_output"), out, &v, NULL),
+			 BLT_E_RANGE);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_config_minimal_defaults),
+		cmocka_unit_test(test_config_errors_name_file_line_key),
+		cmocka_unit_test(test_config_required_and_account),
+		cmocka_unit_test(test_config_bad_bytes),
+		cmocka_unit_test(test_config_secrets),
+		cmocka_unit_test(test_entities_from_catalog_rows),
+		cmocka_unit_test(test_entity_keys_independent_of_read_order),
+		cmocka_unit_test(test_discovery_follows_ha_rules),
+		cmocka_unit_test(test_checker_catches_broken_documents),
+		cmocka_unit_test(test_state_unknown_is_null),
+		cmocka_unit_test(test_command_text),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
