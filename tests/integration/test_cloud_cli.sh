@@ -2,6 +2,9 @@
 # Account commands end to end against the simulated cloud (run by with_brokers.sh).
 #   test_cloud_cli.sh cli   DRIVER BLUETTI BLUETTI_SIM   login / devices / logout, failures,
 #                                                        store permissions, token renewal
+#   test_cloud_cli.sh connect DRIVER BLUETTI BLUETTI_SIM account_connection() + conn_open()
+#                                                        to a real mutual-TLS mosquitto with
+#                                                        the certificate the cloud issued
 #   test_cloud_cli.sh check DRIVER BLUETTI BLUETTI_SIM   `bluetti check --account --sn SN`
 #                                                        through a real mutual-TLS mosquitto
 #                                                        with the issued certificate (exit 77
@@ -65,8 +68,8 @@ expect() { # NAME STATUS PATTERN
 }
 mode_of() { stat -c %a "$1"; }
 
-if [ "$MODE" = check ]; then
-	if ! "$BLUETTI" check --help 2>&1 | grep -q -- "--account"; then
+if [ "$MODE" = check ] || [ "$MODE" = connect ]; then
+	if [ "$MODE" = check ] && ! "$BLUETTI" check --help 2>&1 | grep -q -- "--account"; then
 		echo "SKIP: bluetti check has no --account yet (the lead wires account_connection)"
 		exit 77
 	fi
@@ -85,9 +88,19 @@ if [ "$MODE" = check ]; then
 	run login "$DRIVER" login --email "$EMAIL" --password-file "$W/pw" --api "$API" \
 		--api-ca "$BLT_PKI/ca.pem"
 	expect login 0 "logged in as $EMAIL"
-	run check "$BLUETTI" check --account --sn "$SN"
-	expect check 0 ""
-	# the broker saw our issued certificate (CN bluetti-cloud-user-...) and the username
+	if [ "$MODE" = connect ]; then
+		# account_connection + conn_open: broker from the device list, issued PFX
+		run connect "$DRIVER" connect "$SN"
+		expect connect 0 "connected to localhost:$BPORT with the account certificate; model EL100V2, topic serial $SN"
+		run connect_full "$DRIVER" connect "EL100V2$SN"
+		expect connect_full 0 "topic serial $SN"
+		run connect_unknown "$DRIVER" connect NOPE
+		expect connect_unknown 1 "not in this account"
+	else
+		run check "$BLUETTI" check --account --sn "$SN"
+		expect check 0 ""
+	fi
+	# the broker saw the account's username (tid:<token part 1>)
 	if grep -q "u'tid:" "$BLT_IT_DIR/cloud-broker/mosquitto.log"; then ok "broker saw tid: user"; else
 		fail "broker log has no tid: username"; fi
 	"$BLT_SCRIPTS/broker.sh" stop "$BLT_IT_DIR/cloud-broker"
