@@ -17,7 +17,8 @@
  * BLT_E_RANGE (value not allowed; the detail states the range), BLT_E_TIMEOUT (no reply /
  * no echo), BLT_E_MISMATCH (echo differs from the request), BLT_E_EXCEPTION (the detail
  * names the exception), BLT_E_NOT_APPLIED (echoed, but the read-back still shows another
- * value), or the client's transport errors. No setting spans several registers today, so
+ * value), BLT_E_DISCONNECTED (no client outside a dry run: nothing sent), or the client's
+ * transport errors. No setting spans several registers today, so
  * FC10 is never used here.
  *
  * Every call of blt_setting_write / blt_register_write (accepted, refused, dry run or
