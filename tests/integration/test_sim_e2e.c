@@ -628,6 +628,7 @@ static void test_cli(void **state)
 	const char *bad4[] = {"--no-such-option", NULL};
 	const char *bad5[] = {"--plain", NULL}; /* no --broker */
 	const char *help[] = {"--help", NULL};
+	const char *cloud_help[] = {"--cloud", "--help", NULL};
 	const char *down[] = {"--broker", "127.0.0.1:1", "--plain", NULL};
 	const char **cases[] = {bad1, bad2, bad3, bad4, bad5};
 	FILE *f;
@@ -674,6 +675,15 @@ static void test_cli(void **state)
 	for (size_t i = 0; i < sizeof sw / sizeof sw[0]; i++)
 		if (!strstr(buf, sw[i]))
 			fail_msg("--help does not mention %s", sw[i]);
+	/* --cloud selects the simulated account API (its own options) */
+	assert_int_equal(wait_exit(spawn_sim(0, logp, NULL, cloud_help), 5000), 0);
+	f = fopen(logp, "r");
+	assert_non_null(f);
+	n = fread(buf, 1, sizeof buf - 1, f);
+	buf[n] = 0;
+	fclose(f);
+	assert_non_null(strstr(buf, "--account"));
+	assert_null(strstr(buf, "--corrupt-crc"));
 	e->ok = true;
 }
 

@@ -21,6 +21,7 @@
 #include <bluetti/bluetti.h>
 #include <bluetti/transport.h>
 
+#include "cloud.h"
 #include "common.h"
 #include "conn.h"
 #include "sim.h"
@@ -112,6 +113,7 @@ static void usage(FILE *out)
 	    "usage: " PROG " --broker HOST:PORT (--cert FILE.pfx [--cert-password-file F]\n"
 	    "                   [--ca ca.pem] | --plain) [--profile P] [--sn SN] [--count N]\n"
 	    "                   [--preset v2|seed] [--model M] [fault options] [-v]\n"
+	    "       " PROG " --cloud [options]   the simulated account API (--cloud --help)\n"
 	    "\n"
 	    "Simulated Bluetti V2 power station(s) on an MQTT broker. Each device listens on\n"
 	    "its preset's request topic (v2: SUB/<model>/<sn>), answers Modbus FC03 reads and\n"
@@ -716,6 +718,11 @@ int main(int argc, char **argv)
 	struct sigaction sa;
 	uint64_t sn0;
 	int rc;
+
+	/* `bluetti-sim --cloud ...`: the simulated account API instead (cloud.c) */
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--cloud") == 0)
+			return sim_cloud_main(argc, argv);
 
 	conn_args_init(&a->conn);
 	a->profile_name = "EL100V2";
