@@ -31,14 +31,14 @@
 extern "C" {
 #endif
 
-#define BLT_CLOUD_GW_DEFAULT "https://gw.bluettipower.com"
+#define BLT_CLOUD_GW_DEFAULT    "https://gw.bluettipower.com"
 #define BLT_CLOUD_GWPRY_DEFAULT "https://gwpry.bluettipower.com"
-#define BLT_CLOUD_APP_KEY "1783AF460D4D0615365940C9D3A" /* §2.2, public app id */
-#define BLT_CLOUD_APP_VER "3.0.6"
-#define BLT_CLOUD_OS "android"
-#define BLT_CLOUD_OS_VER "13.0"
-#define BLT_CLOUD_BROKER_HOST "iot.bluettipower.com"
-#define BLT_CLOUD_BROKER_PORT 18760
+#define BLT_CLOUD_APP_KEY       "1783AF460D4D0615365940C9D3A" /* §2.2, public app id */
+#define BLT_CLOUD_APP_VER       "3.0.6"
+#define BLT_CLOUD_OS            "android"
+#define BLT_CLOUD_OS_VER        "13.0"
+#define BLT_CLOUD_BROKER_HOST   "iot.bluettipower.com"
+#define BLT_CLOUD_BROKER_PORT   18760
 /* The §2.8 shared TOTP key: 12 ASCII characters, not shipped. Configure it with
  * opts.totp_key, env BLUETTI_TOTP_KEY or `totp_key = ...` in the config file. */
 #define BLT_CLOUD_TOTP_KEY_LEN 12
@@ -47,46 +47,46 @@ extern "C" {
 typedef struct blt_cloud blt_cloud_t;
 
 typedef struct blt_cloud_opts {
-	const char *gw_url;        /* API gateway base URL; NULL = BLT_CLOUD_GW_DEFAULT */
-	const char *gwpry_url;     /* second gateway, tried first for the PFX (§2.9); NULL =
-				      BLT_CLOUD_GWPRY_DEFAULT when gw_url is NULL, else gw_url */
-	const char *ca_file;       /* PEM bundle verifying the gateway; NULL = system CAs */
-	int connect_timeout_ms;    /* per request; 0 = 10000 */
-	int timeout_ms;            /* total per request; 0 = 30000 */
-	const char *app_key;       /* NULL = BLT_CLOUD_APP_KEY */
-	const char *app_ver;       /* NULL = BLT_CLOUD_APP_VER */
-	const char *os;            /* NULL = BLT_CLOUD_OS ("android" or "ios") */
-	const char *os_ver;        /* NULL = BLT_CLOUD_OS_VER (sent hex-encoded) */
-	const char *device_id;     /* x-device-id; NULL = 32 random hex digits */
-	const char *totp_key;      /* NULL = env BLUETTI_TOTP_KEY (needed for PFX + MQTT) */
+	const char *gw_url;     /* API gateway base URL; NULL = BLT_CLOUD_GW_DEFAULT */
+	const char *gwpry_url;  /* second gateway, tried first for the PFX (§2.9); NULL =
+	                           BLT_CLOUD_GWPRY_DEFAULT when gw_url is NULL, else gw_url */
+	const char *ca_file;    /* PEM bundle verifying the gateway; NULL = system CAs */
+	int connect_timeout_ms; /* per request; 0 = 10000 */
+	int timeout_ms;         /* total per request; 0 = 30000 */
+	const char *app_key;    /* NULL = BLT_CLOUD_APP_KEY */
+	const char *app_ver;    /* NULL = BLT_CLOUD_APP_VER */
+	const char *os;         /* NULL = BLT_CLOUD_OS ("android" or "ios") */
+	const char *os_ver;     /* NULL = BLT_CLOUD_OS_VER (sent hex-encoded) */
+	const char *device_id;  /* x-device-id; NULL = 32 random hex digits */
+	const char *totp_key;   /* NULL = env BLUETTI_TOTP_KEY (needed for PFX + MQTT) */
 } blt_cloud_opts_t;
 
 /* What went wrong in the last failed call (BLT_CLOUD_OK after a success). */
 typedef enum blt_cloud_fail {
 	BLT_CLOUD_OK = 0,
-	BLT_CLOUD_WRONG_PASSWORD,   /* login refused: password incorrect */
-	BLT_CLOUD_UNKNOWN_ACCOUNT,  /* login refused: account does not exist */
-	BLT_CLOUD_LOGIN_REFUSED,    /* login refused for another reason (server code) */
-	BLT_CLOUD_TOKEN_EXPIRED,    /* code 805 and no (successful) re-login */
-	BLT_CLOUD_NOT_LOGGED_IN,    /* no token */
-	BLT_CLOUD_NETWORK,          /* DNS, connect, reset */
-	BLT_CLOUD_TIMEOUT,          /* connect or total timeout */
-	BLT_CLOUD_TLS,              /* TLS handshake or gateway certificate */
-	BLT_CLOUD_HTTP_STATUS,      /* HTTP status other than 200 */
-	BLT_CLOUD_SERVER_CODE,      /* JSON code != 0 (code + message in last_error) */
-	BLT_CLOUD_MALFORMED,        /* body not the JSON (or PKCS#12) the call expects */
-	BLT_CLOUD_BAD_SIGNATURE,    /* X-Signature missing or does not decrypt */
-	BLT_CLOUD_NO_TOTP_KEY,      /* the §2.8 key is not configured */
-	BLT_CLOUD_BAD_CERT,         /* PFX unusable (not PKCS#12, password does not open it) */
-	BLT_CLOUD_NOT_FOUND,        /* device not in the account's list */
-	BLT_CLOUD_INTERNAL,         /* argument, buffer size, out of memory */
+	BLT_CLOUD_WRONG_PASSWORD,  /* login refused: password incorrect */
+	BLT_CLOUD_UNKNOWN_ACCOUNT, /* login refused: account does not exist */
+	BLT_CLOUD_LOGIN_REFUSED,   /* login refused for another reason (server code) */
+	BLT_CLOUD_TOKEN_EXPIRED,   /* code 805 and no (successful) re-login */
+	BLT_CLOUD_NOT_LOGGED_IN,   /* no token */
+	BLT_CLOUD_NETWORK,         /* DNS, connect, reset */
+	BLT_CLOUD_TIMEOUT,         /* connect or total timeout */
+	BLT_CLOUD_TLS,             /* TLS handshake or gateway certificate */
+	BLT_CLOUD_HTTP_STATUS,     /* HTTP status other than 200 */
+	BLT_CLOUD_SERVER_CODE,     /* JSON code != 0 (code + message in last_error) */
+	BLT_CLOUD_MALFORMED,       /* body not the JSON (or PKCS#12) the call expects */
+	BLT_CLOUD_BAD_SIGNATURE,   /* X-Signature missing or does not decrypt */
+	BLT_CLOUD_NO_TOTP_KEY,     /* the §2.8 key is not configured */
+	BLT_CLOUD_BAD_CERT,        /* PFX unusable (not PKCS#12, password does not open it) */
+	BLT_CLOUD_NOT_FOUND,       /* device not in the account's list */
+	BLT_CLOUD_INTERNAL,        /* argument, buffer size, out of memory */
 } blt_cloud_fail_t;
 
 typedef struct blt_cloud_error {
 	blt_cloud_fail_t kind;
-	long http_status;          /* 0 if no HTTP answer */
-	long server_code;          /* code/msgCode of the JSON answer; 0 if none */
-	char server_message[160];  /* the JSON message, sanitised; "" if none */
+	long http_status;         /* 0 if no HTTP answer */
+	long server_code;         /* code/msgCode of the JSON answer; 0 if none */
+	char server_message[160]; /* the JSON message, sanitised; "" if none */
 } blt_cloud_error_t;
 
 /* Static English name of a failure kind ("wrong password"); never NULL. */
@@ -104,7 +104,7 @@ BLT_API const char *blt_cloud_device_id(const blt_cloud_t *c);
  * password's SHA-256 and passOpen (never the password itself). Errors: BLT_E_AUTH with
  * kind WRONG_PASSWORD / UNKNOWN_ACCOUNT / LOGIN_REFUSED, network and protocol errors. */
 BLT_API int blt_cloud_login(blt_cloud_t *c, const char *email, const char *password,
-			    blt_detail_t *d);
+                            blt_detail_t *d);
 /* Use a cached token (at least two '.'-separated parts). No re-login on 805 then. */
 BLT_API int blt_cloud_set_token(blt_cloud_t *c, const char *token, blt_detail_t *d);
 /* The current token (changes after a re-login) or NULL; owned by the handle. */
@@ -117,23 +117,23 @@ BLT_API int blt_cloud_user_id(blt_cloud_t *c, char *out, size_t cap, blt_detail_
 
 typedef struct blt_cloud_device {
 	char name[128];
-	char model[32];            /* cloud model code, e.g. "AP300", "EL100V2" */
-	char sn[64];               /* full serial, e.g. "AP3002616113487436" */
-	char sub_sn[64];           /* topic serial, e.g. "2616113487436" */
-	bool online;               /* sessionState "Online" */
-	char broker_host[256];     /* iotSrvIp, else x-iot-server, else the default */
+	char model[32];        /* cloud model code, e.g. "AP300", "EL100V2" */
+	char sn[64];           /* full serial, e.g. "AP3002616113487436" */
+	char sub_sn[64];       /* topic serial, e.g. "2616113487436" */
+	bool online;           /* sessionState "Online" */
+	char broker_host[256]; /* iotSrvIp, else x-iot-server, else the default */
 	uint16_t broker_port;
-	unsigned protocol_ver;     /* factoryProtocolVer, 0 if absent */
+	unsigned protocol_ver; /* factoryProtocolVer, 0 if absent */
 } blt_cloud_device_t;
 
 /* GET .../homeDevices (§2.5). Fills up to cap entries, *n = how many the account has;
  * BLT_E_BUFSIZE (entries 0..cap-1 valid) when *n > cap. */
 BLT_API int blt_cloud_devices(blt_cloud_t *c, blt_cloud_device_t *out, size_t cap, size_t *n,
-			      blt_detail_t *d);
+                              blt_detail_t *d);
 /* Find a device by full serial or sub-serial (one devices call). BLT_E_NOT_FOUND if
  * absent (the detail lists what the account has). */
 BLT_API int blt_cloud_find_device(blt_cloud_t *c, const char *sn, blt_cloud_device_t *out,
-				  blt_detail_t *d);
+                                  blt_detail_t *d);
 
 /* GET .../now/utc-time (§2.6): server time in ms; also takes the X-Signature (PFX
  * password, §2.7) and x-iot-server headers and remembers the server-minus-local offset. */
@@ -144,12 +144,12 @@ BLT_API int blt_cloud_server_time(blt_cloud_t *c, int64_t *ms, blt_detail_t *d);
  * (NUL-terminated; BLT_E_BUFSIZE if it does not fit). The MAC is checked with the
  * password before returning. Needs the TOTP key. */
 BLT_API int blt_cloud_pfx(blt_cloud_t *c, uint8_t **pfx, size_t *pfx_len, char *password,
-			  size_t password_cap, blt_detail_t *d);
+                          size_t password_cap, blt_detail_t *d);
 
 /* MQTT username "tid:<token part 1>" and password totp(part1, part0, server now) (§2.10);
  * fetches the server time if not known. Needs the TOTP key. */
-BLT_API int blt_cloud_mqtt_credentials(blt_cloud_t *c, char *user, size_t user_cap,
-				       char *password, size_t password_cap, blt_detail_t *d);
+BLT_API int blt_cloud_mqtt_credentials(blt_cloud_t *c, char *user, size_t user_cap, char *password,
+                                       size_t password_cap, blt_detail_t *d);
 
 /* OPENSSL_cleanse + free. */
 BLT_API void blt_cloud_secret_free(void *p, size_t len);
@@ -157,17 +157,17 @@ BLT_API void blt_cloud_secret_free(void *p, size_t len);
 /* ---- algorithms (§2.3, §2.7, §2.8), exposed for the simulator and tests ------------- */
 
 /* §2.7: uppercase hex MD5 of the canonical string; out gets 32 chars + NUL. */
-BLT_API int blt_cloud_sign(uint64_t t, const char *path, const char *app_key,
-			   const char *app_ver, const char *os, const char *sid, char out[33]);
+BLT_API int blt_cloud_sign(uint64_t t, const char *path, const char *app_key, const char *app_ver,
+                           const char *os, const char *sid, char out[33]);
 /* §2.8: 8 digits + NUL. key is the 12-character shared key. */
 BLT_API int blt_cloud_totp(const char *a, const char *b, int64_t t_ms, const char *key,
-			   char out[9]);
+                           char out[9]);
 /* AES-256-ECB, PKCS#7, key = 32 ASCII bytes (e.g. a sign() result); hex out lowercase.
  * decrypt: BLT_E_HEX bad hex, BLT_E_PROTOCOL bad length or padding. */
-BLT_API int blt_cloud_aes_encrypt_hex(const char key[32], const uint8_t *in, size_t n,
-				      char *hex, size_t hex_cap);
-BLT_API int blt_cloud_aes_decrypt_hex(const char key[32], const char *hex, uint8_t *out,
-				      size_t cap, size_t *out_len, blt_detail_t *d);
+BLT_API int blt_cloud_aes_encrypt_hex(const char key[32], const uint8_t *in, size_t n, char *hex,
+                                      size_t hex_cap);
+BLT_API int blt_cloud_aes_decrypt_hex(const char key[32], const char *hex, uint8_t *out, size_t cap,
+                                      size_t *out_len, blt_detail_t *d);
 /* §2.3: password field (uppercase SHA-256 hex, 64 + NUL) and passOpen (lowercase hex). */
 BLT_API void blt_cloud_password_hash(const char *password, char out[65]);
 BLT_API int blt_cloud_pass_open(const char *password, char *out, size_t cap);
@@ -187,11 +187,11 @@ typedef struct blt_cloud_session {
 	char token[2048];
 	char uid[128];
 	char device_id[65];
-	char api[512];             /* gateway URL used at login ("" = default) */
-	char api_pry[512];         /* second gateway ("" = default rule) */
-	char api_ca[1024];         /* CA file for the gateway ("" = system) */
-	int64_t saved_at;          /* unix seconds */
-	long ttl;                  /* token ttl seconds (0 unknown) */
+	char api[512];     /* gateway URL used at login ("" = default) */
+	char api_pry[512]; /* second gateway ("" = default rule) */
+	char api_ca[1024]; /* CA file for the gateway ("" = system) */
+	int64_t saved_at;  /* unix seconds */
+	long ttl;          /* token ttl seconds (0 unknown) */
 } blt_cloud_session_t;
 
 /* The store directory path (not created). BLT_E_CONFIG if neither XDG_STATE_HOME nor
@@ -199,13 +199,12 @@ typedef struct blt_cloud_session {
 BLT_API int blt_cloud_store_dir(char *out, size_t cap, blt_detail_t *d);
 /* Create dir (0700) if needed and write the session, and the PFX + password if pfx !=
  * NULL. */
-BLT_API int blt_cloud_store_save(const char *dir, const blt_cloud_session_t *s,
-				 const uint8_t *pfx, size_t pfx_len, const char *pfx_password,
-				 blt_detail_t *d);
+BLT_API int blt_cloud_store_save(const char *dir, const blt_cloud_session_t *s, const uint8_t *pfx,
+                                 size_t pfx_len, const char *pfx_password, blt_detail_t *d);
 /* Load the session; BLT_E_NOT_FOUND "not logged in" if there is none. With pfx != NULL
  * also the PFX (malloc'd; blt_cloud_secret_free) and its password (malloc'd string). */
 BLT_API int blt_cloud_store_load(const char *dir, blt_cloud_session_t *s, uint8_t **pfx,
-				 size_t *pfx_len, char **pfx_password, blt_detail_t *d);
+                                 size_t *pfx_len, char **pfx_password, blt_detail_t *d);
 /* Remove the files (and the directory if empty). Absent files are fine. */
 BLT_API int blt_cloud_store_remove(const char *dir, blt_detail_t *d);
 

@@ -17,7 +17,7 @@
 
 #include "cloud/cloud_internal.h"
 
-#define BODY_MAX (4u << 20)  /* no gateway answer (the PFX included) comes near this */
+#define BODY_MAX (4u << 20) /* no gateway answer (the PFX included) comes near this */
 #define XSIG_MAX 2048
 
 struct blt_cloud {
@@ -80,7 +80,7 @@ static void clear_last(blt_cloud_t *c)
 }
 
 static int fail(blt_cloud_t *c, blt_detail_t *d, blt_cloud_fail_t kind, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 static int fail(blt_cloud_t *c, blt_detail_t *d, blt_cloud_fail_t kind, const char *fmt, ...)
 {
 	c->last.kind = kind;
@@ -111,13 +111,14 @@ static int check_key(const char *k, const char *from, blt_detail_t *d)
 	size_t n = strlen(k);
 	if (n != BLT_CLOUD_TOTP_KEY_LEN)
 		return blt_detail_set(d, BLT_E_CONFIG,
-				      "TOTP key from %s has %zu characters; it must be exactly %d "
-				      "(see docs/account.md)", from, n, BLT_CLOUD_TOTP_KEY_LEN);
+		                      "TOTP key from %s has %zu characters; it must be exactly %d "
+		                      "(see docs/account.md)",
+		                      from, n, BLT_CLOUD_TOTP_KEY_LEN);
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)k[i] <= 0x20 || (unsigned char)k[i] >= 0x7f)
-			return blt_detail_set(d, BLT_E_CONFIG,
-					      "TOTP key from %s has a non-printable or space character",
-					      from);
+			return blt_detail_set(
+			    d, BLT_E_CONFIG,
+			    "TOTP key from %s has a non-printable or space character", from);
 	return BLT_OK;
 }
 
@@ -140,7 +141,8 @@ int blt_cloud_new(const blt_cloud_opts_t *o, blt_cloud_t **out, blt_detail_t *d)
 		return blt_detail_set(d, BLT_E_NOMEM, "out of memory");
 	c->gw = strdup(o->gw_url ? o->gw_url : BLT_CLOUD_GW_DEFAULT);
 	c->gwpry = strdup(o->gwpry_url ? o->gwpry_url
-				       : o->gw_url ? o->gw_url : BLT_CLOUD_GWPRY_DEFAULT);
+	                  : o->gw_url  ? o->gw_url
+	                               : BLT_CLOUD_GWPRY_DEFAULT);
 	c->ca_file = dupstr(o->ca_file);
 	c->app_key = strdup(o->app_key ? o->app_key : BLT_CLOUD_APP_KEY);
 	c->app_ver = strdup(o->app_ver ? o->app_ver : BLT_CLOUD_APP_VER);
@@ -272,8 +274,7 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *user)
 }
 
 /* Header value of "Name: value\r\n" if the name matches (case-insensitive). */
-static bool header_value(const char *line, size_t n, const char *name, const char **v,
-			 size_t *vl)
+static bool header_value(const char *line, size_t n, const char *name, const char **v, size_t *vl)
 {
 	size_t nl = strlen(name);
 	if (n <= nl || strncasecmp(line, name, nl) != 0 || line[nl] != ':')
@@ -334,7 +335,7 @@ static blt_cloud_fail_t curl_kind(CURLcode rc)
 /* One request. xh: extra headers (NULL-terminated, may be NULL). form: POST body
  * (form-urlencoded) or NULL; method "POST" without form posts an empty body. */
 static int http(blt_cloud_t *c, const char *base, const char *method, const char *path,
-		const char *const *xh, const char *form, bool auth, resp_t *r, blt_detail_t *d)
+                const char *const *xh, const char *form, bool auth, resp_t *r, blt_detail_t *d)
 {
 	char url[1200], h[2400], errbuf[CURL_ERROR_SIZE];
 	struct curl_slist *hl = NULL, *tmp;
@@ -352,14 +353,14 @@ static int http(blt_cloud_t *c, const char *base, const char *method, const char
 		return fail(c, d, BLT_CLOUD_INTERNAL, "libcurl handle: out of memory");
 	curl_easy_reset(c->curl);
 
-#define ADDH(...)                                                                          \
-	do {                                                                               \
-		snprintf(h, sizeof h, __VA_ARGS__);                                        \
-		tmp = curl_slist_append(hl, h);                                            \
-		if (!tmp)                                                                  \
-			oom = true;                                                        \
-		else                                                                       \
-			hl = tmp;                                                          \
+#define ADDH(...)                                                                                  \
+	do {                                                                                       \
+		snprintf(h, sizeof h, __VA_ARGS__);                                                \
+		tmp = curl_slist_append(hl, h);                                                    \
+		if (!tmp)                                                                          \
+			oom = true;                                                                \
+		else                                                                               \
+			hl = tmp;                                                                  \
 	} while (0)
 	ADDH("x-app-key: %s", c->app_key);
 	ADDH("x-os: %s", c->os);
@@ -370,8 +371,8 @@ static int http(blt_cloud_t *c, const char *base, const char *method, const char
 	ADDH("Expect:");
 	if (auth)
 		ADDH("Authorization: %s", c->token);
-	ADDH("Content-Type: %s", form ? "application/x-www-form-urlencoded"
-				      : "application/json;charset=utf-8");
+	ADDH("Content-Type: %s",
+	     form ? "application/x-www-form-urlencoded" : "application/json;charset=utf-8");
 	for (size_t i = 0; xh && xh[i]; i++)
 		ADDH("%s", xh[i]);
 #undef ADDH
@@ -408,13 +409,14 @@ static int http(blt_cloud_t *c, const char *base, const char *method, const char
 	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &r->status);
 	c->last.http_status = r->status;
 	blt_log(BLT_LOG_DEBUG, "cloud: %s %s -> %ld (%s)", method, path, r->status,
-		rc == CURLE_OK ? "ok" : curl_easy_strerror(rc));
+	        rc == CURLE_OK ? "ok" : curl_easy_strerror(rc));
 	if (rc != CURLE_OK) {
 		if (r->too_big)
 			return fail(c, d, BLT_CLOUD_MALFORMED, "%s %s: answer larger than %u bytes",
-				    method, path, BODY_MAX);
+			            method, path, BODY_MAX);
 		blt_cloud_fail_t k = curl_kind(rc);
-		return fail(c, d, k, "%s%s: %s", base, path, errbuf[0] ? errbuf : curl_easy_strerror(rc));
+		return fail(c, d, k, "%s%s: %s", base, path,
+		            errbuf[0] ? errbuf : curl_easy_strerror(rc));
 	}
 	if (r->status != 200) {
 		/* A JSON envelope with 805 means an expired token whatever the status. */
@@ -425,17 +427,16 @@ static int http(blt_cloud_t *c, const char *base, const char *method, const char
 		    e.kind == BLT_CLOUD_TOKEN_EXPIRED) {
 			c->last.server_code = e.server_code;
 			snprintf(c->last.server_message, sizeof c->last.server_message, "%s",
-				 e.server_message);
+			         e.server_message);
 			return fail(c, d, BLT_CLOUD_TOKEN_EXPIRED, "%s", dd.text);
 		}
 		return fail(c, d, BLT_CLOUD_HTTP_STATUS, "%s %s: HTTP status %ld", method, path,
-			    r->status);
+		            r->status);
 	}
 	if (r->iot[0])
 		snprintf(c->iot_server, sizeof c->iot_server, "%s", r->iot);
 	return BLT_OK;
 }
-
 
 /* ---- login ----------------------------------------------------------------------- */
 
@@ -459,9 +460,9 @@ static int do_login(blt_cloud_t *c, blt_detail_t *d)
 		goto out;
 	}
 	snprintf(form, fl,
-		 "username=%s&password=%s&passOpen=%s&encryptedpwd=&authType=&phoneCountry=&"
-		 "verifyCode=&country=",
-		 e_user, c->pw_hash, e_po);
+	         "username=%s&password=%s&passOpen=%s&encryptedpwd=&authType=&phoneCountry=&"
+	         "verifyCode=&country=",
+	         e_user, c->pw_hash, e_po);
 	err = http(c, c->gw, "POST", BLT_CLOUD_PATH_LOGIN, NULL, form, false, &r, d);
 	if (!err) {
 		char tok[sizeof c->token];
@@ -479,7 +480,7 @@ static int do_login(blt_cloud_t *c, blt_detail_t *d)
 		blt_detail_t dd;
 		int e2 = blt_cloud_parse_login(r.body, r.len, tok, sizeof tok, NULL, &c->last, &dd);
 		if (e2 && (c->last.kind == BLT_CLOUD_WRONG_PASSWORD ||
-			   c->last.kind == BLT_CLOUD_UNKNOWN_ACCOUNT)) {
+		           c->last.kind == BLT_CLOUD_UNKNOWN_ACCOUNT)) {
 			err = e2;
 			if (d)
 				*d = dd;
@@ -534,7 +535,7 @@ int blt_cloud_set_token(blt_cloud_t *c, const char *token, blt_detail_t *d)
 	if (strlen(token) >= sizeof c->token || strpbrk(token, "\r\n ") ||
 	    blt_cloud_token_parts(token, NULL, 0, NULL, 0) != BLT_OK)
 		return fail(c, d, BLT_CLOUD_INTERNAL,
-			    "token is not two or more '.'-separated parts of printable text");
+		            "token is not two or more '.'-separated parts of printable text");
 	snprintf(c->token, sizeof c->token, "%s", token);
 	c->can_relogin = false;
 	c->have_pfx_password = false;
@@ -557,8 +558,8 @@ static int with_relogin(blt_cloud_t *c, op_fn op, void *arg, blt_detail_t *d)
 		return err;
 	if (!c->can_relogin)
 		return fail(c, d, BLT_CLOUD_TOKEN_EXPIRED,
-			    "the access token has expired (server code 805); log in again "
-			    "(`bluetti login`)");
+		            "the access token has expired (server code 805); log in again "
+		            "(`bluetti login`)");
 	blt_log(BLT_LOG_INFO, "cloud: token expired (805), logging in again");
 	c->can_relogin = false; /* once */
 	err = do_login(c, d);
@@ -569,7 +570,7 @@ static int with_relogin(blt_cloud_t *c, op_fn op, void *arg, blt_detail_t *d)
 	err = op(c, arg, d);
 	if (err && c->last.kind == BLT_CLOUD_TOKEN_EXPIRED)
 		return fail(c, d, BLT_CLOUD_TOKEN_EXPIRED,
-			    "token expired again right after a fresh login (server code 805)");
+		            "token expired again right after a fresh login (server code 805)");
 	return err;
 }
 
@@ -597,7 +598,8 @@ int blt_cloud_user_id(blt_cloud_t *c, char *out, size_t cap, blt_detail_t *d)
 	if (err)
 		return err;
 	if (strlen(c->uid) + 1 > cap)
-		return blt_detail_set(d, BLT_E_BUFSIZE, "user id needs %zu bytes", strlen(c->uid) + 1);
+		return blt_detail_set(d, BLT_E_BUFSIZE, "user id needs %zu bytes",
+		                      strlen(c->uid) + 1);
 	memcpy(out, c->uid, strlen(c->uid) + 1);
 	return BLT_OK;
 }
@@ -622,17 +624,18 @@ static int op_time(blt_cloud_t *c, void *arg, blt_detail_t *d)
 	/* X-Signature: the PFX password, AES with key sign(server time, this path) (§2.7). */
 	c->have_pfx_password = false;
 	if (r.xsig_too_long) {
-		err = fail(c, d, BLT_CLOUD_BAD_SIGNATURE, "X-Signature header longer than %d", XSIG_MAX);
+		err = fail(c, d, BLT_CLOUD_BAD_SIGNATURE, "X-Signature header longer than %d",
+		           XSIG_MAX);
 		goto out;
 	}
 	if (!r.have_xsig) {
 		err = fail(c, d, BLT_CLOUD_BAD_SIGNATURE,
-			   "server time answer has no X-Signature header (PFX password)");
+		           "server time answer has no X-Signature header (PFX password)");
 		goto out;
 	}
 	if (blt_cloud_token_parts(c->token, p0, sizeof p0, sid, sizeof sid) != BLT_OK ||
 	    blt_cloud_sign((uint64_t)v, BLT_CLOUD_PATH_TIME, c->app_key, c->app_ver, c->os, sid,
-			   key) != BLT_OK) {
+	                   key) != BLT_OK) {
 		err = fail(c, d, BLT_CLOUD_INTERNAL, "cannot derive the signature key");
 		goto out;
 	}
@@ -645,7 +648,7 @@ static int op_time(blt_cloud_t *c, void *arg, blt_detail_t *d)
 			err = fail(c, d, BLT_CLOUD_BAD_SIGNATURE, "X-Signature: %s", dd.text);
 		} else if (n == 0 || memchr(pw, 0, n)) {
 			err = fail(c, d, BLT_CLOUD_BAD_SIGNATURE,
-				   "X-Signature decrypts to an empty or binary password");
+			           "X-Signature decrypts to an empty or binary password");
 		} else {
 			memcpy(c->pfx_password, pw, n + 1);
 			c->have_pfx_password = true;
@@ -683,7 +686,7 @@ static int op_devices(blt_cloud_t *c, void *arg, blt_detail_t *d)
 	int err = http(c, c->gw, "GET", BLT_CLOUD_PATH_DEVICES, NULL, NULL, true, &r, d);
 	if (!err) {
 		err = blt_cloud_parse_devices(r.body, r.len, a->out, a->cap, a->n,
-					      c->iot_server[0] ? c->iot_server : NULL, &c->last, d);
+		                              c->iot_server[0] ? c->iot_server : NULL, &c->last, d);
 		if (err == BLT_E_BUFSIZE)
 			c->last.kind = BLT_CLOUD_INTERNAL;
 	}
@@ -692,7 +695,7 @@ static int op_devices(blt_cloud_t *c, void *arg, blt_detail_t *d)
 }
 
 int blt_cloud_devices(blt_cloud_t *c, blt_cloud_device_t *out, size_t cap, size_t *n,
-		      blt_detail_t *d)
+                      blt_detail_t *d)
 {
 	size_t dummy;
 	if (!c || (!out && cap))
@@ -710,8 +713,7 @@ int blt_cloud_devices(blt_cloud_t *c, blt_cloud_device_t *out, size_t cap, size_
 	return with_relogin(c, op_devices, &a, d);
 }
 
-int blt_cloud_find_device(blt_cloud_t *c, const char *sn, blt_cloud_device_t *out,
-			  blt_detail_t *d)
+int blt_cloud_find_device(blt_cloud_t *c, const char *sn, blt_cloud_device_t *out, blt_detail_t *d)
 {
 	blt_cloud_device_t devs[64];
 	size_t n = 0;
@@ -732,7 +734,8 @@ int blt_cloud_find_device(blt_cloud_t *c, const char *sn, blt_cloud_device_t *ou
 	char list[200] = "";
 	size_t used = 0;
 	for (size_t i = 0; i < n && used + 1 < sizeof list; i++) {
-		int w = snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", devs[i].sn);
+		int w =
+		    snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", devs[i].sn);
 		if (w < 0)
 			break;
 		used += (size_t)w;
@@ -749,9 +752,9 @@ static int need_key(blt_cloud_t *c, blt_detail_t *d)
 	if (c->totp_key[0])
 		return BLT_OK;
 	return fail(c, d, BLT_CLOUD_NO_TOTP_KEY,
-		    "the 12-character TOTP key (PROTOCOL.md §2.8) is not configured: set "
-		    "BLUETTI_TOTP_KEY or put `totp_key = ...` in ~/.config/bluetti/config "
-		    "(see docs/account.md)");
+	            "the 12-character TOTP key (PROTOCOL.md §2.8) is not configured: set "
+	            "BLUETTI_TOTP_KEY or put `totp_key = ...` in ~/.config/bluetti/config "
+	            "(see docs/account.md)");
 }
 
 typedef struct pfx_arg {
@@ -769,7 +772,7 @@ static int check_pfx(blt_cloud_t *c, const uint8_t *b, size_t n, blt_detail_t *d
 	p12 = d2i_PKCS12(NULL, &p, (long)n);
 	if (!p12)
 		return fail(c, d, BLT_CLOUD_BAD_CERT,
-			    "the PFX answer (%zu bytes) is not a PKCS#12 structure", n);
+		            "the PFX answer (%zu bytes) is not a PKCS#12 structure", n);
 	if (PKCS12_mac_present(p12) &&
 	    !PKCS12_verify_mac(p12, c->pfx_password, (int)strlen(c->pfx_password))) {
 		fail(c, d, BLT_CLOUD_BAD_CERT,
@@ -799,9 +802,9 @@ static int pfx_from(blt_cloud_t *c, const char *base, pfx_arg_t *a, blt_detail_t
 		return fail(c, d, BLT_CLOUD_INTERNAL, "token has no second part");
 	if (blt_cloud_totp(uid, c->device_id, t, c->totp_key, totp) != BLT_OK ||
 	    blt_cloud_sign(strtoull(totp, NULL, 10), BLT_CLOUD_PATH_PFX, c->app_key, c->app_ver,
-			   c->os, sid, k) != BLT_OK ||
-	    blt_cloud_aes_encrypt_hex(k, (const uint8_t *)c->pfx_password,
-				      strlen(c->pfx_password), res, sizeof res) != BLT_OK) {
+	                   c->os, sid, k) != BLT_OK ||
+	    blt_cloud_aes_encrypt_hex(k, (const uint8_t *)c->pfx_password, strlen(c->pfx_password),
+	                              res, sizeof res) != BLT_OK) {
 		err = fail(c, d, BLT_CLOUD_INTERNAL, "cannot build x-app-resource");
 		goto out;
 	}
@@ -822,8 +825,8 @@ static int pfx_from(blt_cloud_t *c, const char *base, pfx_arg_t *a, blt_detail_t
 		err = blt_cloud_parse_status(r.body, r.len, &c->last, d);
 		if (!err)
 			err = fail(c, d, BLT_CLOUD_MALFORMED,
-				   "the PFX request was answered with JSON code 0 instead of a "
-				   "certificate");
+			           "the PFX request was answered with JSON code 0 instead of a "
+			           "certificate");
 		else if (c->last.kind == BLT_CLOUD_SERVER_CODE) {
 			char m[sizeof d->text];
 			snprintf(m, sizeof m, "%s", d ? d->text : "");
@@ -866,14 +869,14 @@ static int op_pfx(blt_cloud_t *c, void *arg, blt_detail_t *d)
 		return err;
 	}
 	blt_log(BLT_LOG_INFO, "cloud: PFX from the second gateway failed (%s), trying %s",
-		first.text, c->gw);
+	        first.text, c->gw);
 	clear_last(c);
 	err = pfx_from(c, c->gw, a, d);
 	return err;
 }
 
 int blt_cloud_pfx(blt_cloud_t *c, uint8_t **pfx, size_t *pfx_len, char *password,
-		  size_t password_cap, blt_detail_t *d)
+                  size_t password_cap, blt_detail_t *d)
 {
 	pfx_arg_t a = {NULL, 0};
 	int err;
@@ -890,7 +893,7 @@ int blt_cloud_pfx(blt_cloud_t *c, uint8_t **pfx, size_t *pfx_len, char *password
 	if (strlen(c->pfx_password) + 1 > password_cap) {
 		blt_cloud_secret_free(a.pfx, a.len);
 		return fail(c, d, BLT_CLOUD_INTERNAL, "PFX password needs %zu bytes",
-			    strlen(c->pfx_password) + 1);
+		            strlen(c->pfx_password) + 1);
 	}
 	memcpy(password, c->pfx_password, strlen(c->pfx_password) + 1);
 	*pfx = a.pfx;
@@ -899,7 +902,7 @@ int blt_cloud_pfx(blt_cloud_t *c, uint8_t **pfx, size_t *pfx_len, char *password
 }
 
 int blt_cloud_mqtt_credentials(blt_cloud_t *c, char *user, size_t user_cap, char *password,
-			       size_t password_cap, blt_detail_t *d)
+                               size_t password_cap, blt_detail_t *d)
 {
 	char p0[1024], p1[1024], totp[9];
 	int err;

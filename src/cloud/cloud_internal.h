@@ -8,20 +8,20 @@
 
 #include <bluetti/cloud.h>
 
-#define BLT_CLOUD_PATH_LOGIN "/accessToken"
-#define BLT_CLOUD_PATH_UID "/api/bluuc/uc/v1/basic/get"
-#define BLT_CLOUD_PATH_DEVICES "/api/blusmartprod/device/group/v1/homeDevices"
-#define BLT_CLOUD_PATH_TIME "/api/midppkic/cert/app/v2/now/utc-time"
-#define BLT_CLOUD_PATH_PFX "/api/midppkic/cert/app/v1/pfx"
-#define BLT_CLOUD_CODE_TOKEN_EXPIRED 805
+#define BLT_CLOUD_PATH_LOGIN          "/accessToken"
+#define BLT_CLOUD_PATH_UID            "/api/bluuc/uc/v1/basic/get"
+#define BLT_CLOUD_PATH_DEVICES        "/api/blusmartprod/device/group/v1/homeDevices"
+#define BLT_CLOUD_PATH_TIME           "/api/midppkic/cert/app/v2/now/utc-time"
+#define BLT_CLOUD_PATH_PFX            "/api/midppkic/cert/app/v1/pfx"
+#define BLT_CLOUD_CODE_TOKEN_EXPIRED  805
 #define BLT_CLOUD_CODE_WRONG_PASSWORD 20003015L
-#define BLT_CLOUD_CODE_NO_ACCOUNT 20003006L
+#define BLT_CLOUD_CODE_NO_ACCOUNT     20003006L
 
 int blt_cloud_md5_upper(const void *in, size_t n, char out[33]);
 
 /* Fill e and d; returns the blt_err_t that goes with kind. */
-int blt_cloud_fail(blt_cloud_error_t *e, blt_detail_t *d, blt_cloud_fail_t kind,
-		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+int blt_cloud_fail(blt_cloud_error_t *e, blt_detail_t *d, blt_cloud_fail_t kind, const char *fmt,
+                   ...) __attribute__((format(printf, 4, 5)));
 /* The blt_err_t of a failure kind. */
 int blt_cloud_fail_err(blt_cloud_fail_t kind);
 
@@ -29,15 +29,15 @@ int blt_cloud_fail_err(blt_cloud_fail_t kind);
  * a non-zero code gives SERVER_CODE (TOKEN_EXPIRED for 805; login: WRONG_PASSWORD /
  * UNKNOWN_ACCOUNT / LOGIN_REFUSED) with code and message in e; anything else that is not
  * the expected shape is MALFORMED with a detail naming what is wrong. */
-int blt_cloud_parse_login(const char *body, size_t len, char *token, size_t token_cap,
-			  long *ttl, blt_cloud_error_t *e, blt_detail_t *d);
-int blt_cloud_parse_uid(const char *body, size_t len, char *uid, size_t cap,
-			blt_cloud_error_t *e, blt_detail_t *d);
+int blt_cloud_parse_login(const char *body, size_t len, char *token, size_t token_cap, long *ttl,
+                          blt_cloud_error_t *e, blt_detail_t *d);
+int blt_cloud_parse_uid(const char *body, size_t len, char *uid, size_t cap, blt_cloud_error_t *e,
+                        blt_detail_t *d);
 int blt_cloud_parse_devices(const char *body, size_t len, blt_cloud_device_t *out, size_t cap,
-			    size_t *n, const char *default_broker, blt_cloud_error_t *e,
-			    blt_detail_t *d);
+                            size_t *n, const char *default_broker, blt_cloud_error_t *e,
+                            blt_detail_t *d);
 int blt_cloud_parse_time(const char *body, size_t len, int64_t *ms, blt_cloud_error_t *e,
-			 blt_detail_t *d);
+                         blt_detail_t *d);
 /* Only the envelope (for error bodies of the PFX call). 0 if code == 0. */
 int blt_cloud_parse_status(const char *body, size_t len, blt_cloud_error_t *e, blt_detail_t *d);
 /* "host[:port]" / "[v6]:port"; port defaults to BLT_CLOUD_BROKER_PORT. -1 if unusable. */

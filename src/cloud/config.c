@@ -17,13 +17,14 @@ static int validate(const char *k, const char *from, char out[13], blt_detail_t 
 	size_t n = strlen(k);
 	if (n != BLT_CLOUD_TOTP_KEY_LEN)
 		return blt_detail_set(d, BLT_E_CONFIG,
-				      "totp_key from %s has %zu characters; it must be exactly %d "
-				      "(see docs/account.md)", from, n, BLT_CLOUD_TOTP_KEY_LEN);
+		                      "totp_key from %s has %zu characters; it must be exactly %d "
+		                      "(see docs/account.md)",
+		                      from, n, BLT_CLOUD_TOTP_KEY_LEN);
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)k[i] <= 0x20 || (unsigned char)k[i] >= 0x7f)
-			return blt_detail_set(d, BLT_E_CONFIG,
-					      "totp_key from %s has a space or non-printable character",
-					      from);
+			return blt_detail_set(
+			    d, BLT_E_CONFIG,
+			    "totp_key from %s has a space or non-printable character", from);
 	memcpy(out, k, n + 1);
 	return BLT_OK;
 }
@@ -77,7 +78,7 @@ int blt_cloud_totp_key_load(const char *config_path, char out[13], blt_detail_t 
 			char *v = trim(eq + 1);
 			size_t n = strlen(v);
 			if (n >= 2 && ((v[0] == '"' && v[n - 1] == '"') ||
-				       (v[0] == '\'' && v[n - 1] == '\''))) {
+			               (v[0] == '\'' && v[n - 1] == '\''))) {
 				v[n - 1] = '\0';
 				v++;
 			}
@@ -93,10 +94,11 @@ int blt_cloud_totp_key_load(const char *config_path, char out[13], blt_detail_t 
 			return err;
 	} else if (errno != ENOENT) {
 		return blt_detail_set(d, BLT_E_CONFIG, "cannot read %s: %s", config_path,
-				      strerror(errno));
+		                      strerror(errno));
 	}
 	return blt_detail_set(d, BLT_E_CONFIG,
-			      "the 12-character TOTP key (PROTOCOL.md §2.8, SHARED_PRIVATE_KEY) is "
-			      "not configured: set BLUETTI_TOTP_KEY or add `totp_key = ...` to %s "
-			      "(see docs/account.md)", config_path);
+	                      "the 12-character TOTP key (PROTOCOL.md §2.8, SHARED_PRIVATE_KEY) is "
+	                      "not configured: set BLUETTI_TOTP_KEY or add `totp_key = ...` to %s "
+	                      "(see docs/account.md)",
+	                      config_path);
 }

@@ -34,15 +34,15 @@ int blt_cloud_md5_upper(const void *in, size_t n, char out[33])
 }
 
 int blt_cloud_sign(uint64_t t, const char *path, const char *app_key, const char *app_ver,
-		   const char *os, const char *sid, char out[33])
+                   const char *os, const char *sid, char out[33])
 {
 	char buf[2048];
 	int n;
 	if (!path || !app_key || !app_ver || !os || !sid || !out)
 		return BLT_E_INVAL;
 	n = snprintf(buf, sizeof buf,
-		     "currentUtcTime=%" PRIx64 "&url=%s&x-app-key=%s&x-app-ver=%s&x-os=%s&x-sid=%s", t,
-		     path, app_key, app_ver, os, sid);
+	             "currentUtcTime=%" PRIx64 "&url=%s&x-app-key=%s&x-app-ver=%s&x-os=%s&x-sid=%s",
+	             t, path, app_key, app_ver, os, sid);
 	if (n < 0 || (size_t)n >= sizeof buf)
 		return BLT_E_BUFSIZE;
 	int err = blt_cloud_md5_upper(buf, (size_t)n, out);
@@ -86,7 +86,7 @@ int blt_cloud_totp(const char *a, const char *b, int64_t t_ms, const char *key, 
 	}
 	unsigned o = dd[63] & 0x0F;
 	uint32_t v = ((uint32_t)(dd[o] & 0x7F) << 24) | ((uint32_t)dd[o + 1] << 16) |
-		     ((uint32_t)dd[o + 2] << 8) | dd[o + 3];
+	             ((uint32_t)dd[o + 2] << 8) | dd[o + 3];
 	snprintf(out, 9, "%08" PRIu32, v % 100000000u);
 	OPENSSL_cleanse(k, sizeof k);
 	OPENSSL_cleanse(h1, sizeof h1);
@@ -94,7 +94,7 @@ int blt_cloud_totp(const char *a, const char *b, int64_t t_ms, const char *key, 
 }
 
 static int aes_ecb(int enc, const char key[32], const uint8_t *in, size_t n, uint8_t *out,
-		   size_t cap, size_t *out_len)
+                   size_t cap, size_t *out_len)
 {
 	EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
 	int l1 = 0, l2 = 0, ok;
@@ -104,8 +104,7 @@ static int aes_ecb(int enc, const char key[32], const uint8_t *in, size_t n, uin
 		EVP_CIPHER_CTX_free(x);
 		return BLT_E_BUFSIZE;
 	}
-	ok = EVP_CipherInit_ex(x, EVP_aes_256_ecb(), NULL, (const unsigned char *)key, NULL,
-			       enc) &&
+	ok = EVP_CipherInit_ex(x, EVP_aes_256_ecb(), NULL, (const unsigned char *)key, NULL, enc) &&
 	     EVP_CIPHER_CTX_set_padding(x, 1) && EVP_CipherUpdate(x, out, &l1, in, (int)n) &&
 	     EVP_CipherFinal_ex(x, out + l1, &l2);
 	EVP_CIPHER_CTX_free(x);
@@ -116,7 +115,7 @@ static int aes_ecb(int enc, const char key[32], const uint8_t *in, size_t n, uin
 }
 
 int blt_cloud_aes_encrypt_hex(const char key[32], const uint8_t *in, size_t n, char *hex,
-			      size_t hex_cap)
+                              size_t hex_cap)
 {
 	uint8_t buf[1024];
 	size_t m;
@@ -133,7 +132,7 @@ int blt_cloud_aes_encrypt_hex(const char key[32], const uint8_t *in, size_t n, c
 }
 
 int blt_cloud_aes_decrypt_hex(const char key[32], const char *hex, uint8_t *out, size_t cap,
-			      size_t *out_len, blt_detail_t *d)
+                              size_t *out_len, blt_detail_t *d)
 {
 	uint8_t ct[1024], pt[1024 + 16];
 	size_t n, m;
@@ -143,16 +142,18 @@ int blt_cloud_aes_decrypt_hex(const char key[32], const char *hex, uint8_t *out,
 	err = blt_hex_decode(hex, ct, sizeof ct, &n, d);
 	if (err == BLT_E_BUFSIZE)
 		return blt_detail_set(d, BLT_E_PROTOCOL, "ciphertext longer than %zu bytes",
-				      sizeof ct);
+		                      sizeof ct);
 	if (err)
 		return err;
 	if (n == 0 || n % 16)
 		return blt_detail_set(d, BLT_E_PROTOCOL,
-				      "ciphertext of %zu bytes is not a whole number of AES blocks", n);
+		                      "ciphertext of %zu bytes is not a whole number of AES blocks",
+		                      n);
 	err = aes_ecb(0, key, ct, n, pt, sizeof pt, &m);
 	if (err)
-		return blt_detail_set(d, BLT_E_PROTOCOL,
-				      "ciphertext does not decrypt with the derived key (bad padding)");
+		return blt_detail_set(
+		    d, BLT_E_PROTOCOL,
+		    "ciphertext does not decrypt with the derived key (bad padding)");
 	if (m + 1 > cap) {
 		OPENSSL_cleanse(pt, sizeof pt);
 		return blt_detail_set(d, BLT_E_BUFSIZE, "plaintext of %zu bytes does not fit", m);
@@ -167,7 +168,7 @@ int blt_cloud_aes_decrypt_hex(const char key[32], const char *hex, uint8_t *out,
 void blt_cloud_password_hash(const char *password, char out[65])
 {
 	if (digest_hex_upper(EVP_sha256(), password ? password : "",
-			     password ? strlen(password) : 0, out, 65))
+	                     password ? strlen(password) : 0, out, 65))
 		out[0] = '\0';
 }
 
@@ -181,7 +182,7 @@ int blt_cloud_pass_open(const char *password, char *out, size_t cap)
 	err = blt_cloud_md5_upper(h, 64, key);
 	if (!err)
 		err = blt_cloud_aes_encrypt_hex(key, (const uint8_t *)password, strlen(password),
-						out, cap);
+		                                out, cap);
 	OPENSSL_cleanse(h, sizeof h);
 	OPENSSL_cleanse(key, sizeof key);
 	return err;

@@ -63,8 +63,8 @@ const char *blt_cloud_fail_name(blt_cloud_fail_t kind)
 	return "unknown failure";
 }
 
-int blt_cloud_fail(blt_cloud_error_t *e, blt_detail_t *d, blt_cloud_fail_t kind,
-		   const char *fmt, ...)
+int blt_cloud_fail(blt_cloud_error_t *e, blt_detail_t *d, blt_cloud_fail_t kind, const char *fmt,
+                   ...)
 {
 	if (e)
 		e->kind = kind;
@@ -113,7 +113,7 @@ static bool json_int(const cJSON *j, int64_t *out)
 }
 
 static cJSON *parse_root(const char *body, size_t len, blt_cloud_error_t *e, blt_detail_t *d,
-			 int *err)
+                         int *err)
 {
 	cJSON *root;
 	if (!body || !len) {
@@ -122,13 +122,14 @@ static cJSON *parse_root(const char *body, size_t len, blt_cloud_error_t *e, blt
 	}
 	root = cJSON_ParseWithLength(body, len);
 	if (!root) {
-		*err = blt_cloud_fail(e, d, BLT_CLOUD_MALFORMED, "answer is not valid JSON (%zu bytes)",
-				      len);
+		*err = blt_cloud_fail(e, d, BLT_CLOUD_MALFORMED,
+		                      "answer is not valid JSON (%zu bytes)", len);
 		return NULL;
 	}
 	if (!cJSON_IsObject(root)) {
 		cJSON_Delete(root);
-		*err = blt_cloud_fail(e, d, BLT_CLOUD_MALFORMED, "answer is JSON but not an object");
+		*err =
+		    blt_cloud_fail(e, d, BLT_CLOUD_MALFORMED, "answer is JSON but not an object");
 		return NULL;
 	}
 	return root;
@@ -144,20 +145,22 @@ static int envelope(cJSON *root, blt_cloud_error_t *e, blt_detail_t *d)
 	bool have = false;
 	if (jc && !cJSON_IsNull(jc)) {
 		if (!json_int(jc, &code))
-			return blt_cloud_fail(e, d, BLT_CLOUD_MALFORMED, "\"code\" is not a number");
+			return blt_cloud_fail(e, d, BLT_CLOUD_MALFORMED,
+			                      "\"code\" is not a number");
 		have = true;
 	}
 	if ((!have || code == 0) && jm && !cJSON_IsNull(jm)) {
 		int64_t c2;
 		if (!json_int(jm, &c2))
-			return blt_cloud_fail(e, d, BLT_CLOUD_MALFORMED, "\"msgCode\" is not a number");
+			return blt_cloud_fail(e, d, BLT_CLOUD_MALFORMED,
+			                      "\"msgCode\" is not a number");
 		if (!have || c2 != 0)
 			code = c2;
 		have = true;
 	}
 	if (!have)
 		return blt_cloud_fail(e, d, BLT_CLOUD_MALFORMED,
-				      "answer has neither \"code\" nor \"msgCode\"");
+		                      "answer has neither \"code\" nor \"msgCode\"");
 	if (e) {
 		e->server_code = (long)code;
 		e->server_message[0] = '\0';
@@ -171,9 +174,9 @@ static int envelope(cJSON *root, blt_cloud_error_t *e, blt_detail_t *d)
 		copy_clean(m, sizeof m, msg->valuestring);
 	if (code == BLT_CLOUD_CODE_TOKEN_EXPIRED)
 		return blt_cloud_fail(e, d, BLT_CLOUD_TOKEN_EXPIRED,
-				      "token expired (server code 805%s%s)", m[0] ? ": " : "", m);
+		                      "token expired (server code 805%s%s)", m[0] ? ": " : "", m);
 	return blt_cloud_fail(e, d, BLT_CLOUD_SERVER_CODE, "server code %" PRId64 "%s%s", code,
-			      m[0] ? ": " : "", m);
+	                      m[0] ? ": " : "", m);
 }
 
 int blt_cloud_parse_status(const char *body, size_t len, blt_cloud_error_t *e, blt_detail_t *d)
@@ -192,8 +195,8 @@ static bool contains_ci(const char *hay, const char *needle)
 	return hay && strcasestr(hay, needle) != NULL;
 }
 
-int blt_cloud_parse_login(const char *body, size_t len, char *token, size_t token_cap,
-			  long *ttl, blt_cloud_error_t *e, blt_detail_t *d)
+int blt_cloud_parse_login(const char *body, size_t len, char *token, size_t token_cap, long *ttl,
+                          blt_cloud_error_t *e, blt_detail_t *d)
 {
 	int err = 0;
 	cJSON *root = parse_root(body, len, e, d, &err);
@@ -208,17 +211,17 @@ int blt_cloud_parse_login(const char *body, size_t len, char *token, size_t toke
 		if (c == BLT_CLOUD_CODE_NO_ACCOUNT || contains_ci(m, "not exist") ||
 		    contains_ci(m, "not registered") || contains_ci(m, "no such account"))
 			err = blt_cloud_fail(e, d, BLT_CLOUD_UNKNOWN_ACCOUNT,
-					     "account does not exist (server code %ld%s%s)", c,
-					     m[0] ? ": " : "", m);
+			                     "account does not exist (server code %ld%s%s)", c,
+			                     m[0] ? ": " : "", m);
 		else if (c == BLT_CLOUD_CODE_WRONG_PASSWORD || contains_ci(m, "password") ||
-			 contains_ci(m, "incorrect"))
+		         contains_ci(m, "incorrect"))
 			err = blt_cloud_fail(e, d, BLT_CLOUD_WRONG_PASSWORD,
-					     "wrong password (server code %ld%s%s)", c,
-					     m[0] ? ": " : "", m);
+			                     "wrong password (server code %ld%s%s)", c,
+			                     m[0] ? ": " : "", m);
 		else
 			err = blt_cloud_fail(e, d, BLT_CLOUD_LOGIN_REFUSED,
-					     "login refused (server code %ld%s%s)", c,
-					     m[0] ? ": " : "", m);
+			                     "login refused (server code %ld%s%s)", c,
+			                     m[0] ? ": " : "", m);
 	}
 	if (err)
 		goto out;
@@ -226,7 +229,8 @@ int blt_cloud_parse_login(const char *body, size_t len, char *token, size_t toke
 	const cJSON *tok = cJSON_GetObjectItemCaseSensitive(data, "token");
 	const cJSON *jt = cJSON_GetObjectItemCaseSensitive(data, "ttl");
 	if (!cJSON_IsObject(data)) {
-		err = blt_cloud_fail(e, d, BLT_CLOUD_MALFORMED, "login answer has no \"data\" object");
+		err = blt_cloud_fail(e, d, BLT_CLOUD_MALFORMED,
+		                     "login answer has no \"data\" object");
 		goto out;
 	}
 	if (!cJSON_IsString(tok) || !tok->valuestring[0]) {
@@ -235,8 +239,9 @@ int blt_cloud_parse_login(const char *body, size_t len, char *token, size_t toke
 	}
 	size_t tl = strlen(tok->valuestring);
 	if (tl + 1 > token_cap) {
-		err = blt_cloud_fail(e, d, BLT_CLOUD_MALFORMED,
-				     "data.token is %zu characters (at most %zu)", tl, token_cap - 1);
+		err =
+		    blt_cloud_fail(e, d, BLT_CLOUD_MALFORMED,
+		                   "data.token is %zu characters (at most %zu)", tl, token_cap - 1);
 		goto out;
 	}
 	char p0[8], p1[8];
@@ -244,13 +249,13 @@ int blt_cloud_parse_login(const char *body, size_t len, char *token, size_t toke
 		unsigned char ch = (unsigned char)tok->valuestring[i];
 		if (ch <= 0x20 || ch >= 0x7f) {
 			err = blt_cloud_fail(e, d, BLT_CLOUD_MALFORMED,
-					     "data.token has a non-printable character");
+			                     "data.token has a non-printable character");
 			goto out;
 		}
 	}
 	if (blt_cloud_token_parts(tok->valuestring, p0, 0, p1, 0) != BLT_OK) {
 		err = blt_cloud_fail(e, d, BLT_CLOUD_MALFORMED,
-				     "data.token has fewer than two '.'-separated parts");
+		                     "data.token has fewer than two '.'-separated parts");
 		goto out;
 	}
 	memcpy(token, tok->valuestring, tl + 1);
@@ -265,8 +270,8 @@ out:
 	return err;
 }
 
-int blt_cloud_parse_uid(const char *body, size_t len, char *uid, size_t cap,
-			blt_cloud_error_t *e, blt_detail_t *d)
+int blt_cloud_parse_uid(const char *body, size_t len, char *uid, size_t cap, blt_cloud_error_t *e,
+                        blt_detail_t *d)
 {
 	int err = 0;
 	cJSON *root = parse_root(body, len, e, d, &err);
@@ -296,7 +301,7 @@ int blt_cloud_parse_uid(const char *body, size_t len, char *uid, size_t cap,
 }
 
 int blt_cloud_parse_time(const char *body, size_t len, int64_t *ms, blt_cloud_error_t *e,
-			 blt_detail_t *d)
+                         blt_detail_t *d)
 {
 	int err = 0;
 	cJSON *root = parse_root(body, len, e, d, &err);
@@ -309,10 +314,11 @@ int blt_cloud_parse_time(const char *body, size_t len, int64_t *ms, blt_cloud_er
 		/* 2001-09-09 .. 2286: rules out seconds-instead-of-ms and garbage */
 		if (!json_int(data, &v))
 			err = blt_cloud_fail(e, d, BLT_CLOUD_MALFORMED,
-					     "server time: data is not a number or numeric string");
+			                     "server time: data is not a number or numeric string");
 		else if (v < 1000000000000LL || v > 9999999999999LL)
-			err = blt_cloud_fail(e, d, BLT_CLOUD_MALFORMED,
-					     "server time %" PRId64 " is not a plausible time in ms", v);
+			err = blt_cloud_fail(
+			    e, d, BLT_CLOUD_MALFORMED,
+			    "server time %" PRId64 " is not a plausible time in ms", v);
 		else
 			*ms = v;
 	}
@@ -373,8 +379,8 @@ static void str_field(const cJSON *o, const char *name, char *dst, size_t cap)
 }
 
 int blt_cloud_parse_devices(const char *body, size_t len, blt_cloud_device_t *out, size_t cap,
-			    size_t *n, const char *default_broker, blt_cloud_error_t *e,
-			    blt_detail_t *d)
+                            size_t *n, const char *default_broker, blt_cloud_error_t *e,
+                            blt_detail_t *d)
 {
 	int err = 0;
 	size_t count = 0, i = 0;
@@ -389,7 +395,8 @@ int blt_cloud_parse_devices(const char *body, size_t len, blt_cloud_device_t *ou
 	if (cJSON_IsObject(data)) /* the findDevicePage shape */
 		data = cJSON_GetObjectItemCaseSensitive(data, "deviceList");
 	if (!cJSON_IsArray(data)) {
-		err = blt_cloud_fail(e, d, BLT_CLOUD_MALFORMED, "device list: data is not an array");
+		err =
+		    blt_cloud_fail(e, d, BLT_CLOUD_MALFORMED, "device list: data is not an array");
 		goto out;
 	}
 	const cJSON *it;
@@ -399,7 +406,7 @@ int blt_cloud_parse_devices(const char *body, size_t len, blt_cloud_device_t *ou
 		char tmp[256];
 		if (!cJSON_IsObject(it)) {
 			err = blt_cloud_fail(e, d, BLT_CLOUD_MALFORMED,
-					     "device list: entry %zu is not an object", i);
+			                     "device list: entry %zu is not an object", i);
 			goto out;
 		}
 		memset(&dv, 0, sizeof dv);
@@ -409,14 +416,14 @@ int blt_cloud_parse_devices(const char *body, size_t len, blt_cloud_device_t *ou
 		str_field(it, "name", dv.name, sizeof dv.name);
 		if (!dv.sn[0] || !dv.model[0]) {
 			err = blt_cloud_fail(e, d, BLT_CLOUD_MALFORMED,
-					     "device list: entry %zu lacks \"sn\" or \"model\"", i);
+			                     "device list: entry %zu lacks \"sn\" or \"model\"", i);
 			goto out;
 		}
 		/* subSn absent: the serial is model + subSn (§2.10 example) */
 		if (!dv.sub_sn[0]) {
 			size_t ml = strlen(dv.model);
 			snprintf(dv.sub_sn, sizeof dv.sub_sn, "%s",
-				 !strncmp(dv.sn, dv.model, ml) && dv.sn[ml] ? dv.sn + ml : dv.sn);
+			         !strncmp(dv.sn, dv.model, ml) && dv.sn[ml] ? dv.sn + ml : dv.sn);
 		}
 		str_field(it, "sessionState", tmp, sizeof tmp);
 		dv.online = !strcasecmp(tmp, "online");
@@ -426,12 +433,12 @@ int blt_cloud_parse_devices(const char *body, size_t len, blt_cloud_device_t *ou
 		dv.protocol_ver = (unsigned)strtoul(tmp, NULL, 10);
 		str_field(it, "iotSrvIp", tmp, sizeof tmp);
 		if (!tmp[0] || blt_cloud_parse_hostport(tmp, dv.broker_host, sizeof dv.broker_host,
-							 &dv.broker_port) != 0) {
+		                                        &dv.broker_port) != 0) {
 			if (!default_broker ||
 			    blt_cloud_parse_hostport(default_broker, dv.broker_host,
-						     sizeof dv.broker_host, &dv.broker_port) != 0) {
+			                             sizeof dv.broker_host, &dv.broker_port) != 0) {
 				snprintf(dv.broker_host, sizeof dv.broker_host, "%s",
-					 BLT_CLOUD_BROKER_HOST);
+				         BLT_CLOUD_BROKER_HOST);
 				dv.broker_port = BLT_CLOUD_BROKER_PORT;
 			}
 		}
@@ -443,7 +450,7 @@ int blt_cloud_parse_devices(const char *body, size_t len, blt_cloud_device_t *ou
 	*n = count;
 	if (count > cap)
 		err = blt_cloud_fail(e, d, BLT_CLOUD_INTERNAL,
-				     "the account lists %zu devices, room for %zu", count, cap);
+		                     "the account lists %zu devices, room for %zu", count, cap);
 out:
 	cJSON_Delete(root);
 	if (err == BLT_E_INVAL && count > cap)

@@ -18,9 +18,9 @@
 
 #include "cloud/cloud_internal.h"
 
-#define F_SESSION "session"
-#define F_PFX "client.pfx"
-#define F_PASS "client.pass"
+#define F_SESSION      "session"
+#define F_PFX          "client.pfx"
+#define F_PASS         "client.pass"
 #define STORE_FILE_MAX (1u << 20)
 
 int blt_cloud_store_dir(char *out, size_t cap, blt_detail_t *d)
@@ -34,8 +34,8 @@ int blt_cloud_store_dir(char *out, size_t cap, blt_detail_t *d)
 		n = snprintf(out, cap, "%s/.local/state/bluetti", h);
 	else
 		return blt_detail_set(d, BLT_E_CONFIG,
-				      "neither XDG_STATE_HOME nor HOME is set: no place for the "
-				      "credential store");
+		                      "neither XDG_STATE_HOME nor HOME is set: no place for the "
+		                      "credential store");
 	if (n < 0 || (size_t)n >= cap)
 		return blt_detail_set(d, BLT_E_BUFSIZE, "credential store path too long");
 	return BLT_OK;
@@ -45,16 +45,17 @@ static int check_mode(const struct stat *st, const char *path, bool dir, blt_det
 {
 	if (dir ? !S_ISDIR(st->st_mode) : !S_ISREG(st->st_mode))
 		return blt_detail_set(d, BLT_E_CONFIG, "%s is not a %s", path,
-				      dir ? "directory" : "regular file");
+		                      dir ? "directory" : "regular file");
 	if (st->st_uid != geteuid())
 		return blt_detail_set(d, BLT_E_CONFIG,
-				      "%s belongs to another user (uid %u); refusing to use it",
-				      path, (unsigned)st->st_uid);
+		                      "%s belongs to another user (uid %u); refusing to use it",
+		                      path, (unsigned)st->st_uid);
 	if (st->st_mode & 077)
 		return blt_detail_set(d, BLT_E_CONFIG,
-				      "%s is accessible by group/others (mode %03o); refusing to "
-				      "use it: run `chmod %s %s` (or `bluetti logout`)",
-				      path, (unsigned)(st->st_mode & 0777), dir ? "700" : "600", path);
+		                      "%s is accessible by group/others (mode %03o); refusing to "
+		                      "use it: run `chmod %s %s` (or `bluetti logout`)",
+		                      path, (unsigned)(st->st_mode & 0777), dir ? "700" : "600",
+		                      path);
 	return BLT_OK;
 }
 
@@ -63,14 +64,16 @@ static int check_dir(const char *dir, blt_detail_t *d)
 	struct stat st;
 	if (lstat(dir, &st) != 0) {
 		if (errno == ENOENT)
-			return blt_detail_set(d, BLT_E_NOT_FOUND,
-					      "not logged in (no credential store %s): run `bluetti "
-					      "login`", dir);
+			return blt_detail_set(
+			    d, BLT_E_NOT_FOUND,
+			    "not logged in (no credential store %s): run `bluetti "
+			    "login`",
+			    dir);
 		return blt_detail_set(d, BLT_E_IO, "%s: %s", dir, strerror(errno));
 	}
 	if (S_ISLNK(st.st_mode))
 		return blt_detail_set(d, BLT_E_CONFIG, "%s is a symbolic link; refusing to use it",
-				      dir);
+		                      dir);
 	return check_mode(&st, dir, true, d);
 }
 
@@ -88,14 +91,14 @@ static int make_dir(const char *dir, blt_detail_t *d)
 		char save = p[i];
 		p[i] = '\0';
 		if (mkdir(p, 0700) != 0 && errno != EEXIST)
-			return blt_detail_set(d, BLT_E_IO, "cannot create %s: %s", p, strerror(errno));
+			return blt_detail_set(d, BLT_E_IO, "cannot create %s: %s", p,
+			                      strerror(errno));
 		p[i] = save;
 	}
 	return check_dir(dir, d);
 }
 
-static int write_file(const char *dir, const char *name, const void *buf, size_t n,
-		      blt_detail_t *d)
+static int write_file(const char *dir, const char *name, const void *buf, size_t n, blt_detail_t *d)
 {
 	char path[1100], tmp[1200];
 	int fd;
@@ -126,7 +129,7 @@ static int write_file(const char *dir, const char *name, const void *buf, size_t
 		goto fail;
 	}
 	return BLT_OK;
-fail: {
+fail : {
 	int e = errno;
 	if (fd >= 0)
 		close(fd);
@@ -136,8 +139,7 @@ fail: {
 }
 
 /* Read a whole store file (checked); *out malloc'd + NUL-terminated. */
-static int read_file(const char *dir, const char *name, uint8_t **out, size_t *len,
-		     blt_detail_t *d)
+static int read_file(const char *dir, const char *name, uint8_t **out, size_t *len, blt_detail_t *d)
 {
 	char path[1100];
 	struct stat st;
@@ -148,10 +150,11 @@ static int read_file(const char *dir, const char *name, uint8_t **out, size_t *l
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return blt_detail_set(d, BLT_E_NOT_FOUND,
-					      "not logged in (%s missing): run `bluetti login`", path);
+			                      "not logged in (%s missing): run `bluetti login`",
+			                      path);
 		if (errno == ELOOP)
 			return blt_detail_set(d, BLT_E_CONFIG,
-					      "%s is a symbolic link; refusing to use it", path);
+			                      "%s is a symbolic link; refusing to use it", path);
 		return blt_detail_set(d, BLT_E_IO, "%s: %s", path, strerror(errno));
 	}
 	if (fstat(fd, &st) != 0) {
@@ -197,7 +200,7 @@ static bool clean_value(const char *s)
 }
 
 int blt_cloud_store_save(const char *dir, const blt_cloud_session_t *s, const uint8_t *pfx,
-			 size_t pfx_len, const char *pfx_password, blt_detail_t *d)
+                         size_t pfx_len, const char *pfx_password, blt_detail_t *d)
 {
 	char buf[8192];
 	int n, err;
@@ -210,18 +213,19 @@ int blt_cloud_store_save(const char *dir, const blt_cloud_session_t *s, const ui
 	if ((err = make_dir(dir, d)) != BLT_OK)
 		return err;
 	n = snprintf(buf, sizeof buf,
-		     "# bluetti-c credential store (secret: keep 0600)\n"
-		     "email=%s\ntoken=%s\nuid=%s\ndevice_id=%s\napi=%s\napi_pry=%s\napi_ca=%s\n"
-		     "saved_at=%" PRId64 "\nttl=%ld\n",
-		     s->email, s->token, s->uid, s->device_id, s->api, s->api_pry, s->api_ca,
-		     s->saved_at ? s->saved_at : (int64_t)time(NULL), s->ttl);
+	             "# bluetti-c credential store (secret: keep 0600)\n"
+	             "email=%s\ntoken=%s\nuid=%s\ndevice_id=%s\napi=%s\napi_pry=%s\napi_ca=%s\n"
+	             "saved_at=%" PRId64 "\nttl=%ld\n",
+	             s->email, s->token, s->uid, s->device_id, s->api, s->api_pry, s->api_ca,
+	             s->saved_at ? s->saved_at : (int64_t)time(NULL), s->ttl);
 	if (n < 0 || (size_t)n >= sizeof buf)
 		return blt_detail_set(d, BLT_E_BUFSIZE, "session too large");
 	if (pfx) {
 		if (!pfx_password)
 			return blt_detail_set(d, BLT_E_INVAL, "store_save: PFX without password");
 		if ((err = write_file(dir, F_PFX, pfx, pfx_len, d)) != BLT_OK ||
-		    (err = write_file(dir, F_PASS, pfx_password, strlen(pfx_password), d)) != BLT_OK)
+		    (err = write_file(dir, F_PASS, pfx_password, strlen(pfx_password), d)) !=
+		        BLT_OK)
 			goto out;
 	}
 	err = write_file(dir, F_SESSION, buf, (size_t)n, d);
@@ -238,8 +242,8 @@ static void set_field(char *dst, size_t cap, const char *v, bool *ok)
 		memcpy(dst, v, strlen(v) + 1);
 }
 
-int blt_cloud_store_load(const char *dir, blt_cloud_session_t *s, uint8_t **pfx,
-			 size_t *pfx_len, char **pfx_password, blt_detail_t *d)
+int blt_cloud_store_load(const char *dir, blt_cloud_session_t *s, uint8_t **pfx, size_t *pfx_len,
+                         char **pfx_password, blt_detail_t *d)
 {
 	uint8_t *b = NULL, *pb = NULL, *pw = NULL;
 	size_t n = 0, pn = 0, pwn = 0;
@@ -286,8 +290,9 @@ int blt_cloud_store_load(const char *dir, blt_cloud_session_t *s, uint8_t **pfx,
 	if (!ok || !s->token[0]) {
 		memset(s, 0, sizeof *s);
 		return blt_detail_set(d, BLT_E_CONFIG,
-				      "%s/%s is damaged (no token or an over-long value): run "
-				      "`bluetti login` again", dir, F_SESSION);
+		                      "%s/%s is damaged (no token or an over-long value): run "
+		                      "`bluetti login` again",
+		                      dir, F_SESSION);
 	}
 	if (!pfx)
 		return BLT_OK;
@@ -317,7 +322,7 @@ int blt_cloud_store_remove(const char *dir, blt_detail_t *d)
 		snprintf(path, sizeof path, "%s/%s", dir, files[i]);
 		if (unlink(path) != 0 && errno != ENOENT)
 			err = blt_detail_set(d, BLT_E_IO, "cannot remove %s: %s", path,
-					     strerror(errno));
+			                     strerror(errno));
 	}
 	if (!err && rmdir(dir) != 0 && errno != ENOENT && errno != ENOTEMPTY && errno != EEXIST)
 		err = blt_detail_set(d, BLT_E_IO, "cannot remove %s: %s", dir, strerror(errno));

@@ -33,8 +33,8 @@
 #error "BLT_CLOUD_DRIVER must name the test driver"
 #endif
 
-#define KEY "TESTKEY12345"
-#define EMAIL "owner@example.com"
+#define KEY      "TESTKEY12345"
+#define EMAIL    "owner@example.com"
 #define PASSWORD "correct horse"
 
 typedef struct simc {
@@ -267,7 +267,8 @@ static void test_full_flow(void **st)
 	blt_cloud_secret_free(pfx, pfx_len);
 
 	/* MQTT: tid:<part 1>, TOTP(part1, part0) of the *server* time */
-	assert_int_equal(blt_cloud_mqtt_credentials(c, user, sizeof user, pw, sizeof pw, &d), BLT_OK);
+	assert_int_equal(blt_cloud_mqtt_credentials(c, user, sizeof user, pw, sizeof pw, &d),
+	                 BLT_OK);
 	{
 		const char *tok = blt_cloud_token(c), *dot = strchr(tok, '.');
 		char p0[128], p1[128], want[3][9];
@@ -515,15 +516,15 @@ static void test_token_always_expired(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_full_flow, teardown),
-		cmocka_unit_test_teardown(test_login_failures, teardown),
-		cmocka_unit_test_teardown(test_network_timeout_tls_http, teardown),
-		cmocka_unit_test_teardown(test_bad_signature, teardown),
-		cmocka_unit_test_teardown(test_wrong_totp_code, teardown),
-		cmocka_unit_test_teardown(test_pfx_fallback, teardown),
-		cmocka_unit_test_teardown(test_pfx_both_fail, teardown),
-		cmocka_unit_test_teardown(test_token_expiry_renewed_once, teardown),
-		cmocka_unit_test_teardown(test_token_always_expired, teardown),
+	    cmocka_unit_test_teardown(test_full_flow, teardown),
+	    cmocka_unit_test_teardown(test_login_failures, teardown),
+	    cmocka_unit_test_teardown(test_network_timeout_tls_http, teardown),
+	    cmocka_unit_test_teardown(test_bad_signature, teardown),
+	    cmocka_unit_test_teardown(test_wrong_totp_code, teardown),
+	    cmocka_unit_test_teardown(test_pfx_fallback, teardown),
+	    cmocka_unit_test_teardown(test_pfx_both_fail, teardown),
+	    cmocka_unit_test_teardown(test_token_expiry_renewed_once, teardown),
+	    cmocka_unit_test_teardown(test_token_always_expired, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

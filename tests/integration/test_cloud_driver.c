@@ -29,8 +29,10 @@ static int connect_sn(const char *sn)
 	}
 	err = conn_open(&a, "connect", &t, &d);
 	if (!err)
-		printf("connected to %s:%u with the account certificate; model %s, topic serial %s, "
-		       "username %.4s...\n", a.host, a.port, model, sub, a.username);
+		printf(
+		    "connected to %s:%u with the account certificate; model %s, topic serial %s, "
+		    "username %.4s...\n",
+		    a.host, a.port, model, sub, a.username);
 	blt_transport_free(t);
 	conn_args_free(&a);
 	return err ? 1 : 0;

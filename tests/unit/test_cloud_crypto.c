@@ -53,8 +53,8 @@ static void ref_totp(const char *a, const char *b, long long t_ms, const char *s
 	}
 	int o = dd[63] & 0xf;
 	unsigned long v = ((unsigned long)(dd[o] & 0x7f) << 24) |
-			  ((unsigned long)(unsigned char)dd[o + 1] << 16) |
-			  ((unsigned long)(unsigned char)dd[o + 2] << 8) | (unsigned char)dd[o + 3];
+	                  ((unsigned long)(unsigned char)dd[o + 1] << 16) |
+	                  ((unsigned long)(unsigned char)dd[o + 2] << 8) | (unsigned char)dd[o + 3];
 	sprintf(out, "%08lu", v % 100000000ul);
 }
 
@@ -62,7 +62,7 @@ static void ref_sign(unsigned long long t, const char *path, const char *sid, ch
 {
 	char s[1024];
 	sprintf(s, "currentUtcTime=%llx&url=%s&x-app-key=%s&x-app-ver=%s&x-os=%s&x-sid=%s", t, path,
-		"1783AF460D4D0615365940C9D3A", "3.0.6", "android", sid);
+	        "1783AF460D4D0615365940C9D3A", "3.0.6", "android", sid);
 	ref_md5_upper(s, strlen(s), out);
 }
 
@@ -74,13 +74,13 @@ static void test_sign_spec_example(void **st)
 	(void)st;
 	/* PROTOCOL.md §2.7 */
 	assert_int_equal(blt_cloud_sign(0x12345, "/api/midppkic/cert/app/v2/now/utc-time", "APPKEY",
-					"3.0.6", "android", "SID", out),
-			 BLT_OK);
+	                                "3.0.6", "android", "SID", out),
+	                 BLT_OK);
 	assert_string_equal(out, "77BBF016D1CFEC2AB7CA16D2D8EDAB19");
 	/* one changed input changes the result */
 	assert_int_equal(blt_cloud_sign(0x12346, "/api/midppkic/cert/app/v2/now/utc-time", "APPKEY",
-					"3.0.6", "android", "SID", out),
-			 BLT_OK);
+	                                "3.0.6", "android", "SID", out),
+	                 BLT_OK);
 	assert_string_not_equal(out, "77BBF016D1CFEC2AB7CA16D2D8EDAB19");
 }
 
@@ -93,9 +93,9 @@ static void test_sign_vs_reference(void **st)
 		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
 		uint64_t t = x % 20000000000000ull;
 		snprintf(sid, sizeof sid, "s%" PRIx64, x >> 20);
-		assert_int_equal(blt_cloud_sign(t, "/api/midppkic/cert/app/v1/pfx", BLT_CLOUD_APP_KEY,
-						"3.0.6", "android", sid, a),
-				 BLT_OK);
+		assert_int_equal(blt_cloud_sign(t, "/api/midppkic/cert/app/v1/pfx",
+		                                BLT_CLOUD_APP_KEY, "3.0.6", "android", sid, a),
+		                 BLT_OK);
 		ref_sign((unsigned long long)t, "/api/midppkic/cert/app/v1/pfx", sid, b);
 		assert_string_equal(a, b);
 	}
@@ -114,10 +114,10 @@ static void test_totp_python_vectors(void **st)
 		int64_t t;
 		const char *key, *want;
 	} v[] = {
-		{"user-id", "device-id", 1710000000000LL, "ABCDEFGHIJKL", "61119282"},
-		{"u", "dev", 1710000029999LL, "0123456789ab", "60791608"},
-		{"1234567", "abc", 1371517200000LL, "TESTKEY12345", "45386049"},
-		{"x", "y", 1000LL, "TESTKEY12345", "77761329"}, /* negative counter */
+	    {"user-id", "device-id", 1710000000000LL, "ABCDEFGHIJKL", "61119282"},
+	    {"u", "dev", 1710000029999LL, "0123456789ab", "60791608"},
+	    {"1234567", "abc", 1371517200000LL, "TESTKEY12345", "45386049"},
+	    {"x", "y", 1000LL, "TESTKEY12345", "77761329"}, /* negative counter */
 	};
 	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
 		assert_int_equal(blt_cloud_totp(v[i].a, v[i].b, v[i].t, v[i].key, out), BLT_OK);
@@ -195,19 +195,19 @@ static void test_xsignature_vector(void **st)
 	/* openssl-CLI computed: sign(1710000000000, utc-time path, sid "SIDPART") and
 	 * AES-256-ECB of "pfx-pass-123" under it */
 	assert_int_equal(blt_cloud_sign(1710000000000ull, "/api/midppkic/cert/app/v2/now/utc-time",
-					BLT_CLOUD_APP_KEY, "3.0.6", "android", "SIDPART", key),
-			 BLT_OK);
+	                                BLT_CLOUD_APP_KEY, "3.0.6", "android", "SIDPART", key),
+	                 BLT_OK);
 	assert_string_equal(key, "D6FC874175EC5AA4C7A945CD69B1C74B");
 	assert_int_equal(blt_cloud_aes_decrypt_hex(key, "9f1bf08749e420d929fb9919cba37794", pw,
-						   sizeof pw, &n, &d),
-			 BLT_OK);
+	                                           sizeof pw, &n, &d),
+	                 BLT_OK);
 	assert_int_equal(n, 12);
 	assert_string_equal((char *)pw, "pfx-pass-123");
 	/* the other direction */
 	char hex[100];
-	assert_int_equal(blt_cloud_aes_encrypt_hex(key, (const uint8_t *)"pfx-pass-123", 12, hex,
-						   sizeof hex),
-			 BLT_OK);
+	assert_int_equal(
+	    blt_cloud_aes_encrypt_hex(key, (const uint8_t *)"pfx-pass-123", 12, hex, sizeof hex),
+	    BLT_OK);
 	assert_string_equal(hex, "9f1bf08749e420d929fb9919cba37794");
 }
 
@@ -223,21 +223,22 @@ static void test_aes_bad_input(void **st)
 	assert_int_equal(blt_cloud_aes_decrypt_hex(key, "zz", pw, sizeof pw, &n, &d), BLT_E_HEX);
 	assert_int_equal(blt_cloud_aes_decrypt_hex(key, "", pw, sizeof pw, &n, &d), BLT_E_PROTOCOL);
 	assert_int_equal(blt_cloud_aes_decrypt_hex(key, "00112233", pw, sizeof pw, &n, &d),
-			 BLT_E_PROTOCOL);
+	                 BLT_E_PROTOCOL);
 	assert_non_null(strstr(d.text, "AES blocks"));
 	/* wrong key: padding check fails (or, rarely, yields garbage): never the password */
 	err = blt_cloud_aes_decrypt_hex(other, "9f1bf08749e420d929fb9919cba37794", pw, sizeof pw,
-					&n, &d);
+	                                &n, &d);
 	assert_true(err == BLT_E_PROTOCOL || (err == BLT_OK && strcmp((char *)pw, "pfx-pass-123")));
 	/* plaintext does not fit */
-	assert_int_equal(blt_cloud_aes_decrypt_hex(key, "9f1bf08749e420d929fb9919cba37794", pw, 5,
-						   &n, &d),
-			 BLT_E_BUFSIZE);
+	assert_int_equal(
+	    blt_cloud_aes_decrypt_hex(key, "9f1bf08749e420d929fb9919cba37794", pw, 5, &n, &d),
+	    BLT_E_BUFSIZE);
 	/* too long ciphertext */
 	char big[4000];
 	memset(big, 'a', sizeof big - 1);
 	big[sizeof big - 1] = 0;
-	assert_int_equal(blt_cloud_aes_decrypt_hex(key, big, pw, sizeof pw, &n, &d), BLT_E_PROTOCOL);
+	assert_int_equal(blt_cloud_aes_decrypt_hex(key, big, pw, sizeof pw, &n, &d),
+	                 BLT_E_PROTOCOL);
 }
 
 static void test_aes_roundtrip(void **st)
@@ -261,16 +262,11 @@ static void test_aes_roundtrip(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_sign_spec_example),
-		cmocka_unit_test(test_sign_vs_reference),
-		cmocka_unit_test(test_totp_python_vectors),
-		cmocka_unit_test(test_totp_step_and_inputs),
-		cmocka_unit_test(test_totp_vs_reference),
-		cmocka_unit_test(test_password_hash),
-		cmocka_unit_test(test_pass_open),
-		cmocka_unit_test(test_xsignature_vector),
-		cmocka_unit_test(test_aes_bad_input),
-		cmocka_unit_test(test_aes_roundtrip),
+	    cmocka_unit_test(test_sign_spec_example),   cmocka_unit_test(test_sign_vs_reference),
+	    cmocka_unit_test(test_totp_python_vectors), cmocka_unit_test(test_totp_step_and_inputs),
+	    cmocka_unit_test(test_totp_vs_reference),   cmocka_unit_test(test_password_hash),
+	    cmocka_unit_test(test_pass_open),           cmocka_unit_test(test_xsignature_vector),
+	    cmocka_unit_test(test_aes_bad_input),       cmocka_unit_test(test_aes_roundtrip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

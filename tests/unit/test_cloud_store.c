@@ -232,7 +232,8 @@ static void test_totp_key_config(void **st)
 	assert_int_equal(blt_cloud_new(&o, &c, &d), BLT_OK);
 	assert_int_equal(blt_cloud_set_token(c, "a.b.c", &d), BLT_OK);
 	char u[64], pw[16];
-	assert_int_equal(blt_cloud_mqtt_credentials(c, u, sizeof u, pw, sizeof pw, &d), BLT_E_CONFIG);
+	assert_int_equal(blt_cloud_mqtt_credentials(c, u, sizeof u, pw, sizeof pw, &d),
+	                 BLT_E_CONFIG);
 	assert_int_equal(blt_cloud_last_error(c)->kind, BLT_CLOUD_NO_TOTP_KEY);
 	assert_non_null(strstr(d.text, "docs/account.md"));
 	blt_cloud_free(c);
@@ -244,12 +245,12 @@ static void test_totp_key_config(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_roundtrip_and_modes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_refuses_open_permissions, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_not_logged_in_and_logout, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_damaged_and_bad_values, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_store_dir, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_totp_key_config, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_roundtrip_and_modes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_refuses_open_permissions, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_not_logged_in_and_logout, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_damaged_and_bad_values, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_store_dir, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_totp_key_config, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

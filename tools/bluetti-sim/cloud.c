@@ -38,11 +38,11 @@
 #include "cloud/cloud_internal.h"
 #include "common.h"
 
-#define PROG "bluetti-sim --cloud"
+#define PROG         "bluetti-sim --cloud"
 #define MAX_ACCOUNTS 16
-#define MAX_DEVICES 64
-#define MAX_TOKENS 256
-#define BODY_CAP 65536
+#define MAX_DEVICES  64
+#define MAX_TOKENS   256
+#define BODY_CAP     65536
 
 typedef struct account {
 	char email[256];
@@ -123,7 +123,7 @@ static void random_hex(char *out, size_t nbytes)
 /* ---- answers ----------------------------------------------------------------------- */
 
 static enum MHD_Result send_buf(struct MHD_Connection *conn, unsigned status, const char *type,
-				const void *buf, size_t len, const char *const *hdrs)
+                                const void *buf, size_t len, const char *const *hdrs)
 {
 	struct MHD_Response *r =
 	    MHD_create_response_from_buffer(len, (void *)buf, MHD_RESPMEM_MUST_COPY);
@@ -139,18 +139,18 @@ static enum MHD_Result send_buf(struct MHD_Connection *conn, unsigned status, co
 }
 
 static enum MHD_Result send_json(struct MHD_Connection *conn, const char *json,
-				 const char *const *hdrs)
+                                 const char *const *hdrs)
 {
 	return send_buf(conn, MHD_HTTP_OK, "application/json;charset=UTF-8", json, strlen(json),
-			hdrs);
+	                hdrs);
 }
 
 static enum MHD_Result send_code(cloud_t *c, struct MHD_Connection *conn, const char *path,
-				 long code, const char *message)
+                                 long code, const char *message)
 {
 	char j[512];
 	snprintf(j, sizeof j, "{\"code\":%ld,\"msgCode\":%ld,\"message\":\"%s\",\"data\":null}",
-		 code, code, message);
+	         code, code, message);
 	say("%s -> code %ld (%s)", path, code, message);
 	(void)c;
 	return send_json(conn, j, NULL);
@@ -184,7 +184,7 @@ static int form_get(const char *body, const char *key, char *out, size_t cap)
 				if (ch == '+')
 					ch = ' ';
 				else if (ch == '%' && s + 2 < end && hexv(s[1]) >= 0 &&
-					 hexv(s[2]) >= 0) {
+				         hexv(s[2]) >= 0) {
 					ch = hexv(s[1]) << 4 | hexv(s[2]);
 					s += 2;
 				}
@@ -206,8 +206,8 @@ static const char *hdr(struct MHD_Connection *conn, const char *name)
 }
 
 /* Authenticated request: returns the account index, or sends the error and returns -1. */
-static int auth(cloud_t *c, struct MHD_Connection *conn, const char *path,
-		enum MHD_Result *ret, const token_t **tok_out)
+static int auth(cloud_t *c, struct MHD_Connection *conn, const char *path, enum MHD_Result *ret,
+                const token_t **tok_out)
 {
 	const char *key = hdr(conn, "x-app-key"), *tok = hdr(conn, "Authorization");
 	if (!key || strcmp(key, BLT_CLOUD_APP_KEY) != 0) {
@@ -268,9 +268,11 @@ static enum MHD_Result ep_login(cloud_t *c, struct MHD_Connection *conn, const r
 	if (!form_get(r->body, "passOpen", po, sizeof po) && po[0]) {
 		char k[33], h[65];
 		blt_cloud_md5_upper(pw, strlen(pw), k);
-		if (blt_cloud_aes_decrypt_hex(k, po, (uint8_t *)plain, sizeof plain, &n, NULL) != 0 ||
+		if (blt_cloud_aes_decrypt_hex(k, po, (uint8_t *)plain, sizeof plain, &n, NULL) !=
+		        0 ||
 		    (blt_cloud_password_hash(plain, h), strcmp(h, pw) != 0)) {
-			ret = send_code(c, conn, path, 20003001, "passOpen does not match the password");
+			ret = send_code(c, conn, path, 20003001,
+			                "passOpen does not match the password");
 			goto out;
 		}
 	}
@@ -287,9 +289,9 @@ static enum MHD_Result ep_login(cloud_t *c, struct MHD_Connection *conn, const r
 		if (c->ntok < MAX_TOKENS)
 			c->ntok++;
 		snprintf(json, sizeof json,
-			 "{\"code\":0,\"msgCode\":0,\"message\":\"OK\",\"data\":{\"token\":\"%s\","
-			 "\"refresh\":\"%s\",\"ttl\":%ld}}",
-			 t->text, p2, c->token_ttl_s);
+		         "{\"code\":0,\"msgCode\":0,\"message\":\"OK\",\"data\":{\"token\":\"%s\","
+		         "\"refresh\":\"%s\",\"ttl\":%ld}}",
+		         t->text, p2, c->token_ttl_s);
 		say("%s -> code 0 (account %d, token ttl %ld s)", path, a, c->token_ttl_s);
 		ret = send_json(conn, json, NULL);
 		OPENSSL_cleanse(json, sizeof json);
@@ -308,7 +310,7 @@ static enum MHD_Result ep_uid(cloud_t *c, struct MHD_Connection *conn)
 	if (a < 0)
 		return ret;
 	snprintf(j, sizeof j, "{\"code\":0,\"message\":\"OK\",\"data\":{\"uid\":\"%s\"}}",
-		 c->acc[a].uid);
+	         c->acc[a].uid);
 	say("%s -> code 0", BLT_CLOUD_PATH_UID);
 	return send_json(conn, j, NULL);
 }
@@ -329,12 +331,13 @@ static enum MHD_Result ep_devices(cloud_t *c, struct MHD_Connection *conn)
 		char iot[340] = "";
 		if (c->broker[0])
 			snprintf(iot, sizeof iot, ",\"iotSrvIp\":\"%s\"", c->broker);
-		n += (size_t)snprintf(j + n, cap - n,
-				      "%s{\"sn\":\"%s%s\",\"model\":\"%s\",\"subSn\":\"%s\","
-				      "\"name\":\"Simulated %s\",\"factoryProtocolVer\":\"2015\","
-				      "\"sessionState\":\"Online\",\"netStatus\":1,\"packNum\":1%s}",
-				      i ? "," : "", c->dev[i].model, c->dev[i].sn, c->dev[i].model,
-				      c->dev[i].sn, c->dev[i].model, iot);
+		n +=
+		    (size_t)snprintf(j + n, cap - n,
+		                     "%s{\"sn\":\"%s%s\",\"model\":\"%s\",\"subSn\":\"%s\","
+		                     "\"name\":\"Simulated %s\",\"factoryProtocolVer\":\"2015\","
+		                     "\"sessionState\":\"Online\",\"netStatus\":1,\"packNum\":1%s}",
+		                     i ? "," : "", c->dev[i].model, c->dev[i].sn, c->dev[i].model,
+		                     c->dev[i].sn, c->dev[i].model, iot);
 	}
 	snprintf(j + n, cap - n, "]}");
 	say("%s -> code 0 (%zu devices)", BLT_CLOUD_PATH_DEVICES, c->ndev);
@@ -356,16 +359,17 @@ static enum MHD_Result ep_time(cloud_t *c, struct MHD_Connection *conn)
 	snprintf(now, sizeof now, "%" PRId64, ms);
 	snprintf(j, sizeof j, "{\"code\":0,\"message\":\"OK\",\"data\":\"%s\"}", now);
 	if (!ver || !os || token_sid(t->text, sid, sizeof sid) != 0)
-		return send_code(c, conn, BLT_CLOUD_PATH_TIME, 400, "x-app-ver and x-os are required");
+		return send_code(c, conn, BLT_CLOUD_PATH_TIME, 400,
+		                 "x-app-ver and x-os are required");
 	/* X-Signature: the PFX password under sign(server time, this path) (§2.7) */
 	blt_cloud_sign((uint64_t)ms, BLT_CLOUD_PATH_TIME, BLT_CLOUD_APP_KEY, ver, os, sid, key);
 	if (c->bad_signature)
 		snprintf(sig, sizeof sig, "00112233445566778899aabbccddeeff");
 	else
 		blt_cloud_aes_encrypt_hex(key, (const uint8_t *)c->pfx_password,
-					  strlen(c->pfx_password), sig, sizeof sig);
+		                          strlen(c->pfx_password), sig, sizeof sig);
 	const char *h[] = {"X-Signature", sig, "x-iot-server",
-			   c->broker[0] ? c->broker : "iot.bluettipower.com:18760", NULL};
+	                   c->broker[0] ? c->broker : "iot.bluettipower.com:18760", NULL};
 	say("%s -> code 0%s", BLT_CLOUD_PATH_TIME, c->bad_signature ? " (bad X-Signature)" : "");
 	ret = send_json(conn, j, h);
 	OPENSSL_cleanse(key, sizeof key);
@@ -376,7 +380,7 @@ static enum MHD_Result ep_time(cloud_t *c, struct MHD_Connection *conn)
 /* x-app-resource check: decrypts to the PFX password for a TOTP of the current, the
  * previous or the next 30 s step. */
 static bool resource_ok(cloud_t *c, const char *res, const char *uid, const char *devid,
-			const char *ver, const char *os, const char *sid)
+                        const char *ver, const char *os, const char *sid)
 {
 	int64_t now = server_ms(c);
 	for (int step = -1; step <= 1; step++) {
@@ -385,8 +389,8 @@ static bool resource_ok(cloud_t *c, const char *res, const char *uid, const char
 		size_t n;
 		if (blt_cloud_totp(uid, devid, now + step * 30000, c->totp_key, totp) != 0)
 			return false;
-		blt_cloud_sign(strtoull(totp, NULL, 10), BLT_CLOUD_PATH_PFX, BLT_CLOUD_APP_KEY, ver, os,
-			       sid, k);
+		blt_cloud_sign(strtoull(totp, NULL, 10), BLT_CLOUD_PATH_PFX, BLT_CLOUD_APP_KEY, ver,
+		               os, sid, k);
 		if (blt_cloud_aes_decrypt_hex(k, res, pw, sizeof pw, &n, NULL) == 0 &&
 		    n == strlen(c->pfx_password) && !memcmp(pw, c->pfx_password, n)) {
 			OPENSSL_cleanse(pw, sizeof pw);
@@ -409,32 +413,35 @@ static enum MHD_Result ep_pfx(cloud_t *c, struct MHD_Connection *conn)
 		return ret;
 	if (c->pfx_json_errors > 0) {
 		c->pfx_json_errors--;
-		return send_code(c, conn, BLT_CLOUD_PATH_PFX, 500, "certificate service unavailable");
+		return send_code(c, conn, BLT_CLOUD_PATH_PFX, 500,
+		                 "certificate service unavailable");
 	}
 	if (!res || !dev || !ver || !os)
 		return send_code(c, conn, BLT_CLOUD_PATH_PFX, 400,
-				 "x-app-resource, x-device-id, x-app-ver and x-os are required");
+		                 "x-app-resource, x-device-id, x-app-ver and x-os are required");
 	if (token_sid(t->text, sid, sizeof sid) != 0 ||
 	    !resource_ok(c, res, c->acc[a].uid, dev, ver, os, sid))
 		return send_code(c, conn, BLT_CLOUD_PATH_PFX, 40001,
-				 "x-app-resource check failed (wrong code)");
+		                 "x-app-resource check failed (wrong code)");
 	account_t *acc = &c->acc[a];
 	if (!acc->pfx) {
 		char cn[300];
 		snprintf(cn, sizeof cn, "bluetti-cloud-user-%s", acc->uid);
 		if (sim_client_pfx(&c->ca, cn, c->pfx_password, &acc->pfx, &acc->pfx_len, err,
-				   sizeof err) != 0) {
+		                   sizeof err) != 0) {
 			say("%s", err);
-			return send_code(c, conn, BLT_CLOUD_PATH_PFX, 500, "certificate issue failed");
+			return send_code(c, conn, BLT_CLOUD_PATH_PFX, 500,
+			                 "certificate issue failed");
 		}
 	}
 	say("%s -> PKCS#12 (%zu bytes) for account %d", BLT_CLOUD_PATH_PFX, acc->pfx_len, a);
-	return send_buf(conn, MHD_HTTP_OK, "application/octet-stream", acc->pfx, acc->pfx_len, NULL);
+	return send_buf(conn, MHD_HTTP_OK, "application/octet-stream", acc->pfx, acc->pfx_len,
+	                NULL);
 }
 
 static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const char *url,
-			       const char *method, const char *version, const char *upload,
-			       size_t *upload_size, void **con_cls)
+                               const char *method, const char *version, const char *upload,
+                               size_t *upload_size, void **con_cls)
 {
 	cloud_t *c = cls;
 	req_t *r = *con_cls;
@@ -477,11 +484,11 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
 		return ep_pfx(c, conn);
 	say("%s %s -> 404", method, url);
 	return send_buf(conn, MHD_HTTP_NOT_FOUND, "application/json",
-			"{\"code\":404,\"message\":\"not found\"}", 35, NULL);
+	                "{\"code\":404,\"message\":\"not found\"}", 35, NULL);
 }
 
 static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-		      enum MHD_RequestTerminationCode toe)
+                      enum MHD_RequestTerminationCode toe)
 {
 	req_t *r = *con_cls;
 	(void)cls, (void)conn, (void)toe;
@@ -499,31 +506,45 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"usage: bluetti-sim --cloud --ca-cert CA.pem --ca-key CA.key --account EMAIL\n"
-		"                   --account-password-file F [options]\n\n"
-		"A simulated Bluetti account API (PROTOCOL.md §2) over HTTPS on loopback.\n\n"
-		"      --listen HOST:PORT        address (default 127.0.0.1:0 = a free port)\n"
-		"      --ca-cert F, --ca-key F   CA issuing the HTTPS and client certificates (the\n"
-		"                                CA the test broker trusts: scripts/pki.sh)\n"
-		"      --account EMAIL           an account (repeatable); its password comes from\n"
-		"      --account-password-file F the next --account-password-file (first line)\n"
-		"      --device MODEL:SN         a device of every account (repeatable); its serial\n"
-		"                                is MODEL+SN, its topic serial (subSn) SN\n"
-		"      --broker-address H:P      broker named in iotSrvIp and x-iot-server\n"
-		"      --totp-key-file F         the 12-character §2.8 key (or env BLUETTI_TOTP_KEY)\n"
-		"      --pfx-password-file F     PFX password (default: random per run)\n"
-		"      --token-ttl SECONDS       token lifetime (default 2678400); expired -> 805\n"
-		"      --time-offset MS          server clock minus local clock (default 0)\n"
-		"      --bad-signature           send an X-Signature that does not decrypt\n"
-		"      --pfx-json-error N        answer the first N PFX requests with a JSON error\n"
-		"      --ready-file F            write the port to F once listening\n"
-		"  -h, --help\n");
+	fprintf(
+	    out,
+	    "usage: bluetti-sim --cloud --ca-cert CA.pem --ca-key CA.key --account EMAIL\n"
+	    "                   --account-password-file F [options]\n\n"
+	    "A simulated Bluetti account API (PROTOCOL.md §2) over HTTPS on loopback.\n\n"
+	    "      --listen HOST:PORT        address (default 127.0.0.1:0 = a free port)\n"
+	    "      --ca-cert F, --ca-key F   CA issuing the HTTPS and client certificates (the\n"
+	    "                                CA the test broker trusts: scripts/pki.sh)\n"
+	    "      --account EMAIL           an account (repeatable); its password comes from\n"
+	    "      --account-password-file F the next --account-password-file (first line)\n"
+	    "      --device MODEL:SN         a device of every account (repeatable); its serial\n"
+	    "                                is MODEL+SN, its topic serial (subSn) SN\n"
+	    "      --broker-address H:P      broker named in iotSrvIp and x-iot-server\n"
+	    "      --totp-key-file F         the 12-character §2.8 key (or env BLUETTI_TOTP_KEY)\n"
+	    "      --pfx-password-file F     PFX password (default: random per run)\n"
+	    "      --token-ttl SECONDS       token lifetime (default 2678400); expired -> 805\n"
+	    "      --time-offset MS          server clock minus local clock (default 0)\n"
+	    "      --bad-signature           send an X-Signature that does not decrypt\n"
+	    "      --pfx-json-error N        answer the first N PFX requests with a JSON error\n"
+	    "      --ready-file F            write the port to F once listening\n"
+	    "  -h, --help\n");
 }
 
 enum {
-	O_LISTEN = 0x2000, O_CA_CERT, O_CA_KEY, O_ACCOUNT, O_ACCOUNT_PW, O_DEVICE, O_BROKER,
-	O_TOTP_FILE, O_PFX_PW_FILE, O_TTL, O_OFFSET, O_BAD_SIG, O_PFX_ERR, O_READY, O_CLOUD,
+	O_LISTEN = 0x2000,
+	O_CA_CERT,
+	O_CA_KEY,
+	O_ACCOUNT,
+	O_ACCOUNT_PW,
+	O_DEVICE,
+	O_BROKER,
+	O_TOTP_FILE,
+	O_PFX_PW_FILE,
+	O_TTL,
+	O_OFFSET,
+	O_BAD_SIG,
+	O_PFX_ERR,
+	O_READY,
+	O_CLOUD,
 };
 
 static int read_line_file(const char *path, char *out, size_t cap)
@@ -547,24 +568,24 @@ static int read_line_file(const char *path, char *out, size_t cap)
 int sim_cloud_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"listen", required_argument, NULL, O_LISTEN},
-		{"ca-cert", required_argument, NULL, O_CA_CERT},
-		{"ca-key", required_argument, NULL, O_CA_KEY},
-		{"account", required_argument, NULL, O_ACCOUNT},
-		{"account-password-file", required_argument, NULL, O_ACCOUNT_PW},
-		{"device", required_argument, NULL, O_DEVICE},
-		{"broker-address", required_argument, NULL, O_BROKER},
-		{"totp-key-file", required_argument, NULL, O_TOTP_FILE},
-		{"pfx-password-file", required_argument, NULL, O_PFX_PW_FILE},
-		{"token-ttl", required_argument, NULL, O_TTL},
-		{"time-offset", required_argument, NULL, O_OFFSET},
-		{"bad-signature", no_argument, NULL, O_BAD_SIG},
-		{"pfx-json-error", required_argument, NULL, O_PFX_ERR},
-		{"ready-file", required_argument, NULL, O_READY},
-		{"cloud", no_argument, NULL, O_CLOUD},
-		{"verbose", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"listen", required_argument, NULL, O_LISTEN},
+	    {"ca-cert", required_argument, NULL, O_CA_CERT},
+	    {"ca-key", required_argument, NULL, O_CA_KEY},
+	    {"account", required_argument, NULL, O_ACCOUNT},
+	    {"account-password-file", required_argument, NULL, O_ACCOUNT_PW},
+	    {"device", required_argument, NULL, O_DEVICE},
+	    {"broker-address", required_argument, NULL, O_BROKER},
+	    {"totp-key-file", required_argument, NULL, O_TOTP_FILE},
+	    {"pfx-password-file", required_argument, NULL, O_PFX_PW_FILE},
+	    {"token-ttl", required_argument, NULL, O_TTL},
+	    {"time-offset", required_argument, NULL, O_OFFSET},
+	    {"bad-signature", no_argument, NULL, O_BAD_SIG},
+	    {"pfx-json-error", required_argument, NULL, O_PFX_ERR},
+	    {"ready-file", required_argument, NULL, O_READY},
+	    {"cloud", no_argument, NULL, O_CLOUD},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	static cloud_t cl; /* large */
 	cloud_t *c = &cl;
@@ -588,11 +609,13 @@ int sim_cloud_main(int argc, char **argv)
 		case O_ACCOUNT:
 			if (c->nacc == MAX_ACCOUNTS || strlen(optarg) >= sizeof c->acc[0].email ||
 			    !strchr(optarg, '@') || strpbrk(optarg, "\"\\")) {
-				say("--account '%s': not an e-mail address (or too many accounts)", optarg);
+				say("--account '%s': not an e-mail address (or too many accounts)",
+				    optarg);
 				return 2;
 			}
 			snprintf(c->acc[c->nacc].email, sizeof c->acc[0].email, "%s", optarg);
-			snprintf(c->acc[c->nacc].uid, sizeof c->acc[0].uid, "%zu", 1000001 + c->nacc);
+			snprintf(c->acc[c->nacc].uid, sizeof c->acc[0].uid, "%zu",
+			         1000001 + c->nacc);
 			c->nacc++;
 			break;
 		case O_ACCOUNT_PW: {
@@ -610,8 +633,9 @@ int sim_cloud_main(int argc, char **argv)
 		case O_DEVICE: {
 			const char *colon = strchr(optarg, ':');
 			size_t ml = colon ? (size_t)(colon - optarg) : 0;
-			if (c->ndev == MAX_DEVICES || !colon || ml == 0 || ml >= sizeof c->dev[0].model ||
-			    !colon[1] || strlen(colon + 1) >= sizeof c->dev[0].sn ||
+			if (c->ndev == MAX_DEVICES || !colon || ml == 0 ||
+			    ml >= sizeof c->dev[0].model || !colon[1] ||
+			    strlen(colon + 1) >= sizeof c->dev[0].sn ||
 			    strpbrk(optarg, "\"\\/#+ ")) {
 				say("--device '%s': expected MODEL:SN", optarg);
 				return 2;
@@ -650,7 +674,8 @@ int sim_cloud_main(int argc, char **argv)
 			char *end;
 			errno = 0;
 			long long o = strtoll(optarg, &end, 10);
-			if (errno || *end || !*optarg || o < -100000000000LL || o > 100000000000LL) {
+			if (errno || *end || !*optarg || o < -100000000000LL ||
+			    o > 100000000000LL) {
 				say("--time-offset '%s': expected milliseconds", optarg);
 				return 2;
 			}
@@ -689,7 +714,8 @@ int sim_cloud_main(int argc, char **argv)
 		snprintf(c->totp_key, sizeof c->totp_key, "%s", k ? k : "");
 	}
 	if (strlen(c->totp_key) != BLT_CLOUD_TOTP_KEY_LEN) {
-		say("the 12-character TOTP key is needed: --totp-key-file F or env BLUETTI_TOTP_KEY");
+		say("the 12-character TOTP key is needed: --totp-key-file F or env "
+		    "BLUETTI_TOTP_KEY");
 		return 2;
 	}
 	if (!c->pfx_password[0])
@@ -703,7 +729,8 @@ int sim_cloud_main(int argc, char **argv)
 		const char *colon = strrchr(listen_s, ':');
 		unsigned long port;
 		size_t hl = colon ? (size_t)(colon - listen_s) : 0;
-		if (!colon || hl == 0 || hl >= sizeof h || cli_parse_ulong(colon + 1, 0, 65535, &port)) {
+		if (!colon || hl == 0 || hl >= sizeof h ||
+		    cli_parse_ulong(colon + 1, 0, 65535, &port)) {
 			say("--listen '%s': expected IPv4:PORT", listen_s);
 			return 2;
 		}
@@ -728,10 +755,10 @@ int sim_cloud_main(int argc, char **argv)
 		goto out;
 	}
 	daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_TLS | MHD_USE_ERROR_LOG,
-				  0, NULL, NULL, handler, c, MHD_OPTION_SOCK_ADDR, &sa,
-				  MHD_OPTION_HTTPS_MEM_KEY, key_pem, MHD_OPTION_HTTPS_MEM_CERT, cert_pem,
-				  MHD_OPTION_NOTIFY_COMPLETED, completed, c,
-				  MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
+	                          0, NULL, NULL, handler, c, MHD_OPTION_SOCK_ADDR, &sa,
+	                          MHD_OPTION_HTTPS_MEM_KEY, key_pem, MHD_OPTION_HTTPS_MEM_CERT,
+	                          cert_pem, MHD_OPTION_NOTIFY_COMPLETED, completed, c,
+	                          MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
 	if (!daemon) {
 		say("cannot listen on %s", listen_s);
 		goto out;
@@ -748,7 +775,8 @@ int sim_cloud_main(int argc, char **argv)
 		FILE *f;
 		snprintf(tmp, sizeof tmp, "%s.tmp", ready);
 		f = fopen(tmp, "w");
-		if (!f || fprintf(f, "%u\n", port) < 0 || fclose(f) != 0 || rename(tmp, ready) != 0) {
+		if (!f || fprintf(f, "%u\n", port) < 0 || fclose(f) != 0 ||
+		    rename(tmp, ready) != 0) {
 			say("--ready-file '%s': %s", ready, strerror(errno));
 			goto out;
 		}

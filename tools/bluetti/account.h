@@ -26,6 +26,6 @@ void account_set_api(const char *api, const char *api_ca);
  * sub_sn the serial the topics use. A token that expired is renewed with
  * BLUETTI_PASSWORD when set. Returns a blt_err_t with a one-line detail. */
 int account_connection(const char *sn, conn_args_t *conn, char *model, size_t model_cap,
-		       char *sub_sn, size_t sub_sn_cap, blt_detail_t *d);
+                       char *sub_sn, size_t sub_sn_cap, blt_detail_t *d);
 
 #endif

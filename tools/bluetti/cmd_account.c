@@ -111,7 +111,7 @@ static void sess_close(sess_t *x)
 }
 
 static int save_session(sess_t *x, const uint8_t *pfx, size_t pfx_len, const char *pfx_pw,
-			blt_detail_t *d)
+                        blt_detail_t *d)
 {
 	const char *tok = blt_cloud_token(x->c);
 	if (tok)
@@ -143,21 +143,23 @@ static int renew(sess_t *x, blt_detail_t *d)
 
 static void login_usage(FILE *out)
 {
-	fprintf(out,
-		"usage: bluetti login [--email ADDRESS] [--password-file F] [options]\n\n"
-		"Log in to the Bluetti account, fetch the client certificate (PKCS#12) and cache\n"
-		"token, certificate and its password in $XDG_STATE_HOME/bluetti (default\n"
-		"~/.local/state/bluetti, mode 0700/0600). See docs/account.md.\n\n"
-		"      --email ADDRESS       account e-mail (or env BLUETTI_EMAIL, or a prompt)\n"
-		"      --password-file F     password from a file (first line); or env\n"
-		"                            BLUETTI_PASSWORD; or a prompt (never on the command line)\n"
-		"      --api URL             API gateway (default " BLT_CLOUD_GW_DEFAULT ";\n"
-		"                            a simulator: https://127.0.0.1:PORT)\n"
-		"      --api-pry URL         second gateway tried first for the certificate\n"
-		"      --api-ca FILE         CA bundle (PEM) that verifies the gateway\n"
-		"      --timeout SECONDS     per request (default 30)\n"
-		"\nThe certificate download needs the 12-character TOTP key: env BLUETTI_TOTP_KEY or\n"
-		"`totp_key = ...` in ~/.config/bluetti/config (not shipped; see docs/account.md).\n");
+	fprintf(
+	    out,
+	    "usage: bluetti login [--email ADDRESS] [--password-file F] [options]\n\n"
+	    "Log in to the Bluetti account, fetch the client certificate (PKCS#12) and cache\n"
+	    "token, certificate and its password in $XDG_STATE_HOME/bluetti (default\n"
+	    "~/.local/state/bluetti, mode 0700/0600). See docs/account.md.\n\n"
+	    "      --email ADDRESS       account e-mail (or env BLUETTI_EMAIL, or a prompt)\n"
+	    "      --password-file F     password from a file (first line); or env\n"
+	    "                            BLUETTI_PASSWORD; or a prompt (never on the command "
+	    "line)\n"
+	    "      --api URL             API gateway (default " BLT_CLOUD_GW_DEFAULT ";\n"
+	    "                            a simulator: https://127.0.0.1:PORT)\n"
+	    "      --api-pry URL         second gateway tried first for the certificate\n"
+	    "      --api-ca FILE         CA bundle (PEM) that verifies the gateway\n"
+	    "      --timeout SECONDS     per request (default 30)\n"
+	    "\nThe certificate download needs the 12-character TOTP key: env BLUETTI_TOTP_KEY or\n"
+	    "`totp_key = ...` in ~/.config/bluetti/config (not shipped; see docs/account.md).\n");
 }
 
 enum { A_EMAIL = 0x3000, A_PWFILE, A_API, A_API_PRY, A_API_CA, A_TIMEOUT, A_JSON, A_HELP };
@@ -181,14 +183,14 @@ static char *prompt_line(const char *prompt)
 int cmd_login(int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{"email", required_argument, NULL, A_EMAIL},
-		{"password-file", required_argument, NULL, A_PWFILE},
-		{"api", required_argument, NULL, A_API},
-		{"api-pry", required_argument, NULL, A_API_PRY},
-		{"api-ca", required_argument, NULL, A_API_CA},
-		{"timeout", required_argument, NULL, A_TIMEOUT},
-		{"help", no_argument, NULL, A_HELP},
-		{NULL, 0, NULL, 0},
+	    {"email", required_argument, NULL, A_EMAIL},
+	    {"password-file", required_argument, NULL, A_PWFILE},
+	    {"api", required_argument, NULL, A_API},
+	    {"api-pry", required_argument, NULL, A_API_PRY},
+	    {"api-ca", required_argument, NULL, A_API_CA},
+	    {"timeout", required_argument, NULL, A_TIMEOUT},
+	    {"help", no_argument, NULL, A_HELP},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *email_opt = NULL, *pwfile = NULL, *pry = NULL;
 	char *email = NULL, *pw = NULL, pfx_pw[512] = "", uid[128];
@@ -209,7 +211,8 @@ int cmd_login(int argc, char **argv)
 		case A_API_CA: g_api_ca = optarg; break;
 		case A_TIMEOUT:
 			if (cli_parse_ulong(optarg, 1, 600, &tmo)) {
-				fprintf(stderr, "bluetti login: --timeout '%s': 1..600 seconds\n", optarg);
+				fprintf(stderr, "bluetti login: --timeout '%s': 1..600 seconds\n",
+				        optarg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -221,8 +224,8 @@ int cmd_login(int argc, char **argv)
 	if (optind < argc) {
 		/* not echoed: it may well be a password */
 		fprintf(stderr, "bluetti login: unexpected argument (passwords are read from "
-				"--password-file, BLUETTI_PASSWORD or a prompt, never the command "
-				"line)\n");
+		                "--password-file, BLUETTI_PASSWORD or a prompt, never the command "
+		                "line)\n");
 		return EXIT_USAGE;
 	}
 	memset(&x, 0, sizeof x);
@@ -244,7 +247,8 @@ int cmd_login(int argc, char **argv)
 	err = cli_secret(pwfile, "BLUETTI_PASSWORD", "Bluetti account password: ", &pw, &d);
 	if (err || !pw || !pw[0]) {
 		fprintf(stderr, "bluetti login: no password (%s)\n",
-			err ? d.text : "--password-file F, env BLUETTI_PASSWORD or a terminal prompt");
+		        err ? d.text
+		            : "--password-file F, env BLUETTI_PASSWORD or a terminal prompt");
 		goto out_usage;
 	}
 	snprintf(x.s.email, sizeof x.s.email, "%s", email);
@@ -291,15 +295,17 @@ int cmd_login(int argc, char **argv)
 			goto out;
 		}
 		fprintf(stderr, "bluetti login: logged in as %s, but no client certificate: %s\n",
-			email, x.key_detail.text);
+		        email, x.key_detail.text);
 		goto out;
 	}
 	err = blt_cloud_pfx(x.c, &pfx, &pfx_len, pfx_pw, sizeof pfx_pw, &d);
 	if (err) {
 		blt_detail_t d2;
 		(void)save_session(&x, NULL, 0, NULL, &d2);
-		fprintf(stderr, "bluetti login: logged in as %s, but the client certificate "
-				"failed:\n", email);
+		fprintf(stderr,
+		        "bluetti login: logged in as %s, but the client certificate "
+		        "failed:\n",
+		        email);
 		rc = report("login", x.c, err, &d);
 		goto out;
 	}
@@ -308,7 +314,8 @@ int cmd_login(int argc, char **argv)
 		goto out;
 	}
 	printf("logged in as %s (user id %s); token, client certificate (%zu bytes) and its "
-	       "password stored in %s\n", email, uid, pfx_len, x.dir);
+	       "password stored in %s\n",
+	       email, uid, pfx_len, x.dir);
 	rc = 0;
 	goto out;
 out_usage:
@@ -330,9 +337,10 @@ int cmd_logout(int argc, char **argv)
 	blt_detail_t d = {{0}};
 	if (argc > 1) {
 		bool help = !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h");
-		fprintf(help ? stdout : stderr,
-			"usage: bluetti logout\n\nRemove the cached token, client certificate and its "
-			"password (the credential store).\n");
+		fprintf(
+		    help ? stdout : stderr,
+		    "usage: bluetti logout\n\nRemove the cached token, client certificate and its "
+		    "password (the credential store).\n");
 		return help ? 0 : EXIT_USAGE;
 	}
 	if (blt_cloud_store_dir(dir, sizeof dir, &d) != BLT_OK ||
@@ -349,12 +357,12 @@ int cmd_logout(int argc, char **argv)
 int cmd_devices(int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{"json", no_argument, NULL, A_JSON},
-		{"api", required_argument, NULL, A_API},
-		{"api-ca", required_argument, NULL, A_API_CA},
-		{"timeout", required_argument, NULL, A_TIMEOUT},
-		{"help", no_argument, NULL, A_HELP},
-		{NULL, 0, NULL, 0},
+	    {"json", no_argument, NULL, A_JSON},
+	    {"api", required_argument, NULL, A_API},
+	    {"api-ca", required_argument, NULL, A_API_CA},
+	    {"timeout", required_argument, NULL, A_TIMEOUT},
+	    {"help", no_argument, NULL, A_HELP},
+	    {NULL, 0, NULL, 0},
 	};
 	blt_cloud_device_t devs[64];
 	size_t n = 0;
@@ -372,14 +380,16 @@ int cmd_devices(int argc, char **argv)
 		case A_API_CA: g_api_ca = optarg; break;
 		case A_TIMEOUT:
 			if (cli_parse_ulong(optarg, 1, 600, &tmo)) {
-				fprintf(stderr, "bluetti devices: --timeout '%s': 1..600 seconds\n", optarg);
+				fprintf(stderr, "bluetti devices: --timeout '%s': 1..600 seconds\n",
+				        optarg);
 				return EXIT_USAGE;
 			}
 			break;
 		case 'h':
 		case A_HELP:
-			printf("usage: bluetti devices [--json] [--api URL] [--api-ca FILE]\n\n"
-			       "List the devices of the logged-in account (see `bluetti login`).\n");
+			printf(
+			    "usage: bluetti devices [--json] [--api URL] [--api-ca FILE]\n\n"
+			    "List the devices of the logged-in account (see `bluetti login`).\n");
 			return 0;
 		default: return EXIT_USAGE;
 		}
@@ -410,7 +420,8 @@ int cmd_devices(int argc, char **argv)
 		printf("[");
 		for (size_t i = 0; i < n; i++) {
 			char broker[300];
-			snprintf(broker, sizeof broker, "%s:%u", devs[i].broker_host, devs[i].broker_port);
+			snprintf(broker, sizeof broker, "%s:%u", devs[i].broker_host,
+			         devs[i].broker_port);
 			printf("%s\n  {\"name\": ", i ? "," : "");
 			cli_json_str(stdout, devs[i].name);
 			printf(", \"model\": ");
@@ -427,12 +438,13 @@ int cmd_devices(int argc, char **argv)
 	} else if (n == 0) {
 		printf("no devices in this account\n");
 	} else {
-		printf("%-24s %-10s %-22s %-16s %-7s %s\n", "NAME", "MODEL", "SN", "SUB-SN", "ONLINE",
-		       "BROKER");
+		printf("%-24s %-10s %-22s %-16s %-7s %s\n", "NAME", "MODEL", "SN", "SUB-SN",
+		       "ONLINE", "BROKER");
 		for (size_t i = 0; i < n; i++)
-			printf("%-24s %-10s %-22s %-16s %-7s %s:%u\n", devs[i].name[0] ? devs[i].name : "-",
-			       devs[i].model, devs[i].sn, devs[i].sub_sn, devs[i].online ? "yes" : "no",
-			       devs[i].broker_host, devs[i].broker_port);
+			printf("%-24s %-10s %-22s %-16s %-7s %s:%u\n",
+			       devs[i].name[0] ? devs[i].name : "-", devs[i].model, devs[i].sn,
+			       devs[i].sub_sn, devs[i].online ? "yes" : "no", devs[i].broker_host,
+			       devs[i].broker_port);
 	}
 	sess_close(&x);
 	return 0;
@@ -441,7 +453,7 @@ int cmd_devices(int argc, char **argv)
 /* ---- --account ------------------------------------------------------------------- */
 
 int account_connection(const char *sn, conn_args_t *conn, char *model, size_t model_cap,
-		       char *sub_sn, size_t sub_sn_cap, blt_detail_t *d)
+                       char *sub_sn, size_t sub_sn_cap, blt_detail_t *d)
 {
 	static char user[1100], pfx_path[1100], pass_path[1100];
 	blt_cloud_device_t dev;
@@ -462,8 +474,11 @@ int account_connection(const char *sn, conn_args_t *conn, char *model, size_t mo
 		err = blt_cloud_store_load(x.dir, &tmp, &pfx, &pfx_len, &pfx_pw, d);
 		OPENSSL_cleanse(&tmp, sizeof tmp);
 		if (err == BLT_E_NOT_FOUND) {
-			blt_detail_set(d, err, "no client certificate cached: run `bluetti login` with "
-					       "the TOTP key configured (%s)", x.key_detail.text[0] ? x.key_detail.text : "see docs/account.md");
+			blt_detail_set(d, err,
+			               "no client certificate cached: run `bluetti login` with "
+			               "the TOTP key configured (%s)",
+			               x.key_detail.text[0] ? x.key_detail.text
+			                                    : "see docs/account.md");
 			goto out;
 		}
 		if (err)
