@@ -887,9 +887,12 @@ static void runtime_stop(br_runtime_t *rt, bool announce_offline)
 		}
 		publish(rt, rt->bridge_topic, "offline", true);
 	}
-	/* Let queued QoS 1 messages go out before the DISCONNECT. */
-	for (int i = 0; i < 6 && down_ok(rt); i++)
-		blt_transport_poll(rt->down, 50, NULL);
+	/* Let queued QoS 1 messages go out before the DISCONNECT: libmosquitto keeps at most
+	 * 20 in flight and sends the rest as PUBACKs arrive, so poll for a while (there is no
+	 * "queue empty" signal to wait for). */
+	uint64_t end = blt_now_ms() + 700;
+	while (down_ok(rt) && blt_now_ms() < end)
+		blt_transport_poll(rt->down, 20, NULL);
 	blt_transport_disconnect(rt->down);
 	blt_transport_disconnect(rt->up);
 }

@@ -1,0 +1,524 @@
+/* bluetti-bridge end to end: two real mosquitto brokers (upstream with mutual TLS, the Home
+ * Assistant side plain), two simulated AP300s (bluetti-sim) and the real bluetti-bridge
+ * binary. A libmosquitto subscriber on '#' of the downstream broker watches everything the
+ * bridge publishes. Checked, in order:
+ *   startup (bridge and both devices online, full state documents), every discovery
+ *   document against Home Assistant's rules (test_bridge_checker.h), state updates, a
+ *   command turning AC output off (and on) through the gated write path, discovery
+ *   republished when HA announces itself, a device going silent -> offline while the other
+ *   keeps updating -> back online, SIGHUP reload (a broken file is ignored; a removed
+ *   device's entities are cleared), SIGTERM (offline published, exit 0), SIGKILL (the last
+ *   will marks the bridge offline).
+ * Runs under with_brokers.sh (BLT_IT_DIR, BLT_PKI, BLT_SCRIPTS). */
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <cjson/cJSON.h>
+#include <mosquitto.h>
+
+#include <bluetti/bluetti.h>
+
+#include "it_util.h"
+#include "test_bridge_checker.h"
+
+#ifndef BLT_SIM_PATH
+#error "BLT_SIM_PATH must name the bluetti-sim binary"
+#endif
+#ifndef BLT_BRIDGE_PATH
+#error "BLT_BRIDGE_PATH must name the bluetti-bridge binary"
+#endif
+
+#define SN_A "2616113487436"
+#define SN_B "2616113487999"
+#define MAX_MSGS 4096
+
+/* ---- the watcher: last payload and a counter per topic ------------------------------- */
+
+typedef struct msg {
+	char topic[256];
+	char *payload;
+	unsigned count;
+} msg_t;
+
+static struct {
+	struct mosquitto *m;
+	msg_t msgs[MAX_MSGS];
+	size_t n;
+	uint16_t up_port, down_port;
+	pid_t sim_a, sim_b, bridge;
+	char dir[512], cfg[600], log[600];
+} E;
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+static msg_t *msg_find(const char *topic)
+{
+	for (size_t i = 0; i < E.n; i++)
+		if (!strcmp(E.msgs[i].topic, topic))
+			return &E.msgs[i];
+	return NULL;
+}
+
+static void on_message(struct mosquitto *m, void *u, const struct mosquitto_message *mm)
+{
+	msg_t *x = msg_find(mm->topic);
+	(void)m;
+	(void)u;
+	if (!x) {
+		if (E.n >= MAX_MSGS || strlen(mm->topic) >= sizeof x->topic)
+			return;
+		x = &E.msgs[E.n++];
+		snprintf(x->topic, sizeof x->topic, "%s", mm->topic);
+	}
+	free(x->payload);
+	x->payload = malloc((size_t)mm->payloadlen + 1);
+	memcpy(x->payload, mm->payload, (size_t)mm->payloadlen);
+	x->payload[mm->payloadlen] = '\0';
+	x->count++;
+}
+
+static void pump(int ms)
+{
+	uint64_t end = blt_now_ms() + (uint64_t)ms;
+	while (blt_now_ms() < end)
+		mosquitto_loop(E.m, 20, 1);
+}
+
+static const char *payload_of(const char *topic)
+{
+	msg_t *x = msg_find(topic);
+	return x ? x->payload : NULL;
+}
+
+static unsigned count_of(const char *topic)
+{
+	msg_t *x = msg_find(topic);
+	return x ? x->count : 0;
+}
+
+/* Pump until topic carries exactly want (or ms elapse). */
+static bool wait_payload(const char *topic, const char *want, int ms)
+{
+	uint64_t end = blt_now_ms() + (uint64_t)ms;
+	do {
+		const char *p = payload_of(topic);
+		if (p && !strcmp(p, want))
+			return true;
+		mosquitto_loop(E.m, 50, 1);
+	} while (blt_now_ms() < end);
+	return false;
+}
+
+/* Value of key in the JSON state of device id, as text ("null" if null, NULL if absent). */
+static bool state_value(const char *id, const char *key, char *out, size_t cap)
+{
+	char topic[128];
+	cJSON *o, *v;
+	snprintf(topic, sizeof topic, "bluetti/%s/state", id);
+	o = cJSON_Parse(payload_of(topic) ? payload_of(topic) : "");
+	v = o ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
+	if (!v) {
+		cJSON_Delete(o);
+		return false;
+	}
+	if (cJSON_IsString(v))
+		snprintf(out, cap, "%s", v->valuestring);
+	else if (cJSON_IsNumber(v))
+		snprintf(out, cap, "%g", v->valuedouble);
+	else
+		snprintf(out, cap, "null");
+	cJSON_Delete(o);
+	return true;
+}
+
+static bool wait_state(const char *id, const char *key, const char *want, int ms)
+{
+	uint64_t end = blt_now_ms() + (uint64_t)ms;
+	char v[128];
+	do {
+		if (state_value(id, key, v, sizeof v) && (!want ? strcmp(v, "null") : !strcmp(v, want)))
+			return true;
+		mosquitto_loop(E.m, 50, 1);
+	} while (blt_now_ms() < end);
+	return false;
+}
+
+/* ---- processes ----------------------------------------------------------------------- */
+
+static pid_t spawn(const char *const *argv, const char *logpath, bool append)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		int fd = open(logpath, O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC), 0644);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+			close(fd);
+		}
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+static pid_t spawn_sim(const char *sn, const char *name)
+{
+	char broker[64], cert[512], pass[512], ca[512], ready[600], logp[600];
+	snprintf(broker, sizeof broker, "localhost:%u", E.up_port);
+	snprintf(ready, sizeof ready, "%s/%s.ready", E.dir, name);
+	snprintf(logp, sizeof logp, "%s/%s.log", E.dir, name);
+	unlink(ready);
+	const char *argv[] = {BLT_SIM_PATH,
+			      "--broker", broker,
+			      "--cert", it_path(cert, sizeof cert, "BLT_PKI", "client.pfx"),
+			      "--cert-password-file", it_path(pass, sizeof pass, "BLT_PKI", "client.pass"),
+			      "--ca", it_path(ca, sizeof ca, "BLT_PKI", "ca.pem"),
+			      "--profile", "AP300", "--sn", sn, "--ready-file", ready, NULL};
+	pid_t pid = spawn(argv, logp, true);
+	for (int i = 0; i < 250 && access(ready, F_OK) != 0; i++)
+		sleep_ms(20);
+	assert_int_equal(access(ready, F_OK), 0);
+	return pid;
+}
+
+static pid_t spawn_bridge(void)
+{
+	const char *argv[] = {BLT_BRIDGE_PATH, "-c", E.cfg, "-v", NULL};
+	return spawn(argv, E.log, true);
+}
+
+static int wait_exit(pid_t pid, int ms)
+{
+	int st;
+	for (int waited = 0;; waited += 20) {
+		pid_t r = waitpid(pid, &st, WNOHANG);
+		if (r == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		if (r < 0 || waited >= ms)
+			return -1;
+		mosquitto_loop(E.m, 20, 1);
+	}
+}
+
+static void stop(pid_t *pid, int sig)
+{
+	if (*pid > 0) {
+		kill(*pid, sig);
+		if (wait_exit(*pid, 5000) < 0) {
+			kill(*pid, SIGKILL);
+			wait_exit(*pid, 2000);
+		}
+	}
+	*pid = 0;
+}
+
+static void show_log(void)
+{
+	char line[600];
+	FILE *f = fopen(E.log, "r");
+	if (!f)
+		return;
+	fprintf(stderr, "---- %s (last lines)\n", E.log);
+	long n = 0;
+	while (fgets(line, sizeof line, f))
+		n++;
+	rewind(f);
+	for (long i = 0; fgets(line, sizeof line, f); i++)
+		if (i >= n - 60)
+			fputs(line, stderr);
+	fclose(f);
+}
+
+static void write_config(bool with_beta, const char *alpha_name, bool broken)
+{
+	char pfx[512], pass[512], ca[512];
+	FILE *f = fopen(E.cfg, "w");
+	assert_non_null(f);
+	fprintf(f,
+		"# written by test_bridge_e2e\n"
+		"[bridge]\noffline_after = 2\nbackoff_max = 5\n\n"
+		"[upstream]\nhost = localhost\nport = %u\ncert = %s\ncert_password_file = %s\n"
+		"ca = %s\n\n"
+		"[homeassistant]\nhost = 127.0.0.1\nport = %u\nclient_id = bridge-e2e\n\n"
+		"[device alpha]\nname = %s\nprofile = AP300\nsn = " SN_A "\ntimeout = 700\n"
+		"poll_core = 1\npoll_grid = 1\npoll_battery = 2\npoll_cells = 4\n"
+		"poll_inverter = 4\npoll_settings = 3\n",
+		E.up_port, it_path(pfx, sizeof pfx, "BLT_PKI", "client.pfx"),
+		it_path(pass, sizeof pass, "BLT_PKI", "client.pass"),
+		it_path(ca, sizeof ca, "BLT_PKI", "ca.pem"), E.down_port, alpha_name);
+	if (with_beta)
+		fprintf(f, "\n[device beta]\nprofile = AP300\nsn = " SN_B "\ntimeout = 700\n"
+			   "poll_core = 1\npoll_grid = 2\npoll_cells = 4\n");
+	if (broken)
+		fprintf(f, "\n[device gamma]\nprofile = NOPE\n");
+	fclose(f);
+}
+
+/* ---- fixture ------------------------------------------------------------------------- */
+
+static int setup(void **state)
+{
+	(void)state;
+	memset(&E, 0, sizeof E);
+	snprintf(E.dir, sizeof E.dir, "%s", it_env("BLT_IT_DIR"));
+	snprintf(E.cfg, sizeof E.cfg, "%s/bridge.ini", E.dir);
+	snprintf(E.log, sizeof E.log, "%s/bridge.log", E.dir);
+	E.up_port = it_broker_start("up", "");
+	E.down_port = it_broker_start("down", "--plain");
+	mosquitto_lib_init();
+	E.m = mosquitto_new("bridge-e2e-watcher", true, NULL);
+	mosquitto_message_callback_set(E.m, on_message);
+	if (mosquitto_connect(E.m, "127.0.0.1", E.down_port, 30) != MOSQ_ERR_SUCCESS ||
+	    mosquitto_subscribe(E.m, NULL, "#", 1) != MOSQ_ERR_SUCCESS)
+		return -1;
+	E.sim_a = spawn_sim(SN_A, "sim_a");
+	E.sim_b = spawn_sim(SN_B, "sim_b");
+	write_config(true, "Alpha station", false);
+	E.bridge = spawn_bridge();
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	stop(&E.bridge, SIGTERM);
+	stop(&E.sim_a, SIGTERM);
+	stop(&E.sim_b, SIGTERM);
+	mosquitto_disconnect(E.m);
+	mosquitto_destroy(E.m);
+	mosquitto_lib_cleanup();
+	for (size_t i = 0; i < E.n; i++)
+		free(E.msgs[i].payload);
+	return 0;
+}
+
+/* Evaluates cond once (it may publish or wait); shows the bridge log on failure. */
+#define CHECK(cond)                                                                         \
+	do {                                                                                \
+		bool ok_ = (cond);                                                          \
+		if (!ok_)                                                                   \
+			show_log();                                                         \
+		assert_true(ok_);                                                           \
+	} while (0)
+
+/* ---- tests --------------------------------------------------------------------------- */
+
+static void test_startup(void **state)
+{
+	(void)state;
+	CHECK(wait_payload("bluetti/bridge/state", "online", 15000));
+	CHECK(wait_payload("bluetti/alpha/availability", "online", 15000));
+	CHECK(wait_payload("bluetti/beta/availability", "online", 15000));
+	/* every group read once: cells, inverter and settings values present */
+	CHECK(wait_state("alpha", "battery_pack_cell_0_voltage", NULL, 15000));
+	CHECK(wait_state("alpha", "ac_output", NULL, 15000));
+	CHECK(wait_state("alpha", "grid_phase_0_voltage", NULL, 15000));
+	CHECK(wait_state("beta", "soc", NULL, 15000));
+}
+
+static size_t collect_docs(const char *node, chk_doc_t *docs, size_t cap)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < E.n && n < cap; i++) {
+		const msg_t *x = &E.msgs[i];
+		size_t tl = strlen(x->topic);
+		if (strncmp(x->topic, "homeassistant/", 14) || tl < 7 ||
+		    strcmp(x->topic + tl - 7, "/config") || !x->payload[0])
+			continue;
+		if (node && !strstr(x->topic, node))
+			continue;
+		docs[n].topic = x->topic;
+		docs[n].payload = x->payload;
+		n++;
+	}
+	return n;
+}
+
+static void test_discovery_rules(void **state)
+{
+	static chk_doc_t docs[MAX_MSGS];
+	static const char *const avail_a[] = {"bluetti/bridge/state", "bluetti/alpha/availability"};
+	static const char *const avail_b[] = {"bluetti/bridge/state", "bluetti/beta/availability"};
+	size_t before, n;
+	(void)state;
+	/* let the announcements settle: no new document for 2 s */
+	do {
+		before = collect_docs(NULL, docs, MAX_MSGS);
+		pump(2000);
+	} while (collect_docs(NULL, docs, MAX_MSGS) != before);
+
+	n = collect_docs("bluetti_" SN_A "/", docs, MAX_MSGS);
+	fprintf(stderr, "alpha: %zu discovery documents\n", n);
+	CHECK(n >= 60);
+	chk_ctx_t ca = {.prefix = "homeassistant", .state_doc = payload_of("bluetti/alpha/state"),
+			.state_topic = "bluetti/alpha/state", .avail_topics = avail_a, .navail = 2};
+	if (chk_all(&ca, docs, n))
+		fail_msg("alpha: %d discovery problems, last: %s", ca.problems, ca.last);
+	/* what HA must see for the power station */
+	CHECK(payload_of("homeassistant/switch/bluetti_" SN_A "/ac_output/config") != NULL);
+	CHECK(payload_of("homeassistant/select/bluetti_" SN_A "/charging_mode/config") != NULL);
+	CHECK(payload_of("homeassistant/number/bluetti_" SN_A "/soc_high/config") != NULL);
+	CHECK(payload_of("homeassistant/sensor/bluetti_" SN_A "/grid_charge_energy/config") != NULL);
+	CHECK(strstr(payload_of("homeassistant/sensor/bluetti_" SN_A "/grid_charge_energy/config"),
+		     "\"state_class\":\"total_increasing\"") != NULL);
+	/* battery pack as a sub-device of the station */
+	CHECK(strstr(payload_of("homeassistant/sensor/bluetti_" SN_A
+				"/battery_pack_cell_0_voltage/config"),
+		     "\"via_device\":\"bluetti_" SN_A "\"") != NULL);
+	CHECK(strstr(payload_of("homeassistant/sensor/bluetti_" SN_A "/soc/config"),
+		     "\"name\":\"Alpha station\"") != NULL);
+
+	n = collect_docs("bluetti_" SN_B "/", docs, MAX_MSGS);
+	chk_ctx_t cb = {.prefix = "homeassistant", .state_doc = payload_of("bluetti/beta/state"),
+			.state_topic = "bluetti/beta/state", .avail_topics = avail_b, .navail = 2};
+	if (chk_all(&cb, docs, n))
+		fail_msg("beta: %d discovery problems, last: %s", cb.problems, cb.last);
+
+	/* unique_ids unique across both devices */
+	static const char *const avail_all[] = {"bluetti/bridge/state", "bluetti/alpha/availability",
+						"bluetti/beta/availability"};
+	n = collect_docs(NULL, docs, MAX_MSGS);
+	chk_ctx_t call = {.prefix = "homeassistant", .avail_topics = avail_all, .navail = 3};
+	if (chk_all(&call, docs, n))
+		fail_msg("all: %d discovery problems, last: %s", call.problems, call.last);
+}
+
+static void test_state_updates(void **state)
+{
+	char first[64] = "", v[64];
+	unsigned c0 = count_of("bluetti/alpha/state");
+	(void)state;
+	CHECK(state_value("alpha", "last_seen", first, sizeof first));
+	pump(3500);
+	CHECK(count_of("bluetti/alpha/state") >= c0 + 2);
+	CHECK(state_value("alpha", "last_seen", v, sizeof v));
+	CHECK(strcmp(v, first) != 0);
+}
+
+static void test_command_ac_output(void **state)
+{
+	(void)state;
+	CHECK(wait_state("alpha", "ac_output", "ON", 5000));
+	CHECK(mosquitto_publish(E.m, NULL, "bluetti/alpha/set/ac_output", 3, "OFF", 1, false) ==
+	      MOSQ_ERR_SUCCESS);
+	CHECK(wait_state("alpha", "ac_output", "OFF", 10000));
+	/* the power follows the switch on the next core poll */
+	CHECK(wait_state("alpha", "ac_load_power", "0", 10000));
+	/* garbage is refused and changes nothing */
+	mosquitto_publish(E.m, NULL, "bluetti/alpha/set/ac_output", 6, "banana", 1, false);
+	pump(1500);
+	CHECK(wait_state("alpha", "ac_output", "OFF", 100));
+	CHECK(mosquitto_publish(E.m, NULL, "bluetti/alpha/set/ac_output", 2, "ON", 1, false) ==
+	      MOSQ_ERR_SUCCESS);
+	CHECK(wait_state("alpha", "ac_output", "ON", 10000));
+}
+
+static void test_ha_birth_republishes(void **state)
+{
+	const char *t = "homeassistant/switch/bluetti_" SN_A "/ac_output/config";
+	unsigned c0 = count_of(t);
+	(void)state;
+	mosquitto_publish(E.m, NULL, "homeassistant/status", 6, "online", 1, false);
+	uint64_t end = blt_now_ms() + 5000;
+	while (count_of(t) == c0 && blt_now_ms() < end)
+		mosquitto_loop(E.m, 50, 1);
+	CHECK(count_of(t) > c0);
+}
+
+static void test_silent_device(void **state)
+{
+	char a0[64] = "", a1[64] = "";
+	(void)state;
+	stop(&E.sim_b, SIGTERM);
+	CHECK(wait_payload("bluetti/beta/availability", "offline", 10000));
+	/* the dead device does not stall the live one */
+	state_value("alpha", "last_seen", a0, sizeof a0);
+	pump(3000);
+	state_value("alpha", "last_seen", a1, sizeof a1);
+	CHECK(strcmp(a0, a1) != 0);
+	CHECK(wait_payload("bluetti/alpha/availability", "online", 100));
+	/* and back */
+	E.sim_b = spawn_sim(SN_B, "sim_b");
+	CHECK(wait_payload("bluetti/beta/availability", "online", 15000));
+}
+
+static void test_reload(void **state)
+{
+	const char *beta_soc = "homeassistant/sensor/bluetti_" SN_B "/soc/config";
+	(void)state;
+	/* a broken file is reported and ignored */
+	write_config(true, "Alpha station", true);
+	kill(E.bridge, SIGHUP);
+	pump(2000);
+	CHECK(waitpid(E.bridge, NULL, WNOHANG) == 0);
+	CHECK(wait_payload("bluetti/bridge/state", "online", 100));
+	CHECK(payload_of(beta_soc) && payload_of(beta_soc)[0]);
+	/* beta removed, alpha renamed */
+	write_config(false, "Alpha renamed", false);
+	kill(E.bridge, SIGHUP);
+	CHECK(wait_payload(beta_soc, "", 10000));
+	CHECK(wait_payload("bluetti/beta/availability", "", 1000));
+	uint64_t end = blt_now_ms() + 10000;
+	const char *t = "homeassistant/sensor/bluetti_" SN_A "/soc/config";
+	while (!(payload_of(t) && strstr(payload_of(t), "Alpha renamed")) && blt_now_ms() < end)
+		mosquitto_loop(E.m, 50, 1);
+	CHECK(strstr(payload_of(t), "Alpha renamed") != NULL);
+	CHECK(wait_payload("bluetti/alpha/availability", "online", 10000));
+}
+
+static void test_sigterm_publishes_offline(void **state)
+{
+	(void)state;
+	CHECK(wait_payload("bluetti/bridge/state", "online", 5000));
+	kill(E.bridge, SIGTERM);
+	CHECK(wait_exit(E.bridge, 5000) == 0);
+	E.bridge = 0;
+	CHECK(wait_payload("bluetti/bridge/state", "offline", 3000));
+	CHECK(wait_payload("bluetti/alpha/availability", "offline", 3000));
+}
+
+static void test_sigkill_last_will(void **state)
+{
+	(void)state;
+	E.bridge = spawn_bridge();
+	CHECK(wait_payload("bluetti/bridge/state", "online", 15000));
+	CHECK(wait_payload("bluetti/alpha/availability", "online", 15000));
+	kill(E.bridge, SIGKILL);
+	wait_exit(E.bridge, 5000);
+	E.bridge = 0;
+	/* the broker publishes the last will when the connection drops */
+	CHECK(wait_payload("bluetti/bridge/state", "offline", 10000));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_startup),
+		cmocka_unit_test(test_discovery_rules),
+		cmocka_unit_test(test_state_updates),
+		cmocka_unit_test(test_command_ac_output),
+		cmocka_unit_test(test_ha_birth_republishes),
+		cmocka_unit_test(test_silent_device),
+		cmocka_unit_test(test_reload),
+		cmocka_unit_test(test_sigterm_publishes_offline),
+		cmocka_unit_test(test_sigkill_last_will),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
