@@ -331,7 +331,8 @@ static void republish_all(br_runtime_t *rt)
 		return;
 	for (size_t i = 0; i < rt->ndev; i++) {
 		br_dev_t *d = &rt->devs[i];
-		publish_device(d, true, true);
+		if (d->client) /* disabled devices (enabled = false) announce no entities */
+			publish_device(d, true, true);
 		publish_availability(d);
 	}
 	rt->down_fresh = false;
