@@ -88,7 +88,8 @@ static void on_message(struct mosquitto *m, void *u, const struct mosquitto_mess
 	}
 	free(x->payload);
 	x->payload = malloc((size_t)mm->payloadlen + 1);
-	memcpy(x->payload, mm->payload, (size_t)mm->payloadlen);
+	if (mm->payloadlen > 0)
+		memcpy(x->payload, mm->payload, (size_t)mm->payloadlen);
 	x->payload[mm->payloadlen] = '\0';
 	x->count++;
 }
