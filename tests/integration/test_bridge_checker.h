@@ -24,17 +24,17 @@ typedef struct chk_doc {
 } chk_doc_t;
 
 typedef struct chk_ctx {
-	const char *prefix;             /* discovery prefix */
-	const char *state_doc;          /* the state document every state_topic should carry */
+	const char *prefix;    /* discovery prefix */
+	const char *state_doc; /* the state document every state_topic should carry */
 	const char *state_topic;
 	const char *const *avail_topics; /* topics availability may name */
 	size_t navail;
 	int problems;
-	char last[512];                 /* last problem, for the assertion message */
+	char last[512]; /* last problem, for the assertion message */
 } chk_ctx_t;
 
 static void chk_fail(chk_ctx_t *c, const char *topic, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static void chk_fail(chk_ctx_t *c, const char *topic, const char *fmt, ...)
 {
 	char msg[400];
@@ -53,8 +53,8 @@ static bool chk_id_ok(const char *s, size_t n)
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		char ch = s[i];
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-		      ch == '_' || ch == '-'))
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '_' || ch == '-'))
 			return false;
 	}
 	return true;
@@ -72,25 +72,49 @@ static const struct chk_units {
 	const char *dc;
 	const char *units[8];
 } chk_unit_table[] = {
-	{"power", {"W", "kW", "MW", "GW", "mW", "BTU/h", NULL}},
-	{"energy", {"Wh", "kWh", "MWh", "GWh", "mWh", "MJ", "GJ", NULL}},
-	{"voltage", {"V", "mV", "µV", "kV", "MV", NULL}},
-	{"current", {"A", "mA", NULL}},
-	{"frequency", {"Hz", "kHz", "MHz", "GHz", NULL}},
-	{"battery", {"%", NULL}},
-	{"temperature", {"°C", "°F", "K", NULL}},
-	{"duration", {"d", "h", "min", "s", "ms", "µs", NULL}},
-	{"apparent_power", {"VA", "kVA", NULL}},
-	{"reactive_power", {"var", "kvar", NULL}},
-	{"power_factor", {"%", "", NULL}},
-	{"signal_strength", {"dB", "dBm", NULL}},
+    {"power", {"W", "kW", "MW", "GW", "mW", "BTU/h", NULL}},
+    {"energy", {"Wh", "kWh", "MWh", "GWh", "mWh", "MJ", "GJ", NULL}},
+    {"voltage", {"V", "mV", "µV", "kV", "MV", NULL}},
+    {"current", {"A", "mA", NULL}},
+    {"frequency", {"Hz", "kHz", "MHz", "GHz", NULL}},
+    {"battery", {"%", NULL}},
+    {"temperature", {"°C", "°F", "K", NULL}},
+    {"duration", {"d", "h", "min", "s", "ms", "µs", NULL}},
+    {"apparent_power", {"VA", "kVA", NULL}},
+    {"reactive_power", {"var", "kvar", NULL}},
+    {"power_factor", {"%", "", NULL}},
+    {"signal_strength", {"dB", "dBm", NULL}},
 };
 
-static const char *const chk_binary_classes[] = {
-	"battery", "battery_charging", "carbon_monoxide", "cold", "connectivity", "door",
-	"garage_door", "gas", "heat", "light", "lock", "moisture", "motion", "moving", "occupancy",
-	"opening", "plug", "power", "presence", "problem", "running", "safety", "smoke", "sound",
-	"tamper", "update", "vibration", "window", NULL};
+static const char *const chk_binary_classes[] = {"battery",
+                                                 "battery_charging",
+                                                 "carbon_monoxide",
+                                                 "cold",
+                                                 "connectivity",
+                                                 "door",
+                                                 "garage_door",
+                                                 "gas",
+                                                 "heat",
+                                                 "light",
+                                                 "lock",
+                                                 "moisture",
+                                                 "motion",
+                                                 "moving",
+                                                 "occupancy",
+                                                 "opening",
+                                                 "plug",
+                                                 "power",
+                                                 "presence",
+                                                 "problem",
+                                                 "running",
+                                                 "safety",
+                                                 "smoke",
+                                                 "sound",
+                                                 "tamper",
+                                                 "update",
+                                                 "vibration",
+                                                 "window",
+                                                 NULL};
 
 static bool chk_in(const char *s, const char *const *list)
 {
@@ -119,7 +143,8 @@ static void chk_sensor(chk_ctx_t *c, const char *topic, const cJSON *o, const cJ
 {
 	const char *dc = chk_str(o, "device_class"), *unit = chk_str(o, "unit_of_measurement");
 	const char *sc = chk_str(o, "state_class");
-	if (sc && strcmp(sc, "measurement") && strcmp(sc, "total") && strcmp(sc, "total_increasing"))
+	if (sc && strcmp(sc, "measurement") && strcmp(sc, "total") &&
+	    strcmp(sc, "total_increasing"))
 		chk_fail(c, topic, "state_class '%s' unknown", sc);
 	if (dc && !strcmp(dc, "enum")) {
 		const cJSON *opts = cJSON_GetObjectItemCaseSensitive(o, "options");
@@ -130,10 +155,10 @@ static void chk_sensor(chk_ctx_t *c, const char *topic, const cJSON *o, const cJ
 		if (value && !cJSON_IsNull(value)) {
 			bool found = false;
 			const cJSON *it;
-			cJSON_ArrayForEach(it, opts)
-				if (cJSON_IsString(it) && cJSON_IsString(value) &&
-				    !strcmp(it->valuestring, value->valuestring))
-					found = true;
+			cJSON_ArrayForEach(it,
+			                   opts) if (cJSON_IsString(it) && cJSON_IsString(value) &&
+			                             !strcmp(it->valuestring, value->valuestring))
+			    found = true;
 			if (!found)
 				chk_fail(c, topic, "state value is not one of the options");
 		}
@@ -162,7 +187,7 @@ static void chk_sensor(chk_ctx_t *c, const char *topic, const cJSON *o, const cJ
 					ok = true;
 			if (!ok)
 				chk_fail(c, topic, "unit '%s' not allowed for device_class %s",
-					 unit ? unit : "(none)", dc);
+				         unit ? unit : "(none)", dc);
 		}
 		if (!strcmp(dc, "energy") && (!sc || !strcmp(sc, "measurement")))
 			chk_fail(c, topic, "energy needs state_class total or total_increasing");
@@ -178,8 +203,8 @@ static void chk_sensor(chk_ctx_t *c, const char *topic, const cJSON *o, const cJ
 /* Check one discovery document; ids collects unique_ids (array owned by the caller,
  * nids in/out), devices collects device identifiers for via_device checks. */
 static void chk_doc(chk_ctx_t *c, const chk_doc_t *doc, const cJSON *state, char ids[][96],
-		    size_t *nids, size_t idcap, char devs[][96], size_t *ndevs, size_t devcap,
-		    char vias[][96], size_t *nvias)
+                    size_t *nids, size_t idcap, char devs[][96], size_t *ndevs, size_t devcap,
+                    char vias[][96], size_t *nvias)
 {
 	char comp[32], node[96], object[96], key[96];
 	const char *p = doc->topic, *q;
@@ -195,8 +220,7 @@ static void chk_doc(chk_ctx_t *c, const chk_doc_t *doc, const cJSON *state, char
 	}
 	p += pl + 1;
 	q = strchr(p, '/');
-	if (!q || (size_t)(q - p) >= sizeof comp)
-		{
+	if (!q || (size_t)(q - p) >= sizeof comp) {
 		chk_fail(c, doc->topic, "no component");
 		return;
 	}
@@ -204,8 +228,7 @@ static void chk_doc(chk_ctx_t *c, const chk_doc_t *doc, const cJSON *state, char
 	comp[q - p] = '\0';
 	p = q + 1;
 	q = strchr(p, '/');
-	if (!q || (size_t)(q - p) >= sizeof node || !chk_id_ok(p, (size_t)(q - p)))
-		{
+	if (!q || (size_t)(q - p) >= sizeof node || !chk_id_ok(p, (size_t)(q - p))) {
 		chk_fail(c, doc->topic, "bad node_id");
 		return;
 	}
@@ -214,16 +237,14 @@ static void chk_doc(chk_ctx_t *c, const chk_doc_t *doc, const cJSON *state, char
 	p = q + 1;
 	q = strchr(p, '/');
 	if (!q || strcmp(q, "/config") || (size_t)(q - p) >= sizeof object ||
-	    !chk_id_ok(p, (size_t)(q - p)))
-		{
+	    !chk_id_ok(p, (size_t)(q - p))) {
 		chk_fail(c, doc->topic, "bad object_id or not .../config");
 		return;
 	}
 	memcpy(object, p, (size_t)(q - p));
 	object[q - p] = '\0';
 	if (strcmp(comp, "sensor") && strcmp(comp, "binary_sensor") && strcmp(comp, "switch") &&
-	    strcmp(comp, "select") && strcmp(comp, "number"))
-		{
+	    strcmp(comp, "select") && strcmp(comp, "number")) {
 		chk_fail(c, doc->topic, "unexpected component %s", comp);
 		return;
 	}
@@ -232,9 +253,9 @@ static void chk_doc(chk_ctx_t *c, const chk_doc_t *doc, const cJSON *state, char
 	if (!cJSON_IsObject(o)) {
 		cJSON_Delete(o);
 		{
-		chk_fail(c, doc->topic, "payload is not a JSON object");
-		return;
-	}
+			chk_fail(c, doc->topic, "payload is not a JSON object");
+			return;
+		}
 	}
 	/* unique_id: present, unique, bluetti_<node>... */
 	s = chk_str(o, "unique_id");
@@ -289,7 +310,7 @@ static void chk_doc(chk_ctx_t *c, const chk_doc_t *doc, const cJSON *state, char
 				chk_fail(c, doc->topic, "switch device_class %s", s);
 			if (value && !cJSON_IsNull(value) &&
 			    (!cJSON_IsString(value) || (strcmp(value->valuestring, "ON") &&
-							strcmp(value->valuestring, "OFF"))))
+			                                strcmp(value->valuestring, "OFF"))))
 				chk_fail(c, doc->topic, "switch state is not ON/OFF/null");
 		} else if (!strcmp(comp, "select")) {
 			const cJSON *opts = cJSON_GetObjectItemCaseSensitive(o, "options");
@@ -299,7 +320,8 @@ static void chk_doc(chk_ctx_t *c, const chk_doc_t *doc, const cJSON *state, char
 			const cJSON *mn = cJSON_GetObjectItemCaseSensitive(o, "min");
 			const cJSON *mx = cJSON_GetObjectItemCaseSensitive(o, "max");
 			const cJSON *st = cJSON_GetObjectItemCaseSensitive(o, "step");
-			if (!cJSON_IsNumber(mn) || !cJSON_IsNumber(mx) || mn->valuedouble >= mx->valuedouble)
+			if (!cJSON_IsNumber(mn) || !cJSON_IsNumber(mx) ||
+			    mn->valuedouble >= mx->valuedouble)
 				chk_fail(c, doc->topic, "number needs min < max");
 			if (st && (!cJSON_IsNumber(st) || st->valuedouble <= 0))
 				chk_fail(c, doc->topic, "number step must be > 0");
@@ -326,7 +348,7 @@ static void chk_doc(chk_ctx_t *c, const chk_doc_t *doc, const cJSON *state, char
 					known = true;
 			if (!t || !known)
 				chk_fail(c, doc->topic, "availability topic %s not published",
-					 t ? t : "(none)");
+				         t ? t : "(none)");
 		}
 		s = chk_str(o, "availability_mode");
 		if (s && strcmp(s, "all") && strcmp(s, "any") && strcmp(s, "latest"))
@@ -355,7 +377,8 @@ static void chk_doc(chk_ctx_t *c, const chk_doc_t *doc, const cJSON *state, char
 		    strcmp(chk_str(dev, "manufacturer"), "Bluetti"))
 			chk_fail(c, doc->topic, "device needs name and manufacturer Bluetti");
 		if (!via && (!chk_str(dev, "model") || !chk_str(dev, "serial_number")))
-			chk_fail(c, doc->topic, "power station device needs model and serial_number");
+			chk_fail(c, doc->topic,
+			         "power station device needs model and serial_number");
 		if (via && *nvias < devcap)
 			snprintf(vias[(*nvias)++], 96, "%s", via);
 	}
@@ -369,7 +392,8 @@ static int chk_all(chk_ctx_t *c, const chk_doc_t *docs, size_t n)
 	size_t nids = 0, ndevs = 0, nvias = 0;
 	cJSON *state = c->state_doc ? cJSON_Parse(c->state_doc) : NULL;
 	if (c->state_doc && !cJSON_IsObject(state))
-		chk_fail(c, c->state_topic ? c->state_topic : "state", "state is not a JSON object");
+		chk_fail(c, c->state_topic ? c->state_topic : "state",
+		         "state is not a JSON object");
 	for (size_t i = 0; i < n; i++)
 		chk_doc(c, &docs[i], state, ids, &nids, 2048, devs, &ndevs, 64, vias, &nvias);
 	for (size_t i = 0; i < nvias; i++) {

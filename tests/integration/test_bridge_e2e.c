@@ -40,8 +40,8 @@
 #error "BLT_BRIDGE_PATH must name the bluetti-bridge binary"
 #endif
 
-#define SN_A "2616113487436"
-#define SN_B "2616113487999"
+#define SN_A     "2616113487436"
+#define SN_B     "2616113487999"
 #define MAX_MSGS 4096
 
 /* ---- the watcher: last payload and a counter per topic ------------------------------- */
@@ -153,7 +153,8 @@ static bool wait_state(const char *id, const char *key, const char *want, int ms
 	uint64_t end = blt_now_ms() + (uint64_t)ms;
 	char v[128];
 	do {
-		if (state_value(id, key, v, sizeof v) && (!want ? strcmp(v, "null") : !strcmp(v, want)))
+		if (state_value(id, key, v, sizeof v) &&
+		    (!want ? strcmp(v, "null") : !strcmp(v, want)))
 			return true;
 		mosquitto_loop(E.m, 50, 1);
 	} while (blt_now_ms() < end);
@@ -187,11 +188,21 @@ static pid_t spawn_sim(const char *sn, const char *name)
 	snprintf(logp, sizeof logp, "%s/%s.log", E.dir, name);
 	unlink(ready);
 	const char *argv[] = {BLT_SIM_PATH,
-			      "--broker", broker,
-			      "--cert", it_path(cert, sizeof cert, "BLT_PKI", "client.pfx"),
-			      "--cert-password-file", it_path(pass, sizeof pass, "BLT_PKI", "client.pass"),
-			      "--ca", it_path(ca, sizeof ca, "BLT_PKI", "ca.pem"),
-			      "--profile", "AP300", "--sn", sn, "--ready-file", ready, NULL};
+	                      "--broker",
+	                      broker,
+	                      "--cert",
+	                      it_path(cert, sizeof cert, "BLT_PKI", "client.pfx"),
+	                      "--cert-password-file",
+	                      it_path(pass, sizeof pass, "BLT_PKI", "client.pass"),
+	                      "--ca",
+	                      it_path(ca, sizeof ca, "BLT_PKI", "ca.pem"),
+	                      "--profile",
+	                      "AP300",
+	                      "--sn",
+	                      sn,
+	                      "--ready-file",
+	                      ready,
+	                      NULL};
 	pid_t pid = spawn(argv, logp, true);
 	for (int i = 0; i < 250 && access(ready, F_OK) != 0; i++)
 		sleep_ms(20);
@@ -253,20 +264,20 @@ static void write_config(bool with_beta, const char *alpha_name, bool broken)
 	FILE *f = fopen(E.cfg, "w");
 	assert_non_null(f);
 	fprintf(f,
-		"# written by test_bridge_e2e\n"
-		"[bridge]\noffline_after = 2\nbackoff_max = 5\n\n"
-		"[upstream]\nhost = localhost\nport = %u\ncert = %s\ncert_password_file = %s\n"
-		"ca = %s\n\n"
-		"[homeassistant]\nhost = 127.0.0.1\nport = %u\nclient_id = bridge-e2e\n\n"
-		"[device alpha]\nname = %s\nprofile = AP300\nsn = " SN_A "\ntimeout = 700\n"
-		"poll_core = 1\npoll_grid = 1\npoll_battery = 2\npoll_cells = 4\n"
-		"poll_inverter = 4\npoll_settings = 3\n",
-		E.up_port, it_path(pfx, sizeof pfx, "BLT_PKI", "client.pfx"),
-		it_path(pass, sizeof pass, "BLT_PKI", "client.pass"),
-		it_path(ca, sizeof ca, "BLT_PKI", "ca.pem"), E.down_port, alpha_name);
+	        "# written by test_bridge_e2e\n"
+	        "[bridge]\noffline_after = 2\nbackoff_max = 5\n\n"
+	        "[upstream]\nhost = localhost\nport = %u\ncert = %s\ncert_password_file = %s\n"
+	        "ca = %s\n\n"
+	        "[homeassistant]\nhost = 127.0.0.1\nport = %u\nclient_id = bridge-e2e\n\n"
+	        "[device alpha]\nname = %s\nprofile = AP300\nsn = " SN_A "\ntimeout = 700\n"
+	        "poll_core = 1\npoll_grid = 1\npoll_battery = 2\npoll_cells = 4\n"
+	        "poll_inverter = 4\npoll_settings = 3\n",
+	        E.up_port, it_path(pfx, sizeof pfx, "BLT_PKI", "client.pfx"),
+	        it_path(pass, sizeof pass, "BLT_PKI", "client.pass"),
+	        it_path(ca, sizeof ca, "BLT_PKI", "ca.pem"), E.down_port, alpha_name);
 	if (with_beta)
 		fprintf(f, "\n[device beta]\nprofile = AP300\nsn = " SN_B "\ntimeout = 700\n"
-			   "poll_core = 1\npoll_grid = 2\npoll_cells = 4\n");
+		           "poll_core = 1\npoll_grid = 2\npoll_cells = 4\n");
 	if (broken)
 		fprintf(f, "\n[device gamma]\nprofile = NOPE\n");
 	fclose(f);
@@ -311,12 +322,12 @@ static int teardown(void **state)
 }
 
 /* Evaluates cond once (it may publish or wait); shows the bridge log on failure. */
-#define CHECK(cond)                                                                         \
-	do {                                                                                \
-		bool ok_ = (cond);                                                          \
-		if (!ok_)                                                                   \
-			show_log();                                                         \
-		assert_true(ok_);                                                           \
+#define CHECK(cond)                                                                                \
+	do {                                                                                       \
+		bool ok_ = (cond);                                                                 \
+		if (!ok_)                                                                          \
+			show_log();                                                                \
+		assert_true(ok_);                                                                  \
 	} while (0)
 
 /* ---- tests --------------------------------------------------------------------------- */
@@ -368,33 +379,40 @@ static void test_discovery_rules(void **state)
 	n = collect_docs("bluetti_" SN_A "/", docs, MAX_MSGS);
 	fprintf(stderr, "alpha: %zu discovery documents\n", n);
 	CHECK(n >= 60);
-	chk_ctx_t ca = {.prefix = "homeassistant", .state_doc = payload_of("bluetti/alpha/state"),
-			.state_topic = "bluetti/alpha/state", .avail_topics = avail_a, .navail = 2};
+	chk_ctx_t ca = {.prefix = "homeassistant",
+	                .state_doc = payload_of("bluetti/alpha/state"),
+	                .state_topic = "bluetti/alpha/state",
+	                .avail_topics = avail_a,
+	                .navail = 2};
 	if (chk_all(&ca, docs, n))
 		fail_msg("alpha: %d discovery problems, last: %s", ca.problems, ca.last);
 	/* what HA must see for the power station */
 	CHECK(payload_of("homeassistant/switch/bluetti_" SN_A "/ac_output/config") != NULL);
 	CHECK(payload_of("homeassistant/select/bluetti_" SN_A "/charging_mode/config") != NULL);
 	CHECK(payload_of("homeassistant/number/bluetti_" SN_A "/soc_high/config") != NULL);
-	CHECK(payload_of("homeassistant/sensor/bluetti_" SN_A "/grid_charge_energy/config") != NULL);
+	CHECK(payload_of("homeassistant/sensor/bluetti_" SN_A "/grid_charge_energy/config") !=
+	      NULL);
 	CHECK(strstr(payload_of("homeassistant/sensor/bluetti_" SN_A "/grid_charge_energy/config"),
-		     "\"state_class\":\"total_increasing\"") != NULL);
+	             "\"state_class\":\"total_increasing\"") != NULL);
 	/* battery pack as a sub-device of the station */
 	CHECK(strstr(payload_of("homeassistant/sensor/bluetti_" SN_A
-				"/battery_pack_cell_0_voltage/config"),
-		     "\"via_device\":\"bluetti_" SN_A "\"") != NULL);
+	                        "/battery_pack_cell_0_voltage/config"),
+	             "\"via_device\":\"bluetti_" SN_A "\"") != NULL);
 	CHECK(strstr(payload_of("homeassistant/sensor/bluetti_" SN_A "/soc/config"),
-		     "\"name\":\"Alpha station\"") != NULL);
+	             "\"name\":\"Alpha station\"") != NULL);
 
 	n = collect_docs("bluetti_" SN_B "/", docs, MAX_MSGS);
-	chk_ctx_t cb = {.prefix = "homeassistant", .state_doc = payload_of("bluetti/beta/state"),
-			.state_topic = "bluetti/beta/state", .avail_topics = avail_b, .navail = 2};
+	chk_ctx_t cb = {.prefix = "homeassistant",
+	                .state_doc = payload_of("bluetti/beta/state"),
+	                .state_topic = "bluetti/beta/state",
+	                .avail_topics = avail_b,
+	                .navail = 2};
 	if (chk_all(&cb, docs, n))
 		fail_msg("beta: %d discovery problems, last: %s", cb.problems, cb.last);
 
 	/* unique_ids unique across both devices */
-	static const char *const avail_all[] = {"bluetti/bridge/state", "bluetti/alpha/availability",
-						"bluetti/beta/availability"};
+	static const char *const avail_all[] = {
+	    "bluetti/bridge/state", "bluetti/alpha/availability", "bluetti/beta/availability"};
 	n = collect_docs(NULL, docs, MAX_MSGS);
 	chk_ctx_t call = {.prefix = "homeassistant", .avail_topics = avail_all, .navail = 3};
 	if (chk_all(&call, docs, n))
@@ -511,15 +529,15 @@ static void test_sigkill_last_will(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_startup),
-		cmocka_unit_test(test_discovery_rules),
-		cmocka_unit_test(test_state_updates),
-		cmocka_unit_test(test_command_ac_output),
-		cmocka_unit_test(test_ha_birth_republishes),
-		cmocka_unit_test(test_silent_device),
-		cmocka_unit_test(test_reload),
-		cmocka_unit_test(test_sigterm_publishes_offline),
-		cmocka_unit_test(test_sigkill_last_will),
+	    cmocka_unit_test(test_startup),
+	    cmocka_unit_test(test_discovery_rules),
+	    cmocka_unit_test(test_state_updates),
+	    cmocka_unit_test(test_command_ac_output),
+	    cmocka_unit_test(test_ha_birth_republishes),
+	    cmocka_unit_test(test_silent_device),
+	    cmocka_unit_test(test_reload),
+	    cmocka_unit_test(test_sigterm_publishes_offline),
+	    cmocka_unit_test(test_sigkill_last_will),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -46,8 +46,8 @@ static int parse(const char *text, br_config_t **c, br_errors_t *e)
 	return br_config_parse(text, strlen(text), "t.ini", true, c, e);
 }
 
-#define MINIMAL                                                                             \
-	"[upstream]\nhost = broker.example\ncert = " BLT_TEST_DATA "/payloads/README.md\n"   \
+#define MINIMAL                                                                                    \
+	"[upstream]\nhost = broker.example\ncert = " BLT_TEST_DATA "/payloads/README.md\n"         \
 	"[homeassistant]\nhost = ha.local\n"
 
 /* ---- configuration ------------------------------------------------------------------- */
@@ -58,8 +58,8 @@ static void test_config_minimal_defaults(void **state)
 	br_errors_t e;
 	(void)state;
 	int err = parse(MINIMAL "[device garage]\nprofile = EL100V2\nsn = 2434000112345\n"
-				"poll_grid = 2\npoll_cells = 0\n",
-			&c, &e);
+	                        "poll_grid = 2\npoll_cells = 0\n",
+	                &c, &e);
 	if (err)
 		dump_errors(&e);
 	assert_int_equal(err, BLT_OK);
@@ -96,28 +96,28 @@ static void test_config_errors_name_file_line_key(void **state)
 	br_config_t *c = NULL;
 	br_errors_t e;
 	(void)state;
-	int err = parse("[upstream]\n"                       /* 1 */
-			"host = h\n"                         /* 2 */
-			"port = 70000\n"                     /* 3 */
-			"tls = perhaps\n"                    /* 4 */
-			"cert = /x.pfx\n"                    /* 5 */
-			"[homeassistant]\n"                  /* 6 */
-			"base_topic = a/#\n"                 /* 7 */
-			"colour = red\n"                     /* 8 */
-			"[device garage]\n"                  /* 9 */
-			"profile = EL100V2\n"                /* 10 */
-			"sn = 1\n"                           /* 11 */
-			"poll_nonsense = 3\n"                /* 12 */
-			"poll_grid = fast\n"                 /* 13 */
-			"sn = 2\n"                           /* 14 */
-			"[device two]\n"                     /* 15 */
-			"profile = EL999\n"                  /* 16 */
-			"sn = 1 2\n"                         /* 17 */
-			"[device garage]\n"                  /* 18 */
-			"[device a/b]\n"                     /* 19 */
-			"[what]\n"                           /* 20 */
-			"just words\n",                      /* 21 */
-			&c, &e);
+	int err = parse("[upstream]\n"        /* 1 */
+	                "host = h\n"          /* 2 */
+	                "port = 70000\n"      /* 3 */
+	                "tls = perhaps\n"     /* 4 */
+	                "cert = /x.pfx\n"     /* 5 */
+	                "[homeassistant]\n"   /* 6 */
+	                "base_topic = a/#\n"  /* 7 */
+	                "colour = red\n"      /* 8 */
+	                "[device garage]\n"   /* 9 */
+	                "profile = EL100V2\n" /* 10 */
+	                "sn = 1\n"            /* 11 */
+	                "poll_nonsense = 3\n" /* 12 */
+	                "poll_grid = fast\n"  /* 13 */
+	                "sn = 2\n"            /* 14 */
+	                "[device two]\n"      /* 15 */
+	                "profile = EL999\n"   /* 16 */
+	                "sn = 1 2\n"          /* 17 */
+	                "[device garage]\n"   /* 18 */
+	                "[device a/b]\n"      /* 19 */
+	                "[what]\n"            /* 20 */
+	                "just words\n",       /* 21 */
+	                &c, &e);
 	assert_int_equal(err, BLT_E_CONFIG);
 	assert_null(c);
 	dump_errors(&e);
@@ -126,7 +126,7 @@ static void test_config_errors_name_file_line_key(void **state)
 	assert_true(has_error(&e, "t.ini:7: [homeassistant] base_topic"));
 	assert_true(has_error(&e, "t.ini:8: [homeassistant] colour: unknown key"));
 	assert_true(has_error(&e, "t.ini:12: [device garage] poll_nonsense: profile EL100V2 has no "
-				  "group 'nonsense'"));
+	                          "group 'nonsense'"));
 	assert_true(has_error(&e, "t.ini:13: [device garage] poll_grid: 'fast'"));
 	assert_true(has_error(&e, "t.ini:14: [device garage] sn: given twice (first at line 11)"));
 	assert_true(has_error(&e, "t.ini:16: [device two] profile: unknown profile 'EL999'"));
@@ -150,11 +150,11 @@ static void test_config_required_and_account(void **state)
 	assert_true(has_error(&e, "no [device NAME] section"));
 
 	assert_int_equal(parse("[upstream]\naccount = me@example.com\n[device d]\nprofile = AP300\n"
-			       "sn = 1\n",
-			       &c, &e),
-			 BLT_E_CONFIG);
+	                       "sn = 1\n",
+	                       &c, &e),
+	                 BLT_E_CONFIG);
 	assert_true(has_error(&e, "t.ini:2: [upstream] account: Bluetti account login is not "
-				  "supported yet"));
+	                          "supported yet"));
 
 	assert_int_equal(parse("[upstream]\nhost = h\n[device d]\nsn = 1\n", &c, &e), BLT_E_CONFIG);
 	assert_true(has_error(&e, "[upstream] cert: is required"));
@@ -162,20 +162,20 @@ static void test_config_required_and_account(void **state)
 
 	/* generic profile needs the model */
 	assert_int_equal(parse(MINIMAL "[device d]\nprofile = generic\nsn = 1\n", &c, &e),
-			 BLT_E_CONFIG);
+	                 BLT_E_CONFIG);
 	assert_true(has_error(&e, "[device d] model: is required with the generic profile"));
 
 	/* the same serial twice */
 	assert_int_equal(parse(MINIMAL "[device a]\nprofile = AP300\nsn = 7\n[device b]\n"
-				       "profile = AP300\nsn = 7\n",
-			       &c, &e),
-			 BLT_E_CONFIG);
+	                               "profile = AP300\nsn = 7\n",
+	                       &c, &e),
+	                 BLT_E_CONFIG);
 	assert_true(has_error(&e, "[device b] sn: serial 7 is already used by [device a]"));
 
 	/* TLS keys without TLS */
-	assert_int_equal(parse(MINIMAL "ca = /etc/ssl/ca.pem\n[device a]\nprofile = AP300\nsn = 7\n",
-			       &c, &e),
-			 BLT_E_CONFIG);
+	assert_int_equal(
+	    parse(MINIMAL "ca = /etc/ssl/ca.pem\n[device a]\nprofile = AP300\nsn = 7\n", &c, &e),
+	    BLT_E_CONFIG);
 	assert_true(has_error(&e, "[homeassistant] ca: only meaningful with tls = true"));
 }
 
@@ -185,12 +185,14 @@ static void test_config_bad_bytes(void **state)
 	br_errors_t e;
 	char big[3000];
 	(void)state;
-	snprintf(big, sizeof big, MINIMAL "[device a]\nprofile = AP300\nsn = 7\nname = %02000d\n", 0);
+	snprintf(big, sizeof big, MINIMAL "[device a]\nprofile = AP300\nsn = 7\nname = %02000d\n",
+	         0);
 	assert_int_equal(parse(big, &c, &e), BLT_E_CONFIG);
 	assert_true(has_error(&e, "t.ini:9: line too long"));
 
 	static const char nul[] = MINIMAL "[device a]\nprofile = AP300\nsn = 7\0\n";
-	assert_int_equal(br_config_parse(nul, sizeof nul - 1, "t.ini", false, &c, &e), BLT_E_CONFIG);
+	assert_int_equal(br_config_parse(nul, sizeof nul - 1, "t.ini", false, &c, &e),
+	                 BLT_E_CONFIG);
 	assert_true(has_error(&e, "NUL byte"));
 
 	/* missing file */
@@ -214,7 +216,8 @@ static void test_config_secrets(void **state)
 
 	char text[1024];
 	snprintf(text, sizeof text,
-		 MINIMAL "user = ha\npassword_file = %s\n[device a]\nprofile = AP300\nsn = 7\n", path);
+	         MINIMAL "user = ha\npassword_file = %s\n[device a]\nprofile = AP300\nsn = 7\n",
+	         path);
 	assert_int_equal(parse(text, &c, &e), BLT_OK);
 	assert_string_equal(c->down.password, "s3cret");
 	assert_non_null(strstr(c->down.password_src, path));
@@ -236,16 +239,16 @@ static void test_config_secrets(void **state)
 	/* the environment supplies the downstream password when no file is named */
 	setenv(BR_ENV_HA_PASSWORD, "env-pw", 1);
 	assert_int_equal(parse(MINIMAL "user = ha\n[device a]\nprofile = AP300\nsn = 7\n", &c, &e),
-			 BLT_OK);
+	                 BLT_OK);
 	assert_string_equal(c->down.password, "env-pw");
 	br_config_free(c);
 	unsetenv(BR_ENV_HA_PASSWORD);
 
 	/* an unreadable password file names the key */
 	assert_int_equal(parse(MINIMAL "user = u\npassword_file = /nonexistent/pw\n[device a]\n"
-				       "profile = AP300\nsn = 7\n",
-			       &c, &e),
-			 BLT_E_CONFIG);
+	                               "profile = AP300\nsn = 7\n",
+	                       &c, &e),
+	                 BLT_E_CONFIG);
 	assert_true(has_error(&e, "t.ini:7: [homeassistant] password_file: /nonexistent/pw"));
 	unsetenv(BR_ENV_UP_CERT_PASSWORD);
 	unlink(path);
@@ -287,15 +290,16 @@ static void load_settings(blt_device_t *dev)
 	for (size_t i = 0; i < b->nfields; i++) {
 		const blt_field_t *f = &b->fields[i];
 		double v = !strcmp(f->name, "ac_output")       ? 1
-			   : !strcmp(f->name, "charging_mode") ? 2
-			   : !strcmp(f->name, "soc_high")      ? 95
-			   : !strcmp(f->name, "dc_eco_hours")  ? 2
-			   : !strcmp(f->name, "dc_eco_watts")  ? 10
-			   : !strcmp(f->name, "ac_eco_hours")  ? 2
-			   : !strcmp(f->name, "ac_eco_watts")  ? 20
-							       : -1;
+		           : !strcmp(f->name, "charging_mode") ? 2
+		           : !strcmp(f->name, "soc_high")      ? 95
+		           : !strcmp(f->name, "dc_eco_hours")  ? 2
+		           : !strcmp(f->name, "dc_eco_watts")  ? 10
+		           : !strcmp(f->name, "ac_eco_hours")  ? 2
+		           : !strcmp(f->name, "ac_eco_watts")  ? 20
+		                                               : -1;
 		if (v >= 0 && !f->repeat)
-			assert_int_equal(blt_encode_num(b, f, 0, v, NULL, buf, b->regs * 2u), BLT_OK);
+			assert_int_equal(blt_encode_num(b, f, 0, v, NULL, buf, b->regs * 2u),
+			                 BLT_OK);
 	}
 	assert_int_equal(blt_decode(b, buf, b->regs * 2u, NULL, r, NULL), BLT_OK);
 	assert_int_equal(blt_device_update(dev, r, 2, NULL), BLT_OK);
@@ -316,14 +320,14 @@ static fixture_t *fixture_new(bool settings)
 	br_errors_t e;
 	assert_non_null(fx);
 	int err = parse(MINIMAL "[device shed]\nprofile = AP300\nsn = 2616113487436\n"
-				"name = Shed Apex\n",
-			&fx->cfg, &e);
+	                        "name = Shed Apex\n",
+	                &fx->cfg, &e);
 	if (err)
 		dump_errors(&e);
 	assert_int_equal(err, BLT_OK);
-	assert_int_equal(blt_device_new(fx->cfg->dev[0].profile, "AP300", "2616113487436", &fx->dev,
-					NULL),
-			 BLT_OK);
+	assert_int_equal(
+	    blt_device_new(fx->cfg->dev[0].profile, "AP300", "2616113487436", &fx->dev, NULL),
+	    BLT_OK);
 	load_block(fx->dev, 100, "ap300_block100.hex");
 	load_block(fx->dev, 1100, "ap300_block1100.hex");
 	load_block(fx->dev, 1300, "ap300_block1300.hex");
@@ -409,8 +413,8 @@ static void test_entity_keys_independent_of_read_order(void **state)
 	br_entity_t *ents = calloc(BR_MAX_ENTITIES, sizeof *ents);
 	br_ha_ctx_t ctx = a->ctx;
 	(void)state;
-	assert_int_equal(blt_device_new(a->cfg->dev[0].profile, "AP300", "2616113487436", &dev, NULL),
-			 BLT_OK);
+	assert_int_equal(
+	    blt_device_new(a->cfg->dev[0].profile, "AP300", "2616113487436", &dev, NULL), BLT_OK);
 	load_block(dev, 6300, "ap300_block6300.hex");
 	load_block(dev, 6000, "ap300_block6000.hex");
 	load_block(dev, 1300, "ap300_block1300.hex");
@@ -429,7 +433,8 @@ static void test_entity_keys_independent_of_read_order(void **state)
 static size_t all_docs(fixture_t *fx, chk_doc_t *docs, char (*topics)[256])
 {
 	for (size_t i = 0; i < fx->n; i++) {
-		assert_int_equal(br_discovery_topic(&fx->ctx, &fx->ents[i], topics[i], 256), BLT_OK);
+		assert_int_equal(br_discovery_topic(&fx->ctx, &fx->ents[i], topics[i], 256),
+		                 BLT_OK);
 		docs[i].topic = topics[i];
 		docs[i].payload = br_discovery_doc(&fx->ctx, &fx->ents[i]);
 		assert_non_null(docs[i].payload);
@@ -445,10 +450,10 @@ static void test_discovery_follows_ha_rules(void **state)
 	char *st = br_state_doc(&fx->ctx, fx->ents, fx->n);
 	static const char *const avail[] = {"bluetti/bridge/state", "bluetti/shed/availability"};
 	chk_ctx_t chk = {.prefix = "homeassistant",
-			 .state_doc = st,
-			 .state_topic = "bluetti/shed/state",
-			 .avail_topics = avail,
-			 .navail = 2};
+	                 .state_doc = st,
+	                 .state_topic = "bluetti/shed/state",
+	                 .avail_topics = avail,
+	                 .navail = 2};
 	(void)state;
 	size_t n = all_docs(fx, docs, topics);
 	assert_int_equal(chk_all(&chk, docs, n), 0);
@@ -458,18 +463,21 @@ static void test_discovery_follows_ha_rules(void **state)
 		cJSON *o = cJSON_Parse(docs[i].payload);
 		const char *uid = cJSON_GetObjectItem(o, "unique_id")->valuestring;
 		if (!strcmp(uid, "bluetti_2616113487436_ac_output")) {
-			assert_string_equal(docs[i].topic,
-					    "homeassistant/switch/bluetti_2616113487436/ac_output/config");
+			assert_string_equal(
+			    docs[i].topic,
+			    "homeassistant/switch/bluetti_2616113487436/ac_output/config");
 			assert_string_equal(cJSON_GetObjectItem(o, "command_topic")->valuestring,
-					    "bluetti/shed/set/ac_output");
+			                    "bluetti/shed/set/ac_output");
 			cJSON *dev = cJSON_GetObjectItem(o, "device");
-			assert_string_equal(cJSON_GetObjectItem(dev, "name")->valuestring, "Shed Apex");
-			assert_string_equal(cJSON_GetObjectItem(dev, "model")->valuestring, "Apex 300");
+			assert_string_equal(cJSON_GetObjectItem(dev, "name")->valuestring,
+			                    "Shed Apex");
+			assert_string_equal(cJSON_GetObjectItem(dev, "model")->valuestring,
+			                    "Apex 300");
 			assert_string_equal(cJSON_GetObjectItem(dev, "serial_number")->valuestring,
-					    "2616113487436");
+			                    "2616113487436");
 			/* software list of block 1100 (live AP300: 4 entries) */
 			assert_non_null(strstr(cJSON_GetObjectItem(dev, "sw_version")->valuestring,
-					       "inverter_arm"));
+			                       "inverter_arm"));
 		}
 		cJSON_Delete(o);
 	}
@@ -483,7 +491,7 @@ static void test_discovery_follows_ha_rules(void **state)
 	assert_int_equal((int)cJSON_GetObjectItem(s, "soc_high")->valuedouble, 95);
 	assert_int_equal((int)cJSON_GetObjectItem(s, "rssi")->valuedouble, -71);
 	assert_string_equal(cJSON_GetObjectItem(s, "last_seen")->valuestring,
-			    "2023-11-14T22:13:20+00:00");
+	                    "2023-11-14T22:13:20+00:00");
 	cJSON_Delete(s);
 	for (size_t i = 0; i < n; i++)
 		free((void *)docs[i].payload);
@@ -499,45 +507,51 @@ static void test_checker_catches_broken_documents(void **state)
 	static const char *const avail[] = {"b/bridge/state"};
 	const char *st = "{\"e\":1.5,\"m\":\"x\",\"s\":\"maybe\"}";
 	chk_doc_t bad[] = {
-		/* energy with state_class measurement */
-		{"homeassistant/sensor/n/e/config",
-		 "{\"name\":\"E\",\"unique_id\":\"n_e\",\"state_topic\":\"b/d/state\","
-		 "\"value_template\":\"{{ value_json.e }}\",\"device_class\":\"energy\","
-		 "\"unit_of_measurement\":\"kWh\",\"state_class\":\"measurement\","
-		 "\"availability\":[{\"topic\":\"b/bridge/state\"}],"
-		 "\"device\":{\"identifiers\":[\"n\"],\"name\":\"N\",\"manufacturer\":\"Bluetti\","
-		 "\"model\":\"M\",\"serial_number\":\"1\"}}"},
-		/* same unique_id again, wrong unit for voltage, key missing from the state */
-		{"homeassistant/sensor/n/e/config",
-		 "{\"name\":\"E\",\"unique_id\":\"n_e\",\"state_topic\":\"b/d/state\","
-		 "\"value_template\":\"{{ value_json.e }}\",\"device_class\":\"voltage\","
-		 "\"unit_of_measurement\":\"W\",\"state_class\":\"measurement\","
-		 "\"availability\":[{\"topic\":\"b/bridge/state\"}],"
-		 "\"device\":{\"identifiers\":[\"n\"],\"name\":\"N\",\"manufacturer\":\"Bluetti\","
-		 "\"model\":\"M\",\"serial_number\":\"1\"}}"},
-		/* switch without command topic, state not ON/OFF, no device, unknown avail */
-		{"homeassistant/switch/n/s/config",
-		 "{\"name\":\"S\",\"unique_id\":\"n_s\",\"state_topic\":\"b/d/state\","
-		 "\"value_template\":\"{{ value_json.s }}\","
-		 "\"availability\":[{\"topic\":\"elsewhere\"}]}"},
-		/* bad topic */
-		{"homeassistant/sensor/n.x/e/config", "{}"},
-		/* via_device to nothing */
-		{"homeassistant/sensor/n/m/config",
-		 "{\"name\":\"M\",\"unique_id\":\"n_m\",\"state_topic\":\"b/d/state\","
-		 "\"value_template\":\"{{ value_json.m }}\",\"device_class\":\"enum\","
-		 "\"options\":[\"a\"],\"availability\":[{\"topic\":\"b/bridge/state\"}],"
-		 "\"device\":{\"identifiers\":[\"p\"],\"name\":\"P\",\"manufacturer\":\"Bluetti\","
-		 "\"via_device\":\"ghost\"}}"},
+	    /* energy with state_class measurement */
+	    {"homeassistant/sensor/n/e/config",
+	     "{\"name\":\"E\",\"unique_id\":\"n_e\",\"state_topic\":\"b/d/state\","
+	     "\"value_template\":\"{{ value_json.e }}\",\"device_class\":\"energy\","
+	     "\"unit_of_measurement\":\"kWh\",\"state_class\":\"measurement\","
+	     "\"availability\":[{\"topic\":\"b/bridge/state\"}],"
+	     "\"device\":{\"identifiers\":[\"n\"],\"name\":\"N\",\"manufacturer\":\"Bluetti\","
+	     "\"model\":\"M\",\"serial_number\":\"1\"}}"},
+	    /* same unique_id again, wrong unit for voltage, key missing from the state */
+	    {"homeassistant/sensor/n/e/config",
+	     "{\"name\":\"E\",\"unique_id\":\"n_e\",\"state_topic\":\"b/d/state\","
+	     "\"value_template\":\"{{ value_json.e }}\",\"device_class\":\"voltage\","
+	     "\"unit_of_measurement\":\"W\",\"state_class\":\"measurement\","
+	     "\"availability\":[{\"topic\":\"b/bridge/state\"}],"
+	     "\"device\":{\"identifiers\":[\"n\"],\"name\":\"N\",\"manufacturer\":\"Bluetti\","
+	     "\"model\":\"M\",\"serial_number\":\"1\"}}"},
+	    /* switch without command topic, state not ON/OFF, no device, unknown avail */
+	    {"homeassistant/switch/n/s/config",
+	     "{\"name\":\"S\",\"unique_id\":\"n_s\",\"state_topic\":\"b/d/state\","
+	     "\"value_template\":\"{{ value_json.s }}\","
+	     "\"availability\":[{\"topic\":\"elsewhere\"}]}"},
+	    /* bad topic */
+	    {"homeassistant/sensor/n.x/e/config", "{}"},
+	    /* via_device to nothing */
+	    {"homeassistant/sensor/n/m/config",
+	     "{\"name\":\"M\",\"unique_id\":\"n_m\",\"state_topic\":\"b/d/state\","
+	     "\"value_template\":\"{{ value_json.m }}\",\"device_class\":\"enum\","
+	     "\"options\":[\"a\"],\"availability\":[{\"topic\":\"b/bridge/state\"}],"
+	     "\"device\":{\"identifiers\":[\"p\"],\"name\":\"P\",\"manufacturer\":\"Bluetti\","
+	     "\"via_device\":\"ghost\"}}"},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		chk_ctx_t chk = {.prefix = "homeassistant", .state_doc = st,
-				 .state_topic = "b/d/state", .avail_topics = avail, .navail = 1};
+		chk_ctx_t chk = {.prefix = "homeassistant",
+		                 .state_doc = st,
+		                 .state_topic = "b/d/state",
+		                 .avail_topics = avail,
+		                 .navail = 1};
 		assert_true(chk_all(&chk, &bad[i], 1) > 0);
 	}
-	chk_ctx_t chk = {.prefix = "homeassistant", .state_doc = st, .state_topic = "b/d/state",
-			 .avail_topics = avail, .navail = 1};
+	chk_ctx_t chk = {.prefix = "homeassistant",
+	                 .state_doc = st,
+	                 .state_topic = "b/d/state",
+	                 .avail_topics = avail,
+	                 .navail = 1};
 	/* the pair: duplicate unique_id and W on a voltage sensor */
 	assert_true(chk_all(&chk, bad, 2) >= 3);
 	assert_non_null(strstr(chk.last, "not allowed for device_class voltage"));
@@ -552,8 +566,8 @@ static void test_state_unknown_is_null(void **state)
 	(void)state;
 	assert_int_equal(parse(MINIMAL "[device d]\nprofile = EL100V2\nsn = 5\n", &c, &e), BLT_OK);
 	assert_int_equal(blt_device_new(c->dev[0].profile, NULL, "5", &dev, NULL), BLT_OK);
-	br_ha_ctx_t ctx = {.base = "bluetti", .prefix = "homeassistant", .cfg = &c->dev[0],
-			   .dev = dev};
+	br_ha_ctx_t ctx = {
+	    .base = "bluetti", .prefix = "homeassistant", .cfg = &c->dev[0], .dev = dev};
 	size_t n = br_entities(&ctx, ents, 64);
 	/* before any read: controls and diagnostics exist, with null values */
 	assert_true(n >= 3);
@@ -590,23 +604,23 @@ static void test_command_text(void **state)
 	int32_t v;
 	assert_true(br_command_text("7", 1, out, sizeof out));
 	assert_int_equal(blt_setting_parse_value(blt_setting_find("ac_output"), out, &v, NULL),
-			 BLT_E_RANGE);
+	                 BLT_E_RANGE);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_config_minimal_defaults),
-		cmocka_unit_test(test_config_errors_name_file_line_key),
-		cmocka_unit_test(test_config_required_and_account),
-		cmocka_unit_test(test_config_bad_bytes),
-		cmocka_unit_test(test_config_secrets),
-		cmocka_unit_test(test_entities_from_catalog_rows),
-		cmocka_unit_test(test_entity_keys_independent_of_read_order),
-		cmocka_unit_test(test_discovery_follows_ha_rules),
-		cmocka_unit_test(test_checker_catches_broken_documents),
-		cmocka_unit_test(test_state_unknown_is_null),
-		cmocka_unit_test(test_command_text),
+	    cmocka_unit_test(test_config_minimal_defaults),
+	    cmocka_unit_test(test_config_errors_name_file_line_key),
+	    cmocka_unit_test(test_config_required_and_account),
+	    cmocka_unit_test(test_config_bad_bytes),
+	    cmocka_unit_test(test_config_secrets),
+	    cmocka_unit_test(test_entities_from_catalog_rows),
+	    cmocka_unit_test(test_entity_keys_independent_of_read_order),
+	    cmocka_unit_test(test_discovery_follows_ha_rules),
+	    cmocka_unit_test(test_checker_catches_broken_documents),
+	    cmocka_unit_test(test_state_unknown_is_null),
+	    cmocka_unit_test(test_command_text),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -29,10 +29,10 @@
 
 #include "bridge.h"
 
-#define MAX_SKIP 16
-#define MAX_CMDS 32
-#define SKIP_BLOCK_MS (10 * 60 * 1000)
-#define UP_GRACE_MS 10000
+#define MAX_SKIP       16
+#define MAX_CMDS       32
+#define SKIP_BLOCK_MS  (10 * 60 * 1000)
+#define UP_GRACE_MS    10000
 #define BACKOFF_MIN_MS 2000
 
 volatile int br_stop_requested;
@@ -58,15 +58,15 @@ struct br_dev {
 		uint16_t block;
 		uint64_t until;
 	} skip[MAX_SKIP];
-	int fails;          /* consecutive failed requests */
-	bool online;        /* last availability decided */
-	bool avail_sent;    /* availability published for the current downstream session */
-	uint64_t probe_at;  /* offline: next probe */
+	int fails;         /* consecutive failed requests */
+	bool online;       /* last availability decided */
+	bool avail_sent;   /* availability published for the current downstream session */
+	uint64_t probe_at; /* offline: next probe */
 	int backoff_ms;
 	uint64_t last_seen_unix_ms;
-	bool dirty;         /* state changed since the last publish */
-	char *last_state;   /* last published state document */
-	char sw[200];       /* sw_version the discovery documents were published with */
+	bool dirty;       /* state changed since the last publish */
+	char *last_state; /* last published state document */
+	char sw[200];     /* sw_version the discovery documents were published with */
 	/* discovery topics published (for state null-fill and cleanup): "component\0key" */
 	char (*pub_keys)[64];
 	uint8_t *pub_comp;
@@ -87,8 +87,8 @@ struct br_runtime {
 	br_dev_t *devs;
 	size_t ndev;
 	size_t rr;
-	bool down_fresh;     /* downstream (re)connected: republish everything */
-	bool ha_birth;       /* Home Assistant announced itself: republish discovery */
+	bool down_fresh; /* downstream (re)connected: republish everything */
+	bool ha_birth;   /* Home Assistant announced itself: republish discovery */
 	uint64_t up_down_since;
 	bool up_was_connected;
 	char bridge_topic[200];
@@ -138,7 +138,7 @@ void br_log(int level, const char *fmt, ...)
 		localtime_r(&tv.tv_sec, &tm);
 		strftime(ts, sizeof ts, "%Y-%m-%d %H:%M:%S", &tm);
 		fprintf(stderr, "%s.%03ld " BR_PROG " %s: %s\n", ts, (long)(tv.tv_usec / 1000),
-			names[level], msg);
+		        names[level], msg);
 	}
 	fflush(stderr);
 }
@@ -288,7 +288,7 @@ static void publish_device(br_dev_t *d, bool force_disco, bool force_state)
 				break;
 			doc = nd;
 			snprintf(doc + L - 1, kl + 11, "%s\"%s\":null}", L > 2 ? "," : "",
-				 d->pub_keys[i]);
+			         d->pub_keys[i]);
 		}
 	}
 	if (force_state || !d->last_state || strcmp(doc, d->last_state) != 0) {
@@ -539,7 +539,7 @@ static int next_due_ms(br_runtime_t *rt, int cap)
 /* ---- commands ------------------------------------------------------------------------ */
 
 static void on_command(void *user, const char *topic, const uint8_t *payload, size_t len,
-		       bool retained)
+                       bool retained)
 {
 	cmd_listener_t *l = user;
 	br_runtime_t *rt = l->rt;
@@ -549,8 +549,9 @@ static void on_command(void *user, const char *topic, const uint8_t *payload, si
 	(void)topic;
 	if (retained) {
 		/* A retained command would be replayed at every start: never act on one. */
-		br_log(BLT_LOG_WARN, "%s: ignoring retained command on %s (publish commands "
-				     "without retain)",
+		br_log(BLT_LOG_WARN,
+		       "%s: ignoring retained command on %s (publish commands "
+		       "without retain)",
 		       l->dev->cfg->id, l->topic);
 		return;
 	}
@@ -562,8 +563,8 @@ static void on_command(void *user, const char *topic, const uint8_t *payload, si
 		return;
 	}
 	if (blt_setting_parse_value(l->setting, text, &value, &d) != BLT_OK) {
-		br_log(BLT_LOG_WARN, "%s: %s: '%s' refused: %s", l->dev->cfg->id,
-		       l->setting->name, text, d.text);
+		br_log(BLT_LOG_WARN, "%s: %s: '%s' refused: %s", l->dev->cfg->id, l->setting->name,
+		       text, d.text);
 		publish_device(l->dev, false, true); /* let HA show the real state again */
 		return;
 	}
@@ -614,8 +615,8 @@ static void run_command(br_runtime_t *rt)
 	wo.verify_interval_ms = 500;
 	wo.audit = audit_line;
 	br_log(BLT_LOG_INFO, "%s: setting %s = %s", d->cfg->id, c.setting->name, vtext);
-	err = blt_setting_write(d->client, d->cfg->profile->id, c.setting, c.value, &wo, &res,
-				&det);
+	err =
+	    blt_setting_write(d->client, d->cfg->profile->id, c.setting, c.value, &wo, &res, &det);
 	if (err == BLT_OK) {
 		d->fails = 0;
 	} else {
@@ -664,7 +665,7 @@ static void on_up_conn(void *user, bool connected, int err)
 }
 
 static void on_ha_status(void *user, const char *topic, const uint8_t *payload, size_t len,
-			 bool retained)
+                         bool retained)
 {
 	br_runtime_t *rt = user;
 	(void)topic;
@@ -676,7 +677,7 @@ static void on_ha_status(void *user, const char *topic, const uint8_t *payload, 
 }
 
 static int make_transport(const br_mqtt_cfg_t *m, const char *will_topic, const char *client_id,
-			  blt_transport_t **out, blt_detail_t *d)
+                          blt_transport_t **out, blt_detail_t *d)
 {
 	blt_mqtt_opts_t o;
 	memset(&o, 0, sizeof o);
@@ -752,7 +753,7 @@ static int runtime_new(const br_config_t *cfg, br_runtime_t **out)
 	}
 	br_bridge_topic(cfg->base_topic, rt->bridge_topic, sizeof rt->bridge_topic);
 	snprintf(rt->ha_status_topic, sizeof rt->ha_status_topic, "%s/status",
-		 cfg->discovery_prefix);
+	         cfg->discovery_prefix);
 
 	err = make_transport(&cfg->down, rt->bridge_topic, cfg->down.client_id, &rt->down, &d);
 	if (err) {
@@ -812,9 +813,9 @@ static int runtime_start(br_runtime_t *rt)
 
 	err = blt_transport_connect(rt->down, &d);
 	if (err) {
-		br_log(permanent(err) ? BLT_LOG_ERROR : BLT_LOG_WARN, "homeassistant broker %s:%d: %s: %s%s",
-		       cfg->down.host, cfg->down.port, blt_strerror(err), d.text,
-		       permanent(err) ? "" : " (retrying)");
+		br_log(permanent(err) ? BLT_LOG_ERROR : BLT_LOG_WARN,
+		       "homeassistant broker %s:%d: %s: %s%s", cfg->down.host, cfg->down.port,
+		       blt_strerror(err), d.text, permanent(err) ? "" : " (retrying)");
 		if (permanent(err))
 			return err;
 	}
@@ -853,9 +854,9 @@ static int runtime_start(br_runtime_t *rt)
 
 	err = blt_transport_connect(rt->up, &d);
 	if (err) {
-		br_log(permanent(err) ? BLT_LOG_ERROR : BLT_LOG_WARN, "upstream broker %s:%d: %s: %s%s",
-		       cfg->up.host, cfg->up.port, blt_strerror(err), d.text,
-		       permanent(err) ? "" : " (retrying)");
+		br_log(permanent(err) ? BLT_LOG_ERROR : BLT_LOG_WARN,
+		       "upstream broker %s:%d: %s: %s%s", cfg->up.host, cfg->up.port,
+		       blt_strerror(err), d.text, permanent(err) ? "" : " (retrying)");
 		if (permanent(err))
 			return err;
 	}
@@ -934,7 +935,8 @@ static void loop(br_runtime_t *rt)
 		}
 		for (size_t i = 0; i < rt->ndev; i++) {
 			br_dev_t *d = &rt->devs[i];
-			if (!d->avail_sent && down_ok(rt) && (d->online || d->probe_at || !d->client))
+			if (!d->avail_sent && down_ok(rt) &&
+			    (d->online || d->probe_at || !d->client))
 				publish_availability(d);
 			if (d->dirty)
 				publish_device(d, false, false);
@@ -966,8 +968,9 @@ static void clear_removed(br_runtime_t *old, const br_config_t *ncfg)
 			       !strcmp(ncfg->base_topic, old->cfg->base_topic) &&
 			       !strcmp(ncfg->discovery_prefix, old->cfg->discovery_prefix);
 		if (!kept) {
-			br_log(BLT_LOG_INFO, "%s: removed from the configuration; clearing its "
-					     "entities",
+			br_log(BLT_LOG_INFO,
+			       "%s: removed from the configuration; clearing its "
+			       "entities",
 			       old->devs[i].cfg->id);
 			clear_device(&old->devs[i]);
 		}
@@ -1012,9 +1015,9 @@ int br_run(const char *path, br_config_t *cfg, int cli_level)
 				br_log(BLT_LOG_ERROR, "%s", errs.msg[i]);
 			br_log(BLT_LOG_ERROR, "reload failed: keeping the running configuration");
 		}
-		br_log_init(cli_level >= 0 ? cli_level
-			    : ncfg->log_level >= 0 ? ncfg->log_level
-						   : BLT_LOG_INFO);
+		br_log_init(cli_level >= 0         ? cli_level
+		            : ncfg->log_level >= 0 ? ncfg->log_level
+		                                   : BLT_LOG_INFO);
 		clear_removed(rt, ncfg);
 		runtime_stop(rt, false);
 		runtime_free(rt);

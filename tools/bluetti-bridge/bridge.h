@@ -17,16 +17,16 @@
 #include <bluetti/device.h>
 #include <bluetti/settings.h>
 
-#define BR_PROG "bluetti-bridge"
+#define BR_PROG        "bluetti-bridge"
 #define BR_MAX_DEVICES 64
-#define BR_MAX_GROUPS 16
-#define BR_PATH 512
-#define BR_ID_MAX 65 /* topic segment: <= 64 characters + NUL */
+#define BR_MAX_GROUPS  16
+#define BR_PATH        512
+#define BR_ID_MAX      65 /* topic segment: <= 64 characters + NUL */
 
 /* Secrets may come from the environment (documented in --help and the man page). */
 #define BR_ENV_UP_CERT_PASSWORD "BLUETTI_CERT_PASSWORD"
-#define BR_ENV_UP_PASSWORD "BLUETTI_MQTT_PASSWORD"
-#define BR_ENV_HA_PASSWORD "BLUETTI_HA_PASSWORD"
+#define BR_ENV_UP_PASSWORD      "BLUETTI_MQTT_PASSWORD"
+#define BR_ENV_HA_PASSWORD      "BLUETTI_HA_PASSWORD"
 #define BR_ENV_HA_CERT_PASSWORD "BLUETTI_HA_CERT_PASSWORD"
 
 /* ---- configuration ------------------------------------------------------------------ */
@@ -36,7 +36,7 @@ typedef struct br_mqtt_cfg {
 	int port; /* 0 = default for the TLS setting */
 	bool tls;
 	char ca[BR_PATH];
-	char cert[BR_PATH];               /* PKCS#12 client certificate + key */
+	char cert[BR_PATH]; /* PKCS#12 client certificate + key */
 	char cert_password_file[BR_PATH];
 	char tls_name[256];
 	bool insecure;
@@ -47,8 +47,8 @@ typedef struct br_mqtt_cfg {
 	/* resolved by br_config_load */
 	uint8_t *pfx; /* certificate bytes (wiped on free) */
 	size_t pfx_len;
-	char *password, *cert_password;    /* NULL if none */
-	char password_src[BR_PATH + 32];   /* "file X" / "environment NAME" / "none" */
+	char *password, *cert_password;  /* NULL if none */
+	char password_src[BR_PATH + 32]; /* "file X" / "environment NAME" / "none" */
 	char cert_password_src[BR_PATH + 32];
 } br_mqtt_cfg_t;
 
@@ -59,8 +59,8 @@ typedef struct br_poll_cfg {
 } br_poll_cfg_t;
 
 typedef struct br_device_cfg {
-	char id[BR_ID_MAX];   /* section name: topic segment and HA object id */
-	char name[128];       /* friendly name (HA device name) */
+	char id[BR_ID_MAX]; /* section name: topic segment and HA object id */
+	char name[128];     /* friendly name (HA device name) */
 	char profile_name[64];
 	const blt_profile_t *profile;
 	char sn[BR_ID_MAX];
@@ -80,7 +80,7 @@ typedef struct br_device_cfg {
 
 typedef struct br_config {
 	char path[BR_PATH];
-	int log_level; /* blt_log_level_t; -1 = not set in the file */
+	int log_level;     /* blt_log_level_t; -1 = not set in the file */
 	int offline_after; /* consecutive failed requests before a device is offline */
 	int backoff_max_s; /* longest wait between probes of an offline device */
 	br_mqtt_cfg_t up, down;
@@ -105,7 +105,7 @@ typedef struct br_errors {
  * returns BLT_E_CONFIG with one message per problem in errs ("name:line: [section] key:
  * what is wrong"); *out is NULL then. */
 int br_config_parse(const char *text, size_t len, const char *name, bool load_secrets,
-		    br_config_t **out, br_errors_t *errs);
+                    br_config_t **out, br_errors_t *errs);
 /* Read path and br_config_parse it. */
 int br_config_load(const char *path, bool load_secrets, br_config_t **out, br_errors_t *errs);
 /* The resolved setup, secrets never shown. */
@@ -151,22 +151,22 @@ typedef enum br_derived {
 } br_derived_t;
 
 typedef struct br_entity {
-	char key[64];   /* key in the state document; unique_id = bluetti_<sn>_<key> */
-	char name[96];  /* entity name shown under the HA device */
+	char key[64];  /* key in the state document; unique_id = bluetti_<sn>_<key> */
+	char name[96]; /* entity name shown under the HA device */
 	uint8_t component;
-	uint8_t sub;    /* 0 = the power station, 1 = its battery pack (sub-device) */
+	uint8_t sub;     /* 0 = the power station, 1 = its battery pack (sub-device) */
 	uint8_t derived; /* br_derived_t */
 	int8_t decimals; /* suggested display precision; -1 none */
 	const char *unit, *device_class, *state_class, *icon;
 	bool diagnostic, disabled;
-	const blt_device_value_t *v;   /* catalog value (valid until the next update) */
-	const blt_setting_t *setting;  /* switch / select / number */
+	const blt_device_value_t *v;  /* catalog value (valid until the next update) */
+	const blt_setting_t *setting; /* switch / select / number */
 } br_entity_t;
 
 /* Everything the generators need to know about one configured device. */
 typedef struct br_ha_ctx {
-	const char *base;    /* base topic, "bluetti" */
-	const char *prefix;  /* discovery prefix, "homeassistant" */
+	const char *base;   /* base topic, "bluetti" */
+	const char *prefix; /* discovery prefix, "homeassistant" */
 	const br_device_cfg_t *cfg;
 	const blt_device_t *dev;
 	bool have_rssi;

@@ -28,8 +28,8 @@ typedef struct parser {
 	br_errors_t *errs;
 	const char *name; /* file name for messages */
 	const char *p, *end;
-	int line;          /* line last handed to inih */
-	char section[160]; /* last section header seen by the reader */
+	int line;             /* line last handed to inih */
+	char section[160];    /* last section header seen by the reader */
 	br_device_cfg_t *cur; /* device of the current section (NULL otherwise) */
 	/* keys seen per section, for duplicate detection: "section\0key" hashes are overkill
 	 * for a few dozen keys; a flat list is enough */
@@ -48,7 +48,7 @@ typedef struct parser {
 } parser_t;
 
 static void add_error_at(br_errors_t *e, int line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static void add_error_at(br_errors_t *e, int line, const char *fmt, ...)
 {
 	va_list ap;
@@ -82,10 +82,9 @@ static void sort_errors(br_errors_t *e)
 }
 
 /* "file:line: [section] key: message" */
-static void perr(parser_t *ps, int line, const char *section, const char *key, const char *fmt,
-		 ...) __attribute__((format(printf, 5, 6)));
-static void perr(parser_t *ps, int line, const char *section, const char *key, const char *fmt,
-		 ...)
+static void perr(parser_t *ps, int line, const char *section, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static void perr(parser_t *ps, int line, const char *section, const char *key, const char *fmt, ...)
 {
 	char msg[240];
 	va_list ap;
@@ -93,7 +92,8 @@ static void perr(parser_t *ps, int line, const char *section, const char *key, c
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	if (key)
-		add_error_at(ps->errs, line, "%s:%d: [%s] %s: %s", ps->name, line, section, key, msg);
+		add_error_at(ps->errs, line, "%s:%d: [%s] %s: %s", ps->name, line, section, key,
+		             msg);
 	else if (section)
 		add_error_at(ps->errs, line, "%s:%d: [%s]: %s", ps->name, line, section, msg);
 	else
@@ -106,10 +106,10 @@ int br_log_level_parse(const char *s)
 		const char *name;
 		int level;
 	} names[] = {
-		{"error", BLT_LOG_ERROR}, {"err", BLT_LOG_ERROR},     {"warn", BLT_LOG_WARN},
-		{"warning", BLT_LOG_WARN}, {"info", BLT_LOG_INFO},     {"notice", BLT_LOG_INFO},
-		{"debug", BLT_LOG_DEBUG}, {"0", BLT_LOG_ERROR},       {"1", BLT_LOG_WARN},
-		{"2", BLT_LOG_INFO},      {"3", BLT_LOG_DEBUG},
+	    {"error", BLT_LOG_ERROR},  {"err", BLT_LOG_ERROR}, {"warn", BLT_LOG_WARN},
+	    {"warning", BLT_LOG_WARN}, {"info", BLT_LOG_INFO}, {"notice", BLT_LOG_INFO},
+	    {"debug", BLT_LOG_DEBUG},  {"0", BLT_LOG_ERROR},   {"1", BLT_LOG_WARN},
+	    {"2", BLT_LOG_INFO},       {"3", BLT_LOG_DEBUG},
 	};
 	for (size_t i = 0; s && i < sizeof names / sizeof names[0]; i++)
 		if (!strcasecmp(s, names[i].name))
@@ -205,47 +205,47 @@ typedef struct key {
 
 /* Keys shared by both broker sections (offsets into br_mqtt_cfg_t). */
 static const key_t_ mqtt_keys[] = {
-	{"host", K_STR, MQ(host), 0, 0, "broker host name or address"},
-	{"port", K_INT, MQ(port), 1, 65535, "broker port"},
-	{"tls", K_BOOL, MQ(tls), 0, 0, "use TLS"},
-	{"ca", K_STR, MQ(ca), 0, 0, "CA bundle (PEM)"},
-	{"cert", K_STR, MQ(cert), 0, 0, "client certificate and key (PKCS#12)"},
-	{"cert_password_file", K_STR, MQ(cert_password_file), 0, 0, "PKCS#12 password file"},
-	{"tls_name", K_STR, MQ(tls_name), 0, 0, "name expected in the server certificate"},
-	{"insecure", K_BOOL, MQ(insecure), 0, 0, "do not verify the server"},
-	{"username", K_STR, MQ(user), 0, 0, "MQTT user name"},
-	{"user", K_STR, MQ(user), 0, 0, "MQTT user name"},
-	{"password_file", K_STR, MQ(password_file), 0, 0, "MQTT password file"},
-	{"client_id", K_STR, MQ(client_id), 0, 0, "MQTT client id"},
-	{"keepalive", K_INT, MQ(keepalive_s), 5, 3600, "MQTT keepalive (s)"},
+    {"host", K_STR, MQ(host), 0, 0, "broker host name or address"},
+    {"port", K_INT, MQ(port), 1, 65535, "broker port"},
+    {"tls", K_BOOL, MQ(tls), 0, 0, "use TLS"},
+    {"ca", K_STR, MQ(ca), 0, 0, "CA bundle (PEM)"},
+    {"cert", K_STR, MQ(cert), 0, 0, "client certificate and key (PKCS#12)"},
+    {"cert_password_file", K_STR, MQ(cert_password_file), 0, 0, "PKCS#12 password file"},
+    {"tls_name", K_STR, MQ(tls_name), 0, 0, "name expected in the server certificate"},
+    {"insecure", K_BOOL, MQ(insecure), 0, 0, "do not verify the server"},
+    {"username", K_STR, MQ(user), 0, 0, "MQTT user name"},
+    {"user", K_STR, MQ(user), 0, 0, "MQTT user name"},
+    {"password_file", K_STR, MQ(password_file), 0, 0, "MQTT password file"},
+    {"client_id", K_STR, MQ(client_id), 0, 0, "MQTT client id"},
+    {"keepalive", K_INT, MQ(keepalive_s), 5, 3600, "MQTT keepalive (s)"},
 };
 
 static const key_t_ bridge_keys[] = {
-	{"log_level", K_LEVEL, CF(log_level), 0, 0, "error, warn, info or debug"},
-	{"offline_after", K_INT, CF(offline_after), 1, 100,
-	 "failed requests in a row before a device is offline"},
-	{"backoff_max", K_INT, CF(backoff_max_s), 5, 3600, "longest wait between probes (s)"},
+    {"log_level", K_LEVEL, CF(log_level), 0, 0, "error, warn, info or debug"},
+    {"offline_after", K_INT, CF(offline_after), 1, 100,
+     "failed requests in a row before a device is offline"},
+    {"backoff_max", K_INT, CF(backoff_max_s), 5, 3600, "longest wait between probes (s)"},
 };
 
 static const key_t_ ha_keys[] = {
-	{"base_topic", K_STR, CF(base_topic), 0, 0, "base topic"},
-	{"discovery_prefix", K_STR, CF(discovery_prefix), 0, 0, "discovery prefix"},
-	{"discovery", K_BOOL, CF(discovery), 0, 0, "publish discovery documents"},
+    {"base_topic", K_STR, CF(base_topic), 0, 0, "base topic"},
+    {"discovery_prefix", K_STR, CF(discovery_prefix), 0, 0, "discovery prefix"},
+    {"discovery", K_BOOL, CF(discovery), 0, 0, "publish discovery documents"},
 };
 
 static const key_t_ device_keys[] = {
-	{"name", K_STR, DV(name), 0, 0, "friendly name"},
-	{"profile", K_STR, DV(profile_name), 0, 0, "device profile"},
-	{"sn", K_STR, DV(sn), 0, 0, "serial number"},
-	{"model", K_STR, DV(model), 0, 0, "model code in topics"},
-	{"preset", K_STR, DV(preset), 0, 0, "wire preset"},
-	{"slave", K_INT, DV(slave), 0, 247, "Modbus slave address"},
-	{"timeout", K_INT, DV(timeout_ms), 100, 60000, "request timeout (ms)"},
-	{"retries", K_INT, DV(retries), 0, 5, "extra attempts per request"},
-	{"controls", K_BOOL, DV(controls), 0, 0, "expose switches, selects and numbers"},
-	{"allow_unverified", K_BOOL, DV(allow_unverified), 0, 0,
-	 "allow writes of settings marked unverified"},
-	{"enabled", K_BOOL, DV(enabled), 0, 0, "poll this device"},
+    {"name", K_STR, DV(name), 0, 0, "friendly name"},
+    {"profile", K_STR, DV(profile_name), 0, 0, "device profile"},
+    {"sn", K_STR, DV(sn), 0, 0, "serial number"},
+    {"model", K_STR, DV(model), 0, 0, "model code in topics"},
+    {"preset", K_STR, DV(preset), 0, 0, "wire preset"},
+    {"slave", K_INT, DV(slave), 0, 247, "Modbus slave address"},
+    {"timeout", K_INT, DV(timeout_ms), 100, 60000, "request timeout (ms)"},
+    {"retries", K_INT, DV(retries), 0, 5, "extra attempts per request"},
+    {"controls", K_BOOL, DV(controls), 0, 0, "expose switches, selects and numbers"},
+    {"allow_unverified", K_BOOL, DV(allow_unverified), 0, 0,
+     "allow writes of settings marked unverified"},
+    {"enabled", K_BOOL, DV(enabled), 0, 0, "poll this device"},
 };
 
 static const key_t_ *find_key(const key_t_ *keys, size_t n, const char *name)
@@ -257,14 +257,14 @@ static const key_t_ *find_key(const key_t_ *keys, size_t n, const char *name)
 }
 
 static void set_key(parser_t *ps, const char *section, const key_t_ *k, void *base,
-		    const char *value)
+                    const char *value)
 {
 	char *dst = (char *)base + k->off;
 	switch (k->type) {
 	case K_STR:
 		if (!copy(dst, k->size, value))
-			perr(ps, ps->line, section, k->name, "value too long (at most %zu characters)",
-			     k->size - 1);
+			perr(ps, ps->line, section, k->name,
+			     "value too long (at most %zu characters)", k->size - 1);
 		return;
 	case K_BOOL:
 		if (!parse_bool(value, (bool *)dst))
@@ -356,7 +356,8 @@ static void on_section(parser_t *ps, const char *name)
 		br_device_cfg_t *d;
 		if (!blt_topic_segment_ok(id) || !strcmp(id, "bridge")) {
 			perr(ps, ps->line, name, NULL,
-			     "device name '%s' must be 1-64 letters, digits, '.', '_' or '-' (used in "
+			     "device name '%s' must be 1-64 letters, digits, '.', '_' or '-' (used "
+			     "in "
 			     "topics) and not 'bridge'",
 			     id);
 			return;
@@ -364,7 +365,8 @@ static void on_section(parser_t *ps, const char *name)
 		if (find_device(ps->c, id))
 			return; /* reported above */
 		if (ps->c->ndev >= BR_MAX_DEVICES) {
-			perr(ps, ps->line, name, NULL, "too many devices (at most %d)", BR_MAX_DEVICES);
+			perr(ps, ps->line, name, NULL, "too many devices (at most %d)",
+			     BR_MAX_DEVICES);
 			return;
 		}
 		d = &ps->c->dev[ps->c->ndev++];
@@ -439,7 +441,8 @@ static char *reader(char *str, int num, void *stream)
 static bool seen_before(parser_t *ps, const char *section, const char *key)
 {
 	for (size_t i = 0; i < ps->nseen; i++) {
-		if (!strcasecmp(ps->seen[i].section, section) && !strcasecmp(ps->seen[i].key, key)) {
+		if (!strcasecmp(ps->seen[i].section, section) &&
+		    !strcasecmp(ps->seen[i].key, key)) {
 			perr(ps, ps->line, section, key, "given twice (first at line %d)",
 			     ps->seen[i].line);
 			return true;
@@ -510,7 +513,8 @@ static int handler(void *user, const char *section, const char *name, const char
 			}
 			if (!parse_int(value, 0, 86400, &n)) {
 				perr(ps, ps->line, section, name,
-				     "'%s' is not an interval in seconds (1..86400, 0 = off)", value);
+				     "'%s' is not an interval in seconds (1..86400, 0 = off)",
+				     value);
 				return 1;
 			}
 			pc = &d->poll[d->npoll++];
@@ -567,11 +571,12 @@ static void validate_mqtt(parser_t *ps, br_mqtt_cfg_t *m, const char *section, b
 		m->port = m->tls ? (upstream ? 18760 : 8883) : 1883;
 	if (!m->tls) {
 		static const char *tls_only[] = {"ca", "cert", "cert_password_file", "tls_name",
-						 "insecure"};
+		                                 "insecure"};
 		for (size_t i = 0; i < sizeof tls_only / sizeof tls_only[0]; i++) {
 			int kl = key_line(ps, section, tls_only[i]);
 			if (kl)
-				perr(ps, kl, section, tls_only[i], "only meaningful with tls = true");
+				perr(ps, kl, section, tls_only[i],
+				     "only meaningful with tls = true");
 		}
 	}
 	if (upstream && m->tls && !m->cert[0])
@@ -607,8 +612,8 @@ static void validate_device(parser_t *ps, br_device_cfg_t *d)
 				const blt_profile_t *p = blt_profile_at(i);
 				if (!p)
 					break;
-				o += (size_t)snprintf(list + o, sizeof list - o, "%s%s", o ? ", " : "",
-						      p->id);
+				o += (size_t)snprintf(list + o, sizeof list - o, "%s%s",
+				                      o ? ", " : "", p->id);
 			}
 			perr(ps, key_line(ps, section, "profile"), section, "profile",
 			     "unknown profile '%s' (known: %s)", d->profile_name, list);
@@ -630,9 +635,11 @@ static void validate_device(parser_t *ps, br_device_cfg_t *d)
 	}
 	if (d->model[0] && !blt_topic_segment_ok(d->model))
 		perr(ps, key_line(ps, section, "model"), section, "model",
-		     "'%s' is not a valid topic segment (letters, digits, '.', '_', '-')", d->model);
+		     "'%s' is not a valid topic segment (letters, digits, '.', '_', '-')",
+		     d->model);
 	if (!d->preset[0] && d->profile)
-		snprintf(d->preset, sizeof d->preset, "%s", d->profile->preset ? d->profile->preset : "v2");
+		snprintf(d->preset, sizeof d->preset, "%s",
+		         d->profile->preset ? d->profile->preset : "v2");
 	preset = blt_wire_preset_find(d->preset);
 	if (d->preset[0] && !preset)
 		perr(ps, key_line(ps, section, "preset"), section, "preset",
@@ -665,8 +672,8 @@ static void validate_device(parser_t *ps, br_device_cfg_t *d)
 			char list[200] = "";
 			size_t o = 0;
 			for (size_t k = 0; k < d->profile->ngroups && o < sizeof list; k++)
-				o += (size_t)snprintf(list + o, sizeof list - o, "%s%s", k ? ", " : "",
-						      d->profile->groups[k].name);
+				o += (size_t)snprintf(list + o, sizeof list - o, "%s%s",
+				                      k ? ", " : "", d->profile->groups[k].name);
 			char key[48];
 			snprintf(key, sizeof key, "poll_%s", d->poll[i].group);
 			perr(ps, d->poll[i].line, section, key,
@@ -691,7 +698,8 @@ static void validate(parser_t *ps)
 		validate_mqtt(ps, &c->up, "upstream", true);
 	}
 	if (!section_line(ps, "upstream"))
-		perr(ps, 1, NULL, NULL, "no [upstream] section (the Bluetti broker to poll through)");
+		perr(ps, 1, NULL, NULL,
+		     "no [upstream] section (the Bluetti broker to poll through)");
 	validate_mqtt(ps, &c->down, ds, false);
 	if (!br_topic_ok(c->base_topic))
 		perr(ps, key_line(ps, ds, "base_topic"), ds, "base_topic",
@@ -722,7 +730,7 @@ static void validate(parser_t *ps)
 /* ---- secrets ------------------------------------------------------------------------- */
 
 static void load_secret(parser_t *ps, const char *section, const char *key, const char *file,
-			const char *env, char **out, char *src, size_t srccap)
+                        const char *env, char **out, char *src, size_t srccap)
 {
 	blt_detail_t d = {{0}};
 	int err;
@@ -741,7 +749,7 @@ static void load_secret(parser_t *ps, const char *section, const char *key, cons
 }
 
 static void load_secrets(parser_t *ps, br_mqtt_cfg_t *m, const char *section, const char *pw_env,
-			 const char *cert_pw_env)
+                         const char *cert_pw_env)
 {
 	blt_detail_t d = {{0}};
 	if (m->tls && m->cert[0]) {
@@ -751,7 +759,7 @@ static void load_secrets(parser_t *ps, br_mqtt_cfg_t *m, const char *section, co
 			perr(ps, key_line(ps, section, "cert"), section, "cert", "%s is empty",
 			     m->cert);
 		load_secret(ps, section, "cert_password_file", m->cert_password_file, cert_pw_env,
-			    &m->cert_password, m->cert_password_src, sizeof m->cert_password_src);
+		            &m->cert_password, m->cert_password_src, sizeof m->cert_password_src);
 	} else {
 		snprintf(m->cert_password_src, sizeof m->cert_password_src, "none");
 	}
@@ -764,11 +772,13 @@ static void load_secrets(parser_t *ps, br_mqtt_cfg_t *m, const char *section, co
 			fclose(f);
 	}
 	load_secret(ps, section, "password_file", m->password_file, pw_env, &m->password,
-		    m->password_src, sizeof m->password_src);
+	            m->password_src, sizeof m->password_src);
 	if (m->password && !m->user[0])
-		perr(ps, key_line(ps, section, "password_file") ? key_line(ps, section, "password_file")
-								: section_line(ps, section),
-		     section, "username", "a password is set (%s) but no username", m->password_src);
+		perr(ps,
+		     key_line(ps, section, "password_file") ? key_line(ps, section, "password_file")
+		                                            : section_line(ps, section),
+		     section, "username", "a password is set (%s) but no username",
+		     m->password_src);
 }
 
 /* ---- entry points -------------------------------------------------------------------- */
@@ -790,7 +800,7 @@ static void config_defaults(br_config_t *c)
 }
 
 int br_config_parse(const char *text, size_t len, const char *name, bool want_secrets,
-		    br_config_t **out, br_errors_t *errs)
+                    br_config_t **out, br_errors_t *errs)
 {
 	parser_t *ps;
 	br_config_t *c;
@@ -834,13 +844,14 @@ int br_config_parse(const char *text, size_t len, const char *name, bool want_se
 			perr(ps, rc, NULL, NULL,
 			     "syntax error: expected '[section]', 'key = value' or a comment");
 	} else if (rc < 0) {
-		add_error(errs, "%s: cannot parse (%s)", name, rc == -2 ? "out of memory" : "I/O error");
+		add_error(errs, "%s: cannot parse (%s)", name,
+		          rc == -2 ? "out of memory" : "I/O error");
 	}
 	validate(ps);
 	if (want_secrets && (!errs || errs->n == 0)) {
 		load_secrets(ps, &c->up, "upstream", BR_ENV_UP_PASSWORD, BR_ENV_UP_CERT_PASSWORD);
 		load_secrets(ps, &c->down, down_section(ps), BR_ENV_HA_PASSWORD,
-			     BR_ENV_HA_CERT_PASSWORD);
+		             BR_ENV_HA_CERT_PASSWORD);
 	}
 	free(ps);
 	sort_errors(errs);
@@ -902,14 +913,14 @@ static void print_mqtt(FILE *out, const char *what, const br_mqtt_cfg_t *m)
 	fprintf(out, "%s: %s://%s:%d\n", what, m->tls ? "mqtts" : "mqtt", m->host, m->port);
 	if (m->tls) {
 		fprintf(out, "  certificate: %s (password: %s)\n", m->cert[0] ? m->cert : "none",
-			m->cert_password_src[0] ? m->cert_password_src : "not loaded");
+		        m->cert_password_src[0] ? m->cert_password_src : "not loaded");
 		fprintf(out, "  ca: %s%s%s\n", m->ca[0] ? m->ca : "default",
-			m->tls_name[0] ? ", expected name " : "", m->tls_name);
+		        m->tls_name[0] ? ", expected name " : "", m->tls_name);
 		if (m->insecure)
 			fprintf(out, "  WARNING: insecure: the server is not verified\n");
 	}
 	fprintf(out, "  user: %s (password: %s)\n", m->user[0] ? m->user : "none",
-		m->password_src[0] ? m->password_src : "not loaded");
+	        m->password_src[0] ? m->password_src : "not loaded");
 	fprintf(out, "  client id: %s\n", m->client_id[0] ? m->client_id : "random");
 }
 
@@ -917,16 +928,17 @@ void br_config_print(const br_config_t *c, FILE *out)
 {
 	fprintf(out, "config: %s\n", c->path);
 	fprintf(out, "log level: %s\n",
-		c->log_level >= 0 ? br_log_level_name(c->log_level) : "info (default)");
+	        c->log_level >= 0 ? br_log_level_name(c->log_level) : "info (default)");
 	print_mqtt(out, "upstream", &c->up);
 	print_mqtt(out, "homeassistant", &c->down);
 	fprintf(out, "  base topic: %s, discovery: %s (prefix %s)\n", c->base_topic,
-		c->discovery ? "on" : "off", c->discovery_prefix);
+	        c->discovery ? "on" : "off", c->discovery_prefix);
 	fprintf(out, "  bridge availability: %s/bridge/state (retained, last will 'offline')\n",
-		c->base_topic);
-	fprintf(out, "devices: %zu (offline after %d failed requests in a row; probes back off "
-		     "up to %d s)\n",
-		c->ndev, c->offline_after, c->backoff_max_s);
+	        c->base_topic);
+	fprintf(out,
+	        "devices: %zu (offline after %d failed requests in a row; probes back off "
+	        "up to %d s)\n",
+	        c->ndev, c->offline_after, c->backoff_max_s);
 	for (size_t i = 0; i < c->ndev; i++) {
 		const br_device_cfg_t *d = &c->dev[i];
 		const blt_wire_preset_t *p = blt_wire_preset_find(d->preset);
@@ -935,14 +947,15 @@ void br_config_print(const br_config_t *c, FILE *out)
 			blt_topic_expand(p->sub_topic, d->model, d->sn, sub, sizeof sub, NULL);
 			blt_topic_expand(p->pub_topic, d->model, d->sn, pub, sizeof pub, NULL);
 		}
-		fprintf(out, "device %s: \"%s\"%s\n", d->id, d->name, d->enabled ? "" : " (disabled)");
-		fprintf(out, "  profile %s (%s), model %s, sn %s\n", d->profile->id, d->profile->name,
-			d->model, d->sn);
+		fprintf(out, "device %s: \"%s\"%s\n", d->id, d->name,
+		        d->enabled ? "" : " (disabled)");
+		fprintf(out, "  profile %s (%s), model %s, sn %s\n", d->profile->id,
+		        d->profile->name, d->model, d->sn);
 		fprintf(out, "  preset %s, slave %d, timeout %d ms, retries %d\n", d->preset,
-			d->slave >= 0 ? d->slave : (p ? p->slave : 0), d->timeout_ms, d->retries);
+		        d->slave >= 0 ? d->slave : (p ? p->slave : 0), d->timeout_ms, d->retries);
 		fprintf(out, "  upstream topics: requests -> %s, replies <- %s\n", pub, sub);
 		fprintf(out, "  state: %s/%s/state, availability: %s/%s/availability\n",
-			c->base_topic, d->id, c->base_topic, d->id);
+		        c->base_topic, d->id, c->base_topic, d->id);
 		fprintf(out, "  groups:");
 		for (size_t g = 0; g < d->profile->ngroups && g < BR_MAX_GROUPS; g++) {
 			const blt_group_t *gr = &d->profile->groups[g];
@@ -967,7 +980,7 @@ void br_config_print(const br_config_t *c, FILE *out)
 			if (!br_setting_exposed(d, st))
 				continue;
 			fprintf(out, "%s %s (%s)", shown++ ? "," : "", st->name,
-				blt_setting_kind_name((blt_setting_kind_t)st->kind));
+			        blt_setting_kind_name((blt_setting_kind_t)st->kind));
 		}
 		fprintf(out, "%s\n", shown ? "" : " none for this profile");
 	}

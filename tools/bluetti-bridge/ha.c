@@ -38,15 +38,15 @@ static const struct blockinfo {
 	uint8_t sub;
 	bool diag;
 } blockinfo[] = {
-	{100, "", "", 0, false},
-	{1100, "inverter_base", "Inverter", 0, true},
-	{1200, "pv", "PV", 0, false},
-	{1300, "grid", "Grid", 0, false},
-	{1400, "load", "Load", 0, false},
-	{1500, "inverter", "Inverter", 0, false},
-	{6000, "battery", "Battery", 0, false},
-	{6100, "battery_pack", "Battery pack", 1, true},
-	{6300, "battery_pack", "Battery pack", 1, true},
+    {100, "", "", 0, false},
+    {1100, "inverter_base", "Inverter", 0, true},
+    {1200, "pv", "PV", 0, false},
+    {1300, "grid", "Grid", 0, false},
+    {1400, "load", "Load", 0, false},
+    {1500, "inverter", "Inverter", 0, false},
+    {6000, "battery", "Battery", 0, false},
+    {6100, "battery_pack", "Battery pack", 1, true},
+    {6300, "battery_pack", "Battery pack", 1, true},
 };
 
 static const struct blockinfo *block_info(uint16_t id, struct blockinfo *tmp, char *pfx, size_t cap)
@@ -75,10 +75,10 @@ static bool settings_block(uint16_t id)
 /* "ac_load_power" -> "AC load power"; known abbreviations in capitals. */
 static void humanize(const char *in, char *out, size_t cap)
 {
-	static const char *upper[] = {"ac", "dc", "pv", "soc", "soh", "usb", "bms", "ntc", "mcu",
-				      "led", "lcd", "eco", "tou", "ct", "rssi", "iot", "bcu",
-				      "bmu", "mos", "can", "ems", "rv", "ats", "dsp", "arm", "hmi",
-				      "5v", "12v", "24v", "dcdc"};
+	static const char *upper[] = {"ac",  "dc",  "pv",  "soc", "soh", "usb", "bms",  "ntc",
+	                              "mcu", "led", "lcd", "eco", "tou", "ct",  "rssi", "iot",
+	                              "bcu", "bmu", "mos", "can", "ems", "rv",  "ats",  "dsp",
+	                              "arm", "hmi", "5v",  "12v", "24v", "dcdc"};
 	size_t o = 0;
 	bool first = true;
 	const char *p = in;
@@ -127,20 +127,13 @@ static void unit_classes(const char *unit, const char *key, br_entity_t *e)
 	static const struct {
 		const char *unit, *dc, *sc;
 	} map[] = {
-		{"W", "power", "measurement"},
-		{"kW", "power", "measurement"},
-		{"VA", "apparent_power", "measurement"},
-		{"var", "reactive_power", "measurement"},
-		{"V", "voltage", "measurement"},
-		{"A", "current", "measurement"},
-		{"Hz", "frequency", "measurement"},
-		{"kWh", "energy", "total_increasing"},
-		{"Wh", "energy", "total_increasing"},
-		{"°C", "temperature", "measurement"},
-		{"min", "duration", "measurement"},
-		{"h", "duration", "measurement"},
-		{"s", "duration", "measurement"},
-		{"ms", "duration", "measurement"},
+	    {"W", "power", "measurement"},           {"kW", "power", "measurement"},
+	    {"VA", "apparent_power", "measurement"}, {"var", "reactive_power", "measurement"},
+	    {"V", "voltage", "measurement"},         {"A", "current", "measurement"},
+	    {"Hz", "frequency", "measurement"},      {"kWh", "energy", "total_increasing"},
+	    {"Wh", "energy", "total_increasing"},    {"°C", "temperature", "measurement"},
+	    {"min", "duration", "measurement"},      {"h", "duration", "measurement"},
+	    {"s", "duration", "measurement"},        {"ms", "duration", "measurement"},
 	};
 	size_t kl = strlen(key);
 	e->unit = unit;
@@ -155,7 +148,8 @@ static void unit_classes(const char *unit, const char *key, br_entity_t *e)
 	}
 	/* State of charge is the battery class; other percentages (SOH, self-sufficiency)
 	 * have none. */
-	if (!strcmp(unit, "%") && (!strcmp(key, "soc") || (kl > 4 && !strcmp(key + kl - 4, "_soc"))))
+	if (!strcmp(unit, "%") &&
+	    (!strcmp(key, "soc") || (kl > 4 && !strcmp(key + kl - 4, "_soc"))))
 		e->device_class = "battery";
 }
 
@@ -164,8 +158,8 @@ static void unit_classes(const char *unit, const char *key, br_entity_t *e)
 static bool key_reserved(const char *key)
 {
 	static const char *derived[] = {"battery_power", "net_grid_power", "grid_present",
-					"on_battery", "grid_outage", "cell_voltage_delta",
-					"alarms", "rssi", "last_seen"};
+	                                "on_battery",    "grid_outage",    "cell_voltage_delta",
+	                                "alarms",        "rssi",           "last_seen"};
 	const blt_block_t *b = blt_catalog_find(100);
 	for (size_t i = 0; b && i < b->nfields; i++)
 		if (!strcmp(b->fields[i].name, key))
@@ -229,7 +223,7 @@ static void add_controls(const br_ha_ctx_t *c, builder_t *b)
 			continue;
 		comp = s->kind == BLT_SK_SWITCH ? BR_C_SWITCH
 		       : s->kind == BLT_SK_ENUM ? BR_C_SELECT
-						: BR_C_NUMBER;
+		                                : BR_C_NUMBER;
 		e = add(b, s->name, comp);
 		if (!e)
 			continue;
@@ -248,7 +242,7 @@ static void add_controls(const br_ha_ctx_t *c, builder_t *b)
 }
 
 static br_entity_t *add_derived(builder_t *b, const char *key, const char *name,
-				br_component_t comp, br_derived_t which)
+                                br_component_t comp, br_derived_t which)
 {
 	br_entity_t *e = add(b, key, comp);
 	if (e) {
@@ -266,7 +260,7 @@ static void add_derived_all(const br_ha_ctx_t *c, builder_t *b)
 
 	if (s->have_core || !isnan(s->battery_power)) {
 		e = add_derived(b, "battery_power", "Battery power", BR_C_SENSOR,
-				BR_D_BATTERY_POWER);
+		                BR_D_BATTERY_POWER);
 		if (e) {
 			unit_classes("W", e->key, e);
 			e->decimals = 0;
@@ -274,7 +268,7 @@ static void add_derived_all(const br_ha_ctx_t *c, builder_t *b)
 	}
 	if (s->have_grid || s->have_core) {
 		e = add_derived(b, "net_grid_power", "Net grid power", BR_C_SENSOR,
-				BR_D_NET_GRID_POWER);
+		                BR_D_NET_GRID_POWER);
 		if (e) {
 			unit_classes("W", e->key, e);
 			e->decimals = 0;
@@ -282,20 +276,20 @@ static void add_derived_all(const br_ha_ctx_t *c, builder_t *b)
 	}
 	if (s->have_grid) {
 		e = add_derived(b, "grid_present", "Grid present", BR_C_BINARY_SENSOR,
-				BR_D_GRID_PRESENT);
+		                BR_D_GRID_PRESENT);
 		if (e)
 			e->device_class = "power";
 	}
 	if (s->have_grid && s->have_core) {
 		add_derived(b, "on_battery", "On battery", BR_C_BINARY_SENSOR, BR_D_ON_BATTERY);
 		e = add_derived(b, "grid_outage", "Grid outage", BR_C_BINARY_SENSOR,
-				BR_D_GRID_OUTAGE);
+		                BR_D_GRID_OUTAGE);
 		if (e)
 			e->device_class = "problem";
 	}
 	if (s->cell_count > 0) {
 		e = add_derived(b, "cell_voltage_delta", "Cell voltage spread", BR_C_SENSOR,
-				BR_D_CELL_DELTA);
+		                BR_D_CELL_DELTA);
 		if (e) {
 			unit_classes("V", e->key, e);
 			e->decimals = 3;
@@ -366,7 +360,8 @@ static void add_values(const br_ha_ctx_t *c, builder_t *b)
 		humanize(name, human, sizeof human);
 		if (bi->title[0]) {
 			/* "Grid" + "Phase 0 voltage" -> "Grid phase 0 voltage" */
-			if (human[0] >= 'A' && human[0] <= 'Z' && human[1] >= 'a' && human[1] <= 'z')
+			if (human[0] >= 'A' && human[0] <= 'Z' && human[1] >= 'a' &&
+			    human[1] <= 'z')
 				human[0] = (char)(human[0] + 32);
 			snprintf(e->name, sizeof e->name, "%s %s", bi->title, human);
 		} else {
@@ -384,7 +379,8 @@ static void add_values(const br_ha_ctx_t *c, builder_t *b)
 		}
 		unit_classes(f->unit, e->key, e);
 		if (f->flags & BLT_F_PACK_VSCALE)
-			e->decimals = (int8_t)scale_decimals(prof ? prof->pack_voltage_scale : 0.01);
+			e->decimals =
+			    (int8_t)scale_decimals(prof ? prof->pack_voltage_scale : 0.01);
 		else
 			e->decimals = (int8_t)scale_decimals(f->scale);
 	}
@@ -414,7 +410,8 @@ static void node_id(const char *sn, char *out, size_t cap)
 	out[o] = '\0';
 }
 
-static int fmt_topic(char *topic, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fmt_topic(char *topic, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static int fmt_topic(char *topic, size_t cap, const char *fmt, ...)
 {
 	va_list ap;
@@ -430,7 +427,7 @@ int br_discovery_topic(const br_ha_ctx_t *c, const br_entity_t *e, char *topic, 
 	char node[BR_ID_MAX];
 	node_id(c->cfg->sn, node, sizeof node);
 	return fmt_topic(topic, cap, "%s/%s/bluetti_%s/%s/config", c->prefix,
-			 br_component_name((br_component_t)e->component), node, e->key);
+	                 br_component_name((br_component_t)e->component), node, e->key);
 }
 
 int br_device_topic(const br_ha_ctx_t *c, const char *leaf, char *topic, size_t cap)
@@ -463,8 +460,8 @@ void br_sw_version(const blt_device_t *dev, char *out, size_t cap)
 			if (en->value == (int32_t)t->num)
 				type = en->name;
 		int n = type ? snprintf(out + o, cap - o, "%s%s %.0f", o ? ", " : "", type, v->num)
-			     : snprintf(out + o, cap - o, "%smcu%.0f %.0f", o ? ", " : "", t->num,
-					v->num);
+		             : snprintf(out + o, cap - o, "%smcu%.0f %.0f", o ? ", " : "", t->num,
+		                        v->num);
 		if (n < 0 || (size_t)n >= cap - o) {
 			out[o] = '\0';
 			break;
@@ -665,7 +662,7 @@ static void add_derived_value(const br_ha_ctx_t *c, cJSON *o, const br_entity_t 
 		buf[0] = '\0';
 		for (unsigned i = 0; i < s->nalarms && off + 1 < sizeof buf; i++) {
 			int n = snprintf(buf + off, sizeof buf - off, "%s%s", i ? ", " : "",
-					 s->alarms[i]);
+			                 s->alarms[i]);
 			if (n < 0 || (size_t)n >= sizeof buf - off)
 				break;
 			off += (size_t)n;
@@ -755,10 +752,10 @@ bool br_command_text(const char *payload, size_t len, char *out, size_t cap)
 	if (!payload || cap < 2)
 		return false;
 	while (b < e && (payload[b] == ' ' || payload[b] == '\t' || payload[b] == '\r' ||
-			 payload[b] == '\n'))
+	                 payload[b] == '\n'))
 		b++;
 	while (e > b && (payload[e - 1] == ' ' || payload[e - 1] == '\t' ||
-			 payload[e - 1] == '\r' || payload[e - 1] == '\n'))
+	                 payload[e - 1] == '\r' || payload[e - 1] == '\n'))
 		e--;
 	n = e - b;
 	if (n == 0 || n >= cap || n > 64)

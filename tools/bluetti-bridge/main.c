@@ -24,49 +24,50 @@ static void on_signal(int sig)
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"usage: " BR_PROG " [-c FILE] [--check-config] [-v | --log-level LEVEL]\n"
-		"\n"
-		"Polls Bluetti V2 power stations through the Bluetti MQTT broker (or a local one)\n"
-		"and publishes them to an MQTT broker for Home Assistant: one retained JSON state\n"
-		"document per device (<base>/<device>/state), MQTT discovery for every useful\n"
-		"value, availability per device and for the bridge (<base>/bridge/state, last\n"
-		"will), and switches / selects / numbers for the settings the profile supports,\n"
-		"written through the library's gated write path.\n"
-		"\n"
-		"options:\n"
-		"  -c, --config FILE      configuration (INI; default " DEFAULT_CONFIG ")\n"
-		"      --check-config     validate the configuration, print the resolved setup\n"
-		"                         and exit (no network connection is made)\n"
-		"  -v, --verbose          more log output (-v info, -vv debug)\n"
-		"  -q, --quiet            errors only\n"
-		"      --log-level LEVEL  error, warn, info (default) or debug; overrides the file\n"
-		"  -V, --version          print the version\n"
-		"  -h, --help             this help\n"
-		"\n"
-		"secrets from the environment (used when the matching *_file key is not set):\n"
-		"  " BR_ENV_UP_CERT_PASSWORD "       [upstream] PKCS#12 certificate password\n"
-		"  " BR_ENV_UP_PASSWORD "       [upstream] MQTT password\n"
-		"  " BR_ENV_HA_PASSWORD "         [homeassistant] MQTT password\n"
-		"  " BR_ENV_HA_CERT_PASSWORD "    [homeassistant] PKCS#12 certificate password\n"
-		"\n"
-		"signals: SIGTERM/SIGINT stop (devices and bridge published offline), SIGHUP\n"
-		"reloads the configuration (an invalid file is reported and ignored).\n"
-		"See bluetti-bridge(1) and packaging/bridge.example.ini.\n");
+	fprintf(
+	    out,
+	    "usage: " BR_PROG " [-c FILE] [--check-config] [-v | --log-level LEVEL]\n"
+	    "\n"
+	    "Polls Bluetti V2 power stations through the Bluetti MQTT broker (or a local one)\n"
+	    "and publishes them to an MQTT broker for Home Assistant: one retained JSON state\n"
+	    "document per device (<base>/<device>/state), MQTT discovery for every useful\n"
+	    "value, availability per device and for the bridge (<base>/bridge/state, last\n"
+	    "will), and switches / selects / numbers for the settings the profile supports,\n"
+	    "written through the library's gated write path.\n"
+	    "\n"
+	    "options:\n"
+	    "  -c, --config FILE      configuration (INI; default " DEFAULT_CONFIG ")\n"
+	    "      --check-config     validate the configuration, print the resolved setup\n"
+	    "                         and exit (no network connection is made)\n"
+	    "  -v, --verbose          more log output (-v info, -vv debug)\n"
+	    "  -q, --quiet            errors only\n"
+	    "      --log-level LEVEL  error, warn, info (default) or debug; overrides the file\n"
+	    "  -V, --version          print the version\n"
+	    "  -h, --help             this help\n"
+	    "\n"
+	    "secrets from the environment (used when the matching *_file key is not set):\n"
+	    "  " BR_ENV_UP_CERT_PASSWORD "       [upstream] PKCS#12 certificate password\n"
+	    "  " BR_ENV_UP_PASSWORD "       [upstream] MQTT password\n"
+	    "  " BR_ENV_HA_PASSWORD "         [homeassistant] MQTT password\n"
+	    "  " BR_ENV_HA_CERT_PASSWORD "    [homeassistant] PKCS#12 certificate password\n"
+	    "\n"
+	    "signals: SIGTERM/SIGINT stop (devices and bridge published offline), SIGHUP\n"
+	    "reloads the configuration (an invalid file is reported and ignored).\n"
+	    "See bluetti-bridge(1) and packaging/bridge.example.ini.\n");
 }
 
 int main(int argc, char **argv)
 {
 	enum { OPT_CHECK = 0x100, OPT_LEVEL };
 	static const struct option longopts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"check-config", no_argument, NULL, OPT_CHECK},
-		{"verbose", no_argument, NULL, 'v'},
-		{"quiet", no_argument, NULL, 'q'},
-		{"log-level", required_argument, NULL, OPT_LEVEL},
-		{"version", no_argument, NULL, 'V'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'},
+	    {"check-config", no_argument, NULL, OPT_CHECK},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"log-level", required_argument, NULL, OPT_LEVEL},
+	    {"version", no_argument, NULL, 'V'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *path = DEFAULT_CONFIG;
 	bool check = false;
@@ -88,9 +89,9 @@ int main(int argc, char **argv)
 			cli_level = br_log_level_parse(optarg);
 			if (cli_level < 0) {
 				fprintf(stderr,
-					BR_PROG ": --log-level '%s': expected error, warn, info or "
-						"debug\n",
-					optarg);
+				        BR_PROG ": --log-level '%s': expected error, warn, info or "
+				                "debug\n",
+				        optarg);
 				return 2;
 			}
 			break;
@@ -119,7 +120,9 @@ int main(int argc, char **argv)
 		return 0;
 	}
 
-	br_log_init(cli_level >= 0 ? cli_level : cfg->log_level >= 0 ? cfg->log_level : BLT_LOG_INFO);
+	br_log_init(cli_level >= 0        ? cli_level
+	            : cfg->log_level >= 0 ? cfg->log_level
+	                                  : BLT_LOG_INFO);
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
