@@ -669,9 +669,9 @@ static void on_ha_status(void *user, const char *topic, const uint8_t *payload, 
 {
 	br_runtime_t *rt = user;
 	(void)topic;
-	if (len == 6 && !memcmp(payload, "online", 6)) {
-		br_log(BLT_LOG_INFO, "Home Assistant is online%s: republishing discovery",
-		       retained ? " (retained)" : "");
+	/* A retained birth is old news: everything was published at connect already. */
+	if (len == 6 && !memcmp(payload, "online", 6) && !retained) {
+		br_log(BLT_LOG_INFO, "Home Assistant is online: republishing discovery");
 		rt->ha_birth = true;
 	}
 }
