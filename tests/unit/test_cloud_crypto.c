@@ -36,11 +36,9 @@ static void ref_totp(const char *a, const char *b, long long t_ms, const char *s
 	unsigned char ctr[8];
 	if (secs < 0 && secs % 30)
 		c -= 1; /* floor */
-	strncat(k, a, 2);
-	strncat(k, s, 6);
-	strcat(k, b);
-	strncat(k, s + 6, 6);
-	strcat(k, la >= 2 ? a + la - 2 : a);
+	/* K = A[0:2] + S[0:6] + B + S[6:12] + A[-2:] (snprintf with precisions: gcc -O2
+	 * warns about strncat with these bounds) */
+	snprintf(k, sizeof k, "%.2s%.6s%s%.6s%s", a, s, b, s + 6, la >= 2 ? a + la - 2 : a);
 	for (int i = 7; i >= 0; i--) {
 		ctr[i] = (unsigned char)(c & 0xff);
 		c >>= 8;

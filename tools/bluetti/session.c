@@ -8,7 +8,10 @@
 
 #include "cli.h"
 #include "common.h"
+#include "account.h"
 #include "session.h"
+
+#include <time.h>
 
 void dev_args_init(dev_args_t *a, int default_retries)
 {
@@ -62,6 +65,7 @@ int dev_args_handle(dev_args_t *a, int opt, const char *arg, const char *prog)
 		}
 		a->timeout_ms = (int)v;
 		return 1;
+	case DEV_OPT_ACCOUNT: a->account = true; return 1;
 	case DEV_OPT_RETRIES:
 		if (cli_parse_ulong(arg, 0, 10, &v) != 0) {
 			fprintf(stderr, "bluetti %s: --retries must be 0-10\n", prog);
@@ -88,7 +92,10 @@ void dev_args_help(FILE *out, int default_retries)
 	        "      --sub-topic T         override the reply topic (template: {model} {sn})\n"
 	        "      --pub-topic T         override the request topic\n"
 	        "      --timeout MS          reply timeout per request (default 5000)\n"
-	        "      --retries N           extra attempts after a timeout (default %d)\n",
+	        "      --retries N           extra attempts after a timeout (default %d)\n"
+	        "      --account             use the cached `bluetti login`: broker, certificate,\n"
+	        "                            credentials and model come from the account (then\n"
+	        "                            --profile is optional and --sn may be the full serial)\n",
 	        default_retries);
 }
 
@@ -98,7 +105,7 @@ int dev_args_require(const dev_args_t *a, const char *prog)
 		fprintf(stderr, "bluetti %s: --sn SN is required\n", prog);
 		return EXIT_USAGE;
 	}
-	if (!a->profile) {
+	if (!a->profile && !a->account) {
 		fprintf(stderr,
 		        "bluetti %s: --profile MODEL is required (see `bluetti profiles`)\n", prog);
 		return EXIT_USAGE;
@@ -106,9 +113,34 @@ int dev_args_require(const dev_args_t *a, const char *prog)
 	return 0;
 }
 
+/* --account: fill the connection from the cached login and pick the profile from the
+ * account's model code (generic V2 profile for a model we do not know). */
+static int account_prepare(dev_args_t *a, const char *prog)
+{
+	blt_detail_t d = {{0}};
+	int err = account_connection(a->sn, &a->conn, a->account_model, sizeof a->account_model,
+	                             a->account_sn, sizeof a->account_sn, &d);
+	if (err) {
+		fprintf(stderr, "bluetti %s: --account: %s\n", prog, d.text);
+		return EXIT_FAIL;
+	}
+	if (!a->model && a->account_model[0])
+		a->model = a->account_model;
+	if (!a->profile)
+		a->profile = (a->model && blt_profile_find(a->model)) ? a->model : "GENERIC";
+	if (a->account_sn[0])
+		a->sn = a->account_sn;
+	return 0;
+}
+
 int session_prepare(dev_args_t *a, const char *prog, session_t *s)
 {
 	memset(s, 0, sizeof *s);
+	if (a->account) {
+		int rc = account_prepare(a, prog);
+		if (rc)
+			return rc;
+	}
 	s->p = blt_profile_find(a->profile);
 	if (!s->p) {
 		fprintf(stderr, "bluetti %s: unknown profile '%s' (see `bluetti profiles`)\n", prog,
@@ -145,10 +177,11 @@ int session_prepare(dev_args_t *a, const char *prog, session_t *s)
 int session_connect(dev_args_t *a, const char *prog, session_t *s)
 {
 	blt_detail_t d = {{0}};
-	uint64_t t0 = blt_now_ms();
+	struct timespec t0, t1;
 	char progname[48];
 	int err;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	snprintf(progname, sizeof progname, "bluetti %s", prog);
 	err = conn_open(&a->conn, progname, &s->t, &d);
 	if (err)
@@ -160,7 +193,9 @@ int session_connect(dev_args_t *a, const char *prog, session_t *s)
 		fprintf(stderr, "bluetti %s: %s: %s\n", prog, blt_strerror(err), d.text);
 		return EXIT_FAIL;
 	}
-	s->t_connect_ms = blt_now_ms() - t0;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	s->t_connect_us = (uint64_t)((int64_t)(t1.tv_sec - t0.tv_sec) * 1000000 +
+	                             (int64_t)(t1.tv_nsec - t0.tv_nsec) / 1000);
 	return 0;
 }
 

@@ -25,6 +25,7 @@ enum {
 	DEV_OPT_PUB_TOPIC,
 	DEV_OPT_TIMEOUT,
 	DEV_OPT_RETRIES,
+	DEV_OPT_ACCOUNT,
 };
 
 /* getopt_long rows (connection + device); short options: "p:s:". */
@@ -38,6 +39,7 @@ enum {
 	    {"sub-topic", required_argument, NULL, DEV_OPT_SUB_TOPIC},                             \
 	    {"pub-topic", required_argument, NULL, DEV_OPT_PUB_TOPIC},                             \
 	    {"timeout", required_argument, NULL, DEV_OPT_TIMEOUT},                                 \
+	    {"account", no_argument, NULL, DEV_OPT_ACCOUNT},                                 \
 	{                                                                                          \
 		"retries", required_argument, NULL, DEV_OPT_RETRIES                                \
 	}
@@ -47,6 +49,8 @@ typedef struct dev_args {
 	const char *profile, *sn, *model, *preset, *sub_topic, *pub_topic;
 	int slave, envelope, timeout_ms, retries;
 	bool retries_set; /* --retries given */
+	bool account;     /* --account: broker, certificate, credentials from the login */
+	char account_model[32], account_sn[64]; /* resolved by session_prepare */
 } dev_args_t;
 
 void dev_args_init(dev_args_t *a, int default_retries);
@@ -64,10 +68,11 @@ typedef struct session {
 	const blt_profile_t *p;
 	blt_client_opts_t co; /* what the client was created with (strings borrowed) */
 	blt_decode_opts_t dopts;
-	uint64_t t_connect_ms;
+	uint64_t t_connect_us; /* TLS + CONNACK + SUBACK */
 } session_t;
 
-/* Resolve and check the profile, model and serial (no I/O); fills s->p, s->dopts, s->co.
+/* Resolve and check the profile, model and serial; with --account this looks the device
+ * up in the account (network I/O). Fills s->p, s->dopts, s->co.
  * Returns 0 or EXIT_USAGE (message printed). */
 int session_prepare(dev_args_t *a, const char *prog, session_t *s);
 /* Connect (conn_open) and start the client; 0 or EXIT_FAIL (message printed). */

@@ -109,7 +109,9 @@ int conn_open(conn_args_t *a, const char *prog, blt_transport_t **out, blt_detai
 			fprintf(stderr, "%s: warning: --insecure: the broker's identity is NOT "
 					"verified\n", prog);
 	}
-	if (a->password_file || getenv("BLUETTI_MQTT_PASSWORD")) {
+	if (a->password) {
+		o.password = a->password; /* set by the caller (e.g. the account's TOTP) */
+	} else if (a->password_file || getenv("BLUETTI_MQTT_PASSWORD")) {
 		err = cli_secret(a->password_file, "BLUETTI_MQTT_PASSWORD", NULL, &a->password, d);
 		if (err) {
 			fprintf(stderr, "%s: MQTT password: %s\n", prog, d->text);
