@@ -50,6 +50,13 @@ typedef struct blt_group {
 	uint16_t interval_s;
 } blt_group_t;
 
+/* A per-model read length for one block (e.g. the Elite 200 V2 answers exactly 20
+ * registers of 6300 and an exception for a longer read, PROTOCOL.md §4.9). */
+typedef struct blt_block_regs {
+	uint16_t block;
+	uint16_t regs;
+} blt_block_regs_t;
+
 typedef struct blt_profile {
 	const char *id;            /* "EL100V2" (what users type; matched case-insensitively) */
 	const char *name;          /* "Elite 100 V2" (also accepted by blt_profile_find) */
@@ -61,6 +68,8 @@ typedef struct blt_profile {
 	const char *preset;        /* default wire preset name */
 	const blt_group_t *groups;
 	size_t ngroups;
+	const blt_block_regs_t *read_regs; /* per-model read lengths overriding the block's */
+	size_t nread_regs;
 } blt_profile_t;
 
 BLT_API size_t blt_profile_count(void);
@@ -68,6 +77,9 @@ BLT_API const blt_profile_t *blt_profile_at(size_t i);
 BLT_API const blt_profile_t *blt_profile_find(const char *id_or_name); /* NULL if unknown */
 BLT_API const blt_profile_t *blt_profile_generic(void); /* fallback for unknown V2 models */
 BLT_API const blt_group_t *blt_profile_group(const blt_profile_t *p, const char *name);
+/* Registers to request for block b on this profile (p may be NULL): the profile's
+ * override, else the block's default. */
+BLT_API uint16_t blt_profile_block_regs(const blt_profile_t *p, const blt_block_t *b);
 /* Decode options implied by a profile (protocol version, pack voltage scale). */
 BLT_API void blt_profile_decode_opts(const blt_profile_t *p, blt_decode_opts_t *out);
 

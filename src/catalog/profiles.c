@@ -123,6 +123,11 @@ static const blt_group_t groups_generic[] = {
 };
 
 #define PROFILE_GROUPS(arr) .groups = arr, .ngroups = sizeof arr / sizeof arr[0]
+#define PROFILE_READ_REGS(arr) .read_regs = arr, .nread_regs = sizeof arr / sizeof arr[0]
+
+/* Elite 200 V2: 12-cell pack, block 6300 is exactly 20 registers; reading more returns
+ * exception 02 (sq7lrx BLE probe, PROTOCOL.md §4.9). */
+static const blt_block_regs_t regs_elite200[] = {{6300, 20}};
 
 static const blt_profile_t profiles[] = {
 	{.id = "EL30V2", .name = "Elite 30 V2", .model = "EL30V2", .type_id = "32",
@@ -136,7 +141,7 @@ static const blt_profile_t profiles[] = {
 	{.id = "ELITE200V2", .name = "Elite 200 V2", .model = "ELITE200V2", .type_id = "8",
 	 .description = "Elite 200 V2, 2073.6 Wh LiFePO4 (12S per BLE probe), 2600 W inverter",
 	 .protocol_version = 2000, .pack_voltage_scale = 0.01, .preset = "v2",
-	 PROFILE_GROUPS(groups_full)},
+	 PROFILE_GROUPS(groups_full), PROFILE_READ_REGS(regs_elite200)},
 	{.id = "AP300", .name = "Apex 300", .model = "AP300", .type_id = "6",
 	 .description = "Apex 300 home battery system (live captures, protocol 2015)",
 	 .protocol_version = 2015, .pack_voltage_scale = 0.01, .preset = "v2",
@@ -207,6 +212,16 @@ const blt_group_t *blt_profile_group(const blt_profile_t *p, const char *name)
 		if (strcasecmp(p->groups[i].name, name) == 0)
 			return &p->groups[i];
 	return NULL;
+}
+
+uint16_t blt_profile_block_regs(const blt_profile_t *p, const blt_block_t *b)
+{
+	if (!b)
+		return 0;
+	for (size_t i = 0; p && i < p->nread_regs; i++)
+		if (p->read_regs[i].block == b->id)
+			return p->read_regs[i].regs;
+	return b->regs;
 }
 
 void blt_profile_decode_opts(const blt_profile_t *p, blt_decode_opts_t *out)

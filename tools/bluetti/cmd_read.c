@@ -282,7 +282,7 @@ static int read_block(int mode, read_args_t *a, session_t *s, uint16_t id, uint8
 		      size_t cap, size_t *n)
 {
 	const blt_block_t *b = blt_catalog_find(id);
-	unsigned regs = a->regs ? (unsigned)a->regs : (b ? b->regs : 0);
+	unsigned regs = a->regs ? (unsigned)a->regs : blt_profile_block_regs(s->p, b);
 	blt_detail_t d = {{0}};
 	int err;
 
