@@ -46,8 +46,8 @@ echo "   listening on localhost:$port"
 conn=(--broker "localhost:$port" --cert "$demo/pki/client.pfx"
 	--cert-password-file "$demo/pki/client.pass" --ca "$demo/pki/ca.pem")
 
-echo "== 3. bluetti-sim as $PROFILE, serial $SN"
-"$BUILD/bluetti-sim" "${conn[@]}" --profile "$PROFILE" --sn "$SN" >"$demo/sim.log" 2>&1 &
+echo "== 3. bluetti-sim as $PROFILE, serial $SN (SOC 65 %, charging from the grid)"
+"$BUILD/bluetti-sim" "${conn[@]}" --profile "$PROFILE" --sn "$SN" --soc 65 >"$demo/sim.log" 2>&1 &
 sim_pid=$!
 # Wait until the simulated device answers (it subscribes right after connecting).
 ready=0

@@ -358,6 +358,9 @@ int cmd_profiles(int argc, char **argv)
 				printf(" %u", p->groups[g].blocks[k]);
 			printf("\n");
 		}
+		for (size_t k = 0; k < p->nread_regs; k++)
+			printf("            reads block %u as %u registers\n", p->read_regs[k].block,
+			       p->read_regs[k].regs);
 	}
 	if (json)
 		printf("],\"presets\":[");
