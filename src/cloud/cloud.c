@@ -106,22 +106,6 @@ static int trim_url(char **u)
 	return n ? 0 : -1;
 }
 
-static int check_key(const char *k, const char *from, blt_detail_t *d)
-{
-	size_t n = strlen(k);
-	if (n != BLT_CLOUD_TOTP_KEY_LEN)
-		return blt_detail_set(d, BLT_E_CONFIG,
-		                      "TOTP key from %s has %zu characters; it must be exactly %d "
-		                      "(see docs/account.md)",
-		                      from, n, BLT_CLOUD_TOTP_KEY_LEN);
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)k[i] <= 0x20 || (unsigned char)k[i] >= 0x7f)
-			return blt_detail_set(
-			    d, BLT_E_CONFIG,
-			    "TOTP key from %s has a non-printable or space character", from);
-	return BLT_OK;
-}
-
 int blt_cloud_new(const blt_cloud_opts_t *o, blt_cloud_t **out, blt_detail_t *d)
 {
 	static const blt_cloud_opts_t defaults;
@@ -183,7 +167,7 @@ int blt_cloud_new(const blt_cloud_opts_t *o, blt_cloud_t **out, blt_detail_t *d)
 	}
 	key = o->totp_key ? o->totp_key : getenv(BLT_CLOUD_TOTP_KEY_ENV);
 	if (key && key[0]) {
-		err = check_key(key, o->totp_key ? "the options" : "BLUETTI_TOTP_KEY", d);
+		err = blt_cloud_check_totp_key(key, o->totp_key ? "the options" : "BLUETTI_TOTP_KEY", d);
 		if (err) {
 			blt_cloud_free(c);
 			return err;

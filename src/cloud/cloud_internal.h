@@ -44,5 +44,8 @@ int blt_cloud_parse_status(const char *body, size_t len, blt_cloud_error_t *e, b
 int blt_cloud_parse_hostport(const char *s, char *host, size_t cap, uint16_t *port);
 /* Split the token: part 0 and part 1 (copies). BLT_E_INVAL if fewer than two parts. */
 int blt_cloud_token_parts(const char *token, char *p0, size_t c0, char *p1, size_t c1);
+/* A §2.8 TOTP key: exactly BLT_CLOUD_TOTP_KEY_LEN printable characters; `from` names the
+ * source in the error. */
+int blt_cloud_check_totp_key(const char *k, const char *from, blt_detail_t *d);
 
 #endif

@@ -12,7 +12,7 @@
 
 #include "cloud/cloud_internal.h"
 
-static int validate(const char *k, const char *from, char out[13], blt_detail_t *d)
+int blt_cloud_check_totp_key(const char *k, const char *from, blt_detail_t *d)
 {
 	size_t n = strlen(k);
 	if (n != BLT_CLOUD_TOTP_KEY_LEN)
@@ -25,8 +25,15 @@ static int validate(const char *k, const char *from, char out[13], blt_detail_t 
 			return blt_detail_set(
 			    d, BLT_E_CONFIG,
 			    "totp_key from %s has a space or non-printable character", from);
-	memcpy(out, k, n + 1);
 	return BLT_OK;
+}
+
+static int validate(const char *k, const char *from, char out[13], blt_detail_t *d)
+{
+	int err = blt_cloud_check_totp_key(k, from, d);
+	if (!err)
+		memcpy(out, k, BLT_CLOUD_TOTP_KEY_LEN + 1);
+	return err;
 }
 
 static char *trim(char *s)
