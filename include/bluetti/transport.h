@@ -86,6 +86,26 @@ BLT_API int blt_transport_publish(blt_transport_t *t, const char *topic, const v
 /* Connection state changes. */
 BLT_API void blt_transport_on_connection(blt_transport_t *t, blt_conn_fn fn, void *user);
 
+/* Supplies the MQTT username and password for one connection attempt: write them as
+ * NUL-terminated strings into username[username_cap] and password[password_cap] (an empty
+ * username means "no credentials"; an empty password sends the username alone). Return
+ * BLT_OK, or a negative blt_err_t with a one-line detail (no secret in it): the attempt
+ * is then not made and counts as failed (connect returns that error; poll logs it and
+ * retries with the usual backoff). Called on the transport's thread, inside connect/poll,
+ * right before every connection attempt; it may block (e.g. an HTTPS request), which
+ * delays that poll. */
+typedef int (*blt_cred_fn)(void *user, char *username, size_t username_cap, char *password,
+			   size_t password_cap, blt_detail_t *d);
+#define BLT_CRED_USERNAME_MAX 2048 /* username_cap the transport passes */
+#define BLT_CRED_PASSWORD_MAX 512  /* password_cap the transport passes */
+
+/* Install (fn != NULL) or remove (fn == NULL) the credentials hook. With a hook, every
+ * connect and reconnect logs in with what it supplies at that moment (e.g. a TOTP that is
+ * only valid for 30 s), replacing the username/password of the options; the values are
+ * never logged and are wiped once handed to libmosquitto. Without one, the options'
+ * username/password are used for every attempt (the default). */
+BLT_API void blt_transport_on_credentials(blt_transport_t *t, blt_cred_fn fn, void *user);
+
 /* Run network I/O for up to timeout_ms, delivering messages to listeners. When the
  * connection is lost it reconnects with capped exponential backoff (no busy loop);
  * returns BLT_E_DISCONNECTED while down, BLT_OK otherwise. */

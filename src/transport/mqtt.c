@@ -39,6 +39,8 @@ typedef struct mqtt {
 	SSL_CTX *ctx;
 	blt_tls_diag_t diag;
 	char *host;
+	char *opt_user, *opt_pass; /* the options' credentials (wiped on free) */
+	bool hook_creds;           /* mosquitto holds credentials from the hook */
 	int port;
 	int keepalive_s;
 	int connect_timeout_ms;
@@ -263,10 +265,72 @@ static int attempt_fail(mqtt_t *m, int err)
 	return err;
 }
 
+/* Fresh credentials from the hook for this attempt (e.g. a TOTP valid for 30 s). The
+ * buffers live on the heap only for the call and are wiped: libmosquitto keeps its own
+ * copy. Nothing here is logged. */
+static int apply_credentials(mqtt_t *m, blt_detail_t *d)
+{
+	char *user, *pass;
+	blt_detail_t hd = {{0}};
+	int err, rc;
+
+	user = calloc(1, BLT_CRED_USERNAME_MAX);
+	pass = calloc(1, BLT_CRED_PASSWORD_MAX);
+	if (!user || !pass) {
+		free(user);
+		free(pass);
+		return blt_detail_set(d, BLT_E_NOMEM, "out of memory");
+	}
+	err = m->base.cred_fn(m->base.cred_user, user, BLT_CRED_USERNAME_MAX, pass,
+	                      BLT_CRED_PASSWORD_MAX, &hd);
+	if (err == BLT_OK && (!memchr(user, 0, BLT_CRED_USERNAME_MAX) ||
+	                      !memchr(pass, 0, BLT_CRED_PASSWORD_MAX)))
+		err = blt_detail_set(&hd, BLT_E_INVAL,
+		                     "credentials hook returned an unterminated string");
+	if (err == BLT_OK && !user[0] && pass[0])
+		err = blt_detail_set(&hd, BLT_E_CONFIG,
+		                     "credentials hook returned a password without a username");
+	if (err == BLT_OK) {
+		rc = mosquitto_username_pw_set(m->mosq, user[0] ? user : NULL,
+		                               user[0] && pass[0] ? pass : NULL);
+		if (rc != MOSQ_ERR_SUCCESS)
+			err = blt_detail_set(&hd, rc == MOSQ_ERR_NOMEM ? BLT_E_NOMEM : BLT_E_CONFIG,
+			                     "MQTT username/password from the credentials hook "
+			                     "rejected: %s",
+			                     mosquitto_strerror(rc));
+	} else if (err > 0) {
+		err = BLT_E_INVAL; /* a hook must return a blt_err_t */
+		blt_detail_set(&hd, err, "credentials hook returned a positive value");
+	}
+	OPENSSL_cleanse(user, BLT_CRED_USERNAME_MAX);
+	OPENSSL_cleanse(pass, BLT_CRED_PASSWORD_MAX);
+	free(user);
+	free(pass);
+	if (err != BLT_OK) {
+		if (!hd.text[0])
+			blt_detail_set(&hd, err, "%s", blt_strerror(err));
+		return blt_detail_set(d, err, "credentials for %s:%d: %s", m->host, m->port,
+		                      hd.text);
+	}
+	return BLT_OK;
+}
+
 static int attempt_start(mqtt_t *m, blt_detail_t *d)
 {
 	int rc;
 
+	if (m->base.cred_fn) {
+		if ((rc = apply_credentials(m, d)) != BLT_OK)
+			return attempt_fail(m, rc);
+		m->hook_creds = true;
+	} else if (m->hook_creds) {
+		/* hook removed: back to the options' username/password */
+		rc = mosquitto_username_pw_set(m->mosq, m->opt_user, m->opt_pass);
+		if (rc != MOSQ_ERR_SUCCESS)
+			return attempt_fail(m, blt_detail_set(d, BLT_E_NOMEM,
+			                                      "cannot restore the MQTT credentials"));
+		m->hook_creds = false;
+	}
 	blt_tls_diag_reset(&m->diag);
 	m->connack_rc = -1;
 	m->tcp_up = false;
@@ -381,8 +445,11 @@ static int mqtt_poll(blt_transport_t *t, int timeout_ms, blt_detail_t *d)
 {
 	mqtt_t *m = (mqtt_t *)t;
 	uint64_t now = blt_now_ms();
+	blt_detail_t local;
 	int rc;
 
+	if (!d) /* the reason of a failed reconnect goes to the log even then */
+		d = &local;
 	if (m->st == ST_DOWN) {
 		if (!m->want) {
 			sleep_ms(timeout_ms);
@@ -574,6 +641,12 @@ static void mqtt_destroy(blt_transport_t *t)
 		l->dead = true;
 	sweep_listeners(m);
 	free(m->host);
+	if (m->opt_user)
+		OPENSSL_cleanse(m->opt_user, strlen(m->opt_user));
+	if (m->opt_pass)
+		OPENSSL_cleanse(m->opt_pass, strlen(m->opt_pass));
+	free(m->opt_user);
+	free(m->opt_pass);
 	OPENSSL_cleanse(m, sizeof *m);
 	free(m);
 }
@@ -674,6 +747,10 @@ int blt_mqtt_new(const blt_mqtt_opts_t *o, blt_transport_t **out, blt_detail_t *
 			                      d);
 	}
 	if (o->username) {
+		m->opt_user = strdup(o->username);
+		m->opt_pass = o->password ? strdup(o->password) : NULL;
+		if (!m->opt_user || (o->password && !m->opt_pass))
+			return mosq_opt_error(m, "MQTT username/password", MOSQ_ERR_NOMEM, d);
 		rc = mosquitto_username_pw_set(m->mosq, o->username, o->password);
 		if (rc != MOSQ_ERR_SUCCESS)
 			return mosq_opt_error(m, "MQTT username/password rejected", rc, d);

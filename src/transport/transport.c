@@ -60,6 +60,14 @@ void blt_transport_on_connection(blt_transport_t *t, blt_conn_fn fn, void *user)
 	}
 }
 
+void blt_transport_on_credentials(blt_transport_t *t, blt_cred_fn fn, void *user)
+{
+	if (t) {
+		t->cred_fn = fn;
+		t->cred_user = fn ? user : NULL;
+	}
+}
+
 int blt_transport_poll(blt_transport_t *t, int timeout_ms, blt_detail_t *d)
 {
 	if (!t)

@@ -30,6 +30,8 @@ struct blt_transport {
 	const struct blt_transport_ops *ops;
 	blt_conn_fn conn_fn;
 	void *conn_user;
+	blt_cred_fn cred_fn; /* blt_transport_on_credentials; NULL = the options' */
+	void *cred_user;
 };
 
 /* What the TLS callbacks observed during the last handshake (filled through the
