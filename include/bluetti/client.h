@@ -74,6 +74,53 @@ BLT_API int blt_client_write1_raw(blt_client_t *c, uint16_t reg, uint16_t value,
 BLT_API int blt_client_writen_raw(blt_client_t *c, uint16_t start, const uint16_t *values,
 				  uint16_t count, blt_detail_t *d);
 
+/* --- non-blocking requests (additive) ----------------------------------------------------
+ *
+ * For a program that drives many devices from one loop (the bridge): submit publishes the
+ * request and returns at once; the caller keeps calling blt_transport_poll() on the shared
+ * transport and blt_client_check_timeouts() for each client with one outstanding. The
+ * reply is matched and validated exactly as for blt_client_transact (same code) and the
+ * callback runs once per submitted request, on the caller's thread, from inside
+ * blt_transport_poll (reply) or blt_client_check_timeouts (timeout after the configured
+ * retries, or a failed re-send). One outstanding request per client, blocking or not: a
+ * second submit or a transact while one is outstanding is BLT_E_BUSY.
+ *
+ * The callback may submit the next request on the same client (it is idle again when
+ * the callback runs) and may use other clients; it must not free the client. */
+typedef struct blt_client_result {
+	int err;              /* BLT_OK, BLT_E_EXCEPTION, BLT_E_TIMEOUT, BLT_E_BUFSIZE,
+	                         transport errors of a re-send */
+	const uint8_t *reply; /* the validated RTU reply (envelope stripped); NULL if none */
+	size_t reply_len;
+	const uint8_t *data;  /* FC03 reply: the register bytes (NULL otherwise) */
+	size_t nbytes;
+	uint8_t exception;    /* BLT_E_EXCEPTION: the Modbus exception code */
+	uint16_t reg;         /* the request's first register */
+	int attempts;         /* publishes made for this request (1 + retries used) */
+	uint64_t rtt_us;      /* last attempt's publish -> reply, microseconds (0 if none) */
+	const blt_detail_t *detail; /* what went wrong, one line (always non-NULL) */
+} blt_client_result_t;
+
+typedef void (*blt_reply_fn)(void *user, const blt_client_result_t *r);
+
+/* Publish req (an RTU request, as for transact) and return. Errors (no callback then):
+ * BLT_E_BUSY, BLT_E_INVAL, BLT_E_RANGE, transport errors of the publish. */
+BLT_API int blt_client_submit(blt_client_t *c, const uint8_t *req, size_t req_len,
+			      blt_reply_fn cb, void *user, blt_detail_t *d);
+/* FC03 read of count registers from start, non-blocking; r->data has the bytes. */
+BLT_API int blt_client_submit_read(blt_client_t *c, uint16_t start, uint16_t count,
+				   blt_reply_fn cb, void *user, blt_detail_t *d);
+/* Fail or re-send the outstanding request if its deadline is past now_ms (blt_now_ms()).
+ * Returns 1 if a callback ran, else 0. Cheap when nothing is outstanding. */
+BLT_API int blt_client_check_timeouts(blt_client_t *c, uint64_t now_ms);
+/* True while a request (blocking or submitted) is outstanding. */
+BLT_API bool blt_client_busy(const blt_client_t *c);
+/* Deadline (blt_now_ms() clock) of the outstanding submitted request; 0 if none. */
+BLT_API uint64_t blt_client_deadline(const blt_client_t *c);
+/* Drop the outstanding submitted request without calling its callback (a late reply is
+ * then unsolicited). No effect if none. */
+BLT_API void blt_client_cancel(blt_client_t *c);
+
 /* Statistics, for check/bench/bridge counters. */
 typedef struct blt_client_stats {
 	uint64_t requests, replies, timeouts, bad_frames, unsolicited, exceptions;

@@ -5,8 +5,14 @@
  * it is not retained, unwraps, parses as a valid RTU reply and blt_rtu_match accepts it for
  * the request (slave, function, register / echo, length plausibility). Everything else
  * that parses is unsolicited (devices push FC10-shaped telemetry, other slaves answer);
- * what does not parse is counted as a bad frame and named in the timeout error. */
+ * what does not parse is counted as a bad frame and named in the timeout error.
+ *
+ * Blocking (transact) and non-blocking (submit) requests share everything but the wait:
+ * prepare() validates and wraps, send_attempt() publishes, on_msg() matches, take_reply()
+ * accounts for the reply and timed_out() for a timeout. A submitted request completes from
+ * on_msg (reply) or blt_client_check_timeouts (deadline) through its callback. */
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,9 +47,28 @@ struct blt_client {
 	int8_t reply_rssi;
 	unsigned bad_now; /* invalid frames during this request */
 	int last_bad;     /* error code of the last invalid frame */
+	uint64_t t0_us;   /* publish time of the current attempt */
+
+	/* a submitted (non-blocking) request: busy && async */
+	bool async;
+	blt_reply_fn cb;
+	void *cb_user;
+	int attempt;       /* 0-based attempt number */
+	uint64_t deadline; /* ms, blt_now_ms clock */
+	uint8_t payload[BLT_PAYLOAD_MAX]; /* wrapped request, for re-sends */
+	size_t plen;
 
 	blt_client_stats_t st;
 };
+
+static void complete_reply(blt_client_t *c);
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)(ts.tv_nsec / 1000);
+}
 
 /* --- incoming messages --------------------------------------------------------------- */
 
@@ -101,6 +126,8 @@ static void on_msg(void *user, const char *topic, const uint8_t *payload, size_t
 				c->reply_len = env.rtu_len;
 				c->reply_rssi = env.rssi;
 				c->have_reply = true;
+				if (c->async)
+					complete_reply(c);
 				return;
 			}
 		}
@@ -244,18 +271,13 @@ static void describe(const blt_rtu_t *r, char *out, size_t cap)
 	}
 }
 
-static int transact(blt_client_t *c, const uint8_t *req, size_t req_len, uint8_t *reply,
-                    size_t cap, size_t *reply_len, uint8_t *exception, int retries,
-                    blt_detail_t *d)
+/* Validate req, keep it as the outstanding request's description and wrap it into
+ * payload[cap] (*plen bytes). Starts the client if needed. Nothing is sent. */
+static int prepare(blt_client_t *c, const uint8_t *req, size_t req_len, uint8_t *payload,
+                   size_t cap, size_t *plen, blt_detail_t *d)
 {
-	uint8_t payload[BLT_PAYLOAD_MAX];
-	size_t plen;
-	char what[96];
 	int rc;
 
-	if (!c || !req || !reply_len || (cap && !reply))
-		return blt_detail_set(d, BLT_E_INVAL,
-		                      "transact needs a client, a request and output");
 	if (c->busy)
 		return blt_detail_set(d, BLT_E_BUSY,
 		                      "a request to %s is already outstanding (register %u)",
@@ -267,52 +289,109 @@ static int transact(blt_client_t *c, const uint8_t *req, size_t req_len, uint8_t
 	rc = blt_rtu_parse(c->req, req_len, BLT_RTU_REQUEST, &c->req_rtu, d);
 	if (rc != BLT_OK)
 		return rc == BLT_E_EXCEPTION ? blt_detail_set(d, BLT_E_INVAL, "not a request") : rc;
-	rc = blt_env_wrap(c->env, c->req_rtu.reg, 0, c->req, req_len, payload, sizeof payload,
-	                  &plen);
+	rc = blt_env_wrap(c->env, c->req_rtu.reg, 0, c->req, req_len, payload, cap, plen);
 	if (rc != BLT_OK)
 		return blt_detail_set(d, rc, "cannot wrap the request: %s", blt_strerror(rc));
-	describe(&c->req_rtu, what, sizeof what);
 	if (!c->started) {
 		rc = blt_client_start(c, d);
 		if (rc != BLT_OK)
 			return rc;
 	}
+	return BLT_OK;
+}
+
+/* Publish one attempt of the prepared request; the client is busy until it completes. */
+static int send_attempt(blt_client_t *c, const uint8_t *payload, size_t plen, blt_detail_t *d)
+{
+	int rc;
+	c->busy = true;
+	c->have_reply = false;
+	c->bad_now = 0;
+	c->last_bad = 0;
+	c->st.requests++;
+	c->t0_us = now_us();
+	rc = blt_transport_publish(c->t, c->pub_topic, payload, plen, 1, false, d);
+	if (rc != BLT_OK)
+		c->busy = false;
+	return rc;
+}
+
+/* Account for the reply held in c->reply (the client is idle again): BLT_OK or
+ * BLT_E_EXCEPTION (code in *exception, detail set). *rtt_us gets the round trip. */
+static int take_reply(blt_client_t *c, uint8_t *exception, uint64_t *rtt_us, blt_detail_t *d)
+{
+	char what[96];
+	blt_rtu_t f;
+	uint64_t rtt = now_us() - c->t0_us;
+	int rc;
+
+	c->busy = false;
+	c->st.replies++;
+	c->st.last_rtt_ms = rtt / 1000u;
+	if (rtt_us)
+		*rtt_us = rtt;
+	if (c->env == BLT_ENV_V2 || c->reply_rssi)
+		c->st.last_rssi = c->reply_rssi;
+	rc = blt_rtu_parse(c->reply, c->reply_len, BLT_RTU_REPLY, &f, NULL);
+	if (rc == BLT_E_EXCEPTION) {
+		c->st.exceptions++;
+		if (exception)
+			*exception = f.exception;
+		describe(&c->req_rtu, what, sizeof what);
+		return blt_detail_set(d, BLT_E_EXCEPTION,
+		                      "device answered %s with exception %u (%s)", what,
+		                      f.exception, blt_exception_name(f.exception));
+	}
+	return BLT_OK;
+}
+
+/* The current attempt got no valid reply in time: count it, say why. */
+static int timed_out(blt_client_t *c, blt_detail_t *d)
+{
+	char what[96];
+	c->busy = false;
+	c->st.timeouts++;
+	describe(&c->req_rtu, what, sizeof what);
+	if (c->bad_now)
+		return blt_detail_set(d, BLT_E_TIMEOUT,
+		                      "no valid reply on %s to %s within %d ms; %u invalid frames "
+		                      "received (last: %s)",
+		                      c->sub_topic, what, c->timeout_ms, c->bad_now,
+		                      blt_strerror(c->last_bad));
+	return blt_detail_set(d, BLT_E_TIMEOUT, "no reply on %s to %s within %d ms",
+	                      c->sub_topic, what, c->timeout_ms);
+}
+
+static int transact(blt_client_t *c, const uint8_t *req, size_t req_len, uint8_t *reply,
+                    size_t cap, size_t *reply_len, uint8_t *exception, int retries,
+                    blt_detail_t *d)
+{
+	uint8_t payload[BLT_PAYLOAD_MAX];
+	size_t plen;
+	int rc;
+
+	if (!c || !req || !reply_len || (cap && !reply))
+		return blt_detail_set(d, BLT_E_INVAL,
+		                      "transact needs a client, a request and output");
+	rc = prepare(c, req, req_len, payload, sizeof payload, &plen, d);
+	if (rc != BLT_OK)
+		return rc;
 
 	for (int attempt = 0; attempt <= retries; attempt++) {
-		uint64_t t0, deadline, now;
+		uint64_t deadline, now;
 
-		c->busy = true;
-		c->have_reply = false;
-		c->bad_now = 0;
-		c->last_bad = 0;
-		c->st.requests++;
-		rc = blt_transport_publish(c->t, c->pub_topic, payload, plen, 1, false, d);
-		if (rc != BLT_OK) {
-			c->busy = false;
+		rc = send_attempt(c, payload, plen, d);
+		if (rc != BLT_OK)
 			return rc;
-		}
-		t0 = blt_now_ms();
-		deadline = t0 + (uint64_t)c->timeout_ms;
+		deadline = c->t0_us / 1000u + (uint64_t)c->timeout_ms;
 		while (!c->have_reply && (now = blt_now_ms()) < deadline) {
 			uint64_t left = deadline - now;
 			blt_transport_poll(c->t, left < 100 ? (int)left : 100, NULL);
 		}
-		c->busy = false;
 		if (c->have_reply) {
-			blt_rtu_t f;
-			c->st.replies++;
-			c->st.last_rtt_ms = blt_now_ms() - t0;
-			if (c->env == BLT_ENV_V2 || c->reply_rssi)
-				c->st.last_rssi = c->reply_rssi;
-			rc = blt_rtu_parse(c->reply, c->reply_len, BLT_RTU_REPLY, &f, NULL);
-			if (rc == BLT_E_EXCEPTION) {
-				c->st.exceptions++;
-				if (exception)
-					*exception = f.exception;
-				return blt_detail_set(
-				    d, BLT_E_EXCEPTION, "device answered %s with exception %u (%s)",
-				    what, f.exception, blt_exception_name(f.exception));
-			}
+			rc = take_reply(c, exception, NULL, d);
+			if (rc != BLT_OK)
+				return rc;
 			if (c->reply_len > cap)
 				return blt_detail_set(d, BLT_E_BUFSIZE,
 				                      "reply of %zu bytes, buffer holds %zu",
@@ -321,16 +400,7 @@ static int transact(blt_client_t *c, const uint8_t *req, size_t req_len, uint8_t
 			*reply_len = c->reply_len;
 			return BLT_OK;
 		}
-		c->st.timeouts++;
-		if (c->bad_now)
-			blt_detail_set(d, BLT_E_TIMEOUT,
-			               "no valid reply on %s to %s within %d ms; %u invalid frames "
-			               "received (last: %s)",
-			               c->sub_topic, what, c->timeout_ms, c->bad_now,
-			               blt_strerror(c->last_bad));
-		else
-			blt_detail_set(d, BLT_E_TIMEOUT, "no reply on %s to %s within %d ms",
-			               c->sub_topic, what, c->timeout_ms);
+		timed_out(c, d);
 		if (attempt < retries)
 			blt_log(BLT_LOG_INFO, "client: %s; retrying (%d of %d)",
 			        d ? d->text : "timeout", attempt + 1, retries);
@@ -439,4 +509,126 @@ int blt_client_writen_raw(blt_client_t *c, uint16_t start, const uint16_t *value
 		return rc;
 	/* FC10 reply: address, function, start and quantity as sent (+ its own CRC). */
 	return check_echo(req, 6, reply, n, 8, d);
+}
+
+/* --- non-blocking requests -------------------------------------------------------------- */
+
+/* Finish the submitted request with result r (the client is idle when the callback runs,
+ * so it may submit the next request). */
+static void complete(blt_client_t *c, blt_client_result_t *r)
+{
+	blt_reply_fn cb = c->cb;
+	void *user = c->cb_user;
+	c->async = false;
+	c->busy = false;
+	c->cb = NULL;
+	c->cb_user = NULL;
+	r->reg = c->req_rtu.reg;
+	r->attempts = c->attempt + 1;
+	if (cb)
+		cb(user, r);
+}
+
+/* on_msg took the reply of a submitted request. */
+static void complete_reply(blt_client_t *c)
+{
+	uint8_t reply[BLT_RTU_MAX];
+	blt_detail_t det = {{0}};
+	blt_client_result_t r;
+	blt_rtu_t f;
+
+	memset(&r, 0, sizeof r);
+	r.detail = &det;
+	r.err = take_reply(c, &r.exception, &r.rtt_us, &det);
+	/* A copy: the callback may submit again and a new reply must not change this one. */
+	memcpy(reply, c->reply, c->reply_len);
+	r.reply = reply;
+	r.reply_len = c->reply_len;
+	if (r.err == BLT_OK && c->req_rtu.function == BLT_FC_READ &&
+	    blt_rtu_parse(reply, r.reply_len, BLT_RTU_REPLY, &f, &det) == BLT_OK) {
+		r.data = f.data;
+		r.nbytes = f.nbytes;
+	}
+	complete(c, &r);
+}
+
+int blt_client_submit(blt_client_t *c, const uint8_t *req, size_t req_len, blt_reply_fn cb,
+                      void *user, blt_detail_t *d)
+{
+	int rc;
+	if (!c || !req || !cb)
+		return blt_detail_set(d, BLT_E_INVAL, "submit needs a client, a request and a callback");
+	rc = prepare(c, req, req_len, c->payload, sizeof c->payload, &c->plen, d);
+	if (rc != BLT_OK)
+		return rc;
+	rc = send_attempt(c, c->payload, c->plen, d);
+	if (rc != BLT_OK)
+		return rc;
+	c->async = true;
+	c->cb = cb;
+	c->cb_user = user;
+	c->attempt = 0;
+	c->deadline = c->t0_us / 1000u + (uint64_t)c->timeout_ms;
+	return BLT_OK;
+}
+
+int blt_client_submit_read(blt_client_t *c, uint16_t start, uint16_t count, blt_reply_fn cb,
+                           void *user, blt_detail_t *d)
+{
+	uint8_t req[16];
+	size_t rlen;
+	int rc;
+	if (!c)
+		return blt_detail_set(d, BLT_E_INVAL, "read needs a client");
+	rc = blt_rtu_build_read(c->slave, start, count, req, sizeof req, &rlen);
+	if (rc != BLT_OK)
+		return blt_detail_set(d, rc, "cannot build a read of %u registers at %u: %s", count,
+		                      start, blt_strerror(rc));
+	return blt_client_submit(c, req, rlen, cb, user, d);
+}
+
+int blt_client_check_timeouts(blt_client_t *c, uint64_t now_ms)
+{
+	blt_detail_t det = {{0}};
+	blt_client_result_t r;
+	int rc;
+
+	if (!c || !c->async || now_ms < c->deadline)
+		return 0;
+	memset(&r, 0, sizeof r);
+	r.detail = &det;
+	r.err = timed_out(c, &det);
+	if (c->attempt < c->retries) {
+		blt_log(BLT_LOG_INFO, "client: %s; retrying (%d of %d)", det.text, c->attempt + 1,
+		        c->retries);
+		c->attempt++;
+		rc = send_attempt(c, c->payload, c->plen, &det);
+		if (rc == BLT_OK) {
+			c->deadline = c->t0_us / 1000u + (uint64_t)c->timeout_ms;
+			return 0;
+		}
+		r.err = rc;
+	}
+	complete(c, &r);
+	return 1;
+}
+
+bool blt_client_busy(const blt_client_t *c)
+{
+	return c && c->busy;
+}
+
+uint64_t blt_client_deadline(const blt_client_t *c)
+{
+	return c && c->async ? c->deadline : 0;
+}
+
+void blt_client_cancel(blt_client_t *c)
+{
+	if (c && c->async) {
+		c->async = false;
+		c->busy = false;
+		c->cb = NULL;
+		c->cb_user = NULL;
+	}
 }

@@ -1,0 +1,555 @@
+/* Non-blocking client requests (blt_client_submit*) against a scripted in-memory transport
+ * shared by several clients: replies through callbacks from poll, timeouts and retries from
+ * blt_client_check_timeouts, the same matching rules as the blocking path, BUSY in both
+ * directions, a silent device next to a healthy one, chaining from the callback, cancel. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include <bluetti/bluetti.h>
+#include <bluetti/client.h>
+#include <bluetti/transport.h>
+
+#include "transport/transport_internal.h"
+
+/* --- fake transport: several listeners, messages routed by topic ------------------------- */
+
+typedef struct qmsg {
+	char topic[128];
+	uint8_t p[BLT_PAYLOAD_MAX];
+	size_t n;
+	bool retained;
+} qmsg_t;
+
+typedef struct fake fake_t;
+struct fake {
+	struct blt_transport base;
+	struct {
+		char topic[128];
+		blt_msg_fn fn;
+		void *user;
+	} ls[8];
+	int nls;
+	char pub_topic[128];
+	uint8_t pub[BLT_PAYLOAD_MAX];
+	size_t pub_len;
+	int npub;
+	int fail_publish; /* publishes to fail with BLT_E_DISCONNECTED */
+	qmsg_t q[32];
+	int nq, qi;
+	/* called on every publish: topic and the request RTU (envelope stripped) */
+	void (*script)(fake_t *f, const char *topic, const uint8_t *rtu, size_t n);
+};
+
+static int f_connect(blt_transport_t *t, blt_detail_t *d)
+{
+	(void)t, (void)d;
+	return BLT_OK;
+}
+
+static int f_listen(blt_transport_t *t, const char *topic, blt_msg_fn fn, void *user,
+                    blt_detail_t *d)
+{
+	fake_t *f = (fake_t *)t;
+	(void)d;
+	assert_true(f->nls < 8);
+	snprintf(f->ls[f->nls].topic, sizeof f->ls[0].topic, "%s", topic);
+	f->ls[f->nls].fn = fn;
+	f->ls[f->nls].user = user;
+	f->nls++;
+	return BLT_OK;
+}
+
+static void f_unlisten(blt_transport_t *t, const char *topic, blt_msg_fn fn, void *user)
+{
+	fake_t *f = (fake_t *)t;
+	for (int i = 0; i < f->nls; i++)
+		if (!strcmp(f->ls[i].topic, topic) && f->ls[i].fn == fn && f->ls[i].user == user)
+			f->ls[i].fn = NULL;
+}
+
+static int f_publish(blt_transport_t *t, const char *topic, const void *payload, size_t len,
+                     int qos, bool retain, blt_detail_t *d)
+{
+	fake_t *f = (fake_t *)t;
+	blt_env_info_t env;
+	(void)qos, (void)retain;
+	if (f->fail_publish > 0) {
+		f->fail_publish--;
+		return blt_detail_set(d, BLT_E_DISCONNECTED, "fake: not connected");
+	}
+	snprintf(f->pub_topic, sizeof f->pub_topic, "%s", topic);
+	memcpy(f->pub, payload, len);
+	f->pub_len = len;
+	f->npub++;
+	assert_int_equal(blt_env_unwrap(f->pub, len, &env, NULL), BLT_OK);
+	if (f->script)
+		f->script(f, topic, env.rtu, env.rtu_len);
+	return BLT_OK;
+}
+
+/* Deliver one queued message (never blocks: the tests drive time explicitly). */
+static int f_poll(blt_transport_t *t, int timeout_ms, blt_detail_t *d)
+{
+	fake_t *f = (fake_t *)t;
+	(void)timeout_ms, (void)d;
+	if (f->qi < f->nq) {
+		qmsg_t m = f->q[f->qi++]; /* a copy: a callback may queue more */
+		for (int i = 0; i < f->nls; i++)
+			if (f->ls[i].fn && !strcmp(f->ls[i].topic, m.topic))
+				f->ls[i].fn(f->ls[i].user, m.topic, m.p, m.n, m.retained);
+	}
+	return BLT_OK;
+}
+
+static bool f_connected(const blt_transport_t *t)
+{
+	(void)t;
+	return true;
+}
+
+static void f_noop(blt_transport_t *t)
+{
+	(void)t;
+}
+
+static const struct blt_transport_ops fake_ops = {
+    f_connect, f_listen, f_unlisten, f_publish, f_poll, f_connected, f_noop, f_noop,
+};
+
+static void fake_init(fake_t *f)
+{
+	memset(f, 0, sizeof *f);
+	f->base.ops = &fake_ops;
+}
+
+static void drain(fake_t *f)
+{
+	while (f->qi < f->nq)
+		blt_transport_poll(&f->base, 0, NULL);
+}
+
+/* Queue a V2 message on "<sn>" reply topic of the v2 preset. */
+static void queue_rtu(fake_t *f, const char *topic, const uint8_t *rtu, size_t n, bool retained)
+{
+	qmsg_t *m;
+	if (f->nq == (int)(sizeof f->q / sizeof f->q[0])) { /* compact */
+		memmove(f->q, f->q + f->qi, (size_t)(f->nq - f->qi) * sizeof f->q[0]);
+		f->nq -= f->qi;
+		f->qi = 0;
+	}
+	assert_true(f->nq < (int)(sizeof f->q / sizeof f->q[0]));
+	m = &f->q[f->nq++];
+	snprintf(m->topic, sizeof m->topic, "%s", topic);
+	assert_int_equal(blt_env_wrap(BLT_ENV_V2, 0, -60, rtu, n, m->p, sizeof m->p, &m->n),
+	                 BLT_OK);
+	m->retained = retained;
+}
+
+static void queue_read_reply(fake_t *f, const char *topic, uint8_t slave, uint16_t first, int nregs,
+                             bool retained)
+{
+	uint8_t data[250], rtu[BLT_RTU_MAX];
+	size_t n;
+	for (int i = 0; i < nregs; i++) {
+		data[2 * i] = (uint8_t)((first + i) >> 8);
+		data[2 * i + 1] = (uint8_t)(first + i);
+	}
+	assert_int_equal(
+	    blt_rtu_build_read_reply(slave, data, 2 * (size_t)nregs, rtu, sizeof rtu, &n), BLT_OK);
+	queue_rtu(f, topic, rtu, n, retained);
+}
+
+static char reply_topic[2][128];
+
+static blt_client_t *make_client(fake_t *f, const char *sn, int timeout_ms, int retries, int k)
+{
+	blt_client_t *c = NULL;
+	blt_detail_t d = {""};
+	blt_client_opts_t o = {.model = "EL100V2",
+	                       .sn = sn,
+	                       .slave = -1,
+	                       .envelope = -1,
+	                       .timeout_ms = timeout_ms,
+	                       .retries = retries};
+	assert_int_equal(blt_client_new(&f->base, &o, &c, &d), BLT_OK);
+	assert_int_equal(blt_client_start(c, &d), BLT_OK);
+	snprintf(reply_topic[k], sizeof reply_topic[k], "%s", f->ls[f->nls - 1].topic);
+	return c;
+}
+
+/* --- callback recorder ------------------------------------------------------------------- */
+
+typedef struct rec {
+	int calls;
+	int err;
+	uint8_t data[64];
+	size_t nbytes;
+	uint8_t exception;
+	uint16_t reg;
+	int attempts;
+	uint64_t rtt_us;
+	char detail[256];
+	bool busy_in_cb;
+	/* chaining: submit another read of this many registers from the callback */
+	blt_client_t *chain_client;
+	int chain_left;
+} rec_t;
+
+static void on_reply(void *user, const blt_client_result_t *r)
+{
+	rec_t *rc = user;
+	rc->calls++;
+	rc->err = r->err;
+	rc->nbytes = r->nbytes;
+	if (r->data && r->nbytes <= sizeof rc->data)
+		memcpy(rc->data, r->data, r->nbytes);
+	rc->exception = r->exception;
+	rc->reg = r->reg;
+	rc->attempts = r->attempts;
+	rc->rtt_us = r->rtt_us;
+	assert_non_null(r->detail);
+	snprintf(rc->detail, sizeof rc->detail, "%s", r->detail->text);
+	if (rc->chain_client) {
+		rc->busy_in_cb = blt_client_busy(rc->chain_client);
+		if (rc->chain_left > 0) {
+			rc->chain_left--;
+			assert_int_equal(
+			    blt_client_submit_read(rc->chain_client, 100, 4, on_reply, rc, NULL),
+			    BLT_OK);
+		}
+	}
+}
+
+/* scripts: the device with serial "1111111111111" answers reads, "2222222222222" is
+ * silent */
+static void s_answer_first(fake_t *f, const char *topic, const uint8_t *rtu, size_t n)
+{
+	(void)rtu, (void)n;
+	if (strstr(topic, "1111111111111"))
+		queue_read_reply(f, reply_topic[0], 0, 0x1000, 4, false);
+}
+
+static void s_silent(fake_t *f, const char *topic, const uint8_t *rtu, size_t n)
+{
+	(void)f, (void)topic, (void)rtu, (void)n;
+}
+
+static void s_noise_then_good(fake_t *f, const char *topic, const uint8_t *rtu, size_t n)
+{
+	(void)topic, (void)rtu, (void)n;
+	queue_read_reply(f, reply_topic[0], 0, 0x7777, 4, true);  /* retained: history */
+	queue_read_reply(f, reply_topic[0], 1, 0x5555, 4, false); /* other slave */
+	queue_read_reply(f, reply_topic[0], 0, 0x4444, 5, false); /* too many registers */
+	queue_read_reply(f, reply_topic[0], 0, 0x2000, 4, false);
+	f->q[f->nq - 1].p[f->q[f->nq - 1].n - 1] ^= 0xFF; /* CRC broken */
+	queue_read_reply(f, reply_topic[0], 0, 0x1000, 4, false);
+}
+
+static void s_exception(fake_t *f, const char *topic, const uint8_t *rtu, size_t n)
+{
+	uint8_t ex[8];
+	size_t len;
+	(void)topic, (void)rtu, (void)n;
+	assert_int_equal(blt_rtu_build_exception(0, 0x03, 2, ex, sizeof ex, &len), BLT_OK);
+	queue_rtu(f, reply_topic[0], ex, len, false);
+}
+
+static int answer_from;
+static void s_answer_from_nth(fake_t *f, const char *topic, const uint8_t *rtu, size_t n)
+{
+	(void)topic, (void)rtu, (void)n;
+	if (f->npub >= answer_from)
+		queue_read_reply(f, reply_topic[0], 0, 0x1000, 4, false);
+}
+
+/* --- tests ------------------------------------------------------------------------------- */
+
+static void test_reply_through_callback(void **state)
+{
+	fake_t f;
+	rec_t r = {0};
+	blt_client_stats_t st;
+	blt_detail_t d = {""};
+	(void)state;
+	fake_init(&f);
+	f.script = s_answer_first;
+	blt_client_t *c = make_client(&f, "1111111111111", 1000, 0, 0);
+	assert_false(blt_client_busy(c));
+	assert_int_equal(blt_client_deadline(c), 0);
+	assert_int_equal(blt_client_submit_read(c, 100, 4, on_reply, &r, &d), BLT_OK);
+	assert_int_equal(f.npub, 1);
+	assert_true(blt_client_busy(c));
+	assert_true(blt_client_deadline(c) >= blt_now_ms());
+	assert_int_equal(r.calls, 0); /* nothing before the transport is driven */
+	drain(&f);
+	assert_int_equal(r.calls, 1);
+	assert_int_equal(r.err, BLT_OK);
+	assert_int_equal(r.nbytes, 8);
+	assert_int_equal(r.data[0], 0x10);
+	assert_int_equal(r.data[7], 0x03);
+	assert_int_equal(r.reg, 100);
+	assert_int_equal(r.attempts, 1);
+	assert_false(blt_client_busy(c));
+	assert_int_equal(blt_client_deadline(c), 0);
+	/* nothing more happens at the deadline */
+	assert_int_equal(blt_client_check_timeouts(c, blt_now_ms() + 100000), 0);
+	assert_int_equal(r.calls, 1);
+	blt_client_stats(c, &st);
+	assert_int_equal(st.requests, 1);
+	assert_int_equal(st.replies, 1);
+	assert_int_equal(st.timeouts, 0);
+	assert_int_equal(st.last_rssi, -60);
+	blt_client_free(c);
+}
+
+static void test_busy_both_ways(void **state)
+{
+	fake_t f;
+	rec_t r = {0}, r2 = {0};
+	uint8_t buf[64], req[16];
+	size_t n, rlen;
+	blt_detail_t d = {""};
+	(void)state;
+	fake_init(&f);
+	f.script = s_silent;
+	blt_client_t *c = make_client(&f, "1111111111111", 1000, 0, 0);
+	assert_int_equal(blt_client_submit_read(c, 100, 4, on_reply, &r, &d), BLT_OK);
+	assert_int_equal(blt_client_submit_read(c, 6000, 4, on_reply, &r2, &d), BLT_E_BUSY);
+	assert_non_null(strstr(d.text, "already outstanding"));
+	assert_int_equal(blt_client_read(c, 6000, 4, buf, sizeof buf, &n, &d), BLT_E_BUSY);
+	assert_int_equal(blt_rtu_build_read(0, 6000, 4, req, sizeof req, &rlen), BLT_OK);
+	assert_int_equal(blt_client_transact(c, req, rlen, buf, sizeof buf, &n, NULL, &d),
+	                 BLT_E_BUSY);
+	assert_int_equal(f.npub, 1); /* nothing else was sent */
+	assert_int_equal(r2.calls, 0);
+	/* the outstanding request is untouched: it still times out as itself */
+	assert_int_equal(blt_client_check_timeouts(c, blt_now_ms() + 2000), 1);
+	assert_int_equal(r.calls, 1);
+	assert_int_equal(r.err, BLT_E_TIMEOUT);
+	assert_int_equal(r.reg, 100);
+	blt_client_free(c);
+}
+
+static void test_bad_arguments(void **state)
+{
+	fake_t f;
+	rec_t r = {0};
+	uint8_t junk[4] = {0, 3, 0, 0};
+	blt_detail_t d = {""};
+	(void)state;
+	fake_init(&f);
+	blt_client_t *c = make_client(&f, "1111111111111", 1000, 0, 0);
+	assert_int_equal(blt_client_submit_read(c, 100, 4, NULL, &r, &d), BLT_E_INVAL);
+	assert_int_equal(blt_client_submit_read(NULL, 100, 4, on_reply, &r, &d), BLT_E_INVAL);
+	assert_int_not_equal(blt_client_submit(c, junk, sizeof junk, on_reply, &r, &d), BLT_OK);
+	assert_int_equal(blt_client_submit_read(c, 100, 0, on_reply, &r, &d), BLT_E_RANGE);
+	assert_int_equal(f.npub, 0);
+	assert_false(blt_client_busy(c));
+	assert_int_equal(blt_client_check_timeouts(NULL, 1), 0);
+	/* a failed publish: error now, no callback, not busy */
+	f.fail_publish = 1;
+	assert_int_equal(blt_client_submit_read(c, 100, 4, on_reply, &r, &d), BLT_E_DISCONNECTED);
+	assert_false(blt_client_busy(c));
+	assert_int_equal(blt_client_check_timeouts(c, blt_now_ms() + 100000), 0);
+	assert_int_equal(r.calls, 0);
+	blt_client_free(c);
+}
+
+static void test_timeout_and_retries(void **state)
+{
+	fake_t f;
+	rec_t r = {0};
+	blt_client_stats_t st;
+	blt_detail_t d = {""};
+	uint64_t dl;
+	(void)state;
+	fake_init(&f);
+	f.script = s_silent;
+	blt_client_t *c = make_client(&f, "1111111111111", 500, 2, 0);
+	assert_int_equal(blt_client_submit_read(c, 1300, 17, on_reply, &r, &d), BLT_OK);
+	dl = blt_client_deadline(c);
+	assert_int_equal(blt_client_check_timeouts(c, dl - 1), 0); /* not yet */
+	assert_int_equal(f.npub, 1);
+	assert_int_equal(blt_client_check_timeouts(c, dl), 0); /* retry 1 sent */
+	assert_int_equal(f.npub, 2);
+	assert_true(blt_client_busy(c));
+	assert_int_equal(blt_client_check_timeouts(c, blt_client_deadline(c)), 0); /* retry 2 */
+	assert_int_equal(f.npub, 3);
+	assert_int_equal(r.calls, 0);
+	assert_int_equal(blt_client_check_timeouts(c, blt_client_deadline(c)), 1);
+	assert_int_equal(r.calls, 1);
+	assert_int_equal(r.err, BLT_E_TIMEOUT);
+	assert_int_equal(r.attempts, 3);
+	assert_int_equal(r.reg, 1300);
+	assert_non_null(strstr(r.detail, "no reply on"));
+	assert_non_null(strstr(r.detail, "read of 17 registers at 1300"));
+	assert_false(blt_client_busy(c));
+	blt_client_stats(c, &st);
+	assert_int_equal(st.requests, 3);
+	assert_int_equal(st.timeouts, 3);
+	/* the client is usable again */
+	f.script = s_answer_first;
+	assert_int_equal(blt_client_submit_read(c, 100, 4, on_reply, &r, &d), BLT_OK);
+	drain(&f);
+	assert_int_equal(r.calls, 2);
+	assert_int_equal(r.err, BLT_OK);
+	blt_client_free(c);
+}
+
+static void test_retry_then_reply(void **state)
+{
+	fake_t f;
+	rec_t r = {0};
+	(void)state;
+	fake_init(&f);
+	answer_from = 2;
+	f.script = s_answer_from_nth;
+	blt_client_t *c = make_client(&f, "1111111111111", 500, 1, 0);
+	assert_int_equal(blt_client_submit_read(c, 100, 4, on_reply, &r, NULL), BLT_OK);
+	drain(&f);
+	assert_int_equal(r.calls, 0);
+	assert_int_equal(blt_client_check_timeouts(c, blt_client_deadline(c)), 0);
+	assert_int_equal(f.npub, 2);
+	drain(&f);
+	assert_int_equal(r.calls, 1);
+	assert_int_equal(r.err, BLT_OK);
+	assert_int_equal(r.attempts, 2);
+	blt_client_free(c);
+}
+
+static void test_resend_fails(void **state)
+{
+	fake_t f;
+	rec_t r = {0};
+	(void)state;
+	fake_init(&f);
+	f.script = s_silent;
+	blt_client_t *c = make_client(&f, "1111111111111", 500, 3, 0);
+	assert_int_equal(blt_client_submit_read(c, 100, 4, on_reply, &r, NULL), BLT_OK);
+	f.fail_publish = 1;
+	assert_int_equal(blt_client_check_timeouts(c, blt_client_deadline(c)), 1);
+	assert_int_equal(r.err, BLT_E_DISCONNECTED);
+	assert_false(blt_client_busy(c));
+	blt_client_free(c);
+}
+
+static void test_same_matching_rules(void **state)
+{
+	fake_t f;
+	rec_t r = {0};
+	blt_client_stats_t st;
+	(void)state;
+	fake_init(&f);
+	f.script = s_noise_then_good;
+	blt_client_t *c = make_client(&f, "1111111111111", 500, 0, 0);
+	assert_int_equal(blt_client_submit_read(c, 100, 4, on_reply, &r, NULL), BLT_OK);
+	drain(&f);
+	assert_int_equal(r.calls, 1);
+	assert_int_equal(r.err, BLT_OK);
+	assert_int_equal(r.data[0], 0x10); /* the good one, not 0x77 / 0x55 / 0x44 / 0x20 */
+	blt_client_stats(c, &st);
+	assert_int_equal(st.bad_frames, 1);
+	assert_int_equal(st.unsolicited, 2); /* other slave, too many registers */
+	blt_client_free(c);
+}
+
+static void test_exception(void **state)
+{
+	fake_t f;
+	rec_t r = {0};
+	(void)state;
+	fake_init(&f);
+	f.script = s_exception;
+	blt_client_t *c = make_client(&f, "1111111111111", 500, 0, 0);
+	assert_int_equal(blt_client_submit_read(c, 100, 4, on_reply, &r, NULL), BLT_OK);
+	drain(&f);
+	assert_int_equal(r.calls, 1);
+	assert_int_equal(r.err, BLT_E_EXCEPTION);
+	assert_int_equal(r.exception, 2);
+	assert_null(r.nbytes ? "data" : NULL);
+	assert_non_null(strstr(r.detail, "exception 2"));
+	blt_client_free(c);
+}
+
+/* One silent and one healthy device on one transport: the healthy one completes a chain
+ * of requests (submitted from its callback) while the silent one's request is still
+ * outstanding; the silent one then times out on its own. */
+static void test_silent_device_does_not_block_other(void **state)
+{
+	fake_t f;
+	rec_t good = {0}, dead = {0};
+	(void)state;
+	fake_init(&f);
+	f.script = s_answer_first;
+	blt_client_t *a = make_client(&f, "1111111111111", 500, 0, 0);
+	blt_client_t *b = make_client(&f, "2222222222222", 500, 1, 1);
+	good.chain_client = a;
+	good.chain_left = 9;
+	assert_int_equal(blt_client_submit_read(b, 100, 4, on_reply, &dead, NULL), BLT_OK);
+	assert_int_equal(blt_client_submit_read(a, 100, 4, on_reply, &good, NULL), BLT_OK);
+	drain(&f);
+	assert_int_equal(good.calls, 10);
+	assert_int_equal(good.err, BLT_OK);
+	assert_false(good.busy_in_cb); /* idle when the callback runs */
+	assert_int_equal(dead.calls, 0);
+	assert_true(blt_client_busy(b));
+	/* a's checks never touch b */
+	assert_int_equal(blt_client_check_timeouts(a, blt_now_ms() + 100000), 0);
+	assert_true(blt_client_busy(b));
+	assert_int_equal(blt_client_check_timeouts(b, blt_client_deadline(b)), 0); /* retry */
+	assert_int_equal(blt_client_check_timeouts(b, blt_client_deadline(b)), 1);
+	assert_int_equal(dead.calls, 1);
+	assert_int_equal(dead.err, BLT_E_TIMEOUT);
+	assert_int_equal(dead.attempts, 2);
+	assert_int_equal(good.calls, 10);
+	blt_client_free(a);
+	blt_client_free(b);
+}
+
+static void test_cancel(void **state)
+{
+	fake_t f;
+	rec_t r = {0};
+	blt_client_stats_t st;
+	(void)state;
+	fake_init(&f);
+	f.script = s_answer_first;
+	blt_client_t *c = make_client(&f, "1111111111111", 500, 0, 0);
+	assert_int_equal(blt_client_submit_read(c, 100, 4, on_reply, &r, NULL), BLT_OK);
+	blt_client_cancel(c);
+	assert_false(blt_client_busy(c));
+	drain(&f); /* the reply arrives late: not a reply to anything */
+	assert_int_equal(r.calls, 0);
+	assert_int_equal(blt_client_check_timeouts(c, blt_now_ms() + 100000), 0);
+	blt_client_stats(c, &st);
+	assert_int_equal(st.unsolicited, 1);
+	/* and blocking requests work after async ones */
+	uint8_t buf[16];
+	size_t n;
+	assert_int_equal(blt_client_read(c, 100, 4, buf, sizeof buf, &n, NULL), BLT_OK);
+	assert_int_equal(n, 8);
+	blt_client_free(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_reply_through_callback),
+	    cmocka_unit_test(test_busy_both_ways),
+	    cmocka_unit_test(test_bad_arguments),
+	    cmocka_unit_test(test_timeout_and_retries),
+	    cmocka_unit_test(test_retry_then_reply),
+	    cmocka_unit_test(test_resend_fails),
+	    cmocka_unit_test(test_same_matching_rules),
+	    cmocka_unit_test(test_exception),
+	    cmocka_unit_test(test_silent_device_does_not_block_other),
+	    cmocka_unit_test(test_cancel),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
