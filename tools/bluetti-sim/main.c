@@ -53,6 +53,9 @@ typedef struct faults {
 	long silent_after;       /* -1 = never */
 	unsigned unsolicited_ms; /* 0 = off */
 	long disconnect_after;   /* -1 = never */
+	/* faults for the reliability tests (see "faults (reliability)" below) */
+	unsigned silent_for_s; /* 0 = silence (--silent-after) lasts forever */
+	double wrong_block, truncate, duplicate;
 } faults_t;
 
 typedef struct app {
@@ -77,6 +80,9 @@ typedef struct app {
 	bool quiet_disconnect;     /* we dropped the connection ourselves */
 	uint64_t retry_connect_at; /* after a failed reconnect of our own; 0 = none */
 	uint64_t sent, dropped, corrupted, pushes;
+	uint64_t *silence_end; /* per device: end of its --silent-for window; 0 = not begun */
+	uint64_t started_ms;
+	uint64_t wrong, truncated, duplicated;
 } app_t;
 
 static int g_verbose;
@@ -157,6 +163,14 @@ static void usage(FILE *out)
 	    "                                then reconnect\n"
 	    "      --refuse-writes           answer writes with exception 04, change nothing\n"
 	    "      --ignore-writes           echo writes but do not apply them\n"
+	    "      --silent-for S            silence lasts S seconds, then the device answers\n"
+	    "                                again (from the start, or after --silent-after N)\n"
+	    "      --wrong-block P           answer a fraction P of reads with the registers of\n"
+	    "                                another block (no longer than asked; envelope\n"
+	    "                                register 0 as on the AP300), like a stray reply\n"
+	    "      --truncate P              cut a fraction P of replies short (random length)\n"
+	    "      --duplicate P             publish a fraction P of replies twice (a QoS 1\n"
+	    "                                redelivery)\n"
 	    "\n"
 	    "  -v, --verbose                 one line per request (-vv: debug)\n"
 	    "  -q, --quiet                   errors only\n"
@@ -196,6 +210,10 @@ enum {
 	OPT_DISCONNECT_AFTER,
 	OPT_REFUSE,
 	OPT_IGNORE,
+	OPT_SILENT_FOR,
+	OPT_WRONG_BLOCK,
+	OPT_TRUNCATE,
+	OPT_DUPLICATE,
 };
 
 static int parse_prob(const char *opt, const char *s, double *out)
@@ -275,6 +293,10 @@ static int parse_args(app_t *a, int argc, char **argv)
 	    {"disconnect-after", required_argument, NULL, OPT_DISCONNECT_AFTER},
 	    {"refuse-writes", no_argument, NULL, OPT_REFUSE},
 	    {"ignore-writes", no_argument, NULL, OPT_IGNORE},
+	    {"silent-for", required_argument, NULL, OPT_SILENT_FOR},
+	    {"wrong-block", required_argument, NULL, OPT_WRONG_BLOCK},
+	    {"truncate", required_argument, NULL, OPT_TRUNCATE},
+	    {"duplicate", required_argument, NULL, OPT_DUPLICATE},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"version", no_argument, NULL, 'V'},
@@ -380,6 +402,23 @@ static int parse_args(app_t *a, int argc, char **argv)
 			break;
 		case OPT_REFUSE: a->so.refuse_writes = true; break;
 		case OPT_IGNORE: a->so.ignore_writes = true; break;
+		case OPT_SILENT_FOR:
+			if (parse_ul("--silent-for", optarg, 1, 86400, &v))
+				return EXIT_USAGE;
+			a->f.silent_for_s = (unsigned)v;
+			break;
+		case OPT_WRONG_BLOCK:
+			if (parse_prob("--wrong-block", optarg, &a->f.wrong_block))
+				return EXIT_USAGE;
+			break;
+		case OPT_TRUNCATE:
+			if (parse_prob("--truncate", optarg, &a->f.truncate))
+				return EXIT_USAGE;
+			break;
+		case OPT_DUPLICATE:
+			if (parse_prob("--duplicate", optarg, &a->f.duplicate))
+				return EXIT_USAGE;
+			break;
 		case 'v': a->verbose++; break;
 		case 'q': a->verbose = -1; break;
 		case 'V': printf(PROG " %s\n", blt_version()); return 0;
@@ -410,6 +449,10 @@ static int parse_args(app_t *a, int argc, char **argv)
 	    file_readable("--ca", a->conn.ca_file) ||
 	    file_readable("--password-file", a->conn.password_file))
 		return EXIT_USAGE;
+	if (a->f.silent_for_s && a->f.silent) {
+		say(0, "--silent-for and --silent exclude each other (--silent is forever)");
+		return EXIT_USAGE;
+	}
 	if (a->so.refuse_writes && a->so.ignore_writes) {
 		say(0, "--refuse-writes and --ignore-writes exclude each other");
 		return EXIT_USAGE;
@@ -500,6 +543,89 @@ static void flush_queue(app_t *a, uint64_t now)
 	}
 }
 
+/* ---- faults (reliability): --silent-for, --wrong-block, --truncate, --duplicate --------- */
+
+static size_t dev_index(const app_t *a, const sim_device_t *dev)
+{
+	return (size_t)(dev - a->devs);
+}
+
+/* True while dev must not answer: --silent-after N reached (forever, or for --silent-for
+ * seconds from the moment it began), or the first --silent-for seconds without
+ * --silent-after. */
+static bool silenced(app_t *a, sim_device_t *dev)
+{
+	uint64_t now = blt_now_ms(), *end;
+	bool begun = a->f.silent_after < 0 || dev->answered >= (uint64_t)a->f.silent_after;
+	if (!begun)
+		return false;
+	if (!a->f.silent_for_s)
+		return a->f.silent_after >= 0;
+	end = &a->silence_end[dev_index(a, dev)];
+	if (*end == UINT64_MAX) /* one window per run, and it is over */
+		return false;
+	if (*end == 0) {
+		uint64_t from = a->f.silent_after < 0 ? a->started_ms : now;
+		*end = from + (uint64_t)a->f.silent_for_s * 1000u;
+		say(2, "%s: silent for %u s (--silent-for)", dev->sn, a->f.silent_for_s);
+	}
+	if (now < *end)
+		return true;
+	say(2, "%s: answering again after %u s of silence", dev->sn, a->f.silent_for_s);
+	*end = UINT64_MAX;
+	return false;
+}
+
+/* --wrong-block: replace a read reply by the registers of another block, no more than the
+ * reply held (so its length alone does not give it away), from the start of that block. */
+static void wrong_block(app_t *a, sim_device_t *dev, sim_reply_t *r)
+{
+	size_t nregs, pick, tries;
+	if (a->f.wrong_block <= 0 || r->rtu_len < 5 || r->rtu[1] != BLT_FC_READ)
+		return;
+	if (sim_rand(&a->rng) >= a->f.wrong_block)
+		return;
+	nregs = r->rtu[2] / 2u;
+	pick = (size_t)(sim_rand(&a->rng) * (double)dev->nregions);
+	for (tries = 0; tries < dev->nregions; tries++, pick = (pick + 1) % dev->nregions) {
+		const sim_region_t *g = &dev->regions[pick];
+		size_t n = g->count < nregs ? g->count : nregs;
+		if (!g->block || (r->reg >= g->start && r->reg < g->start + g->count) || n == 0)
+			continue;
+		if (blt_rtu_build_read_reply(dev->slave, g->bytes, 2u * n, r->rtu, sizeof r->rtu,
+		                             &r->rtu_len) != BLT_OK)
+			return;
+		a->wrong++;
+		say(3, "%s: read at %u answered with %zu registers of block %u (--wrong-block)",
+		    dev->sn, r->reg, n, g->start);
+		return;
+	}
+}
+
+/* --truncate: cut the payload to a random length in 1..len-1. */
+static size_t truncate_reply(app_t *a, sim_device_t *dev, size_t len)
+{
+	size_t n;
+	if (a->f.truncate <= 0 || len < 2 || sim_rand(&a->rng) >= a->f.truncate)
+		return len;
+	n = 1 + (size_t)(sim_rand(&a->rng) * (double)(len - 1));
+	if (n >= len)
+		n = len - 1;
+	a->truncated++;
+	say(3, "%s: reply of %zu bytes truncated to %zu (--truncate)", dev->sn, len, n);
+	return n;
+}
+
+/* --duplicate: publish this reply a second time, as a QoS 1 redelivery would. */
+static bool duplicate_reply(app_t *a, sim_device_t *dev)
+{
+	if (a->f.duplicate <= 0 || sim_rand(&a->rng) >= a->f.duplicate)
+		return false;
+	a->duplicated++;
+	say(3, "%s: reply published twice (--duplicate)", dev->sn);
+	return true;
+}
+
 static void on_message(void *user, const char *topic, const uint8_t *payload, size_t len,
                        bool retained)
 {
@@ -516,8 +642,7 @@ static void on_message(void *user, const char *topic, const uint8_t *payload, si
 		return;
 	}
 	/* --silent / --silent-after / --drop lose the request itself: nothing is applied */
-	if (a->f.silent ||
-	    (a->f.silent_after >= 0 && dev->answered >= (uint64_t)a->f.silent_after)) {
+	if (a->f.silent || silenced(a, dev)) {
 		say(3, "%s: request of %zu bytes ignored (silent)", dev->sn, len);
 		return;
 	}
@@ -532,6 +657,7 @@ static void on_message(void *user, const char *topic, const uint8_t *payload, si
 		return;
 	}
 	dev->answered++;
+	wrong_block(a, dev, &r);
 	if (a->f.corrupt_crc > 0 && sim_rand(&a->rng) < a->f.corrupt_crc && r.rtu_len >= 2) {
 		r.rtu[r.rtu_len - 1] ^= 0x5a;
 		a->corrupted++;
@@ -543,20 +669,27 @@ static void on_message(void *user, const char *topic, const uint8_t *payload, si
 	if (blt_env_wrap((blt_envelope_t)dev->envelope, 0, rssi_now(a), r.rtu, r.rtu_len, out,
 	                 sizeof out, &olen) != BLT_OK)
 		return;
+	olen = truncate_reply(a, dev, olen);
 	if (a->f.delay_ms == 0) {
 		publish(a, dev, out, olen);
+		if (duplicate_reply(a, dev))
+			publish(a, dev, out, olen);
 		return;
 	}
 	if (a->qlen == QUEUE_LEN) {
 		say(1, "%s: reply queue full, reply dropped", dev->sn);
 		return;
 	}
-	pending_t *p = &a->queue[(a->qhead + a->qlen) % QUEUE_LEN];
-	p->due = blt_now_ms() + a->f.delay_ms;
-	p->dev = dev;
-	memcpy(p->payload, out, olen);
-	p->len = olen;
-	a->qlen++;
+	for (int copy = 0; copy < 2 && a->qlen < QUEUE_LEN; copy++) {
+		pending_t *p = &a->queue[(a->qhead + a->qlen) % QUEUE_LEN];
+		p->due = blt_now_ms() + a->f.delay_ms;
+		p->dev = dev;
+		memcpy(p->payload, out, olen);
+		p->len = olen;
+		a->qlen++;
+		if (copy == 0 && !duplicate_reply(a, dev))
+			break;
+	}
 }
 
 static void push_all(app_t *a)
@@ -704,9 +837,11 @@ static int run(app_t *a)
 	}
 	say(2,
 	    "signal %d: stopping (%llu replies sent, %llu dropped, %llu corrupted, %llu "
-	    "pushes)",
+	    "pushes, %llu wrong block, %llu truncated, %llu duplicated)",
 	    (int)stop_signal, (unsigned long long)a->sent, (unsigned long long)a->dropped,
-	    (unsigned long long)a->corrupted, (unsigned long long)a->pushes);
+	    (unsigned long long)a->corrupted, (unsigned long long)a->pushes,
+	    (unsigned long long)a->wrong, (unsigned long long)a->truncated,
+	    (unsigned long long)a->duplicated);
 	return 0;
 }
 
@@ -749,7 +884,9 @@ int main(int argc, char **argv)
 
 	a->devs = calloc(a->count, sizeof *a->devs);
 	a->queue = calloc(QUEUE_LEN, sizeof *a->queue);
-	if (!a->devs || !a->queue) {
+	a->silence_end = calloc(a->count, sizeof *a->silence_end);
+	a->started_ms = blt_now_ms();
+	if (!a->devs || !a->queue || !a->silence_end) {
 		say(0, "out of memory for %lu devices", a->count);
 		return EXIT_FAIL;
 	}
@@ -808,5 +945,6 @@ int main(int argc, char **argv)
 		unlink(a->ready_file);
 	free(a->devs);
 	free(a->queue);
+	free(a->silence_end);
 	return rc;
 }
