@@ -14,13 +14,6 @@ static const blt_enum_entry_t power_class[] = {
     {0, NULL},
 };
 
-/* MCU types of the software list (firmware map). */
-static const blt_enum_entry_t mcu_type[] = {
-    {0, "iot"},      {1, "inverter_arm"}, {2, "inverter_dsp"}, {3, "bms"},     {4, "ba"},
-    {5, "pack_bcu"}, {6, "pack_bmu"},     {7, "pack_bms"},     {8, "pack_m1"}, {9, "pack_safety"},
-    {10, "pack_hv"}, {11, "hmi"},         {12, "hmi2"},        {13, "rf"},     {14, "dc_hub"},
-    {15, "ac_hub"},  {16, "dc_dc"},       {0, NULL},
-};
 
 static const blt_repeat_t software = {.count_field = "software_count", .max = 6, .stride = 6};
 
@@ -68,7 +61,7 @@ static const blt_field_t fields[] = {
     {.name = "software_%u_type",
      .offset = 26,
      .type = BLT_T_U16,
-     .enums = mcu_type,
+     .enums = blt_enum_mcu_type,
      .repeat = &software,
      .prov = BLT_PROV_LIVE,
      .desc = "MCU type of a software entry"},

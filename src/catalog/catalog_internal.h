@@ -8,4 +8,7 @@
 #include "blocks.def"
 #undef X
 
+/* Shared value-name tables (enums.c). */
+extern const blt_enum_entry_t blt_enum_mcu_type[];
+
 #endif
