@@ -265,6 +265,27 @@ static int resolve_blocks(int mode, read_args_t *a, const blt_profile_t *p)
 	return 0;
 }
 
+/* A profile without a protocol version (the generic one for unknown models): read it
+ * from block 1 so fields gated on it decode right; without it nothing is gated. */
+static void learn_protocol_version(int mode, session_t *s)
+{
+	const blt_block_t *b = blt_catalog_find(1);
+	static blt_decoded_t r;
+	uint8_t data[256];
+	size_t n = 0;
+	double pv;
+	blt_detail_t d = {{0}};
+	if (!b || blt_client_read(s->c, b->id, blt_profile_block_regs(s->p, b), data, sizeof data,
+	                          &n, &d) != BLT_OK) {
+		fprintf(stderr, "bluetti %s: note: protocol version unknown (block 1: %s); no field "
+		        "is gated on it\n", mode_name[mode], d.text[0] ? d.text : "not read");
+		return;
+	}
+	if (blt_decode(b, data, n, NULL, &r, &d) != BLT_E_INVAL &&
+	    blt_decoded_num(&r, "protocol_version", &pv) && pv > 0 && pv < 65536)
+		s->dopts.protocol_version = (uint16_t)pv;
+}
+
 static int session_open(int mode, read_args_t *a, session_t *s)
 {
 	int err = session_prepare(&a->dev, mode_name[mode], s);
@@ -274,7 +295,10 @@ static int session_open(int mode, read_args_t *a, session_t *s)
 	err = resolve_blocks(mode, a, s->p);
 	if (err)
 		return err;
-	return session_connect(&a->dev, mode_name[mode], s);
+	err = session_connect(&a->dev, mode_name[mode], s);
+	if (!err && !s->dopts.protocol_version)
+		learn_protocol_version(mode, s);
+	return err;
 }
 
 /* Read one block; on failure prints a one-line error naming the problem. */
