@@ -44,6 +44,10 @@ typedef struct br_mqtt_cfg {
 	char password_file[BR_PATH];
 	char client_id[128];
 	int keepalive_s;
+	/* first reconnect wait after a drop, s (jittered between half and all of it; doubles
+	 * on each failure up to 4x, at least 30 s); upstream default 90 (the Bluetti broker
+	 * refuses a session sooner than ~45 s after the last one ended, PROTOCOL.md 1.10) */
+	int reconnect_delay_s;
 	/* resolved by br_config_load */
 	uint8_t *pfx; /* certificate bytes (wiped on free) */
 	size_t pfx_len;

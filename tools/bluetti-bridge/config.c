@@ -218,6 +218,8 @@ static const key_t_ mqtt_keys[] = {
     {"password_file", K_STR, MQ(password_file), 0, 0, "MQTT password file"},
     {"client_id", K_STR, MQ(client_id), 0, 0, "MQTT client id"},
     {"keepalive", K_INT, MQ(keepalive_s), 5, 3600, "MQTT keepalive (s)"},
+    {"reconnect_delay", K_INT, MQ(reconnect_delay_s), 1, 3600,
+     "wait before reconnecting after a drop (s, jittered between half and all)"},
 };
 
 static const key_t_ bridge_keys[] = {
@@ -791,6 +793,8 @@ static void config_defaults(br_config_t *c)
 	c->backoff_max_s = 300;
 	snprintf(c->up.host, sizeof c->up.host, "%s", "iot.bluettipower.com");
 	c->up.tls = true;
+	c->up.reconnect_delay_s = 90;
+	c->down.reconnect_delay_s = 1;
 	snprintf(c->down.host, sizeof c->down.host, "%s", "localhost");
 	c->down.tls = false;
 	snprintf(c->down.client_id, sizeof c->down.client_id, "%s", "bluetti-bridge");
@@ -922,6 +926,7 @@ static void print_mqtt(FILE *out, const char *what, const br_mqtt_cfg_t *m)
 	fprintf(out, "  user: %s (password: %s)\n", m->user[0] ? m->user : "none",
 	        m->password_src[0] ? m->password_src : "not loaded");
 	fprintf(out, "  client id: %s\n", m->client_id[0] ? m->client_id : "random");
+	fprintf(out, "  reconnect delay: %d s\n", m->reconnect_delay_s);
 }
 
 void br_config_print(const br_config_t *c, FILE *out)
