@@ -151,6 +151,43 @@ BLT_API int blt_cloud_pfx(blt_cloud_t *c, uint8_t **pfx, size_t *pfx_len, char *
 BLT_API int blt_cloud_mqtt_credentials(blt_cloud_t *c, char *user, size_t user_cap, char *password,
                                        size_t password_cap, blt_detail_t *d);
 
+/* ---- long-running clients (a bridge, `watch`): fresh broker credentials --------------
+ * The broker password is a TOTP of the server time (30 s step), so a client that
+ * reconnects hours later needs a new one: install blt_cloud_credentials_hook with
+ * blt_transport_on_credentials (transport.h), user = the handle. */
+
+/* The server time (and with it the token, §2.6) is fetched again when the last fetch is
+ * older than this, as the Venus gateway rebuilds its login context after 3300 s. */
+#define BLT_CLOUD_CONTEXT_MAX_AGE_S 3300
+
+/* Let a handle with a cached token (blt_cloud_set_token) log in again once on code 805,
+ * as after blt_cloud_login: keeps the e-mail, the password's SHA-256 and passOpen (not the
+ * password). No network I/O. */
+BLT_API int blt_cloud_set_relogin(blt_cloud_t *c, const char *email, const char *password,
+                                  blt_detail_t *d);
+
+/* Called with the new token after an automatic re-login (e.g. to save it in the store);
+ * fn = NULL removes it. The token string is owned by the handle. */
+typedef void (*blt_cloud_token_fn)(void *user, const char *token);
+BLT_API void blt_cloud_on_token(blt_cloud_t *c, blt_cloud_token_fn fn, void *user);
+
+/* blt_cloud_mqtt_credentials for "now" in server time, for every broker (re)connect of a
+ * long-running client: keeps the server-minus-local offset and fetches the server time
+ * again when it is older than max_age_s (0 = BLT_CLOUD_CONTEXT_MAX_AGE_S); that request
+ * also finds an expired token (805: one re-login when the handle can, see
+ * blt_cloud_set_relogin). A network failure of that refresh keeps the known offset (logged
+ * as a warning); an expired token that cannot be renewed fails with BLT_E_AUTH (kind
+ * TOKEN_EXPIRED), and later calls fail the same way without asking the gateway again
+ * until blt_cloud_set_token / blt_cloud_set_relogin. */
+BLT_API int blt_cloud_mqtt_credentials_fresh(blt_cloud_t *c, int max_age_s, char *user,
+                                             size_t user_cap, char *password,
+                                             size_t password_cap, blt_detail_t *d);
+
+/* A blt_cred_fn (transport.h) for blt_transport_on_credentials: cloud is the blt_cloud_t *
+ * (used by that transport's thread only); blt_cloud_mqtt_credentials_fresh(cloud, 0, ...). */
+BLT_API int blt_cloud_credentials_hook(void *cloud, char *user, size_t user_cap, char *password,
+                                       size_t password_cap, blt_detail_t *d);
+
 /* OPENSSL_cleanse + free. */
 BLT_API void blt_cloud_secret_free(void *p, size_t len);
 

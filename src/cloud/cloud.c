@@ -36,7 +36,11 @@ struct blt_cloud {
 	bool can_relogin;
 	char uid[128];
 	bool have_offset;
-	int64_t offset_ms; /* server - local wall clock */
+	int64_t offset_ms;    /* server - local wall clock */
+	uint64_t offset_at;   /* monotonic ms of the last server-time answer */
+	bool token_dead;      /* 805 and no re-login possible: fresh credentials stop asking */
+	blt_cloud_token_fn token_fn;
+	void *token_user;
 	char iot_server[256];
 	char pfx_password[512];
 	bool have_pfx_password;
@@ -67,6 +71,13 @@ static int64_t wall_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 static char *dupstr(const char *s)
@@ -522,6 +533,7 @@ int blt_cloud_set_token(blt_cloud_t *c, const char *token, blt_detail_t *d)
 		            "token is not two or more '.'-separated parts of printable text");
 	snprintf(c->token, sizeof c->token, "%s", token);
 	c->can_relogin = false;
+	c->token_dead = false;
 	c->have_pfx_password = false;
 	OPENSSL_cleanse(c->pw_hash, sizeof c->pw_hash);
 	OPENSSL_cleanse(c->pass_open, sizeof c->pass_open);
@@ -550,6 +562,9 @@ static int with_relogin(blt_cloud_t *c, op_fn op, void *arg, blt_detail_t *d)
 	if (err)
 		return err;
 	c->can_relogin = true;
+	c->token_dead = false;
+	if (c->token_fn)
+		c->token_fn(c->token_user, c->token);
 	clear_last(c);
 	err = op(c, arg, d);
 	if (err && c->last.kind == BLT_CLOUD_TOKEN_EXPIRED)
@@ -604,6 +619,7 @@ static int op_time(blt_cloud_t *c, void *arg, blt_detail_t *d)
 		goto out;
 	c->offset_ms = v - (t0 + (t1 - t0) / 2);
 	c->have_offset = true;
+	c->offset_at = mono_ms();
 	*ms = v;
 	/* X-Signature: the PFX password, AES with key sign(server time, this path) (§2.7). */
 	c->have_pfx_password = false;
@@ -920,4 +936,86 @@ int blt_cloud_mqtt_credentials(blt_cloud_t *c, char *user, size_t user_cap, char
 	OPENSSL_cleanse(p0, sizeof p0);
 	OPENSSL_cleanse(totp, sizeof totp);
 	return err;
+}
+
+/* ---- long-running clients: re-login setup, fresh MQTT credentials ----------------- */
+
+int blt_cloud_set_relogin(blt_cloud_t *c, const char *email, const char *password,
+                          blt_detail_t *d)
+{
+	if (!c || !email || !password)
+		return blt_detail_set(d, BLT_E_INVAL, "blt_cloud_set_relogin: NULL argument");
+	clear_last(c);
+	if (!email[0] || strlen(email) >= sizeof c->email)
+		return fail(c, d, BLT_CLOUD_INTERNAL, "e-mail address empty or too long");
+	if (!password[0])
+		return fail(c, d, BLT_CLOUD_INTERNAL, "empty password");
+	snprintf(c->email, sizeof c->email, "%s", email);
+	blt_cloud_password_hash(password, c->pw_hash);
+	if (blt_cloud_pass_open(password, c->pass_open, sizeof c->pass_open) != BLT_OK) {
+		OPENSSL_cleanse(c->pw_hash, sizeof c->pw_hash);
+		return fail(c, d, BLT_CLOUD_INTERNAL, "password too long (at most ~500 bytes)");
+	}
+	c->can_relogin = true;
+	c->token_dead = false;
+	return BLT_OK;
+}
+
+void blt_cloud_on_token(blt_cloud_t *c, blt_cloud_token_fn fn, void *user)
+{
+	if (c) {
+		c->token_fn = fn;
+		c->token_user = fn ? user : NULL;
+	}
+}
+
+int blt_cloud_mqtt_credentials_fresh(blt_cloud_t *c, int max_age_s, char *user, size_t user_cap,
+                                     char *password, size_t password_cap, blt_detail_t *d)
+{
+	uint64_t max_ms;
+	int err;
+	if (!c || !user || !password || max_age_s < 0)
+		return blt_detail_set(d, BLT_E_INVAL,
+		                      "blt_cloud_mqtt_credentials_fresh: bad argument");
+	clear_last(c);
+	if ((err = need_key(c, d)) != BLT_OK)
+		return err;
+	if (!c->token[0])
+		return fail(c, d, BLT_CLOUD_NOT_LOGGED_IN, "not logged in: run `bluetti login`");
+	if (c->token_dead)
+		return fail(c, d, BLT_CLOUD_TOKEN_EXPIRED,
+		            "the access token has expired (server code 805); log in again "
+		            "(`bluetti login`)");
+	max_ms = (uint64_t)(max_age_s ? max_age_s : BLT_CLOUD_CONTEXT_MAX_AGE_S) * 1000u;
+	if (!c->have_offset || mono_ms() - c->offset_at >= max_ms) {
+		int64_t t;
+		err = blt_cloud_server_time(c, &t, d);
+		if (err) {
+			blt_cloud_fail_t kind = c->last.kind;
+			if (kind == BLT_CLOUD_TOKEN_EXPIRED) {
+				c->token_dead = !c->can_relogin;
+				return err;
+			}
+			if (kind == BLT_CLOUD_NOT_LOGGED_IN)
+				return err;
+			if (!c->have_offset)
+				return err;
+			/* A bad X-Signature still gave the time; a network failure keeps the
+			 * offset we have (clocks drift slowly; the step is 30 s). */
+			if (kind != BLT_CLOUD_BAD_SIGNATURE)
+				blt_log(BLT_LOG_WARN,
+				        "cloud: server time refresh failed (%s); using the clock "
+				        "offset from %llu s ago",
+				        blt_cloud_fail_name(kind),
+				        (unsigned long long)((mono_ms() - c->offset_at) / 1000u));
+		}
+	}
+	return blt_cloud_mqtt_credentials(c, user, user_cap, password, password_cap, d);
+}
+
+int blt_cloud_credentials_hook(void *cloud, char *user, size_t user_cap, char *password,
+                               size_t password_cap, blt_detail_t *d)
+{
+	return blt_cloud_mqtt_credentials_fresh(cloud, 0, user, user_cap, password, password_cap,
+	                                        d);
 }
