@@ -153,8 +153,21 @@ static void test_config_required_and_account(void **state)
 	                       "sn = 1\n",
 	                       &c, &e),
 	                 BLT_E_CONFIG);
-	assert_true(has_error(&e, "t.ini:2: [upstream] account: Bluetti account login is not "
-	                          "supported yet"));
+	/* account = (tests/integration/test_creds_bridge.sh runs it end to end): without a
+	 * cached login it says how to get one; broker keys conflict with it */
+	setenv("XDG_STATE_HOME", "/nonexistent/blt-state", 1);
+	assert_int_equal(
+	    parse("[upstream]\naccount = me@example.com\n[device d]\nsn = 1\n", &c, &e),
+	    BLT_E_CONFIG);
+	assert_true(has_error(&e, "t.ini:2: [upstream] account: no cached login"));
+	assert_true(has_error(&e, "bluetti login --email me@example.com"));
+	assert_int_equal(
+	    parse("[upstream]\naccount = me@example.com\nhost = h\n[device d]\nsn = 1\n", &c, &e),
+	    BLT_E_CONFIG);
+	assert_true(has_error(&e, "t.ini:3: [upstream] host: comes from the account"));
+	assert_int_equal(parse("[upstream]\naccount = me\n[device d]\nsn = 1\n", &c, &e),
+	                 BLT_E_CONFIG);
+	assert_true(has_error(&e, "t.ini:2: [upstream] account: 'me' is not an e-mail"));
 
 	assert_int_equal(parse("[upstream]\nhost = h\n[device d]\nsn = 1\n", &c, &e), BLT_E_CONFIG);
 	assert_true(has_error(&e, "[upstream] cert: is required"));

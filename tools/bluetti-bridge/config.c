@@ -16,8 +16,10 @@
 #include <openssl/crypto.h>
 
 #include <bluetti/bluetti.h>
+#include <bluetti/cloud.h>
 #include <bluetti/transport.h>
 
+#include "br_account.h"
 #include "bridge.h"
 #include "common.h"
 
@@ -624,6 +626,8 @@ static void validate_device(parser_t *ps, br_device_cfg_t *d)
 		d->profile = blt_profile_find(d->model);
 		if (!d->profile)
 			d->profile = blt_profile_generic();
+	} else if (ps->c->account[0]) {
+		return; /* model and profile from the account's device list (load_account) */
 	} else {
 		perr(ps, d->line, section, "profile",
 		     "is required (e.g. EL100V2; or give model = for the generic profile)");
@@ -691,11 +695,21 @@ static void validate(parser_t *ps)
 	const char *ds = down_section(ps);
 
 	if (c->account[0]) {
-		/* The account path (login, certificate download, broker credentials) belongs to
-		 * the cloud layer, which has not landed: refuse clearly rather than guess. */
-		perr(ps, ps->account_line, "upstream", "account",
-		     "Bluetti account login is not supported yet; give host, cert, username and "
-		     "password_file of the broker instead");
+		/* Broker, certificate and login come from the account's cached login. */
+		static const char *from_account[] = {
+		    "host",     "port", "tls",          "cert", "cert_password_file",
+		    "username", "user", "password_file"};
+		for (size_t i = 0; i < sizeof from_account / sizeof from_account[0]; i++) {
+			int kl = key_line(ps, "upstream", from_account[i]);
+			if (kl)
+				perr(ps, kl, "upstream", from_account[i],
+				     "comes from the account (account = at line %d); remove it",
+				     ps->account_line);
+		}
+		if (!strchr(c->account, '@'))
+			perr(ps, ps->account_line, "upstream", "account",
+			     "'%s' is not an e-mail address (the account of `bluetti login`)",
+			     c->account);
 	} else {
 		validate_mqtt(ps, &c->up, "upstream", true);
 	}
@@ -783,6 +797,205 @@ static void load_secrets(parser_t *ps, br_mqtt_cfg_t *m, const char *section, co
 		     m->password_src);
 }
 
+/* ---- [upstream] account ------------------------------------------------------------- */
+
+/* The cloud handle of each loaded configuration with an account (a reload has two alive
+ * for a moment); the bridge is single-threaded. */
+typedef struct acct {
+	const br_config_t *cfg;
+	blt_cloud_t *cloud;
+	char dir[1024];
+	blt_cloud_session_t s;
+} acct_t;
+static acct_t *g_accts[4];
+
+static acct_t *account_of(const br_config_t *c)
+{
+	for (size_t i = 0; i < sizeof g_accts / sizeof g_accts[0]; i++)
+		if (g_accts[i] && g_accts[i]->cfg == c)
+			return g_accts[i];
+	return NULL;
+}
+
+static void account_release(const br_config_t *c)
+{
+	for (size_t i = 0; i < sizeof g_accts / sizeof g_accts[0]; i++) {
+		acct_t *a = g_accts[i];
+		if (a && a->cfg == c) {
+			blt_cloud_free(a->cloud);
+			OPENSSL_cleanse(a, sizeof *a);
+			free(a);
+			g_accts[i] = NULL;
+		}
+	}
+}
+
+/* After a re-login on 805 (BLUETTI_PASSWORD set): keep the store current. */
+static void account_token(void *user, const char *token)
+{
+	acct_t *a = user;
+	blt_detail_t d = {{0}};
+	snprintf(a->s.token, sizeof a->s.token, "%s", token);
+	if (blt_cloud_token_ttl(a->cloud))
+		a->s.ttl = blt_cloud_token_ttl(a->cloud);
+	a->s.saved_at = 0;
+	if (blt_cloud_store_save(a->dir, &a->s, NULL, 0, NULL, &d) != BLT_OK)
+		blt_log(BLT_LOG_WARN, "account: renewed token not saved: %s", d.text);
+	else
+		blt_log(BLT_LOG_INFO, "account: token renewed and saved in %s", a->dir);
+}
+
+void br_account_install(const br_config_t *cfg, blt_transport_t *t)
+{
+	acct_t *a = account_of(cfg);
+	if (a && t)
+		blt_transport_on_credentials(t, blt_cloud_credentials_hook, a->cloud);
+}
+
+/* The cached login: certificate, broker, the devices' model codes and topic serials. */
+static void load_account(parser_t *ps, br_config_t *c)
+{
+	const int al = ps->account_line;
+	blt_cloud_device_t *devs = NULL;
+	blt_cloud_opts_t o;
+	blt_detail_t d = {{0}};
+	char key[BLT_CLOUD_TOTP_KEY_LEN + 1];
+	char *pw = NULL;
+	size_t n = 0, slot;
+	acct_t *a;
+	int err;
+
+	for (slot = 0; slot < sizeof g_accts / sizeof g_accts[0] && g_accts[slot]; slot++)
+		;
+	a = slot < sizeof g_accts / sizeof g_accts[0] ? calloc(1, sizeof *a) : NULL;
+	if (!a) {
+		perr(ps, al, "upstream", "account", "out of memory");
+		return;
+	}
+	a->cfg = c;
+	g_accts[slot] = a;
+	if (blt_cloud_store_dir(a->dir, sizeof a->dir, &d) != BLT_OK) {
+		perr(ps, al, "upstream", "account", "%s", d.text);
+		return;
+	}
+	err = blt_cloud_store_load(a->dir, &a->s, &c->up.pfx, &c->up.pfx_len, &c->up.cert_password,
+	                           &d);
+	if (err == BLT_E_NOT_FOUND) {
+		perr(ps, al, "upstream", "account",
+		     "no cached login with a client certificate in %s: run `bluetti login --email "
+		     "%s` as the user the bridge runs as",
+		     a->dir, c->account);
+		return;
+	}
+	if (err) {
+		perr(ps, al, "upstream", "account", "%s", d.text);
+		return;
+	}
+	if (strcasecmp(a->s.email, c->account) != 0) {
+		perr(ps, al, "upstream", "account",
+		     "the cached login in %s is for %s, not %s (run `bluetti login --email %s`)",
+		     a->dir, a->s.email, c->account, c->account);
+		return;
+	}
+	{
+		char buf[sizeof a->dir + 32];
+		snprintf(buf, sizeof buf, "%s/client.pfx", a->dir);
+		if (!copy(c->up.cert, sizeof c->up.cert, buf))
+			snprintf(c->up.cert, sizeof c->up.cert, "client.pfx of the account store");
+		snprintf(buf, sizeof buf, "file %s/client.pass", a->dir);
+		if (!copy(c->up.cert_password_src, sizeof c->up.cert_password_src, buf))
+			snprintf(c->up.cert_password_src, sizeof c->up.cert_password_src,
+			         "client.pass of the account store");
+	}
+	snprintf(c->up.password_src, sizeof c->up.password_src,
+	         "account TOTP, fresh for every connection");
+	snprintf(c->up.user, sizeof c->up.user, "tid:... (the account token)");
+	c->up.tls = true;
+	if (blt_cloud_totp_key_load(NULL, key, &d) != BLT_OK) {
+		perr(ps, al, "upstream", "account", "%s", d.text);
+		return;
+	}
+	memset(&o, 0, sizeof o);
+	o.gw_url = a->s.api[0] ? a->s.api : NULL;
+	o.gwpry_url = a->s.api_pry[0] ? a->s.api_pry : NULL;
+	o.ca_file = a->s.api_ca[0] ? a->s.api_ca : NULL;
+	o.device_id = a->s.device_id[0] ? a->s.device_id : NULL;
+	o.totp_key = key;
+	err = blt_cloud_new(&o, &a->cloud, &d);
+	OPENSSL_cleanse(key, sizeof key);
+	if (!err)
+		err = blt_cloud_set_token(a->cloud, a->s.token, &d);
+	if (!err && (pw = getenv("BLUETTI_PASSWORD")) && pw[0])
+		err = blt_cloud_set_relogin(a->cloud, a->s.email, pw, &d);
+	if (err) {
+		perr(ps, al, "upstream", "account", "%s", d.text);
+		return;
+	}
+	blt_cloud_on_token(a->cloud, account_token, a);
+	devs = calloc(BR_MAX_DEVICES, sizeof *devs);
+	if (!devs) {
+		perr(ps, al, "upstream", "account", "out of memory");
+		return;
+	}
+	err = blt_cloud_devices(a->cloud, devs, BR_MAX_DEVICES, &n, &d);
+	if (err && err != BLT_E_BUFSIZE) {
+		perr(ps, al, "upstream", "account", "device list: %s", d.text);
+		free(devs);
+		return;
+	}
+	if (n > BR_MAX_DEVICES)
+		n = BR_MAX_DEVICES;
+	c->up.host[0] = '\0';
+	for (size_t i = 0; i < c->ndev; i++) {
+		br_device_cfg_t *dv = &c->dev[i];
+		const blt_cloud_device_t *m = NULL;
+		char section[160], list[200] = "";
+		size_t lo = 0;
+		snprintf(section, sizeof section, "device %s", dv->id);
+		for (size_t k = 0; k < n && !m; k++)
+			if (!strcmp(devs[k].sn, dv->sn) || !strcmp(devs[k].sub_sn, dv->sn))
+				m = &devs[k];
+		if (!m) {
+			for (size_t k = 0; k < n && lo < sizeof list; k++)
+				lo += (size_t)snprintf(list + lo, sizeof list - lo, "%s%s",
+				                       k ? ", " : "", devs[k].sn);
+			perr(ps,
+			     key_line(ps, section, "sn") ? key_line(ps, section, "sn") : dv->line,
+			     section, "sn", "%s is not a device of the account %s (it has: %s)",
+			     dv->sn, c->account, n ? list : "none");
+			continue;
+		}
+		if (!blt_topic_segment_ok(m->sub_sn) ||
+		    (!dv->model[0] && !blt_topic_segment_ok(m->model))) {
+			perr(ps, dv->line, section, "sn",
+			     "the account lists %s with a model or serial not usable in topics",
+			     dv->sn);
+			continue;
+		}
+		snprintf(dv->sn, sizeof dv->sn, "%s", m->sub_sn);
+		if (!dv->profile) { /* sn only: model and profile from the account */
+			snprintf(dv->model, sizeof dv->model, "%s", m->model);
+			validate_device(ps, dv);
+		}
+		if (!c->up.host[0]) {
+			snprintf(c->up.host, sizeof c->up.host, "%s", m->broker_host);
+			c->up.port = m->broker_port ? m->broker_port : BLT_CLOUD_BROKER_PORT;
+		} else if (strcmp(c->up.host, m->broker_host) != 0 ||
+		           c->up.port !=
+		               (m->broker_port ? m->broker_port : BLT_CLOUD_BROKER_PORT)) {
+			perr(ps, dv->line, section, "sn",
+			     "%s is served by broker %s:%u, the other devices by %s:%d (one bridge "
+			     "per broker)",
+			     dv->sn, m->broker_host, m->broker_port, c->up.host, c->up.port);
+		}
+	}
+	free(devs);
+	if (!c->up.host[0]) {
+		snprintf(c->up.host, sizeof c->up.host, "%s", BLT_CLOUD_BROKER_HOST);
+		c->up.port = BLT_CLOUD_BROKER_PORT;
+	}
+}
+
 /* ---- entry points -------------------------------------------------------------------- */
 
 static void config_defaults(br_config_t *c)
@@ -852,8 +1065,20 @@ int br_config_parse(const char *text, size_t len, const char *name, bool want_se
 		          rc == -2 ? "out of memory" : "I/O error");
 	}
 	validate(ps);
+	if (c->account[0] && !want_secrets && (!errs || errs->n == 0))
+		for (size_t i = 0; i < c->ndev; i++)
+			if (!c->dev[i].profile)
+				perr(
+				    ps, c->dev[i].line, NULL, NULL,
+				    "[device %s]: model and profile come from the account's device "
+				    "list, which is only read with the secrets",
+				    c->dev[i].id);
+	if (want_secrets && (!errs || errs->n == 0) && c->account[0])
+		load_account(ps, c);
 	if (want_secrets && (!errs || errs->n == 0)) {
-		load_secrets(ps, &c->up, "upstream", BR_ENV_UP_PASSWORD, BR_ENV_UP_CERT_PASSWORD);
+		if (!c->account[0])
+			load_secrets(ps, &c->up, "upstream", BR_ENV_UP_PASSWORD,
+			             BR_ENV_UP_CERT_PASSWORD);
 		load_secrets(ps, &c->down, down_section(ps), BR_ENV_HA_PASSWORD,
 		             BR_ENV_HA_CERT_PASSWORD);
 	}
@@ -907,6 +1132,7 @@ void br_config_free(br_config_t *c)
 {
 	if (!c)
 		return;
+	account_release(c);
 	mqtt_free(&c->up);
 	mqtt_free(&c->down);
 	free(c);
@@ -935,6 +1161,11 @@ void br_config_print(const br_config_t *c, FILE *out)
 	fprintf(out, "log level: %s\n",
 	        c->log_level >= 0 ? br_log_level_name(c->log_level) : "info (default)");
 	print_mqtt(out, "upstream", &c->up);
+	if (c->account[0])
+		fprintf(out,
+		        "  account: %s (broker, certificate and a fresh MQTT login for every "
+		        "connection from its cached login)\n",
+		        c->account);
 	print_mqtt(out, "homeassistant", &c->down);
 	fprintf(out, "  base topic: %s, discovery: %s (prefix %s)\n", c->base_topic,
 	        c->discovery ? "on" : "off", c->discovery_prefix);

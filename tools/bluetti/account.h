@@ -7,6 +7,8 @@
 
 #include <bluetti/bluetti.h>
 
+#include <bluetti/transport.h>
+
 #include "conn.h"
 
 int cmd_login(int argc, char **argv);
@@ -27,5 +29,14 @@ void account_set_api(const char *api, const char *api_ca);
  * BLUETTI_PASSWORD when set. Returns a blt_err_t with a one-line detail. */
 int account_connection(const char *sn, conn_args_t *conn, char *model, size_t model_cap,
                        char *sub_sn, size_t sub_sn_cap, blt_detail_t *d);
+
+/* For long-running commands (`watch --account`): install on t a credentials hook that
+ * gives every reconnect a fresh MQTT password (the TOTP for that moment in server time,
+ * blt_cloud_credentials_hook) from a cloud handle opened on the cached login. With
+ * BLUETTI_PASSWORD set, an expired token (805) is renewed and the new token saved in the
+ * store. One live hook per process; account_live_close() (after the transport is freed)
+ * wipes and frees it. Returns a blt_err_t with a one-line detail. */
+int account_live_hook(blt_transport_t *t, blt_detail_t *d);
+void account_live_close(void);
 
 #endif

@@ -522,3 +522,54 @@ out:
 	sess_close(&x);
 	return err;
 }
+
+/* ---- live credentials for long-running commands ---------------------------------- */
+
+static sess_t *g_live;
+
+static void live_token(void *user, const char *token)
+{
+	sess_t *x = user;
+	blt_detail_t d = {{0}};
+	(void)token; /* save_session takes it from the handle */
+	if (save_session(x, NULL, 0, NULL, &d) != BLT_OK)
+		fprintf(stderr, "bluetti: warning: renewed token not saved: %s\n", d.text);
+}
+
+int account_live_hook(blt_transport_t *t, blt_detail_t *d)
+{
+	const char *pw = getenv("BLUETTI_PASSWORD");
+	int err;
+	if (!t)
+		return blt_detail_set(d, BLT_E_INVAL, "no transport");
+	account_live_close();
+	g_live = calloc(1, sizeof *g_live);
+	if (!g_live)
+		return blt_detail_set(d, BLT_E_NOMEM, "out of memory");
+	if ((err = sess_open(g_live, d)) != BLT_OK) {
+		account_live_close();
+		return err;
+	}
+	if (!g_live->key[0]) {
+		err = blt_detail_set(d, BLT_E_CONFIG, "%s", g_live->key_detail.text);
+		account_live_close();
+		return err;
+	}
+	if (pw && pw[0] && g_live->s.email[0] &&
+	    (err = blt_cloud_set_relogin(g_live->c, g_live->s.email, pw, d)) != BLT_OK) {
+		account_live_close();
+		return err;
+	}
+	blt_cloud_on_token(g_live->c, live_token, g_live);
+	blt_transport_on_credentials(t, blt_cloud_credentials_hook, g_live->c);
+	return BLT_OK;
+}
+
+void account_live_close(void)
+{
+	if (g_live) {
+		sess_close(g_live);
+		free(g_live);
+		g_live = NULL;
+	}
+}

@@ -11,6 +11,7 @@
 #include <bluetti/bluetti.h>
 #include <bluetti/client.h>
 
+#include "account.h"
 #include "cli.h"
 #include "common.h"
 #include "conn.h"
@@ -552,6 +553,16 @@ static int run(int mode, int argc, char **argv)
 	if (mode == MODE_CHECK) {
 		rc = run_check(&a, &s);
 	} else if (mode == MODE_WATCH) {
+		if (a.dev.account) {
+			/* hours later a reconnect needs a fresh TOTP, not the first one */
+			blt_detail_t d = {{0}};
+			if (account_live_hook(s.t, &d) != BLT_OK) {
+				fprintf(stderr, "bluetti watch: --account: %s\n", d.text);
+				session_close(&s);
+				conn_args_free(&a.dev.conn);
+				return EXIT_FAIL;
+			}
+		}
 		for (long round = 0; !stop_flag && (a.count < 0 || round < a.count); round++) {
 			uint64_t start = blt_now_ms();
 			run_reads(mode, &a, &s);
@@ -566,6 +577,7 @@ static int run(int mode, int argc, char **argv)
 		rc = run_reads(mode, &a, &s) ? EXIT_FAIL : 0;
 	}
 	session_close(&s);
+	account_live_close();
 	conn_args_free(&a.dev.conn);
 	return rc;
 }
