@@ -27,6 +27,7 @@
 #include <bluetti/settings.h>
 #include <bluetti/transport.h>
 
+#include "br_account.h"
 #include "bridge.h"
 
 #define MAX_SKIP       16
@@ -771,6 +772,7 @@ static int runtime_new(const br_config_t *cfg, br_runtime_t **out)
 	}
 	blt_transport_on_connection(rt->down, on_down_conn, rt);
 	blt_transport_on_connection(rt->up, on_up_conn, rt);
+	br_account_install(cfg, rt->up); /* account =: a fresh TOTP login per connection */
 
 	for (size_t i = 0; i < cfg->ndev; i++) {
 		const br_device_cfg_t *dc = &cfg->dev[i];
