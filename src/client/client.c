@@ -53,8 +53,8 @@ struct blt_client {
 	bool async;
 	blt_reply_fn cb;
 	void *cb_user;
-	int attempt;       /* 0-based attempt number */
-	uint64_t deadline; /* ms, blt_now_ms clock */
+	int attempt;                      /* 0-based attempt number */
+	uint64_t deadline;                /* ms, blt_now_ms clock */
 	uint8_t payload[BLT_PAYLOAD_MAX]; /* wrapped request, for re-sends */
 	size_t plen;
 
@@ -358,13 +358,12 @@ static int timed_out(blt_client_t *c, blt_detail_t *d)
 		                      "received (last: %s)",
 		                      c->sub_topic, what, c->timeout_ms, c->bad_now,
 		                      blt_strerror(c->last_bad));
-	return blt_detail_set(d, BLT_E_TIMEOUT, "no reply on %s to %s within %d ms",
-	                      c->sub_topic, what, c->timeout_ms);
+	return blt_detail_set(d, BLT_E_TIMEOUT, "no reply on %s to %s within %d ms", c->sub_topic,
+	                      what, c->timeout_ms);
 }
 
-static int transact(blt_client_t *c, const uint8_t *req, size_t req_len, uint8_t *reply,
-                    size_t cap, size_t *reply_len, uint8_t *exception, int retries,
-                    blt_detail_t *d)
+static int transact(blt_client_t *c, const uint8_t *req, size_t req_len, uint8_t *reply, size_t cap,
+                    size_t *reply_len, uint8_t *exception, int retries, blt_detail_t *d)
 {
 	uint8_t payload[BLT_PAYLOAD_MAX];
 	size_t plen;
@@ -412,17 +411,18 @@ int blt_client_transact(blt_client_t *c, const uint8_t *req, size_t req_len, uin
                         size_t cap, size_t *reply_len, uint8_t *exception, blt_detail_t *d)
 {
 	if (!c)
-		return blt_detail_set(d, BLT_E_INVAL, "transact needs a client, a request and output");
+		return blt_detail_set(d, BLT_E_INVAL,
+		                      "transact needs a client, a request and output");
 	return transact(c, req, req_len, reply, cap, reply_len, exception, c->retries, d);
 }
 
-int blt_client_transact_once(blt_client_t *c, const uint8_t *req, size_t req_len,
-                             uint8_t *reply, size_t cap, size_t *reply_len, uint8_t *exception,
-                             blt_detail_t *d)
+int blt_client_transact_once(blt_client_t *c, const uint8_t *req, size_t req_len, uint8_t *reply,
+                             size_t cap, size_t *reply_len, uint8_t *exception, blt_detail_t *d)
 {
 	int rc;
 	if (!c)
-		return blt_detail_set(d, BLT_E_INVAL, "transact needs a client, a request and output");
+		return blt_detail_set(d, BLT_E_INVAL,
+		                      "transact needs a client, a request and output");
 	if (c->busy) /* BUSY; leave the outstanding request's mode alone */
 		return transact(c, req, req_len, reply, cap, reply_len, exception, 0, d);
 	c->once = true;
@@ -557,7 +557,8 @@ int blt_client_submit(blt_client_t *c, const uint8_t *req, size_t req_len, blt_r
 {
 	int rc;
 	if (!c || !req || !cb)
-		return blt_detail_set(d, BLT_E_INVAL, "submit needs a client, a request and a callback");
+		return blt_detail_set(d, BLT_E_INVAL,
+		                      "submit needs a client, a request and a callback");
 	rc = prepare(c, req, req_len, c->payload, sizeof c->payload, &c->plen, d);
 	if (rc != BLT_OK)
 		return rc;

@@ -18,7 +18,7 @@
 #include <bluetti/settings.h>
 
 #define BR_PROG        "bluetti-bridge"
-#define BR_MAX_DEVICES 64
+#define BR_MAX_DEVICES 10000 /* polled concurrently; see docs/performance.md */
 #define BR_MAX_GROUPS  16
 #define BR_PATH        512
 #define BR_ID_MAX      65 /* topic segment: <= 64 characters + NUL */
@@ -208,6 +208,10 @@ typedef struct br_runtime br_runtime_t;
 /* Flags the signal handlers set; the loop polls them. */
 extern volatile int br_stop_requested;
 extern volatile int br_reload_requested;
+/* --stats FILE: a JSON line of counters and read round-trip percentiles, rewritten every
+ * second (atomically, via FILE.tmp); NULL = off. SIGUSR1 restarts the histogram. */
+extern const char *br_stats_path;
+extern volatile int br_stats_reset_requested;
 
 /* Run the bridge with cfg (loaded from path; br_run owns and frees it) until a stop
  * request; a reload request re-reads path and, if valid, restarts with the new

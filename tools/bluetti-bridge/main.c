@@ -18,6 +18,8 @@ static void on_signal(int sig)
 {
 	if (sig == SIGHUP)
 		br_reload_requested = 1;
+	else if (sig == SIGUSR1)
+		br_stats_reset_requested = 1;
 	else
 		br_stop_requested = 1;
 }
@@ -42,6 +44,8 @@ static void usage(FILE *out)
 	    "  -v, --verbose          more log output (-v info, -vv debug)\n"
 	    "  -q, --quiet            errors only\n"
 	    "      --log-level LEVEL  error, warn, info (default) or debug; overrides the file\n"
+	    "      --stats FILE       write counters and read round-trip percentiles (JSON)\n"
+	    "                         to FILE every second (SIGUSR1 restarts the histogram)\n"
 	    "  -V, --version          print the version\n"
 	    "  -h, --help             this help\n"
 	    "\n"
@@ -52,19 +56,21 @@ static void usage(FILE *out)
 	    "  " BR_ENV_HA_CERT_PASSWORD "    [homeassistant] PKCS#12 certificate password\n"
 	    "\n"
 	    "signals: SIGTERM/SIGINT stop (devices and bridge published offline), SIGHUP\n"
-	    "reloads the configuration (an invalid file is reported and ignored).\n"
+	    "reloads the configuration (an invalid file is reported and ignored), SIGUSR1\n"
+	    "restarts the --stats round-trip histogram.\n"
 	    "See bluetti-bridge(1) and packaging/bridge.example.ini.\n");
 }
 
 int main(int argc, char **argv)
 {
-	enum { OPT_CHECK = 0x100, OPT_LEVEL };
+	enum { OPT_CHECK = 0x100, OPT_LEVEL, OPT_STATS };
 	static const struct option longopts[] = {
 	    {"config", required_argument, NULL, 'c'},
 	    {"check-config", no_argument, NULL, OPT_CHECK},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"log-level", required_argument, NULL, OPT_LEVEL},
+	    {"stats", required_argument, NULL, OPT_STATS},
 	    {"version", no_argument, NULL, 'V'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -80,6 +86,7 @@ int main(int argc, char **argv)
 		switch (opt) {
 		case 'c': path = optarg; break;
 		case OPT_CHECK: check = true; break;
+		case OPT_STATS: br_stats_path = optarg; break;
 		case 'v':
 			verbose++;
 			cli_level = verbose >= 2 ? BLT_LOG_DEBUG : BLT_LOG_INFO;
@@ -129,6 +136,7 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	return br_run(path, cfg, cli_level);
 }
