@@ -907,9 +907,9 @@ static void load_account(parser_t *ps, br_config_t *c)
 			snprintf(c->up.cert_password_src, sizeof c->up.cert_password_src,
 			         "client.pass of the account store");
 	}
+	/* user stays empty: the hook supplies tid:<token part 1> and the TOTP per attempt */
 	snprintf(c->up.password_src, sizeof c->up.password_src,
-	         "account TOTP, fresh for every connection");
-	snprintf(c->up.user, sizeof c->up.user, "tid:... (the account token)");
+	         "account: user tid:<token> and a TOTP, fresh for every connection");
 	c->up.tls = true;
 	if (blt_cloud_totp_key_load(NULL, key, &d) != BLT_OK) {
 		perr(ps, al, "upstream", "account", "%s", d.text);
