@@ -4,7 +4,9 @@
 #   make demo     the main job: real broker + simulated Elite 100 V2 + bluetti check
 #   make asan     build with ASan+UBSan into build-asan/ and run the tests there
 #   make fuzz     build the libFuzzer harnesses (clang) and run each for FUZZ_SECONDS
-#   make valgrind run the unit tests under valgrind memcheck
+#   make valgrind run the unit tests under valgrind memcheck, then the fault-injection
+#                 integration test with the bridge and simulator under valgrind
+#                 (VALGRIND_IT=0 skips that part; docs/reliability.md)
 #   make bench    build and run the benchmarks (figures only, no assertions)
 #   make deps     install the Debian packages the build and tests need
 #   make docs     regenerate docs/registers.md from the catalog
@@ -47,8 +49,20 @@ fuzz-build: check-deps
 fuzz: fuzz-build
 	scripts/fuzz.sh build-fuzz $(FUZZ_SECONDS)
 
+VALGRIND_OPTS ?= --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite
+VALGRIND_IT ?= 1
+
+# ctest -T memcheck needs the command spelled out: the project does not include(CTest).
+# Memcheck marks a test failed on any error valgrind reports (see the MemoryChecker logs).
 valgrind: build
-	cd $(BUILD) && ctest -L unit -T memcheck --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+	cd $(BUILD) && { ctest -L unit -T memcheck --output-on-failure -j $(JOBS) $(CTEST_ARGS) \
+		--overwrite MemoryCheckCommand=$$(command -v valgrind) \
+		--overwrite "MemoryCheckCommandOptions=$(VALGRIND_OPTS)" >valgrind-unit.log 2>&1; \
+		rc=$$?; cat valgrind-unit.log; [ $$rc = 0 ] && \
+		! grep -A100 '^Memory checking results:' valgrind-unit.log | grep -q ' - '; }
+	@if [ "$(VALGRIND_IT)" = 1 ]; then \
+		cd $(BUILD) && BLT_VALGRIND="valgrind $(VALGRIND_OPTS)" \
+		ctest -L faults --output-on-failure --timeout 1200 $(CTEST_ARGS); fi
 
 bench: build
 	@for b in $(BUILD)/bench/bench_*; do echo "== $$b"; $$b || exit 1; done
