@@ -1,16 +1,19 @@
 /* bluetti-bridge runtime: one upstream MQTT connection (the Bluetti broker, mutual TLS)
  * shared by every device's blt_client_t, one downstream connection (the Home Assistant
- * broker), a round-robin poll scheduler, availability, discovery and commands.
+ * broker), a concurrent poll scheduler, availability, discovery and commands.
  *
- * Concurrency model (see bluetti-bridge(1), "POLLING"): blt_client_transact blocks, so the
- * devices are polled round-robin, one request at a time, each group of each device at its
- * own interval. A slow or dead device cannot stall the others for long: every request has
- * a short timeout (timeout = , default 3 s), a device that fails offline_after requests in a
- * row is marked offline and then only probed (one read) with exponential backoff up to
- * backoff_max, and a block the device refuses (Modbus exception) is skipped for a while.
- * Limits: the total request rate is bounded by one round trip at a time (~5-10 requests/s
- * on the cloud broker), and while one request waits for its timeout, the other devices and
- * commands wait too (at most timeout x (1 + retries)).
+ * Concurrency model (see bluetti-bridge(1), "POLLING"): every device has at most one read
+ * in flight (blt_client_submit_read) and all devices' reads overlap; one loop drives the
+ * upstream transport, replies complete through on_read, which decodes the block and sends
+ * the group's next block at once. scan() walks the devices only when something is due (a
+ * group, a probe, a request deadline; at most every SCAN_MIN_MS): it fails timed-out
+ * requests (blt_client_check_timeouts) and starts due groups, each at its own interval
+ * counted from the start of its previous round. A slow or dead device costs only its own
+ * timeouts: after offline_after failures in a row it is offline and only probed with
+ * exponential backoff up to backoff_max; a block it refuses is skipped for a while.
+ * Commands (gated writes) stay blocking and run only while their device has no read in
+ * flight (a group in progress pauses for them); during a write the other devices' replies
+ * are still taken, their timeouts are checked after it.
  */
 #include <errno.h>
 #include <math.h>
@@ -27,6 +30,7 @@
 #include <bluetti/settings.h>
 #include <bluetti/transport.h>
 
+#include "br_account.h"
 #include "bridge.h"
 
 #define MAX_SKIP       16
@@ -34,6 +38,10 @@
 #define SKIP_BLOCK_MS  (10 * 60 * 1000)
 #define UP_GRACE_MS    10000
 #define BACKOFF_MIN_MS 2000
+#define SCAN_MIN_MS    10  /* walk the device list at most this often */
+#define SCAN_MAX_MS    200 /* ... and at least this often */
+#define STAGGER_MS     5   /* first polls of many devices: one device per STAGGER_MS */
+#define STATS_FILE_MS  1000 /* --stats FILE rewritten this often */
 
 volatile int br_stop_requested;
 volatile int br_reload_requested;
@@ -54,6 +62,11 @@ struct br_dev {
 	blt_client_t *client;
 	blt_device_t *dev;
 	uint64_t due[BR_MAX_GROUPS];
+	int cur_group;        /* group in progress (-1: none) */
+	size_t cur_idx;       /* its next block */
+	uint16_t cur_block;   /* block of the read in flight */
+	uint64_t group_start; /* when the group in progress started */
+	bool probing;         /* the read in flight is a probe of an offline device */
 	struct {
 		uint16_t block;
 		uint64_t until;
@@ -86,7 +99,8 @@ struct br_runtime {
 	blt_transport_t *up, *down;
 	br_dev_t *devs;
 	size_t ndev;
-	size_t rr;
+	uint64_t next_scan;
+	uint64_t next_stats;
 	bool down_fresh; /* downstream (re)connected: republish everything */
 	bool ha_birth;   /* Home Assistant announced itself: republish discovery */
 	uint64_t up_down_since;
@@ -383,6 +397,83 @@ static void request_failed(br_dev_t *d, int err, const char *what, const char *d
 	}
 }
 
+/* ---- statistics (--stats FILE) ------------------------------------------------------- */
+
+/* Round-trip histogram: 50 us buckets below 20 ms, then 1 ms buckets up to ~5 s. */
+#define RTT_FINE    400
+#define RTT_BUCKETS (RTT_FINE + 5000)
+
+typedef struct br_stats {
+	uint64_t started_ms, reset_ms;
+	uint64_t reads, replies, timeouts, exceptions, failed, groups;
+	uint64_t rtt_n, rtt_max_us;
+	uint32_t rtt[RTT_BUCKETS];
+} br_stats_t;
+
+static br_stats_t stats;
+const char *br_stats_path;
+volatile int br_stats_reset_requested;
+
+static void stats_rtt(uint64_t us)
+{
+	size_t b = us < RTT_FINE * 50u ? (size_t)(us / 50u)
+	                               : RTT_FINE + (size_t)((us - RTT_FINE * 50u) / 1000u);
+	if (b >= RTT_BUCKETS)
+		b = RTT_BUCKETS - 1;
+	stats.rtt[b]++;
+	stats.rtt_n++;
+	if (us > stats.rtt_max_us)
+		stats.rtt_max_us = us;
+}
+
+/* Upper edge of the bucket holding the p-th percentile, microseconds. */
+static uint64_t stats_pct(double p)
+{
+	uint64_t want = (uint64_t)ceil(p / 100.0 * (double)stats.rtt_n), seen = 0;
+	if (!stats.rtt_n)
+		return 0;
+	for (size_t b = 0; b < RTT_BUCKETS; b++) {
+		seen += stats.rtt[b];
+		if (seen >= want && seen)
+			return b < RTT_FINE ? (uint64_t)(b + 1) * 50u
+			                    : RTT_FINE * 50u + (uint64_t)(b - RTT_FINE + 1) * 1000u;
+	}
+	return stats.rtt_max_us;
+}
+
+static void stats_write(br_runtime_t *rt)
+{
+	char tmp[BR_PATH + 8];
+	size_t online = 0, busy = 0;
+	FILE *f;
+	if (!br_stats_path)
+		return;
+	for (size_t i = 0; i < rt->ndev; i++) {
+		online += rt->devs[i].online;
+		busy += rt->devs[i].client && blt_client_busy(rt->devs[i].client);
+	}
+	snprintf(tmp, sizeof tmp, "%s.tmp", br_stats_path);
+	f = fopen(tmp, "w");
+	if (!f)
+		return;
+	/* Counters since the start; the histogram since the last reset (SIGUSR1). */
+	fprintf(f,
+	        "{\"uptime_ms\":%llu,\"window_ms\":%llu,\"devices\":%zu,\"online\":%zu,"
+	        "\"in_flight\":%zu,\"reads\":%llu,\"replies\":%llu,\"timeouts\":%llu,"
+	        "\"exceptions\":%llu,\"failed\":%llu,\"groups\":%llu,"
+	        "\"rtt_us\":{\"n\":%llu,\"p50\":%llu,\"p90\":%llu,\"p99\":%llu,\"max\":%llu}}\n",
+	        (unsigned long long)(blt_now_ms() - stats.started_ms),
+	        (unsigned long long)(blt_now_ms() - stats.reset_ms), rt->ndev, online, busy,
+	        (unsigned long long)stats.reads, (unsigned long long)stats.replies,
+	        (unsigned long long)stats.timeouts, (unsigned long long)stats.exceptions,
+	        (unsigned long long)stats.failed, (unsigned long long)stats.groups,
+	        (unsigned long long)stats.rtt_n, (unsigned long long)stats_pct(50),
+	        (unsigned long long)stats_pct(90), (unsigned long long)stats_pct(99),
+	        (unsigned long long)stats.rtt_max_us);
+	if (fclose(f) == 0)
+		rename(tmp, br_stats_path);
+}
+
 /* ---- polling ------------------------------------------------------------------------- */
 
 static bool block_skipped(br_dev_t *d, uint16_t block, uint64_t now)
@@ -406,39 +497,42 @@ static void skip_block(br_dev_t *d, uint16_t block, uint64_t now)
 	d->skip[slot].until = now + SKIP_BLOCK_MS;
 }
 
-/* Read, decode and store one block. BLT_OK, or the error (already accounted for). */
-static int poll_block(br_dev_t *d, uint16_t id)
+/* The outcome of one read of block id (blocking or not): decode and store it, or account
+ * for the failure. Returns err (BLT_OK if the reply was usable). */
+static int block_result(br_dev_t *d, uint16_t id, int err, const uint8_t *data, size_t nbytes,
+                        const char *detail)
 {
 	const blt_block_t *b = blt_catalog_find(id);
-	uint8_t data[BLT_RTU_MAX];
-	size_t nbytes = 0;
 	blt_detail_t det = {{0}};
 	blt_decode_opts_t dopts;
 	char what[64];
-	int err;
 
-	if (!b)
-		return BLT_OK;
 	snprintf(what, sizeof what, "read block %u", id);
-	err = blt_client_read(d->client, b->id, b->regs, data, sizeof data, &nbytes, &det);
 	if (err == BLT_E_EXCEPTION) {
 		/* The device is alive but refuses this block: skip it for a while. */
+		stats.exceptions++;
 		d->fails = 0;
 		if (!d->online)
 			set_online(d, true, NULL);
 		br_log(BLT_LOG_INFO, "%s: block %u refused (%s); skipping it for %d min",
-		       d->cfg->id, id, det.text, SKIP_BLOCK_MS / 60000);
+		       d->cfg->id, id, detail, SKIP_BLOCK_MS / 60000);
 		skip_block(d, id, blt_now_ms());
 		return err;
 	}
 	if (err) {
-		request_failed(d, err, what, det.text);
+		if (err == BLT_E_TIMEOUT)
+			stats.timeouts++;
+		else
+			stats.failed++;
+		request_failed(d, err, what, detail);
 		return err;
 	}
 	d->fails = 0;
 	d->last_seen_unix_ms = unix_ms();
 	if (!d->online)
 		set_online(d, true, NULL);
+	if (!b)
+		return BLT_OK;
 	blt_device_decode_opts(d->dev, &dopts);
 	err = blt_decode(b, data, nbytes, &dopts, d->rt->decoded, &det);
 	if (err && err != BLT_E_MISSING) {
@@ -453,21 +547,113 @@ static int poll_block(br_dev_t *d, uint16_t id)
 	return BLT_OK;
 }
 
-/* Poll every block of group g; stop at the first failure (do not queue up timeouts). */
-static void poll_group(br_dev_t *d, size_t g)
+/* Blocking read of one block (after a write, with the device idle). */
+static int poll_block(br_dev_t *d, uint16_t id)
 {
-	const blt_group_t *gr = &d->cfg->profile->groups[g];
-	uint64_t now = blt_now_ms();
-	br_log(BLT_LOG_DEBUG, "%s: polling group %s", d->cfg->id, gr->name);
-	for (size_t i = 0; i < gr->nblocks; i++) {
-		int err;
-		if (block_skipped(d, gr->blocks[i], now))
-			continue;
-		err = poll_block(d, gr->blocks[i]);
-		if (err && err != BLT_E_EXCEPTION)
-			break;
+	const blt_block_t *b = blt_catalog_find(id);
+	uint8_t data[BLT_RTU_MAX];
+	size_t nbytes = 0;
+	blt_detail_t det = {{0}};
+	int err;
+
+	if (!b)
+		return BLT_OK;
+	stats.reads++;
+	err = blt_client_read(d->client, b->id, blt_profile_block_regs(d->cfg->profile, b), data,
+	                      sizeof data, &nbytes, &det);
+	return block_result(d, id, err, data, nbytes, det.text);
+}
+
+static void on_read(void *user, const blt_client_result_t *r);
+
+/* Submit the read of block id; false if it could not be sent (accounted for). */
+static bool submit_block(br_dev_t *d, uint16_t id)
+{
+	const blt_block_t *b = blt_catalog_find(id);
+	blt_detail_t det = {{0}};
+	int err;
+
+	if (!b)
+		return false;
+	stats.reads++;
+	d->cur_block = id;
+	err = blt_client_submit_read(d->client, b->id, blt_profile_block_regs(d->cfg->profile, b),
+	                             on_read, d, &det);
+	if (err) {
+		block_result(d, id, err, NULL, 0, det.text);
+		return false;
 	}
-	d->due[g] = blt_now_ms() + (uint64_t)d->cfg->interval_s[g] * 1000u;
+	return true;
+}
+
+static bool cmd_pending(const br_runtime_t *rt, const br_dev_t *d)
+{
+	for (size_t i = 0; i < rt->ncmds; i++)
+		if (rt->cmds[i].dev == d)
+			return true;
+	return false;
+}
+
+static void group_done(br_dev_t *d)
+{
+	size_t g = (size_t)d->cur_group;
+	uint64_t now = blt_now_ms();
+	uint64_t next = d->group_start + (uint64_t)d->cfg->interval_s[g] * 1000u;
+	/* Fixed cadence from the start of the group; a late group is not made up for. */
+	d->due[g] = next > now ? next : now;
+	d->cur_group = -1;
+	stats.groups++;
+	if (d->dirty)
+		publish_device(d, false, false);
+}
+
+/* Send the next block of the group in progress; ends the group when there is none or
+ * a command waits for this device (the group resumes after it). */
+static void group_next(br_dev_t *d)
+{
+	const blt_group_t *gr = &d->cfg->profile->groups[d->cur_group];
+	uint64_t now = blt_now_ms();
+	if (cmd_pending(d->rt, d))
+		return; /* paused: the scheduler resumes the group after the write */
+	while (d->cur_idx < gr->nblocks) {
+		uint16_t id = gr->blocks[d->cur_idx++];
+		if (block_skipped(d, id, now))
+			continue;
+		if (submit_block(d, id))
+			return;
+		break; /* could not send: stop this round (do not queue up failures) */
+	}
+	group_done(d);
+}
+
+static void on_read(void *user, const blt_client_result_t *r)
+{
+	br_dev_t *d = user;
+	int err;
+	if (r->err == BLT_OK || r->err == BLT_E_EXCEPTION) {
+		stats.replies++;
+		stats_rtt(r->rtt_us);
+	}
+	err = block_result(d, r->reg, r->err, r->data, r->nbytes, r->detail->text);
+	if (d->probing) {
+		/* An offline device answered (or not) its probe. */
+		d->probing = false;
+		if (err == BLT_OK) {
+			uint64_t now = blt_now_ms();
+			for (size_t k = 0; k < BR_MAX_GROUPS; k++)
+				d->due[k] = now; /* back: refresh everything */
+		}
+		if (d->dirty)
+			publish_device(d, false, false);
+		return;
+	}
+	if (d->cur_group < 0)
+		return;
+	if (err && err != BLT_E_EXCEPTION) {
+		group_done(d); /* stop at the first failure: do not queue up timeouts */
+		return;
+	}
+	group_next(d);
 }
 
 /* An offline device: one read of the first block of its first enabled group. */
@@ -478,66 +664,85 @@ static void probe(br_dev_t *d)
 	for (size_t g = 0; g < p->ngroups && g < BR_MAX_GROUPS; g++) {
 		if (!d->cfg->interval_s[g] || !p->groups[g].nblocks)
 			continue;
-		if (poll_block(d, p->groups[g].blocks[0]) == BLT_OK) {
-			uint64_t now = blt_now_ms();
-			for (size_t k = 0; k < p->ngroups && k < BR_MAX_GROUPS; k++)
-				d->due[k] = now; /* back: refresh everything */
-			d->due[g] = now + (uint64_t)d->cfg->interval_s[g] * 1000u;
-		}
+		d->probing = true;
+		if (!submit_block(d, p->groups[g].blocks[0]))
+			d->probing = false;
 		return;
 	}
 	d->probe_at = blt_now_ms() + (uint64_t)d->rt->cfg->backoff_max_s * 1000u;
 }
 
-/* One unit of work for the next device that has some; false if nothing is due. */
-static bool run_one_job(br_runtime_t *rt)
+/* Start (or resume) work on an idle device if some is due; returns the time this device
+ * next needs attention (UINT64_MAX: none). */
+static uint64_t device_work(br_dev_t *d, uint64_t now)
 {
-	uint64_t now = blt_now_ms();
-	for (size_t k = 0; k < rt->ndev; k++) {
-		size_t i = (rt->rr + k) % rt->ndev;
-		br_dev_t *d = &rt->devs[i];
-		const blt_profile_t *p = d->cfg->profile;
-		if (!d->client)
-			continue;
-		if (!d->online && d->probe_at) {
-			if (now < d->probe_at)
-				continue;
-			rt->rr = i + 1;
-			probe(d);
-			return true;
-		}
-		size_t best = SIZE_MAX;
-		for (size_t g = 0; g < p->ngroups && g < BR_MAX_GROUPS; g++)
-			if (d->cfg->interval_s[g] && d->due[g] <= now &&
-			    (best == SIZE_MAX || d->due[g] < d->due[best]))
-				best = g;
-		if (best == SIZE_MAX)
-			continue;
-		rt->rr = i + 1;
-		poll_group(d, best);
-		return true;
+	const blt_profile_t *p = d->cfg->profile;
+	uint64_t next = UINT64_MAX;
+	if (!d->client)
+		return next;
+	if (blt_client_busy(d->client)) {
+		blt_client_check_timeouts(d->client, now);
+		if (blt_client_busy(d->client))
+			return blt_client_deadline(d->client);
 	}
-	return false;
+	if (cmd_pending(d->rt, d))
+		return next; /* the command runs first */
+	if (d->cur_group >= 0) {
+		group_next(d); /* resume after a command */
+		return blt_client_busy(d->client) ? blt_client_deadline(d->client) : now;
+	}
+	if (!d->online && d->probe_at) {
+		if (now < d->probe_at)
+			return d->probe_at;
+		probe(d);
+		return blt_client_busy(d->client) ? blt_client_deadline(d->client) : d->probe_at;
+	}
+	size_t best = SIZE_MAX;
+	for (size_t g = 0; g < p->ngroups && g < BR_MAX_GROUPS; g++) {
+		if (!d->cfg->interval_s[g])
+			continue;
+		if (d->due[g] <= now && (best == SIZE_MAX || d->due[g] < d->due[best]))
+			best = g;
+		else if (d->due[g] < next)
+			next = d->due[g];
+	}
+	if (best == SIZE_MAX)
+		return next;
+	br_log(BLT_LOG_DEBUG, "%s: polling group %s", d->cfg->id, p->groups[best].name);
+	d->cur_group = (int)best;
+	d->cur_idx = 0;
+	d->group_start = now;
+	group_next(d);
+	if (blt_client_busy(d->client))
+		return blt_client_deadline(d->client);
+	return now; /* nothing sent (all skipped or failed): look again soon */
 }
 
-/* Milliseconds until something is due (capped). */
-static int next_due_ms(br_runtime_t *rt, int cap)
+/* Every device: timeouts, due groups, probes, pending availability and state. Sets
+ * rt->next_scan. */
+static void scan(br_runtime_t *rt)
 {
-	uint64_t now = blt_now_ms(), next = now + (uint64_t)cap;
+	uint64_t now = blt_now_ms(), next = now + SCAN_MAX_MS;
+	bool up = blt_transport_connected(rt->up);
 	for (size_t i = 0; i < rt->ndev; i++) {
 		br_dev_t *d = &rt->devs[i];
-		if (!d->client)
-			continue;
-		if (!d->online && d->probe_at) {
-			if (d->probe_at < next)
-				next = d->probe_at;
+		if (!d->avail_sent && down_ok(rt) && (d->online || d->probe_at || !d->client))
+			publish_availability(d);
+		if (d->dirty && (!d->client || !blt_client_busy(d->client)))
+			publish_device(d, false, false);
+		if (!up) {
+			/* Nothing can be sent; outstanding requests still time out. */
+			if (d->client)
+				blt_client_check_timeouts(d->client, now);
 			continue;
 		}
-		for (size_t g = 0; g < d->cfg->profile->ngroups && g < BR_MAX_GROUPS; g++)
-			if (d->cfg->interval_s[g] && d->due[g] < next)
-				next = d->due[g];
+		uint64_t t = device_work(d, now);
+		if (t < next)
+			next = t;
 	}
-	return next <= now ? 0 : (int)(next - now);
+	if (next < now + SCAN_MIN_MS)
+		next = now + SCAN_MIN_MS;
+	rt->next_scan = next;
 }
 
 /* ---- commands ------------------------------------------------------------------------ */
@@ -593,24 +798,33 @@ static void audit_line(void *user, const blt_audit_rec_t *rec)
 	br_log(rec->err ? BLT_LOG_WARN : BLT_LOG_INFO, "audit: %s", rec->line);
 }
 
-static void run_command(br_runtime_t *rt)
+/* Run the first queued command whose device has no read in flight (writes block and use
+ * the device's client); false if none can run now. */
+static bool run_command(br_runtime_t *rt)
 {
-	cmd_t c = rt->cmds[0];
-	br_dev_t *d = c.dev;
+	size_t k = 0;
+	cmd_t c;
+	br_dev_t *d;
 	blt_write_opts_t wo;
 	blt_write_result_t res;
 	blt_detail_t det = {{0}};
 	char vtext[64];
 	int err;
 
-	memmove(&rt->cmds[0], &rt->cmds[1], (rt->ncmds - 1) * sizeof rt->cmds[0]);
+	while (k < rt->ncmds && rt->cmds[k].dev->client && blt_client_busy(rt->cmds[k].dev->client))
+		k++;
+	if (k == rt->ncmds)
+		return false;
+	c = rt->cmds[k];
+	d = c.dev;
+	memmove(&rt->cmds[k], &rt->cmds[k + 1], (rt->ncmds - k - 1) * sizeof rt->cmds[0]);
 	rt->ncmds--;
 	blt_setting_format_value(c.setting, c.value, vtext, sizeof vtext);
 	if (!d->online) {
 		br_log(BLT_LOG_WARN, "%s: %s = %s not sent: the device is offline", d->cfg->id,
 		       c.setting->name, vtext);
 		publish_device(d, false, true);
-		return;
+		return true;
 	}
 	memset(&wo, 0, sizeof wo);
 	wo.flags = d->cfg->allow_unverified ? BLT_WRITE_ALLOW_UNVERIFIED : 0;
@@ -642,6 +856,8 @@ static void run_command(br_runtime_t *rt)
 				d->due[g] = blt_now_ms() + 1000;
 	}
 	publish_device(d, false, true);
+	rt->next_scan = 0; /* other devices' deadlines passed meanwhile, maybe */
+	return true;
 }
 
 /* ---- connections --------------------------------------------------------------------- */
@@ -781,6 +997,7 @@ static int runtime_new(const br_config_t *cfg, br_runtime_t **out)
 	}
 	blt_transport_on_connection(rt->down, on_down_conn, rt);
 	blt_transport_on_connection(rt->up, on_up_conn, rt);
+	br_account_install(cfg, rt->up); /* account =: a fresh TOTP login per connection */
 
 	for (size_t i = 0; i < cfg->ndev; i++) {
 		const br_device_cfg_t *dc = &cfg->dev[i];
@@ -877,12 +1094,19 @@ static int runtime_start(br_runtime_t *rt)
 		err = blt_client_start(dv->client, &d);
 		if (err)
 			br_log(BLT_LOG_WARN, "%s: %s", dv->cfg->id, d.text);
-		/* First contact: poll everything now; "offline" until something answers. */
+		/* First contact: poll everything soon; "offline" until something answers. Many
+		 * devices start one per STAGGER_MS (spread over at most 5 s) instead of all at
+		 * once, so their rounds stay spread out. */
 		dv->online = false;
 		dv->probe_at = 0;
+		dv->cur_group = -1;
+		uint64_t first = blt_now_ms() + (uint64_t)((i * STAGGER_MS) % 5000);
 		for (size_t g = 0; g < BR_MAX_GROUPS; g++)
-			dv->due[g] = blt_now_ms();
+			dv->due[g] = first;
 	}
+	rt->next_scan = 0;
+	if (!stats.started_ms)
+		stats.started_ms = stats.reset_ms = blt_now_ms();
 	rt->down_fresh = true;
 	rt->up_was_connected = blt_transport_connected(rt->up);
 	rt->up_down_since = rt->up_was_connected ? 0 : blt_now_ms();
@@ -999,34 +1223,45 @@ static void publish_stats(br_runtime_t *rt)
 static void loop(br_runtime_t *rt)
 {
 	while (!br_stop_requested && !br_reload_requested) {
+		uint64_t now;
 		int wait;
 		if (rt->down_fresh || rt->ha_birth) {
 			if (down_ok(rt))
 				republish_all(rt);
 		}
-		for (size_t i = 0; i < rt->ndev; i++) {
-			br_dev_t *d = &rt->devs[i];
-			if (!d->avail_sent && down_ok(rt) &&
-			    (d->online || d->probe_at || !d->client))
-				publish_availability(d);
-			if (d->dirty)
-				publish_device(d, false, false);
-		}
 		upstream_watch(rt);
+		if (br_stats_reset_requested) {
+			br_stats_reset_requested = 0;
+			memset(stats.rtt, 0, sizeof stats.rtt);
+			stats.rtt_n = stats.rtt_max_us = 0;
+			stats.reset_ms = blt_now_ms();
+			rt->next_stats = 0;
+		}
+		if (rt->ncmds && blt_transport_connected(rt->up) && run_command(rt)) {
+			blt_transport_poll(rt->down, 0, NULL);
+			continue;
+		}
+		now = blt_now_ms();
+		if (now >= rt->next_scan)
+			scan(rt);
 		publish_stats(rt);
-		if (rt->ncmds && blt_transport_connected(rt->up)) {
-			run_command(rt);
-			blt_transport_poll(rt->down, 0, NULL);
-			continue;
+		if (br_stats_path && now >= rt->next_stats) {
+			stats_write(rt);
+			rt->next_stats = now + STATS_FILE_MS;
 		}
-		if (blt_transport_connected(rt->up) && run_one_job(rt)) {
-			blt_transport_poll(rt->down, 0, NULL);
-			continue;
-		}
-		wait = next_due_ms(rt, 200);
-		blt_transport_poll(rt->down, wait > 100 ? 100 : wait, NULL);
-		blt_transport_poll(rt->up, blt_transport_connected(rt->up) ? 0 : 50, NULL);
+		/* Replies (upstream) are what the loop waits for; Home Assistant's commands
+		 * wait at most one slice. */
+		now = blt_now_ms();
+		wait = rt->next_scan > now ? (int)(rt->next_scan - now) : 0;
+		if (wait > 50)
+			wait = 50;
+		blt_transport_poll(rt->down, 0, NULL);
+		if (blt_transport_connected(rt->up))
+			blt_transport_poll(rt->up, wait, NULL);
+		else
+			blt_transport_poll(rt->up, wait < 50 ? 50 : wait, NULL);
 	}
+	stats_write(rt);
 }
 
 /* Clear what devices of old announced but new does not configure (by id). */
