@@ -38,9 +38,9 @@
 #define SKIP_BLOCK_MS  (10 * 60 * 1000)
 #define UP_GRACE_MS    10000
 #define BACKOFF_MIN_MS 2000
-#define SCAN_MIN_MS    10  /* walk the device list at most this often */
-#define SCAN_MAX_MS    200 /* ... and at least this often */
-#define STAGGER_MS     5   /* first polls of many devices: one device per STAGGER_MS */
+#define SCAN_MIN_MS    10   /* walk the device list at most this often */
+#define SCAN_MAX_MS    200  /* ... and at least this often */
+#define STAGGER_MS     5    /* first polls of many devices: one device per STAGGER_MS */
 #define STATS_FILE_MS  1000 /* --stats FILE rewritten this often */
 
 volatile int br_stop_requested;
@@ -227,7 +227,7 @@ static bool pub_known(const br_dev_t *d, const char *key)
 static bool pub_add(br_dev_t *d, const char *key, uint8_t comp)
 {
 	if (d->npub == d->cappub) {
-		size_t nc = d->cappub ? d->cappub * 2 : 128;
+		size_t nc = d->cappub ? d->cappub * 2 : 16; /* per device: start small */
 		char(*nk)[64] = realloc(d->pub_keys, nc * sizeof *nk);
 		if (!nk)
 			return false;
@@ -1052,7 +1052,11 @@ static int runtime_start(br_runtime_t *rt)
 	for (size_t i = 0; i < rt->ndev; i++) {
 		br_dev_t *dv = &rt->devs[i];
 		size_t n = 0;
-		dv->cmds = calloc(blt_setting_count() ? blt_setting_count() : 1, sizeof *dv->cmds);
+		size_t nexp = 0;
+		/* Only the exposed settings get a listener (~280 bytes each, per device). */
+		for (size_t s = 0; dv->client && s < blt_setting_count(); s++)
+			nexp += br_setting_exposed(dv->cfg, blt_setting_at(s));
+		dv->cmds = calloc(nexp ? nexp : 1, sizeof *dv->cmds);
 		if (!dv->cmds)
 			return BLT_E_NOMEM;
 		if (!dv->client)
