@@ -1106,7 +1106,7 @@ int br_config_load(const char *path, bool want_secrets, br_config_t **out, br_er
 		add_error(errs, "%s", d.text);
 		return BLT_E_CONFIG;
 	}
-	if (len > (1u << 20)) {
+	if (len > (4u << 20)) { /* 10000 device sections fit */
 		free(buf);
 		add_error(errs, "%s: too large for a configuration file (%zu bytes)", path, len);
 		return BLT_E_CONFIG;
