@@ -126,6 +126,7 @@ typedef struct blt_client_stats {
 	uint64_t requests, replies, timeouts, bad_frames, unsolicited, exceptions;
 	uint64_t last_rtt_ms;
 	int8_t last_rssi; /* from the V2 envelope, 0 if unknown */
+	uint64_t stray;   /* read replies rejected as answering another request */
 } blt_client_stats_t;
 BLT_API void blt_client_stats(const blt_client_t *c, blt_client_stats_t *out);
 

@@ -21,6 +21,8 @@
 #include <bluetti/transport.h>
 
 #define TOPIC_MAX 192
+#define LEARNED_MAX 32
+#define ANY_LENGTH 0xffffu /* learned entry: accept the next reply whatever its length */
 
 struct blt_client {
 	blt_transport_t *t;
@@ -58,6 +60,22 @@ struct blt_client {
 	uint8_t payload[BLT_PAYLOAD_MAX]; /* wrapped request, for re-sends */
 	size_t plen;
 
+	/* Stray-reply defence (FC03 replies carry no register, and the AP300 leaves the V2
+	 * envelope's register at 0): reply lengths learned per read request, and the last
+	 * accepted read reply. See stray_read(). */
+	struct learned {
+		uint16_t reg, count, nbytes;
+	} learned[LEARNED_MAX];
+	unsigned nlearned;
+	unsigned stray_now; /* read replies rejected as stray during this request */
+	bool held;          /* a short first reply, accepted at the deadline if nothing better */
+	uint8_t held_rtu[BLT_RTU_MAX];
+	size_t held_len;
+	int8_t held_rssi;
+	uint16_t last_reg;  /* request register of the last accepted read reply */
+	size_t last_len;
+	uint8_t last[BLT_RTU_MAX];
+
 	blt_client_stats_t st;
 };
 
@@ -88,6 +106,96 @@ static void deliver_unsolicited(blt_client_t *c, const blt_rtu_t *f, const uint8
 	c->st.unsolicited++;
 	if (c->unsol)
 		c->unsol(c->unsol_user, f, payload, len);
+}
+
+static struct learned *learned_find(blt_client_t *c, uint16_t reg, uint16_t count)
+{
+	for (unsigned i = 0; i < c->nlearned; i++)
+		if (c->learned[i].reg == reg && c->learned[i].count == count)
+			return &c->learned[i];
+	return NULL;
+}
+
+/* Is a read reply that blt_rtu_match accepted really the answer to the outstanding
+ * request, or a stray (a duplicated delivery of an earlier reply, or the answer to
+ * another client's request for another block on the same topic)? FC03 replies carry no
+ * register, so this is decided from what the client has seen:
+ *  - a byte-identical copy of the last accepted reply, which answered another register;
+ *  - a length other than the one this request always got before, that is the length of
+ *    another block's replies;
+ *  - for a request never answered yet, a short reply whose length is another block's.
+ * A learned length is forgotten when its request times out after strays were rejected,
+ * so a wrong first guess cannot lock the client out. */
+static bool stray_read(blt_client_t *c, const uint8_t *rtu, size_t rtu_len, const blt_rtu_t *f)
+{
+	const blt_rtu_t *q = &c->req_rtu;
+	struct learned *mine;
+	bool other_len = false;
+
+	if (q->function != BLT_FC_READ || f->function != BLT_FC_READ)
+		return false;
+	if (c->last_len && c->last_reg != q->reg && rtu_len == c->last_len &&
+	    memcmp(rtu, c->last, rtu_len) == 0)
+		return true;
+	for (unsigned i = 0; i < c->nlearned; i++)
+		if (c->learned[i].reg != q->reg && c->learned[i].nbytes == f->nbytes)
+			other_len = true;
+	mine = learned_find(c, q->reg, q->count);
+	if (mine)
+		return mine->nbytes != ANY_LENGTH && f->nbytes != mine->nbytes && other_len;
+	return other_len && f->nbytes != 2u * q->count;
+}
+
+/* Remember an accepted read reply (its length per request, and its bytes). */
+static void learn_read(blt_client_t *c, const uint8_t *rtu, size_t rtu_len, const blt_rtu_t *f)
+{
+	const blt_rtu_t *q = &c->req_rtu;
+	struct learned *l;
+	if (q->function != BLT_FC_READ || f->function != BLT_FC_READ)
+		return;
+	l = learned_find(c, q->reg, q->count);
+	if (!l) {
+		if (c->nlearned == LEARNED_MAX) /* forget the oldest */
+			memmove(&c->learned[0], &c->learned[1],
+			        (LEARNED_MAX - 1) * sizeof c->learned[0]);
+		else
+			c->nlearned++;
+		l = &c->learned[c->nlearned - 1];
+		l->reg = q->reg;
+		l->count = q->count;
+	}
+	l->nbytes = (uint16_t)f->nbytes;
+	c->last_reg = q->reg;
+	c->last_len = rtu_len;
+	memcpy(c->last, rtu, rtu_len);
+}
+
+/* A read reply shorter than asked, for a request whose reply length is not known yet,
+ * may be the answer to another client's read of a shorter block: hold it, and take it
+ * only if no full-length reply comes before the deadline (devices that always answer
+ * short, like the AP300's 6100, pay this once; then the length is known). */
+static bool hold_short(blt_client_t *c, const blt_rtu_t *f)
+{
+	const blt_rtu_t *q = &c->req_rtu;
+	return q->function == BLT_FC_READ && f->function == BLT_FC_READ &&
+	       f->nbytes < 2u * q->count && !learned_find(c, q->reg, q->count);
+}
+
+/* Deadline reached with a held short reply: it is the answer after all. */
+static bool take_held(blt_client_t *c)
+{
+	blt_rtu_t f;
+	if (!c->held || c->have_reply)
+		return false;
+	c->held = false;
+	if (blt_rtu_parse(c->held_rtu, c->held_len, BLT_RTU_REPLY, &f, NULL) != BLT_OK)
+		return false;
+	learn_read(c, c->held_rtu, c->held_len, &f);
+	memcpy(c->reply, c->held_rtu, c->held_len);
+	c->reply_len = c->held_len;
+	c->reply_rssi = c->held_rssi;
+	c->have_reply = true;
+	return true;
 }
 
 static void on_msg(void *user, const char *topic, const uint8_t *payload, size_t len, bool retained)
@@ -121,6 +229,34 @@ static void on_msg(void *user, const char *topic, const uint8_t *payload, size_t
 			bool wrong_echo = c->once && m == BLT_E_MISMATCH &&
 			                  c->req_rtu.function != BLT_FC_READ &&
 			                  f.reg == c->req_rtu.reg;
+			if (m == BLT_OK && stray_read(c, env.rtu, env.rtu_len, &f)) {
+				c->stray_now++;
+				c->st.stray++;
+				blt_log(BLT_LOG_DEBUG,
+				        "client: %s: ignoring a %zu-byte reply that answers another "
+				        "request (duplicate or another block)",
+				        topic, f.nbytes);
+				deliver_unsolicited(c, &f, payload, len);
+				return;
+			}
+			if (m == BLT_OK && hold_short(c, &f)) {
+				if (!c->held) {
+					c->held = true;
+					memcpy(c->held_rtu, env.rtu, env.rtu_len);
+					c->held_len = env.rtu_len;
+					c->held_rssi = env.rssi;
+					return;
+				}
+				deliver_unsolicited(c, &f, payload, len);
+				return;
+			}
+			if (m == BLT_OK) {
+				if (c->held) { /* the full answer came: what was held was a stray */
+					c->held = false;
+					c->st.stray++;
+				}
+				learn_read(c, env.rtu, env.rtu_len, &f);
+			}
 			if (m == BLT_OK || m == BLT_E_EXCEPTION || wrong_echo) {
 				memcpy(c->reply, env.rtu, env.rtu_len);
 				c->reply_len = env.rtu_len;
@@ -308,6 +444,8 @@ static int send_attempt(blt_client_t *c, const uint8_t *payload, size_t plen, bl
 	c->have_reply = false;
 	c->bad_now = 0;
 	c->last_bad = 0;
+	c->stray_now = 0;
+	c->held = false;
 	c->st.requests++;
 	c->t0_us = now_us();
 	rc = blt_transport_publish(c->t, c->pub_topic, payload, plen, 1, false, d);
@@ -351,6 +489,20 @@ static int timed_out(blt_client_t *c, blt_detail_t *d)
 	char what[96];
 	c->busy = false;
 	c->st.timeouts++;
+	if (c->stray_now && c->req_rtu.function == BLT_FC_READ) {
+		/* What was rejected may have been the real answer: the learned length may have
+		 * come from a stray (forget it), or the device answers this request with
+		 * another block's length (trust the next reply, whatever its length). */
+		struct learned *l = learned_find(c, c->req_rtu.reg, c->req_rtu.count);
+		if (l) {
+			*l = c->learned[--c->nlearned];
+		} else if (c->nlearned < LEARNED_MAX) {
+			l = &c->learned[c->nlearned++];
+			l->reg = c->req_rtu.reg;
+			l->count = c->req_rtu.count;
+			l->nbytes = ANY_LENGTH;
+		}
+	}
 	describe(&c->req_rtu, what, sizeof what);
 	if (c->bad_now)
 		return blt_detail_set(d, BLT_E_TIMEOUT,
@@ -387,6 +539,7 @@ static int transact(blt_client_t *c, const uint8_t *req, size_t req_len, uint8_t
 			uint64_t left = deadline - now;
 			blt_transport_poll(c->t, left < 100 ? (int)left : 100, NULL);
 		}
+		take_held(c);
 		if (c->have_reply) {
 			rc = take_reply(c, exception, NULL, d);
 			if (rc != BLT_OK)
@@ -596,6 +749,10 @@ int blt_client_check_timeouts(blt_client_t *c, uint64_t now_ms)
 
 	if (!c || !c->async || now_ms < c->deadline)
 		return 0;
+	if (take_held(c)) {
+		complete_reply(c);
+		return 1;
+	}
 	memset(&r, 0, sizeof r);
 	r.detail = &det;
 	r.err = timed_out(c, &det);

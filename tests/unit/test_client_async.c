@@ -537,6 +537,177 @@ static void test_cancel(void **state)
 	blt_client_free(c);
 }
 
+/* --- stray replies: duplicates and other blocks' answers (FC03 carries no register) ---- */
+
+static int short_200;        /* when > 0, block 200 is answered with this many registers */
+static bool dup_before;      /* queue a copy of the previous reply before the real one */
+static bool other_len_first; /* queue a 6-register reply (block 100's length) first */
+static int short_first;      /* when > 0, queue a reply of this many registers first */
+static uint8_t prev_rtu[BLT_RTU_MAX];
+static size_t prev_len;
+
+static void s_device(fake_t *f, const char *topic, const uint8_t *rtu, size_t n)
+{
+	blt_rtu_t q;
+	uint8_t data[250], out[BLT_RTU_MAX];
+	size_t len;
+	(void)topic;
+	assert_int_equal(blt_rtu_parse(rtu, n, BLT_RTU_REQUEST, &q, NULL), BLT_OK);
+	int nregs = (q.reg == 200 && short_200) ? short_200 : q.count;
+	for (int i = 0; i < nregs; i++) {
+		data[2 * i] = (uint8_t)(q.reg >> 4); /* marks the block: 100 -> 0x06, 200 -> 0x0c */
+		data[2 * i + 1] = (uint8_t)i;
+	}
+	if (dup_before && prev_len)
+		queue_rtu(f, reply_topic[0], prev_rtu, prev_len, false);
+	if (short_first) {
+		uint8_t sd[250], sx[BLT_RTU_MAX];
+		size_t slen;
+		memset(sd, 0x77, sizeof sd);
+		assert_int_equal(blt_rtu_build_read_reply(0, sd, 2 * (size_t)short_first, sx, sizeof sx,
+		                                          &slen),
+		                 BLT_OK);
+		queue_rtu(f, reply_topic[0], sx, slen, false);
+	}
+	if (other_len_first) {
+		uint8_t other[12], orx[BLT_RTU_MAX];
+		size_t olen;
+		memset(other, 0x99, sizeof other);
+		assert_int_equal(blt_rtu_build_read_reply(0, other, 12, orx, sizeof orx, &olen), BLT_OK);
+		queue_rtu(f, reply_topic[0], orx, olen, false);
+	}
+	assert_int_equal(blt_rtu_build_read_reply(0, data, 2 * (size_t)nregs, out, sizeof out, &len),
+	                 BLT_OK);
+	queue_rtu(f, reply_topic[0], out, len, false);
+	memcpy(prev_rtu, out, len);
+	prev_len = len;
+}
+
+static blt_client_t *stray_setup(fake_t *f)
+{
+	fake_init(f);
+	f->script = s_device;
+	short_200 = 0;
+	dup_before = other_len_first = false;
+	short_first = 0;
+	prev_len = 0;
+	return make_client(f, "1111111111111", 500, 0, 0);
+}
+
+static void read_ok(fake_t *f, blt_client_t *c, uint16_t reg, uint16_t count, rec_t *r)
+{
+	int calls = r->calls;
+	assert_int_equal(blt_client_submit_read(c, reg, count, on_reply, r, NULL), BLT_OK);
+	drain(f);
+	assert_int_equal(r->calls, calls + 1);
+	assert_int_equal(r->err, BLT_OK);
+}
+
+static void test_stray_duplicate_rejected(void **state)
+{
+	fake_t f;
+	rec_t r = {0};
+	blt_client_stats_t st;
+	(void)state;
+	blt_client_t *c = stray_setup(&f);
+	read_ok(&f, c, 100, 6, &r);
+	assert_int_equal(r.data[0], 0x06);
+	/* the reply to 100 is delivered again while 200 is outstanding: not 200's answer */
+	dup_before = true;
+	read_ok(&f, c, 200, 6, &r);
+	assert_int_equal(r.nbytes, 12);
+	assert_int_equal(r.data[0], 0x0c);
+	blt_client_stats(c, &st);
+	assert_int_equal(st.stray, 1);
+	assert_int_equal(st.unsolicited, 1);
+	/* a duplicate of the same block's reply is the same data: harmless, accepted */
+	blt_client_free(c);
+}
+
+static void test_stray_other_block_length_rejected(void **state)
+{
+	fake_t f;
+	rec_t r = {0};
+	blt_client_stats_t st;
+	(void)state;
+	blt_client_t *c = stray_setup(&f);
+	read_ok(&f, c, 100, 6, &r); /* 12 bytes learned for 100 */
+	read_ok(&f, c, 200, 8, &r); /* 16 bytes learned for 200 */
+	/* another client's read of 100 answered on the same topic before our reply */
+	other_len_first = true;
+	read_ok(&f, c, 200, 8, &r);
+	assert_int_equal(r.nbytes, 16);
+	assert_int_equal(r.data[0], 0x0c);
+	blt_client_stats(c, &st);
+	assert_int_equal(st.stray, 1);
+	/* never-answered request: a short reply with another block's length is a stray too */
+	read_ok(&f, c, 300, 10, &r);
+	assert_int_equal(r.nbytes, 20);
+	blt_client_stats(c, &st);
+	assert_int_equal(st.stray, 2);
+	blt_client_free(c);
+}
+
+static void test_stray_guess_heals(void **state)
+{
+	fake_t f;
+	rec_t r = {0};
+	uint64_t dl;
+	blt_client_stats_t st;
+	(void)state;
+	blt_client_t *c = stray_setup(&f);
+	read_ok(&f, c, 100, 6, &r); /* 12 bytes */
+	/* this device really answers 200 with 6 registers (fewer than asked, the length of
+	 * 100's reply): taken for a stray once, then trusted after the timeout */
+	short_200 = 6;
+	assert_int_equal(blt_client_submit_read(c, 200, 8, on_reply, &r, NULL), BLT_OK);
+	drain(&f);
+	assert_int_equal(r.calls, 1);
+	dl = blt_client_deadline(c);
+	assert_int_equal(blt_client_check_timeouts(c, dl), 1);
+	assert_int_equal(r.calls, 2);
+	assert_int_equal(r.err, BLT_E_TIMEOUT);
+	read_ok(&f, c, 200, 8, &r);
+	assert_int_equal(r.nbytes, 12);
+	assert_int_equal(r.data[0], 0x0c);
+	read_ok(&f, c, 200, 8, &r); /* and from now on its length is known */
+	blt_client_stats(c, &st);
+	assert_int_equal(st.stray, 1);
+	blt_client_free(c);
+}
+
+static void test_short_first_reply_held(void **state)
+{
+	fake_t f;
+	rec_t r = {0};
+	blt_client_stats_t st;
+	(void)state;
+	blt_client_t *c = stray_setup(&f);
+	/* a short reply of unknown length arrives first, then the full answer: the full one */
+	short_first = 4;
+	read_ok(&f, c, 400, 10, &r);
+	assert_int_equal(r.nbytes, 20);
+	assert_int_equal(r.data[0], 0x19);
+	blt_client_stats(c, &st);
+	assert_int_equal(st.stray, 1);
+	/* a device that answers short (AP300 6100: 90 of 104 registers): held, then taken at
+	 * the deadline, and from then on its length is known */
+	short_first = 0;
+	short_200 = 6;
+	assert_int_equal(blt_client_submit_read(c, 200, 8, on_reply, &r, NULL), BLT_OK);
+	drain(&f);
+	assert_int_equal(r.calls, 1);
+	assert_int_equal(blt_client_check_timeouts(c, blt_client_deadline(c)), 1);
+	assert_int_equal(r.calls, 2);
+	assert_int_equal(r.err, BLT_OK);
+	assert_int_equal(r.nbytes, 12);
+	read_ok(&f, c, 200, 8, &r); /* now immediate */
+	assert_int_equal(r.nbytes, 12);
+	blt_client_stats(c, &st);
+	assert_int_equal(st.timeouts, 0);
+	blt_client_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -550,6 +721,10 @@ int main(void)
 	    cmocka_unit_test(test_exception),
 	    cmocka_unit_test(test_silent_device_does_not_block_other),
 	    cmocka_unit_test(test_cancel),
+	    cmocka_unit_test(test_stray_duplicate_rejected),
+	    cmocka_unit_test(test_stray_other_block_length_rejected),
+	    cmocka_unit_test(test_stray_guess_heals),
+	    cmocka_unit_test(test_short_first_reply_held),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

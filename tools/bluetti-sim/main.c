@@ -165,9 +165,10 @@ static void usage(FILE *out)
 	    "      --ignore-writes           echo writes but do not apply them\n"
 	    "      --silent-for S            silence lasts S seconds, then the device answers\n"
 	    "                                again (from the start, or after --silent-after N)\n"
-	    "      --wrong-block P           answer a fraction P of reads with the registers of\n"
-	    "                                another block (no longer than asked; envelope\n"
-	    "                                register 0 as on the AP300), like a stray reply\n"
+	    "      --wrong-block P           before a fraction P of read replies, publish the\n"
+	    "                                reply to a read of another block (as when another\n"
+	    "                                client polls the same device; envelope register 0\n"
+	    "                                as on the AP300)\n"
 	    "      --truncate P              cut a fraction P of replies short (random length)\n"
 	    "      --duplicate P             publish a fraction P of replies twice (a QoS 1\n"
 	    "                                redelivery)\n"
@@ -576,30 +577,37 @@ static bool silenced(app_t *a, sim_device_t *dev)
 	return false;
 }
 
-/* --wrong-block: replace a read reply by the registers of another block, no more than the
- * reply held (so its length alone does not give it away), from the start of that block. */
-static void wrong_block(app_t *a, sim_device_t *dev, sim_reply_t *r)
+/* --wrong-block: before a read reply, publish the reply to a read of another block, as
+ * when another client (the phone app) polls the same device: the device answers every
+ * request on the same topic, FC03 replies carry no register and the AP300 leaves the
+ * envelope register 0, so only its length and timing tell it apart. */
+static bool wrong_block(app_t *a, sim_device_t *dev, const sim_reply_t *r, uint8_t *rtu,
+                        size_t cap, size_t *rtu_len)
 {
-	size_t nregs, pick, tries;
+	size_t pick, tries;
 	if (a->f.wrong_block <= 0 || r->rtu_len < 5 || r->rtu[1] != BLT_FC_READ)
-		return;
+		return false;
 	if (sim_rand(&a->rng) >= a->f.wrong_block)
-		return;
-	nregs = r->rtu[2] / 2u;
+		return false;
 	pick = (size_t)(sim_rand(&a->rng) * (double)dev->nregions);
 	for (tries = 0; tries < dev->nregions; tries++, pick = (pick + 1) % dev->nregions) {
 		const sim_region_t *g = &dev->regions[pick];
-		size_t n = g->count < nregs ? g->count : nregs;
-		if (!g->block || (r->reg >= g->start && r->reg < g->start + g->count) || n == 0)
+		const blt_block_t *b = g->block ? blt_catalog_find(g->start) : NULL;
+		size_t n = b ? b->regs : 0; /* what a client reads of that block */
+		if (n > g->count)
+			n = g->count;
+		if (!b || (r->reg >= g->start && r->reg < g->start + g->count) || n == 0)
 			continue;
-		if (blt_rtu_build_read_reply(dev->slave, g->bytes, 2u * n, r->rtu, sizeof r->rtu,
-		                             &r->rtu_len) != BLT_OK)
-			return;
+		if (blt_rtu_build_read_reply(dev->slave, g->bytes, 2u * n, rtu, cap, rtu_len) !=
+		    BLT_OK)
+			return false;
 		a->wrong++;
-		say(3, "%s: read at %u answered with %zu registers of block %u (--wrong-block)",
+		say(3, "%s: read at %u preceded by a reply with %zu registers of block %u "
+		       "(--wrong-block)",
 		    dev->sn, r->reg, n, g->start);
-		return;
+		return true;
 	}
+	return false;
 }
 
 /* --truncate: cut the payload to a random length in 1..len-1. */
@@ -657,7 +665,14 @@ static void on_message(void *user, const char *topic, const uint8_t *payload, si
 		return;
 	}
 	dev->answered++;
-	wrong_block(a, dev, &r);
+	{
+		uint8_t srtu[BLT_RTU_MAX], sout[BLT_PAYLOAD_MAX];
+		size_t slen, solen;
+		if (wrong_block(a, dev, &r, srtu, sizeof srtu, &slen) &&
+		    blt_env_wrap((blt_envelope_t)dev->envelope, 0, rssi_now(a), srtu, slen, sout,
+		                 sizeof sout, &solen) == BLT_OK)
+			publish(a, dev, sout, solen);
+	}
 	if (a->f.corrupt_crc > 0 && sim_rand(&a->rng) < a->f.corrupt_crc && r.rtu_len >= 2) {
 		r.rtu[r.rtu_len - 1] ^= 0x5a;
 		a->corrupted++;
