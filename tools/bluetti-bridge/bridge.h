@@ -92,8 +92,8 @@ typedef struct br_config {
 	char base_topic[128];
 	char discovery_prefix[128];
 	bool discovery;
-	br_device_cfg_t dev[BR_MAX_DEVICES];
-	size_t ndev;
+	br_device_cfg_t *dev; /* ndev entries (grown per [device] section), freed with the config */
+	size_t ndev, devcap;
 } br_config_t;
 
 #define BR_MAX_ERRORS 32

@@ -373,7 +373,18 @@ static void on_section(parser_t *ps, const char *name)
 			     BR_MAX_DEVICES);
 			return;
 		}
+		if (ps->c->ndev == ps->c->devcap) {
+			size_t ncap = ps->c->devcap ? 2 * ps->c->devcap : 8;
+			br_device_cfg_t *nd = realloc(ps->c->dev, ncap * sizeof *nd);
+			if (!nd) {
+				perr(ps, ps->line, name, NULL, "out of memory");
+				return;
+			}
+			ps->c->dev = nd;
+			ps->c->devcap = ncap;
+		}
 		d = &ps->c->dev[ps->c->ndev++];
+		memset(d, 0, sizeof *d);
 		device_defaults(d);
 		copy(d->id, sizeof d->id, id); /* <= 64 characters: checked above */
 		d->line = ps->line;
@@ -1135,6 +1146,7 @@ void br_config_free(br_config_t *c)
 	account_release(c);
 	mqtt_free(&c->up);
 	mqtt_free(&c->down);
+	free(c->dev);
 	free(c);
 }
 
