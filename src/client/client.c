@@ -22,7 +22,6 @@
 
 #define TOPIC_MAX 192
 #define LEARNED_MAX 32
-#define ANY_LENGTH 0xffffu /* learned entry: accept the next reply whatever its length */
 
 struct blt_client {
 	blt_transport_t *t;
@@ -62,13 +61,15 @@ struct blt_client {
 
 	/* Stray-reply defence (FC03 replies carry no register, and the AP300 leaves the V2
 	 * envelope's register at 0): reply lengths learned per read request, and the last
-	 * accepted read reply. See stray_read(). */
+	 * accepted read reply. See classify_read(). */
 	struct learned {
 		uint16_t reg, count, nbytes;
+		bool candidate; /* a short length seen once, not confirmed yet */
 	} learned[LEARNED_MAX];
 	unsigned nlearned;
 	unsigned stray_now; /* read replies rejected as stray during this request */
-	bool held;          /* a short first reply, accepted at the deadline if nothing better */
+	uint16_t rejected_len; /* length of the last read reply rejected as stray */
+	bool held;             /* a short reply of unknown length: taken at the deadline */
 	uint8_t held_rtu[BLT_RTU_MAX];
 	size_t held_len;
 	int8_t held_rssi;
@@ -117,34 +118,42 @@ static struct learned *learned_find(blt_client_t *c, uint16_t reg, uint16_t coun
 }
 
 /* Is a read reply that blt_rtu_match accepted really the answer to the outstanding
- * request, or a stray (a duplicated delivery of an earlier reply, or the answer to
- * another client's request for another block on the same topic)? FC03 replies carry no
- * register, so this is decided from what the client has seen:
- *  - a byte-identical copy of the last accepted reply, which answered another register;
- *  - a length other than the one this request always got before, that is the length of
- *    another block's replies;
- *  - for a request never answered yet, a short reply whose length is another block's.
- * A learned length is forgotten when its request times out after strays were rejected,
- * so a wrong first guess cannot lock the client out. */
-static bool stray_read(blt_client_t *c, const uint8_t *rtu, size_t rtu_len, const blt_rtu_t *f)
+ * request? FC03 replies carry no register, and the AP300 leaves the V2 envelope register
+ * at 0, so a duplicated delivery or the answer to another client's read of another block
+ * on the same topic looks like an answer. Decided from what the client has seen:
+ *  STRAY: a byte-identical copy of the last accepted reply, which answered another
+ *         register; a length other than the one confirmed for this request (register,
+ *         count); a short reply whose length is confirmed for another request (unless it
+ *         is this request's candidate, see timed_out);
+ *  TAKE:  the confirmed length, or the full length;
+ *  HOLD:  any other short reply: a device may answer fewer registers than asked (the
+ *         AP300 gives 90 of 104 of 6100), but so does a stray; it is taken at the
+ *         deadline if no better answer came. */
+enum { TAKE, STRAY, HOLD };
+
+static int classify_read(blt_client_t *c, const uint8_t *rtu, size_t rtu_len, const blt_rtu_t *f)
 {
 	const blt_rtu_t *q = &c->req_rtu;
 	struct learned *mine;
-	bool other_len = false;
 
 	if (q->function != BLT_FC_READ || f->function != BLT_FC_READ)
-		return false;
+		return TAKE;
 	if (c->last_len && c->last_reg != q->reg && rtu_len == c->last_len &&
 	    memcmp(rtu, c->last, rtu_len) == 0)
-		return true;
-	for (unsigned i = 0; i < c->nlearned; i++)
-		if (c->learned[i].reg != q->reg && c->learned[i].nbytes == f->nbytes)
-			other_len = true;
+		return STRAY;
 	mine = learned_find(c, q->reg, q->count);
-	if (mine)
-		return mine->nbytes != ANY_LENGTH && f->nbytes != mine->nbytes && other_len;
-	return other_len && f->nbytes != 2u * q->count;
+	if (mine && !mine->candidate)
+		return f->nbytes == mine->nbytes ? TAKE : STRAY;
+	if (f->nbytes == 2u * q->count || (mine && mine->nbytes == f->nbytes))
+		return TAKE;
+	for (unsigned i = 0; i < c->nlearned; i++)
+		if (!c->learned[i].candidate && c->learned[i].nbytes == f->nbytes)
+			return STRAY;
+	return HOLD;
 }
+
+/* Deadline reached with a held short reply: it is the answer after all. */
+static bool take_held(blt_client_t *c);
 
 /* Remember an accepted read reply (its length per request, and its bytes). */
 static void learn_read(blt_client_t *c, const uint8_t *rtu, size_t rtu_len, const blt_rtu_t *f)
@@ -165,23 +174,12 @@ static void learn_read(blt_client_t *c, const uint8_t *rtu, size_t rtu_len, cons
 		l->count = q->count;
 	}
 	l->nbytes = (uint16_t)f->nbytes;
+	l->candidate = false;
 	c->last_reg = q->reg;
 	c->last_len = rtu_len;
 	memcpy(c->last, rtu, rtu_len);
 }
 
-/* A read reply shorter than asked, for a request whose reply length is not known yet,
- * may be the answer to another client's read of a shorter block: hold it, and take it
- * only if no full-length reply comes before the deadline (devices that always answer
- * short, like the AP300's 6100, pay this once; then the length is known). */
-static bool hold_short(blt_client_t *c, const blt_rtu_t *f)
-{
-	const blt_rtu_t *q = &c->req_rtu;
-	return q->function == BLT_FC_READ && f->function == BLT_FC_READ &&
-	       f->nbytes < 2u * q->count && !learned_find(c, q->reg, q->count);
-}
-
-/* Deadline reached with a held short reply: it is the answer after all. */
 static bool take_held(blt_client_t *c)
 {
 	blt_rtu_t f;
@@ -229,29 +227,27 @@ static void on_msg(void *user, const char *topic, const uint8_t *payload, size_t
 			bool wrong_echo = c->once && m == BLT_E_MISMATCH &&
 			                  c->req_rtu.function != BLT_FC_READ &&
 			                  f.reg == c->req_rtu.reg;
-			if (m == BLT_OK && stray_read(c, env.rtu, env.rtu_len, &f)) {
+			int kind = m == BLT_OK ? classify_read(c, env.rtu, env.rtu_len, &f) : TAKE;
+			if (kind == HOLD && !c->held) {
+				c->held = true;
+				memcpy(c->held_rtu, env.rtu, env.rtu_len);
+				c->held_len = env.rtu_len;
+				c->held_rssi = env.rssi;
+				return;
+			}
+			if (kind != TAKE) {
 				c->stray_now++;
+				c->rejected_len = (uint16_t)f.nbytes;
 				c->st.stray++;
 				blt_log(BLT_LOG_DEBUG,
-				        "client: %s: ignoring a %zu-byte reply that answers another "
-				        "request (duplicate or another block)",
+				        "client: %s: ignoring a %zu-byte reply that may answer "
+				        "another request (duplicate or another block)",
 				        topic, f.nbytes);
 				deliver_unsolicited(c, &f, payload, len);
 				return;
 			}
-			if (m == BLT_OK && hold_short(c, &f)) {
-				if (!c->held) {
-					c->held = true;
-					memcpy(c->held_rtu, env.rtu, env.rtu_len);
-					c->held_len = env.rtu_len;
-					c->held_rssi = env.rssi;
-					return;
-				}
-				deliver_unsolicited(c, &f, payload, len);
-				return;
-			}
 			if (m == BLT_OK) {
-				if (c->held) { /* the full answer came: what was held was a stray */
+				if (c->held) { /* a better answer came: what was held was a stray */
 					c->held = false;
 					c->st.stray++;
 				}
@@ -490,17 +486,22 @@ static int timed_out(blt_client_t *c, blt_detail_t *d)
 	c->busy = false;
 	c->st.timeouts++;
 	if (c->stray_now && c->req_rtu.function == BLT_FC_READ) {
-		/* What was rejected may have been the real answer: the learned length may have
-		 * come from a stray (forget it), or the device answers this request with
-		 * another block's length (trust the next reply, whatever its length). */
+		/* What was rejected may have been the real answer: forget a confirmed length
+		 * (it may have come from a stray), or take the short length seen as the
+		 * candidate for the next attempt. */
 		struct learned *l = learned_find(c, c->req_rtu.reg, c->req_rtu.count);
-		if (l) {
+		if (l && !l->candidate) {
 			*l = c->learned[--c->nlearned];
-		} else if (c->nlearned < LEARNED_MAX) {
-			l = &c->learned[c->nlearned++];
-			l->reg = c->req_rtu.reg;
-			l->count = c->req_rtu.count;
-			l->nbytes = ANY_LENGTH;
+		} else {
+			if (!l && c->nlearned < LEARNED_MAX) {
+				l = &c->learned[c->nlearned++];
+				l->reg = c->req_rtu.reg;
+				l->count = c->req_rtu.count;
+			}
+			if (l) {
+				l->nbytes = c->rejected_len;
+				l->candidate = true;
+			}
 		}
 	}
 	describe(&c->req_rtu, what, sizeof what);

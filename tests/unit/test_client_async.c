@@ -690,8 +690,8 @@ static void test_short_first_reply_held(void **state)
 	assert_int_equal(r.data[0], 0x19);
 	blt_client_stats(c, &st);
 	assert_int_equal(st.stray, 1);
-	/* a device that answers short (AP300 6100: 90 of 104 registers): held, then taken at
-	 * the deadline, and from then on its length is known */
+	/* a device that answers short (AP300 6100: 90 of 104 registers): held, taken at the
+	 * deadline, and from then on its length is known */
 	short_first = 0;
 	short_200 = 6;
 	assert_int_equal(blt_client_submit_read(c, 200, 8, on_reply, &r, NULL), BLT_OK);
@@ -701,8 +701,14 @@ static void test_short_first_reply_held(void **state)
 	assert_int_equal(r.calls, 2);
 	assert_int_equal(r.err, BLT_OK);
 	assert_int_equal(r.nbytes, 12);
-	read_ok(&f, c, 200, 8, &r); /* now immediate */
+	assert_int_equal(r.data[0], 0x0c);
+	read_ok(&f, c, 200, 8, &r); /* confirmed */
 	assert_int_equal(r.nbytes, 12);
+	/* a stray of another length is no longer taken */
+	short_first = 5;
+	read_ok(&f, c, 200, 8, &r);
+	assert_int_equal(r.nbytes, 12);
+	assert_int_equal(r.data[0], 0x0c);
 	blt_client_stats(c, &st);
 	assert_int_equal(st.timeouts, 0);
 	blt_client_free(c);
