@@ -44,8 +44,8 @@ typedef struct parser {
 	struct sect {
 		char name[160];
 		int line;
-	} sects[BR_MAX_DEVICES + 8];
-	size_t nsects;
+	} *sects; /* grown per section, at most BR_MAX_DEVICES + 8 */
+	size_t nsects, sectcap;
 	int upstream_line, down_line, account_line;
 } parser_t;
 
@@ -352,7 +352,18 @@ static void on_section(parser_t *ps, const char *name)
 			break;
 		}
 	}
-	if (ps->nsects < sizeof ps->sects / sizeof ps->sects[0]) {
+	if (ps->nsects == ps->sectcap && ps->sectcap < BR_MAX_DEVICES + 8) {
+		size_t ncap = ps->sectcap ? 2 * ps->sectcap : 16;
+		struct sect *ns;
+		if (ncap > BR_MAX_DEVICES + 8)
+			ncap = BR_MAX_DEVICES + 8;
+		ns = realloc(ps->sects, ncap * sizeof *ns);
+		if (ns) {
+			ps->sects = ns;
+			ps->sectcap = ncap;
+		}
+	}
+	if (ps->nsects < ps->sectcap) {
 		snprintf(ps->sects[ps->nsects].name, sizeof ps->sects[0].name, "%s", name);
 		ps->sects[ps->nsects++].line = ps->line;
 	}
@@ -1093,6 +1104,7 @@ int br_config_parse(const char *text, size_t len, const char *name, bool want_se
 		load_secrets(ps, &c->down, down_section(ps), BR_ENV_HA_PASSWORD,
 		             BR_ENV_HA_CERT_PASSWORD);
 	}
+	free(ps->sects);
 	free(ps);
 	sort_errors(errs);
 	if (errs && (errs->n || errs->dropped)) {
