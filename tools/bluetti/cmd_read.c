@@ -568,9 +568,16 @@ static int run(int mode, int argc, char **argv)
 			run_reads(mode, &a, &s);
 			if (a.count >= 0 && round + 1 >= a.count)
 				break;
-			/* Sleep in slices, keeping the connection serviced. */
-			while (!stop_flag && blt_now_ms() - start < (uint64_t)(a.interval_s * 1000))
-				blt_transport_poll(s.t, 200, NULL);
+			/* Sleep in slices, keeping the connection serviced; the last slice is
+			 * only what is left, so the interval is honoured exactly (a fixed
+			 * 200 ms slice rounded 0.5 s up to 0.6-1.0 s). */
+			uint64_t period = (uint64_t)(a.interval_s * 1000 + 0.5);
+			for (;;) {
+				uint64_t el = blt_now_ms() - start;
+				if (stop_flag || el >= period)
+					break;
+				blt_transport_poll(s.t, (int)(period - el < 200 ? period - el : 200), NULL);
+			}
 		}
 		rc = 0;
 	} else {
