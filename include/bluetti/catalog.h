@@ -83,6 +83,30 @@ BLT_API uint16_t blt_profile_block_regs(const blt_profile_t *p, const blt_block_
 /* Decode options implied by a profile (protocol version, pack voltage scale). */
 BLT_API void blt_profile_decode_opts(const blt_profile_t *p, blt_decode_opts_t *out);
 
+
+/* The Modbus TCP "open" register map (LOCAL.md §1.4, from the firmware's
+ * modbus_addr_init()): public addresses 50001-59510 that the device's TCP server
+ * translates, register by register, onto the internal registers the cloud and Bluetooth
+ * use. Each run maps `count` consecutive public addresses onto consecutive internal ones
+ * and starts a firmware table entry (a one-register access must start an entry, §1.8).
+ * Sorted by public address. Values keep the internal encoding, so a block read through
+ * the map decodes with the block's own rows. */
+typedef struct blt_tcp_run {
+	uint16_t pub;      /* first public address */
+	uint16_t internal; /* first internal register */
+	uint16_t count;
+	uint8_t writable; /* RW: FC06 forwarded to the internal register (echo names it) */
+} blt_tcp_run_t;
+
+BLT_API size_t blt_tcpmap_count(void);
+BLT_API const blt_tcp_run_t *blt_tcpmap_at(size_t i);
+/* The run holding public address pub, or NULL (unmapped). */
+BLT_API const blt_tcp_run_t *blt_tcpmap_find_public(uint16_t pub);
+/* The run holding internal register reg, or NULL (not reachable over Modbus TCP). */
+BLT_API const blt_tcp_run_t *blt_tcpmap_find_internal(uint16_t reg);
+/* Number of mapped public addresses (403 in the firmware table). */
+BLT_API size_t blt_tcpmap_registers(void);
+
 #ifdef __cplusplus
 }
 #endif

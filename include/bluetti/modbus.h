@@ -118,6 +118,39 @@ typedef struct blt_env_info {
 BLT_API int blt_env_unwrap(const uint8_t *payload, size_t n, blt_env_info_t *out,
 			   blt_detail_t *d);
 
+
+/* Modbus TCP application data units (MBAP, LOCAL.md §1.3): a 7-byte header (transaction
+ * id, protocol id 0, length = 1 + PDU bytes, unit id) followed by the PDU (function code
+ * and data), no CRC. The same PDU travels in an RTU frame with the unit id as the slave
+ * address, so converting lets the RTU builders, parser and matcher serve Modbus TCP too. */
+#define BLT_MBAP_HDR 7
+#define BLT_MBAP_PDU_MAX 253
+#define BLT_MBAP_MAX (BLT_MBAP_HDR - 1 + BLT_MBAP_PDU_MAX + 1) /* 260 */
+
+typedef struct blt_mbap {
+	uint16_t tid;       /* transaction id */
+	uint8_t unit;       /* unit id */
+	const uint8_t *pdu; /* function code + data; points into the input */
+	size_t pdu_len;
+	size_t adu_len; /* bytes of the input this ADU occupies (header + PDU) */
+} blt_mbap_t;
+
+/* Wrap an RTU frame (CRC verified, then dropped) as an ADU with transaction id tid.
+ * Errors: BLT_E_SHORT (under 4 bytes), BLT_E_CRC, BLT_E_BUFSIZE. */
+BLT_API int blt_mbap_from_rtu(uint16_t tid, const uint8_t *rtu, size_t n, uint8_t *out,
+			      size_t cap, size_t *len, blt_detail_t *d);
+/* Parse the ADU at the start of a byte stream p[0..n). BLT_E_SHORT when more bytes are
+ * needed (a partial header or PDU: keep them and read on); BLT_E_PROTOCOL for a
+ * protocol id other than 0 or a length field outside 2..254 (the stream cannot be
+ * resynchronised: close the connection). Bytes after adu_len belong to the next ADU. */
+BLT_API int blt_mbap_parse(const uint8_t *p, size_t n, blt_mbap_t *out, blt_detail_t *d);
+/* The RTU frame carrying the same PDU (slave = unit id, CRC appended). */
+BLT_API int blt_mbap_to_rtu(const blt_mbap_t *m, uint8_t *out, size_t cap, size_t *len,
+			    blt_detail_t *d);
+/* Build an ADU around a PDU (device side: replies keep the request's tid and unit). */
+BLT_API int blt_mbap_build(uint16_t tid, uint8_t unit, const uint8_t *pdu, size_t pdu_len,
+			   uint8_t *out, size_t cap, size_t *len, blt_detail_t *d);
+
 #ifdef __cplusplus
 }
 #endif
