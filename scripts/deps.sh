@@ -9,6 +9,7 @@ PKGS=(
   libmosquitto-dev mosquitto mosquitto-clients
   libcjson-dev libinih-dev libcurl4-openssl-dev libmicrohttpd-dev
   libcmocka-dev valgrind
+  python3-pymodbus
 )
 missing=()
 for p in "${PKGS[@]}"; do

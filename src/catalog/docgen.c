@@ -273,6 +273,43 @@ static void settings_section(FILE *out)
 	}
 }
 
+/* The Modbus TCP open map (LOCAL.md §1.4), with the catalog block each run lands in. */
+static void tcpmap_section(FILE *out)
+{
+	fprintf(out,
+	        "\n## Modbus TCP open map (public → internal)\n\n"
+	        "The Modbus TCP server of Bluetti's IoT firmware (LOCAL.md §1) does not serve the "
+	        "registers above: it translates its own public addresses, register by register, "
+	        "onto them. %zu public registers in %zu runs; a multi-register read touching an "
+	        "unmapped address gets no reply at all, a one-register access must start a run. "
+	        "RW rows forward FC06 to the internal register, and the reply echoes the internal "
+	        "address. Writes go through the same gate and deny list as the internal "
+	        "register (57026 is 2013, power-off: never written).\n\n"
+	        "| public | internal | registers | block | access |\n|---|---|---:|---|---|\n",
+	        blt_tcpmap_registers(), blt_tcpmap_count());
+	for (size_t i = 0; i < blt_tcpmap_count(); i++) {
+		const blt_tcp_run_t *r = blt_tcpmap_at(i);
+		const blt_block_t *blk = NULL;
+
+		for (size_t k = 0; k < blt_catalog_count(); k++) {
+			const blt_block_t *b = blt_catalog_at(k);
+			if (r->internal >= b->id && r->internal < b->id + b->regs)
+				blk = b;
+		}
+		if (r->count == 1)
+			fprintf(out, "| %u | %u | 1 | ", r->pub, r->internal);
+		else
+			fprintf(out, "| %u–%u | %u–%u | %u | ", r->pub, r->pub + r->count - 1,
+			        r->internal, r->internal + r->count - 1, r->count);
+		if (blk)
+			fprintf(out, "%u %s", blk->id, blk->name ? blk->name : "");
+		else
+			fputs("—", out);
+		fprintf(out, " | %s%s |\n", r->writable ? "RW" : "RO",
+		        r->writable && blt_register_denied(r->internal, NULL) ? ", denied" : "");
+	}
+}
+
 int blt_catalog_write_markdown(FILE *out)
 {
 	if (!out)
@@ -299,6 +336,7 @@ int blt_catalog_write_markdown(FILE *out)
 	for (size_t i = 0; i < blt_catalog_count(); i++)
 		block_section(out, blt_catalog_at(i));
 	settings_section(out);
+	tcpmap_section(out);
 	fflush(out);
 	return ferror(out) ? BLT_E_IO : BLT_OK;
 }

@@ -24,6 +24,7 @@
 #include "cloud.h"
 #include "common.h"
 #include "conn.h"
+#include "mbtcp.h"
 #include "sim.h"
 
 #define PROG        "bluetti-sim"
@@ -120,6 +121,8 @@ static void usage(FILE *out)
 	    "                   [--ca ca.pem] | --plain) [--profile P] [--sn SN] [--count N]\n"
 	    "                   [--preset v2|seed] [--model M] [fault options] [-v]\n"
 	    "       " PROG " --cloud [options]   the simulated account API (--cloud --help)\n"
+	    "       " PROG " --modbus-tcp PORT [options]   one device as a Modbus TCP server\n"
+	    "                                  (--modbus-tcp 0 --help)\n"
 	    "\n"
 	    "Simulated Bluetti V2 power station(s) on an MQTT broker. Each device listens on\n"
 	    "its preset's request topic (v2: SUB/<model>/<sn>), answers Modbus FC03 reads and\n"
@@ -873,6 +876,10 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
 		if (strcmp(argv[i], "--cloud") == 0)
 			return sim_cloud_main(argc, argv);
+	/* `bluetti-sim --modbus-tcp PORT ...`: one device as a Modbus TCP server (mbtcp.c) */
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--modbus-tcp") == 0)
+			return sim_mbtcp_main(argc, argv);
 
 	conn_args_init(&a->conn);
 	a->profile_name = "EL100V2";
