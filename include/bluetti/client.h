@@ -130,6 +130,35 @@ typedef struct blt_client_stats {
 } blt_client_stats_t;
 BLT_API void blt_client_stats(const blt_client_t *c, blt_client_stats_t *out);
 
+/* --- Modbus TCP open map (LOCAL.md §1.4; the map is catalog data, blt_tcpmap_*) -------
+ *
+ * A device's Modbus TCP server answers public addresses 50001-59510, each mapped onto one
+ * internal register. These helpers let the block rows (internal registers) work through it. */
+typedef struct blt_openmap_read {
+	uint16_t pub;   /* first public address to read */
+	uint16_t count; /* registers to read */
+	uint16_t skip;  /* leading registers read only because a one-register read must start
+			   a map run; not part of the request */
+} blt_openmap_read_t;
+
+/* Plan the reads of public addresses that cover the mapped registers among internal
+ * [start, start+count): contiguous public addresses merged, no unmapped address inside a
+ * read, one-register reads moved to a run start. Writes up to cap entries and returns how
+ * many reads the plan needs (0: none of the registers is mapped). */
+BLT_API size_t blt_openmap_plan(uint16_t start, uint16_t count, blt_openmap_read_t *out,
+				size_t cap);
+/* Read internal [start, start+count) through the map with blt_client_read (one request at
+ * a time). data (2*count bytes) gets each delivered register at its internal position, 0
+ * elsewhere; present (a bitmap, bit i = register start+i) says which were delivered;
+ * *delivered counts them. BLT_E_NOT_FOUND if none is mapped; the first failing read's
+ * error otherwise. */
+BLT_API int blt_client_read_mapped(blt_client_t *c, uint16_t start, uint16_t count,
+				   uint8_t *data, size_t cap, uint8_t *present,
+				   size_t present_cap, unsigned *delivered, blt_detail_t *d);
+/* The public address a write of internal register reg goes to: BLT_E_NOT_FOUND if the map
+ * lacks it, BLT_E_DENIED if the map has it read-only. (The device's echo names reg.) */
+BLT_API int blt_openmap_write_target(uint16_t reg, uint16_t *pub, blt_detail_t *d);
+
 BLT_API void blt_client_free(blt_client_t *c);
 
 #ifdef __cplusplus

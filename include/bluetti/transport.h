@@ -114,6 +114,28 @@ BLT_API bool blt_transport_connected(const blt_transport_t *t);
 BLT_API void blt_transport_disconnect(blt_transport_t *t);
 BLT_API void blt_transport_free(blt_transport_t *t);
 
+/* Modbus TCP (LOCAL.md §1.3, §1.5): one persistent TCP connection to a device's Modbus TCP
+ * server. publish() takes an RTU frame (bare envelope; the topic is ignored: the connection
+ * reaches one device), sends it as an MBAP ADU, and listeners receive the replies as RTU
+ * frames, so the client works unchanged. A reply whose transaction id is not that of the
+ * last request sent (an earlier request's late answer) is dropped; id 0 is accepted (the
+ * firmware's answer to a failed multi-register write). Requests are paced min_gap_ms apart
+ * (queued up to 8); a lost connection is closed cleanly and reopened with backoff, never
+ * two at once. */
+typedef struct blt_mbtcp_opts {
+	const char *host;
+	uint16_t port;          /* 0 = 502 */
+	int connect_timeout_ms; /* 0 = 5000 */
+	int min_gap_ms;         /* between two requests; 0 = 1000 (the community's field
+				   lesson), -1 = no pacing (tests against the simulator) */
+	int reconnect_min_ms;   /* 0 = 2000 */
+	int reconnect_max_ms;   /* 0 = 60000 */
+} blt_mbtcp_opts_t;
+
+BLT_API int blt_mbtcp_new(const blt_mbtcp_opts_t *o, blt_transport_t **out, blt_detail_t *d);
+/* Replies dropped for a stale transaction id (0 for other transports). */
+BLT_API uint64_t blt_mbtcp_stale_replies(const blt_transport_t *t);
+
 /* Monotonic milliseconds (CLOCK_MONOTONIC), for timing and timeouts. */
 BLT_API uint64_t blt_now_ms(void);
 

@@ -17,6 +17,10 @@ static const blt_wire_preset_t presets[] = {
 	{.name = "legacy", .envelope = BLT_ENV_LEGACY, .slave = 1, .sub_topic = "PUB/{model}/{sn}",
 	 .pub_topic = "SUB/{model}/{sn}",
 	 .desc = "V1 devices (AC300): 0x01 prefix, slave 1"},
+	{.name = "modbus-tcp", .envelope = BLT_ENV_BARE, .slave = 1, .sub_topic = "tcp/{model}/{sn}/rx",
+	 .pub_topic = "tcp/{model}/{sn}/tx",
+	 .desc = "Modbus TCP (LOCAL.md §1): MBAP on one TCP connection, unit 1, the open map; "
+	         "topics only name the device"},
 };
 
 size_t blt_wire_preset_count(void)
