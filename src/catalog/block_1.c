@@ -17,6 +17,10 @@ static const blt_enum_entry_t regions[] = {
 	{5, "china"},   {6, "africa"}, {7, "germany"}, {8, "taiwan"}, {0, NULL},
 };
 
+static const blt_enum_entry_t ble_switch[] = {
+	{0, "unset"}, {1, "off"}, {2, "on"}, {3, "invalid"}, {0, NULL},
+};
+
 static const blt_field_t fields[] = {
 	{.name = "cert_region", .offset = 0, .type = BLT_T_U8, .enums = regions, .prov = BLT_PROV_FW,
 	 .desc = "certification region (register 1 high byte)"},
@@ -26,6 +30,15 @@ static const blt_field_t fields[] = {
 	 .bits = iot_state_bits, .prov = BLT_PROV_FW, .desc = "IoT feature bits (register 3)"},
 	{.name = "support_mode", .offset = 10, .type = BLT_T_U16, .prov = BLT_PROV_FW,
 	 .desc = "supported modes word (register 6; raw)"},
+	{.name = "ble_password", .offset = 10, .type = BLT_T_U16, .mask = 0x0003,
+	 .enums = ble_switch, .prov = BLT_PROV_FW,
+	 .desc = "app/BLE password support (register 6 bits 0-1; LOCAL.md §4.1; 1 off / 2 on "
+	         "assumed as for bits 4-5)"},
+	{.name = "ble_visitor_mode", .offset = 10, .type = BLT_T_U16, .mask = 0x000c, .shift = 2,
+	 .enums = ble_switch, .prov = BLT_PROV_FW, .desc = "visitor mode (register 6 bits 2-3; encoding assumed as for bits 4-5)"},
+	{.name = "ble_encryption", .offset = 10, .type = BLT_T_U16, .mask = 0x0030, .shift = 4,
+	 .enums = ble_switch, .prov = BLT_PROV_FW,
+	 .desc = "Bluetooth LE encryption (register 6 bits 4-5; 2 = encrypted V2 handshake)"},
 	{.name = "app_password", .offset = 12, .type = BLT_T_STR_SWAP, .size = 6,
 	 .flags = BLT_F_SECRET, .prov = BLT_PROV_FW,
 	 .desc = "app/BLE password bytes (registers 7-9); credential"},

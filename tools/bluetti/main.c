@@ -21,6 +21,7 @@ static const struct {
 	{"get", cmd_get, "read the current value of settings"},
 	{"settings", cmd_settings, "list the writable settings (and current values)"},
 	{"write-register", cmd_write_register, "write a raw settings register (same gate)"},
+	{"local", cmd_local, "local status: which LAN/Bluetooth paths the unit has, and if on"},
 	{"login", cmd_login, "log in to the Bluetti account; caches certificate and token"},
 	{"logout", cmd_logout, "remove the cached login, certificate and token"},
 	{"devices", cmd_devices, "list the devices of the account"},
