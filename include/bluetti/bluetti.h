@@ -106,8 +106,13 @@ BLT_API int blt_hex_encode(const uint8_t *in, size_t n, char *out, size_t cap);
 }
 #endif
 
+#endif /* BLUETTI_BLUETTI_H */
+
+/* The umbrella part, outside the guard so that it also works after a layer header. A
+ * layer header that includes this file for the definitions above defines BLT_BASE_ONLY
+ * first, so that including any single public header works on its own. */
+#ifndef BLT_BASE_ONLY
 #include <bluetti/modbus.h>
 #include <bluetti/decode.h>
 #include <bluetti/catalog.h>
-
 #endif

@@ -16,6 +16,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* BLT_API, blt_err_t, blt_detail_t (without pulling in the other layer headers) */
+#ifndef BLUETTI_BLUETTI_H
+#define BLT_BASE_ONLY
+#include <bluetti/bluetti.h>
+#undef BLT_BASE_ONLY
+#endif
 #include <stdio.h>
 
 #ifdef __cplusplus

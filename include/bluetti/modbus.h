@@ -10,6 +10,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* BLT_API, blt_err_t, blt_detail_t (without pulling in the other layer headers) */
+#ifndef BLUETTI_BLUETTI_H
+#define BLT_BASE_ONLY
+#include <bluetti/bluetti.h>
+#undef BLT_BASE_ONLY
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
