@@ -32,8 +32,29 @@ typedef struct blt_tls_opts {
 				      system default paths */
 	const char *verify_host;   /* name checked against the server certificate; NULL = host */
 	bool insecure;             /* skip server verification (logs a warning) */
-	const char *ciphers;       /* OpenSSL cipher string; NULL = default */
+	/* OpenSSL cipher string for this connection only (it also carries the security
+	 * level, e.g. BLT_TLS_CIPHERS_BLUETTI); NULL = OpenSSL's defaults. Applied before the
+	 * client certificate is loaded, so a weak client key passes at a lowered level. */
+	const char *ciphers;
+	/* Trust on first use: directory holding one pin file per broker host:port (the
+	 * SHA-256 of the broker's SubjectPublicKeyInfo; 0700 directory, 0600 files, refused
+	 * when group/others can access them). NULL = no pinning. When a pin exists for this
+	 * broker, the handshake fails (BLT_E_PIN_MISMATCH, before any MQTT byte is sent)
+	 * unless the broker presents that key; a matching pin also stands in for a CA that
+	 * is not known (the host name is still checked). */
+	const char *pin_dir;
+	/* Record the broker's key in pin_dir when no pin exists yet (the chain may then be
+	 * signed by an unknown CA; any other verification error still fails). */
+	bool pin_record;
 } blt_tls_opts_t;
+
+/* The cipher string the Bluetti cloud broker needs: its RSA-1024 / SHA-1 chain (and the
+ * RSA-1024 client keys in some PKCS#12 files) are below OpenSSL 3's default security
+ * level (EVIDENCE.md §5). Chain and host-name verification stay on. */
+#define BLT_TLS_CIPHERS_BLUETTI "DEFAULT:@SECLEVEL=0"
+
+/* True when host is the Bluetti cloud's broker (bluettipower.com or a subdomain). */
+BLT_API bool blt_broker_is_bluetti(const char *host);
 
 typedef struct blt_mqtt_opts {
 	const char *host;
@@ -135,6 +156,54 @@ typedef struct blt_mbtcp_opts {
 BLT_API int blt_mbtcp_new(const blt_mbtcp_opts_t *o, blt_transport_t **out, blt_detail_t *d);
 /* Replies dropped for a stale transaction id (0 for other transports). */
 BLT_API uint64_t blt_mbtcp_stale_replies(const blt_transport_t *t);
+
+/* What the last connection attempt saw of the TLS session, for diagnostics (`bluetti
+ * doctor`). Valid after blt_transport_connect returned, whether it succeeded or not. */
+#define BLT_TLS_CHAIN_MAX 4
+typedef enum blt_pin_state {
+	BLT_PIN_OFF = 0,   /* no pin directory (or verification disabled) */
+	BLT_PIN_NONE,      /* no pin stored for this broker */
+	BLT_PIN_MATCH,     /* the broker presented the pinned key */
+	BLT_PIN_RECORDED,  /* pin_record: the key was recorded on this connection */
+	BLT_PIN_MISMATCH,  /* the broker presented another key: refused */
+	BLT_PIN_ERROR,     /* the pin file could not be read / written (see pin_error) */
+} blt_pin_state_t;
+
+typedef struct blt_tls_cert_info {
+	char subject[128];
+	char issuer[128];
+	char key_type[16]; /* "RSA", "EC", "ED25519", ... */
+	int key_bits;
+	char sig_alg[48];  /* e.g. "sha1WithRSAEncryption" */
+	char not_after[32]; /* "YYYY-MM-DD HH:MM:SS UTC" */
+} blt_tls_cert_info_t;
+
+typedef struct blt_transport_info {
+	bool tls;
+	bool tcp_connected;    /* the TCP connection of the last attempt was established */
+	bool handshake_done;   /* TLS handshake completed */
+	int connack;           /* CONNACK return code; -1 none received */
+	char protocol[16];     /* "TLSv1.3" */
+	char cipher[64];       /* negotiated cipher suite */
+	char ciphers[128];     /* cipher string in use ("" = OpenSSL's defaults) */
+	int security_level;    /* OpenSSL security level of the connection */
+	bool insecure;         /* server verification was off */
+	char verify_name[256]; /* name checked against the certificate ("" = none) */
+	long verify_result;    /* X509_V_OK (0) or the X509_V_ERR_* that failed */
+	char verify_text[128]; /* OpenSSL's words for verify_result */
+	bool ca_unknown;       /* the chain failed only because its CA is not trusted */
+	int chain_len;         /* certificates the broker's chain was built from */
+	blt_tls_cert_info_t chain[BLT_TLS_CHAIN_MAX]; /* [0] = the broker's own */
+	char spki_sha256[65];  /* the broker key's pin (hex), "" if no certificate seen */
+	blt_pin_state_t pin_state;
+	char pinned[65];       /* the stored pin, "" if none */
+	char pin_file[1024];   /* the pin file for this broker ("" = no pin directory) */
+	char pin_error[160];   /* why the pin file was unusable (BLT_PIN_ERROR) */
+} blt_transport_info_t;
+
+/* Copy what the last connection attempt of t saw into out. BLT_E_INVAL for a transport
+ * without such facts. */
+BLT_API int blt_transport_info(const blt_transport_t *t, blt_transport_info_t *out);
 
 /* Monotonic milliseconds (CLOCK_MONOTONIC), for timing and timeouts. */
 BLT_API uint64_t blt_now_ms(void);

@@ -124,6 +124,7 @@ static int account_prepare(dev_args_t *a, const char *prog)
 		fprintf(stderr, "bluetti %s: --account: %s\n", prog, d.text);
 		return EXIT_FAIL;
 	}
+	a->conn.cloud = true; /* the account's broker: the Bluetti TLS preset */
 	if (!a->model && a->account_model[0])
 		a->model = a->account_model;
 	if (!a->profile)
