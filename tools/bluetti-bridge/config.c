@@ -616,7 +616,7 @@ static void validate_mqtt(parser_t *ps, br_mqtt_cfg_t *m, const char *section, b
 		SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
 		if (ctx && SSL_CTX_set_cipher_list(ctx, m->ciphers) != 1)
 			perr(ps, key_line(ps, section, "ciphers"), section, "ciphers",
-			     "'%s' is not an OpenSSL cipher string OpenSSL accepts", m->ciphers);
+			     "'%s' is not a cipher string OpenSSL accepts", m->ciphers);
 		SSL_CTX_free(ctx);
 		ERR_clear_error();
 	}
