@@ -205,6 +205,20 @@ typedef struct blt_transport_info {
  * without such facts. */
 BLT_API int blt_transport_info(const blt_transport_t *t, blt_transport_info_t *out);
 
+/* What a PKCS#12 file holds (for diagnostics): the client certificate and the CA
+ * certificates inside. The file is opened with the password (errors as blt_mqtt_new:
+ * BLT_E_CERT_PASSWORD, BLT_E_CERT); an expired certificate is reported, not an error. */
+typedef struct blt_pfx_info {
+	blt_tls_cert_info_t cert; /* the client certificate */
+	char not_before[32];
+	long days_left;           /* whole days until notAfter (negative: expired) */
+	bool valid_now;
+	int ca_count;             /* CA certificates inside */
+	blt_tls_cert_info_t ca[BLT_TLS_CHAIN_MAX];
+} blt_pfx_info_t;
+BLT_API int blt_tls_pfx_info(const uint8_t *pfx, size_t len, const char *password,
+                             blt_pfx_info_t *out, blt_detail_t *d);
+
 /* Monotonic milliseconds (CLOCK_MONOTONIC), for timing and timeouts. */
 BLT_API uint64_t blt_now_ms(void);
 

@@ -354,7 +354,7 @@ static void p12_parts_free(p12_parts_t *p)
 	memset(p, 0, sizeof *p);
 }
 
-static int p12_load(const blt_tls_opts_t *o, p12_parts_t *parts, blt_detail_t *d)
+static int p12_load(const blt_tls_opts_t *o, p12_parts_t *parts, bool check_time, blt_detail_t *d)
 {
 	const unsigned char *p = o->pfx;
 	const char *pass = o->pfx_password ? o->pfx_password : "";
@@ -398,7 +398,7 @@ static int p12_load(const blt_tls_opts_t *o, p12_parts_t *parts, blt_detail_t *d
 		return blt_detail_set(d, BLT_E_CERT,
 		                      "PKCS#12 private key does not match its certificate");
 	}
-	rc = check_validity(parts->cert, d);
+	rc = check_time ? check_validity(parts->cert, d) : BLT_OK;
 	if (rc != BLT_OK)
 		p12_parts_free(parts);
 	return rc;
@@ -489,7 +489,7 @@ int blt_tls_ctx_new(const blt_tls_opts_t *o, const char *host, int port, blt_tls
 	if (o->ciphers)
 		snprintf(diag->cfg_ciphers, sizeof diag->cfg_ciphers, "%s", o->ciphers);
 	if (o->pfx) {
-		rc = p12_load(o, &parts, d);
+		rc = p12_load(o, &parts, true, d);
 		if (rc != BLT_OK)
 			return rc;
 	}
@@ -586,4 +586,36 @@ int blt_tls_error(const blt_tls_diag_t *diag, const char *host, const char *why,
 	return blt_detail_set(d, BLT_E_TLS, "TLS handshake with %s failed%s%s%s", host,
 	                      why && why[0] ? ": " : "", why ? why : "",
 	                      why && strstr(why, "unexpected eof") ? " (not a TLS listener?)" : "");
+}
+
+int blt_tls_pfx_info(const uint8_t *pfx, size_t len, const char *password, blt_pfx_info_t *out,
+                     blt_detail_t *d)
+{
+	blt_tls_opts_t o;
+	p12_parts_t parts = {0};
+	int rc, days = 0, secs = 0;
+
+	if (!pfx || !out)
+		return blt_detail_set(d, BLT_E_INVAL, "no PKCS#12 data");
+	memset(out, 0, sizeof *out);
+	memset(&o, 0, sizeof o);
+	o.pfx = pfx;
+	o.pfx_len = len;
+	o.pfx_password = password ? password : "";
+	blt_tls_global_init();
+	rc = p12_load(&o, &parts, false, d);
+	if (rc != BLT_OK)
+		return rc;
+	cert_info(parts.cert, &out->cert);
+	fmt_time(X509_get0_notBefore(parts.cert), out->not_before, sizeof out->not_before);
+	if (ASN1_TIME_diff(&days, &secs, NULL, X509_get0_notAfter(parts.cert)))
+		out->days_left = days;
+	out->valid_now = X509_cmp_current_time(X509_get0_notAfter(parts.cert)) > 0 &&
+	                 X509_cmp_current_time(X509_get0_notBefore(parts.cert)) < 0;
+	out->ca_count = parts.ca ? sk_X509_num(parts.ca) : 0;
+	for (int i = 0; i < out->ca_count && i < BLT_TLS_CHAIN_MAX; i++)
+		cert_info(sk_X509_value(parts.ca, i), &out->ca[i]);
+	p12_parts_free(&parts);
+	ERR_clear_error();
+	return BLT_OK;
 }
