@@ -39,7 +39,7 @@ enum {
 	    {"sub-topic", required_argument, NULL, DEV_OPT_SUB_TOPIC},                             \
 	    {"pub-topic", required_argument, NULL, DEV_OPT_PUB_TOPIC},                             \
 	    {"timeout", required_argument, NULL, DEV_OPT_TIMEOUT},                                 \
-	    {"account", no_argument, NULL, DEV_OPT_ACCOUNT},                                 \
+	    {"account", no_argument, NULL, DEV_OPT_ACCOUNT},                                       \
 	{                                                                                          \
 		"retries", required_argument, NULL, DEV_OPT_RETRIES                                \
 	}
@@ -48,8 +48,8 @@ typedef struct dev_args {
 	conn_args_t conn;
 	const char *profile, *sn, *model, *preset, *sub_topic, *pub_topic;
 	int slave, envelope, timeout_ms, retries;
-	bool retries_set; /* --retries given */
-	bool account;     /* --account: broker, certificate, credentials from the login */
+	bool retries_set;      /* --retries given */
+	bool account;          /* --account: broker, certificate, credentials from the login */
 	bool account_resolved; /* session_account done */
 	char account_model[32], account_sn[64]; /* resolved by session_prepare */
 } dev_args_t;

@@ -199,6 +199,8 @@ void conn_hint(const conn_args_t *a, const char *prog, blt_transport_t *t, int e
 		        prog, a->host, a->port, i.pin_file, prog, i.pin_file);
 		return;
 	}
+	if (i.pin_state == BLT_PIN_ERROR)
+		return; /* the detail names the pin file and the fix */
 	if (i.ca_unknown && i.pin_state != BLT_PIN_MATCH && i.pin_state != BLT_PIN_RECORDED) {
 		fprintf(stderr,
 		        "%s: the broker's certificate is signed by a CA that is not in %s.\n"

@@ -1,7 +1,7 @@
 /* Connection options shared by the programs that talk to a broker as a client or as a
  * simulated device: --broker, --cert, --cert-password-file, --ca, --insecure, --tls-name,
- * --username, --password-file, --plain, --client-id, --tls-ciphers, --pin-broker. Secrets come from files, environment
- * variables or an interactive prompt; never from a visible argument. */
+ * --username, --password-file, --plain, --client-id, --tls-ciphers, --pin-broker. Secrets come from
+ * files, environment variables or an interactive prompt; never from a visible argument. */
 #ifndef BLT_TOOLS_CONN_H
 #define BLT_TOOLS_CONN_H
 
@@ -30,19 +30,21 @@ enum {
 };
 
 /* getopt_long rows for the options above; splice into a command's table. */
-#define CONN_LONG_OPTIONS                                                                  \
-	{"broker", required_argument, NULL, CONN_OPT_BROKER},                                  \
-	{"cert", required_argument, NULL, CONN_OPT_CERT},                                      \
-	{"cert-password-file", required_argument, NULL, CONN_OPT_CERT_PASSWORD_FILE},          \
-	{"ca", required_argument, NULL, CONN_OPT_CA},                                          \
-	{"insecure", no_argument, NULL, CONN_OPT_INSECURE},                                    \
-	{"tls-name", required_argument, NULL, CONN_OPT_TLS_NAME},                              \
-	{"username", required_argument, NULL, CONN_OPT_USERNAME},                              \
-	{"password-file", required_argument, NULL, CONN_OPT_PASSWORD_FILE},                    \
-	{"plain", no_argument, NULL, CONN_OPT_PLAIN},                                          \
-	{"client-id", required_argument, NULL, CONN_OPT_CLIENT_ID},                            \
-	{"tls-ciphers", required_argument, NULL, CONN_OPT_TLS_CIPHERS},                        \
-	{"pin-broker", no_argument, NULL, CONN_OPT_PIN_BROKER}
+#define CONN_LONG_OPTIONS                                                                          \
+	{"broker", required_argument, NULL, CONN_OPT_BROKER},                                      \
+	    {"cert", required_argument, NULL, CONN_OPT_CERT},                                      \
+	    {"cert-password-file", required_argument, NULL, CONN_OPT_CERT_PASSWORD_FILE},          \
+	    {"ca", required_argument, NULL, CONN_OPT_CA},                                          \
+	    {"insecure", no_argument, NULL, CONN_OPT_INSECURE},                                    \
+	    {"tls-name", required_argument, NULL, CONN_OPT_TLS_NAME},                              \
+	    {"username", required_argument, NULL, CONN_OPT_USERNAME},                              \
+	    {"password-file", required_argument, NULL, CONN_OPT_PASSWORD_FILE},                    \
+	    {"plain", no_argument, NULL, CONN_OPT_PLAIN},                                          \
+	    {"client-id", required_argument, NULL, CONN_OPT_CLIENT_ID},                            \
+	    {"tls-ciphers", required_argument, NULL, CONN_OPT_TLS_CIPHERS},                        \
+	{                                                                                          \
+		"pin-broker", no_argument, NULL, CONN_OPT_PIN_BROKER                               \
+	}
 
 typedef struct conn_args {
 	char host[256];
@@ -73,8 +75,7 @@ void conn_args_help(FILE *out);
 int conn_open(conn_args_t *a, const char *prog, blt_transport_t **out, blt_detail_t *d);
 /* The same in two steps, for `bluetti doctor`: conn_new creates the transport (messages
  * printed like conn_open unless quiet); the caller connects. */
-int conn_new(conn_args_t *a, const char *prog, bool quiet, blt_transport_t **out,
-             blt_detail_t *d);
+int conn_new(conn_args_t *a, const char *prog, bool quiet, blt_transport_t **out, blt_detail_t *d);
 /* The cipher string the connection uses: --tls-ciphers, else the Bluetti preset for a
  * cloud broker, else NULL (OpenSSL's defaults). */
 const char *conn_ciphers(const conn_args_t *a);
