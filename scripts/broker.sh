@@ -2,7 +2,7 @@
 # Start / stop a throwaway mosquitto broker on a free loopback port.
 #
 #   scripts/broker.sh start DIR [--plain] [--pki PKIDIR] [--cert NAME] [--port N]
-#                               [--passwd USER:PASS]
+#                               [--passwd USER:PASS] [--cafile NAME] [--ciphers STRING]
 #   scripts/broker.sh restart DIR     stop, then start again with the same config and port
 #   scripts/broker.sh stop DIR
 #
@@ -13,6 +13,9 @@
 #   --plain   no TLS, anonymous (the bridge's downstream broker)
 #   --cert    server certificate name in PKIDIR (default "broker"; "wronghost" for tests)
 #   --passwd  require this username/password (allow_anonymous false)
+#   --cafile  CA file name in PKIDIR that client certificates must chain to (default "ca")
+#   --ciphers OpenSSL cipher string of the listener, e.g. DEFAULT:@SECLEVEL=0 to serve the
+#             weak (RSA-1024 / SHA-1) certificates of pki.sh, as the Bluetti broker does
 #   --port    use this port instead of picking a free one
 # stop: kills the broker from DIR/mosquitto.pid (TERM, then KILL after 3 s). Idempotent.
 set -euo pipefail
@@ -21,7 +24,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 cmd=${1:-}
 DIR=${2:-}
 if [ -z "$cmd" ] || [ -z "$DIR" ]; then
-	sed -n '2,17p' "$0" >&2
+	sed -n '2,20p' "$0" >&2
 	exit 2
 fi
 
@@ -91,7 +94,7 @@ start) ;;
 esac
 
 shift 2
-plain=0 pki="" cert=broker port="" passwd=""
+plain=0 pki="" cert=broker port="" passwd="" cafile=ca ciphers=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--plain) plain=1 ;;
@@ -99,6 +102,8 @@ while [ $# -gt 0 ]; do
 	--cert) cert=$2; shift ;;
 	--port) port=$2; shift ;;
 	--passwd) passwd=$2; shift ;;
+	--cafile) cafile=$2; shift ;;
+	--ciphers) ciphers=$2; shift ;;
 	*) echo "broker.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -138,10 +143,12 @@ write_conf() {
 		fi
 		echo "listener $1 127.0.0.1"
 		if [ $plain = 0 ]; then
-			echo "cafile $pki/ca.pem"
+			echo "cafile $pki/$cafile.pem"
 			echo "certfile $pki/$cert.pem"
 			echo "keyfile $pki/$cert.key"
 			echo "require_certificate true"
+			# before the certificate is loaded, mosquitto applies this (the level too)
+			if [ -n "$ciphers" ]; then echo "ciphers $ciphers"; fi
 		fi
 	} >"$DIR/mosquitto.conf"
 }

@@ -66,7 +66,12 @@ echo "== 4. bluetti check"
 echo "   \$ bluetti check --profile $PROFILE --sn $SN --broker localhost:$port --cert ... --ca ..."
 "$BUILD/bluetti" check "${conn[@]}" --profile "$PROFILE" --sn "$SN"
 echo
-echo "== 5. bluetti read --group core,grid,battery"
+echo "== 5. bluetti doctor (every step of the chain; the account steps need --account)"
+rm -f "$demo/doctor.json"
+XDG_STATE_HOME="$demo/state" "$BUILD/bluetti" doctor "${conn[@]}" --profile "$PROFILE" --sn "$SN" \
+	--report "$demo/doctor.json"
+echo
+echo "== 6. bluetti read --group core,grid,battery"
 "$BUILD/bluetti" read "${conn[@]}" --profile "$PROFILE" --sn "$SN" --group core,grid,battery
 echo
 echo "demo OK"

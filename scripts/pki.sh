@@ -13,6 +13,14 @@
 #   wronghost.pem wronghost.key   broker certificate for "not-this-host.example" (test CA)
 #   expired.pfx                   client certificate valid 2020-01-01 .. 2021-01-01
 #   legacy.pfx                    client.pfx re-packed with -legacy (RC2/3DES, SHA1 MAC)
+# and a weak PKI mimicking the Bluetti cloud broker (EVIDENCE.md §5: keys below OpenSSL 3's
+# default security level; a broker serving it needs `ciphers DEFAULT:@SECLEVEL=0`):
+#   weak-ca.pem weak-ca.key       CA, RSA-1024, self-signed with SHA-1
+#   weak-broker.pem .key          broker certificate, RSA-1024, SHA-1, localhost/127.0.0.1
+#   weak-broker2.pem .key         the same names with another key (a "changed" broker key)
+#   weak-client.pfx               RSA-1024 client key, SHA-1, weak CA inside
+#   weakca-client.pfx             P-256 client key issued by the weak CA, weak CA inside
+#   weak-bundle.pem               ca.pem + weak-ca.pem (a broker accepting both clients)
 # Every PFX uses the password in client.pass. Keys and passwords are mode 0600.
 # Nothing here is secret: the material is for tests only.
 set -euo pipefail
@@ -24,14 +32,55 @@ umask 077
 
 FILES="ca.pem ca.key broker.pem broker.key client.pfx client.pass client.pem client.key
 other-ca.pem other-ca.key other-client.pfx wronghost.pem wronghost.key expired.pfx legacy.pfx"
-complete=1
-for f in $FILES; do [ -s "$f" ] || complete=0; done
-if [ $complete = 1 ]; then
-	exit 0
-fi
-
+SERVER_EXT='basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth'
+CLIENT_EXT='basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth'
+WEAK_FILES="weak-ca.pem weak-ca.key weak-broker.pem weak-broker.key weak-broker2.pem
+weak-broker2.key weak-client.pfx weakca-client.pfx weak-bundle.pem"
 OSSL=${OPENSSL:-openssl}
 q() { "$OSSL" "$@" >/dev/null 2>&1 || { echo "pki.sh: openssl $1 failed" >&2; "$OSSL" "$@" >&2; exit 1; }; }
+
+# The weak set (added to an existing complete set too). args: none; needs ca.pem, client.pass
+mkweak() {
+	local ext
+	q req -x509 -newkey rsa:1024 -nodes -keyout weak-ca.key -sha1 -days 3650 \
+		-subj "/CN=bluetti-c weak test CA" -addext "basicConstraints=critical,CA:TRUE" \
+		-addext "keyUsage=critical,keyCertSign,cRLSign" -out weak-ca.pem
+	for b in weak-broker weak-broker2; do
+		q req -newkey rsa:1024 -nodes -keyout $b.key -subj "/CN=localhost" -out $b.csr
+		printf '%b\n' "$SERVER_EXT\nsubjectAltName=DNS:localhost,IP:127.0.0.1" >$b.ext
+		q x509 -req -in $b.csr -CA weak-ca.pem -CAkey weak-ca.key -CAcreateserial -sha1 \
+			-days 825 -extfile $b.ext -out $b.pem
+		rm -f $b.csr $b.ext
+	done
+	ext=$(mktemp weak.XXXXXX)
+	printf '%b\n' "$CLIENT_EXT" >"$ext"
+	q req -newkey rsa:1024 -nodes -keyout weak-client.key -subj "/CN=bluetti-c-weak-client" \
+		-out weak-client.csr
+	q x509 -req -in weak-client.csr -CA weak-ca.pem -CAkey weak-ca.key -CAcreateserial \
+		-sha1 -days 825 -extfile "$ext" -out weak-client.pem
+	q pkcs12 -export -in weak-client.pem -inkey weak-client.key -certfile weak-ca.pem \
+		-name weak -passout file:client.pass -out weak-client.pfx
+	q genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out weakca-client.key
+	q req -new -key weakca-client.key -subj "/CN=bluetti-c-weakca-client" -out weakca-client.csr
+	q x509 -req -in weakca-client.csr -CA weak-ca.pem -CAkey weak-ca.key -CAcreateserial \
+		-sha256 -days 825 -extfile "$ext" -out weakca-client.pem
+	q pkcs12 -export -in weakca-client.pem -inkey weakca-client.key -certfile weak-ca.pem \
+		-name weakca -passout file:client.pass -out weakca-client.pfx
+	cat ca.pem weak-ca.pem >weak-bundle.pem
+	rm -f "$ext" weak-client.csr weakca-client.csr weak-client.pem weak-client.key \
+		weakca-client.pem weakca-client.key weak-ca.srl
+	chmod 600 ./weak*.key ./weak*.pfx
+	chmod 644 ./weak*.pem
+}
+
+complete=1
+for f in $FILES; do [ -s "$f" ] || complete=0; done
+weak_complete=1
+for f in $WEAK_FILES; do [ -s "$f" ] || weak_complete=0; done
+if [ $complete = 1 ]; then
+	[ $weak_complete = 1 ] || mkweak
+	exit 0
+fi
 
 key() { q genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1"; }
 
@@ -54,8 +103,6 @@ mkleaf() {
 	rm -f "$name.csr" "$name.ext"
 }
 
-SERVER_EXT='basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth'
-CLIENT_EXT='basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth'
 
 mkca ca "bluetti-c test CA"
 mkca other-ca "bluetti-c unrelated CA"
@@ -110,4 +157,5 @@ rm -rf ca-db expired.csr expired.key expired.pem ca.srl other-ca.srl
 
 chmod 600 ./*.key client.pass ./*.pfx
 chmod 644 ./*.pem
+mkweak
 exit 0

@@ -64,6 +64,7 @@ typedef enum blt_err {
 	BLT_E_CONFIG = -30,       /* bad configuration */
 	BLT_E_MISMATCH = -31,     /* reply does not match the request (echo, block) */
 	BLT_E_NOT_APPLIED = -32,  /* write echoed, but the read-back shows the old value */
+	BLT_E_PIN_MISMATCH = -33, /* broker key differs from the pinned one (TOFU) */
 } blt_err_t;
 
 /* Static English name of an error code ("CRC mismatch"); never NULL. */

@@ -191,6 +191,12 @@ BLT_API int blt_encode_num(const blt_block_t *b, const blt_field_t *f, unsigned 
 BLT_API int blt_encode_str(const blt_block_t *b, const blt_field_t *f, unsigned idx,
 			   const char *s, uint8_t *buf, size_t cap);
 
+/* Overwrite with 0xff the bytes of every secret row (BLT_F_SECRET: the 2200 password, the
+ * 12002 Wi-Fi credentials, ...) of block b in data, the FC03 register data of a read from
+ * b's first register (n bytes), so a frame can be shown or shared safely. Returns how many
+ * bytes were masked. */
+BLT_API size_t blt_mask_secrets(const blt_block_t *b, uint8_t *data, size_t n);
+
 /* Output. Text: one "name: value unit" line per value like the seed CLI
  * ("frequency: 50.0 Hz"); JSON: {"block":N,"name":"...","values":{...},"units":{...},
  * "missing":[...]}. Secret values print as "***" unless opts->show_secrets. */

@@ -45,6 +45,7 @@ const char *blt_strerror(int err)
 	case BLT_E_CONFIG: return "configuration error";
 	case BLT_E_MISMATCH: return "reply does not match request";
 	case BLT_E_NOT_APPLIED: return "device did not apply the write";
+	case BLT_E_PIN_MISMATCH: return "broker key does not match the pinned key";
 	}
 	return "unknown error";
 }

@@ -53,6 +53,7 @@ typedef struct mqtt {
 	uint64_t next_attempt; /* DOWN + want: earliest time of the next attempt */
 	int backoff_ms;
 	int connack_rc;    /* -1: none; else the CONNACK refusal code */
+	int last_connack;  /* -1: none this attempt; else the CONNACK code (0 = accepted) */
 	bool tcp_up;       /* this attempt's TCP connection was established */
 	int lost_errno;    /* errno at the time libmosquitto reported a disconnect */
 	char log_err[200]; /* last error line libmosquitto logged (OpenSSL reasons) */
@@ -126,6 +127,7 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc)
 {
 	mqtt_t *m = obj;
 	(void)mosq;
+	m->last_connack = rc;
 	if (rc != 0) {
 		m->connack_rc = rc;
 		return;
@@ -283,8 +285,8 @@ static int apply_credentials(mqtt_t *m, blt_detail_t *d)
 	}
 	err = m->base.cred_fn(m->base.cred_user, user, BLT_CRED_USERNAME_MAX, pass,
 	                      BLT_CRED_PASSWORD_MAX, &hd);
-	if (err == BLT_OK && (!memchr(user, 0, BLT_CRED_USERNAME_MAX) ||
-	                      !memchr(pass, 0, BLT_CRED_PASSWORD_MAX)))
+	if (err == BLT_OK &&
+	    (!memchr(user, 0, BLT_CRED_USERNAME_MAX) || !memchr(pass, 0, BLT_CRED_PASSWORD_MAX)))
 		err = blt_detail_set(&hd, BLT_E_INVAL,
 		                     "credentials hook returned an unterminated string");
 	if (err == BLT_OK && !user[0] && pass[0])
@@ -327,12 +329,15 @@ static int attempt_start(mqtt_t *m, blt_detail_t *d)
 		/* hook removed: back to the options' username/password */
 		rc = mosquitto_username_pw_set(m->mosq, m->opt_user, m->opt_pass);
 		if (rc != MOSQ_ERR_SUCCESS)
-			return attempt_fail(m, blt_detail_set(d, BLT_E_NOMEM,
-			                                      "cannot restore the MQTT credentials"));
+			return attempt_fail(
+			    m,
+			    blt_detail_set(d, BLT_E_NOMEM, "cannot restore the MQTT credentials"));
 		m->hook_creds = false;
 	}
-	blt_tls_diag_reset(&m->diag);
+	if (m->use_tls)
+		blt_tls_diag_reset(&m->diag);
 	m->connack_rc = -1;
+	m->last_connack = -1;
 	m->tcp_up = false;
 	m->log_err[0] = '\0';
 	m->lost_errno = 0;
@@ -651,6 +656,23 @@ static void mqtt_destroy(blt_transport_t *t)
 	free(m);
 }
 
+static int mqtt_info(const blt_transport_t *t, blt_transport_info_t *out)
+{
+	const mqtt_t *m = (const mqtt_t *)t;
+
+	if (m->use_tls) {
+		*out = m->diag.info;
+	} else {
+		memset(out, 0, sizeof *out);
+		out->pin_state = BLT_PIN_OFF;
+	}
+	out->tls = m->use_tls;
+	out->connack = m->last_connack;
+	out->tcp_connected =
+	    m->tcp_up || out->handshake_done || out->chain_len > 0 || m->last_connack >= 0;
+	return BLT_OK;
+}
+
 static const struct blt_transport_ops mqtt_ops = {
     .connect = mqtt_connect,
     .listen = mqtt_listen,
@@ -695,6 +717,7 @@ int blt_mqtt_new(const blt_mqtt_opts_t *o, blt_transport_t **out, blt_detail_t *
 	if (!m)
 		return blt_detail_set(d, BLT_E_NOMEM, "out of memory");
 	m->base.ops = &mqtt_ops;
+	m->base.info = mqtt_info;
 	m->host = strdup(o->host);
 	m->port = o->port ? o->port : (o->use_tls ? 18760 : 1883);
 	m->keepalive_s = o->keepalive_s ? o->keepalive_s : 60;
@@ -706,14 +729,14 @@ int blt_mqtt_new(const blt_mqtt_opts_t *o, blt_transport_t **out, blt_detail_t *
 	m->backoff_ms = m->reconnect_min_ms;
 	m->use_tls = o->use_tls;
 	m->connack_rc = -1;
-	blt_tls_diag_reset(&m->diag);
+	m->last_connack = -1;
 	if (!m->host) {
 		mqtt_destroy(&m->base);
 		return blt_detail_set(d, BLT_E_NOMEM, "out of memory");
 	}
 
 	if (o->use_tls) {
-		rc = blt_tls_ctx_new(&o->tls, o->host, &m->diag, &m->ctx, d);
+		rc = blt_tls_ctx_new(&o->tls, o->host, m->port, &m->diag, &m->ctx, d);
 		if (rc != BLT_OK) {
 			mqtt_destroy(&m->base);
 			return rc;

@@ -1,4 +1,6 @@
 /* Generic transport entry points: argument checks, then the implementation's vtable. */
+#include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <bluetti/bluetti.h>
@@ -90,4 +92,25 @@ void blt_transport_free(blt_transport_t *t)
 {
 	if (t)
 		t->ops->destroy(t);
+}
+
+int blt_transport_info(const blt_transport_t *t, blt_transport_info_t *out)
+{
+	if (!t || !out || !t->info)
+		return BLT_E_INVAL;
+	return t->info(t, out);
+}
+
+bool blt_broker_is_bluetti(const char *host)
+{
+	static const char dom[] = "bluettipower.com";
+	size_t n, k = sizeof dom - 1;
+	if (!host)
+		return false;
+	n = strlen(host);
+	if (n && host[n - 1] == '.') /* fully qualified form */
+		n--;
+	if (n < k || strncasecmp(host + n - k, dom, k) != 0)
+		return false;
+	return n == k || host[n - k - 1] == '.';
 }

@@ -32,28 +32,53 @@ struct blt_transport {
 	void *conn_user;
 	blt_cred_fn cred_fn; /* blt_transport_on_credentials; NULL = the options' */
 	void *cred_user;
+	/* blt_transport_info; NULL = the implementation has no such facts */
+	int (*info)(const blt_transport_t *t, blt_transport_info_t *out);
 };
 
 /* What the TLS callbacks observed during the last handshake (filled through the
- * SSL_CTX ex-data pointer set by blt_tls_ctx_new). */
+ * SSL_CTX ex-data pointer set by blt_tls_ctx_new). The configuration part is set once by
+ * blt_tls_ctx_new; blt_tls_diag_reset clears only the per-attempt part. */
 typedef struct blt_tls_diag {
-	long verify_err; /* first X509_V_ERR_* seen, X509_V_OK if none */
+	/* configuration (kept across attempts) */
+	char host[256];
+	int port;
+	bool insecure;
+	bool pin_record;
+	char pin_dir[900];
+	char cfg_ciphers[128];
+	char cfg_verify_name[256];
+	int cfg_security_level;
+	/* per attempt */
+	long verify_err; /* first X509_V_ERR_* seen that a pin cannot excuse, X509_V_OK if none */
 	int verify_depth;
 	char verify_subject[128];
+	long ca_err; /* first "issuer unknown" error (excused by a matching / recorded pin) */
+	int ca_depth;
+	char ca_subject[128];
 	char alert[64]; /* fatal alert received from the peer, "" if none */
 	bool alert_received;
 	bool handshake_done; /* our side completed the handshake */
+	blt_transport_info_t info;
 } blt_tls_diag_t;
 
 /* Load OpenSSL 3's "legacy" (if present) and "default" providers once per process. */
 void blt_tls_global_init(void);
 
 /* Build a client SSL_CTX from the TLS options: PKCS#12 parsed in memory (client cert + key,
- * CA certs), server verification per options, TLS >= 1.2. host is the broker host (used for
- * the name check when verify_host is NULL). diag receives handshake diagnostics for the
- * lifetime of the context. */
-int blt_tls_ctx_new(const blt_tls_opts_t *o, const char *host, blt_tls_diag_t *diag, SSL_CTX **out,
-                    blt_detail_t *d);
+ * CA certs), server verification per options (with the key pin of pin.c), TLS >= 1.2.
+ * host:port is the broker (host is the name checked when verify_host is NULL; host:port
+ * names the pin). diag receives handshake diagnostics for the lifetime of the context. */
+int blt_tls_ctx_new(const blt_tls_opts_t *o, const char *host, int port, blt_tls_diag_t *diag,
+                    SSL_CTX **out, blt_detail_t *d);
+
+/* pin.c: the pin file of host:port in dir; the stored pin (out = "" when none); an atomic
+ * 0600 write. 0 or -1 with a one-line reason in err. */
+int blt_pin_path(const char *dir, const char *host, int port, char *out, size_t cap, char *err,
+                 size_t errcap);
+int blt_pin_load(const char *dir, const char *path, char out[65], char *err, size_t errcap);
+int blt_pin_save(const char *dir, const char *path, const char *hex, const char *host, int port,
+                 char *err, size_t errcap);
 
 /* Reset the diagnostics before a new handshake. */
 void blt_tls_diag_reset(blt_tls_diag_t *diag);

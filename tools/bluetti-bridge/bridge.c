@@ -916,6 +916,8 @@ static int make_transport(const br_mqtt_cfg_t *m, const char *will_topic, const 
 		o.tls.ca_file = m->ca[0] ? m->ca : NULL;
 		o.tls.verify_host = m->tls_name[0] ? m->tls_name : NULL;
 		o.tls.insecure = m->insecure;
+		o.tls.ciphers =
+		    m->ciphers[0] ? m->ciphers : (m->cloud ? BLT_TLS_CIPHERS_BLUETTI : NULL);
 	}
 	o.username = m->user[0] ? m->user : NULL;
 	o.password = m->password;

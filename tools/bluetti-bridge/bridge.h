@@ -40,6 +40,10 @@ typedef struct br_mqtt_cfg {
 	char cert_password_file[BR_PATH];
 	char tls_name[256];
 	bool insecure;
+	/* OpenSSL cipher string for this broker only ("" = the preset: "DEFAULT:@SECLEVEL=0"
+	 * for the Bluetti cloud, whose keys are RSA-1024 / SHA-1; OpenSSL's defaults else) */
+	char ciphers[128];
+	bool cloud; /* upstream is the Bluetti cloud (account = or a bluettipower.com host) */
 	char user[256];
 	char password_file[BR_PATH];
 	char client_id[128];

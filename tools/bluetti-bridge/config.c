@@ -14,6 +14,8 @@
 
 #include <ini.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include <bluetti/bluetti.h>
 #include <bluetti/cloud.h>
@@ -44,7 +46,7 @@ typedef struct parser {
 	struct sect {
 		char name[160];
 		int line;
-	} *sects; /* grown per section, at most BR_MAX_DEVICES + 8 */
+	} * sects; /* grown per section, at most BR_MAX_DEVICES + 8 */
 	size_t nsects, sectcap;
 	int upstream_line, down_line, account_line;
 } parser_t;
@@ -215,6 +217,9 @@ static const key_t_ mqtt_keys[] = {
     {"cert_password_file", K_STR, MQ(cert_password_file), 0, 0, "PKCS#12 password file"},
     {"tls_name", K_STR, MQ(tls_name), 0, 0, "name expected in the server certificate"},
     {"insecure", K_BOOL, MQ(insecure), 0, 0, "do not verify the server"},
+    {"ciphers", K_STR, MQ(ciphers), 0, 0,
+     "OpenSSL cipher string for this broker (default: DEFAULT:@SECLEVEL=0 for the Bluetti "
+     "cloud, OpenSSL's defaults otherwise)"},
     {"username", K_STR, MQ(user), 0, 0, "MQTT user name"},
     {"user", K_STR, MQ(user), 0, 0, "MQTT user name"},
     {"password_file", K_STR, MQ(password_file), 0, 0, "MQTT password file"},
@@ -596,14 +601,24 @@ static void validate_mqtt(parser_t *ps, br_mqtt_cfg_t *m, const char *section, b
 	if (m->port == 0)
 		m->port = m->tls ? (upstream ? 18760 : 8883) : 1883;
 	if (!m->tls) {
-		static const char *tls_only[] = {"ca", "cert", "cert_password_file", "tls_name",
-		                                 "insecure"};
+		static const char *tls_only[] = {"ca",       "cert",     "cert_password_file",
+		                                 "tls_name", "insecure", "ciphers"};
 		for (size_t i = 0; i < sizeof tls_only / sizeof tls_only[0]; i++) {
 			int kl = key_line(ps, section, tls_only[i]);
 			if (kl)
 				perr(ps, kl, section, tls_only[i],
 				     "only meaningful with tls = true");
 		}
+	}
+	m->cloud = upstream && blt_broker_is_bluetti(m->host);
+	if (m->tls && m->ciphers[0]) {
+		/* the same check blt_mqtt_new makes, so --check-config catches a typo */
+		SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+		if (ctx && SSL_CTX_set_cipher_list(ctx, m->ciphers) != 1)
+			perr(ps, key_line(ps, section, "ciphers"), section, "ciphers",
+			     "'%s' is not a cipher string OpenSSL accepts", m->ciphers);
+		SSL_CTX_free(ctx);
+		ERR_clear_error();
 	}
 	if (upstream && m->tls && !m->cert[0])
 		perr(ps, sl, section, "cert",
@@ -1016,6 +1031,7 @@ static void load_account(parser_t *ps, br_config_t *c)
 		snprintf(c->up.host, sizeof c->up.host, "%s", BLT_CLOUD_BROKER_HOST);
 		c->up.port = BLT_CLOUD_BROKER_PORT;
 	}
+	c->up.cloud = true; /* the account's broker: the Bluetti TLS preset */
 }
 
 /* ---- entry points -------------------------------------------------------------------- */
@@ -1172,6 +1188,12 @@ static void print_mqtt(FILE *out, const char *what, const br_mqtt_cfg_t *m)
 		        m->tls_name[0] ? ", expected name " : "", m->tls_name);
 		if (m->insecure)
 			fprintf(out, "  WARNING: insecure: the server is not verified\n");
+		fprintf(out, "  ciphers: %s\n",
+		        m->ciphers[0] ? m->ciphers
+		                      : (m->cloud ? BLT_TLS_CIPHERS_BLUETTI
+		                             " (Bluetti cloud preset: its keys are "
+		                             "RSA-1024/SHA-1)"
+		                                  : "OpenSSL's defaults"));
 	}
 	fprintf(out, "  user: %s (password: %s)\n", m->user[0] ? m->user : "none",
 	        m->password_src[0] ? m->password_src : "not loaded");

@@ -7,6 +7,7 @@
 
 #include <bluetti/bluetti.h>
 
+#include <bluetti/cloud.h>
 #include <bluetti/transport.h>
 
 #include "conn.h"
@@ -38,5 +39,9 @@ int account_connection(const char *sn, conn_args_t *conn, char *model, size_t mo
  * wipes and frees it. Returns a blt_err_t with a one-line detail. */
 int account_live_hook(blt_transport_t *t, blt_detail_t *d);
 void account_live_close(void);
+
+/* For `bluetti doctor`: the gateway URL and its CA file the account commands use for the
+ * cached session s (--api / --api-ca, the environment, the store; NULL = the default). */
+void account_gateway(const blt_cloud_session_t *s, const char **url, const char **ca);
 
 #endif

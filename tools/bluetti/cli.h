@@ -13,6 +13,8 @@ int cmd_check(int argc, char **argv);
 int cmd_decode(int argc, char **argv);
 int cmd_blocks(int argc, char **argv);
 int cmd_profiles(int argc, char **argv);
+/* cmd_doctor.c: step-by-step diagnosis of the whole chain (docs/doctor.md) */
+int cmd_doctor(int argc, char **argv);
 /* cmd_settings.c: gated writes and settings (include/bluetti/control.h) */
 int cmd_set(int argc, char **argv);
 int cmd_get(int argc, char **argv);

@@ -573,3 +573,9 @@ void account_live_close(void)
 		g_live = NULL;
 	}
 }
+
+void account_gateway(const blt_cloud_session_t *s, const char **url, const char **ca)
+{
+	*url = api_url(s);
+	*ca = api_ca(s);
+}

@@ -17,6 +17,7 @@ static const struct {
 	{"watch", cmd_watch, "read repeatedly at an interval (a line or a JSON object per read)"},
 	{"dump", cmd_dump, "read a block and print the raw reply as hex"},
 	{"check", cmd_check, "end-to-end check: connect, read grid block 1300, validate, time it"},
+	{"doctor", cmd_doctor, "diagnose the chain step by step (PASS/FAIL/SKIP; --report FILE)"},
 	{"set", cmd_set, "change a setting (gated, verified, audited)"},
 	{"get", cmd_get, "read the current value of settings"},
 	{"settings", cmd_settings, "list the writable settings (and current values)"},

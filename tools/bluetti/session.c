@@ -80,23 +80,24 @@ int dev_args_handle(dev_args_t *a, int opt, const char *arg, const char *prog)
 
 void dev_args_help(FILE *out, int default_retries)
 {
-	fprintf(out,
-	        "device:\n"
-	        "  -p, --profile MODEL       device profile (EL30V2, EL100V2, ELITE200V2, AP300,\n"
-	        "                            GENERIC); see `bluetti profiles`\n"
-	        "  -s, --sn SN               device serial (the topic segment, e.g. the subSn)\n"
-	        "      --model CODE          model code in topics (default: the profile's)\n"
-	        "      --preset NAME         wire preset: v2 (default) or seed\n"
-	        "      --slave N             override the Modbus slave address\n"
-	        "      --envelope E          override the request envelope: bare, legacy, v2\n"
-	        "      --sub-topic T         override the reply topic (template: {model} {sn})\n"
-	        "      --pub-topic T         override the request topic\n"
-	        "      --timeout MS          reply timeout per request (default 5000)\n"
-	        "      --retries N           extra attempts after a timeout (default %d)\n"
-	        "      --account             use the cached `bluetti login`: broker, certificate,\n"
-	        "                            credentials and model come from the account (then\n"
-	        "                            --profile is optional and --sn may be the full serial)\n",
-	        default_retries);
+	fprintf(
+	    out,
+	    "device:\n"
+	    "  -p, --profile MODEL       device profile (EL30V2, EL100V2, ELITE200V2, AP300,\n"
+	    "                            GENERIC); see `bluetti profiles`\n"
+	    "  -s, --sn SN               device serial (the topic segment, e.g. the subSn)\n"
+	    "      --model CODE          model code in topics (default: the profile's)\n"
+	    "      --preset NAME         wire preset: v2 (default) or seed\n"
+	    "      --slave N             override the Modbus slave address\n"
+	    "      --envelope E          override the request envelope: bare, legacy, v2\n"
+	    "      --sub-topic T         override the reply topic (template: {model} {sn})\n"
+	    "      --pub-topic T         override the request topic\n"
+	    "      --timeout MS          reply timeout per request (default 5000)\n"
+	    "      --retries N           extra attempts after a timeout (default %d)\n"
+	    "      --account             use the cached `bluetti login`: broker, certificate,\n"
+	    "                            credentials and model come from the account (then\n"
+	    "                            --profile is optional and --sn may be the full serial)\n",
+	    default_retries);
 }
 
 int dev_args_require(const dev_args_t *a, const char *prog)
@@ -113,30 +114,39 @@ int dev_args_require(const dev_args_t *a, const char *prog)
 	return 0;
 }
 
-/* --account: fill the connection from the cached login and pick the profile from the
- * account's model code (generic V2 profile for a model we do not know). */
-static int account_prepare(dev_args_t *a, const char *prog)
+int session_account(dev_args_t *a, blt_detail_t *d)
 {
-	blt_detail_t d = {{0}};
 	int err = account_connection(a->sn, &a->conn, a->account_model, sizeof a->account_model,
-	                             a->account_sn, sizeof a->account_sn, &d);
-	if (err) {
-		fprintf(stderr, "bluetti %s: --account: %s\n", prog, d.text);
-		return EXIT_FAIL;
-	}
+	                             a->account_sn, sizeof a->account_sn, d);
+	if (err)
+		return err;
+	a->conn.cloud = true; /* the account's broker: the Bluetti TLS preset */
 	if (!a->model && a->account_model[0])
 		a->model = a->account_model;
 	if (!a->profile)
 		a->profile = (a->model && blt_profile_find(a->model)) ? a->model : "GENERIC";
 	if (a->account_sn[0])
 		a->sn = a->account_sn;
+	a->account_resolved = true; /* session_prepare does not ask again */
+	return BLT_OK;
+}
+
+/* --account: fill the connection from the cached login and pick the profile from the
+ * account's model code (generic V2 profile for a model we do not know). */
+static int account_prepare(dev_args_t *a, const char *prog)
+{
+	blt_detail_t d = {{0}};
+	if (session_account(a, &d) != BLT_OK) {
+		fprintf(stderr, "bluetti %s: --account: %s\n", prog, d.text);
+		return EXIT_FAIL;
+	}
 	return 0;
 }
 
 int session_prepare(dev_args_t *a, const char *prog, session_t *s)
 {
 	memset(s, 0, sizeof *s);
-	if (a->account) {
+	if (a->account && !a->account_resolved) {
 		int rc = account_prepare(a, prog);
 		if (rc)
 			return rc;

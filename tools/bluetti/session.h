@@ -39,7 +39,7 @@ enum {
 	    {"sub-topic", required_argument, NULL, DEV_OPT_SUB_TOPIC},                             \
 	    {"pub-topic", required_argument, NULL, DEV_OPT_PUB_TOPIC},                             \
 	    {"timeout", required_argument, NULL, DEV_OPT_TIMEOUT},                                 \
-	    {"account", no_argument, NULL, DEV_OPT_ACCOUNT},                                 \
+	    {"account", no_argument, NULL, DEV_OPT_ACCOUNT},                                       \
 	{                                                                                          \
 		"retries", required_argument, NULL, DEV_OPT_RETRIES                                \
 	}
@@ -48,8 +48,9 @@ typedef struct dev_args {
 	conn_args_t conn;
 	const char *profile, *sn, *model, *preset, *sub_topic, *pub_topic;
 	int slave, envelope, timeout_ms, retries;
-	bool retries_set; /* --retries given */
-	bool account;     /* --account: broker, certificate, credentials from the login */
+	bool retries_set;      /* --retries given */
+	bool account;          /* --account: broker, certificate, credentials from the login */
+	bool account_resolved; /* session_account done */
 	char account_model[32], account_sn[64]; /* resolved by session_prepare */
 } dev_args_t;
 
@@ -71,6 +72,10 @@ typedef struct session {
 	uint64_t t_connect_us; /* TLS + CONNACK + SUBACK */
 } session_t;
 
+/* --account: look the device up in the cached login (account_connection) and fill the
+ * connection, model, profile and serial from it; a->account_resolved is set once resolved.
+ * Returns a blt_err_t with a one-line detail (nothing printed). */
+int session_account(dev_args_t *a, blt_detail_t *d);
 /* Resolve and check the profile, model and serial; with --account this looks the device
  * up in the account (network I/O). Fills s->p, s->dopts, s->co.
  * Returns 0 or EXIT_USAGE (message printed). */
