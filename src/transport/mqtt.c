@@ -64,6 +64,8 @@ typedef struct mqtt {
 	int sub_mid;
 	bool sub_done;
 	int sub_granted;
+
+	size_t unacked; /* publishes handed to libmosquitto, not yet completed (on_publish) */
 } mqtt_t;
 
 static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
@@ -132,6 +134,7 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc)
 	}
 	m->st = ST_UP;
 	m->backoff_ms = m->reconnect_min_ms;
+	m->unacked = 0; /* a flow-control hint: start afresh with each session */
 	/* Clean session: every (re)connect starts without subscriptions. */
 	for (struct listener *l = m->ls; l; l = l->next) {
 		if (l->dead || topic_seen_before(m, l))
@@ -143,6 +146,16 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc)
 	}
 	blt_log(BLT_LOG_INFO, "mqtt: connected to %s:%d", m->host, m->port);
 	notify(m, true, BLT_OK);
+}
+
+/* QoS 1: the PUBACK arrived; QoS 0: the message was written. */
+static void on_publish(struct mosquitto *mosq, void *obj, int mid)
+{
+	mqtt_t *m = obj;
+	(void)mosq;
+	(void)mid;
+	if (m->unacked)
+		m->unacked--;
 }
 
 static void on_disconnect(struct mosquitto *mosq, void *obj, int rc)
@@ -283,8 +296,8 @@ static int apply_credentials(mqtt_t *m, blt_detail_t *d)
 	}
 	err = m->base.cred_fn(m->base.cred_user, user, BLT_CRED_USERNAME_MAX, pass,
 	                      BLT_CRED_PASSWORD_MAX, &hd);
-	if (err == BLT_OK && (!memchr(user, 0, BLT_CRED_USERNAME_MAX) ||
-	                      !memchr(pass, 0, BLT_CRED_PASSWORD_MAX)))
+	if (err == BLT_OK &&
+	    (!memchr(user, 0, BLT_CRED_USERNAME_MAX) || !memchr(pass, 0, BLT_CRED_PASSWORD_MAX)))
 		err = blt_detail_set(&hd, BLT_E_INVAL,
 		                     "credentials hook returned an unterminated string");
 	if (err == BLT_OK && !user[0] && pass[0])
@@ -327,8 +340,9 @@ static int attempt_start(mqtt_t *m, blt_detail_t *d)
 		/* hook removed: back to the options' username/password */
 		rc = mosquitto_username_pw_set(m->mosq, m->opt_user, m->opt_pass);
 		if (rc != MOSQ_ERR_SUCCESS)
-			return attempt_fail(m, blt_detail_set(d, BLT_E_NOMEM,
-			                                      "cannot restore the MQTT credentials"));
+			return attempt_fail(
+			    m,
+			    blt_detail_set(d, BLT_E_NOMEM, "cannot restore the MQTT credentials"));
 		m->hook_creds = false;
 	}
 	blt_tls_diag_reset(&m->diag);
@@ -586,7 +600,7 @@ static int mqtt_publish(blt_transport_t *t, const char *topic, const void *paylo
 		return blt_detail_set(d, BLT_E_INVAL, "payload too large");
 	rc = mosquitto_publish(m->mosq, NULL, topic, (int)len, payload, qos, retain);
 	switch (rc) {
-	case MOSQ_ERR_SUCCESS: return BLT_OK;
+	case MOSQ_ERR_SUCCESS: m->unacked++; return BLT_OK;
 	case MOSQ_ERR_INVAL:
 	case MOSQ_ERR_MALFORMED_UTF8:
 		return blt_detail_set(d, BLT_E_INVAL, "cannot publish to '%s': invalid topic",
@@ -603,6 +617,11 @@ static int mqtt_publish(blt_transport_t *t, const char *topic, const void *paylo
 		return blt_detail_set(d, BLT_E_IO, "publish to %s: %s", topic,
 		                      mosquitto_strerror(rc));
 	}
+}
+
+static size_t mqtt_pending(const blt_transport_t *t)
+{
+	return ((const mqtt_t *)t)->unacked;
 }
 
 static bool mqtt_connected(const blt_transport_t *t)
@@ -660,6 +679,7 @@ static const struct blt_transport_ops mqtt_ops = {
     .connected = mqtt_connected,
     .disconnect = mqtt_disconnect,
     .destroy = mqtt_destroy,
+    .pending = mqtt_pending,
 };
 
 /* --- construction ----------------------------------------------------------------------- */
@@ -733,6 +753,7 @@ int blt_mqtt_new(const blt_mqtt_opts_t *o, blt_transport_t **out, blt_detail_t *
 	mosquitto_int_option(m->mosq, MOSQ_OPT_TCP_NODELAY, 1);
 	mosquitto_connect_callback_set(m->mosq, on_connect);
 	mosquitto_disconnect_callback_set(m->mosq, on_disconnect);
+	mosquitto_publish_callback_set(m->mosq, on_publish);
 	mosquitto_message_callback_set(m->mosq, on_message);
 	mosquitto_subscribe_callback_set(m->mosq, on_subscribe);
 	mosquitto_log_callback_set(m->mosq, on_log);
