@@ -296,8 +296,8 @@ static int apply_credentials(mqtt_t *m, blt_detail_t *d)
 	}
 	err = m->base.cred_fn(m->base.cred_user, user, BLT_CRED_USERNAME_MAX, pass,
 	                      BLT_CRED_PASSWORD_MAX, &hd);
-	if (err == BLT_OK &&
-	    (!memchr(user, 0, BLT_CRED_USERNAME_MAX) || !memchr(pass, 0, BLT_CRED_PASSWORD_MAX)))
+	if (err == BLT_OK && (!memchr(user, 0, BLT_CRED_USERNAME_MAX) ||
+	                      !memchr(pass, 0, BLT_CRED_PASSWORD_MAX)))
 		err = blt_detail_set(&hd, BLT_E_INVAL,
 		                     "credentials hook returned an unterminated string");
 	if (err == BLT_OK && !user[0] && pass[0])
@@ -340,9 +340,8 @@ static int attempt_start(mqtt_t *m, blt_detail_t *d)
 		/* hook removed: back to the options' username/password */
 		rc = mosquitto_username_pw_set(m->mosq, m->opt_user, m->opt_pass);
 		if (rc != MOSQ_ERR_SUCCESS)
-			return attempt_fail(
-			    m,
-			    blt_detail_set(d, BLT_E_NOMEM, "cannot restore the MQTT credentials"));
+			return attempt_fail(m, blt_detail_set(d, BLT_E_NOMEM,
+			                                      "cannot restore the MQTT credentials"));
 		m->hook_creds = false;
 	}
 	blt_tls_diag_reset(&m->diag);

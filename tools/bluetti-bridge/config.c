@@ -47,7 +47,7 @@ typedef struct parser {
 	struct sect {
 		char name[160];
 		int line;
-	} * sects; /* grown per section, at most BR_MAX_DEVICES + 8 */
+	} *sects; /* grown per section, at most BR_MAX_DEVICES + 8 */
 	size_t nsects, sectcap;
 	int upstream_line, down_line, account_line;
 } parser_t;
