@@ -47,7 +47,7 @@ typedef struct parser {
 	struct sect {
 		char name[160];
 		int line;
-	} *sects; /* grown per section, at most BR_MAX_DEVICES + 8 */
+	} * sects; /* grown per section, at most BR_MAX_DEVICES + 8 */
 	size_t nsects, sectcap;
 	int upstream_line, down_line, account_line;
 } parser_t;
@@ -789,7 +789,11 @@ static void load_secret(parser_t *ps, const char *section, const char *key, cons
 		return;
 	err = cli_secret(file[0] ? file : NULL, env, NULL, out, &d);
 	if (err) {
-		perr(ps, key_line(ps, section, key), section, key, "%s", d.text);
+		/* a path in the configuration file is no secret (on a command line it may be) */
+		if (file[0])
+			perr(ps, key_line(ps, section, key), section, key, "%s: %s", file, d.text);
+		else
+			perr(ps, key_line(ps, section, key), section, key, "%s", d.text);
 		return;
 	}
 	if (file[0])
