@@ -132,6 +132,11 @@ BLT_API void blt_transport_on_credentials(blt_transport_t *t, blt_cred_fn fn, vo
  * returns BLT_E_DISCONNECTED while down, BLT_OK otherwise. */
 BLT_API int blt_transport_poll(blt_transport_t *t, int timeout_ms, blt_detail_t *d);
 BLT_API bool blt_transport_connected(const blt_transport_t *t);
+/* Publishes handed over by blt_transport_publish and not completed yet (QoS 1: no PUBACK
+ * yet; QoS 0: not written yet), counted from the current session's start. A flow-control
+ * hint for callers that keep their own queue (the bridge); 0 for transports that do not
+ * track it. */
+BLT_API size_t blt_transport_pending(const blt_transport_t *t);
 BLT_API void blt_transport_disconnect(blt_transport_t *t);
 BLT_API void blt_transport_free(blt_transport_t *t);
 

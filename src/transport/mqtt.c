@@ -65,6 +65,8 @@ typedef struct mqtt {
 	int sub_mid;
 	bool sub_done;
 	int sub_granted;
+
+	size_t unacked; /* publishes handed to libmosquitto, not yet completed (on_publish) */
 } mqtt_t;
 
 static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
@@ -134,6 +136,7 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc)
 	}
 	m->st = ST_UP;
 	m->backoff_ms = m->reconnect_min_ms;
+	m->unacked = 0; /* a flow-control hint: start afresh with each session */
 	/* Clean session: every (re)connect starts without subscriptions. */
 	for (struct listener *l = m->ls; l; l = l->next) {
 		if (l->dead || topic_seen_before(m, l))
@@ -145,6 +148,16 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc)
 	}
 	blt_log(BLT_LOG_INFO, "mqtt: connected to %s:%d", m->host, m->port);
 	notify(m, true, BLT_OK);
+}
+
+/* QoS 1: the PUBACK arrived; QoS 0: the message was written. */
+static void on_publish(struct mosquitto *mosq, void *obj, int mid)
+{
+	mqtt_t *m = obj;
+	(void)mosq;
+	(void)mid;
+	if (m->unacked)
+		m->unacked--;
 }
 
 static void on_disconnect(struct mosquitto *mosq, void *obj, int rc)
@@ -591,7 +604,7 @@ static int mqtt_publish(blt_transport_t *t, const char *topic, const void *paylo
 		return blt_detail_set(d, BLT_E_INVAL, "payload too large");
 	rc = mosquitto_publish(m->mosq, NULL, topic, (int)len, payload, qos, retain);
 	switch (rc) {
-	case MOSQ_ERR_SUCCESS: return BLT_OK;
+	case MOSQ_ERR_SUCCESS: m->unacked++; return BLT_OK;
 	case MOSQ_ERR_INVAL:
 	case MOSQ_ERR_MALFORMED_UTF8:
 		return blt_detail_set(d, BLT_E_INVAL, "cannot publish to '%s': invalid topic",
@@ -608,6 +621,11 @@ static int mqtt_publish(blt_transport_t *t, const char *topic, const void *paylo
 		return blt_detail_set(d, BLT_E_IO, "publish to %s: %s", topic,
 		                      mosquitto_strerror(rc));
 	}
+}
+
+static size_t mqtt_pending(const blt_transport_t *t)
+{
+	return ((const mqtt_t *)t)->unacked;
 }
 
 static bool mqtt_connected(const blt_transport_t *t)
@@ -682,6 +700,7 @@ static const struct blt_transport_ops mqtt_ops = {
     .connected = mqtt_connected,
     .disconnect = mqtt_disconnect,
     .destroy = mqtt_destroy,
+    .pending = mqtt_pending,
 };
 
 /* --- construction ----------------------------------------------------------------------- */
@@ -756,6 +775,7 @@ int blt_mqtt_new(const blt_mqtt_opts_t *o, blt_transport_t **out, blt_detail_t *
 	mosquitto_int_option(m->mosq, MOSQ_OPT_TCP_NODELAY, 1);
 	mosquitto_connect_callback_set(m->mosq, on_connect);
 	mosquitto_disconnect_callback_set(m->mosq, on_disconnect);
+	mosquitto_publish_callback_set(m->mosq, on_publish);
 	mosquitto_message_callback_set(m->mosq, on_message);
 	mosquitto_subscribe_callback_set(m->mosq, on_subscribe);
 	mosquitto_log_callback_set(m->mosq, on_log);

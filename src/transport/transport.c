@@ -77,6 +77,11 @@ int blt_transport_poll(blt_transport_t *t, int timeout_ms, blt_detail_t *d)
 	return t->ops->poll(t, timeout_ms < 0 ? 0 : timeout_ms, d);
 }
 
+size_t blt_transport_pending(const blt_transport_t *t)
+{
+	return t && t->ops->pending ? t->ops->pending(t) : 0;
+}
+
 bool blt_transport_connected(const blt_transport_t *t)
 {
 	return t && t->ops->connected(t);

@@ -23,6 +23,8 @@ struct blt_transport_ops {
 	bool (*connected)(const blt_transport_t *t);
 	void (*disconnect)(blt_transport_t *t);
 	void (*destroy)(blt_transport_t *t);
+	/* optional: publishes not completed yet (blt_transport_pending); NULL = 0 */
+	size_t (*pending)(const blt_transport_t *t);
 };
 
 /* Common head of every transport implementation (first member). */

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -211,6 +212,71 @@ static void test_config_bad_bytes(void **state)
 	/* missing file */
 	assert_int_equal(br_config_load("/nonexistent/bridge.ini", false, &c, &e), BLT_E_CONFIG);
 	assert_true(has_error(&e, "/nonexistent/bridge.ini"));
+}
+
+/* Issue 18, config edges: lines up to the documented 1024 characters (libinih 55 sized
+ * its buffer from ini_initial_alloc: 197 before), non-regular files refused without
+ * blocking (a FIFO hung the start and a SIGHUP reload: both use br_config_load), '$'
+ * topics refused (the broker drops what clients publish under $SYS). */
+static void test_config_edges(void **state)
+{
+	br_config_t *c = NULL;
+	br_errors_t e;
+	char text[4096], line[1100], dir[] = "/tmp/blt-cfg-XXXXXX", path[600];
+	(void)state;
+
+	/* a 1024-character line (an inline comment pads it), with LF and with CRLF */
+	for (int crlf = 0; crlf < 2; crlf++) {
+		int n = snprintf(line, sizeof line, "name = Garage ; ");
+		memset(line + n, 'x', (size_t)(1024 - n));
+		line[1024] = '\0';
+		assert_int_equal(strlen(line), 1024);
+		snprintf(text, sizeof text, MINIMAL "[device a]\nprofile = AP300\nsn = 7\n%s%s",
+		         line, crlf ? "\r\n" : "\n");
+		if (parse(text, &c, &e) != BLT_OK)
+			dump_errors(&e);
+		assert_non_null(c);
+		assert_string_equal(c->dev[0].name, "Garage");
+		br_config_free(c);
+	}
+	/* 1025 characters: refused, with the documented limit */
+	snprintf(text, sizeof text, MINIMAL "[device a]\nprofile = AP300\nsn = 7\n%sx\n", line);
+	assert_int_equal(parse(text, &c, &e), BLT_E_CONFIG);
+	assert_true(has_error(&e, "t.ini:9: line too long (at most 1024 characters)"));
+
+	/* '$' topics */
+	assert_int_equal(parse(MINIMAL "base_topic = $SYS/bluetti\n"
+	                               "[device a]\nprofile = AP300\nsn = 7\n",
+	                       &c, &e),
+	                 BLT_E_CONFIG);
+	assert_true(has_error(&e, "base_topic: '$SYS/bluetti' is not a valid topic"));
+	assert_false(br_topic_ok("$share/x"));
+	assert_true(br_topic_ok("bluetti$"));
+	assert_int_equal(parse(MINIMAL "discovery_prefix = $ha\n"
+	                               "[device a]\nprofile = AP300\nsn = 7\n",
+	                       &c, &e),
+	                 BLT_E_CONFIG);
+	assert_true(has_error(&e, "discovery_prefix: '$ha' is not a valid topic"));
+
+	/* a FIFO (no writer: opening it for reading would block) and a directory */
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/bridge.ini", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(br_config_load(path, false, &c, &e), BLT_E_CONFIG);
+	assert_true(has_error(&e, "not a regular file (a FIFO)"));
+	unlink(path);
+	assert_int_equal(br_config_load(dir, false, &c, &e), BLT_E_CONFIG);
+	assert_true(has_error(&e, "not a regular file (a directory)"));
+	/* a regular file with the long line loads */
+	snprintf(text, sizeof text, MINIMAL "[device a]\nprofile = AP300\nsn = 7\n%s\n", line);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	assert_int_equal(br_config_load(path, false, &c, &e), BLT_OK);
+	br_config_free(c);
+	unlink(path);
+	rmdir(dir);
 }
 
 static void test_config_secrets(void **state)
@@ -627,6 +693,7 @@ int main(void)
 	    cmocka_unit_test(test_config_errors_name_file_line_key),
 	    cmocka_unit_test(test_config_required_and_account),
 	    cmocka_unit_test(test_config_bad_bytes),
+	    cmocka_unit_test(test_config_edges),
 	    cmocka_unit_test(test_config_secrets),
 	    cmocka_unit_test(test_entities_from_catalog_rows),
 	    cmocka_unit_test(test_entity_keys_independent_of_read_order),

@@ -119,7 +119,7 @@ static void f_noop(blt_transport_t *t)
 }
 
 static const struct blt_transport_ops fake_ops = {
-    f_connect, f_listen, f_unlisten, f_publish, f_poll, f_connected, f_noop, f_noop,
+    f_connect, f_listen, f_unlisten, f_publish, f_poll, f_connected, f_noop, f_noop, NULL,
 };
 
 static void fake_init(fake_t *f)

@@ -14,14 +14,27 @@
  * Commands (gated writes) stay blocking and run only while their device has no read in
  * flight (a group in progress pauses for them); during a write the other devices' replies
  * are still taken, their timeouts are checked after it.
+ *
+ * Under abuse (bluetti-bridge(1), "COMMANDS"; docs/reliability.md): a command only records
+ * the latest value per setting (coalescing); at most one command runs per loop iteration,
+ * devices served in turn, each setting at most once per WRITE_SETTING_MS and each device at
+ * most once per WRITE_DEVICE_MS; a value the device already holds (fresh read) is not
+ * written. A refused command costs a counter and, at most once per REFUSE_LOG_MS and
+ * device, a log line; nothing is published for it. Everything for the Home Assistant
+ * broker goes through an outbox that holds one message per topic (a newer one replaces
+ * the queued one) and hands at most OUT_WINDOW unacknowledged messages to libmosquitto,
+ * so memory stays bounded whatever comes in. At a stop the outbox is dropped, the offline
+ * messages go out and the bridge waits for their PUBACKs (at most STOP_WAIT_MS).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <bluetti/bluetti.h>
 #include <bluetti/client.h>
@@ -34,7 +47,6 @@
 #include "bridge.h"
 
 #define MAX_SKIP       16
-#define MAX_CMDS       32
 #define SKIP_BLOCK_MS  (10 * 60 * 1000)
 #define UP_GRACE_MS    10000
 #define BACKOFF_MIN_MS 2000
@@ -42,6 +54,14 @@
 #define SCAN_MAX_MS    200  /* ... and at least this often */
 #define STAGGER_MS     5    /* first polls of many devices: one device per STAGGER_MS */
 #define STATS_FILE_MS  1000 /* --stats FILE rewritten this often */
+/* Commands (documented in bluetti-bridge(1), COMMANDS). */
+#define WRITE_SETTING_MS 2000  /* a setting is written (or checked) at most this often */
+#define WRITE_DEVICE_MS  500   /* a device gets at most one command per this interval */
+#define REFUSE_LOG_MS    10000 /* refused/dropped commands: a log line per device per this */
+/* Home Assistant side. */
+#define OUT_WINDOW   64   /* messages handed to libmosquitto and not acknowledged yet */
+#define STOP_WAIT_MS 5000 /* at a stop: longest wait for the offline messages' PUBACKs */
+#define BIRTH_MIN_MS 5000 /* HA birth messages: republish discovery at most this often */
 
 volatile int br_stop_requested;
 volatile int br_reload_requested;
@@ -53,7 +73,37 @@ typedef struct cmd_listener {
 	br_dev_t *dev;
 	const blt_setting_t *setting;
 	char topic[256];
+	bool pending;      /* a value waits to be written */
+	int32_t value;     /* the latest value asked for (coalesced) */
+	uint64_t last_run; /* end of the last write (or check) of this setting; 0 = never */
 } cmd_listener_t;
+
+/* Command counters of a device (bridge stats). */
+typedef struct cmd_counts {
+	uint64_t received;  /* valid commands */
+	uint64_t coalesced; /* replaced a value still pending for the same setting */
+	uint64_t skipped;   /* not written: the device already held the value */
+	uint64_t written;   /* writes that succeeded */
+	uint64_t failed;    /* writes (or their first read) that failed */
+	uint64_t refused;   /* invalid payloads, retained commands */
+	uint64_t dropped;   /* valid, but the device was offline */
+} cmd_counts_t;
+
+/* The outbox to the Home Assistant broker: one message per topic, in FIFO order. */
+typedef struct out_msg {
+	struct out_msg *next, *prev, *hnext;
+	uint32_t hash;
+	bool retain;
+	char *payload;
+	char topic[];
+} out_msg_t;
+
+typedef struct outbox {
+	out_msg_t **bucket;
+	size_t nbucket, n;
+	out_msg_t *head, *tail;
+	uint64_t superseded, dropped; /* replaced while queued; dropped unsent */
+} outbox_t;
 
 struct br_dev {
 	const br_device_cfg_t *cfg;
@@ -86,13 +136,13 @@ struct br_dev {
 	size_t npub, cappub;
 	cmd_listener_t *cmds;
 	size_t ncmds;
+	size_t npending;     /* listeners with a pending value */
+	uint64_t next_write; /* no command before this (WRITE_DEVICE_MS) */
+	cmd_counts_t cc;
+	uint64_t cmd_log_at;    /* next refusal may be logged at once */
+	uint64_t cmd_log_held;  /* refusals not logged since the last line */
+	char cmd_log_last[160]; /* the last one held (shown with the count) */
 };
-
-typedef struct cmd {
-	br_dev_t *dev;
-	const blt_setting_t *setting;
-	int32_t value;
-} cmd_t;
 
 struct br_runtime {
 	const br_config_t *cfg;
@@ -113,8 +163,10 @@ struct br_runtime {
 	char ha_status_topic[200];
 	br_entity_t *ents;
 	blt_decoded_t *decoded;
-	cmd_t cmds[MAX_CMDS];
-	size_t ncmds;
+	size_t npending;   /* devices' pending commands */
+	size_t cmd_rr;     /* device to look at first for the next command (round robin) */
+	uint64_t birth_at; /* no republish for an HA birth before this */
+	outbox_t ob;
 };
 
 /* ---- logging ------------------------------------------------------------------------- */
@@ -175,16 +227,135 @@ static bool down_ok(br_runtime_t *rt)
 	return rt->down && blt_transport_connected(rt->down);
 }
 
+static uint32_t topic_hash(const char *s)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 16777619u;
+	return h;
+}
+
+static void ob_unlink(outbox_t *ob, out_msg_t *m)
+{
+	out_msg_t **pp = &ob->bucket[m->hash & (ob->nbucket - 1)];
+	while (*pp != m)
+		pp = &(*pp)->hnext;
+	*pp = m->hnext;
+	if (m->prev)
+		m->prev->next = m->next;
+	else
+		ob->head = m->next;
+	if (m->next)
+		m->next->prev = m->prev;
+	else
+		ob->tail = m->prev;
+	ob->n--;
+}
+
+static void ob_free_msg(out_msg_t *m)
+{
+	free(m->payload);
+	free(m);
+}
+
+/* Drop everything queued (counted in dropped). */
+static void ob_clear(outbox_t *ob)
+{
+	while (ob->head) {
+		out_msg_t *m = ob->head;
+		ob_unlink(ob, m);
+		ob_free_msg(m);
+		ob->dropped++;
+	}
+}
+
+/* Queue payload for topic; a message still queued for the topic is replaced in place. */
+static int ob_put(outbox_t *ob, const char *topic, const char *payload, bool retain)
+{
+	uint32_t h = topic_hash(topic);
+	char *p = strdup(payload);
+	out_msg_t *m;
+	if (!p)
+		return BLT_E_NOMEM;
+	if (ob->n >= ob->nbucket) { /* grow (and rehash) at load factor 1 */
+		size_t nb = ob->nbucket ? ob->nbucket * 2 : 256;
+		out_msg_t **b = calloc(nb, sizeof *b);
+		if (!b) {
+			free(p);
+			return BLT_E_NOMEM;
+		}
+		for (out_msg_t *x = ob->head; x; x = x->next) {
+			x->hnext = b[x->hash & (nb - 1)];
+			b[x->hash & (nb - 1)] = x;
+		}
+		free(ob->bucket);
+		ob->bucket = b;
+		ob->nbucket = nb;
+	}
+	for (m = ob->bucket[h & (ob->nbucket - 1)]; m; m = m->hnext) {
+		if (m->hash == h && !strcmp(m->topic, topic)) {
+			free(m->payload);
+			m->payload = p;
+			m->retain = retain;
+			ob->superseded++;
+			return BLT_OK;
+		}
+	}
+	size_t tl = strlen(topic) + 1;
+	m = malloc(sizeof *m + tl);
+	if (!m) {
+		free(p);
+		return BLT_E_NOMEM;
+	}
+	memcpy(m->topic, topic, tl);
+	m->payload = p;
+	m->retain = retain;
+	m->hash = h;
+	m->hnext = ob->bucket[h & (ob->nbucket - 1)];
+	ob->bucket[h & (ob->nbucket - 1)] = m;
+	m->next = NULL;
+	m->prev = ob->tail;
+	if (ob->tail)
+		ob->tail->next = m;
+	else
+		ob->head = m;
+	ob->tail = m;
+	ob->n++;
+	return BLT_OK;
+}
+
+/* Hand queued messages to the connection while fewer than OUT_WINDOW are unacknowledged
+ * (libmosquitto itself would queue without bound). */
+static void ob_flush(br_runtime_t *rt)
+{
+	outbox_t *ob = &rt->ob;
+	while (ob->head && down_ok(rt) && blt_transport_pending(rt->down) < OUT_WINDOW) {
+		out_msg_t *m = ob->head;
+		blt_detail_t d = {{0}};
+		ob_unlink(ob, m);
+		int err = blt_transport_publish(rt->down, m->topic, m->payload, strlen(m->payload),
+		                                1, m->retain, &d);
+		if (err)
+			br_log(BLT_LOG_WARN, "publish %s: %s", m->topic, d.text);
+		ob_free_msg(m);
+	}
+}
+
+/* Queue a message for the Home Assistant broker (sent by ob_flush, now if the window
+ * allows). BLT_E_DISCONNECTED while the connection is down: nothing is kept for a dead
+ * connection, everything is republished at the reconnect. */
 static int publish(br_runtime_t *rt, const char *topic, const char *payload, bool retain)
 {
-	blt_detail_t d = {{0}};
 	int err;
 	if (!down_ok(rt))
 		return BLT_E_DISCONNECTED;
-	err = blt_transport_publish(rt->down, topic, payload, strlen(payload), 1, retain, &d);
-	if (err)
-		br_log(BLT_LOG_WARN, "publish %s: %s", topic, d.text);
-	return err;
+	err = ob_put(&rt->ob, topic, payload, retain);
+	if (err) {
+		br_log(BLT_LOG_WARN, "publish %s: %s", topic, blt_strerror(err));
+		return err;
+	}
+	ob_flush(rt);
+	return BLT_OK;
 }
 
 static void ctx_of(br_dev_t *d, br_ha_ctx_t *c)
@@ -355,6 +526,8 @@ static void republish_all(br_runtime_t *rt)
 	}
 	rt->down_fresh = false;
 	rt->ha_birth = false;
+	/* a flood of birth messages republishes at most every BIRTH_MIN_MS */
+	rt->birth_at = blt_now_ms() + BIRTH_MIN_MS;
 }
 
 /* ---- availability -------------------------------------------------------------------- */
@@ -441,27 +614,69 @@ static uint64_t stats_pct(double p)
 	return stats.rtt_max_us;
 }
 
+/* A new temporary file next to path (same directory, so the rename is atomic): created
+ * with O_CREAT|O_EXCL|O_NOFOLLOW, mode 0600, under a name nobody could have planted a
+ * symlink or file for in advance; NULL if none could be made. */
+static FILE *stats_tmp(char *tmp, size_t cap)
+{
+	static unsigned seq;
+	for (int attempt = 0; attempt < 8; attempt++) {
+		int fd;
+		FILE *f;
+		snprintf(tmp, cap, "%s.%ld.%u.%08x.tmp", br_stats_path, (long)getpid(), seq++,
+		         (unsigned)rand());
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			if (errno == EEXIST || errno == ELOOP)
+				continue;
+			return NULL;
+		}
+		f = fdopen(fd, "w");
+		if (!f) {
+			close(fd);
+			unlink(tmp);
+		}
+		return f;
+	}
+	return NULL;
+}
+
 static void stats_write(br_runtime_t *rt)
 {
-	char tmp[BR_PATH + 8];
+	char tmp[BR_PATH + 64];
 	size_t online = 0, busy = 0;
+	cmd_counts_t cc = {0};
 	FILE *f;
 	if (!br_stats_path)
 		return;
 	for (size_t i = 0; i < rt->ndev; i++) {
-		online += rt->devs[i].online;
-		busy += rt->devs[i].client && blt_client_busy(rt->devs[i].client);
+		const br_dev_t *d = &rt->devs[i];
+		online += d->online;
+		busy += d->client && blt_client_busy(d->client);
+		cc.received += d->cc.received;
+		cc.coalesced += d->cc.coalesced;
+		cc.skipped += d->cc.skipped;
+		cc.written += d->cc.written;
+		cc.failed += d->cc.failed;
+		cc.refused += d->cc.refused;
+		cc.dropped += d->cc.dropped;
 	}
-	snprintf(tmp, sizeof tmp, "%s.tmp", br_stats_path);
-	f = fopen(tmp, "w");
-	if (!f)
+	f = stats_tmp(tmp, sizeof tmp);
+	if (!f) {
+		static uint64_t warned;
+		if (blt_now_ms() >= warned) { /* once a minute at most */
+			br_log(BLT_LOG_WARN, "--stats %s: cannot create a temporary file: %s",
+			       br_stats_path, strerror(errno));
+			warned = blt_now_ms() + 60000;
+		}
 		return;
+	}
 	/* Counters since the start; the histogram since the last reset (SIGUSR1). */
 	fprintf(f,
 	        "{\"uptime_ms\":%llu,\"window_ms\":%llu,\"devices\":%zu,\"online\":%zu,"
 	        "\"in_flight\":%zu,\"reads\":%llu,\"replies\":%llu,\"timeouts\":%llu,"
 	        "\"exceptions\":%llu,\"failed\":%llu,\"groups\":%llu,"
-	        "\"rtt_us\":{\"n\":%llu,\"p50\":%llu,\"p90\":%llu,\"p99\":%llu,\"max\":%llu}}\n",
+	        "\"rtt_us\":{\"n\":%llu,\"p50\":%llu,\"p90\":%llu,\"p99\":%llu,\"max\":%llu},",
 	        (unsigned long long)(blt_now_ms() - stats.started_ms),
 	        (unsigned long long)(blt_now_ms() - stats.reset_ms), rt->ndev, online, busy,
 	        (unsigned long long)stats.reads, (unsigned long long)stats.replies,
@@ -470,8 +685,17 @@ static void stats_write(br_runtime_t *rt)
 	        (unsigned long long)stats.rtt_n, (unsigned long long)stats_pct(50),
 	        (unsigned long long)stats_pct(90), (unsigned long long)stats_pct(99),
 	        (unsigned long long)stats.rtt_max_us);
-	if (fclose(f) == 0)
-		rename(tmp, br_stats_path);
+	fprintf(f,
+	        "\"commands\":{\"received\":%llu,\"coalesced\":%llu,\"skipped\":%llu,"
+	        "\"written\":%llu,\"failed\":%llu,\"refused\":%llu,\"dropped\":%llu},"
+	        "\"outbox\":{\"queued\":%zu,\"superseded\":%llu,\"dropped\":%llu}}\n",
+	        (unsigned long long)cc.received, (unsigned long long)cc.coalesced,
+	        (unsigned long long)cc.skipped, (unsigned long long)cc.written,
+	        (unsigned long long)cc.failed, (unsigned long long)cc.refused,
+	        (unsigned long long)cc.dropped, rt->ob.n, (unsigned long long)rt->ob.superseded,
+	        (unsigned long long)rt->ob.dropped);
+	if (fclose(f) != 0 || rename(tmp, br_stats_path) != 0)
+		unlink(tmp);
 }
 
 /* ---- polling ------------------------------------------------------------------------- */
@@ -586,12 +810,21 @@ static bool submit_block(br_dev_t *d, uint16_t id)
 	return true;
 }
 
-static bool cmd_pending(const br_runtime_t *rt, const br_dev_t *d)
+/* The pending command of d that may run now (its setting's and the device's minimum
+ * intervals passed), the oldest-written setting first; NULL if none. */
+static cmd_listener_t *cmd_due(br_dev_t *d, uint64_t now)
 {
-	for (size_t i = 0; i < rt->ncmds; i++)
-		if (rt->cmds[i].dev == d)
-			return true;
-	return false;
+	cmd_listener_t *best = NULL;
+	if (!d->npending || now < d->next_write)
+		return NULL;
+	for (size_t i = 0; i < d->ncmds; i++) {
+		cmd_listener_t *l = &d->cmds[i];
+		if (!l->pending || (l->last_run && now < l->last_run + WRITE_SETTING_MS))
+			continue;
+		if (!best || l->last_run < best->last_run)
+			best = l;
+	}
+	return best;
 }
 
 static void group_done(br_dev_t *d)
@@ -613,7 +846,7 @@ static void group_next(br_dev_t *d)
 {
 	const blt_group_t *gr = &d->cfg->profile->groups[d->cur_group];
 	uint64_t now = blt_now_ms();
-	if (cmd_pending(d->rt, d))
+	if (cmd_due(d, now))
 		return; /* paused: the scheduler resumes the group after the write */
 	while (d->cur_idx < gr->nblocks) {
 		uint16_t id = gr->blocks[d->cur_idx++];
@@ -685,7 +918,7 @@ static uint64_t device_work(br_dev_t *d, uint64_t now)
 		if (blt_client_busy(d->client))
 			return blt_client_deadline(d->client);
 	}
-	if (cmd_pending(d->rt, d))
+	if (cmd_due(d, now))
 		return next; /* the command runs first */
 	if (d->cur_group >= 0) {
 		group_next(d); /* resume after a command */
@@ -718,6 +951,8 @@ static uint64_t device_work(br_dev_t *d, uint64_t now)
 	return now; /* nothing sent (all skipped or failed): look again soon */
 }
 
+static void cmd_log_flush(br_dev_t *d, uint64_t now);
+
 /* Every device: timeouts, due groups, probes, pending availability and state. Sets
  * rt->next_scan. */
 static void scan(br_runtime_t *rt)
@@ -726,6 +961,7 @@ static void scan(br_runtime_t *rt)
 	bool up = blt_transport_connected(rt->up);
 	for (size_t i = 0; i < rt->ndev; i++) {
 		br_dev_t *d = &rt->devs[i];
+		cmd_log_flush(d, now);
 		if (!d->avail_sent && down_ok(rt) && (d->online || d->probe_at || !d->client))
 			publish_availability(d);
 		if (d->dirty && (!d->client || !blt_client_busy(d->client)))
@@ -747,49 +983,83 @@ static void scan(br_runtime_t *rt)
 
 /* ---- commands ------------------------------------------------------------------------ */
 
+/* A refused or dropped command: counted by the caller; logged at once if this device
+ * logged none in the last REFUSE_LOG_MS, else held and summed up in the next line
+ * (cmd_log_flush), so a flood costs at most one line per device per interval. */
+static void cmd_log(br_dev_t *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void cmd_log(br_dev_t *d, const char *fmt, ...)
+{
+	uint64_t now = blt_now_ms();
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(d->cmd_log_last, sizeof d->cmd_log_last, fmt, ap);
+	va_end(ap);
+	if (now < d->cmd_log_at) {
+		d->cmd_log_held++;
+		return;
+	}
+	br_log(BLT_LOG_WARN, "%s: %s", d->cfg->id, d->cmd_log_last);
+	d->cmd_log_at = now + REFUSE_LOG_MS;
+}
+
+/* The line for the commands held back in the last interval, once it is over. */
+static void cmd_log_flush(br_dev_t *d, uint64_t now)
+{
+	if (!d->cmd_log_held || now < d->cmd_log_at)
+		return;
+	br_log(
+	    BLT_LOG_WARN, "%s: %llu more command(s) refused or dropped in the last %d s (last: %s)",
+	    d->cfg->id, (unsigned long long)d->cmd_log_held, REFUSE_LOG_MS / 1000, d->cmd_log_last);
+	d->cmd_log_held = 0;
+	d->cmd_log_at = now + REFUSE_LOG_MS;
+}
+
 static void on_command(void *user, const char *topic, const uint8_t *payload, size_t len,
                        bool retained)
 {
 	cmd_listener_t *l = user;
 	br_runtime_t *rt = l->rt;
+	br_dev_t *dev = l->dev;
 	char text[80];
 	int32_t value;
 	blt_detail_t d = {{0}};
 	(void)topic;
+	/* Nothing here publishes or allocates: a refusal costs a counter (and, rate-limited,
+	 * a log line); a valid value only replaces the setting's pending one. */
 	if (retained) {
 		/* A retained command would be replayed at every start: never act on one. */
-		br_log(BLT_LOG_WARN,
-		       "%s: ignoring retained command on %s (publish commands "
-		       "without retain)",
-		       l->dev->cfg->id, l->topic);
+		dev->cc.refused++;
+		cmd_log(dev, "ignoring retained command on %s (publish commands without retain)",
+		        l->topic);
 		return;
 	}
 	if (len == 0)
 		return; /* someone clearing a retained message: nothing to do */
 	if (!br_command_text((const char *)payload, len, text, sizeof text)) {
-		br_log(BLT_LOG_WARN, "%s: %s: unusable command payload (%zu bytes)",
-		       l->dev->cfg->id, l->setting->name, len);
+		dev->cc.refused++;
+		cmd_log(dev, "%s: unusable command payload (%zu bytes)", l->setting->name, len);
 		return;
 	}
 	if (blt_setting_parse_value(l->setting, text, &value, &d) != BLT_OK) {
-		br_log(BLT_LOG_WARN, "%s: %s: '%s' refused: %s", l->dev->cfg->id, l->setting->name,
-		       text, d.text);
-		publish_device(l->dev, false, true); /* let HA show the real state again */
+		dev->cc.refused++;
+		cmd_log(dev, "%s: '%.24s' refused: %.80s", l->setting->name, text, d.text);
 		return;
 	}
-	/* Coalesce: a newer command for the same setting replaces a queued one. */
-	for (size_t i = 0; i < rt->ncmds; i++) {
-		if (rt->cmds[i].dev == l->dev && rt->cmds[i].setting == l->setting) {
-			rt->cmds[i].value = value;
-			return;
-		}
-	}
-	if (rt->ncmds >= MAX_CMDS) {
-		br_log(BLT_LOG_WARN, "%s: command queue full; %s dropped", l->dev->cfg->id,
-		       l->setting->name);
+	dev->cc.received++;
+	if (!dev->online) {
+		dev->cc.dropped++;
+		cmd_log(dev, "%s: command not sent: the device is offline", l->setting->name);
 		return;
 	}
-	rt->cmds[rt->ncmds++] = (cmd_t){.dev = l->dev, .setting = l->setting, .value = value};
+	/* Coalesce: a newer command for the same setting replaces the pending one. */
+	if (l->pending) {
+		dev->cc.coalesced++;
+	} else {
+		l->pending = true;
+		dev->npending++;
+		rt->npending++;
+	}
+	l->value = value;
 }
 
 static void audit_line(void *user, const blt_audit_rec_t *rec)
@@ -798,33 +1068,44 @@ static void audit_line(void *user, const blt_audit_rec_t *rec)
 	br_log(rec->err ? BLT_LOG_WARN : BLT_LOG_INFO, "audit: %s", rec->line);
 }
 
-/* Run the first queued command whose device has no read in flight (writes block and use
- * the device's client); false if none can run now. */
-static bool run_command(br_runtime_t *rt)
+/* Run one pending command of d (the device has no read in flight): read the setting; if
+ * the device already holds the value, stop there; else the gated write. */
+static void exec_command(br_dev_t *d, cmd_listener_t *l)
 {
-	size_t k = 0;
-	cmd_t c;
-	br_dev_t *d;
+	br_runtime_t *rt = d->rt;
+	const blt_setting_t *s = l->setting;
+	int32_t value = l->value, cur = 0;
 	blt_write_opts_t wo;
 	blt_write_result_t res;
 	blt_detail_t det = {{0}};
 	char vtext[64];
 	int err;
 
-	while (k < rt->ncmds && rt->cmds[k].dev->client && blt_client_busy(rt->cmds[k].dev->client))
-		k++;
-	if (k == rt->ncmds)
-		return false;
-	c = rt->cmds[k];
-	d = c.dev;
-	memmove(&rt->cmds[k], &rt->cmds[k + 1], (rt->ncmds - k - 1) * sizeof rt->cmds[0]);
-	rt->ncmds--;
-	blt_setting_format_value(c.setting, c.value, vtext, sizeof vtext);
+	l->pending = false;
+	d->npending--;
+	rt->npending--;
+	blt_setting_format_value(s, value, vtext, sizeof vtext);
 	if (!d->online) {
-		br_log(BLT_LOG_WARN, "%s: %s = %s not sent: the device is offline", d->cfg->id,
-		       c.setting->name, vtext);
-		publish_device(d, false, true);
-		return true;
+		d->cc.dropped++;
+		cmd_log(d, "%s = %s not sent: the device is offline", s->name, vtext);
+		return;
+	}
+	err = blt_setting_read(d->client, d->cfg->profile->id, s, &cur, &det);
+	if (err == BLT_OK && cur == value) {
+		d->cc.skipped++;
+		br_log(BLT_LOG_INFO, "%s: %s = %s: the device already holds it; not written",
+		       d->cfg->id, s->name, vtext);
+		goto done;
+	}
+	if (err != BLT_OK) {
+		d->cc.failed++;
+		br_log(BLT_LOG_ERROR,
+		       "%s: %s = %s not written: reading the current value failed: "
+		       "%s: %s",
+		       d->cfg->id, s->name, vtext, blt_strerror(err), det.text);
+		if (err == BLT_E_TIMEOUT)
+			request_failed(d, err, "read before write", det.text);
+		goto done;
 	}
 	memset(&wo, 0, sizeof wo);
 	wo.flags = d->cfg->allow_unverified ? BLT_WRITE_ALLOW_UNVERIFIED : 0;
@@ -832,21 +1113,22 @@ static bool run_command(br_runtime_t *rt)
 	wo.verify_reads = 3;
 	wo.verify_interval_ms = 500;
 	wo.audit = audit_line;
-	br_log(BLT_LOG_INFO, "%s: setting %s = %s", d->cfg->id, c.setting->name, vtext);
-	err =
-	    blt_setting_write(d->client, d->cfg->profile->id, c.setting, c.value, &wo, &res, &det);
+	br_log(BLT_LOG_INFO, "%s: setting %s = %s", d->cfg->id, s->name, vtext);
+	err = blt_setting_write(d->client, d->cfg->profile->id, s, value, &wo, &res, &det);
 	if (err == BLT_OK) {
 		d->fails = 0;
+		d->cc.written++;
 	} else {
-		br_log(BLT_LOG_ERROR, "%s: %s = %s failed: %s: %s", d->cfg->id, c.setting->name,
-		       vtext, blt_strerror(err), det.text);
+		d->cc.failed++;
+		br_log(BLT_LOG_ERROR, "%s: %s = %s failed: %s: %s", d->cfg->id, s->name, vtext,
+		       blt_strerror(err), det.text);
 		if (err == BLT_E_TIMEOUT)
 			request_failed(d, err, "write", det.text);
 	}
 	/* Re-read the setting's block so the state shows what the device now has, and
 	 * publish at once; other values (outputs, power) follow with their groups soon. */
 	if (d->online)
-		poll_block(d, c.setting->block);
+		poll_block(d, s->block);
 	for (size_t g = 0; g < d->cfg->profile->ngroups && g < BR_MAX_GROUPS; g++) {
 		const blt_group_t *gr = &d->cfg->profile->groups[g];
 		if (!d->cfg->interval_s[g])
@@ -856,8 +1138,31 @@ static bool run_command(br_runtime_t *rt)
 				d->due[g] = blt_now_ms() + 1000;
 	}
 	publish_device(d, false, true);
+done:
+	/* the intervals count from the end of the work */
+	l->last_run = blt_now_ms();
+	d->next_write = l->last_run + WRITE_DEVICE_MS;
 	rt->next_scan = 0; /* other devices' deadlines passed meanwhile, maybe */
-	return true;
+}
+
+/* Run at most one due command (bounded work per loop iteration), devices in turn so a
+ * flood on one cannot starve the others' commands; false if none could run. */
+static bool run_command(br_runtime_t *rt)
+{
+	uint64_t now = blt_now_ms();
+	for (size_t k = 0; k < rt->ndev; k++) {
+		size_t i = (rt->cmd_rr + k) % rt->ndev;
+		br_dev_t *d = &rt->devs[i];
+		cmd_listener_t *l;
+		if (!d->npending || !d->client || blt_client_busy(d->client))
+			continue;
+		if (!(l = cmd_due(d, now)))
+			continue;
+		rt->cmd_rr = i + 1;
+		exec_command(d, l);
+		return true;
+	}
+	return false;
 }
 
 /* ---- connections --------------------------------------------------------------------- */
@@ -868,11 +1173,13 @@ static void on_down_conn(void *user, bool connected, int err)
 	if (connected) {
 		br_log(BLT_LOG_INFO, "homeassistant broker: connected");
 		rt->down_connects++;
+		ob_clear(&rt->ob); /* stale: everything is republished now */
 		rt->down_fresh = true;
 		for (size_t i = 0; i < rt->ndev; i++)
 			rt->devs[i].avail_sent = false;
 	} else {
 		rt->down_drops++;
+		ob_clear(&rt->ob); /* nothing is kept for a dead connection */
 		br_log(BLT_LOG_WARN, "homeassistant broker: disconnected (%s)", blt_strerror(err));
 	}
 }
@@ -955,6 +1262,8 @@ static void runtime_free(br_runtime_t *rt)
 		free(d->cmds);
 	}
 	free(rt->devs);
+	ob_clear(&rt->ob);
+	free(rt->ob.bucket);
 	blt_transport_free(rt->up);
 	blt_transport_free(rt->down);
 	free(rt->ents);
@@ -1123,18 +1432,29 @@ static int runtime_start(br_runtime_t *rt)
 static void runtime_stop(br_runtime_t *rt, bool announce_offline)
 {
 	if (announce_offline && down_ok(rt)) {
+		/* The truth first: drop the unsent backlog (state, discovery: republished at the
+		 * next start anyway), so the offline messages queue behind at most OUT_WINDOW
+		 * messages already on their way. */
+		if (rt->ob.n)
+			br_log(BLT_LOG_INFO, "stopping: %zu unsent message(s) dropped", rt->ob.n);
+		ob_clear(&rt->ob);
 		for (size_t i = 0; i < rt->ndev; i++) {
 			rt->devs[i].online = false;
 			publish_availability(&rt->devs[i]);
 		}
 		publish(rt, rt->bridge_topic, "offline", true);
 	}
-	/* Let queued QoS 1 messages go out before the DISCONNECT: libmosquitto keeps at most
-	 * 20 in flight and sends the rest as PUBACKs arrive, so poll for a while (there is no
-	 * "queue empty" signal to wait for). */
-	uint64_t end = blt_now_ms() + 700;
-	while (down_ok(rt) && blt_now_ms() < end)
+	/* Wait (bounded) until everything queued is acknowledged, then DISCONNECT. */
+	uint64_t end = blt_now_ms() + STOP_WAIT_MS;
+	while (down_ok(rt) && (rt->ob.n || blt_transport_pending(rt->down)) && blt_now_ms() < end) {
 		blt_transport_poll(rt->down, 20, NULL);
+		ob_flush(rt);
+	}
+	if (down_ok(rt) && (rt->ob.n || blt_transport_pending(rt->down)))
+		br_log(BLT_LOG_WARN,
+		       "homeassistant broker: %zu message(s) not acknowledged after %d s; "
+		       "disconnecting anyway",
+		       rt->ob.n + blt_transport_pending(rt->down), STOP_WAIT_MS / 1000);
 	blt_transport_disconnect(rt->down);
 	blt_transport_disconnect(rt->up);
 }
@@ -1198,14 +1518,22 @@ static void publish_stats(br_runtime_t *rt)
 		fprintf(m,
 		        "%s\"%s\":{\"online\":%s,\"requests\":%llu,\"replies\":%llu,"
 		        "\"timeouts\":%llu,\"bad_frames\":%llu,\"unsolicited\":%llu,"
-		        "\"exceptions\":%llu,\"last_rtt_ms\":%llu}",
+		        "\"exceptions\":%llu,\"last_rtt_ms\":%llu,",
 		        i ? "," : "", d->cfg->id, d->online ? "true" : "false",
 		        (unsigned long long)st.requests, (unsigned long long)st.replies,
 		        (unsigned long long)st.timeouts, (unsigned long long)st.bad_frames,
 		        (unsigned long long)st.unsolicited, (unsigned long long)st.exceptions,
 		        (unsigned long long)st.last_rtt_ms);
+		fprintf(m,
+		        "\"commands\":{\"received\":%llu,\"coalesced\":%llu,\"skipped\":%llu,"
+		        "\"written\":%llu,\"failed\":%llu,\"refused\":%llu,\"dropped\":%llu}}",
+		        (unsigned long long)d->cc.received, (unsigned long long)d->cc.coalesced,
+		        (unsigned long long)d->cc.skipped, (unsigned long long)d->cc.written,
+		        (unsigned long long)d->cc.failed, (unsigned long long)d->cc.refused,
+		        (unsigned long long)d->cc.dropped);
 	}
-	fprintf(m, "}}");
+	fprintf(m, "},\"outbox\":{\"queued\":%zu,\"superseded\":%llu,\"dropped\":%llu}}", rt->ob.n,
+	        (unsigned long long)rt->ob.superseded, (unsigned long long)rt->ob.dropped);
 	if (fclose(m) != 0 || !doc) {
 		free(doc);
 		return;
@@ -1231,7 +1559,7 @@ static void loop(br_runtime_t *rt)
 	while (!br_stop_requested && !br_reload_requested) {
 		uint64_t now;
 		int wait;
-		if (rt->down_fresh || rt->ha_birth) {
+		if (rt->down_fresh || (rt->ha_birth && blt_now_ms() >= rt->birth_at)) {
 			if (down_ok(rt))
 				republish_all(rt);
 		}
@@ -1243,10 +1571,9 @@ static void loop(br_runtime_t *rt)
 			stats.reset_ms = blt_now_ms();
 			rt->next_stats = 0;
 		}
-		if (rt->ncmds && blt_transport_connected(rt->up) && run_command(rt)) {
-			blt_transport_poll(rt->down, 0, NULL);
-			continue;
-		}
+		/* At most one command per iteration; polling and publishing go on between. */
+		if (rt->npending && blt_transport_connected(rt->up))
+			run_command(rt);
 		now = blt_now_ms();
 		if (now >= rt->next_scan)
 			scan(rt);
@@ -1262,6 +1589,9 @@ static void loop(br_runtime_t *rt)
 		if (wait > 50)
 			wait = 50;
 		blt_transport_poll(rt->down, 0, NULL);
+		ob_flush(rt);
+		if (rt->npending && wait > 10)
+			wait = 10; /* a command may come due */
 		if (blt_transport_connected(rt->up))
 			blt_transport_poll(rt->up, wait, NULL);
 		else

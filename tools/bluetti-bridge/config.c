@@ -6,11 +6,14 @@
  * records section headers (duplicates, empty sections) and rejects over-long lines. */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <ini.h>
 #include <openssl/crypto.h>
@@ -135,7 +138,8 @@ const char *br_log_level_name(int level)
 bool br_topic_ok(const char *t)
 {
 	size_t n;
-	if (!t || !*t || *t == '/')
+	/* '$' topics ($SYS/...) are the broker's: it drops what clients publish there. */
+	if (!t || !*t || *t == '/' || *t == '$')
 		return false;
 	n = strlen(t);
 	if (n > 128 || t[n - 1] == '/')
@@ -427,10 +431,16 @@ static char *reader(char *str, int num, void *stream)
 	n = nl ? (size_t)(nl - ps->p) + 1 : (size_t)(ps->end - ps->p);
 	ps->line++;
 	take = n;
+	/* characters of the line, without its "\n" / "\r\n" */
+	size_t chars = n;
+	if (chars && ps->p[chars - 1] == '\n')
+		chars--;
+	if (chars && ps->p[chars - 1] == '\r')
+		chars--;
 	if (memchr(ps->p, '\0', n)) {
 		perr(ps, ps->line, NULL, NULL, "NUL byte in the file");
 		take = 0;
-	} else if (num < 4 || n > (size_t)num - 3 || n > LINE_MAX_LEN) {
+	} else if (num < 4 || chars > (size_t)num - 3 || chars > LINE_MAX_LEN) {
 		perr(ps, ps->line, NULL, NULL, "line too long (at most %d characters)",
 		     num - 3 < LINE_MAX_LEN ? num - 3 : LINE_MAX_LEN);
 		take = 0;
@@ -756,12 +766,14 @@ static void validate(parser_t *ps)
 	validate_mqtt(ps, &c->down, ds, false);
 	if (!br_topic_ok(c->base_topic))
 		perr(ps, key_line(ps, ds, "base_topic"), ds, "base_topic",
-		     "'%s' is not a valid topic (no wildcards, empty levels or leading/trailing "
-		     "'/')",
+		     "'%s' is not a valid topic (no wildcards, empty levels, leading/trailing "
+		     "'/' or leading '$')",
 		     c->base_topic);
 	if (!br_topic_ok(c->discovery_prefix))
 		perr(ps, key_line(ps, ds, "discovery_prefix"), ds, "discovery_prefix",
-		     "'%s' is not a valid topic", c->discovery_prefix);
+		     "'%s' is not a valid topic (no wildcards, empty levels, leading/trailing "
+		     "'/' or leading '$')",
+		     c->discovery_prefix);
 	if (c->ndev == 0)
 		perr(ps, ps->line ? ps->line : 1, NULL, NULL,
 		     "no [device NAME] section: nothing to bridge");
@@ -792,7 +804,11 @@ static void load_secret(parser_t *ps, const char *section, const char *key, cons
 		return;
 	err = cli_secret(file[0] ? file : NULL, env, NULL, out, &d);
 	if (err) {
-		perr(ps, key_line(ps, section, key), section, key, "%s", d.text);
+		/* a path in the configuration file is no secret (on a command line it may be) */
+		if (file[0])
+			perr(ps, key_line(ps, section, key), section, key, "%s: %s", file, d.text);
+		else
+			perr(ps, key_line(ps, section, key), section, key, "%s", d.text);
 		return;
 	}
 	if (file[0])
@@ -1084,7 +1100,10 @@ int br_config_parse(const char *text, size_t len, const char *name, bool want_se
 	 * lines (an indented key is a key), heap line buffer long enough for paths. */
 	ini_allow_multiline = false;
 	ini_use_stack = false;
+	/* Debian's libinih 55 sizes the heap buffer from ini_initial_alloc (default 200) and
+	 * only grows it with ini_allow_realloc: set both, or lines over 197 characters fail. */
 	ini_max_line = LINE_MAX_LEN + 3;
+	ini_initial_alloc = LINE_MAX_LEN + 3;
 	rc = ini_parse_stream(reader, ps, handler, ps);
 	if (rc > 0) {
 		/* inih's own syntax errors: the first one's line; ours were reported already. */
@@ -1131,6 +1150,59 @@ int br_config_parse(const char *text, size_t len, const char *name, bool want_se
 	return BLT_OK;
 }
 
+#define CONFIG_MAX_BYTES (4u << 20) /* 10000 device sections fit */
+
+/* Read the configuration file: a regular file only. A FIFO, a device or a directory is
+ * refused before anything is read (opened non-blocking, checked with fstat), so neither
+ * the start nor a SIGHUP reload can hang on one. */
+static int read_config_file(const char *path, uint8_t **buf, size_t *len, blt_detail_t *d)
+{
+	struct stat st;
+	uint8_t *b;
+	size_t n = 0;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return blt_detail_set(d, BLT_E_IO, "%s: %s", path, strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return blt_detail_set(d, BLT_E_CONFIG, "%s: not a regular file (a %s)", path,
+		                      S_ISFIFO(st.st_mode)   ? "FIFO"
+		                      : S_ISDIR(st.st_mode)  ? "directory"
+		                      : S_ISSOCK(st.st_mode) ? "socket"
+		                                             : "device");
+	}
+	if (st.st_size < 0 || (uint64_t)st.st_size > CONFIG_MAX_BYTES) {
+		close(fd);
+		return blt_detail_set(d, BLT_E_CONFIG,
+		                      "%s: too large for a configuration file (%lld bytes)", path,
+		                      (long long)st.st_size);
+	}
+	b = malloc((size_t)st.st_size + 1);
+	if (!b) {
+		close(fd);
+		return blt_detail_set(d, BLT_E_NOMEM, "%s: out of memory", path);
+	}
+	/* the size is a hint (the file may change while read): read to the end, up to it */
+	for (;;) {
+		ssize_t r = read(fd, b + n, (size_t)st.st_size - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int e = errno;
+			close(fd);
+			free(b);
+			return blt_detail_set(d, BLT_E_IO, "%s: %s", path, strerror(e));
+		}
+		if (r == 0 || (n += (size_t)r) == (size_t)st.st_size)
+			break;
+	}
+	close(fd);
+	b[n] = '\0';
+	*buf = b;
+	*len = n;
+	return BLT_OK;
+}
+
 int br_config_load(const char *path, bool want_secrets, br_config_t **out, br_errors_t *errs)
 {
 	uint8_t *buf = NULL;
@@ -1140,14 +1212,9 @@ int br_config_load(const char *path, bool want_secrets, br_config_t **out, br_er
 	*out = NULL;
 	if (errs)
 		memset(errs, 0, sizeof *errs);
-	err = cli_read_file(path, &buf, &len, &d);
+	err = read_config_file(path, &buf, &len, &d);
 	if (err) {
 		add_error(errs, "%s", d.text);
-		return BLT_E_CONFIG;
-	}
-	if (len > (4u << 20)) { /* 10000 device sections fit */
-		free(buf);
-		add_error(errs, "%s: too large for a configuration file (%zu bytes)", path, len);
 		return BLT_E_CONFIG;
 	}
 	err = br_config_parse((const char *)buf, len, path, want_secrets, out, errs);

@@ -11,6 +11,7 @@
 #include <bluetti/bluetti.h>
 
 #include "bridge.h"
+#include "common.h"
 
 #define DEFAULT_CONFIG "/etc/bluetti/bridge.ini"
 
@@ -82,7 +83,7 @@ int main(int argc, char **argv)
 	br_errors_t errs;
 	struct sigaction sa;
 
-	while ((opt = getopt_long(argc, argv, "c:vqVh", longopts, NULL)) != -1) {
+	while ((opt = cli_getopt_long(argc, argv, "c:vqVh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': path = optarg; break;
 		case OPT_CHECK: check = true; break;

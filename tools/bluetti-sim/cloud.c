@@ -600,7 +600,7 @@ int sim_cloud_main(int argc, char **argv)
 	c->token_ttl_s = 2678400;
 	optind = 1;
 	opterr = 1;
-	while ((opt = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
+	while ((opt = cli_getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
 		unsigned long v;
 		switch (opt) {
 		case O_LISTEN: listen_s = optarg; break;

@@ -311,7 +311,7 @@ static int parse_args(app_t *a, int argc, char **argv)
 	int c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":vqVh", longopts, NULL)) != -1) {
+	while ((c = cli_getopt_long(argc, argv, ":vqVh", longopts, NULL)) != -1) {
 		int r = conn_args_handle(&a->conn, c, optarg, PROG);
 		if (r < 0)
 			return EXIT_USAGE;
@@ -431,7 +431,11 @@ static int parse_args(app_t *a, int argc, char **argv)
 			say(0, "option '%s' needs a value (see --help)", argv[optind - 1]);
 			return EXIT_USAGE;
 		default:
-			say(0, "unknown option '%s' (see --help)", argv[optind - 1]);
+			if (cli_getopt_reported)
+				return EXIT_USAGE; /* said already */
+			/* named by the option only: a value glued to it may be a secret */
+			say(0, "unknown option '%.*s' (see --help)",
+			    (int)strcspn(argv[optind - 1], "="), argv[optind - 1]);
 			return EXIT_USAGE;
 		}
 	}

@@ -479,7 +479,7 @@ int sim_mbtcp_main(int argc, char **argv)
 	so.seed = (uint32_t)time(NULL) ^ (uint32_t)getpid() << 16;
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":vh", longopts, NULL)) != -1) {
+	while ((c = cli_getopt_long(argc, argv, ":vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_TCP:
 			if (cli_parse_ulong(optarg, 0, 65535, &port)) {
@@ -515,8 +515,11 @@ int sim_mbtcp_main(int argc, char **argv)
 		case 'h': usage(stdout); return 0;
 		case ':': say(0, "%s needs an argument", argv[optind - 1]); return EXIT_USAGE;
 		default:
-			say(0, "unknown option '%s' with --modbus-tcp (see --modbus-tcp --help)",
-			    argv[optind - 1]);
+			if (cli_getopt_reported)
+				return EXIT_USAGE; /* said already */
+			/* named by the option only: a value glued to it may be a secret */
+			say(0, "unknown option '%.*s' with --modbus-tcp (see --modbus-tcp --help)",
+			    (int)strcspn(argv[optind - 1], "="), argv[optind - 1]);
 			return EXIT_USAGE;
 		}
 	}

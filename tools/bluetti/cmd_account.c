@@ -202,7 +202,7 @@ int cmd_login(int argc, char **argv)
 	int opt, err, rc = EXIT_FAIL;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+	while ((opt = cli_getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (opt) {
 		case A_EMAIL: email_opt = optarg; break;
 		case A_PWFILE: pwfile = optarg; break;
@@ -373,7 +373,7 @@ int cmd_devices(int argc, char **argv)
 	int opt, err;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+	while ((opt = cli_getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (opt) {
 		case A_JSON: json = true; break;
 		case A_API: g_api = optarg; break;

@@ -118,7 +118,7 @@ int cmd_local(int argc, char **argv)
 	argv++;
 	dev_args_init(&a, 1);
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "p:s:jvh", opts, NULL)) != -1) {
+	while ((c = cli_getopt_long(argc, argv, "p:s:jvh", opts, NULL)) != -1) {
 		int r = dev_args_handle(&a, c, optarg, "local");
 		if (r < 0)
 			return EXIT_USAGE;

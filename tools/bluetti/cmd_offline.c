@@ -56,7 +56,7 @@ int cmd_decode(int argc, char **argv)
 	static char inbuf[65536];
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "b:x:f:p:jah", opts, NULL)) != -1) {
+	while ((c = cli_getopt_long(argc, argv, "b:x:f:p:jah", opts, NULL)) != -1) {
 		switch (c) {
 		case 'b': block_arg = optarg; break;
 		case 'x': hex = optarg; is_frame = 0; break;
@@ -252,7 +252,7 @@ int cmd_blocks(int argc, char **argv)
 	};
 	int json = 0, markdown = 0, c;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "jmh", opts, NULL)) != -1) {
+	while ((c = cli_getopt_long(argc, argv, "jmh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j': json = 1; break;
 		case 'm': markdown = 1; break;

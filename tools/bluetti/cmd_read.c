@@ -159,7 +159,7 @@ static int parse_args(int mode, int argc, char **argv, read_args_t *a)
 	a->interval_s = 5;
 	a->count = -1;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
+	while ((c = cli_getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
 		int r = dev_args_handle(&a->dev, c, optarg, prog);
 		if (r < 0)
 			return EXIT_USAGE;

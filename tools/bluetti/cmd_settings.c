@@ -167,7 +167,7 @@ static int parse_args(int mode, int argc, char **argv, set_args_t *a)
 	/* Writes: one attempt per request, nothing repeated behind the user's back. */
 	dev_args_init(&a->dev, writes ? 0 : 1);
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "p:s:jvh", opts, NULL)) != -1) {
+	while ((c = cli_getopt_long(argc, argv, "p:s:jvh", opts, NULL)) != -1) {
 		int r = dev_args_handle(&a->dev, c, optarg, prog);
 		if (r < 0)
 			return EXIT_USAGE;

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -41,7 +42,7 @@ int cli_profile_opts(const char *profile, blt_decode_opts_t *out)
 }
 
 int cli_frame_data(const uint8_t *payload, size_t n, const uint8_t **data, size_t *nbytes,
-		   blt_detail_t *d)
+                   blt_detail_t *d)
 {
 	blt_env_info_t env;
 	blt_rtu_t rtu;
@@ -51,22 +52,22 @@ int cli_frame_data(const uint8_t *payload, size_t n, const uint8_t **data, size_
 		return blt_detail_set(d, err, "bad envelope (%s): %s", blt_strerror(err), sub.text);
 	err = blt_rtu_parse(env.rtu, env.rtu_len, BLT_RTU_REPLY, &rtu, &sub);
 	if (err == BLT_E_EXCEPTION)
-		return blt_detail_set(d, err, "device answered exception %u (%s) to function 0x%02x",
-				      rtu.exception, blt_exception_name(rtu.exception),
-				      rtu.function & 0x7f);
+		return blt_detail_set(
+		    d, err, "device answered exception %u (%s) to function 0x%02x", rtu.exception,
+		    blt_exception_name(rtu.exception), rtu.function & 0x7f);
 	if (err)
 		return blt_detail_set(d, err, "%s: %s", blt_strerror(err), sub.text);
 	if (rtu.function != BLT_FC_READ)
 		return blt_detail_set(d, BLT_E_FUNCTION,
-				      "frame is function 0x%02x, not a read reply (0x03)",
-				      rtu.function);
+		                      "frame is function 0x%02x, not a read reply (0x03)",
+		                      rtu.function);
 	*data = rtu.data;
 	*nbytes = rtu.nbytes;
 	return BLT_OK;
 }
 
 int cli_print_decoded(const blt_block_t *b, const uint8_t *data, size_t n,
-		      const blt_decode_opts_t *opts, int json, int all)
+                      const blt_decode_opts_t *opts, int json, int all)
 {
 	static blt_decoded_t out; /* large; not reentrant, programs are single-threaded */
 	blt_detail_t d = {{0}};
@@ -191,16 +192,24 @@ static char *prompt_noecho(const char *prompt)
 	return s;
 }
 
-int cli_secret(const char *file, const char *env, const char *prompt, char **out,
-	       blt_detail_t *d)
+int cli_secret(const char *file, const char *env, const char *prompt, char **out, blt_detail_t *d)
 {
 	*out = NULL;
 	if (file) {
 		uint8_t *buf;
 		size_t len;
-		int err = cli_read_file(file, &buf, &len, d);
-		if (err)
-			return err;
+		int err, e;
+		errno = 0;
+		err = cli_read_file(file, &buf, &len, d);
+		e = errno;
+		if (err) {
+			/* The detail named the path: the argument of a password option is never
+			 * echoed (it may be the password itself, given by mistake). */
+			return blt_detail_set(d, err, "the password file cannot be read (%s)",
+			                      err == BLT_E_NOMEM ? "out of memory"
+			                      : e                ? strerror(e)
+			                                         : "read error or too large");
+		}
 		buf[strcspn((char *)buf, "\r\n")] = '\0';
 		*out = (char *)buf;
 		return BLT_OK;
@@ -212,6 +221,97 @@ int cli_secret(const char *file, const char *env, const char *prompt, char **out
 	if (prompt && isatty(STDIN_FILENO))
 		*out = prompt_noecho(prompt);
 	return BLT_OK;
+}
+
+bool cli_option_sensitive(const char *name, size_t len)
+{
+	static const char *const words[] = {"pass", "secret", "key", "token"};
+	for (size_t w = 0; w < sizeof words / sizeof words[0]; w++) {
+		size_t wl = strlen(words[w]);
+		for (size_t i = 0; i + wl <= len; i++)
+			if (!strncasecmp(name + i, words[w], wl))
+				return true;
+	}
+	return false;
+}
+
+bool cli_getopt_reported;
+
+/* 0 if argv is acceptable (see cli_getopt_long), else -1 after one line on stderr. */
+static int check_long_options(int argc, char *const argv[], const char *shortopts,
+                              const struct option *lo)
+{
+	const char *prog = program_invocation_short_name;
+	const char *so = shortopts ? shortopts : "";
+	while (*so == '+' || *so == '-' || *so == ':')
+		so++;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!a || a[0] != '-' || !a[1])
+			continue; /* an operand (getopt permutes) or "-" */
+		if (!strcmp(a, "--"))
+			break;
+		if (a[1] != '-') {
+			/* short options: skip the next argument if the last one takes a value */
+			for (const char *p = a + 1; *p; p++) {
+				const char *o = strchr(so, *p);
+				if (!o || *p == ':' || o[1] != ':')
+					continue;
+				if (o[2] != ':' && !p[1])
+					i++;
+				break;
+			}
+			continue;
+		}
+		const char *name = a + 2, *eq = strchr(name, '=');
+		size_t len = eq ? (size_t)(eq - name) : strlen(name);
+		const struct option *exact = NULL, *match = NULL;
+		size_t nmatch = 0;
+		bool sensitive = cli_option_sensitive(name, len);
+		for (const struct option *o = lo; o && o->name; o++) {
+			if (strlen(o->name) == len && !strncmp(o->name, name, len)) {
+				exact = o;
+				break;
+			}
+			if (!strncmp(o->name, name, len)) {
+				nmatch++;
+				match = o;
+				sensitive |= cli_option_sensitive(o->name, strlen(o->name));
+			}
+		}
+		if (exact) {
+			if (exact->has_arg == required_argument && !eq)
+				i++;
+			continue;
+		}
+		if (nmatch == 1 && !sensitive) {
+			if (match->has_arg == required_argument && !eq)
+				i++;
+			continue; /* an unambiguous abbreviation of a harmless option */
+		}
+		if (nmatch && sensitive)
+			fprintf(stderr,
+			        "%s: option '--%.*s' not accepted: options that carry or name a "
+			        "secret must be spelled in full (see --help)\n",
+			        prog, (int)(len > 64 ? 64 : len), name);
+		else
+			fprintf(stderr, "%s: %s option '--%.*s' (see --help)\n", prog,
+			        nmatch ? "ambiguous" : "unknown", (int)(len > 64 ? 64 : len), name);
+		return -1;
+	}
+	return 0;
+}
+
+int cli_getopt_long(int argc, char *const argv[], const char *shortopts,
+                    const struct option *longopts, int *longindex)
+{
+	if (optind <= 1)
+		cli_getopt_reported = false;
+	if (optind <= 1 && check_long_options(argc, argv, shortopts, longopts) != 0) {
+		cli_getopt_reported = true;
+		return '?';
+	}
+	return getopt_long(argc, argv, shortopts, longopts, longindex);
 }
 
 void cli_secret_free(char *s)

@@ -4,6 +4,7 @@
 #ifndef BLT_TOOLS_COMMON_H
 #define BLT_TOOLS_COMMON_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -35,5 +36,20 @@ int cli_read_file(const char *path, uint8_t **buf, size_t *len, blt_detail_t *d)
 int cli_secret(const char *file, const char *env, const char *prompt, char **out,
 	       blt_detail_t *d);
 void cli_secret_free(char *s);
+
+/* getopt_long with two rules on top (every program uses it for every option table):
+ *  - a secret-bearing option (its name contains "pass", "secret", "key" or "token") is
+ *    only taken when spelled in full: "--password SECRET" is never "--password-file";
+ *  - an unknown, ambiguous or refused long option is reported by name only, never with
+ *    its "=value" or the next argument (which may be a secret).
+ * At the start of a parse (optind <= 1) the whole argv is checked before getopt sees it;
+ * on a violation a one-line message goes to stderr and '?' is returned (the caller's
+ * usage error path). Otherwise exactly getopt_long. */
+int cli_getopt_long(int argc, char *const argv[], const char *shortopts,
+		    const struct option *longopts, int *longindex);
+/* Set when cli_getopt_long returned '?' after printing its own message. */
+extern bool cli_getopt_reported;
+/* True if a long option of this name must be given in full (see above). */
+bool cli_option_sensitive(const char *name, size_t len);
 
 #endif
