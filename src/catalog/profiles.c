@@ -130,8 +130,11 @@ static const blt_group_t groups_generic[] = {
 #define PROFILE_READ_REGS(arr) .read_regs = arr, .nread_regs = sizeof arr / sizeof arr[0]
 
 /* Elite 200 V2: 12-cell pack, block 6300 is exactly 20 registers; reading more returns
- * exception 02 (sq7lrx BLE probe, PROTOCOL.md §4.9). */
-static const blt_block_regs_t regs_elite200[] = {{6300, 20}};
+ * exception 02 (sq7lrx BLE probe, PROTOCOL.md §4.9). nlimper's unit refuses 190-219,
+ * 1330-1339, 2090-2099 and 2290-2309 (EVIDENCE.md §3): reads stop before them. */
+static const blt_block_regs_t regs_elite200[] = {
+	{100, 90}, {1300, 30}, {2000, 90}, {2200, 90}, {6300, 20},
+};
 
 #define PROFILE_FILLERS(arr) .fillers = arr, .nfillers = sizeof arr / sizeof arr[0]
 #define PROFILE_QUIRKS(arr) .quirks = arr, .nquirks = sizeof arr / sizeof arr[0]
