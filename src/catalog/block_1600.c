@@ -8,12 +8,11 @@
 #define W(i)                                                                                       \
 	{                                                                                          \
 		.name = "word_" #i, .offset = 2 * i, .type = BLT_T_U16, .prov = BLT_PROV_FW,       \
-		.desc = "meter data word " #i " (raw; meaning unpublished)"                         \
+		.desc = "meter data word " #i " (raw; meaning unpublished)"                        \
 	}
 
 static const blt_field_t fields[] = {
-    W(0), W(1), W(2),  W(3),  W(4),  W(5),  W(6),  W(7),
-    W(8), W(9), W(10), W(11), W(12), W(13), W(14),
+    W(0), W(1), W(2), W(3), W(4), W(5), W(6), W(7), W(8), W(9), W(10), W(11), W(12), W(13), W(14),
 };
 
 const blt_block_t blt_block_1600 = {
