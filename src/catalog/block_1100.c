@@ -15,7 +15,6 @@ static const blt_enum_entry_t power_class[] = {
     {0, NULL},
 };
 
-
 static const blt_repeat_t software = {.count_field = "software_count", .max = 6, .stride = 6};
 
 #define BITS16(nm, off, d)                                                                         \

@@ -92,7 +92,8 @@ static const blt_field_t fields[] = {
     /* 1331-1342 (newer firmware GridPower_U32[3], GridPapparent_U32[3]; battery-ha reads 41
      * registers on the AP300): beyond the default 31-register read; the Elite 200 V2 refuses
      * 1330-1339 (nlimper). */
-    P32("phase_0_power_32", 62, BLT_T_I32, "W", "L1 active power, 32-bit (same sign as grid_power)"),
+    P32("phase_0_power_32", 62, BLT_T_I32, "W",
+        "L1 active power, 32-bit (same sign as grid_power)"),
     P32("phase_1_power_32", 66, BLT_T_I32, "W", "L2 active power, 32-bit"),
     P32("phase_2_power_32", 70, BLT_T_I32, "W", "L3 active power, 32-bit"),
     P32("phase_0_apparent_32", 74, BLT_T_U32, "VA", "L1 apparent power, 32-bit"),

@@ -55,9 +55,9 @@ bool blt_unit_range(const char *unit, double *lo, double *hi)
 		const char *unit;
 		double lo, hi;
 	} tab[] = {
-	    {"%", 0, 100},     /* SOC, SOH, limits */
-	    {"Hz", 0, 100},    /* 0 = no grid; 45-65 in service; 6553.5 is 0xFFFF */
-	    {"°C", -40, 150},  /* raw - 40; an NTC beyond 150 °C is not a reading */
+	    {"%", 0, 100},    /* SOC, SOH, limits */
+	    {"Hz", 0, 100},   /* 0 = no grid; 45-65 in service; 6553.5 is 0xFFFF */
+	    {"°C", -40, 150}, /* raw - 40; an NTC beyond 150 °C is not a reading */
 	};
 	for (size_t i = 0; unit && i < sizeof tab / sizeof tab[0]; i++)
 		if (strcmp(unit, tab[i].unit) == 0) {

@@ -20,7 +20,7 @@ struct blt_device {
 	slot_t *slots;
 	size_t nslots;
 	size_t total;
-	bool grid_seen; /* grid was present at some update (for the outage flag) */
+	bool grid_seen;     /* grid was present at some update (for the outage flag) */
 	double last_freq;   /* last plausible grid frequency (NAN before one) */
 	uint64_t grid_time; /* time of the 1300 update the flags below were taken from */
 	unsigned freq_zero; /* consecutive 1300 updates with frequency 0 and no voltage */
@@ -28,7 +28,7 @@ struct blt_device {
 };
 
 int blt_device_new(const blt_profile_t *profile, const char *model, const char *sn,
-		   blt_device_t **out, blt_detail_t *d)
+                   blt_device_t **out, blt_detail_t *d)
 {
 	blt_device_t *dev;
 	if (!profile || !out)
@@ -38,7 +38,8 @@ int blt_device_new(const blt_profile_t *profile, const char *model, const char *
 		return blt_detail_set(d, BLT_E_NOMEM, "out of memory");
 	dev->profile = profile;
 	dev->last_freq = NAN;
-	snprintf(dev->model, sizeof dev->model, "%s", model ? model : (profile->model ? profile->model : ""));
+	snprintf(dev->model, sizeof dev->model, "%s",
+	         model ? model : (profile->model ? profile->model : ""));
 	snprintf(dev->sn, sizeof dev->sn, "%s", sn ? sn : "");
 	*out = dev;
 	blt_device_update(dev, NULL, 0, NULL); /* initialise the summary */
@@ -200,7 +201,7 @@ static void recompute(blt_device_t *dev)
 		if ((isnan(g) || g == 0) && !isnan(sum) && sum != 0)
 			g = sum;
 		s->net_grid_power = isnan(g) ? num(dev, 100, "grid_power")
-					     : g * blt_profile_grid_import_sign(dev->profile);
+		                             : g * blt_profile_grid_import_sign(dev->profile);
 	}
 
 	double cc = num(dev, 6300, "cell_count");
@@ -245,8 +246,8 @@ static void recompute(blt_device_t *dev)
 		s->grid_present = false;
 	else
 		s->grid_present = (!isnan(s->grid_frequency) && s->grid_frequency >= 40 &&
-				   s->grid_frequency <= 70) ||
-				  (dev->freq_zero == 1 && dev->grid_seen);
+		                   s->grid_frequency <= 70) ||
+		                  (dev->freq_zero == 1 && dev->grid_seen);
 	if (s->grid_present)
 		dev->grid_seen = true;
 	bool discharging = !isnan(s->pack_current) && s->pack_current < 0;
@@ -294,9 +295,11 @@ int blt_device_update(blt_device_t *dev, const blt_decoded_t *r, uint64_t now_ms
 			/* Identity strings go to the summary. */
 			if (v->status == BLT_VS_OK && v->kind == BLT_VK_STR && v->str[0]) {
 				if (!strcmp(v->name, "device_model"))
-					snprintf(dev->sum.model, sizeof dev->sum.model, "%.23s", v->str);
+					snprintf(dev->sum.model, sizeof dev->sum.model, "%.23s",
+					         v->str);
 				else if (!strcmp(v->name, "device_serial"))
-					snprintf(dev->sum.serial, sizeof dev->sum.serial, "%.23s", v->str);
+					snprintf(dev->sum.serial, sizeof dev->sum.serial, "%.23s",
+					         v->str);
 			}
 		}
 	}
