@@ -8,6 +8,7 @@
 #ifndef BLUETTI_CATALOG_H
 #define BLUETTI_CATALOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,6 +28,9 @@ extern "C" {
 BLT_API size_t blt_catalog_count(void);
 BLT_API const blt_block_t *blt_catalog_at(size_t i);
 BLT_API const blt_block_t *blt_catalog_find(uint16_t id); /* NULL if unknown */
+/* The current name of a row or setting renamed per EVIDENCE.md §4 (meter_enable ->
+ * charge_from_grid, remote_off_enable -> remote_startup_enable), or NULL. */
+BLT_API const char *blt_catalog_field_alias(const char *name);
 
 /* Wire presets (§1.9, §1.10). Topic templates use {model} and {sn}. */
 typedef struct blt_wire_preset {
@@ -78,6 +82,19 @@ typedef struct blt_profile {
 	size_t ngroups;
 	const blt_block_regs_t *read_regs; /* per-model read lengths overriding the block's */
 	size_t nread_regs;
+	/* Sign of the block-1300 grid powers (1301-1302, 1313 + 6i) while energy flows from
+	 * the grid into the device: -1 the firmware's convention (negative = import), +1 the
+	 * opposite. 0 = -1. grid_sign_evidence says who saw it on a real unit; NULL = not
+	 * verified on this model (the firmware convention is assumed). */
+	int8_t grid_import_sign;
+	const char *grid_sign_evidence;
+	/* Registers that read a "not supported" filler on this model, and per-row unit and
+	 * plausible-range overrides (data, no code: blt_decode_opts_t). */
+	const blt_reg_filler_t *fillers;
+	size_t nfillers;
+	const blt_field_quirk_t *quirks;
+	size_t nquirks;
+	const char *const *aliases; /* other model codes served by this profile, NULL-ended */
 } blt_profile_t;
 
 BLT_API size_t blt_profile_count(void);
@@ -88,8 +105,17 @@ BLT_API const blt_group_t *blt_profile_group(const blt_profile_t *p, const char 
 /* Registers to request for block b on this profile (p may be NULL): the profile's
  * override, else the block's default. */
 BLT_API uint16_t blt_profile_block_regs(const blt_profile_t *p, const blt_block_t *b);
-/* Decode options implied by a profile (protocol version, pack voltage scale). */
+/* Decode options implied by a profile (protocol version, pack voltage scale, fillers,
+ * row quirks). */
 BLT_API void blt_profile_decode_opts(const blt_profile_t *p, blt_decode_opts_t *out);
+/* Unit in effect for row f of block on this profile (p may be NULL): the model's
+ * override ("VA" where the unit reports apparent power) or the row's. */
+BLT_API const char *blt_profile_field_unit(const blt_profile_t *p, uint16_t block,
+					   const blt_field_t *f);
+/* -1 or +1: see blt_profile_t.grid_import_sign (NULL profile: -1). */
+BLT_API int blt_profile_grid_import_sign(const blt_profile_t *p);
+/* True if the grid-power sign of this profile was seen on a real unit. */
+BLT_API bool blt_profile_grid_sign_verified(const blt_profile_t *p);
 
 
 /* The Modbus TCP "open" register map (LOCAL.md §1.4, from the firmware's

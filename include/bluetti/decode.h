@@ -67,6 +67,10 @@ BLT_API const char *blt_prov_name(blt_prov_t p); /* "live", "firmware", "app" */
 #define BLT_F_COUNT 0x0080u      /* value is a repetition count used by other rows */
 #define BLT_F_SWAP_INDEX 0x0100u /* repeated bytes stored low byte first: item i at
 				    base + stride*(i^1) */
+#define BLT_F_RANGE 0x0200u      /* [valid_lo, valid_hi] is the row's plausible range */
+#define BLT_F_NA_RAW 0x0400u     /* raw value na_raw means "not available" (a cap, e.g.
+				    time to full 5994 min = the 99.9 h "n/a" display) */
+#define BLT_F_NO_RANGE 0x0800u   /* no plausible-range check (not even by unit) */
 
 typedef struct blt_enum_entry {
 	int32_t value;
@@ -110,6 +114,11 @@ typedef struct blt_field {
 	const blt_bit_name_t *bits;    /* bit names for BLT_F_BITMAP, or NULL */
 	const blt_repeat_t *repeat;    /* NULL for a plain row */
 	const char *desc;    /* short human description */
+	/* Plausibility (issue: implausible values are not facts). With BLT_F_RANGE the value
+	 * after transforms must lie in [valid_lo, valid_hi]; without it a default applies by
+	 * unit (blt_unit_range). A value outside is reported as BLT_VS_UNAVAILABLE. */
+	float valid_lo, valid_hi;
+	int32_t na_raw;      /* with BLT_F_NA_RAW: integer value (after mask/shift) = n/a */
 } blt_field_t;
 
 typedef struct blt_block {
@@ -123,12 +132,41 @@ typedef struct blt_block {
 	const char *source;   /* one-line provenance note */
 } blt_block_t;
 
+/* A per-model "not supported" filler: registers first..last of a block that read `raw`
+ * on this model because the model lacks the feature (Elite 200 V2: 0x0194 = 404). A row
+ * located there whose register holds the filler (32-bit rows: low word = filler, high
+ * word 0) is reported as BLT_VS_UNAVAILABLE / BLT_VR_UNSUPPORTED instead of a number. */
+typedef struct blt_reg_filler {
+	uint16_t first, last; /* register numbers, inclusive */
+	uint16_t raw;         /* the filler word */
+} blt_reg_filler_t;
+
+/* A per-model override of one row: unit (apparent power "VA" where the firmware says W)
+ * and/or plausible range. field = the row's name (template for repeated rows). */
+typedef struct blt_field_quirk {
+	uint16_t block;
+	const char *field;
+	const char *unit;  /* NULL = the row's unit */
+	float lo, hi;      /* plausible range when lo < hi, else the row's */
+} blt_field_quirk_t;
+
 /* Decoding options, normally filled from a device profile. */
 typedef struct blt_decode_opts {
 	uint16_t protocol_version; /* 0 = unknown: do not gate on min_pv */
 	double pack_voltage_scale; /* for BLT_F_PACK_VSCALE rows; 0 = 0.01 */
 	bool show_secrets;         /* otherwise secret values are decoded as "***" */
+	const blt_reg_filler_t *fillers; /* per-model "not supported" fillers, or NULL */
+	size_t nfillers;
+	const blt_field_quirk_t *quirks; /* per-model row overrides, or NULL */
+	size_t nquirks;
 } blt_decode_opts_t;
+
+/* Default plausible range of a physical unit ("%": 0..100, "Hz": 0..100, "°C": -40..150);
+ * false if the unit has none. */
+BLT_API bool blt_unit_range(const char *unit, double *lo, double *hi);
+/* The quirk of opts for row f of block b, or NULL. */
+BLT_API const blt_field_quirk_t *blt_decode_quirk(const blt_decode_opts_t *opts, uint16_t block,
+						  const blt_field_t *f);
 
 typedef enum blt_vstatus {
 	BLT_VS_OK = 0,
@@ -136,7 +174,18 @@ typedef enum blt_vstatus {
 	BLT_VS_GATED = 2,        /* protocol version below the row's min_pv */
 	BLT_VS_NOT_REPORTED = 3, /* BLT_F_ZERO_NA and raw 0 */
 	BLT_VS_HIDDEN = 4,       /* secret, not shown */
+	BLT_VS_UNAVAILABLE = 5,  /* on the wire but not a fact: see blt_vreason_t; raw kept */
 } blt_vstatus_t;
+
+/* Why a value is BLT_VS_UNAVAILABLE. */
+typedef enum blt_vreason {
+	BLT_VR_NONE = 0,
+	BLT_VR_UNSUPPORTED = 1,   /* the model's "not supported" filler (0x0194 on Elite 200 V2) */
+	BLT_VR_NOT_AVAILABLE = 2, /* the row's n/a code (99.9 h cap) or all-ones (0xFFFF) */
+	BLT_VR_IMPLAUSIBLE = 3,   /* outside the row's plausible range */
+} blt_vreason_t;
+
+BLT_API const char *blt_vreason_name(blt_vreason_t r); /* "unsupported", ... */
 
 typedef enum blt_vkind {
 	BLT_VK_INT = 0,  /* integer: raw value after mask/shift/sign, no scaling */
@@ -154,6 +203,8 @@ typedef struct blt_value {
 	uint8_t kind;            /* blt_vkind_t */
 	uint8_t status;          /* blt_vstatus_t */
 	uint8_t decimals;        /* digits after the point implied by the scale (output) */
+	uint8_t reason;          /* blt_vreason_t when status is BLT_VS_UNAVAILABLE */
+	const char *unit;        /* unit in effect (the row's, or the model's override) */
 	int64_t raw;             /* integer value before scaling */
 	double num;              /* numeric value after transforms (also set for INT) */
 	char str[BLT_STR_MAX];   /* strings; also the enum name if the row has enums */
@@ -167,6 +218,7 @@ typedef struct blt_decoded {
 	uint16_t protocol_version;
 	size_t count;             /* values[0..count) */
 	size_t missing;           /* how many values have status MISSING */
+	size_t unavailable;       /* how many values have status UNAVAILABLE */
 	blt_value_t values[BLT_MAX_VALUES];
 } blt_decoded_t;
 

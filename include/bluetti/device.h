@@ -27,10 +27,11 @@ typedef struct blt_device blt_device_t;
 /* Quantities by name. NAN = not known yet (block not read, field missing or n/a). */
 typedef struct blt_device_summary {
 	/* grid (block 1300) */
-	double grid_frequency;  /* Hz */
+	double grid_frequency;  /* Hz; a 0 read while a phase voltage is present is unknown
+				   (the last plausible frequency), not "no grid" */
 	double grid_voltage;    /* V, phase 0 */
 	double grid_current;    /* A, phase 0, signed as on the wire */
-	double grid_power;      /* W, total; negative = grid -> device */
+	double grid_power;      /* W, total, as on the wire (sign: blt_profile_grid_import_sign) */
 	double grid_import_energy; /* kWh */
 	double grid_export_energy; /* kWh */
 	/* battery (blocks 100 / 6000) */
@@ -40,13 +41,14 @@ typedef struct blt_device_summary {
 	double pack_current;    /* A */
 	double battery_power;   /* W, derived: pack_voltage x pack_current */
 	double pack_temp_avg;   /* °C */
-	double time_to_full;    /* min */
-	double time_to_empty;   /* min */
+	double time_to_full;    /* min; NAN for the 99.9 h "n/a" cap (5994) */
+	double time_to_empty;   /* min; NAN for the 99.9 h "n/a" cap */
 	double battery_charge_energy;    /* block 6000 raw counter */
 	double battery_discharge_energy; /* block 6000 raw counter */
 	/* power flows (block 100) */
 	double ac_load_power, dc_load_power, pv_power, inverter_power; /* W */
-	double net_grid_power;  /* W, derived: > 0 import from the grid, < 0 export */
+	double net_grid_power;  /* W, derived: > 0 import from the grid, < 0 export; follows the
+				   profile's grid sign; 1300 phase sum when 1301 reads 0 */
 	/* cells (block 6300) */
 	unsigned cell_count;
 	double cell_voltage[32]; /* V */

@@ -54,7 +54,11 @@ typedef struct blt_setting {
 BLT_API size_t blt_setting_count(void);
 BLT_API const blt_setting_t *blt_setting_at(size_t i);
 /* By setting name (case-insensitive); NULL if unknown. */
+/* By name; names renamed per EVIDENCE.md §4 (meter_enable -> charge_from_grid, ...) are
+ * accepted as aliases, and so are the old working_mode option names in
+ * blt_setting_parse_value (advanced, eco, ups_backup, tou). */
 BLT_API const blt_setting_t *blt_setting_find(const char *name);
+
 /* The setting that writes register reg; NULL if none. */
 BLT_API const blt_setting_t *blt_setting_by_register(uint16_t reg);
 

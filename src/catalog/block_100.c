@@ -6,7 +6,11 @@
  * u32 are word-swapped, model byte-swapped, SN binary): the firmware/live layout wins.
  * Not gated at protocol 2001 although the app is: the profiles do not know their real
  * protocol version (§0.1 item 7). The newer-firmware u32 flow energies/powers at
- * 184..227 are left out: beyond the 98 registers read by default, units unconfirmed. */
+ * 184..227 are left out: beyond the 98 registers read by default, units unconfirmed.
+ * Real units (EVIDENCE.md §1): 125/158/162/164/165 read the Elite 200 V2's 0x0194 "not
+ * supported" filler (sq7lrx) and 142/146 are VA there (nlimper): both are profile data
+ * (profiles.c), so a real 404 W on another model stays a reading. 104/105 = 5994 min is
+ * the 99.9 h "n/a" cap (nlimper, battery-ha): reported as not available. */
 #include "catalog_internal.h"
 
 static const blt_enum_entry_t charging_status[] = {
@@ -131,12 +135,16 @@ static const blt_field_t fields[] = {
      .offset = 8,
      .type = BLT_T_U16,
      .unit = "min",
+     .flags = BLT_F_NA_RAW,
+     .na_raw = 5994,
      .prov = BLT_PROV_LIVE,
      .desc = "estimated time until fully charged"},
     {.name = "time_to_empty",
      .offset = 10,
      .type = BLT_T_U16,
      .unit = "min",
+     .flags = BLT_F_NA_RAW,
+     .na_raw = 5994,
      .prov = BLT_PROV_LIVE,
      .desc = "estimated time until empty"},
     {.name = "pack_aging_status",
@@ -301,13 +309,16 @@ static const blt_field_t fields[] = {
      .prov = BLT_PROV_FW,
      .desc = "PV energy this month"},
     BITS16("switch_memory", 182, BLT_PROV_FW, switch_memory_bits, "switch state remembered"),
+    /* 214/215: beyond the default read (the Elite 200 V2 refuses 190-219, nlimper). */
+    U16("ac_input_selfcheck", 228, BLT_PROV_FW, "AC-input self-check status (newer firmware)"),
+    U16("reserved_215", 230, BLT_PROV_FW, "215 (answers on the AP300, battery-ha; raw)"),
 };
 
 const blt_block_t blt_block_100 = {
     .id = 100,
     .name = "APP_HOME_DATA",
     .title = "dashboard",
-    .regs = 98,
+    .regs = 116,
     .min_bytes = 6,
     .fields = fields,
     .nfields = sizeof fields / sizeof fields[0],

@@ -3,8 +3,9 @@
  * (§7.1: model byte-swapped "AP300", SN u64 2616113487436, 4 software entries with
  * word-swapped u32 versions). The reference reads the model and SN as plain ASCII (fails
  * on real devices) and the versions high word first: the firmware/live layout wins.
- * Left out: 110-146 (AC limits, rated currents, phase map: order/units unconfirmed) and
- * the backup software list at 164 (beyond the 55 registers read). */
+ * 1155-1169 (charge/discharge power limits L1-L3, rated currents) follow the firmware's
+ * register comments; they lie beyond the default 55-register read (--regs 70 reaches them).
+ * Left out: the phase-map results 1170-1173 and the backup software list at 164. */
 #include "catalog_internal.h"
 
 static const blt_enum_entry_t power_class[] = {
@@ -13,7 +14,6 @@ static const blt_enum_entry_t power_class[] = {
     {3, "high"},
     {0, NULL},
 };
-
 
 static const blt_repeat_t software = {.count_field = "software_count", .max = 6, .stride = 6};
 
@@ -26,6 +26,17 @@ static const blt_repeat_t software = {.count_field = "software_count", .max = 6,
 	{                                                                                          \
 		.name = nm, .offset = off, .type = BLT_T_U16, .add = -40, .flags = BLT_F_ZERO_NA,  \
 		.unit = "°C", .min_pv = 2005, .prov = BLT_PROV_FW, .desc = d                       \
+	}
+
+#define LIMIT(nm, off, d)                                                                          \
+	{                                                                                          \
+		.name = nm, .offset = off, .type = BLT_T_U16, .unit = "W", .prov = BLT_PROV_FW,    \
+		.desc = d                                                                          \
+	}
+#define RATED(nm, off, d)                                                                          \
+	{                                                                                          \
+		.name = nm, .offset = off, .type = BLT_T_U16, .prov = BLT_PROV_FW,                 \
+		.desc = d " (raw; scale unconfirmed)"                                              \
 	}
 
 static const blt_field_t fields[] = {
@@ -85,13 +96,30 @@ static const blt_field_t fields[] = {
      .type = BLT_T_U16,
      .prov = BLT_PROV_FW,
      .desc = "firmware version-difference flag (reference: fault_code)"},
+    /* 1155-1169 (firmware inv_about_struct, register comments 1155..1160, 1161~1169;
+     * read by battery-ha on the AP300): beyond the default 55-register read. */
+    LIMIT("phase_0_charge_limit", 110, "L1 inverter charge power limit"),
+    LIMIT("phase_1_charge_limit", 112, "L2 inverter charge power limit"),
+    LIMIT("phase_2_charge_limit", 114, "L3 inverter charge power limit"),
+    LIMIT("phase_0_discharge_limit", 116, "L1 inverter discharge power limit"),
+    LIMIT("phase_1_discharge_limit", 118, "L2 inverter discharge power limit"),
+    LIMIT("phase_2_discharge_limit", 120, "L3 inverter discharge power limit"),
+    RATED("phase_0_ac_input_rated_current", 122, "L1 AC input rated current"),
+    RATED("phase_1_ac_input_rated_current", 124, "L2 AC input rated current"),
+    RATED("phase_2_ac_input_rated_current", 126, "L3 AC input rated current"),
+    RATED("phase_0_ac_output_rated_current", 128, "L1 AC output rated current"),
+    RATED("phase_1_ac_output_rated_current", 130, "L2 AC output rated current"),
+    RATED("phase_2_ac_output_rated_current", 132, "L3 AC output rated current"),
+    RATED("phase_0_grid_output_rated_current", 134, "L1 grid-side rated current"),
+    RATED("phase_1_grid_output_rated_current", 136, "L2 grid-side rated current"),
+    RATED("phase_2_grid_output_rated_current", 138, "L3 grid-side rated current"),
 };
 
 const blt_block_t blt_block_1100 = {
     .id = 1100,
     .name = "INV_BASE_INFO",
     .title = "inverter",
-    .regs = 55,
+    .regs = 70,
     .min_bytes = 14,
     .fields = fields,
     .nfields = sizeof fields / sizeof fields[0],

@@ -1,10 +1,19 @@
 /* Block 1300 - INV_GRID_INFO (grid input). PROTOCOL.md §4.4 (b).
  * Provenance: firmware register map, confirmed by the AP300 capture (§7.1: 1303/1304 =
  * 0x0021,0x0000 -> 3.3 kWh import, phase count 1). The reference reads two phase voltages
- * at bytes 2-5; the firmware/live evidence says a signed 32-bit total power, which wins. */
+ * at bytes 2-5; the firmware/live evidence says a signed 32-bit total power, which wins.
+ * Sign: the firmware says negative = grid -> device, but nlimper's live Elite 200 V2 shows
+ * 1313 ~ +250 while importing; no source has a non-zero 1301. The sign is therefore a
+ * profile fact (grid_import_sign, with its evidence; `bluetti blocks` lists unverified
+ * ones). 1305 reads the Elite 200 V2's 0x0194 filler (sq7lrx): a profile filler. */
 #include "catalog_internal.h"
 
 static const blt_repeat_t phases = {.count_field = "phase_count", .max = 3, .stride = 12};
+
+#define P32(nm, off, t, u, d)                                                                      \
+	{                                                                                          \
+		.name = nm, .offset = off, .type = t, .unit = u, .prov = BLT_PROV_FW, .desc = d    \
+	}
 
 static const blt_field_t fields[] = {
     {.name = "frequency",
@@ -20,7 +29,8 @@ static const blt_field_t fields[] = {
      .type = BLT_T_I32,
      .unit = "W",
      .prov = BLT_PROV_FW,
-     .desc = "total grid power; negative = grid to device (charging), positive = feed-in"},
+     .desc = "total grid power; firmware: negative = grid to device, positive = feed-in "
+             "(the sign is a per-profile fact: blt_profile_grid_import_sign)"},
     {.name = "charge_energy",
      .offset = 6,
      .type = BLT_T_U32,
@@ -57,6 +67,9 @@ static const blt_field_t fields[] = {
      .offset = 28,
      .type = BLT_T_U16,
      .scale = 0.1,
+     .flags = BLT_F_RANGE,
+     .valid_lo = 0,
+     .valid_hi = 300, /* 100-127 V and 200-250 V grids; 6553.5 is 0xFFFF */
      .unit = "V",
      .repeat = &phases,
      .prov = BLT_PROV_FW,
@@ -76,15 +89,25 @@ static const blt_field_t fields[] = {
      .repeat = &phases,
      .prov = BLT_PROV_FW,
      .desc = "phase apparent power (newer firmware)"},
+    /* 1331-1342 (newer firmware GridPower_U32[3], GridPapparent_U32[3]; battery-ha reads 41
+     * registers on the AP300): beyond the default 31-register read; the Elite 200 V2 refuses
+     * 1330-1339 (nlimper). */
+    P32("phase_0_power_32", 62, BLT_T_I32, "W",
+        "L1 active power, 32-bit (same sign as grid_power)"),
+    P32("phase_1_power_32", 66, BLT_T_I32, "W", "L2 active power, 32-bit"),
+    P32("phase_2_power_32", 70, BLT_T_I32, "W", "L3 active power, 32-bit"),
+    P32("phase_0_apparent_32", 74, BLT_T_U32, "VA", "L1 apparent power, 32-bit"),
+    P32("phase_1_apparent_32", 78, BLT_T_U32, "VA", "L2 apparent power, 32-bit"),
+    P32("phase_2_apparent_32", 82, BLT_T_U32, "VA", "L3 apparent power, 32-bit"),
 };
 
 const blt_block_t blt_block_1300 = {
     .id = 1300,
     .name = "INV_GRID_INFO",
     .title = "grid",
-    .regs = 31,
+    .regs = 43,
     .min_bytes = 26,
     .fields = fields,
     .nfields = sizeof fields / sizeof fields[0],
-    .source = "firmware map + AP300 capture; bytes 2-5 are s32 total power, not phase voltages",
+    .source = "firmware map + AP300 capture; 2-5 s32 total power; grid sign per profile (nlimper)",
 };

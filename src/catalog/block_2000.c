@@ -3,12 +3,18 @@
  * to register 2011 flipped byte 23). The reference table is misaligned by 10 bytes (it puts
  * the AC switch at byte 13) and is not used. Byte = 2 * (register - 2000); on/off flags sit
  * in the low (odd) byte of their register. Row names of writable registers are the setting
- * names of settings.c. Newer firmware extent (2000-2094); older builds end at 2067. */
+ * names of settings.c. Newer firmware extent (2000-2094); older builds end at 2067.
+ * Names as the app uses them (EVIDENCE.md §4, nlimper Elite 200 V2): 2008 low byte is
+ * charging from the grid (was meter_enable), 2073 remote start-up (was remote_off_enable),
+ * working modes 1/2/4/5 customized UPS / PV priority / standard UPS / time-control UPS. */
 #include "catalog_internal.h"
 
+/* 1/2/4/5 as the app names them on this model family (nlimper Elite 200 V2 + app v3.1.4;
+ * the firmware comment calls them advanced / eco / UPS backup / peak-valley: old names are
+ * aliases in settings.c); 0, 3, 6 keep the firmware's names. */
 static const blt_enum_entry_t working_modes[] = {
-	{0, "default"},     {1, "advanced"}, {2, "eco"},      {3, "ups_online"},
-	{4, "ups_backup"},  {5, "tou"},      {6, "off_grid"}, {0, NULL},
+	{0, "default"},      {1, "customized_ups"},   {2, "pv_priority"}, {3, "ups_online"},
+	{4, "standard_ups"}, {5, "time_control_ups"}, {6, "off_grid"},    {0, NULL},
 };
 
 static const blt_enum_entry_t charging_modes[] = {
@@ -66,7 +72,9 @@ static const blt_field_t fields[] = {
 	 .desc = "one-shot clear commands (never written by this library)"},
 	SW("led", 15, "LED control"),
 	SW("meter_select", 16, "meter type select (unused per firmware)"),
-	SW("meter_enable", 17, "meter enable (unused per firmware)"),
+	{.name = "charge_from_grid", .offset = 17, .type = BLT_T_U8, .prov = BLT_PROV_LIVE,
+	 .desc = "charging from the grid on/off (app; nlimper Elite 200 V2 live 1; firmware: "
+		 "meter control; old name meter_enable)"},
 	SW("pv", 19, "PV input on/off"),
 	SW("inverter", 21, "inverter on/off"),
 	{.name = "ac_output", .offset = 23, .type = BLT_T_U8, .prov = BLT_PROV_LIVE,
@@ -111,8 +119,10 @@ static const blt_field_t fields[] = {
 	U16("self_config", 144, NULL, "self-configuration word (raw)"),
 	{.name = "sleep_days", .offset = 146, .type = BLT_T_U8, .prov = BLT_PROV_FW,
 	 .desc = "automatic sleep after 1-7 days, 0xFF never"},
-	{.name = "remote_off_enable", .offset = 146, .type = BLT_T_U16, .mask = 0x0003,
-	 .prov = BLT_PROV_FW, .desc = "remote power-off: 1 enable, 2 disable, 0 no change"},
+	{.name = "remote_startup_enable", .offset = 146, .type = BLT_T_U16, .mask = 0x0003,
+	 .prov = BLT_PROV_LIVE,
+	 .desc = "remote start-up (app; nlimper live 1): 1 enable, 2 disable, 0 no change "
+		 "(old name remote_off_enable)"},
 	U16("remote_soc", 148, "%", "remote-setting SOC threshold"),
 	{.name = "rv_soc_reserve", .offset = 150, .type = BLT_T_U8, .unit = "%",
 	 .prov = BLT_PROV_FW, .desc = "RV minimum SOC reserve"},

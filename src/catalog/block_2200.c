@@ -3,7 +3,10 @@
  * (86-register read: 2207 = 1 read at byte 15, 2214 = 10, 2218 = 3, 2232 = 0x0800 ...).
  * The reference table is misaligned by 5-6 bytes and is not used. Values the live capture
  * shows as small indexes (2209 = 1) are kept raw instead of the reference's 0.1 V scale.
- * 2-bit enable fields use the firmware convention 0 no change, 1 enable, 2 disable. */
+ * 2-bit enable fields use the firmware convention 0 no change, 1 enable, 2 disable.
+ * On the Elite 200 V2, 2207, 2208, 2211, 2213, 2215-2217 and 2241 read the 0x0194 "not
+ * supported" filler (nlimper): profile data, reported as unsupported there. 2212 reads raw
+ * 20 there (nlimper "A, to verify"); the 0.1 A scale stays app-table provenance. */
 #include "catalog_internal.h"
 
 #define SW(n, off, what) \
@@ -115,13 +118,26 @@ static const blt_field_t fields[] = {
 	U16("max_grid_input_current", 144, "A", "maximum grid input current (live AP300: 10)"),
 	U16("function_switches", 146, NULL, "function switch word (live AP300: 8)"),
 	U16("rv_settings", 148, NULL, "RV scene and battery settings"),
+	/* Past 2274: only registers the firmware header names by number (newer build). The
+	 * Elite 200 V2 refuses 2290-2309 (nlimper). Beyond the default 75-register read. */
+	U16("heat_pump_feed_in_threshold", 164, "W", "heat-pump auto mode: feed-in power threshold (2282)"),
+	U16("heat_pump_min_runtime", 166, NULL, "heat-pump auto mode: minimum run time (2283, raw)"),
+	U16("heat_pump_start_delay", 168, NULL, "heat-pump auto mode: start delay (2284, raw)"),
+	U16("pv_multi_peak", 208, NULL, "PV multi-peak tracking (2304)"),
+	U16("inverter_meter_link", 210, NULL, "inverter-meter interaction (2305)"),
+	{.name = "ac_input_source", .offset = 212, .type = BLT_T_U16, .mask = 0x00FF,
+	 .prov = BLT_PROV_FW, .desc = "AC input source mode (2306 low byte)"},
+	{.name = "ac_input_selfcheck_cmd", .offset = 212, .type = BLT_T_U16, .mask = 0x0300,
+	 .shift = 8, .prov = BLT_PROV_FW, .desc = "AC input self-check command (2306 bits 8-9)"},
+	{.name = "ac_input_do_level", .offset = 212, .type = BLT_T_U16, .mask = 0x0C00,
+	 .shift = 10, .prov = BLT_PROV_FW, .desc = "AC input DO level (2306 bits 10-11)"},
 };
 
 const blt_block_t blt_block_2200 = {
 	.id = 2200,
 	.name = "INV_ADV_SETTINGS",
 	.title = "advanced settings",
-	.regs = 75,
+	.regs = 107,
 	.min_bytes = 32,
 	.fields = fields,
 	.nfields = sizeof fields / sizeof fields[0],

@@ -2,7 +2,10 @@
  * Provenance: firmware register map, confirmed by the AP300 68-byte capture (§7.1: SOC raw
  * 95 at byte 11, SOH 25 at 13, u32 energies 6019/6020 = b2be 0066 word-swapped). The
  * reference (a) reads "power" at 10 and SOC at 12 (the high byte of SOH) and calls the
- * energies cell_count/cycles and bytes 50/52 temperatures: the firmware/live layout wins. */
+ * energies cell_count/cycles and bytes 50/52 temperatures: the firmware/live layout wins.
+ * 6019/6021 energies in 0.1 kWh: battery-ha's AP300 frame (raw 6730430) is shown as
+ * 673043.0 by the vendor cloud (last_alive packTotalChgEnergy). Time to full/empty 5994 min
+ * is the 99.9 h "n/a" display (nlimper, battery-ha), reported as not available. */
 #include "catalog_internal.h"
 
 static const blt_enum_entry_t charging_status[] = {
@@ -131,24 +134,32 @@ static const blt_field_t fields[] = {
      .offset = 34,
      .type = BLT_T_U16,
      .unit = "min",
+     .flags = BLT_F_NA_RAW,
+     .na_raw = 5994,
      .prov = BLT_PROV_LIVE,
      .desc = "estimated time until full"},
     {.name = "time_to_empty",
      .offset = 36,
      .type = BLT_T_U16,
      .unit = "min",
+     .flags = BLT_F_NA_RAW,
+     .na_raw = 5994,
      .prov = BLT_PROV_LIVE,
      .desc = "estimated time until empty"},
     {.name = "charge_energy",
      .offset = 38,
      .type = BLT_T_U32,
+     .scale = 0.1,
+     .unit = "kWh",
      .prov = BLT_PROV_LIVE,
-     .desc = "total charge energy (raw; unit undocumented)"},
+     .desc = "total battery charge energy (the vendor cloud shows raw / 10)"},
     {.name = "discharge_energy",
      .offset = 42,
      .type = BLT_T_U32,
+     .scale = 0.1,
+     .unit = "kWh",
      .prov = BLT_PROV_LIVE,
-     .desc = "total discharge energy (raw; unit undocumented)"},
+     .desc = "total battery discharge energy (nlimper: equals 167 = 902.0 kWh)"},
     {.name = "current_bias",
      .offset = 46,
      .type = BLT_T_I16,
@@ -189,5 +200,5 @@ const blt_block_t blt_block_6000 = {
     .min_bytes = 12,
     .fields = fields,
     .nfields = sizeof fields / sizeof fields[0],
-    .source = "firmware map + AP300 capture; reference SOC/power/energy offsets are wrong",
+    .source = "firmware map + AP300 capture (energies 0.1 kWh as the cloud); ref offsets wrong",
 };

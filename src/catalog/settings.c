@@ -11,10 +11,38 @@ static const blt_enum_entry_t charging_modes[] = {
 	{0, "standard"}, {1, "silent"}, {2, "turbo"}, {4, "custom"}, {0, NULL},
 };
 
+/* As block 2000 names them (EVIDENCE.md §4: the app's names for 1/2/4/5). */
 static const blt_enum_entry_t working_modes[] = {
-	{0, "default"},    {1, "advanced"}, {2, "eco"},      {3, "ups_online"},
-	{4, "ups_backup"}, {5, "tou"},      {6, "off_grid"}, {0, NULL},
+	{0, "default"},      {1, "customized_ups"},   {2, "pv_priority"}, {3, "ups_online"},
+	{4, "standard_ups"}, {5, "time_control_ups"}, {6, "off_grid"},    {0, NULL},
 };
+
+/* Names renamed per EVIDENCE.md §4, still accepted where users may have scripts. */
+static const struct {
+	const char *old, *now;
+} name_aliases[] = {
+	{"meter_enable", "charge_from_grid"},
+	{"remote_off_enable", "remote_startup_enable"},
+};
+
+static const struct {
+	const char *setting;
+	const char *old;
+	int32_t value;
+} value_aliases[] = {
+	{"working_mode", "advanced", 1},
+	{"working_mode", "eco", 2},
+	{"working_mode", "ups_backup", 4},
+	{"working_mode", "tou", 5},
+};
+
+const char *blt_catalog_field_alias(const char *name)
+{
+	for (size_t i = 0; name && i < sizeof name_aliases / sizeof name_aliases[0]; i++)
+		if (strcasecmp(name_aliases[i].old, name) == 0)
+			return name_aliases[i].now;
+	return NULL;
+}
 
 static const blt_enum_entry_t lcd_timeouts[] = {
 	{1, "15s"}, {2, "30s"}, {3, "1min"}, {4, "5min"}, {5, "always_on"}, {0, NULL},
@@ -43,6 +71,9 @@ static const blt_setting_t settings[] = {
 	     "system working mode", "firmware map only"),
 	SWITCH("led", 2007, 2000, 15, BLT_SS_UNVERIFIED, NULL, "LED light on/off",
 	       "firmware map only"),
+	SWITCH("charge_from_grid", 2008, 2000, 17, BLT_SS_UNVERIFIED, NULL,
+	       "charging from the grid on/off (old name meter_enable)",
+	       "app name; nlimper Elite 200 V2 reads 1 (write untested)"),
 	SWITCH("pv", 2009, 2000, 19, BLT_SS_UNVERIFIED, NULL, "PV input on/off",
 	       "firmware map only"),
 	SWITCH("inverter", 2010, 2000, 21, BLT_SS_UNVERIFIED, NULL, "inverter on/off",
@@ -109,6 +140,7 @@ static const denied_t deny[] = {
 	{2232, 2232, "mixed enables including 'restore default parameters'"},
 	{2233, 2233, "battery maintenance / aging routine"},
 	{2258, 2265, "grid protection thresholds (regulatory)"},
+	{2300, 2319, "certification settings area (regulatory; layout unpublished)"},
 	{2400, 2449, "grid certification settings (regulatory)"},
 	{7003, 7003, "unlock a battery pack locked after a fault (battery safety)"},
 	{12002, 12050, "Wi-Fi credentials: a wrong write disconnects the device from the cloud"},
@@ -132,8 +164,10 @@ const blt_setting_t *blt_setting_at(size_t i)
 
 const blt_setting_t *blt_setting_find(const char *name)
 {
+	const char *now = blt_catalog_field_alias(name);
 	for (size_t i = 0; name && i < NSETTINGS; i++)
-		if (strcasecmp(settings[i].name, name) == 0)
+		if (strcasecmp(settings[i].name, name) == 0 ||
+		    (now && strcasecmp(settings[i].name, now) == 0))
 			return &settings[i];
 	return NULL;
 }
@@ -306,6 +340,17 @@ static bool parse_int(const char *t, int32_t *out)
 	return true;
 }
 
+static bool value_alias(const blt_setting_t *s, const char *text, int32_t *v)
+{
+	for (size_t i = 0; i < sizeof value_aliases / sizeof value_aliases[0]; i++)
+		if (strcasecmp(value_aliases[i].setting, s->name) == 0 &&
+		    strcasecmp(value_aliases[i].old, text) == 0) {
+			*v = value_aliases[i].value;
+			return true;
+		}
+	return false;
+}
+
 int blt_setting_parse_value(const blt_setting_t *s, const char *text, int32_t *out,
 			    blt_detail_t *d)
 {
@@ -328,9 +373,11 @@ int blt_setting_parse_value(const blt_setting_t *s, const char *text, int32_t *o
 		for (; e && e->name; e++)
 			if (strcasecmp(e->name, text) == 0)
 				break;
-		if (e && e->name)
+		if (e && e->name) {
 			v = e->value;
-		else if (!parse_int(text, &v)) {
+		} else if (value_alias(s, text, &v)) {
+			/* an old option name */
+		} else if (!parse_int(text, &v)) {
 			char list[160];
 			enum_list(s->enums, list, sizeof list);
 			return blt_detail_set(d, BLT_E_RANGE, "%s: '%.40s' is not one of: %s",

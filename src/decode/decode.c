@@ -97,8 +97,46 @@ static void enum_name(const blt_field_t *f, int64_t iv, blt_value_t *v)
 	}
 }
 
+static void unavailable(blt_value_t *v, blt_vreason_t why)
+{
+	v->status = BLT_VS_UNAVAILABLE;
+	v->reason = (uint8_t)why;
+}
+
+/* All bits of an unsigned 16/32-bit physical quantity set: "not available" on many
+ * firmwares (a reply full of 0xFFFF). Only rows read whole (no mask/shift), with a unit,
+ * that are not names, bitmaps or counts. */
+static bool all_ones(const blt_field_t *f, uint64_t raw)
+{
+	unsigned sz = blt__tsize(f->type);
+	if (f->mask || f->shift || !f->unit || f->enums ||
+	    (f->flags & (BLT_F_BITMAP | BLT_F_COUNT)) || blt__is_signed(f) || sz < 2 || sz > 4)
+		return false;
+	return raw == (sz == 2 ? 0xFFFFu : 0xFFFFFFFFu);
+}
+
+/* The plausible range in effect for a row: the model's quirk, the row's, its unit's. */
+static bool range_of(const blt_field_t *f, const blt_field_quirk_t *q, double *lo, double *hi)
+{
+	if (q && q->lo < q->hi) {
+		*lo = q->lo;
+		*hi = q->hi;
+		return true;
+	}
+	if (f->flags & BLT_F_NO_RANGE)
+		return false;
+	if (f->flags & BLT_F_RANGE) {
+		*lo = f->valid_lo;
+		*hi = f->valid_hi;
+		return true;
+	}
+	if (f->enums || (f->flags & (BLT_F_BITMAP | BLT_F_COUNT)))
+		return false;
+	return blt_unit_range(f->unit, lo, hi);
+}
+
 static void decode_number(const blt_field_t *f, const uint8_t *p, const blt_decode_opts_t *opts,
-                          blt_value_t *v)
+                          const blt_field_quirk_t *q, blt_value_t *v)
 {
 	uint64_t raw = blt__read_raw(f, p);
 	int64_t iv;
@@ -115,6 +153,10 @@ static void decode_number(const blt_field_t *f, const uint8_t *p, const blt_deco
 	v->raw = iv;
 	if ((f->flags & BLT_F_ZERO_NA) && iv == 0) {
 		v->status = BLT_VS_NOT_REPORTED;
+		return;
+	}
+	if (((f->flags & BLT_F_NA_RAW) && iv == f->na_raw) || all_ones(f, raw)) {
+		unavailable(v, BLT_VR_NOT_AVAILABLE);
 		return;
 	}
 	if ((f->flags & BLT_F_ABS) && iv < 0)
@@ -144,6 +186,51 @@ static void decode_number(const blt_field_t *f, const uint8_t *p, const blt_deco
 	v->kind = (s != 1.0 || f->add != 0) ? BLT_VK_REAL : BLT_VK_INT;
 	if (f->enums)
 		enum_name(f, iv, v);
+	{
+		double lo, hi;
+		if (range_of(f, q, &lo, &hi) && (x < lo - 1e-9 || x > hi + 1e-9))
+			unavailable(v, BLT_VR_IMPLAUSIBLE);
+	}
+}
+
+const blt_field_quirk_t *blt_decode_quirk(const blt_decode_opts_t *opts, uint16_t block,
+                                          const blt_field_t *f)
+{
+	if (!opts || !f || !f->name)
+		return NULL;
+	for (size_t i = 0; i < opts->nquirks && opts->quirks; i++)
+		if (opts->quirks[i].block == block && opts->quirks[i].field &&
+		    strcmp(opts->quirks[i].field, f->name) == 0)
+			return &opts->quirks[i];
+	return NULL;
+}
+
+/* The model's "not supported" filler at the row's first register (32-bit rows: that
+ * word is the filler and the other word 0; 8-bit rows: their whole register). */
+static bool filler_hit(const blt_block_t *b, const blt_field_t *f, const uint8_t *p, size_t n,
+                       size_t off, const blt_decode_opts_t *opts)
+{
+	size_t ro = off & ~(size_t)1, sz;
+	unsigned reg, w;
+	if (!opts || !opts->fillers || !opts->nfillers || blt__is_string(f) || ro + 2 > n)
+		return false;
+	reg = (unsigned)b->id + (unsigned)(ro / 2);
+	w = blt__be16(p + ro);
+	sz = blt__tsize(f->type);
+	for (size_t i = 0; i < opts->nfillers; i++) {
+		const blt_reg_filler_t *fl = &opts->fillers[i];
+		if (reg < fl->first || reg > fl->last || w != fl->raw)
+			continue;
+		if (sz == 4) {
+			if (ro + 4 > n)
+				return false;
+			if (f->type == BLT_T_U32_BE || f->type == BLT_T_I32_BE)
+				return false; /* high word first: the filler would be 404 << 16 */
+			return blt__be16(p + ro + 2) == 0;
+		}
+		return true;
+	}
+	return false;
 }
 
 typedef struct ctx {
@@ -170,8 +257,10 @@ static void emit(ctx_t *c, const blt_field_t *f, unsigned idx, bool located, siz
 	v->field = f;
 	expand_name(v->name, f->name, f->repeat != NULL, idx);
 	v->index = (uint8_t)idx;
+	v->unit = f->unit;
 	v->kind = blt__is_string(f) ? BLT_VK_STR : BLT_VK_INT;
 	v->status = BLT_VS_OK;
+	v->reason = BLT_VR_NONE;
 	v->decimals = 0;
 	v->raw = 0;
 	v->num = 0;
@@ -197,10 +286,21 @@ static void emit(ctx_t *c, const blt_field_t *f, unsigned idx, bool located, siz
 		memcpy(v->str, "***", 4);
 		return;
 	}
-	if (f->type == BLT_T_STR || f->type == BLT_T_STR_SWAP)
+	if (f->type == BLT_T_STR || f->type == BLT_T_STR_SWAP) {
 		decode_string(f, c->p + off, sz, v);
-	else
-		decode_number(f, c->p + off, c->opts, v);
+		return;
+	}
+	{
+		const blt_field_quirk_t *q = blt_decode_quirk(c->opts, c->b->id, f);
+		if (q && q->unit)
+			v->unit = q->unit;
+		decode_number(f, c->p + off, c->opts, q, v);
+		if ((v->status == BLT_VS_OK || v->status == BLT_VS_UNAVAILABLE) &&
+		    filler_hit(c->b, f, c->p, c->n, off, c->opts))
+			unavailable(v, BLT_VR_UNSUPPORTED);
+		if (v->status == BLT_VS_UNAVAILABLE)
+			c->out->unavailable++;
+	}
 }
 
 /* Number of records of a repeat group: value of its count row, capped at max. */
@@ -230,6 +330,7 @@ int blt_decode(const blt_block_t *b, const uint8_t *payload, size_t n,
 	out->protocol_version = opts ? opts->protocol_version : 0;
 	out->count = 0;
 	out->missing = 0;
+	out->unavailable = 0;
 	if (!payload)
 		c.p = (const uint8_t *)"";
 

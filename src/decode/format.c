@@ -88,6 +88,11 @@ int blt_format_text(const blt_decoded_t *r, unsigned flags, FILE *out)
 				fprintf(out, "%s: (needs protocol version %u)\n", v->name,
 				        f ? f->min_pv : 0u);
 			continue;
+		case BLT_VS_UNAVAILABLE:
+			if (flags & BLT_FMT_ALL)
+				fprintf(out, "%s: (%s; raw %" PRId64 ")\n", v->name,
+				        blt_vreason_name((blt_vreason_t)v->reason), v->raw);
+			continue;
 		default: continue;
 		}
 		fprintf(out, "%s: ", v->name);
@@ -100,8 +105,8 @@ int blt_format_text(const blt_decoded_t *r, unsigned flags, FILE *out)
 		} else {
 			fmt_num(num, sizeof num, v->num, v->decimals);
 			fputs(num, out);
-			if (f && f->unit && *f->unit)
-				fprintf(out, " %s", f->unit);
+			if (v->unit && *v->unit)
+				fprintf(out, " %s", v->unit);
 		}
 		fputc('\n', out);
 	}
@@ -204,7 +209,6 @@ int blt_format_json(const blt_decoded_t *r, unsigned flags, FILE *out)
 {
 	bool first;
 	size_t n;
-	(void)flags;
 
 	if (!r || !out || !r->block)
 		return BLT_E_INVAL;
@@ -239,7 +243,7 @@ int blt_format_json(const blt_decoded_t *r, unsigned flags, FILE *out)
 	for (size_t i = 0; i < n; i++) {
 		const blt_value_t *v = &r->values[i];
 		const blt_field_t *f = v->field;
-		if (!in_values(v) || !f || !f->unit || !*f->unit || f->enums || is_bitmap(v) ||
+		if (!in_values(v) || !f || !v->unit || !*v->unit || f->enums || is_bitmap(v) ||
 		    v->kind == BLT_VK_STR)
 			continue;
 		if (!first)
@@ -247,7 +251,7 @@ int blt_format_json(const blt_decoded_t *r, unsigned flags, FILE *out)
 		first = false;
 		json_str(out, v->name);
 		fputc(':', out);
-		json_str(out, f->unit);
+		json_str(out, v->unit);
 	}
 	fputs("},\"missing\":[", out);
 	first = true;
@@ -260,6 +264,39 @@ int blt_format_json(const blt_decoded_t *r, unsigned flags, FILE *out)
 		first = false;
 		json_str(out, v->name);
 	}
-	fputs("]}\n", out);
+	fputc(']', out);
+	/* Values on the wire that are not facts: absent from "values", listed with the reason
+	 * and the raw integer so nothing is lost. */
+	fputs(",\"unavailable\":{", out);
+	first = true;
+	for (size_t i = 0; i < n; i++) {
+		const blt_value_t *v = &r->values[i];
+		if (v->status != BLT_VS_UNAVAILABLE)
+			continue;
+		if (!first)
+			fputc(',', out);
+		first = false;
+		json_str(out, v->name);
+		fprintf(out, ":{\"reason\":\"%s\",\"raw\":%" PRId64 "}",
+		        blt_vreason_name((blt_vreason_t)v->reason), v->raw);
+	}
+	fputc('}', out);
+	if (flags & BLT_FMT_ALL) {
+		fputs(",\"gated\":{", out);
+		first = true;
+		for (size_t i = 0; i < n; i++) {
+			const blt_value_t *v = &r->values[i];
+			if (v->status != BLT_VS_GATED)
+				continue;
+			if (!first)
+				fputc(',', out);
+			first = false;
+			json_str(out, v->name);
+			fprintf(out, ":{\"reason\":\"needs protocol version\",\"min_pv\":%u}",
+			        v->field ? v->field->min_pv : 0u);
+		}
+		fputc('}', out);
+	}
+	fputs("}\n", out);
 	return ferror(out) ? BLT_E_IO : BLT_OK;
 }

@@ -36,6 +36,38 @@ const char *blt_prov_name(blt_prov_t p)
 	return "?";
 }
 
+const char *blt_vreason_name(blt_vreason_t r)
+{
+	switch (r) {
+	case BLT_VR_NONE: return "none";
+	case BLT_VR_UNSUPPORTED: return "unsupported";
+	case BLT_VR_NOT_AVAILABLE: return "not_available";
+	case BLT_VR_IMPLAUSIBLE: return "implausible";
+	}
+	return "?";
+}
+
+/* Physical limits no reading of a power station can exceed; rows narrow them (cells) and
+ * models override them (blt_field_quirk_t). */
+bool blt_unit_range(const char *unit, double *lo, double *hi)
+{
+	static const struct {
+		const char *unit;
+		double lo, hi;
+	} tab[] = {
+	    {"%", 0, 100},    /* SOC, SOH, limits */
+	    {"Hz", 0, 100},   /* 0 = no grid; 45-65 in service; 6553.5 is 0xFFFF */
+	    {"°C", -40, 150}, /* raw - 40; an NTC beyond 150 °C is not a reading */
+	};
+	for (size_t i = 0; unit && i < sizeof tab / sizeof tab[0]; i++)
+		if (strcmp(unit, tab[i].unit) == 0) {
+			*lo = tab[i].lo;
+			*hi = tab[i].hi;
+			return true;
+		}
+	return false;
+}
+
 const blt_field_t *blt__find_row(const blt_block_t *b, const char *name)
 {
 	if (!name)

@@ -20,12 +20,15 @@ struct blt_device {
 	slot_t *slots;
 	size_t nslots;
 	size_t total;
-	bool grid_seen; /* grid was present at some update (for the outage flag) */
+	bool grid_seen;     /* grid was present at some update (for the outage flag) */
+	double last_freq;   /* last plausible grid frequency (NAN before one) */
+	uint64_t grid_time; /* time of the 1300 update the flags below were taken from */
+	unsigned freq_zero; /* consecutive 1300 updates with frequency 0 and no voltage */
 	blt_device_summary_t sum;
 };
 
 int blt_device_new(const blt_profile_t *profile, const char *model, const char *sn,
-		   blt_device_t **out, blt_detail_t *d)
+                   blt_device_t **out, blt_detail_t *d)
 {
 	blt_device_t *dev;
 	if (!profile || !out)
@@ -34,7 +37,9 @@ int blt_device_new(const blt_profile_t *profile, const char *model, const char *
 	if (!dev)
 		return blt_detail_set(d, BLT_E_NOMEM, "out of memory");
 	dev->profile = profile;
-	snprintf(dev->model, sizeof dev->model, "%s", model ? model : (profile->model ? profile->model : ""));
+	dev->last_freq = NAN;
+	snprintf(dev->model, sizeof dev->model, "%s",
+	         model ? model : (profile->model ? profile->model : ""));
 	snprintf(dev->sn, sizeof dev->sn, "%s", sn ? sn : "");
 	*out = dev;
 	blt_device_update(dev, NULL, 0, NULL); /* initialise the summary */
@@ -79,9 +84,11 @@ int blt_device_value_name(const blt_device_value_t *v, char *buf, size_t cap)
 const blt_device_value_t *blt_device_find(const blt_device_t *dev, uint16_t block, const char *name)
 {
 	const slot_t *s = find_slot(dev, block);
+	const char *now = blt_catalog_field_alias(name);
 	char buf[BLT_NAME_MAX];
 	for (size_t i = 0; s && i < s->n; i++)
-		if (blt_device_value_name(&s->vals[i], buf, sizeof buf) == BLT_OK && !strcmp(buf, name))
+		if (blt_device_value_name(&s->vals[i], buf, sizeof buf) == BLT_OK &&
+		    (!strcmp(buf, name) || (now && !strcmp(buf, now))))
 			return &s->vals[i];
 	return NULL;
 }
@@ -137,6 +144,26 @@ static void recompute(blt_device_t *dev)
 	snprintf(s->serial, sizeof s->serial, "%s", prev.serial[0] ? prev.serial : dev->sn);
 
 	s->grid_frequency = num(dev, 1300, "frequency");
+	/* The Elite 200 V2 alternates 500 and 0 at 1300 between reads with the grid present
+	 * (nlimper): a 0 with a plausible phase voltage is not a reading, and a 0 without a
+	 * voltage counts as "no grid" only on the second update in a row. */
+	{
+		const slot_t *gs = find_slot(dev, 1300);
+		double v0 = num(dev, 1300, "phase_0_voltage");
+		bool fresh = gs && gs->time_ms != dev->grid_time;
+		if (gs)
+			dev->grid_time = gs->time_ms;
+		if (!isnan(s->grid_frequency) && s->grid_frequency >= 40 &&
+		    s->grid_frequency <= 70) {
+			dev->last_freq = s->grid_frequency;
+			dev->freq_zero = 0;
+		} else if (!isnan(s->grid_frequency) && s->grid_frequency == 0) {
+			if (!isnan(v0) && v0 >= 80)
+				s->grid_frequency = dev->last_freq; /* unknown, not 0 */
+			else if (fresh)
+				dev->freq_zero++;
+		}
+	}
 	s->grid_voltage = num(dev, 1300, "phase_0_voltage");
 	s->grid_current = num(dev, 1300, "phase_0_current");
 	s->grid_power = num(dev, 1300, "grid_power");
@@ -158,9 +185,24 @@ static void recompute(blt_device_t *dev)
 	s->dc_load_power = num(dev, 100, "dc_load_power");
 	s->pv_power = num(dev, 100, "pv_power");
 	s->inverter_power = num(dev, 100, "inverter_power");
-	/* Block 1300 total power is negative when energy flows grid -> device (firmware); the
-	 * net grid power users expect is positive for import. */
-	s->net_grid_power = isnan(s->grid_power) ? num(dev, 100, "grid_power") : -s->grid_power;
+	/* Net grid power, positive for import. Block 1300's sign is a profile fact (firmware:
+	 * negative = grid -> device; the Elite 200 V2 shows import positive). 1301 reads 0 on
+	 * units that fill only the phase records (nlimper: 1313 ~ 250 with 1301 0), so the
+	 * phase sum stands in for a zero total. Block 100's 146 is import-positive. */
+	{
+		double g = s->grid_power, sum = NAN;
+		double pc = num(dev, 1300, "phase_count");
+		for (unsigned i = 0; !isnan(pc) && i < (unsigned)pc && i < 3; i++) {
+			snprintf(name, sizeof name, "phase_%u_power", i);
+			double p = num(dev, 1300, name);
+			if (!isnan(p))
+				sum = isnan(sum) ? p : sum + p;
+		}
+		if ((isnan(g) || g == 0) && !isnan(sum) && sum != 0)
+			g = sum;
+		s->net_grid_power = isnan(g) ? num(dev, 100, "grid_power")
+		                             : g * blt_profile_grid_import_sign(dev->profile);
+	}
 
 	double cc = num(dev, 6300, "cell_count");
 	s->cell_min = s->cell_max = s->cell_delta = NAN;
@@ -198,9 +240,14 @@ static void recompute(blt_device_t *dev)
 
 	s->have_grid = find_slot(dev, 1300) != NULL;
 	s->have_core = find_slot(dev, 100) != NULL;
-	s->grid_present = !isnan(s->grid_frequency) && s->grid_frequency >= 40 &&
-			  s->grid_frequency <= 70 &&
-			  (isnan(s->grid_voltage) || s->grid_voltage >= 80);
+	if (!isnan(s->grid_voltage) && s->grid_voltage >= 80)
+		s->grid_present = true; /* a voltage is the better witness */
+	else if (!isnan(s->grid_voltage))
+		s->grid_present = false;
+	else
+		s->grid_present = (!isnan(s->grid_frequency) && s->grid_frequency >= 40 &&
+		                   s->grid_frequency <= 70) ||
+		                  (dev->freq_zero == 1 && dev->grid_seen);
 	if (s->grid_present)
 		dev->grid_seen = true;
 	bool discharging = !isnan(s->pack_current) && s->pack_current < 0;
@@ -248,9 +295,11 @@ int blt_device_update(blt_device_t *dev, const blt_decoded_t *r, uint64_t now_ms
 			/* Identity strings go to the summary. */
 			if (v->status == BLT_VS_OK && v->kind == BLT_VK_STR && v->str[0]) {
 				if (!strcmp(v->name, "device_model"))
-					snprintf(dev->sum.model, sizeof dev->sum.model, "%.23s", v->str);
+					snprintf(dev->sum.model, sizeof dev->sum.model, "%.23s",
+					         v->str);
 				else if (!strcmp(v->name, "device_serial"))
-					snprintf(dev->sum.serial, sizeof dev->sum.serial, "%.23s", v->str);
+					snprintf(dev->sum.serial, sizeof dev->sum.serial, "%.23s",
+					         v->str);
 			}
 		}
 	}

@@ -476,8 +476,9 @@ static void test_push_frames(void **state)
 	assert_int_equal(blt_rtu_parse(rtu, n, BLT_RTU_REQUEST, &f, NULL), BLT_OK);
 	assert_int_equal(f.function, 0x10);
 	assert_int_equal(f.reg, 1300);
-	assert_int_equal(f.count, 31);
-	assert_memory_equal(f.data, sim_find_region(&dev, 1300)->bytes, 62);
+	assert_int_equal(f.count, blt_catalog_find(1300)->regs); /* the block's default read */
+	assert_memory_equal(f.data, sim_find_region(&dev, 1300)->bytes,
+	                    2u * blt_catalog_find(1300)->regs);
 	assert_int_equal(sim_build_push(&dev, rtu, sizeof rtu, &n, &start), BLT_OK);
 	assert_int_equal(start, 100);
 	assert_int_equal(blt_rtu_parse(rtu, n, BLT_RTU_REQUEST, &f, NULL), BLT_OK);

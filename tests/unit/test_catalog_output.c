@@ -70,7 +70,9 @@ static void test_golden_1300(void **state)
 	       "\"phase_0_voltage\":230.1,\"phase_0_current\":-1.6,\"phase_0_apparent\":380},"
 	       "\"units\":{\"frequency\":\"Hz\",\"grid_power\":\"W\",\"charge_energy\":\"kWh\","
 	       "\"feedback_energy\":\"kWh\",\"phase_0_power\":\"W\",\"phase_0_voltage\":\"V\","
-	       "\"phase_0_current\":\"A\",\"phase_0_apparent\":\"VA\"},\"missing\":[]}\n");
+	       "\"phase_0_current\":\"A\",\"phase_0_apparent\":\"VA\"},\"missing\":[\"phase_0_power_32\",\"phase_1_power_32\","
+	       "\"phase_2_power_32\",\"phase_0_apparent_32\",\"phase_1_apparent_32\","
+	       "\"phase_2_apparent_32\"],\"unavailable\":{}}\n");
 	free(j);
 }
 
@@ -152,6 +154,18 @@ static void check_json(const blt_block_t *b, const char *j, size_t n)
 		cJSON *x = cJSON_GetObjectItemCaseSensitive(values, v->name);
 		if (v->status == BLT_VS_MISSING || v->status == BLT_VS_GATED) {
 			assert_null(x);
+			continue;
+		}
+		if (v->status == BLT_VS_UNAVAILABLE) { /* not a value: listed with its reason */
+			cJSON *un = cJSON_GetObjectItemCaseSensitive(root, "unavailable");
+			cJSON *u = cJSON_GetObjectItemCaseSensitive(un, v->name);
+			assert_null(x);
+			assert_non_null(u);
+			assert_string_equal(
+			    cJSON_GetObjectItemCaseSensitive(u, "reason")->valuestring,
+			    blt_vreason_name((blt_vreason_t)v->reason));
+			assert_true(cJSON_GetObjectItemCaseSensitive(u, "raw")->valuedouble ==
+			            (double)v->raw);
 			continue;
 		}
 		shown++;

@@ -150,7 +150,7 @@ static const char golden_json[] =
     "\"phase_1_power\":0,\"phase_1_voltage\":230.0},\"units\":{\"frequency\":\"Hz\","
     "\"temp_0\":\"°C\",\"temp_1\":\"°C\",\"voltage\":\"V\",\"current\":\"A\",\"energy\":\"kWh\","
     "\"phase_0_power\":\"W\",\"phase_0_voltage\":\"V\",\"phase_1_power\":\"W\","
-    "\"phase_1_voltage\":\"V\"},\"missing\":[\"far\"]}\n";
+    "\"phase_1_voltage\":\"V\"},\"missing\":[\"far\"],\"unavailable\":{}}\n";
 
 static void test_json(void **state)
 {

@@ -286,7 +286,7 @@ static void put_home(sim_device_t *dev)
 	NUM(100, "dc_load_power", floor(s->dc_load_w + 0.5));
 	NUM(100, "ac_load_power", floor(s->ac_load_w + 0.5));
 	NUM(100, "pv_power", 0);
-	NUM(100, "grid_power", -floor(s->grid_in_w + 0.5));
+	NUM(100, "grid_power", floor(s->grid_in_w + 0.5)); /* 146: import positive (EL30V2 #8) */
 	NUM(100, "inverter_power", floor(s->inverter_w + 0.5));
 	set_energy(dev, 100, "dc_load_energy", s->e_dc_wh);
 	set_energy(dev, 100, "ac_load_energy", s->e_ac_wh);
@@ -304,7 +304,9 @@ static void put_home(sim_device_t *dev)
 static void put_grid(sim_device_t *dev)
 {
 	const sim_state_t *s = &dev->st;
-	double p = -floor(s->grid_in_w + 0.5);
+	/* 1300 powers and current carry the profile's grid sign (firmware: import negative;
+	 * Elite 200 V2: import positive) */
+	double p = blt_profile_grid_import_sign(dev->profile) * floor(s->grid_in_w + 0.5);
 	double v = round(s->grid_v * 10.0) / 10.0;
 	double i = round(p / v * 10.0) / 10.0;
 

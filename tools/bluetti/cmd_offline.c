@@ -297,8 +297,20 @@ int cmd_blocks(int argc, char **argv)
 			       b->title ? b->title : "", b->regs, b->nfields, cnt[0], cnt[1], cnt[2]);
 		}
 	}
-	if (json)
+	if (json) {
 		printf("]\n");
+		return 0;
+	}
+	/* Block 1300's grid-power sign is a per-profile fact (EVIDENCE.md §2). */
+	printf("\ngrid-power sign (1301, 1313+6i) while importing:\n");
+	for (size_t i = 0; blt_profile_at(i); i++) {
+		const blt_profile_t *p = blt_profile_at(i);
+		printf("  %-11s %s  %s\n", p->id,
+		       blt_profile_grid_import_sign(p) > 0 ? "positive" : "negative",
+		       blt_profile_grid_sign_verified(p)
+			   ? "verified"
+			   : "UNVERIFIED (firmware convention assumed; no live capture)");
+	}
 	return 0;
 }
 
@@ -334,6 +346,14 @@ int cmd_profiles(int argc, char **argv)
 			printf(",\"protocol_version\":%u,\"pack_voltage_scale\":%g,\"preset\":",
 			       p->protocol_version, p->pack_voltage_scale);
 			cli_json_str(stdout, p->preset);
+			printf(",\"grid_import_sign\":%d,\"grid_sign_verified\":%s,"
+			       "\"grid_sign_evidence\":",
+			       blt_profile_grid_import_sign(p),
+			       blt_profile_grid_sign_verified(p) ? "true" : "false");
+			if (p->grid_sign_evidence)
+				cli_json_str(stdout, p->grid_sign_evidence);
+			else
+				printf("null");
 			printf(",\"description\":");
 			cli_json_str(stdout, p->description);
 			printf(",\"groups\":{");
@@ -351,6 +371,10 @@ int cmd_profiles(int argc, char **argv)
 		       p->name, p->model ? p->model : "from --model", p->protocol_version, p->preset,
 		       p->pack_voltage_scale);
 		printf("            %s\n", p->description);
+		printf("            grid power while importing: %s (%s)\n",
+		       blt_profile_grid_import_sign(p) > 0 ? "positive" : "negative",
+		       p->grid_sign_evidence ? p->grid_sign_evidence
+					     : "unverified: firmware convention");
 		for (size_t g = 0; g < p->ngroups; g++) {
 			printf("            %-9s every %3us:", p->groups[g].name,
 			       p->groups[g].interval_s);

@@ -473,16 +473,22 @@ static int run_check(read_args_t *a, session_t *s)
 	blt_decoded_num(&r, "phase_0_current", &i);
 	blt_decoded_num(&r, "phase_0_power", &p);
 
+	/* Regional grids: 50 Hz / 230 V (Europe, most of the world) and 60 Hz / 120 V (North
+	 * America, Japan's west at 100 V); power and current are signed the same way. */
 	check_row_t rows[4] = {
-		{"grid frequency", f, "Hz", f >= 45 && f <= 55, "45-55 Hz"},
-		{"grid voltage", v, "V", v >= 200 && v <= 250, "200-250 V"},
+		{"grid frequency", f, "Hz", fabs(f - 50) <= 5 || fabs(f - 60) <= 5,
+		 "50 or 60 Hz, +-5 Hz"},
+		{"grid voltage", v, "V", (v >= 100 && v <= 127) || (v >= 200 && v <= 250),
+		 "100-127 V or 200-250 V"},
 		{"grid current", i, "A", fabs(i) <= 20, "0-20 A (magnitude)"},
 		{"grid power", p, "W", 0, ""},
 	};
 	double vi = fabs(v * i);
-	rows[3].ok = !isnan(p) && !isnan(vi) &&
-		     (fabs(fabs(p) - vi) <= 0.10 * vi || (vi < 5 && fabs(p) < 5));
-	snprintf(rows[3].rule, sizeof rows[3].rule, "within 10%% of V x I = %.1f W", vi);
+	bool small = vi < 5 && fabs(p) < 5;
+	bool same_sign = small || (p >= 0) == (i >= 0) || fabs(p) < 5 || fabs(i) < 0.05;
+	rows[3].ok = !isnan(p) && !isnan(vi) && !isnan(i) &&
+		     (fabs(fabs(p) - vi) <= 0.10 * vi || small) && same_sign;
+	snprintf(rows[3].rule, sizeof rows[3].rule, "sign of I, within 10%% of V x I = %.1f W", vi);
 
 	if (a->json) {
 		printf("{\"sn\":");
