@@ -159,6 +159,11 @@ typedef struct blt_decode_opts {
 	size_t nfillers;
 	const blt_field_quirk_t *quirks; /* per-model row overrides, or NULL */
 	size_t nquirks;
+	/* Registers the transport delivered, a bitmap (bit i = register block id + i), or NULL
+	 * (all of the payload). Over Modbus TCP only the open map's registers arrive
+	 * (blt_client_read_mapped); a row touching any other register is reported as
+	 * BLT_VS_UNAVAILABLE / BLT_VR_NOT_DELIVERED instead of decoding the zeros there. */
+	const uint8_t *present;
 } blt_decode_opts_t;
 
 /* Default plausible range of a physical unit ("%": 0..100, "Hz": 0..100, "°C": -40..150);
@@ -183,6 +188,8 @@ typedef enum blt_vreason {
 	BLT_VR_UNSUPPORTED = 1,   /* the model's "not supported" filler (0x0194 on Elite 200 V2) */
 	BLT_VR_NOT_AVAILABLE = 2, /* the row's n/a code (99.9 h cap) or all-ones (0xFFFF) */
 	BLT_VR_IMPLAUSIBLE = 3,   /* outside the row's plausible range */
+	BLT_VR_NOT_DELIVERED = 4, /* the transport does not carry the register (Modbus TCP
+				     open map) */
 } blt_vreason_t;
 
 BLT_API const char *blt_vreason_name(blt_vreason_t r); /* "unsupported", ... */

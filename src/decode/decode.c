@@ -233,6 +233,15 @@ static bool filler_hit(const blt_block_t *b, const blt_field_t *f, const uint8_t
 	return false;
 }
 
+/* Every register of bytes [off, off+sz) is in the delivered bitmap. */
+static bool delivered(const uint8_t *present, size_t off, size_t sz)
+{
+	for (size_t r = off / 2; r <= (off + sz - 1) / 2; r++)
+		if (!(present[r / 8] & (1u << (r % 8))))
+			return false;
+	return true;
+}
+
 typedef struct ctx {
 	const blt_block_t *b;
 	const uint8_t *p;
@@ -279,6 +288,11 @@ static void emit(ctx_t *c, const blt_field_t *f, unsigned idx, bool located, siz
 			c->req_off = located ? off : 0;
 			c->req_size = sz;
 		}
+		return;
+	}
+	if (c->opts && c->opts->present && !delivered(c->opts->present, off, sz)) {
+		unavailable(v, BLT_VR_NOT_DELIVERED);
+		c->out->unavailable++;
 		return;
 	}
 	if (f->flags & BLT_F_SECRET && !(c->opts && c->opts->show_secrets)) {

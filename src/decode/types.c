@@ -43,6 +43,7 @@ const char *blt_vreason_name(blt_vreason_t r)
 	case BLT_VR_UNSUPPORTED: return "unsupported";
 	case BLT_VR_NOT_AVAILABLE: return "not_available";
 	case BLT_VR_IMPLAUSIBLE: return "implausible";
+	case BLT_VR_NOT_DELIVERED: return "not_delivered";
 	}
 	return "?";
 }

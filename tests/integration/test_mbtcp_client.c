@@ -132,6 +132,8 @@ static void read_block(blt_client_t *c, uint16_t id, uint16_t regs, blt_decoded_
 	const blt_block_t *b = blt_catalog_find(id);
 	uint8_t data[2 * BLT_MAX_READ_REGS], present[16];
 	unsigned got = 0;
+	size_t nd = 0;
+	blt_decode_opts_t o;
 	blt_detail_t d = {{0}};
 	int rc;
 
@@ -141,7 +143,19 @@ static void read_block(blt_client_t *c, uint16_t id, uint16_t regs, blt_decoded_
 	if (rc)
 		fail_msg("mapped read of %u: %s: %s", id, blt_strerror(rc), d.text);
 	assert_true(got > 0);
-	blt_decode(b, data, 2u * regs, NULL, out, NULL);
+	memset(&o, 0, sizeof o);
+	o.present = present;
+	blt_decode(b, data, 2u * regs, &o, out, NULL);
+	/* what the map did not deliver is reported as such, never as the zeros there */
+	for (size_t i = 0; i < out->count; i++) {
+		const blt_value_t *v = &out->values[i];
+		if (v->status == BLT_VS_UNAVAILABLE && v->reason == BLT_VR_NOT_DELIVERED)
+			nd++;
+		if (v->status == BLT_VS_OK && !v->field->repeat)
+			assert_non_null(blt_tcpmap_find_internal(
+			    (uint16_t)(id + v->field->offset / 2)));
+	}
+	assert_true(nd > 0);
 }
 
 static void test_sim_reads(void **state)
