@@ -66,6 +66,8 @@ valgrind: build
 
 bench: build
 	@for b in $(BUILD)/bench/bench_*; do echo "== $$b"; $$b || exit 1; done
+	@echo "== $(BUILD)/bench/bench_transport against a stock broker configuration"
+	@BLT_BENCH_STOCK=1 $(BUILD)/bench/bench_transport 200
 
 docs: build
 	$(BUILD)/bluetti blocks --markdown > docs/registers.md

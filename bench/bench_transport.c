@@ -23,6 +23,7 @@
 
 static char pki[256], brokerdir[200], scripts[256];
 static uint16_t port;
+static int stock; /* BLT_BENCH_STOCK=1: broker without set_tcp_nodelay */
 static uint8_t *pfx;
 static size_t pfx_len;
 static char pass[128];
@@ -111,8 +112,8 @@ static int setup_broker(void)
 			return -1;
 		}
 		snprintf(pki, sizeof pki, "%s/pki", brokerdir);
-		snprintf(cmd, sizeof cmd, "'%s/broker.sh' start '%s' --pki '%s'", scripts,
-		         brokerdir, pki);
+		snprintf(cmd, sizeof cmd, "'%s/broker.sh' start '%s' --pki '%s'%s", scripts,
+		         brokerdir, pki, stock ? " --stock" : "");
 		if (system(cmd) != 0) {
 			fprintf(stderr, "bench: cannot start a broker (%s)\n", cmd);
 			brokerdir[0] = 0;
@@ -210,9 +211,11 @@ int main(int argc, char **argv)
 
 	if (iters < 10)
 		iters = 10;
+	stock = getenv("BLT_BENCH_STOCK") && atoi(getenv("BLT_BENCH_STOCK")) == 1;
 	if (setup_broker() != 0)
 		return 1;
-	printf("bench_transport: broker 127.0.0.1:%u (mutual TLS), %d round trips\n", port, iters);
+	printf("bench_transport: broker 127.0.0.1:%u (mutual TLS%s), %d round trips\n", port,
+	       stock ? ", stock configuration: no set_tcp_nodelay" : ", set_tcp_nodelay", iters);
 
 	for (int i = 0; i < CONNECTS; i++) {
 		blt_transport_t *t = NULL;

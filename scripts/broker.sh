@@ -16,6 +16,8 @@
 #   --cafile  CA file name in PKIDIR that client certificates must chain to (default "ca")
 #   --ciphers OpenSSL cipher string of the listener, e.g. DEFAULT:@SECLEVEL=0 to serve the
 #             weak (RSA-1024 / SHA-1) certificates of pki.sh, as the Bluetti broker does
+#   --stock   leave mosquitto's default Nagle behaviour (no set_tcp_nodelay), as on brokers
+#             we do not configure (bench/bench_transport with BLT_BENCH_STOCK=1)
 #   --port    use this port instead of picking a free one
 # stop: kills the broker from DIR/mosquitto.pid (TERM, then KILL after 3 s). Idempotent.
 set -euo pipefail
@@ -94,10 +96,11 @@ start) ;;
 esac
 
 shift 2
-plain=0 pki="" cert=broker port="" passwd="" cafile=ca ciphers=""
+plain=0 pki="" cert=broker port="" passwd="" cafile=ca ciphers="" stock=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--plain) plain=1 ;;
+	--stock) stock=1 ;;
 	--pki) pki=$2; shift ;;
 	--cert) cert=$2; shift ;;
 	--port) port=$2; shift ;;
@@ -133,8 +136,9 @@ write_conf() {
 		# 0600 keys; keep root when we are root (tests in CI / containers).
 		[ "$(id -u)" -eq 0 ] && echo "user root"
 		echo "per_listener_settings false"
-		# small request/reply packets: no Nagle delay on the broker side
-		echo "set_tcp_nodelay true"
+		# small request/reply packets: no Nagle delay on the broker side (--stock: a
+		# broker as shipped, like the Bluetti one we do not configure)
+		[ $stock = 1 ] || echo "set_tcp_nodelay true"
 		if [ -n "$passwd" ]; then
 			echo "allow_anonymous false"
 			echo "password_file $DIR/passwd"
