@@ -131,7 +131,10 @@ static const blt_group_t groups_generic[] = {
 
 /* Elite 200 V2: 12-cell pack, block 6300 is exactly 20 registers; reading more returns
  * exception 02 (sq7lrx BLE probe, PROTOCOL.md §4.9). */
-static const blt_block_regs_t regs_elite200[] = {{6300, 20}};
+static const blt_block_regs_t regs_elite200[] = {{6300, 20, 0}};
+/* Apex 300: a read of the 104-register pack record 6100 is answered with 90 registers
+ * (180 bytes; battery-ha mqtt/transport.py, PROTOCOL.md §1.3). */
+static const blt_block_regs_t regs_ap300[] = {{6100, 0, 90}};
 
 static const blt_profile_t profiles[] = {
 	{.id = "EL30V2", .name = "Elite 30 V2", .model = "EL30V2", .type_id = "32",
@@ -149,7 +152,7 @@ static const blt_profile_t profiles[] = {
 	{.id = "AP300", .name = "Apex 300", .model = "AP300", .type_id = "6",
 	 .description = "Apex 300 home battery system (live captures, protocol 2015)",
 	 .protocol_version = 2015, .pack_voltage_scale = 0.01, .preset = "v2",
-	 PROFILE_GROUPS(groups_full)},
+	 PROFILE_GROUPS(groups_full), PROFILE_READ_REGS(regs_ap300)},
 };
 
 static const blt_profile_t generic = {
@@ -223,9 +226,36 @@ uint16_t blt_profile_block_regs(const blt_profile_t *p, const blt_block_t *b)
 	if (!b)
 		return 0;
 	for (size_t i = 0; p && i < p->nread_regs; i++)
-		if (p->read_regs[i].block == b->id)
+		if (p->read_regs[i].block == b->id && p->read_regs[i].regs)
 			return p->read_regs[i].regs;
 	return b->regs;
+}
+
+uint16_t blt_profile_block_reply(const blt_profile_t *p, const blt_block_t *b)
+{
+	uint16_t asked = blt_profile_block_regs(p, b);
+	for (size_t i = 0; b && p && i < p->nread_regs; i++)
+		if (p->read_regs[i].block == b->id && p->read_regs[i].reply &&
+		    p->read_regs[i].reply < asked)
+			return p->read_regs[i].reply;
+	return 0;
+}
+
+uint16_t blt_block_core_regs(const blt_block_t *b)
+{
+	unsigned core = 1;
+	if (!b)
+		return 0;
+	if (b->min_bytes)
+		core = (b->min_bytes + 1u) / 2u;
+	for (size_t i = 0; i < b->nfields; i++) {
+		const blt_field_t *f = &b->fields[i];
+		unsigned size = f->size ? f->size : blt_type_size((blt_type_t)f->type);
+		unsigned end = (f->offset + size + 1u) / 2u;
+		if ((f->flags & BLT_F_REQUIRED) && !f->repeat && end > core)
+			core = end;
+	}
+	return (uint16_t)(core < b->regs ? core : b->regs);
 }
 
 void blt_profile_decode_opts(const blt_profile_t *p, blt_decode_opts_t *out)
