@@ -166,8 +166,10 @@ BLT_API uint16_t blt_read_len_use(const blt_read_len_t *l, uint16_t asked);
 /* True when the search after a refusal is finished (ok is the longest length that works). */
 BLT_API bool blt_read_len_settled(const blt_read_len_t *l);
 
+/* exception (may be NULL) gets the Modbus exception code when BLT_E_EXCEPTION is returned. */
 BLT_API int blt_client_read_block(blt_client_t *c, uint16_t start, uint16_t count, uint16_t core,
-                                  uint8_t *data, size_t cap, size_t *nbytes, blt_detail_t *d);
+                                  uint8_t *data, size_t cap, size_t *nbytes, uint8_t *exception,
+                                  blt_detail_t *d);
 /* Non-blocking: the callback runs once, after all the requests the read needed; r->attempts
  * counts them all, r->data is the longest reply. */
 BLT_API int blt_client_submit_read_block(blt_client_t *c, uint16_t start, uint16_t count,

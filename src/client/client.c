@@ -1187,8 +1187,10 @@ static int adapt_finish(blt_client_t *c, int err, const blt_detail_t *last, blt_
 }
 
 int blt_client_read_block(blt_client_t *c, uint16_t start, uint16_t count, uint16_t core,
-                          uint8_t *data, size_t cap, size_t *nbytes, blt_detail_t *d)
+                          uint8_t *data, size_t cap, size_t *nbytes, uint8_t *exception,
+                          blt_detail_t *d)
 {
+	uint8_t exc = 0;
 	uint8_t req[16], reply[BLT_RTU_MAX];
 	blt_detail_t det = {{0}};
 	uint16_t n;
@@ -1203,8 +1205,8 @@ int blt_client_read_block(blt_client_t *c, uint16_t start, uint16_t count, uint1
 	n = adapt_begin(c, start, count, core);
 	while (n) {
 		size_t rlen, m = 0;
-		uint8_t exc = 0;
 		blt_rtu_t f;
+		exc = 0;
 		memset(&det, 0, sizeof det);
 		rc = blt_rtu_build_read(c->slave, start, n, req, sizeof req, &rlen);
 		if (rc != BLT_OK) {
@@ -1219,8 +1221,11 @@ int blt_client_read_block(blt_client_t *c, uint16_t start, uint16_t count, uint1
 		                rc == BLT_OK ? f.nbytes : 0);
 	}
 	rc = adapt_finish(c, rc, &det, d);
-	if (rc != BLT_OK)
+	if (rc != BLT_OK) {
+		if (exception && rc == BLT_E_EXCEPTION)
+			*exception = exc;
 		return rc;
+	}
 	if (c->ad.best_len > cap)
 		return blt_detail_set(d, BLT_E_BUFSIZE, "%zu register bytes, buffer holds %zu",
 		                      c->ad.best_len, cap);

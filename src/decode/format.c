@@ -66,6 +66,18 @@ static void text_bitmap(const blt_value_t *v, FILE *out)
 	fputc(']', out);
 }
 
+/* Why a value is not shown (BLT_FMT_ALL lists these with the reason): NULL if it is. */
+static const char *unavailable_reason(const blt_value_t *v, char *buf, size_t cap)
+{
+	switch (v->status) {
+	case BLT_VS_MISSING: return "missing";
+	case BLT_VS_GATED:
+		snprintf(buf, cap, "needs protocol version %u", v->field ? v->field->min_pv : 0u);
+		return buf;
+	default: return NULL;
+	}
+}
+
 int blt_format_text(const blt_decoded_t *r, unsigned flags, FILE *out)
 {
 	if (!r || !out)
@@ -79,16 +91,11 @@ int blt_format_text(const blt_decoded_t *r, unsigned flags, FILE *out)
 		case BLT_VS_OK: break;
 		case BLT_VS_NOT_REPORTED: fprintf(out, "%s: n/a\n", v->name); continue;
 		case BLT_VS_HIDDEN: fprintf(out, "%s: ***\n", v->name); continue;
-		case BLT_VS_MISSING:
-			if (flags & BLT_FMT_ALL)
-				fprintf(out, "%s: (missing)\n", v->name);
+		default:
+			if ((flags & BLT_FMT_ALL) && unavailable_reason(v, num, sizeof num))
+				fprintf(out, "%s: (%s)\n", v->name,
+				        unavailable_reason(v, num, sizeof num));
 			continue;
-		case BLT_VS_GATED:
-			if (flags & BLT_FMT_ALL)
-				fprintf(out, "%s: (needs protocol version %u)\n", v->name,
-				        f ? f->min_pv : 0u);
-			continue;
-		default: continue;
 		}
 		fprintf(out, "%s: ", v->name);
 		if (v->kind == BLT_VK_STR) {
@@ -204,7 +211,6 @@ int blt_format_json(const blt_decoded_t *r, unsigned flags, FILE *out)
 {
 	bool first;
 	size_t n;
-	(void)flags;
 
 	if (!r || !out || !r->block)
 		return BLT_E_INVAL;
@@ -260,6 +266,25 @@ int blt_format_json(const blt_decoded_t *r, unsigned flags, FILE *out)
 		first = false;
 		json_str(out, v->name);
 	}
-	fputs("]}\n", out);
+	fputc(']', out);
+	if (flags & BLT_FMT_ALL) {
+		/* as the text output: every value not shown, with the reason */
+		fputs(",\"unavailable\":{", out);
+		first = true;
+		for (size_t i = 0; i < n; i++) {
+			char buf[64];
+			const char *why = unavailable_reason(&r->values[i], buf, sizeof buf);
+			if (!why)
+				continue;
+			if (!first)
+				fputc(',', out);
+			first = false;
+			json_str(out, r->values[i].name);
+			fputc(':', out);
+			json_str(out, why);
+		}
+		fputc('}', out);
+	}
+	fputs("}\n", out);
 	return ferror(out) ? BLT_E_IO : BLT_OK;
 }
