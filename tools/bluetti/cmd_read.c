@@ -102,15 +102,18 @@ static void usage(int mode, FILE *out)
 			"  -b, --block N[,N...]      block id(s); see `bluetti blocks`\n"
 			"  -g, --group G[,G...]      profile group(s): core, grid, battery, cells,\n"
 			"                            inverter, settings\n"
-			"      --regs N              registers to request (default: the block's)\n");
+			"      --regs N              request exactly N registers (default: the\n"
+			"                            profile's, shorter if the device refuses it; what\n"
+			"                            works is kept per serial, see -v)\n");
 	if (mode == MODE_WATCH)
 		fprintf(out, "  -i, --interval S          seconds between reads (default 5)\n"
 			     "  -n, --count N             stop after N rounds (default: until Ctrl-C)\n");
 	fprintf(out, "output:\n"
 		     "  -j, --json                JSON (one object per block)\n"
-		     "  -a, --all                 also list missing / gated fields\n"
+		     "  -a, --all                 also list missing / gated fields with the reason\n"
 		     "      --show-secrets        show credential fields\n"
-		     "  -v, --verbose             log protocol details to stderr\n"
+		     "  -v, --verbose             log protocol details and the read lengths\n"
+		     "                            learned for each block to stderr\n"
 		     "  -h, --help                this help\n");
 	conn_args_help(out);
 	fprintf(out, "\nexample: bluetti %s --profile EL100V2 --sn 2434000112345 --broker "
