@@ -63,10 +63,14 @@ typedef struct blt_group {
 } blt_group_t;
 
 /* A per-model read length for one block (e.g. the Elite 200 V2 answers exactly 20
- * registers of 6300 and an exception for a longer read, PROTOCOL.md §4.9). */
+ * registers of 6300 and an exception for a longer read, PROTOCOL.md §4.9), and/or the
+ * number of registers the model is known to answer to that read when it answers fewer
+ * than asked (the AP300 answers 90 of the 104 registers of 6100, §1.3): the client then
+ * takes that reply at once instead of holding it to the deadline. */
 typedef struct blt_block_regs {
 	uint16_t block;
-	uint16_t regs;
+	uint16_t regs;  /* registers to request; 0 = the block's default */
+	uint16_t reply; /* registers the model answers to that read; 0 = as many as asked */
 } blt_block_regs_t;
 
 typedef struct blt_profile {
@@ -105,6 +109,13 @@ BLT_API const blt_group_t *blt_profile_group(const blt_profile_t *p, const char 
 /* Registers to request for block b on this profile (p may be NULL): the profile's
  * override, else the block's default. */
 BLT_API uint16_t blt_profile_block_regs(const blt_profile_t *p, const blt_block_t *b);
+/* Registers this profile is known to answer to a read of blt_profile_block_regs(p, b)
+ * when that is fewer than asked (a profile fact, e.g. AP300 6100: 90); 0 = as asked. */
+BLT_API uint16_t blt_profile_block_reply(const blt_profile_t *p, const blt_block_t *b);
+/* The block's required core in registers: enough to hold every BLT_F_REQUIRED plain row and
+ * min_bytes (at least 1, at most b->regs). A device that refuses a longer read (exception
+ * 02) is read with a length between this and b->regs (blt_client_read_block). */
+BLT_API uint16_t blt_block_core_regs(const blt_block_t *b);
 /* Decode options implied by a profile (protocol version, pack voltage scale, fillers,
  * row quirks). */
 BLT_API void blt_profile_decode_opts(const blt_profile_t *p, blt_decode_opts_t *out);

@@ -49,7 +49,11 @@ BLT_API void blt_client_on_unsolicited(blt_client_t *c, blt_unsolicited_fn fn, v
 /* send_frame: publish one RTU request (wrapped in the preset's envelope) and wait for the
  * matching reply, driving the transport. reply receives the RTU frame (envelope stripped,
  * validated: CRC, length, match). Errors: BLT_E_TIMEOUT, BLT_E_EXCEPTION (reply parsed,
- * code in *exception if non-NULL), BLT_E_BUSY, transport errors. */
+ * code in *exception if non-NULL), BLT_E_BUSY, transport errors.
+ *
+ * A read answered with exception 05 (acknowledge: "needs a long time") or 06 (busy) is
+ * sent again after a short delay (250 ms, then 500 ms; at most 2 times) before the
+ * exception is returned (PROTOCOL.md §1.4: transient). Writes are never re-sent. */
 BLT_API int blt_client_transact(blt_client_t *c, const uint8_t *req, size_t req_len,
 				uint8_t *reply, size_t cap, size_t *reply_len,
 				uint8_t *exception, blt_detail_t *d);
@@ -121,12 +125,82 @@ BLT_API uint64_t blt_client_deadline(const blt_client_t *c);
  * then unsolicited). No effect if none. */
 BLT_API void blt_client_cancel(blt_client_t *c);
 
+/* --- block reads that real units accept (additive) ----------------------------------------
+ *
+ * blt_client_read_block / blt_client_submit_read_block read count registers from start
+ * like blt_client_read / blt_client_submit_read, and in addition:
+ *  - exception 02 (illegal data address) to a read longer than core (the block's required
+ *    core, blt_block_core_regs) is answered by reading shorter: first core (a device that
+ *    refuses even that does not have the block: the exception is returned), then a
+ *    bisection between the longest accepted and the shortest refused length. The longest
+ *    length that works is remembered per start register for the life of the client and
+ *    used from then on (one request per read); the result carries the longest reply. The
+ *    search costs 2 + ceil(log2(count - core)) requests once (EVIDENCE.md §3: the
+ *    Elite 200 V2 refuses 98 registers of 100 and 95 of 2000). A timeout during the
+ *    search ends it with the best data so far; the next read resumes it.
+ *  - a reply with fewer registers than asked is remembered per start register (the AP300
+ *    answers 90 of 104 registers of 6100) and later taken at once, not at the deadline.
+ * What was learned is listed by blt_client_read_lens (for `bluetti doctor`, -v, and the
+ * CLI's per-serial store) and can be given back with blt_client_read_len_set. */
+typedef enum blt_read_len_origin {
+	BLT_RL_LEARNED = 0, /* learned from this device during this run */
+	BLT_RL_PROFILE = 1, /* a profile fact (blt_profile_block_reply) */
+	BLT_RL_STORED = 2,  /* given back from an earlier run (blt_client_read_len_set) */
+} blt_read_len_origin_t;
+
+typedef struct blt_read_len {
+	uint16_t start;    /* first register of the reads (the block id) */
+	uint16_t asked;    /* registers the caller asked for the last time */
+	uint16_t ok;       /* longest read the device accepted; 0 = none seen */
+	uint16_t refused;  /* shortest read refused with exception 02; 0 = none */
+	uint16_t reply;    /* registers the device answered to a read of reply_to registers
+	                      when fewer than asked; 0 = none known */
+	uint16_t reply_to; /* the read length that reply answers */
+	uint8_t origin;    /* blt_read_len_origin_t */
+	uint16_t requests; /* requests the length search has cost so far */
+} blt_read_len_t;
+
+/* Registers to ask for a read of `asked` registers, given what l says (the longest
+ * accepted length once a refused length at or below `asked` is known). */
+BLT_API uint16_t blt_read_len_use(const blt_read_len_t *l, uint16_t asked);
+/* True when the search after a refusal is finished (ok is the longest length that works). */
+BLT_API bool blt_read_len_settled(const blt_read_len_t *l);
+
+/* exception (may be NULL) gets the Modbus exception code when BLT_E_EXCEPTION is returned. */
+BLT_API int blt_client_read_block(blt_client_t *c, uint16_t start, uint16_t count, uint16_t core,
+                                  uint8_t *data, size_t cap, size_t *nbytes, uint8_t *exception,
+                                  blt_detail_t *d);
+/* Non-blocking: the callback runs once, after all the requests the read needed; r->attempts
+ * counts them all, r->data is the longest reply. */
+BLT_API int blt_client_submit_read_block(blt_client_t *c, uint16_t start, uint16_t count,
+                                         uint16_t core, blt_reply_fn cb, void *user,
+                                         blt_detail_t *d);
+/* Copy up to cap entries of what is known (learned, profile, stored) into out; returns
+ * how many there are. Changes bump blt_client_read_lens_gen (for "save when changed"). */
+BLT_API size_t blt_client_read_lens(const blt_client_t *c, blt_read_len_t *out, size_t cap);
+BLT_API unsigned blt_client_read_lens_gen(const blt_client_t *c);
+/* Give a fact back (a profile's known reply length, an earlier run's learned length).
+ * Checked: start + lengths within a Modbus read (<= 125 registers), ok < refused when both
+ * are set, reply <= the read it answers. BLT_E_RANGE otherwise; BLT_E_NOMEM when full. */
+BLT_API int blt_client_read_len_set(blt_client_t *c, const blt_read_len_t *l, blt_detail_t *d);
+/* The profile's known reply lengths (blt_profile_block_reply) as BLT_RL_PROFILE facts. */
+BLT_API int blt_client_use_profile(blt_client_t *c, const blt_profile_t *p, blt_detail_t *d);
+
+/* True once the device has shown that it fills bytes 3-4 of the V2 envelope of its replies
+ * with the request's register (two replies for two different registers, nothing else in
+ * between); only then are replies naming another register taken as another request's.
+ * The firmware defines those bytes as a little-endian cycle counter (LOCAL.md §5 item 4)
+ * and the AP300 leaves them 0, so they are never a filter before that. */
+BLT_API bool blt_client_envelope_echoes(const blt_client_t *c);
+
 /* Statistics, for check/bench/bridge counters. */
 typedef struct blt_client_stats {
 	uint64_t requests, replies, timeouts, bad_frames, unsolicited, exceptions;
 	uint64_t last_rtt_ms;
 	int8_t last_rssi; /* from the V2 envelope, 0 if unknown */
 	uint64_t stray;   /* read replies rejected as answering another request */
+	uint64_t busy;    /* exceptions 05/06 (busy) answered by sending the read again */
+	uint64_t shortened; /* reads sent shorter after exception 02 (length search) */
 } blt_client_stats_t;
 BLT_API void blt_client_stats(const blt_client_t *c, blt_client_stats_t *out);
 

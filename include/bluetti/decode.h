@@ -259,7 +259,8 @@ BLT_API size_t blt_mask_secrets(const blt_block_t *b, uint8_t *data, size_t n);
 /* Output. Text: one "name: value unit" line per value like the seed CLI
  * ("frequency: 50.0 Hz"); JSON: {"block":N,"name":"...","values":{...},"units":{...},
  * "missing":[...]}. Secret values print as "***" unless opts->show_secrets. */
-#define BLT_FMT_ALL 0x1u /* text: also list missing/gated values */
+#define BLT_FMT_ALL 0x1u /* also list values not shown (missing, gated) with the reason:
+                            text "name: (reason)", JSON "unavailable":{name:reason} */
 BLT_API int blt_format_text(const blt_decoded_t *r, unsigned flags, FILE *out);
 BLT_API int blt_format_json(const blt_decoded_t *r, unsigned flags, FILE *out);
 

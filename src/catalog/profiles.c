@@ -133,7 +133,7 @@ static const blt_group_t groups_generic[] = {
  * exception 02 (sq7lrx BLE probe, PROTOCOL.md §4.9). nlimper's unit refuses 190-219,
  * 1330-1339, 2090-2099 and 2290-2309 (EVIDENCE.md §3): reads stop before them. */
 static const blt_block_regs_t regs_elite200[] = {
-	{100, 90}, {1300, 30}, {2000, 90}, {2200, 90}, {6300, 20},
+	{100, 90, 0}, {1300, 30, 0}, {2000, 90, 0}, {2200, 90, 0}, {6300, 20, 0},
 };
 
 #define PROFILE_FILLERS(arr) .fillers = arr, .nfillers = sizeof arr / sizeof arr[0]
@@ -185,6 +185,9 @@ static const char *const aliases_ep760[] = {"PBOX", NULL}; /* the EP760 in the c
 static const char elite200_sign[] =
     "nlimper live Elite 200 V2: 1313 ~ +250 and 146 = +262 while drawing from the grid "
     "(1314 235.9 V, 1315 +1.0 A): positive = import";
+/* Apex 300: a read of the 104-register pack record 6100 is answered with 90 registers
+ * (180 bytes; battery-ha mqtt/transport.py, PROTOCOL.md §1.3). */
+static const blt_block_regs_t regs_ap300[] = {{6100, 0, 90}};
 
 static const blt_profile_t profiles[] = {
 	{.id = "EL30V2", .name = "Elite 30 V2", .model = "EL30V2", .type_id = "32",
@@ -209,7 +212,7 @@ static const blt_profile_t profiles[] = {
 	 .description = "Apex 300 home battery system (live captures, protocol 2015; 16S packs, "
 			"cell sum 53.17 V)",
 	 .protocol_version = 2015, .pack_voltage_scale = 0.01, .preset = "v2",
-	 PROFILE_GROUPS(groups_full), PROFILE_QUIRKS(quirks_16s)},
+	 PROFILE_GROUPS(groups_full), PROFILE_READ_REGS(regs_ap300), PROFILE_QUIRKS(quirks_16s)},
 	{.id = "EP600", .name = "EP600", .model = "EP600", .type_id = NULL,
 	 .description = "EP600 three-phase home system: 1510/1517/1524 inverter phase powers are "
 			"signed, 0xFE60 = -416 W while charging (Patrick762/bluetti-bt-lib #74); "
@@ -300,9 +303,36 @@ uint16_t blt_profile_block_regs(const blt_profile_t *p, const blt_block_t *b)
 	if (!b)
 		return 0;
 	for (size_t i = 0; p && i < p->nread_regs; i++)
-		if (p->read_regs[i].block == b->id)
+		if (p->read_regs[i].block == b->id && p->read_regs[i].regs)
 			return p->read_regs[i].regs;
 	return b->regs;
+}
+
+uint16_t blt_profile_block_reply(const blt_profile_t *p, const blt_block_t *b)
+{
+	uint16_t asked = blt_profile_block_regs(p, b);
+	for (size_t i = 0; b && p && i < p->nread_regs; i++)
+		if (p->read_regs[i].block == b->id && p->read_regs[i].reply &&
+		    p->read_regs[i].reply < asked)
+			return p->read_regs[i].reply;
+	return 0;
+}
+
+uint16_t blt_block_core_regs(const blt_block_t *b)
+{
+	unsigned core = 1;
+	if (!b)
+		return 0;
+	if (b->min_bytes)
+		core = (b->min_bytes + 1u) / 2u;
+	for (size_t i = 0; i < b->nfields; i++) {
+		const blt_field_t *f = &b->fields[i];
+		unsigned size = f->size ? f->size : blt_type_size((blt_type_t)f->type);
+		unsigned end = (f->offset + size + 1u) / 2u;
+		if ((f->flags & BLT_F_REQUIRED) && !f->repeat && end > core)
+			core = end;
+	}
+	return (uint16_t)(core < b->regs ? core : b->regs);
 }
 
 void blt_profile_decode_opts(const blt_profile_t *p, blt_decode_opts_t *out)

@@ -20,7 +20,7 @@
 #include <bluetti/client.h>
 #include <bluetti/transport.h>
 
-#define TOPIC_MAX 192
+#define TOPIC_MAX   192
 #define LEARNED_MAX 32
 
 struct blt_client {
@@ -67,18 +67,53 @@ struct blt_client {
 		bool candidate; /* a short length seen once, not confirmed yet */
 	} learned[LEARNED_MAX];
 	unsigned nlearned;
-	unsigned stray_now; /* read replies rejected as stray during this request */
+	unsigned stray_now;    /* read replies rejected as stray during this request */
 	uint16_t rejected_len; /* length of the last read reply rejected as stray */
 	bool held;             /* a short reply of unknown length: taken at the deadline */
 	uint8_t held_rtu[BLT_RTU_MAX];
 	size_t held_len;
 	int8_t held_rssi;
-	uint16_t last_reg;  /* request register of the last accepted read reply */
+	uint16_t last_reg; /* request register of the last accepted read reply */
 	size_t last_len;
 	uint8_t last[BLT_RTU_MAX];
 
+	/* Bytes 3-4 of the V2 envelope: a correlation key only once the device has shown that
+	 * it echoes the register there (see envelope_learn). */
+	bool echo;             /* established */
+	uint8_t echo_seen;     /* replies in a row that echoed the register (distinct regs) */
+	uint16_t echo_reg;     /* the register of the last of them */
+	unsigned env_rejected; /* replies rejected on the envelope register, this request */
+
+	/* exceptions 05/06 to a read: sent again after a delay (busy_defer) */
+	int busy_used;      /* re-sends for busy in this request */
+	uint64_t resend_at; /* async: re-send due (ms); 0 = not waiting */
+
+	/* what is known of the device's read lengths, per start register (blt_read_len_t) */
+	blt_read_len_t lens[LEARNED_MAX];
+	unsigned nlens;
+	unsigned lens_gen;
+
+	/* the block read in progress (blt_client_read_block / submit_read_block) */
+	struct adaptive {
+		bool on;
+		uint16_t start, asked, core, n; /* n: registers of the request in flight */
+		int requests, attempts;
+		bool searched;    /* a refusal made this read search */
+		bool was_settled; /* the length was settled when the read began */
+		blt_reply_fn cb;
+		void *user;
+		uint8_t best[BLT_RTU_MAX]; /* the longest accepted reply's register bytes */
+		size_t best_len;
+		uint16_t best_n;
+		bool have_best;
+	} ad;
+
 	blt_client_stats_t st;
 };
+
+#define BUSY_RETRIES  2
+#define BUSY_DELAY_MS 250 /* doubled for the second re-send */
+#define SEARCH_MAX    12  /* requests one block read may cost while searching a length */
 
 static void complete_reply(blt_client_t *c);
 
@@ -196,6 +231,65 @@ static bool take_held(blt_client_t *c)
 	return true;
 }
 
+/* An accepted V2 reply: does the device echo the request's register in bytes 3-4? Two
+ * accepted replies in a row naming their requests' (different, non-zero) registers make it
+ * a fact; a reply naming anything else before that resets the count. A counter cannot
+ * match two different registers in a row by chance in practice. */
+static void envelope_learn(blt_client_t *c, uint16_t env_reg)
+{
+	uint16_t reg = c->req_rtu.reg;
+	if (c->echo)
+		return;
+	if (env_reg != reg || reg == 0) {
+		c->echo_seen = 0;
+		return;
+	}
+	if (c->echo_seen && c->echo_reg == reg)
+		return;
+	c->echo_reg = reg;
+	if (++c->echo_seen >= 2) {
+		c->echo = true;
+		blt_log(BLT_LOG_INFO,
+		        "client: %s echoes the request register in the V2 envelope; using it "
+		        "to match replies",
+		        c->sub_topic);
+	}
+}
+
+/* The reply in c->reply is exception 05/06 to a read with re-sends left: account for it
+ * and wait (the client stays busy). Returns the delay in ms, 0 if the reply stands. */
+static int busy_delay(blt_client_t *c)
+{
+	blt_rtu_t f;
+	if (c->once || c->req_rtu.function != BLT_FC_READ || c->busy_used >= BUSY_RETRIES)
+		return 0;
+	if (blt_rtu_parse(c->reply, c->reply_len, BLT_RTU_REPLY, &f, NULL) != BLT_E_EXCEPTION ||
+	    (f.exception != 5 && f.exception != 6))
+		return 0;
+	c->st.replies++;
+	c->st.exceptions++;
+	c->st.busy++;
+	c->have_reply = false;
+	c->held = false;
+	blt_log(BLT_LOG_INFO,
+	        "client: %s: read of %u registers at %u answered with exception %u "
+	        "(%s); sending it again in %d ms",
+	        c->sub_topic, c->req_rtu.count, c->req_rtu.reg, f.exception,
+	        blt_exception_name(f.exception), BUSY_DELAY_MS << c->busy_used);
+	return BUSY_DELAY_MS << c->busy_used++;
+}
+
+/* Async: a busy reply schedules the re-send (blt_client_check_timeouts sends it). */
+static bool busy_defer(blt_client_t *c)
+{
+	int ms = busy_delay(c);
+	if (!ms)
+		return false;
+	c->resend_at = blt_now_ms() + (uint64_t)ms;
+	c->deadline = c->resend_at;
+	return true;
+}
+
 static void on_msg(void *user, const char *topic, const uint8_t *payload, size_t len, bool retained)
 {
 	blt_client_t *c = user;
@@ -216,11 +310,20 @@ static void on_msg(void *user, const char *topic, const uint8_t *payload, size_t
 	}
 	rc = blt_rtu_parse(env.rtu, env.rtu_len, BLT_RTU_REPLY, &f, &d);
 	if (rc == BLT_OK || rc == BLT_E_EXCEPTION) {
-		/* A V2 envelope naming another register answers another request (e.g. a late
-		 * reply to one that timed out). Zero means "not filled in" (AP300 captures). */
-		bool reg_ok = env.envelope != BLT_ENV_V2 || env.reg == 0 || !c->busy ||
-		              env.reg == c->req_rtu.reg;
-		if (c->busy && !c->have_reply && reg_ok) {
+		/* Bytes 3-4 of a device's V2 envelope are a cycle counter in the firmware
+		 * (LOCAL.md §5 item 4) and 0 on the AP300: they say which request a reply
+		 * answers only on a device that has shown it echoes the register there. */
+		bool reg_ok =
+		    env.envelope != BLT_ENV_V2 || !c->echo || !c->busy || env.reg == c->req_rtu.reg;
+		if (c->busy && !c->have_reply && !c->resend_at && !reg_ok) {
+			c->env_rejected++;
+			c->st.stray++;
+			blt_log(BLT_LOG_DEBUG,
+			        "client: %s: ignoring a reply whose envelope names register %u "
+			        "(request: %u)",
+			        topic, env.reg, c->req_rtu.reg);
+		}
+		if (c->busy && !c->have_reply && !c->resend_at && reg_ok) {
 			int m = blt_rtu_match(&c->req_rtu, &f, NULL);
 			/* transact_once: a write echo for the same register with other data is
 			 * the device's (wrong) answer, for the caller's echo check. */
@@ -254,11 +357,13 @@ static void on_msg(void *user, const char *topic, const uint8_t *payload, size_t
 				learn_read(c, env.rtu, env.rtu_len, &f);
 			}
 			if (m == BLT_OK || m == BLT_E_EXCEPTION || wrong_echo) {
+				if (env.envelope == BLT_ENV_V2)
+					envelope_learn(c, env.reg);
 				memcpy(c->reply, env.rtu, env.rtu_len);
 				c->reply_len = env.rtu_len;
 				c->reply_rssi = env.rssi;
 				c->have_reply = true;
-				if (c->async)
+				if (c->async && !busy_defer(c))
 					complete_reply(c);
 				return;
 			}
@@ -418,6 +523,7 @@ static int prepare(blt_client_t *c, const uint8_t *req, size_t req_len, uint8_t 
 		return blt_detail_set(d, BLT_E_RANGE, "request of %zu bytes too long", req_len);
 	memcpy(c->req, req, req_len);
 	c->req_len = req_len;
+	c->busy_used = 0;
 	rc = blt_rtu_parse(c->req, req_len, BLT_RTU_REQUEST, &c->req_rtu, d);
 	if (rc != BLT_OK)
 		return rc == BLT_E_EXCEPTION ? blt_detail_set(d, BLT_E_INVAL, "not a request") : rc;
@@ -441,7 +547,9 @@ static int send_attempt(blt_client_t *c, const uint8_t *payload, size_t plen, bl
 	c->bad_now = 0;
 	c->last_bad = 0;
 	c->stray_now = 0;
+	c->env_rejected = 0;
 	c->held = false;
+	c->resend_at = 0;
 	c->st.requests++;
 	c->t0_us = now_us();
 	rc = blt_transport_publish(c->t, c->pub_topic, payload, plen, 1, false, d);
@@ -485,6 +593,15 @@ static int timed_out(blt_client_t *c, blt_detail_t *d)
 	char what[96];
 	c->busy = false;
 	c->st.timeouts++;
+	if (c->env_rejected && c->echo) {
+		/* what the envelope rule rejected may have been the answer: stop trusting it */
+		c->echo = false;
+		c->echo_seen = 0;
+		blt_log(BLT_LOG_INFO,
+		        "client: %s: no reply with the request register in the envelope; no "
+		        "longer matching replies by it",
+		        c->sub_topic);
+	}
 	if (c->stray_now && c->req_rtu.function == BLT_FC_READ) {
 		/* What was rejected may have been the real answer: forget a confirmed length
 		 * (it may have come from a stray), or take the short length seen as the
@@ -542,6 +659,21 @@ static int transact(blt_client_t *c, const uint8_t *req, size_t req_len, uint8_t
 		}
 		take_held(c);
 		if (c->have_reply) {
+			int ms = busy_delay(c);
+			if (ms) {
+				/* busy: wait (serving the transport), then the same attempt again
+				 */
+				uint64_t until = blt_now_ms() + (uint64_t)ms;
+				c->resend_at = until;
+				while ((now = blt_now_ms()) < until) {
+					uint64_t left = until - now;
+					blt_transport_poll(c->t, left < 100 ? (int)left : 100,
+					                   NULL);
+				}
+				c->resend_at = 0;
+				attempt--;
+				continue;
+			}
 			rc = take_reply(c, exception, NULL, d);
 			if (rc != BLT_OK)
 				return rc;
@@ -750,6 +882,20 @@ int blt_client_check_timeouts(blt_client_t *c, uint64_t now_ms)
 
 	if (!c || !c->async || now_ms < c->deadline)
 		return 0;
+	if (c->resend_at) { /* busy: the same attempt again */
+		c->resend_at = 0;
+		rc = send_attempt(c, c->payload, c->plen, &det);
+		if (rc == BLT_OK) {
+			c->deadline = c->t0_us / 1000u + (uint64_t)c->timeout_ms;
+			return 0;
+		}
+		memset(&r, 0, sizeof r);
+		r.detail = &det;
+		r.err = rc;
+		c->busy = false;
+		complete(c, &r);
+		return 1;
+	}
 	if (take_held(c)) {
 		complete_reply(c);
 		return 1;
@@ -787,7 +933,361 @@ void blt_client_cancel(blt_client_t *c)
 	if (c && c->async) {
 		c->async = false;
 		c->busy = false;
+		c->resend_at = 0;
 		c->cb = NULL;
 		c->cb_user = NULL;
+		c->ad.on = false;
 	}
+}
+
+/* --- block reads that real units accept -------------------------------------------------- */
+
+bool blt_client_envelope_echoes(const blt_client_t *c)
+{
+	return c && c->echo;
+}
+
+uint16_t blt_read_len_use(const blt_read_len_t *l, uint16_t asked)
+{
+	if (!l || !l->refused || asked < l->refused || !l->ok)
+		return asked;
+	return l->ok;
+}
+
+bool blt_read_len_settled(const blt_read_len_t *l)
+{
+	return l && l->refused && l->ok && l->refused - l->ok <= 1;
+}
+
+static blt_read_len_t *lens_find(blt_client_t *c, uint16_t start)
+{
+	for (unsigned i = 0; i < c->nlens; i++)
+		if (c->lens[i].start == start)
+			return &c->lens[i];
+	return NULL;
+}
+
+static blt_read_len_t *lens_get(blt_client_t *c, uint16_t start)
+{
+	blt_read_len_t *l = lens_find(c, start);
+	if (l)
+		return l;
+	if (c->nlens == LEARNED_MAX)
+		return NULL;
+	l = &c->lens[c->nlens++];
+	memset(l, 0, sizeof *l);
+	l->start = start;
+	return l;
+}
+
+/* A known short reply: let the stray rules take it at once (a candidate length: the full
+ * length is still taken too, and other requests' replies of that length are not refused). */
+static void seed_reply(blt_client_t *c, uint16_t start, uint16_t count, uint16_t reply)
+{
+	struct learned *l = learned_find(c, start, count);
+	if (l && !l->candidate)
+		return; /* confirmed by this device already */
+	if (!l) {
+		if (c->nlearned == LEARNED_MAX)
+			return;
+		l = &c->learned[c->nlearned++];
+		l->reg = start;
+		l->count = count;
+	}
+	l->nbytes = (uint16_t)(2u * reply);
+	l->candidate = true;
+}
+
+size_t blt_client_read_lens(const blt_client_t *c, blt_read_len_t *out, size_t cap)
+{
+	if (!c)
+		return 0;
+	for (size_t i = 0; out && i < c->nlens && i < cap; i++)
+		out[i] = c->lens[i];
+	return c->nlens;
+}
+
+unsigned blt_client_read_lens_gen(const blt_client_t *c)
+{
+	return c ? c->lens_gen : 0;
+}
+
+int blt_client_read_len_set(blt_client_t *c, const blt_read_len_t *in, blt_detail_t *d)
+{
+	blt_read_len_t *l;
+	if (!c || !in)
+		return blt_detail_set(d, BLT_E_INVAL, "no client or no read length");
+	if (in->asked > BLT_MAX_READ_REGS || in->ok > BLT_MAX_READ_REGS ||
+	    in->refused > BLT_MAX_READ_REGS || in->reply_to > BLT_MAX_READ_REGS ||
+	    (in->ok && in->refused && in->ok >= in->refused) || in->reply > in->reply_to ||
+	    (in->reply && !in->reply_to))
+		return blt_detail_set(d, BLT_E_RANGE,
+		                      "read lengths of block %u out of range (asked %u, accepted "
+		                      "%u, refused %u, reply %u of %u)",
+		                      in->start, in->asked, in->ok, in->refused, in->reply,
+		                      in->reply_to);
+	l = lens_get(c, in->start);
+	if (!l)
+		return blt_detail_set(d, BLT_E_NOMEM, "read length table full (%d blocks)",
+		                      LEARNED_MAX);
+	*l = *in;
+	if (l->reply && l->reply < l->reply_to)
+		seed_reply(c, l->start, l->reply_to, l->reply);
+	else
+		l->reply = l->reply_to = 0;
+	return BLT_OK;
+}
+
+int blt_client_use_profile(blt_client_t *c, const blt_profile_t *p, blt_detail_t *d)
+{
+	if (!c || !p)
+		return blt_detail_set(d, BLT_E_INVAL, "no client or no profile");
+	for (size_t i = 0; i < p->nread_regs; i++) {
+		const blt_block_t *b = blt_catalog_find(p->read_regs[i].block);
+		uint16_t reply = blt_profile_block_reply(p, b);
+		blt_read_len_t l;
+		int rc;
+		if (!b || !reply)
+			continue;
+		memset(&l, 0, sizeof l);
+		l.start = b->id;
+		l.asked = blt_profile_block_regs(p, b);
+		l.reply = reply;
+		l.reply_to = l.asked;
+		l.origin = BLT_RL_PROFILE;
+		if (lens_find(c, l.start))
+			continue; /* what this device showed (or a stored fact) wins */
+		if ((rc = blt_client_read_len_set(c, &l, d)) != BLT_OK)
+			return rc;
+	}
+	return BLT_OK;
+}
+
+/* The length to ask next for the block read in progress (0: none left to try). After a
+ * refusal: the core first (a device refusing it lacks the block), then bisect between the
+ * longest accepted and the shortest refused length. */
+static uint16_t adapt_pick(const blt_client_t *c, const blt_read_len_t *l)
+{
+	const struct adaptive *a = &c->ad;
+	if (!l || !l->refused || a->asked < l->refused)
+		return a->asked;
+	if (!l->ok)
+		return a->core < l->refused ? a->core : 0;
+	if (l->refused - l->ok <= 1)
+		return l->ok;
+	return (uint16_t)(l->ok + (l->refused - l->ok) / 2);
+}
+
+static uint16_t adapt_begin(blt_client_t *c, uint16_t start, uint16_t count, uint16_t core)
+{
+	struct adaptive *a = &c->ad;
+	memset(a, 0, sizeof *a);
+	a->on = true;
+	a->start = start;
+	a->asked = count;
+	a->core = core && core < count ? core : count;
+	a->was_settled = blt_read_len_settled(lens_find(c, start));
+	a->n = adapt_pick(c, lens_find(c, start));
+	if (!a->n) /* only the core is known, and refused: ask it again */
+		a->n = a->core;
+	return a->n;
+}
+
+/* One request of the block read is over (err, exception code, register bytes): learn from
+ * it and return the next length to ask, or 0 when the read is over. */
+static uint16_t adapt_after(blt_client_t *c, int err, uint8_t exc, const uint8_t *data,
+                            size_t nbytes)
+{
+	struct adaptive *a = &c->ad;
+	blt_read_len_t *l = lens_find(c, a->start), before;
+	uint16_t n = a->n, next;
+
+	a->requests++;
+	memset(&before, 0, sizeof before);
+	if (l)
+		before = *l;
+	if (err == BLT_OK && data) {
+		if (nbytes <= sizeof a->best && (!a->have_best || n >= a->best_n)) {
+			memcpy(a->best, data, nbytes);
+			a->best_len = nbytes;
+			a->best_n = n;
+			a->have_best = true;
+		}
+		if (!l && nbytes < 2u * n)
+			l = lens_get(c, a->start);
+		if (l) {
+			if (n > l->ok && (l->refused || a->searched))
+				l->ok = n;
+			if (l->refused && n >= l->refused)
+				l->refused = 0; /* it takes more now (firmware update) */
+			if (nbytes < 2u * n) {
+				l->reply = (uint16_t)(nbytes / 2u);
+				l->reply_to = n;
+			} else if (l->reply_to == n) {
+				l->reply = l->reply_to = 0;
+			}
+		}
+	} else if (err == BLT_E_EXCEPTION && exc == 2 && n > 0) {
+		l = lens_get(c, a->start);
+		if (l) {
+			a->searched = true;
+			if (!l->refused || n < l->refused)
+				l->refused = n;
+			if (l->ok >= l->refused)
+				l->ok = 0; /* it takes less now: search again */
+		}
+	} else {
+		l = NULL; /* a timeout or another error says nothing about lengths */
+	}
+	if (l) {
+		l->asked = a->asked;
+		if (a->searched || (before.refused && !blt_read_len_settled(&before)))
+			l->requests++;
+		if (memcmp(&before, l, sizeof before) != 0) {
+			l->origin = BLT_RL_LEARNED;
+			c->lens_gen++;
+		}
+	}
+	if (!l || (err != BLT_OK && !(err == BLT_E_EXCEPTION && exc == 2)))
+		return 0;
+	if (err == BLT_OK && n >= a->asked)
+		return 0;
+	if (a->requests >= SEARCH_MAX)
+		return 0;
+	next = adapt_pick(c, l);
+	if (next == 0 || next == n || (a->have_best && next <= a->best_n))
+		return 0;
+	if (err != BLT_OK && n <= a->core)
+		return 0; /* the core itself is refused: the device lacks the block */
+	c->st.shortened++;
+	a->n = next;
+	return next;
+}
+
+/* The read is over: the longest accepted reply, or the last error. Logs what was learned. */
+static int adapt_finish(blt_client_t *c, int err, const blt_detail_t *last, blt_detail_t *d)
+{
+	struct adaptive *a = &c->ad;
+	const blt_read_len_t *l = lens_find(c, a->start);
+	a->on = false;
+	if (l && a->have_best && (a->searched || (!a->was_settled && blt_read_len_settled(l))))
+		blt_log(BLT_LOG_INFO,
+		        "client: %s: block %u: the device refuses reads of %u registers (exception "
+		        "02) and accepts %u%s; %s (%d requests so far)",
+		        c->sub_topic, a->start, l->refused, l->ok,
+		        blt_read_len_settled(l) ? " (the longest that works)" : "",
+		        blt_read_len_settled(l) ? "reading that from now on"
+		                                : "the search goes on at the next read",
+		        l->requests);
+	if (a->have_best)
+		return BLT_OK;
+	if (d && last && d != last)
+		*d = *last;
+	return err;
+}
+
+int blt_client_read_block(blt_client_t *c, uint16_t start, uint16_t count, uint16_t core,
+                          uint8_t *data, size_t cap, size_t *nbytes, uint8_t *exception,
+                          blt_detail_t *d)
+{
+	uint8_t exc = 0;
+	uint8_t req[16], reply[BLT_RTU_MAX];
+	blt_detail_t det = {{0}};
+	uint16_t n;
+	int rc = BLT_OK;
+
+	if (!c || !nbytes || (cap && !data))
+		return blt_detail_set(d, BLT_E_INVAL, "read needs a client and output");
+	if (c->busy)
+		return blt_detail_set(d, BLT_E_BUSY,
+		                      "a request to %s is already outstanding (register %u)",
+		                      c->pub_topic, c->req_rtu.reg);
+	n = adapt_begin(c, start, count, core);
+	while (n) {
+		size_t rlen, m = 0;
+		blt_rtu_t f;
+		exc = 0;
+		memset(&det, 0, sizeof det);
+		rc = blt_rtu_build_read(c->slave, start, n, req, sizeof req, &rlen);
+		if (rc != BLT_OK) {
+			blt_detail_set(&det, rc, "cannot build a read of %u registers at %u: %s", n,
+			               start, blt_strerror(rc));
+			break;
+		}
+		rc = transact(c, req, rlen, reply, sizeof reply, &m, &exc, c->retries, &det);
+		if (rc == BLT_OK)
+			rc = blt_rtu_parse(reply, m, BLT_RTU_REPLY, &f, &det);
+		n = adapt_after(c, rc, exc, rc == BLT_OK ? f.data : NULL,
+		                rc == BLT_OK ? f.nbytes : 0);
+	}
+	rc = adapt_finish(c, rc, &det, d);
+	if (rc != BLT_OK) {
+		if (exception && rc == BLT_E_EXCEPTION)
+			*exception = exc;
+		return rc;
+	}
+	if (c->ad.best_len > cap)
+		return blt_detail_set(d, BLT_E_BUFSIZE, "%zu register bytes, buffer holds %zu",
+		                      c->ad.best_len, cap);
+	memcpy(data, c->ad.best, c->ad.best_len);
+	*nbytes = c->ad.best_len;
+	return BLT_OK;
+}
+
+static void adapt_cb(void *user, const blt_client_result_t *r)
+{
+	blt_client_t *c = user;
+	struct adaptive *a = &c->ad;
+	blt_client_result_t out = *r;
+	uint8_t best[BLT_RTU_MAX];
+	blt_detail_t det = {{0}};
+	blt_reply_fn cb;
+	void *cb_user;
+	uint16_t next;
+	int rc;
+
+	a->attempts += r->attempts;
+	next = adapt_after(c, r->err, r->exception, r->err == BLT_OK ? r->data : NULL,
+	                   r->err == BLT_OK ? r->nbytes : 0);
+	if (next) {
+		rc = blt_client_submit_read(c, a->start, next, adapt_cb, c, &det);
+		if (rc == BLT_OK)
+			return;
+		out.err = rc;
+		out.detail = &det;
+	}
+	cb = a->cb;
+	cb_user = a->user;
+	rc = adapt_finish(c, out.err, out.detail, NULL);
+	out.reg = a->start;
+	out.attempts = a->attempts;
+	if (rc == BLT_OK) {
+		/* a copy: the callback may start the next block read on this client */
+		memcpy(best, a->best, a->best_len);
+		out.err = BLT_OK;
+		out.exception = 0;
+		out.data = best;
+		out.nbytes = a->best_len;
+	}
+	cb(cb_user, &out);
+}
+
+int blt_client_submit_read_block(blt_client_t *c, uint16_t start, uint16_t count, uint16_t core,
+                                 blt_reply_fn cb, void *user, blt_detail_t *d)
+{
+	uint16_t n;
+	int rc;
+	if (!c || !cb)
+		return blt_detail_set(d, BLT_E_INVAL, "submit needs a client and a callback");
+	if (c->busy)
+		return blt_detail_set(d, BLT_E_BUSY,
+		                      "a request to %s is already outstanding (register %u)",
+		                      c->pub_topic, c->req_rtu.reg);
+	n = adapt_begin(c, start, count, core);
+	c->ad.cb = cb;
+	c->ad.user = user;
+	rc = blt_client_submit_read(c, start, n, adapt_cb, c, d);
+	if (rc != BLT_OK)
+		c->ad.on = false;
+	return rc;
 }

@@ -66,6 +66,18 @@ static void text_bitmap(const blt_value_t *v, FILE *out)
 	fputc(']', out);
 }
 
+/* Why a value is not shown (BLT_FMT_ALL lists these with the reason): NULL if it is. */
+static const char *unavailable_reason(const blt_value_t *v, char *buf, size_t cap)
+{
+	switch (v->status) {
+	case BLT_VS_MISSING: return "missing";
+	case BLT_VS_GATED:
+		snprintf(buf, cap, "needs protocol version %u", v->field ? v->field->min_pv : 0u);
+		return buf;
+	default: return NULL;
+	}
+}
+
 int blt_format_text(const blt_decoded_t *r, unsigned flags, FILE *out)
 {
 	if (!r || !out)
@@ -79,21 +91,16 @@ int blt_format_text(const blt_decoded_t *r, unsigned flags, FILE *out)
 		case BLT_VS_OK: break;
 		case BLT_VS_NOT_REPORTED: fprintf(out, "%s: n/a\n", v->name); continue;
 		case BLT_VS_HIDDEN: fprintf(out, "%s: ***\n", v->name); continue;
-		case BLT_VS_MISSING:
-			if (flags & BLT_FMT_ALL)
-				fprintf(out, "%s: (missing)\n", v->name);
-			continue;
-		case BLT_VS_GATED:
-			if (flags & BLT_FMT_ALL)
-				fprintf(out, "%s: (needs protocol version %u)\n", v->name,
-				        f ? f->min_pv : 0u);
-			continue;
 		case BLT_VS_UNAVAILABLE:
 			if (flags & BLT_FMT_ALL)
 				fprintf(out, "%s: (%s; raw %" PRId64 ")\n", v->name,
 				        blt_vreason_name((blt_vreason_t)v->reason), v->raw);
 			continue;
-		default: continue;
+		default:
+			if ((flags & BLT_FMT_ALL) && unavailable_reason(v, num, sizeof num))
+				fprintf(out, "%s: (%s)\n", v->name,
+				        unavailable_reason(v, num, sizeof num));
+			continue;
 		}
 		fprintf(out, "%s: ", v->name);
 		if (v->kind == BLT_VK_STR) {
@@ -266,37 +273,34 @@ int blt_format_json(const blt_decoded_t *r, unsigned flags, FILE *out)
 	}
 	fputc(']', out);
 	/* Values on the wire that are not facts: absent from "values", listed with the reason
-	 * and the raw integer so nothing is lost. */
+	 * and the raw integer so nothing is lost. With BLT_FMT_ALL, as the text output, also
+	 * every other value not shown (missing, gated) with its reason. */
 	fputs(",\"unavailable\":{", out);
 	first = true;
 	for (size_t i = 0; i < n; i++) {
 		const blt_value_t *v = &r->values[i];
-		if (v->status != BLT_VS_UNAVAILABLE)
+		char buf[64];
+		const char *why = NULL;
+
+		if (v->status == BLT_VS_UNAVAILABLE)
+			why = blt_vreason_name((blt_vreason_t)v->reason);
+		else if (flags & BLT_FMT_ALL)
+			why = unavailable_reason(v, buf, sizeof buf);
+		if (!why)
 			continue;
 		if (!first)
 			fputc(',', out);
 		first = false;
 		json_str(out, v->name);
-		fprintf(out, ":{\"reason\":\"%s\",\"raw\":%" PRId64 "}",
-		        blt_vreason_name((blt_vreason_t)v->reason), v->raw);
-	}
-	fputc('}', out);
-	if (flags & BLT_FMT_ALL) {
-		fputs(",\"gated\":{", out);
-		first = true;
-		for (size_t i = 0; i < n; i++) {
-			const blt_value_t *v = &r->values[i];
-			if (v->status != BLT_VS_GATED)
-				continue;
-			if (!first)
-				fputc(',', out);
-			first = false;
-			json_str(out, v->name);
-			fprintf(out, ":{\"reason\":\"needs protocol version\",\"min_pv\":%u}",
-			        v->field ? v->field->min_pv : 0u);
-		}
+		fputs(":{\"reason\":", out);
+		json_str(out, why);
+		if (v->status == BLT_VS_UNAVAILABLE)
+			fprintf(out, ",\"raw\":%" PRId64, v->raw);
+		else if (v->status == BLT_VS_GATED && v->field)
+			fprintf(out, ",\"min_pv\":%u", v->field->min_pv);
 		fputc('}', out);
 	}
+	fputc('}', out);
 	fputs("}\n", out);
 	return ferror(out) ? BLT_E_IO : BLT_OK;
 }

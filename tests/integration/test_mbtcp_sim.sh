@@ -16,14 +16,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-start_sim() { # NAME [options] -> PORT
+start_sim() { # NAME [options]; sets PORT (not in a subshell: the pid must reach cleanup)
 	local name=$1
 	shift
 	rm -f "$W/$name.port"
 	"$SIM" --modbus-tcp 0 --ready-file "$W/$name.port" -v "$@" >"$W/$name.log" 2>&1 &
 	pids+=($!)
 	for _ in $(seq 50); do
-		[ -s "$W/$name.port" ] && { cat "$W/$name.port"; return 0; }
+		[ -s "$W/$name.port" ] && { PORT=$(cat "$W/$name.port"); return 0; }
 		sleep 0.1
 	done
 	echo "FAIL: bluetti-sim --modbus-tcp did not start:" >&2
@@ -32,12 +32,12 @@ start_sim() { # NAME [options] -> PORT
 }
 
 rc=0
-port=$(start_sim dev --profile EL100V2 --soc 60) || exit 1
-"$PY" "$HERE/mbtcp_peer.py" behaviour "$port" || rc=1
+start_sim dev --profile EL100V2 --soc 60 || exit 1
+"$PY" "$HERE/mbtcp_peer.py" behaviour "$PORT" || rc=1
 grep -q 'no reply' "$W/dev.log" || { echo "FAIL: the sim log names no silent request"; rc=1; }
 
-port=$(start_sim fragile --fragile 3) || exit 1
-"$PY" "$HERE/mbtcp_peer.py" fragile "$port" 3 || rc=1
+start_sim fragile --fragile 3 || exit 1
+"$PY" "$HERE/mbtcp_peer.py" fragile "$PORT" 3 || rc=1
 
 # usage errors are exit 2 with a message
 "$SIM" --modbus-tcp 70000 >/dev/null 2>"$W/usage.err"

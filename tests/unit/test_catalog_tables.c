@@ -503,6 +503,43 @@ static void test_markdown_null_stream(void **state)
 	assert_int_equal(blt_catalog_write_markdown(NULL), BLT_E_INVAL);
 }
 
+/* The required core of each block holds every required row (a read of that length decodes
+ * without BLT_E_MISSING), fits the default read, and profiles' known reply lengths are
+ * shorter than the read they answer. */
+static void test_core_and_reply_lengths(void **state)
+{
+	static uint8_t zero[256];
+	static blt_decoded_t out;
+	(void)state;
+	for (size_t i = 0; i < blt_catalog_count(); i++) {
+		const blt_block_t *b = blt_catalog_at(i);
+		uint16_t core = blt_block_core_regs(b);
+		blt_detail_t d = {""};
+		assert_true(core >= 1 && core <= b->regs);
+		if (blt_decode(b, zero, 2u * core, NULL, &out, &d) == BLT_E_MISSING)
+			fail_msg("block %u: core of %u registers misses a required row: %s", b->id,
+			         core, d.text);
+	}
+	assert_int_equal(blt_block_core_regs(blt_catalog_find(2000)), 24); /* min_bytes 48 */
+	assert_true(blt_block_core_regs(blt_catalog_find(1300)) >= 13);    /* phase_count */
+	assert_int_equal(blt_profile_block_reply(blt_profile_find("AP300"), blt_catalog_find(6100)),
+	                 90);
+	assert_int_equal(blt_profile_block_regs(blt_profile_find("AP300"), blt_catalog_find(6100)),
+	                 blt_catalog_find(6100)->regs);
+	assert_int_equal(
+	    blt_profile_block_reply(blt_profile_find("EL100V2"), blt_catalog_find(6100)), 0);
+	for (size_t i = 0; blt_profile_at(i); i++) {
+		const blt_profile_t *p = blt_profile_at(i);
+		for (size_t k = 0; k < p->nread_regs; k++) {
+			const blt_block_t *b = blt_catalog_find(p->read_regs[k].block);
+			assert_non_null(b);
+			assert_true(p->read_regs[k].regs || p->read_regs[k].reply);
+			if (p->read_regs[k].reply)
+				assert_true(p->read_regs[k].reply < blt_profile_block_regs(p, b));
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -512,6 +549,7 @@ int main(void)
 	    cmocka_unit_test(test_key_offsets),
 	    cmocka_unit_test(test_markdown_names_everything),
 	    cmocka_unit_test(test_markdown_null_stream),
+	    cmocka_unit_test(test_core_and_reply_lengths),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

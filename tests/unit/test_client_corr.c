@@ -463,7 +463,10 @@ static void test_other_slave_ignored(void **state)
 	blt_client_free(c);
 }
 
-static void test_late_reply_other_register_ignored(void **state)
+/* Bytes 3-4 of a device's V2 envelope are a cycle counter in the firmware (LOCAL.md §5
+ * item 4): a reply naming another register there is taken until the device has shown that
+ * it echoes the register (test_client_async: test_envelope_echo_learned). */
+static void test_envelope_register_not_a_filter(void **state)
 {
 	fake_t f;
 	blt_detail_t d = {""};
@@ -471,7 +474,7 @@ static void test_late_reply_other_register_ignored(void **state)
 	fake_init(&f);
 	f.script = s_late_reply_other_reg_then_good;
 	blt_client_t *c = make_client(&f, NULL, 500, 0);
-	read4(c, BLT_OK, 0x1000, &d);
+	read4(c, BLT_OK, 0x6666, &d);
 	blt_client_free(c);
 }
 
@@ -683,7 +686,7 @@ int main(void)
 	    cmocka_unit_test(test_unsolicited_push_before_reply),
 	    cmocka_unit_test(test_retained_ignored),
 	    cmocka_unit_test(test_other_slave_ignored),
-	    cmocka_unit_test(test_late_reply_other_register_ignored),
+	    cmocka_unit_test(test_envelope_register_not_a_filter),
 	    cmocka_unit_test(test_length_plausibility),
 	    cmocka_unit_test(test_exception),
 	    cmocka_unit_test(test_write1_echo),

@@ -168,6 +168,13 @@ static void test_json(void **state)
 	j = capture(blt_format_json, 0, &n);
 	assert_non_null(strstr(j, "\"password\":\"secr\""));
 	free(j);
+	/* with BLT_FMT_ALL, as the text output: the values not shown, with the reason */
+	j = capture(blt_format_json, BLT_FMT_ALL, &n);
+	assert_true(json_strict_valid(j, n));
+	assert_non_null(strstr(j, "\"missing\":[\"far\"],\"unavailable\":{\"new_field\":{"
+	                          "\"reason\":\"needs protocol version 2010\",\"min_pv\":2010},"
+	                          "\"far\":{\"reason\":\"missing\"}}}\n"));
+	free(j);
 }
 
 /* Names, units and block names with hostile bytes still give valid JSON. */

@@ -708,6 +708,14 @@ static bool block_skipped(br_dev_t *d, uint16_t block, uint64_t now)
 	return false;
 }
 
+/* A block the device read: forget a skip (its refusal was not forever). */
+static void unskip_block(br_dev_t *d, uint16_t block)
+{
+	for (size_t i = 0; i < MAX_SKIP; i++)
+		if (d->skip[i].block == block)
+			d->skip[i].until = 0;
+}
+
 static void skip_block(br_dev_t *d, uint16_t block, uint64_t now)
 {
 	size_t slot = 0;
@@ -723,8 +731,8 @@ static void skip_block(br_dev_t *d, uint16_t block, uint64_t now)
 
 /* The outcome of one read of block id (blocking or not): decode and store it, or account
  * for the failure. Returns err (BLT_OK if the reply was usable). */
-static int block_result(br_dev_t *d, uint16_t id, int err, const uint8_t *data, size_t nbytes,
-                        const char *detail)
+static int block_result(br_dev_t *d, uint16_t id, int err, uint8_t exception,
+                        const uint8_t *data, size_t nbytes, const char *detail)
 {
 	const blt_block_t *b = blt_catalog_find(id);
 	blt_detail_t det = {{0}};
@@ -733,14 +741,21 @@ static int block_result(br_dev_t *d, uint16_t id, int err, const uint8_t *data, 
 
 	snprintf(what, sizeof what, "read block %u", id);
 	if (err == BLT_E_EXCEPTION) {
-		/* The device is alive but refuses this block: skip it for a while. */
+		/* The device is alive. 01/02/03: it does not have this block (even the shortest
+		 * read was refused): skip it for a while. 05/06 (busy) and others are transient:
+		 * the client has sent the read again already; the next round tries again. */
 		stats.exceptions++;
 		d->fails = 0;
 		if (!d->online)
 			set_online(d, true, NULL);
-		br_log(BLT_LOG_INFO, "%s: block %u refused (%s); skipping it for %d min",
-		       d->cfg->id, id, detail, SKIP_BLOCK_MS / 60000);
-		skip_block(d, id, blt_now_ms());
+		if (exception >= 1 && exception <= 3) {
+			br_log(BLT_LOG_INFO, "%s: block %u refused (%s); skipping it for %d min",
+			       d->cfg->id, id, detail, SKIP_BLOCK_MS / 60000);
+			skip_block(d, id, blt_now_ms());
+		} else {
+			br_log(BLT_LOG_INFO, "%s: block %u: %s; trying again next round", d->cfg->id,
+			       id, detail);
+		}
 		return err;
 	}
 	if (err) {
@@ -755,6 +770,7 @@ static int block_result(br_dev_t *d, uint16_t id, int err, const uint8_t *data, 
 	d->last_seen_unix_ms = unix_ms();
 	if (!d->online)
 		set_online(d, true, NULL);
+	unskip_block(d, id);
 	if (!b)
 		return BLT_OK;
 	blt_device_decode_opts(d->dev, &dopts);
@@ -778,14 +794,15 @@ static int poll_block(br_dev_t *d, uint16_t id)
 	uint8_t data[BLT_RTU_MAX];
 	size_t nbytes = 0;
 	blt_detail_t det = {{0}};
+	uint8_t exc = 0;
 	int err;
 
 	if (!b)
 		return BLT_OK;
 	stats.reads++;
-	err = blt_client_read(d->client, b->id, blt_profile_block_regs(d->cfg->profile, b), data,
-	                      sizeof data, &nbytes, &det);
-	return block_result(d, id, err, data, nbytes, det.text);
+	err = blt_client_read_block(d->client, b->id, blt_profile_block_regs(d->cfg->profile, b),
+	                            blt_block_core_regs(b), data, sizeof data, &nbytes, &exc, &det);
+	return block_result(d, id, err, exc, data, nbytes, det.text);
 }
 
 static void on_read(void *user, const blt_client_result_t *r);
@@ -801,10 +818,11 @@ static bool submit_block(br_dev_t *d, uint16_t id)
 		return false;
 	stats.reads++;
 	d->cur_block = id;
-	err = blt_client_submit_read(d->client, b->id, blt_profile_block_regs(d->cfg->profile, b),
-	                             on_read, d, &det);
+	err = blt_client_submit_read_block(d->client, b->id,
+	                                   blt_profile_block_regs(d->cfg->profile, b),
+	                                   blt_block_core_regs(b), on_read, d, &det);
 	if (err) {
-		block_result(d, id, err, NULL, 0, det.text);
+		block_result(d, id, err, 0, NULL, 0, det.text);
 		return false;
 	}
 	return true;
@@ -867,7 +885,7 @@ static void on_read(void *user, const blt_client_result_t *r)
 		stats.replies++;
 		stats_rtt(r->rtt_us);
 	}
-	err = block_result(d, r->reg, r->err, r->data, r->nbytes, r->detail->text);
+	err = block_result(d, r->reg, r->err, r->exception, r->data, r->nbytes, r->detail->text);
 	if (d->probing) {
 		/* An offline device answered (or not) its probe. */
 		d->probing = false;
@@ -1332,6 +1350,8 @@ static int runtime_new(const br_config_t *cfg, br_runtime_t **out)
 		dv->copts.timeout_ms = dc->timeout_ms;
 		dv->copts.retries = dc->retries;
 		err = blt_client_new(rt->up, &dv->copts, &dv->client, &d);
+		if (!err) /* known short replies (AP300 6100) are taken at once */
+			err = blt_client_use_profile(dv->client, dc->profile, &d);
 		if (err) {
 			br_log(BLT_LOG_ERROR, "%s: %s", dc->id, d.text);
 			runtime_free(rt);

@@ -7,7 +7,10 @@
  *  - FC03: a read whose start lies inside an implemented block answers the registers that
  *    exist from there, i.e. fewer than asked when it runs past the block end (as the AP300
  *    does, §1.3); a start outside every block is exception 02; count 0 or > 125 is
- *    exception 03;
+ *    exception 03; switches: --max-read (a read past a shorter implemented end is
+ *    exception 02, as on the Elite 200 V2), --reply-regs (a block read answered with at
+ *    most N registers, as the AP300's 6100), --busy-once (exception 06 to the first read
+ *    of each block);
  *  - FC06 / FC10 to a settings register (blocks 2000, 2200, 7000) are applied and echoed
  *    (FC06 byte-identical, FC10 the 8-byte reply); writes to registers the device does not
  *    have, or to read-only telemetry blocks, are exception 02 and change nothing; an FC10
@@ -28,19 +31,48 @@ static sim_action_t exception(sim_device_t *dev, uint8_t fc, uint8_t code, sim_r
 	return SIM_REPLY;
 }
 
+/* --max-read / --reply-regs: the entry for the block region r, or 0. */
+static unsigned block_len(const struct sim_block_len *v, unsigned nv, const sim_region_t *r)
+{
+	for (unsigned i = 0; i < nv; i++)
+		if (v[i].block == r->start)
+			return v[i].regs;
+	return 0;
+}
+
 static sim_action_t do_read(sim_device_t *dev, const blt_rtu_t *req, sim_reply_t *out)
 {
 	sim_region_t *r = sim_find_region(dev, req->reg);
-	unsigned avail, n;
+	const sim_opts_t *o = dev->opts;
+	unsigned avail, n, lim;
 
 	if (!r) {
 		snprintf(out->summary, sizeof out->summary,
 		         "read %u x%u: no such register -> exception 02", req->reg, req->count);
 		return exception(dev, BLT_FC_READ, 2, out);
 	}
+	if (o && o->busy_once && !dev->busy_done[r - dev->regions]) {
+		dev->busy_done[r - dev->regions] = true;
+		snprintf(out->summary, sizeof out->summary,
+		         "read %u x%u: busy once (--busy-once) -> exception 06", req->reg,
+		         req->count);
+		return exception(dev, BLT_FC_READ, 6, out);
+	}
+	/* like the Elite 200 V2: a read past the implemented end is refused (EVIDENCE.md §3) */
+	lim = o ? block_len(o->max_read, o->nmax_read, r) : 0;
+	if (lim && (unsigned)req->reg + req->count > (unsigned)r->start + lim) {
+		snprintf(out->summary, sizeof out->summary,
+		         "read %u x%u: past register %u (--max-read) -> exception 02", req->reg,
+		         req->count, r->start + lim - 1);
+		return exception(dev, BLT_FC_READ, 2, out);
+	}
 	avail = (unsigned)r->start + r->count - req->reg;
 	n = req->count < avail ? req->count : avail;
-	if (dev->opts && dev->opts->short_replies && n > 1)
+	/* like the AP300's 6100: fewer registers than asked, silently (PROTOCOL.md §1.3) */
+	lim = o && req->reg == r->start ? block_len(o->reply_regs, o->nreply_regs, r) : 0;
+	if (lim && n > lim)
+		n = lim;
+	if (o && o->short_replies && n > 1)
 		n = (n + 1) / 2;
 	if (blt_rtu_build_read_reply(dev->slave, r->bytes + 2u * (req->reg - r->start), 2u * n,
 	                             out->rtu, sizeof out->rtu, &out->rtu_len) != BLT_OK)

@@ -57,6 +57,7 @@ typedef struct faults {
 	/* faults for the reliability tests (see "faults (reliability)" below) */
 	unsigned silent_for_s; /* 0 = silence (--silent-after) lasts forever */
 	double wrong_block, truncate, duplicate;
+	bool cycle_counter; /* V2 envelope bytes 3-4: little-endian cycle counter */
 } faults_t;
 
 typedef struct app {
@@ -84,6 +85,7 @@ typedef struct app {
 	uint64_t *silence_end; /* per device: end of its --silent-for window; 0 = not begun */
 	uint64_t started_ms;
 	uint64_t wrong, truncated, duplicated;
+	uint16_t cycle; /* --cycle-counter: frames published so far (wraps) */
 } app_t;
 
 static int g_verbose;
@@ -176,6 +178,17 @@ static void usage(FILE *out)
 	    "      --duplicate P             publish a fraction P of replies twice (a QoS 1\n"
 	    "                                redelivery)\n"
 	    "\n"
+	    "read lengths of real units:\n"
+	    "      --max-read B:N[,B:N...]   a read in block B running past register B+N-1 is\n"
+	    "                                exception 02 (as the Elite 200 V2 refuses 98\n"
+	    "                                registers of 100: --max-read 100:90,2000:90)\n"
+	    "      --reply-regs B:N[,B:N...] a read of block B is answered with at most N\n"
+	    "                                registers (the AP300's 6100: --reply-regs 6100:90)\n"
+	    "      --busy-once               answer the first read of each block with\n"
+	    "                                exception 06 (busy)\n"
+	    "      --cycle-counter           V2 replies carry a little-endian cycle counter in\n"
+	    "                                envelope bytes 3-4 (firmware, LOCAL.md §5), not 0\n"
+	    "\n"
 	    "  -v, --verbose                 one line per request (-vv: debug)\n"
 	    "  -q, --quiet                   errors only\n"
 	    "  -V, --version                 print the version\n"
@@ -218,7 +231,41 @@ enum {
 	OPT_WRONG_BLOCK,
 	OPT_TRUNCATE,
 	OPT_DUPLICATE,
+	OPT_MAX_READ,
+	OPT_REPLY_REGS,
+	OPT_BUSY_ONCE,
+	OPT_CYCLE_COUNTER,
 };
+
+/* "B:N[,B:N...]" into v (at most SIM_MAX_LENS entries; N 1-125). */
+static int parse_lens(const char *opt, const char *s, struct sim_block_len *v, unsigned *nv)
+{
+	char buf[256];
+	snprintf(buf, sizeof buf, "%s", s);
+	for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		char *colon = strchr(tok, ':');
+		unsigned long b, n;
+		if (!colon || *nv >= SIM_MAX_LENS) {
+			fprintf(stderr,
+			        PROG ": error: %s '%s': expected BLOCK:N[,BLOCK:N...] (at most "
+			             "%d)\n",
+			        opt, s, SIM_MAX_LENS);
+			return -1;
+		}
+		*colon = '\0';
+		if (cli_parse_ulong(tok, 0, 65535, &b) != 0 ||
+		    cli_parse_ulong(colon + 1, 1, BLT_MAX_READ_REGS, &n) != 0) {
+			fprintf(stderr, PROG ": error: %s '%s': expected BLOCK:N with N 1-%d\n",
+			        opt, s, BLT_MAX_READ_REGS);
+			return -1;
+		}
+		v[*nv].block = (uint16_t)b;
+		v[*nv].regs = (uint16_t)n;
+		(*nv)++;
+	}
+	return 0;
+}
 
 static int parse_prob(const char *opt, const char *s, double *out)
 {
@@ -301,6 +348,10 @@ static int parse_args(app_t *a, int argc, char **argv)
 	    {"wrong-block", required_argument, NULL, OPT_WRONG_BLOCK},
 	    {"truncate", required_argument, NULL, OPT_TRUNCATE},
 	    {"duplicate", required_argument, NULL, OPT_DUPLICATE},
+	    {"max-read", required_argument, NULL, OPT_MAX_READ},
+	    {"reply-regs", required_argument, NULL, OPT_REPLY_REGS},
+	    {"busy-once", no_argument, NULL, OPT_BUSY_ONCE},
+	    {"cycle-counter", no_argument, NULL, OPT_CYCLE_COUNTER},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"version", no_argument, NULL, 'V'},
@@ -423,6 +474,17 @@ static int parse_args(app_t *a, int argc, char **argv)
 			if (parse_prob("--duplicate", optarg, &a->f.duplicate))
 				return EXIT_USAGE;
 			break;
+		case OPT_MAX_READ:
+			if (parse_lens("--max-read", optarg, a->so.max_read, &a->so.nmax_read))
+				return EXIT_USAGE;
+			break;
+		case OPT_REPLY_REGS:
+			if (parse_lens("--reply-regs", optarg, a->so.reply_regs,
+			               &a->so.nreply_regs))
+				return EXIT_USAGE;
+			break;
+		case OPT_BUSY_ONCE: a->so.busy_once = true; break;
+		case OPT_CYCLE_COUNTER: a->f.cycle_counter = true; break;
 		case 'v': a->verbose++; break;
 		case 'q': a->verbose = -1; break;
 		case 'V': printf(PROG " %s\n", blt_version()); return 0;
@@ -641,6 +703,17 @@ static bool duplicate_reply(app_t *a, sim_device_t *dev)
 	return true;
 }
 
+/* Bytes 3-4 of a V2 reply envelope (blt_env_wrap writes them big-endian): 0, or with
+ * --cycle-counter the next cycle number stored little-endian. */
+static uint16_t envelope_reg(app_t *a)
+{
+	uint16_t n;
+	if (!a->f.cycle_counter)
+		return 0;
+	n = ++a->cycle;
+	return (uint16_t)(n << 8 | n >> 8);
+}
+
 static void on_message(void *user, const char *topic, const uint8_t *payload, size_t len,
                        bool retained)
 {
@@ -676,8 +749,8 @@ static void on_message(void *user, const char *topic, const uint8_t *payload, si
 		uint8_t srtu[BLT_RTU_MAX], sout[BLT_PAYLOAD_MAX];
 		size_t slen, solen;
 		if (wrong_block(a, dev, &r, srtu, sizeof srtu, &slen) &&
-		    blt_env_wrap((blt_envelope_t)dev->envelope, 0, rssi_now(a), srtu, slen, sout,
-		                 sizeof sout, &solen) == BLT_OK)
+		    blt_env_wrap((blt_envelope_t)dev->envelope, envelope_reg(a), rssi_now(a), srtu,
+		                 slen, sout, sizeof sout, &solen) == BLT_OK)
 			publish(a, dev, sout, solen);
 	}
 	if (a->f.corrupt_crc > 0 && sim_rand(&a->rng) < a->f.corrupt_crc && r.rtu_len >= 2) {
@@ -687,9 +760,10 @@ static void on_message(void *user, const char *topic, const uint8_t *payload, si
 	} else {
 		say(3, "%s: %s", dev->sn, r.summary);
 	}
-	/* V2 replies carry zero in bytes 3-4 like the live AP300 captures (§1.10) */
-	if (blt_env_wrap((blt_envelope_t)dev->envelope, 0, rssi_now(a), r.rtu, r.rtu_len, out,
-	                 sizeof out, &olen) != BLT_OK)
+	/* V2 replies carry zero in bytes 3-4 like the live AP300 captures (§1.10), or with
+	 * --cycle-counter the firmware's little-endian cycle counter (LOCAL.md §5 item 4) */
+	if (blt_env_wrap((blt_envelope_t)dev->envelope, envelope_reg(a), rssi_now(a), r.rtu,
+	                 r.rtu_len, out, sizeof out, &olen) != BLT_OK)
 		return;
 	olen = truncate_reply(a, dev, olen);
 	if (a->f.delay_ms == 0) {
@@ -724,8 +798,8 @@ static void push_all(app_t *a)
 		blt_detail_t d = {{0}};
 		if (sim_build_push(dev, rtu, sizeof rtu, &rlen, &start) != BLT_OK)
 			continue;
-		if (blt_env_wrap((blt_envelope_t)dev->envelope, 0, rssi_now(a), rtu, rlen, out,
-		                 sizeof out, &olen) != BLT_OK)
+		if (blt_env_wrap((blt_envelope_t)dev->envelope, envelope_reg(a), rssi_now(a), rtu,
+		                 rlen, out, sizeof out, &olen) != BLT_OK)
 			continue;
 		if (blt_transport_publish(a->t, dev->reply_topic, out, olen, 1, false, &d) ==
 		    BLT_OK) {

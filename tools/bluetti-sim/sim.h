@@ -21,6 +21,7 @@
 #define SIM_MAX_CELLS   32
 #define SIM_MAX_NTC     8
 #define SIM_TOPIC_MAX   160
+#define SIM_MAX_LENS    16 /* --max-read / --reply-regs entries */
 
 typedef struct sim_region {
 	uint16_t start;           /* first register */
@@ -60,6 +61,12 @@ typedef struct sim_opts {
 	bool ignore_writes; /* writes are echoed but not applied */
 	uint32_t seed;
 	double start_soc; /* initial state of charge, %; 0 = 76 (the §7.2 scenario) */
+	/* read-length behaviour of real units (--max-read, --reply-regs, --busy-once) */
+	struct sim_block_len {
+		uint16_t block, regs;
+	} max_read[SIM_MAX_LENS], reply_regs[SIM_MAX_LENS];
+	unsigned nmax_read, nreply_regs;
+	bool busy_once; /* the first read of each block: exception 06 (busy) */
 } sim_opts_t;
 
 typedef struct sim_device {
@@ -87,6 +94,7 @@ typedef struct sim_device {
 	uint64_t answered; /* replies decided (sent, queued or corrupted) */
 	bool warned;       /* unknown field names logged once */
 	void *user;        /* the program's context */
+	bool busy_done[SIM_MAX_REGIONS]; /* --busy-once: region answered busy already */
 } sim_device_t;
 
 /* Build a device: regions for every block of the profile's groups, settings blocks

@@ -382,9 +382,16 @@ int cmd_profiles(int argc, char **argv)
 				printf(" %u", p->groups[g].blocks[k]);
 			printf("\n");
 		}
-		for (size_t k = 0; k < p->nread_regs; k++)
-			printf("            reads block %u as %u registers\n", p->read_regs[k].block,
-			       p->read_regs[k].regs);
+		for (size_t k = 0; k < p->nread_regs; k++) {
+			const blt_block_regs_t *r = &p->read_regs[k];
+			if (r->regs)
+				printf("            reads block %u as %u registers\n", r->block,
+				       r->regs);
+			if (r->reply)
+				printf("            block %u: answers %u registers to a read of %u\n",
+				       r->block, r->reply,
+				       blt_profile_block_regs(p, blt_catalog_find(r->block)));
+		}
 	}
 	if (json)
 		printf("],\"presets\":[");

@@ -102,15 +102,18 @@ static void usage(int mode, FILE *out)
 			"  -b, --block N[,N...]      block id(s); see `bluetti blocks`\n"
 			"  -g, --group G[,G...]      profile group(s): core, grid, battery, cells,\n"
 			"                            inverter, settings\n"
-			"      --regs N              registers to request (default: the block's)\n");
+			"      --regs N              request exactly N registers (default: the\n"
+			"                            profile's, shorter if the device refuses it; what\n"
+			"                            works is kept per serial, see -v)\n");
 	if (mode == MODE_WATCH)
 		fprintf(out, "  -i, --interval S          seconds between reads (default 5)\n"
 			     "  -n, --count N             stop after N rounds (default: until Ctrl-C)\n");
 	fprintf(out, "output:\n"
 		     "  -j, --json                JSON (one object per block)\n"
-		     "  -a, --all                 also list missing / gated fields\n"
+		     "  -a, --all                 also list missing / gated fields with the reason\n"
 		     "      --show-secrets        show credential fields\n"
-		     "  -v, --verbose             log protocol details to stderr\n"
+		     "  -v, --verbose             log protocol details and the read lengths\n"
+		     "                            learned for each block to stderr\n"
 		     "  -h, --help                this help\n");
 	conn_args_help(out);
 	fprintf(out, "\nexample: bluetti %s --profile EL100V2 --sn 2434000112345 --broker "
@@ -276,8 +279,9 @@ static void learn_protocol_version(int mode, session_t *s)
 	size_t n = 0;
 	double pv;
 	blt_detail_t d = {{0}};
-	if (!b || blt_client_read(s->c, b->id, blt_profile_block_regs(s->p, b), data, sizeof data,
-	                          &n, &d) != BLT_OK) {
+	if (!b || blt_client_read_block(s->c, b->id, blt_profile_block_regs(s->p, b),
+	                                blt_block_core_regs(b), data, sizeof data, &n, NULL,
+	                                &d) != BLT_OK) {
 		fprintf(stderr, "bluetti %s: note: protocol version unknown (block 1: %s); no field "
 		        "is gated on it\n", mode_name[mode], d.text[0] ? d.text : "not read");
 		return;
@@ -302,6 +306,36 @@ static int session_open(int mode, read_args_t *a, session_t *s)
 	return err;
 }
 
+/* -v: what the client knows of this block's read lengths (learned now or earlier, or the
+ * profile's), so a user sees why fewer registers were asked or answered. */
+static void report_lengths(int mode, session_t *s, uint16_t id, uint16_t asked, size_t nbytes)
+{
+	static const char *origin[] = {"learned now", "profile", "stored"};
+	blt_read_len_t lens[64];
+	size_t n = blt_client_read_lens(s->c, lens, 64);
+	for (size_t i = 0; i < n && i < 64; i++) {
+		const blt_read_len_t *l = &lens[i];
+		if (l->start != id)
+			continue;
+		if (l->refused)
+			fprintf(stderr,
+				"bluetti %s: block %u: the device refuses reads of %u registers "
+				"(exception 02) and accepts %u%s; asking %u of %u (%s, %u requests "
+				"spent finding it)\n",
+				mode_name[mode], id, l->refused, l->ok,
+				blt_read_len_settled(l) ? " (the longest that works)" : "",
+				blt_read_len_use(l, asked), asked, origin[l->origin % 3], l->requests);
+		if (l->reply)
+			fprintf(stderr,
+				"bluetti %s: block %u: the device answers %u registers to a read of "
+				"%u (%s)\n",
+				mode_name[mode], id, l->reply, l->reply_to, origin[l->origin % 3]);
+	}
+	if (nbytes)
+		fprintf(stderr, "bluetti %s: block %u: %zu registers read\n", mode_name[mode], id,
+			nbytes / 2);
+}
+
 /* Read one block; on failure prints a one-line error naming the problem. */
 static int read_block(int mode, read_args_t *a, session_t *s, uint16_t id, uint8_t *data,
 		      size_t cap, size_t *n)
@@ -316,7 +350,15 @@ static int read_block(int mode, read_args_t *a, session_t *s, uint16_t id, uint8
 			mode_name[mode], id);
 		return BLT_E_UNKNOWN_BLOCK;
 	}
-	err = blt_client_read(s->c, id, (uint16_t)regs, data, cap, n, &d);
+	if (a->regs || !b) {
+		/* --regs N: exactly what was asked (a truncated required field fails) */
+		err = blt_client_read(s->c, id, (uint16_t)regs, data, cap, n, &d);
+	} else {
+		err = blt_client_read_block(s->c, id, (uint16_t)regs, blt_block_core_regs(b), data,
+		                            cap, n, NULL, &d);
+		if (a->verbose)
+			report_lengths(mode, s, id, (uint16_t)regs, err ? 0 : *n);
+	}
 	if (err)
 		fprintf(stderr, "bluetti %s: block %u: %s: %s\n", mode_name[mode], id,
 			blt_strerror(err), d.text);

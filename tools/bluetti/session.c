@@ -1,10 +1,17 @@
 /* Device options and session setup shared by the device commands (factored out of
  * cmd_read.c; messages unchanged). */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <bluetti/bluetti.h>
 #include <bluetti/client.h>
+#include <bluetti/cloud.h>
 
 #include "cli.h"
 #include "common.h"
@@ -203,6 +210,11 @@ int session_connect(dev_args_t *a, const char *prog, session_t *s)
 		fprintf(stderr, "bluetti %s: %s: %s\n", prog, blt_strerror(err), d.text);
 		return EXIT_FAIL;
 	}
+	/* known reply lengths: the profile's, then what this device showed in earlier runs */
+	if (blt_client_use_profile(s->c, s->p, &d) != BLT_OK)
+		blt_log(BLT_LOG_INFO, "profile read lengths: %s", d.text);
+	if (session_lens_load(s, &d) != BLT_OK)
+		blt_log(BLT_LOG_INFO, "stored read lengths not used: %s", d.text);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	s->t_connect_us = (uint64_t)((int64_t)(t1.tv_sec - t0.tv_sec) * 1000000 +
 	                             (int64_t)(t1.tv_nsec - t0.tv_nsec) / 1000);
@@ -211,6 +223,11 @@ int session_connect(dev_args_t *a, const char *prog, session_t *s)
 
 void session_close(session_t *s)
 {
+	blt_detail_t d = {{0}};
+	if (s->c && s->lens_loaded && blt_client_read_lens_gen(s->c) != s->lens_gen &&
+	    session_lens_save(s, &d) != BLT_OK)
+		blt_log(BLT_LOG_WARN, "read lengths learned from %s not saved: %s", s->co.sn,
+		        d.text);
 	blt_client_free(s->c);
 	if (s->t) {
 		blt_transport_disconnect(s->t);
@@ -218,4 +235,195 @@ void session_close(session_t *s)
 	}
 	s->c = NULL;
 	s->t = NULL;
+}
+
+/* ---- read lengths kept between runs ---------------------------------------------------- */
+
+#define LENS_FILE     "read-lengths"
+#define LENS_FILE_MAX (256u * 1024u)
+#define LENS_MAX      64
+
+int session_lens_path(char *out, size_t cap, blt_detail_t *d)
+{
+	char dir[900];
+	int rc = blt_cloud_store_dir(dir, sizeof dir, d);
+	if (rc != BLT_OK)
+		return rc;
+	if ((size_t)snprintf(out, cap, "%s/%s", dir, LENS_FILE) >= cap)
+		return blt_detail_set(d, BLT_E_BUFSIZE, "state path too long");
+	return BLT_OK;
+}
+
+/* The whole file (NUL-terminated, malloc'd) or NULL with *len 0 if there is none. */
+static int lens_read(const char *path, char **out, blt_detail_t *d)
+{
+	struct stat st;
+	char *buf;
+	size_t n = 0;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	*out = NULL;
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return BLT_OK;
+		return blt_detail_set(d, BLT_E_IO, "%s: %s", path,
+		                      errno == ELOOP ? "a symbolic link" : strerror(errno));
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+	    (uint64_t)st.st_size > LENS_FILE_MAX) {
+		close(fd);
+		return blt_detail_set(d, BLT_E_CONFIG,
+		                      "%s is not a regular file of ours under %u KiB", path,
+		                      LENS_FILE_MAX / 1024u);
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		close(fd);
+		return blt_detail_set(d, BLT_E_NOMEM, "out of memory");
+	}
+	while (n < (size_t)st.st_size) {
+		ssize_t r = read(fd, buf + n, (size_t)st.st_size - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	buf[n] = '\0';
+	*out = buf;
+	return BLT_OK;
+}
+
+/* One line: serial and the fact, or false if it is not one (comments, other formats). */
+static bool lens_parse(const char *line, char *sn, size_t sncap, blt_read_len_t *l)
+{
+	unsigned v[7];
+	char serial[80];
+	if (sscanf(line, "%79s %u %u %u %u %u %u %u", serial, &v[0], &v[1], &v[2], &v[3], &v[4],
+	           &v[5], &v[6]) != 8 ||
+	    serial[0] == '#')
+		return false;
+	for (int i = 0; i < 7; i++)
+		if (v[i] > 65535)
+			return false;
+	memset(l, 0, sizeof *l);
+	l->start = (uint16_t)v[0];
+	l->asked = (uint16_t)v[1];
+	l->ok = (uint16_t)v[2];
+	l->refused = (uint16_t)v[3];
+	l->reply = (uint16_t)v[4];
+	l->reply_to = (uint16_t)v[5];
+	l->requests = (uint16_t)v[6];
+	l->origin = BLT_RL_STORED;
+	snprintf(sn, sncap, "%s", serial);
+	return true;
+}
+
+int session_lens_load(session_t *s, blt_detail_t *d)
+{
+	char path[1000], *buf = NULL;
+	int rc, bad = 0;
+	s->lens_loaded = true; /* even without a file: what is learned now gets saved */
+	s->lens_gen = blt_client_read_lens_gen(s->c);
+	if ((rc = session_lens_path(path, sizeof path, d)) != BLT_OK ||
+	    (rc = lens_read(path, &buf, d)) != BLT_OK || !buf)
+		return rc;
+	for (char *save = NULL, *line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char sn[80];
+		blt_read_len_t l;
+		blt_detail_t sub = {{0}};
+		if (!lens_parse(line, sn, sizeof sn, &l) || strcmp(sn, s->co.sn) != 0)
+			continue;
+		if (blt_client_read_len_set(s->c, &l, &sub) != BLT_OK)
+			bad++;
+		else
+			blt_log(BLT_LOG_INFO,
+			        "block %u: stored read lengths of %s: accepted %u, refused %u, "
+			        "reply %u of %u",
+			        l.start, sn, l.ok, l.refused, l.reply, l.reply_to);
+	}
+	free(buf);
+	s->lens_gen = blt_client_read_lens_gen(s->c);
+	if (bad)
+		return blt_detail_set(d, BLT_E_RANGE, "%s: %d unusable lines for %s", path, bad,
+		                      s->co.sn);
+	return BLT_OK;
+}
+
+int session_lens_save(session_t *s, blt_detail_t *d)
+{
+	char path[1000], tmp[1100], dir[900], *old = NULL;
+	blt_read_len_t lens[LENS_MAX];
+	size_t n = blt_client_read_lens(s->c, lens, LENS_MAX);
+	FILE *f;
+	int rc, fd;
+
+	if ((rc = blt_cloud_store_dir(dir, sizeof dir, d)) != BLT_OK ||
+	    (rc = session_lens_path(path, sizeof path, d)) != BLT_OK)
+		return rc;
+	/* the state directory as `bluetti login` makes it: 0700, parents too */
+	for (char *p = dir + 1;; p++) {
+		if (*p == '/' || !*p) {
+			char c = *p;
+			*p = '\0';
+			if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+				return blt_detail_set(d, BLT_E_IO, "cannot create %s: %s", dir,
+				                      strerror(errno));
+			*p = c;
+			if (!c)
+				break;
+		}
+	}
+	if ((rc = lens_read(path, &old, d)) != BLT_OK)
+		return rc;
+	snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
+	unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 || !(f = fdopen(fd, "w"))) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		free(old);
+		return blt_detail_set(d, BLT_E_IO, "cannot create %s: %s", tmp, strerror(e));
+	}
+	fprintf(f, "# bluetti: read lengths learned per device (serial start asked accepted "
+	           "refused reply reply_to requests)\n");
+	/* other devices' lines stay as they were */
+	for (char *save = NULL, *line = old ? strtok_r(old, "\n", &save) : NULL; line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char sn[80];
+		blt_read_len_t l;
+		if (lens_parse(line, sn, sizeof sn, &l) && strcmp(sn, s->co.sn) != 0)
+			fprintf(f, "%s\n", line);
+	}
+	free(old);
+	for (size_t i = 0; i < n && i < LENS_MAX; i++) {
+		const blt_read_len_t *l = &lens[i];
+		if (l->origin == BLT_RL_PROFILE)
+			continue; /* the profile says it every time */
+		if (!l->ok && !l->reply)
+			continue; /* nothing that helps the next run */
+		fprintf(f, "%s %u %u %u %u %u %u %u\n", s->co.sn, l->start, l->asked, l->ok,
+		        l->refused, l->reply, l->reply_to, l->requests);
+	}
+	{
+		bool werr = fflush(f) != 0 || fsync(fileno(f)) != 0;
+		int e = errno;
+		if (fclose(f) != 0 && !werr) {
+			werr = true;
+			e = errno;
+		}
+		if (!werr && rename(tmp, path) != 0) {
+			werr = true;
+			e = errno;
+		}
+		if (werr) {
+			unlink(tmp);
+			return blt_detail_set(d, BLT_E_IO, "cannot write %s: %s", path,
+			                      strerror(e));
+		}
+	}
+	s->lens_gen = blt_client_read_lens_gen(s->c);
+	return BLT_OK;
 }

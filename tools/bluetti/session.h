@@ -70,6 +70,8 @@ typedef struct session {
 	blt_client_opts_t co; /* what the client was created with (strings borrowed) */
 	blt_decode_opts_t dopts;
 	uint64_t t_connect_us; /* TLS + CONNACK + SUBACK */
+	unsigned lens_gen;     /* blt_client_read_lens_gen when loaded / saved */
+	bool lens_loaded;
 } session_t;
 
 /* --account: look the device up in the cached login (account_connection) and fill the
@@ -82,6 +84,19 @@ int session_account(dev_args_t *a, blt_detail_t *d);
 int session_prepare(dev_args_t *a, const char *prog, session_t *s);
 /* Connect (conn_open) and start the client; 0 or EXIT_FAIL (message printed). */
 int session_connect(dev_args_t *a, const char *prog, session_t *s);
+/* Saves what the client learned of the device's read lengths (if anything changed) and
+ * closes the connection. */
 void session_close(session_t *s);
+
+/* The device's read lengths (blt_client_read_lens) kept between runs, per serial number,
+ * in $XDG_STATE_HOME/bluetti/read-lengths (default ~/.local/state/bluetti; directory 0700,
+ * file 0600, written atomically, symbolic links refused). One line per block:
+ *   <serial> <start> <asked> <accepted> <refused> <reply> <reply_to> <requests>
+ * session_connect loads them (and the profile's known reply lengths) into the client;
+ * session_close saves them. A missing or unreadable file costs nothing but the relearning;
+ * problems are reported at the info log level (-v). */
+int session_lens_path(char *out, size_t cap, blt_detail_t *d);
+int session_lens_load(session_t *s, blt_detail_t *d);
+int session_lens_save(session_t *s, blt_detail_t *d);
 
 #endif
