@@ -11,14 +11,12 @@
 #include "catalog_internal.h"
 
 static const blt_enum_entry_t models[] = {
-    {6, "AP300"},        {8, "Elite 200 V2"}, {56, "AP500"},     {3007, "D1 hub"},
-    {3008, "A1 hub"},    {3009, "SolarX 4K"}, {3012, "Edock"},   {4000, "B500"},
-    {4001, "HV800"},     {4002, "ENP500"},    {4003, "B1210"},   {4004, "B4810"},
-    {4005, "B300"},      {4006, "B300K"},     {4007, "B300S"},   {4008, "B1232"},
-    {4009, "lead acid"}, {4010, "LFP"},       {4012, "B500A"},   {4013, "BC200"},
-    {4014, "B230"},      {4015, "B210"},      {4016, "B500K"},   {4017, "B900"},
-    {4018, "HB500"},     {4019, "BC260"},     {4020, "IB900"},   {4021, "IB800"},
-    {0, NULL},
+    {6, "AP300"},        {8, "Elite 200 V2"}, {56, "AP500"},   {3007, "D1 hub"}, {3008, "A1 hub"},
+    {3009, "SolarX 4K"}, {3012, "Edock"},     {4000, "B500"},  {4001, "HV800"},  {4002, "ENP500"},
+    {4003, "B1210"},     {4004, "B4810"},     {4005, "B300"},  {4006, "B300K"},  {4007, "B300S"},
+    {4008, "B1232"},     {4009, "lead acid"}, {4010, "LFP"},   {4012, "B500A"},  {4013, "BC200"},
+    {4014, "B230"},      {4015, "B210"},      {4016, "B500K"}, {4017, "B900"},   {4018, "HB500"},
+    {4019, "BC260"},     {4020, "IB900"},     {4021, "IB800"}, {0, NULL},
 };
 
 static const blt_bit_name_t status_bits[] = {
@@ -26,29 +24,67 @@ static const blt_bit_name_t status_bits[] = {
 };
 
 /* 15 records fill a 122-register reply (4 + 15 * 16 = 244 bytes). */
-static const blt_repeat_t nodes = {.count_field = "node_count", .max = 15, .stride = 16,
-                                   .base_add = 4};
+static const blt_repeat_t nodes = {
+    .count_field = "node_count", .max = 15, .stride = 16, .base_add = 4};
 
 static const blt_field_t fields[] = {
-    {.name = "version", .offset = 0, .type = BLT_T_U16, .flags = BLT_F_REQUIRED,
-     .prov = BLT_PROV_LIVE, .desc = "node list version (1 = mesh node list)"},
-    {.name = "node_count", .offset = 3, .type = BLT_T_U8, .flags = BLT_F_REQUIRED | BLT_F_COUNT,
-     .prov = BLT_PROV_LIVE, .desc = "number of node records that follow"},
-    {.name = "node_%u_group", .offset = 0, .type = BLT_T_U8, .repeat = &nodes,
-     .prov = BLT_PROV_LIVE, .desc = "node group number"},
-    {.name = "node_%u_slave", .offset = 1, .type = BLT_T_U8, .repeat = &nodes,
-     .prov = BLT_PROV_LIVE, .desc = "Modbus slave address the node answers at"},
-    {.name = "node_%u_slave_group", .offset = 2, .type = BLT_T_U8, .repeat = &nodes,
-     .prov = BLT_PROV_LIVE, .desc = "slave address group"},
-    {.name = "node_%u_parent", .offset = 3, .type = BLT_T_U8, .repeat = &nodes,
-     .prov = BLT_PROV_LIVE, .desc = "parent node number"},
-    {.name = "node_%u_status", .offset = 4, .type = BLT_T_U16, .flags = BLT_F_BITMAP,
-     .bits = status_bits, .repeat = &nodes, .prov = BLT_PROV_LIVE,
+    {.name = "version",
+     .offset = 0,
+     .type = BLT_T_U16,
+     .flags = BLT_F_REQUIRED,
+     .prov = BLT_PROV_LIVE,
+     .desc = "node list version (1 = mesh node list)"},
+    {.name = "node_count",
+     .offset = 3,
+     .type = BLT_T_U8,
+     .flags = BLT_F_REQUIRED | BLT_F_COUNT,
+     .prov = BLT_PROV_LIVE,
+     .desc = "number of node records that follow"},
+    {.name = "node_%u_group",
+     .offset = 0,
+     .type = BLT_T_U8,
+     .repeat = &nodes,
+     .prov = BLT_PROV_LIVE,
+     .desc = "node group number"},
+    {.name = "node_%u_slave",
+     .offset = 1,
+     .type = BLT_T_U8,
+     .repeat = &nodes,
+     .prov = BLT_PROV_LIVE,
+     .desc = "Modbus slave address the node answers at"},
+    {.name = "node_%u_slave_group",
+     .offset = 2,
+     .type = BLT_T_U8,
+     .repeat = &nodes,
+     .prov = BLT_PROV_LIVE,
+     .desc = "slave address group"},
+    {.name = "node_%u_parent",
+     .offset = 3,
+     .type = BLT_T_U8,
+     .repeat = &nodes,
+     .prov = BLT_PROV_LIVE,
+     .desc = "parent node number"},
+    {.name = "node_%u_status",
+     .offset = 4,
+     .type = BLT_T_U16,
+     .flags = BLT_F_BITMAP,
+     .bits = status_bits,
+     .repeat = &nodes,
+     .prov = BLT_PROV_LIVE,
      .desc = "node status bits (mesh online, upgrading, warning, error, DC enabled)"},
-    {.name = "node_%u_serial", .offset = 6, .type = BLT_T_SN64, .repeat = &nodes,
-     .prov = BLT_PROV_LIVE, .desc = "node serial number"},
-    {.name = "node_%u_model", .offset = 14, .type = BLT_T_U16, .enums = models, .repeat = &nodes,
-     .prov = BLT_PROV_LIVE, .desc = "node model code (4000-4999: battery packs)"},
+    {.name = "node_%u_serial",
+     .offset = 6,
+     .type = BLT_T_SN64,
+     .repeat = &nodes,
+     .prov = BLT_PROV_LIVE,
+     .desc = "node serial number"},
+    {.name = "node_%u_model",
+     .offset = 14,
+     .type = BLT_T_U16,
+     .enums = models,
+     .repeat = &nodes,
+     .prov = BLT_PROV_LIVE,
+     .desc = "node model code (4000-4999: battery packs)"},
 };
 
 const blt_block_t blt_block_21000 = {
@@ -67,8 +103,8 @@ static const struct {
 	uint16_t code;
 	blt_node_kind_t kind;
 } kinds[] = {
-    {6, BLT_NODE_POWER_STATION},    {8, BLT_NODE_POWER_STATION}, {56, BLT_NODE_POWER_STATION},
-    {3007, BLT_NODE_HUB},           {3008, BLT_NODE_HUB},        {3009, BLT_NODE_OTHER},
+    {6, BLT_NODE_POWER_STATION}, {8, BLT_NODE_POWER_STATION}, {56, BLT_NODE_POWER_STATION},
+    {3007, BLT_NODE_HUB},        {3008, BLT_NODE_HUB},        {3009, BLT_NODE_OTHER},
     {3012, BLT_NODE_OTHER},
 };
 

@@ -99,7 +99,8 @@ static void test_truncated_node_list(void **state)
 	assert_non_null(v);
 	assert_int_equal(v->status, BLT_VS_MISSING);
 	/* a header only is too short for nothing: the header itself decodes */
-	assert_int_equal(blt_decode(blt_catalog_find(21000), buf, 2, NULL, &res, &d), BLT_E_MISSING);
+	assert_int_equal(blt_decode(blt_catalog_find(21000), buf, 2, NULL, &res, &d),
+	                 BLT_E_MISSING);
 }
 
 static void test_node_kinds(void **state)
