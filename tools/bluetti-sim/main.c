@@ -150,6 +150,10 @@ static void usage(FILE *out)
 	    "      --seed N                  random seed (default: from the clock)\n"
 	    "      --soc PCT                 state of charge at start (default 76; at or below 70\n"
 	    "                                the device starts charging from the grid)\n"
+	    "      --packs N                 N expansion batteries (B300, 0-8) at slaves 51, 52,\n"
+	    "                                ...: listed by NODE_INFO (21000), each answering\n"
+	    "                                its own 6100 and 6300\n"
+	    "      --hub                     a D1 hub at slave 11, listed by NODE_INFO\n"
 	    "      --ready-file F            write F once every device is subscribed\n"
 	    "      --list-profiles           list profiles and presets, then exit\n"
 	    "\n"
@@ -218,6 +222,8 @@ enum {
 	OPT_WRONG_BLOCK,
 	OPT_TRUNCATE,
 	OPT_DUPLICATE,
+	OPT_PACKS,
+	OPT_HUB,
 };
 
 static int parse_prob(const char *opt, const char *s, double *out)
@@ -285,6 +291,8 @@ static int parse_args(app_t *a, int argc, char **argv)
 	    {"tick", required_argument, NULL, OPT_TICK},
 	    {"seed", required_argument, NULL, OPT_SEED},
 	    {"soc", required_argument, NULL, OPT_SOC},
+	    {"packs", required_argument, NULL, OPT_PACKS},
+	    {"hub", no_argument, NULL, OPT_HUB},
 	    {"ready-file", required_argument, NULL, OPT_READY},
 	    {"list-profiles", no_argument, NULL, OPT_LIST},
 	    {"drop", required_argument, NULL, OPT_DROP},
@@ -367,6 +375,12 @@ static int parse_args(app_t *a, int argc, char **argv)
 				return EXIT_USAGE;
 			a->so.start_soc = (double)v;
 			break;
+		case OPT_PACKS:
+			if (parse_ul("--packs", optarg, 0, SIM_MAX_PACKS, &v))
+				return EXIT_USAGE;
+			a->so.packs = (unsigned)v;
+			break;
+		case OPT_HUB: a->so.hub = true; break;
 		case OPT_SEED:
 			if (parse_ul("--seed", optarg, 0, 0xffffffffu, &v))
 				return EXIT_USAGE;
