@@ -183,8 +183,8 @@ sim_action_t sim_handle(sim_device_t *dev, const uint8_t *payload, size_t n, sim
 		act = dispatch(node, &req, env.rtu, env.rtu_len, out);
 		if (act == SIM_REPLY) {
 			size_t m = strlen(out->summary);
-			snprintf(out->summary + m, sizeof out->summary - m, " (node %s at slave %u)",
-			         node->model, node->slave);
+			snprintf(out->summary + m, sizeof out->summary - m,
+			         " (node %s at slave %u)", node->model, node->slave);
 		}
 		dev->exceptions += node->exceptions;
 		node->exceptions = 0;
