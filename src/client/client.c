@@ -20,7 +20,7 @@
 #include <bluetti/client.h>
 #include <bluetti/transport.h>
 
-#define TOPIC_MAX   192
+#define TOPIC_MAX 192
 #define LEARNED_MAX 32
 
 struct blt_client {
@@ -32,7 +32,7 @@ struct blt_client {
 	int timeout_ms;
 	int retries;
 	bool started;
-	bool once;       /* blt_client_transact_once: no retries, wrong write echoes are answers */
+	bool once; /* blt_client_transact_once: no retries, wrong write echoes are answers */
 	bool node_query; /* the NODE_INFO query: the answer is an FC10-shaped frame (§1.6) */
 
 	blt_unsolicited_fn unsol;
@@ -65,17 +65,17 @@ struct blt_client {
 	 * accepted read reply. See classify_read(). */
 	struct learned {
 		uint16_t reg, count, nbytes;
-		uint8_t slave;  /* nodes answer at their own slave address (NODE_INFO) */
+		uint8_t slave; /* nodes answer at their own slave address (NODE_INFO) */
 		bool candidate; /* a short length seen once, not confirmed yet */
 	} learned[LEARNED_MAX];
 	unsigned nlearned;
-	unsigned stray_now;    /* read replies rejected as stray during this request */
+	unsigned stray_now; /* read replies rejected as stray during this request */
 	uint16_t rejected_len; /* length of the last read reply rejected as stray */
 	bool held;             /* a short reply of unknown length: taken at the deadline */
 	uint8_t held_rtu[BLT_RTU_MAX];
 	size_t held_len;
 	int8_t held_rssi;
-	uint16_t last_reg; /* request register of the last accepted read reply */
+	uint16_t last_reg;  /* request register of the last accepted read reply */
 	size_t last_len;
 	uint8_t last[BLT_RTU_MAX];
 

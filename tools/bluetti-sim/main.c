@@ -602,8 +602,8 @@ static bool silenced(app_t *a, sim_device_t *dev)
  * when another client (the phone app) polls the same device: the device answers every
  * request on the same topic, FC03 replies carry no register and the AP300 leaves the
  * envelope register 0, so only its length and timing tell it apart. */
-static bool wrong_block(app_t *a, sim_device_t *dev, const sim_reply_t *r, uint8_t *rtu, size_t cap,
-                        size_t *rtu_len)
+static bool wrong_block(app_t *a, sim_device_t *dev, const sim_reply_t *r, uint8_t *rtu,
+                        size_t cap, size_t *rtu_len)
 {
 	size_t pick, tries;
 	if (a->f.wrong_block <= 0 || r->rtu_len < 5 || r->rtu[1] != BLT_FC_READ)
@@ -623,9 +623,8 @@ static bool wrong_block(app_t *a, sim_device_t *dev, const sim_reply_t *r, uint8
 		    BLT_OK)
 			return false;
 		a->wrong++;
-		say(3,
-		    "%s: read at %u preceded by a reply with %zu registers of block %u "
-		    "(--wrong-block)",
+		say(3, "%s: read at %u preceded by a reply with %zu registers of block %u "
+		       "(--wrong-block)",
 		    dev->sn, r->reg, n, g->start);
 		return true;
 	}
