@@ -481,17 +481,6 @@ static int run_reads(int mode, read_args_t *a, session_t *s)
 
 /* ---- nodes --------------------------------------------------------------------------- */
 
-static void json_str(const char *s)
-{
-	putchar('"');
-	for (; *s; s++)
-		if (*s == '"' || *s == '\\')
-			printf("\\%c", *s);
-		else if ((unsigned char)*s >= 0x20)
-			putchar(*s);
-	putchar('"');
-}
-
 /* Query NODE_INFO and list the nodes through the device model. */
 static int run_nodes(read_args_t *a, session_t *s)
 {
@@ -528,9 +517,9 @@ static int run_nodes(read_args_t *a, session_t *s)
 		if (a->json) {
 			printf("%s{\"slave\":%u,\"kind\":\"%s\",\"model\":", i ? "," : "",
 			       x->slave, kind);
-			json_str(x->model);
+			cli_json_str(stdout, x->model);
 			printf(",\"model_code\":%u,\"serial\":", x->model_code);
-			json_str(x->serial);
+			cli_json_str(stdout, x->serial);
 			printf(",\"status\":[");
 			for (unsigned b = 0, k = 0; b < 5; b++)
 				if (x->status >> b & 1)
