@@ -416,6 +416,14 @@ static void check_phase(uint16_t block, uint16_t regs)
 		return;
 	if (fabs(fabs(p) - fabs(v * i)) > 0.10 * fabs(v * i))
 		fail_msg("block %u: P %.0f W vs V x I = %.1f x %.1f", block, p, v, i);
+	/* power and current of the same sign; apparent power never below the active, and a
+	 * power factor (P / S) in (0.9, 1] when power flows */
+	if (fabs(p) >= 5 && (p > 0) != (i > 0))
+		fail_msg("block %u: P %.0f W with I %.1f A", block, p, i);
+	double va;
+	if (blt_decoded_num(&dec, "phase_0_apparent", &va) && fabs(p) >= 5 &&
+	    !(va >= fabs(p) && fabs(p) / va > 0.9))
+		fail_msg("block %u: apparent %.0f VA vs active %.0f W", block, va, p);
 }
 
 /* Hours of simulated time (speed 60): ranges hold on every tick, counters never go back,

@@ -27,6 +27,20 @@
 #define SOC_CHARGE_OFF 80.0
 #define CHARGE_W       350.0
 #define DC_LOAD_W      8.0 /* a phone on USB when DC output is on */
+#define PF_GRID        0.99 /* the charger's input (active PFC) */
+#define PF_LOAD        0.97 /* the AC load */
+
+/* One AC phase of P watts at V volts and power factor pf: the current carries the apparent
+ * power (|I| = S / V, signed like P, 0.1 A resolution) and the apparent power is never
+ * below the active power, so P = V x I x pf and S >= |P| hold on the wire. */
+static void ac_phase(double p, double v, double pf, double *amps, double *va)
+{
+	double s = fabs(p) / pf;
+	*amps = v > 0 ? copysign(round(s / v * 10.0) / 10.0, p) : 0;
+	*va = fmax(ceil(s), fabs(p));
+	if (p == 0)
+		*amps = *va = 0;
+}
 
 /* "16S" in a description: number of cells in series; 0 if absent. */
 static unsigned desc_series(const char *desc)
@@ -341,7 +355,8 @@ static void put_grid(sim_device_t *dev)
 	 * Elite 200 V2: import positive) */
 	double p = blt_profile_grid_import_sign(dev->profile) * floor(s->grid_in_w + 0.5);
 	double v = round(s->grid_v * 10.0) / 10.0;
-	double i = round(p / v * 10.0) / 10.0;
+	double i, va;
+	ac_phase(p, v, PF_GRID, &i, &va);
 
 	NUM(1300, "frequency", s->grid_f);
 	NUM(1300, "grid_power", p);
@@ -351,7 +366,7 @@ static void put_grid(sim_device_t *dev)
 	NUM(1300, "phase_0_power", p);
 	NUM(1300, "phase_0_voltage", v);
 	NUM(1300, "phase_0_current", i);
-	NUM(1300, "phase_0_apparent", floor(fabs(v * i) + 0.5));
+	NUM(1300, "phase_0_apparent", va);
 }
 
 static void put_load(sim_device_t *dev)
@@ -359,7 +374,8 @@ static void put_load(sim_device_t *dev)
 	const sim_state_t *s = &dev->st;
 	double p = floor(s->ac_load_w + 0.5);
 	double v = round((s->charging ? s->grid_v : s->inv_v) * 10.0) / 10.0;
-	double i = round(p / v * 10.0) / 10.0;
+	double i, va;
+	ac_phase(p, v, PF_LOAD, &i, &va);
 
 	NUM(1400, "dc_load_power", floor(s->dc_load_w + 0.5));
 	set_energy(dev, 1400, "dc_load_energy", s->e_dc_wh);
@@ -373,7 +389,7 @@ static void put_load(sim_device_t *dev)
 	NUM(1400, "phase_0_power", p);
 	NUM(1400, "phase_0_voltage", v);
 	NUM(1400, "phase_0_current", i);
-	NUM(1400, "phase_0_apparent", floor(p / 0.97 + 0.5));
+	NUM(1400, "phase_0_apparent", va);
 }
 
 static void put_inverter(sim_device_t *dev)
