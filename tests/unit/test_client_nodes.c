@@ -114,7 +114,7 @@ static void f_destroy(blt_transport_t *t)
 }
 
 static const struct blt_transport_ops fake_ops = {
-    f_connect, f_listen, f_unlisten, f_publish, f_poll, f_connected, f_disconnect, f_destroy,
+    f_connect, f_listen, f_unlisten, f_publish, f_poll, f_connected, f_disconnect, f_destroy, NULL,
 };
 
 static void fake_init(fake_t *f)
