@@ -152,6 +152,26 @@ BLT_API const blt_tcp_run_t *blt_tcpmap_find_internal(uint16_t reg);
 /* Number of mapped public addresses (403 in the firmware table). */
 BLT_API size_t blt_tcpmap_registers(void);
 
+/* --- nodes (block 21000 NODE_INFO, PROTOCOL.md §1.6) -------------------------------------
+ * A V2 system lists its mesh nodes (the power station, hubs, expansion batteries) in
+ * block 21000; each node answers at its own Modbus slave address. */
+#define BLT_NODE_INFO_BLOCK 21000
+
+typedef enum blt_node_kind {
+	BLT_NODE_OTHER = 0,
+	BLT_NODE_POWER_STATION = 1,
+	BLT_NODE_HUB = 2,
+	BLT_NODE_BATTERY = 3, /* model codes 4000-4999 */
+} blt_node_kind_t;
+
+BLT_API blt_node_kind_t blt_node_kind(uint16_t model_code);
+BLT_API const char *blt_node_kind_name(blt_node_kind_t k); /* "battery", "hub", ... */
+/* Model name of a node model code ("B300", "D1 hub"); NULL if unknown. */
+BLT_API const char *blt_node_model_name(uint16_t model_code);
+/* Blocks read at the slave address of a node of kind k (batteries: 6100, 6300); *n = 0 and
+ * NULL when nothing is known to answer there. */
+BLT_API const uint16_t *blt_node_blocks(blt_node_kind_t k, size_t *n);
+
 #ifdef __cplusplus
 }
 #endif

@@ -235,6 +235,26 @@ BLT_API int blt_openmap_write_target(uint16_t reg, uint16_t *pub, blt_detail_t *
 
 BLT_API void blt_client_free(blt_client_t *c);
 
+/* --- nodes (block 21000 NODE_INFO, PROTOCOL.md §1.6) -----------------------------------
+ * A V2 system's packs and hubs answer at their own slave address; the request's slave is
+ * per request, the topics and the envelope stay the client's. */
+BLT_API uint8_t blt_client_slave(const blt_client_t *c); /* the client's own slave */
+/* FC03 read at slave (a node's address) instead of the client's. */
+BLT_API int blt_client_read_at(blt_client_t *c, uint8_t slave, uint16_t start, uint16_t count,
+			       uint8_t *data, size_t cap, size_t *nbytes, blt_detail_t *d);
+BLT_API int blt_client_submit_read_at(blt_client_t *c, uint8_t slave, uint16_t start,
+				      uint16_t count, blt_reply_fn cb, void *user,
+				      blt_detail_t *d);
+/* The NODE_INFO query: FC10 of the version selector 1 to register 21000 (the one write the
+ * app makes to ask, changing no setting); the device answers with an FC10-shaped frame at
+ * 21000 whose data (block 21000, decode with the catalog) goes to data. A plain FC10
+ * acknowledgement is not taken as the answer. A unit without nodes answers an exception
+ * (BLT_E_EXCEPTION) or nothing (BLT_E_TIMEOUT). The async form gives the data in r->data. */
+BLT_API int blt_client_node_info(blt_client_t *c, uint8_t *data, size_t cap, size_t *nbytes,
+				 blt_detail_t *d);
+BLT_API int blt_client_submit_node_info(blt_client_t *c, blt_reply_fn cb, void *user,
+					blt_detail_t *d);
+
 #ifdef __cplusplus
 }
 #endif

@@ -106,6 +106,32 @@ BLT_API int blt_device_value_name(const blt_device_value_t *v, char *buf, size_t
 BLT_API const blt_device_value_t *blt_device_find(const blt_device_t *dev, uint16_t block,
 						 const char *name);
 
+/* --- nodes (block 21000 NODE_INFO) ---------------------------------------------------------
+ * A V2 system lists its mesh nodes: the power station itself, hubs and expansion batteries,
+ * each answering at its own Modbus slave address. Applying a decoded block 21000 with
+ * blt_device_update sets the node list; each node other than a power station keeps its
+ * own state (a blt_device_t of the same profile, named after the node's model and serial),
+ * fed with the blocks read at its slave through blt_device_update_node. A node that stays
+ * in the list (same slave and serial) keeps its state; one that leaves is forgotten. */
+typedef struct blt_node {
+	uint8_t slave;        /* Modbus slave address */
+	uint8_t group, slave_group, parent;
+	uint16_t model_code;  /* 6 AP300, 3007 D1 hub, 4005 B300, ... */
+	uint16_t status;      /* bits: 0 online, 1 upgrading, 2 warning, 3 error, 4 DC enabled */
+	uint8_t kind;         /* blt_node_kind_t */
+	char model[24];       /* catalog name ("B300") or "model <code>" */
+	char serial[24];
+	blt_device_t *state;  /* the node's own state; NULL for a power station (the device) */
+} blt_node_t;
+
+BLT_API size_t blt_device_node_count(const blt_device_t *dev);
+BLT_API const blt_node_t *blt_device_node_at(const blt_device_t *dev, size_t i);
+BLT_API const blt_node_t *blt_device_node_find(const blt_device_t *dev, uint8_t slave);
+/* Apply a block decoded from a read at the node's slave. BLT_E_NOT_FOUND if no node has
+ * that slave, BLT_E_INVAL if the node has no own state (a power station). */
+BLT_API int blt_device_update_node(blt_device_t *dev, uint8_t slave, const blt_decoded_t *r,
+				   uint64_t now_ms, blt_detail_t *d);
+
 #ifdef __cplusplus
 }
 #endif

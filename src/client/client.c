@@ -33,6 +33,7 @@ struct blt_client {
 	int retries;
 	bool started;
 	bool once; /* blt_client_transact_once: no retries, wrong write echoes are answers */
+	bool node_query; /* the NODE_INFO query: the answer is an FC10-shaped frame (§1.6) */
 
 	blt_unsolicited_fn unsol;
 	void *unsol_user;
@@ -64,6 +65,7 @@ struct blt_client {
 	 * accepted read reply. See classify_read(). */
 	struct learned {
 		uint16_t reg, count, nbytes;
+		uint8_t slave; /* nodes answer at their own slave address (NODE_INFO) */
 		bool candidate; /* a short length seen once, not confirmed yet */
 	} learned[LEARNED_MAX];
 	unsigned nlearned;
@@ -147,7 +149,8 @@ static void deliver_unsolicited(blt_client_t *c, const blt_rtu_t *f, const uint8
 static struct learned *learned_find(blt_client_t *c, uint16_t reg, uint16_t count)
 {
 	for (unsigned i = 0; i < c->nlearned; i++)
-		if (c->learned[i].reg == reg && c->learned[i].count == count)
+		if (c->learned[i].reg == reg && c->learned[i].count == count &&
+		    c->learned[i].slave == c->req_rtu.slave)
 			return &c->learned[i];
 	return NULL;
 }
@@ -181,8 +184,9 @@ static int classify_read(blt_client_t *c, const uint8_t *rtu, size_t rtu_len, co
 		return f->nbytes == mine->nbytes ? TAKE : STRAY;
 	if (f->nbytes == 2u * q->count || (mine && mine->nbytes == f->nbytes))
 		return TAKE;
-	for (unsigned i = 0; i < c->nlearned; i++)
-		if (!c->learned[i].candidate && c->learned[i].nbytes == f->nbytes)
+	for (unsigned i = 0; i < c->nlearned; i++) /* replies come from the slave asked */
+		if (!c->learned[i].candidate && c->learned[i].nbytes == f->nbytes &&
+		    c->learned[i].slave == q->slave)
 			return STRAY;
 	return HOLD;
 }
@@ -207,6 +211,7 @@ static void learn_read(blt_client_t *c, const uint8_t *rtu, size_t rtu_len, cons
 		l = &c->learned[c->nlearned - 1];
 		l->reg = q->reg;
 		l->count = q->count;
+		l->slave = q->slave;
 	}
 	l->nbytes = (uint16_t)f->nbytes;
 	l->candidate = false;
@@ -290,6 +295,23 @@ static bool busy_defer(blt_client_t *c)
 	return true;
 }
 
+/* The answer to the NODE_INFO query is shaped like an FC10 request (start 21000, byte
+ * count, data) from the slave asked; a plain FC10 acknowledgement is not the answer. */
+static bool node_answer(blt_client_t *c, const blt_rtu_t *f, const uint8_t *rtu, size_t n,
+                        int8_t rssi)
+{
+	if (!c->busy || !c->node_query || c->have_reply || f->function != BLT_FC_WRITEN ||
+	    f->slave != c->req_rtu.slave || f->reg != c->req_rtu.reg || f->nbytes < 4)
+		return false;
+	memcpy(c->reply, rtu, n);
+	c->reply_len = n;
+	c->reply_rssi = rssi;
+	c->have_reply = true;
+	if (c->async)
+		complete_reply(c);
+	return true;
+}
+
 static void on_msg(void *user, const char *topic, const uint8_t *payload, size_t len, bool retained)
 {
 	blt_client_t *c = user;
@@ -323,7 +345,8 @@ static void on_msg(void *user, const char *topic, const uint8_t *payload, size_t
 			        "(request: %u)",
 			        topic, env.reg, c->req_rtu.reg);
 		}
-		if (c->busy && !c->have_reply && !c->resend_at && reg_ok) {
+		if (c->busy && !c->have_reply && !c->resend_at && reg_ok &&
+		    !(c->node_query && rc == BLT_OK)) {
 			int m = blt_rtu_match(&c->req_rtu, &f, NULL);
 			/* transact_once: a write echo for the same register with other data is
 			 * the device's (wrong) answer, for the caller's echo check. */
@@ -374,6 +397,8 @@ static void on_msg(void *user, const char *topic, const uint8_t *payload, size_t
 	/* Not a reply: maybe a request-shaped push (FC10 telemetry, §1.6). */
 	blt_detail_t d2;
 	if (blt_rtu_parse(env.rtu, env.rtu_len, BLT_RTU_REQUEST, &f, &d2) == BLT_OK) {
+		if (node_answer(c, &f, env.rtu, env.rtu_len, env.rssi))
+			return;
 		deliver_unsolicited(c, &f, payload, len);
 		return;
 	}
@@ -614,6 +639,7 @@ static int timed_out(blt_client_t *c, blt_detail_t *d)
 				l = &c->learned[c->nlearned++];
 				l->reg = c->req_rtu.reg;
 				l->count = c->req_rtu.count;
+				l->slave = c->req_rtu.slave;
 			}
 			if (l) {
 				l->nbytes = c->rejected_len;
@@ -807,6 +833,7 @@ static void complete(blt_client_t *c, blt_client_result_t *r)
 	void *user = c->cb_user;
 	c->async = false;
 	c->busy = false;
+	c->node_query = false;
 	c->cb = NULL;
 	c->cb_user = NULL;
 	r->reg = c->req_rtu.reg;
@@ -832,6 +859,11 @@ static void complete_reply(blt_client_t *c)
 	r.reply_len = c->reply_len;
 	if (r.err == BLT_OK && c->req_rtu.function == BLT_FC_READ &&
 	    blt_rtu_parse(reply, r.reply_len, BLT_RTU_REPLY, &f, &det) == BLT_OK) {
+		r.data = f.data;
+		r.nbytes = f.nbytes;
+	}
+	if (r.err == BLT_OK && c->node_query &&
+	    blt_rtu_parse(reply, r.reply_len, BLT_RTU_REQUEST, &f, &det) == BLT_OK) {
 		r.data = f.data;
 		r.nbytes = f.nbytes;
 	}
@@ -1289,5 +1321,119 @@ int blt_client_submit_read_block(blt_client_t *c, uint16_t start, uint16_t count
 	rc = blt_client_submit_read(c, start, n, adapt_cb, c, d);
 	if (rc != BLT_OK)
 		c->ad.on = false;
+	return rc;
+}
+
+/* --- nodes (NODE_INFO, PROTOCOL.md §1.6): requests at another slave address ----------- */
+
+uint8_t blt_client_slave(const blt_client_t *c)
+{
+	return c ? c->slave : 0;
+}
+
+int blt_client_read_at(blt_client_t *c, uint8_t slave, uint16_t start, uint16_t count,
+                       uint8_t *data, size_t cap, size_t *nbytes, blt_detail_t *d)
+{
+	uint8_t req[16], reply[BLT_RTU_MAX];
+	size_t rlen, n;
+	blt_rtu_t f;
+	int rc;
+
+	if (!c || !nbytes || (cap && !data))
+		return blt_detail_set(d, BLT_E_INVAL, "read needs a client and output");
+	rc = blt_rtu_build_read(slave, start, count, req, sizeof req, &rlen);
+	if (rc != BLT_OK)
+		return blt_detail_set(d, rc, "cannot build a read of %u registers at %u: %s", count,
+		                      start, blt_strerror(rc));
+	rc = blt_client_transact(c, req, rlen, reply, sizeof reply, &n, NULL, d);
+	if (rc != BLT_OK)
+		return rc;
+	rc = blt_rtu_parse(reply, n, BLT_RTU_REPLY, &f, d);
+	if (rc != BLT_OK)
+		return rc;
+	if (f.nbytes > cap)
+		return blt_detail_set(d, BLT_E_BUFSIZE, "%zu register bytes, buffer holds %zu",
+		                      f.nbytes, cap);
+	memcpy(data, f.data, f.nbytes);
+	*nbytes = f.nbytes;
+	return BLT_OK;
+}
+
+int blt_client_submit_read_at(blt_client_t *c, uint8_t slave, uint16_t start, uint16_t count,
+                              blt_reply_fn cb, void *user, blt_detail_t *d)
+{
+	uint8_t req[16];
+	size_t rlen;
+	int rc;
+	if (!c)
+		return blt_detail_set(d, BLT_E_INVAL, "read needs a client");
+	rc = blt_rtu_build_read(slave, start, count, req, sizeof req, &rlen);
+	if (rc != BLT_OK)
+		return blt_detail_set(d, rc, "cannot build a read of %u registers at %u: %s", count,
+		                      start, blt_strerror(rc));
+	return blt_client_submit(c, req, rlen, cb, user, d);
+}
+
+/* The query itself: FC10 of the version selector 1 to 21000 at the client's slave, as the
+ * app and battery-ha send it (PROTOCOL.md §1.6). It selects what the device reports and
+ * changes no setting. */
+static int node_query_frame(blt_client_t *c, uint8_t *req, size_t cap, size_t *rlen,
+                            blt_detail_t *d)
+{
+	static const uint16_t version = 1;
+	int rc = blt_rtu_build_writen(c->slave, 21000, &version, 1, req, cap, rlen);
+	if (rc != BLT_OK)
+		return blt_detail_set(d, rc, "cannot build the NODE_INFO query: %s",
+		                      blt_strerror(rc));
+	return BLT_OK;
+}
+
+int blt_client_node_info(blt_client_t *c, uint8_t *data, size_t cap, size_t *nbytes,
+                         blt_detail_t *d)
+{
+	uint8_t req[16], reply[BLT_RTU_MAX];
+	size_t rlen, n;
+	blt_rtu_t f;
+	int rc;
+
+	if (!c || !nbytes || (cap && !data))
+		return blt_detail_set(d, BLT_E_INVAL, "node query needs a client and output");
+	rc = node_query_frame(c, req, sizeof req, &rlen, d);
+	if (rc != BLT_OK)
+		return rc;
+	if (c->busy) /* BUSY; leave the outstanding request's mode alone */
+		return transact(c, req, rlen, reply, sizeof reply, &n, NULL, c->retries, d);
+	c->node_query = true;
+	rc = transact(c, req, rlen, reply, sizeof reply, &n, NULL, c->retries, d);
+	c->node_query = false;
+	if (rc != BLT_OK)
+		return rc;
+	rc = blt_rtu_parse(reply, n, BLT_RTU_REQUEST, &f, d);
+	if (rc != BLT_OK)
+		return rc;
+	if (f.nbytes > cap)
+		return blt_detail_set(d, BLT_E_BUFSIZE, "%zu node bytes, buffer holds %zu",
+		                      f.nbytes, cap);
+	memcpy(data, f.data, f.nbytes);
+	*nbytes = f.nbytes;
+	return BLT_OK;
+}
+
+int blt_client_submit_node_info(blt_client_t *c, blt_reply_fn cb, void *user, blt_detail_t *d)
+{
+	uint8_t req[16];
+	size_t rlen;
+	int rc;
+	if (!c)
+		return blt_detail_set(d, BLT_E_INVAL, "node query needs a client");
+	rc = node_query_frame(c, req, sizeof req, &rlen, d);
+	if (rc != BLT_OK)
+		return rc;
+	if (c->busy)
+		return blt_client_submit(c, req, rlen, cb, user, d); /* BUSY */
+	c->node_query = true;
+	rc = blt_client_submit(c, req, rlen, cb, user, d);
+	if (rc != BLT_OK)
+		c->node_query = false;
 	return rc;
 }

@@ -1,5 +1,6 @@
 /* Device state model: compact per-block value store + summary (see device.h). */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,7 +26,12 @@ struct blt_device {
 	uint64_t grid_time; /* time of the 1300 update the flags below were taken from */
 	unsigned freq_zero; /* consecutive 1300 updates with frequency 0 and no voltage */
 	blt_device_summary_t sum;
+	blt_node_t *nodes; /* from block 21000 */
+	size_t nnodes;
 };
+
+static void nodes_free(blt_node_t *nodes, size_t n);
+static int nodes_apply(blt_device_t *dev, const blt_decoded_t *r, blt_detail_t *d);
 
 int blt_device_new(const blt_profile_t *profile, const char *model, const char *sn,
                    blt_device_t **out, blt_detail_t *d)
@@ -53,6 +59,7 @@ void blt_device_free(blt_device_t *dev)
 	for (size_t i = 0; i < dev->nslots; i++)
 		free(dev->slots[i].vals);
 	free(dev->slots);
+	nodes_free(dev->nodes, dev->nnodes);
 	free(dev);
 }
 
@@ -170,12 +177,15 @@ static void recompute(blt_device_t *dev)
 	s->grid_import_energy = num(dev, 1300, "charge_energy");
 	s->grid_export_energy = num(dev, 1300, "feedback_energy");
 
-	s->soc = either(num(dev, 100, "soc"), num(dev, 6000, "soc"));
-	s->soh = num(dev, 6000, "soh");
-	s->pack_voltage = either(num(dev, 100, "pack_voltage"), num(dev, 6000, "voltage"));
-	s->pack_current = either(num(dev, 100, "pack_current"), num(dev, 6000, "current"));
+	/* 6100 (one pack's record) last: it is all a pack node has (nodes below) */
+	s->soc = either(either(num(dev, 100, "soc"), num(dev, 6000, "soc")), num(dev, 6100, "soc"));
+	s->soh = either(num(dev, 6000, "soh"), num(dev, 6100, "soh"));
+	s->pack_voltage = either(either(num(dev, 100, "pack_voltage"), num(dev, 6000, "voltage")),
+	                         num(dev, 6100, "voltage"));
+	s->pack_current = either(either(num(dev, 100, "pack_current"), num(dev, 6000, "current")),
+	                         num(dev, 6100, "current"));
 	s->battery_power = s->pack_voltage * s->pack_current;
-	s->pack_temp_avg = num(dev, 6000, "temp_avg");
+	s->pack_temp_avg = either(num(dev, 6000, "temp_avg"), num(dev, 6100, "temp_avg"));
 	s->time_to_full = either(num(dev, 100, "time_to_full"), num(dev, 6000, "time_to_full"));
 	s->time_to_empty = either(num(dev, 100, "time_to_empty"), num(dev, 6000, "time_to_empty"));
 	s->battery_charge_energy = num(dev, 6000, "charge_energy");
@@ -260,6 +270,11 @@ int blt_device_update(blt_device_t *dev, const blt_decoded_t *r, uint64_t now_ms
 {
 	if (!dev)
 		return blt_detail_set(d, BLT_E_INVAL, "no device");
+	if (r && r->block && r->block->id == BLT_NODE_INFO_BLOCK) {
+		int rc = nodes_apply(dev, r, d);
+		if (rc != BLT_OK)
+			return rc;
+	}
 	if (r && r->block) {
 		slot_t *s = find_slot(dev, r->block->id);
 		blt_device_value_t *vals = NULL;
@@ -338,4 +353,128 @@ const blt_device_value_t *blt_device_value_at(const blt_device_t *dev, size_t i)
 		i -= dev->slots[k].n;
 	}
 	return NULL;
+}
+
+/* --- nodes ---------------------------------------------------------------------------- */
+
+static void nodes_free(blt_node_t *nodes, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		blt_device_free(nodes[i].state);
+	free(nodes);
+}
+
+static bool node_num(const blt_decoded_t *r, unsigned i, const char *what, double *out)
+{
+	char name[BLT_NAME_MAX];
+	snprintf(name, sizeof name, "node_%u_%s", i, what);
+	return blt_decoded_num(r, name, out);
+}
+
+/* Rebuild the node list from a decoded block 21000. A truncated reply (records missing)
+ * does not replace a known list, so no node is lost to a short answer; the first list may
+ * come from one (its complete records only). */
+static int nodes_apply(blt_device_t *dev, const blt_decoded_t *r, blt_detail_t *d)
+{
+	double cnt = 0;
+	blt_node_t *nn = NULL;
+	size_t n = 0;
+
+	if (r->missing && dev->nnodes)
+		return BLT_OK;
+
+	if (blt_decoded_num(r, "node_count", &cnt) && cnt > 0) {
+		nn = calloc((size_t)cnt, sizeof *nn);
+		if (!nn)
+			return blt_detail_set(d, BLT_E_NOMEM, "out of memory");
+	}
+	for (unsigned i = 0; nn && i < (unsigned)cnt; i++) {
+		double slave, model, status = 0, v;
+		char name[BLT_NAME_MAX];
+		const blt_value_t *sn;
+		blt_node_t *x = &nn[n];
+		if (!node_num(r, i, "slave", &slave) || !node_num(r, i, "model", &model))
+			continue;
+		node_num(r, i, "status", &status);
+		x->slave = (uint8_t)slave;
+		x->model_code = (uint16_t)model;
+		x->status = (uint16_t)status;
+		x->group = node_num(r, i, "group", &v) ? (uint8_t)v : 0;
+		x->slave_group = node_num(r, i, "slave_group", &v) ? (uint8_t)v : 0;
+		x->parent = node_num(r, i, "parent", &v) ? (uint8_t)v : 0;
+		x->kind = (uint8_t)blt_node_kind(x->model_code);
+		if (blt_node_model_name(x->model_code))
+			snprintf(x->model, sizeof x->model, "%s", blt_node_model_name(x->model_code));
+		else
+			snprintf(x->model, sizeof x->model, "model %u", x->model_code);
+		snprintf(name, sizeof name, "node_%u_serial", i);
+		sn = blt_decoded_get(r, name);
+		if (sn && sn->status == BLT_VS_OK)
+			snprintf(x->serial, sizeof x->serial, "%.23s", sn->str);
+		/* a slave address names one node: a repeated one is not a second node */
+		bool dup = false;
+		for (size_t k = 0; k < n; k++)
+			dup = dup || nn[k].slave == x->slave;
+		if (dup)
+			continue;
+		n++;
+	}
+	/* keep the state of a node that is still there (same slave, same serial) */
+	for (size_t k = 0; k < n; k++) {
+		blt_node_t *x = &nn[k];
+		if (x->kind == BLT_NODE_POWER_STATION)
+			continue;
+		for (size_t j = 0; j < dev->nnodes; j++) {
+			blt_node_t *o = &dev->nodes[j];
+			if (o->state && o->slave == x->slave && !strcmp(o->serial, x->serial) &&
+			    o->model_code == x->model_code) {
+				x->state = o->state;
+				o->state = NULL;
+				break;
+			}
+		}
+		if (!x->state) {
+			int rc = blt_device_new(dev->profile, x->model, x->serial, &x->state, d);
+			if (rc != BLT_OK) {
+				nodes_free(nn, n);
+				return rc;
+			}
+		}
+	}
+	nodes_free(dev->nodes, dev->nnodes);
+	dev->nodes = nn;
+	dev->nnodes = n;
+	return BLT_OK;
+}
+
+size_t blt_device_node_count(const blt_device_t *dev)
+{
+	return dev ? dev->nnodes : 0;
+}
+
+const blt_node_t *blt_device_node_at(const blt_device_t *dev, size_t i)
+{
+	return dev && i < dev->nnodes ? &dev->nodes[i] : NULL;
+}
+
+const blt_node_t *blt_device_node_find(const blt_device_t *dev, uint8_t slave)
+{
+	for (size_t i = 0; dev && i < dev->nnodes; i++)
+		if (dev->nodes[i].slave == slave)
+			return &dev->nodes[i];
+	return NULL;
+}
+
+int blt_device_update_node(blt_device_t *dev, uint8_t slave, const blt_decoded_t *r,
+                           uint64_t now_ms, blt_detail_t *d)
+{
+	const blt_node_t *x = blt_device_node_find(dev, slave);
+	if (!x)
+		return blt_detail_set(d, BLT_E_NOT_FOUND, "no node at slave %u", slave);
+	if (!x->state)
+		return blt_detail_set(d, BLT_E_INVAL, "node at slave %u is the power station itself",
+		                      slave);
+	if (r && r->block && r->block->id == BLT_NODE_INFO_BLOCK)
+		return blt_detail_set(d, BLT_E_INVAL, "a node has no nodes of its own");
+	return blt_device_update(x->state, r, now_ms, d);
 }

@@ -5,8 +5,12 @@
  * required keys per component; unique_id unique; device block with identifiers;
  * availability entries with topics; the allowed units of each sensor device_class and the
  * state_class rules (energy: total/total_increasing, never measurement; enum and timestamp:
- * no unit, no state_class; enum: options). A document that breaks a rule is reported with
- * its topic and the rule; the checker returns the number of problems.
+ * no unit, no state_class; enum: options). Sub-devices (a battery pack, the packs and hubs
+ * of NODE_INFO): via_device names a device announced in the set and never the device
+ * itself; every document of one device identifier carries the same name, model, serial
+ * and via_device (HA merges them into one device entry; a mismatch flaps the registry).
+ * A document that breaks a rule is reported with its topic and the rule; the checker
+ * returns the number of problems.
  */
 #ifndef TEST_BRIDGE_CHECKER_H
 #define TEST_BRIDGE_CHECKER_H
@@ -202,9 +206,28 @@ static void chk_sensor(chk_ctx_t *c, const char *topic, const cJSON *o, const cJ
 
 /* Check one discovery document; ids collects unique_ids (array owned by the caller,
  * nids in/out), devices collects device identifiers for via_device checks. */
+/* What a device block says, per identifier, for the consistency rule. */
+typedef struct chk_dev {
+	char name[128], model[64], serial[32], via[96];
+} chk_dev_t;
+
+static void chk_dev_of(const cJSON *dev, chk_dev_t *out)
+{
+	const char *v;
+	memset(out, 0, sizeof *out);
+	if ((v = chk_str(dev, "name")))
+		snprintf(out->name, sizeof out->name, "%s", v);
+	if ((v = chk_str(dev, "model")))
+		snprintf(out->model, sizeof out->model, "%s", v);
+	if ((v = chk_str(dev, "serial_number")))
+		snprintf(out->serial, sizeof out->serial, "%s", v);
+	if ((v = chk_str(dev, "via_device")))
+		snprintf(out->via, sizeof out->via, "%s", v);
+}
+
 static void chk_doc(chk_ctx_t *c, const chk_doc_t *doc, const cJSON *state, char ids[][96],
-                    size_t *nids, size_t idcap, char devs[][96], size_t *ndevs, size_t devcap,
-                    char vias[][96], size_t *nvias)
+                    size_t *nids, size_t idcap, char devs[][96], chk_dev_t *devinfo,
+                    size_t *ndevs, size_t devcap, char vias[][96], size_t *nvias)
 {
 	char comp[32], node[96], object[96], key[96];
 	const char *p = doc->topic, *q;
@@ -366,12 +389,29 @@ static void chk_doc(chk_ctx_t *c, const chk_doc_t *doc, const cJSON *state, char
 			chk_fail(c, doc->topic, "device without identifiers");
 		else {
 			const char *id0 = cJSON_GetArrayItem(idl, 0)->valuestring;
+			chk_dev_t now;
 			bool seen = false;
-			for (size_t i = 0; i < *ndevs; i++)
-				if (!strcmp(devs[i], id0))
-					seen = true;
-			if (!seen && *ndevs < devcap)
+			chk_dev_of(dev, &now);
+			if (via && !strcmp(via, id0))
+				chk_fail(c, doc->topic, "device %s is its own via_device", id0);
+			for (size_t i = 0; i < *ndevs; i++) {
+				if (strcmp(devs[i], id0))
+					continue;
+				seen = true;
+				if (strcmp(devinfo[i].name, now.name) ||
+				    strcmp(devinfo[i].model, now.model) ||
+				    strcmp(devinfo[i].serial, now.serial) ||
+				    strcmp(devinfo[i].via, now.via))
+					chk_fail(c, doc->topic,
+					         "device %s described differently than in another "
+					         "document (name '%s' vs '%s', via '%s' vs '%s')",
+					         id0, now.name, devinfo[i].name, now.via,
+					         devinfo[i].via);
+			}
+			if (!seen && *ndevs < devcap) {
+				devinfo[*ndevs] = now;
 				snprintf(devs[(*ndevs)++], 96, "%s", id0);
+			}
 		}
 		if (!chk_str(dev, "name") || !chk_str(dev, "manufacturer") ||
 		    strcmp(chk_str(dev, "manufacturer"), "Bluetti"))
@@ -389,13 +429,15 @@ static void chk_doc(chk_ctx_t *c, const chk_doc_t *doc, const cJSON *state, char
 static int chk_all(chk_ctx_t *c, const chk_doc_t *docs, size_t n)
 {
 	static char ids[2048][96], devs[64][96], vias[2048][96];
+	static chk_dev_t devinfo[64];
 	size_t nids = 0, ndevs = 0, nvias = 0;
 	cJSON *state = c->state_doc ? cJSON_Parse(c->state_doc) : NULL;
 	if (c->state_doc && !cJSON_IsObject(state))
 		chk_fail(c, c->state_topic ? c->state_topic : "state",
 		         "state is not a JSON object");
 	for (size_t i = 0; i < n; i++)
-		chk_doc(c, &docs[i], state, ids, &nids, 2048, devs, &ndevs, 64, vias, &nvias);
+		chk_doc(c, &docs[i], state, ids, &nids, 2048, devs, devinfo, &ndevs, 64, vias,
+		        &nvias);
 	for (size_t i = 0; i < nvias; i++) {
 		bool found = false;
 		for (size_t k = 0; k < ndevs; k++)

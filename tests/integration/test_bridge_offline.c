@@ -636,6 +636,108 @@ static void test_checker_catches_broken_documents(void **state)
 	assert_non_null(strstr(chk.last, "not allowed for device_class voltage"));
 }
 
+/* Packs and hubs of NODE_INFO as sub-devices: the real AP300 node list
+ * (tests/data/payloads/ap300_block21000.hex: D1 hub on slave 11, B300 on slave 51), the
+ * battery node fed with the AP300 cell capture; every document passes the HA rules. */
+static void test_node_sub_devices(void **state)
+{
+	fixture_t *fx = fixture_new(false);
+	static const char *const avail[] = {"bluetti/bridge/state", "bluetti/shed/availability"};
+	uint8_t data[64];
+	size_t len;
+	blt_decoded_t *r = calloc(1, sizeof *r);
+	(void)state;
+	load_block(fx->dev, 21000, "ap300_block21000.hex");
+	/* cells of 6300 (§7.1 capture) as the B300's own: 16 cells, 4 NTC */
+	assert_int_equal(blt_hex_decode("0010 0004 0cfd 0cfc 0cfc 0cfc 0cfc 0cfc 0cfc 0cfb 0cfb "
+	                                "0cfb 0cfb 0cfb 0cfb 0cfb 0cfb 0cf9 4545 4545 0000 0000",
+	                                data, sizeof data, &len, NULL),
+	                 BLT_OK);
+	assert_int_equal(blt_decode(blt_catalog_find(6300), data, len, NULL, r, NULL), BLT_OK);
+	assert_int_equal(blt_device_update_node(fx->dev, 51, r, 3, NULL), BLT_OK);
+	fx->n = br_entities(&fx->ctx, fx->ents, BR_MAX_ENTITIES);
+
+	const br_entity_t *soc = find_ent(fx, "pack51_soc"), *cell = find_ent(fx, "pack51_cell_15_voltage");
+	assert_non_null(soc);
+	assert_non_null(cell);
+	assert_non_null(find_ent(fx, "hub11_online"));
+	assert_null(find_ent(fx, "hub11_soc")); /* nothing invented for a hub */
+	assert_null(find_ent(fx, "pack0_online")); /* the station is not its own node */
+	assert_null(find_ent(fx, "pack51_cell_16_voltage"));
+
+	chk_doc_t *docs = calloc(fx->n, sizeof *docs);
+	char(*topics)[256] = calloc(fx->n, 256);
+	char *st = br_state_doc(&fx->ctx, fx->ents, fx->n);
+	chk_ctx_t chk = {.prefix = "homeassistant",
+	                 .state_doc = st,
+	                 .state_topic = "bluetti/shed/state",
+	                 .avail_topics = avail,
+	                 .navail = 2};
+	size_t n = all_docs(fx, docs, topics);
+	assert_int_equal(chk_all(&chk, docs, n), 0);
+	for (size_t i = 0; i < n; i++) {
+		if (!strstr(docs[i].topic, "/pack51_soc/"))
+			continue;
+		cJSON *o = cJSON_Parse(docs[i].payload), *dev = cJSON_GetObjectItem(o, "device");
+		assert_string_equal(cJSON_GetObjectItem(dev, "via_device")->valuestring,
+		                    "bluetti_2616113487436");
+		assert_string_equal(cJSON_GetObjectItem(dev, "model")->valuestring, "B300");
+		assert_string_equal(cJSON_GetObjectItem(dev, "serial_number")->valuestring,
+		                    "2616113487436"); /* as the capture has it */
+		assert_string_equal(cJSON_GetObjectItem(dev, "name")->valuestring,
+		                    "Shed Apex B300 (slave 51)");
+		assert_string_equal(cJSON_GetObjectItem(o, "device_class")->valuestring, "battery");
+		cJSON_Delete(o);
+	}
+	cJSON *s = cJSON_Parse(st);
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(s, "pack51_soc"))); /* 6100 not read */
+	assert_true(cJSON_GetObjectItem(s, "pack51_cell_0_voltage")->valuedouble == 3.325);
+	assert_string_equal(cJSON_GetObjectItem(s, "pack51_online")->valuestring, "ON");
+	assert_string_equal(cJSON_GetObjectItem(s, "hub11_problem")->valuestring, "OFF");
+	cJSON_Delete(s);
+	for (size_t i = 0; i < n; i++)
+		free((void *)docs[i].payload);
+	free(st);
+	free(docs);
+	free(topics);
+	free(r);
+	fixture_free(fx);
+}
+
+/* Sub-device rules of the checker: a device that is its own via_device, and one
+ * identifier described differently in two documents. */
+static void test_checker_catches_bad_sub_devices(void **state)
+{
+	static const char *const avail[] = {"b/bridge/state"};
+	const char *st = "{\"a\":1,\"b\":2}";
+#define SUBDOC(obj, dev)                                                                           \
+	"{\"name\":\"X\",\"unique_id\":\"n_" obj "\",\"state_topic\":\"b/d/state\","               \
+	"\"value_template\":\"{{ value_json." obj " }}\","                                         \
+	"\"availability\":[{\"topic\":\"b/bridge/state\"}],\"device\":" dev "}"
+	chk_doc_t self[] = {{"homeassistant/sensor/n/a/config",
+	                     SUBDOC("a", "{\"identifiers\":[\"p\"],\"name\":\"P\","
+	                                 "\"manufacturer\":\"Bluetti\",\"via_device\":\"p\"}")}};
+	chk_doc_t differ[] = {
+	    {"homeassistant/sensor/n/a/config",
+	     SUBDOC("a", "{\"identifiers\":[\"n\"],\"name\":\"N\",\"manufacturer\":\"Bluetti\","
+	                 "\"model\":\"M\",\"serial_number\":\"1\"}")},
+	    {"homeassistant/sensor/n/b/config",
+	     SUBDOC("b", "{\"identifiers\":[\"n\"],\"name\":\"Other\",\"manufacturer\":\"Bluetti\","
+	                 "\"model\":\"M\",\"serial_number\":\"1\"}")},
+	};
+#undef SUBDOC
+	(void)state;
+	chk_ctx_t c1 = {.prefix = "homeassistant", .state_doc = st, .state_topic = "b/d/state",
+	                .avail_topics = avail, .navail = 1};
+	assert_true(chk_all(&c1, self, 1) > 0);
+	assert_non_null(strstr(c1.last, "its own via_device"));
+	chk_ctx_t c2 = {.prefix = "homeassistant", .state_doc = st, .state_topic = "b/d/state",
+	                .avail_topics = avail, .navail = 1};
+	assert_int_equal(chk_all(&c2, differ, 1), 0);
+	assert_true(chk_all(&c2, differ, 2) > 0);
+	assert_non_null(strstr(c2.last, "described differently"));
+}
+
 static void test_state_unknown_is_null(void **state)
 {
 	br_config_t *c = NULL;
@@ -699,6 +801,8 @@ int main(void)
 	    cmocka_unit_test(test_entity_keys_independent_of_read_order),
 	    cmocka_unit_test(test_discovery_follows_ha_rules),
 	    cmocka_unit_test(test_checker_catches_broken_documents),
+	    cmocka_unit_test(test_node_sub_devices),
+	    cmocka_unit_test(test_checker_catches_bad_sub_devices),
 	    cmocka_unit_test(test_state_unknown_is_null),
 	    cmocka_unit_test(test_command_text),
 	};

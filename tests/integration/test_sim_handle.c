@@ -8,6 +8,8 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <bluetti/bluetti.h>
@@ -414,6 +416,14 @@ static void check_phase(uint16_t block, uint16_t regs)
 		return;
 	if (fabs(fabs(p) - fabs(v * i)) > 0.10 * fabs(v * i))
 		fail_msg("block %u: P %.0f W vs V x I = %.1f x %.1f", block, p, v, i);
+	/* power and current of the same sign; apparent power never below the active, and a
+	 * power factor (P / S) in (0.9, 1] when power flows */
+	if (fabs(p) >= 5 && (p > 0) != (i > 0))
+		fail_msg("block %u: P %.0f W with I %.1f A", block, p, i);
+	double va;
+	if (blt_decoded_num(&dec, "phase_0_apparent", &va) && fabs(p) >= 5 &&
+	    !(va >= fabs(p) && fabs(p) / va > 0.9))
+		fail_msg("block %u: apparent %.0f VA vs active %.0f W", block, va, p);
 }
 
 /* Hours of simulated time (speed 60): ranges hold on every tick, counters never go back,
@@ -523,6 +533,151 @@ static void test_two_serials(void **state)
 	assert_string_not_equal(other.req_topic, dev.req_topic);
 }
 
+/* --- nodes (--packs 2 --hub) ------------------------------------------------------------ */
+
+static void init_nodes(unsigned packs, bool hub, double soc)
+{
+	blt_detail_t d = {{0}};
+	sim_nodes_free(&dev);
+	g_opts = opts_for("AP300", NULL);
+	g_opts.packs = packs;
+	g_opts.hub = hub;
+	g_opts.start_soc = soc;
+	assert_int_equal(sim_device_init(&dev, &g_opts, SN, &d), BLT_OK);
+}
+
+static sim_action_t node_query(sim_reply_t *r)
+{
+	static const uint16_t one = 1;
+	uint8_t rtu[BLT_RTU_MAX];
+	size_t n;
+	assert_int_equal(blt_rtu_build_writen(dev.slave, 21000, &one, 1, rtu, sizeof rtu, &n),
+	                 BLT_OK);
+	return request((blt_envelope_t)dev.envelope, rtu, n, r);
+}
+
+static size_t read_at(uint8_t slave, uint16_t block, uint16_t count, blt_decoded_t *out,
+                      uint8_t *exc)
+{
+	uint8_t rtu[BLT_RTU_MAX];
+	size_t n;
+	sim_reply_t r;
+	blt_rtu_t rep;
+	blt_detail_t d = {{0}};
+	assert_int_equal(blt_rtu_build_read(slave, block, count, rtu, sizeof rtu, &n), BLT_OK);
+	assert_int_equal(request((blt_envelope_t)dev.envelope, rtu, n, &r), SIM_REPLY);
+	int rc = blt_rtu_parse(r.rtu, r.rtu_len, BLT_RTU_REPLY, &rep, &d);
+	assert_int_equal(rep.slave, slave);
+	if (rc == BLT_E_EXCEPTION) {
+		*exc = rep.exception;
+		return 0;
+	}
+	assert_int_equal(rc, BLT_OK);
+	*exc = 0;
+	rc = blt_decode(blt_catalog_find(block), rep.data, rep.nbytes, &dev.dopts, out, &d);
+	assert_true(rc == BLT_OK);
+	return rep.nbytes / 2;
+}
+
+static void check_pack(uint8_t slave, const char *model)
+{
+	blt_decoded_t *p = calloc(1, sizeof *p), *c = calloc(1, sizeof *c);
+	uint8_t exc;
+	char name[32];
+	assert_int_equal(read_at(slave, 6100, 104, p, &exc), 104);
+	assert_string_equal(str(p, "pack_model"), model);
+	double v = num(p, "voltage"), i = num(p, "current");
+	assert_int_equal(read_at(slave, 6300, 22, c, &exc), 22);
+	assert_true(num(c, "cell_count") == 16);
+	double sum = 0;
+	for (unsigned k = 0; k < 16; k++) {
+		snprintf(name, sizeof name, "cell_%u_voltage", k);
+		sum += num(c, name);
+	}
+	/* cells sum to the pack voltage (0.01 V resolution of 6100) */
+	assert_true(fabs(sum - v) < 0.011);
+	/* discharging at the §7.2 load: a pack carries its share, negative current */
+	assert_true(i < 0 && i > -5);
+	assert_true(num(p, "soc") > 0 && num(p, "soc") <= 100);
+	free(p);
+	free(c);
+}
+
+static void test_nodes(void **state)
+{
+	sim_reply_t r;
+	blt_rtu_t rep;
+	blt_detail_t d = {{0}};
+	blt_decoded_t *nl = calloc(1, sizeof *nl), *h = calloc(1, sizeof *h);
+	uint8_t exc;
+	(void)state;
+
+	init_nodes(2, true, 76);
+	/* the query: an FC10-shaped answer at 21000 carrying the node list */
+	assert_int_equal(node_query(&r), SIM_REPLY);
+	assert_int_equal(blt_rtu_parse(r.rtu, r.rtu_len, BLT_RTU_REQUEST, &rep, &d), BLT_OK);
+	assert_int_equal(rep.function, BLT_FC_WRITEN);
+	assert_int_equal(rep.reg, 21000);
+	assert_int_equal(blt_decode(blt_catalog_find(21000), rep.data, rep.nbytes, NULL, nl, &d),
+	                 BLT_OK);
+	assert_true(num(nl, "node_count") == 4);
+	assert_true(num(nl, "node_0_slave") == 0);
+	assert_true(num(nl, "node_0_model") == 6); /* AP300 type id */
+	assert_true(num(nl, "node_1_slave") == 11);
+	assert_true(num(nl, "node_1_model") == 3007);
+	assert_true(num(nl, "node_2_slave") == 51);
+	assert_true(num(nl, "node_3_slave") == 52);
+	assert_string_equal(str(nl, "node_3_model"), "B300");
+	assert_string_equal(str(nl, "node_2_serial"), "2434000112396");
+	/* an FC03 read of 21000 is refused: only the query answers */
+	assert_int_equal(read_at(0, 21000, 34, nl, &exc), 0);
+	assert_int_equal(exc, 2);
+	/* each pack answers at its own slave, consistently */
+	check_pack(51, "B300");
+	check_pack(52, "B300");
+	/* the hub answers no reads; an unknown slave gets nothing */
+	assert_int_equal(read_at(11, 6100, 104, h, &exc), 0);
+	assert_int_equal(exc, 2);
+	{
+		uint8_t rtu[BLT_RTU_MAX];
+		size_t n;
+		assert_int_equal(blt_rtu_build_read(53, 6100, 104, rtu, sizeof rtu, &n), BLT_OK);
+		assert_int_equal(request((blt_envelope_t)dev.envelope, rtu, n, &r), SIM_IGNORE);
+	}
+	/* the unit's 100 reports the whole battery: 3 packs, capacity-weighted SOC */
+	blt_decoded_t *core = calloc(1, sizeof *core);
+	read_decode(100, 62, core);
+	assert_true(num(core, "pack_count") == 3);
+	double cap = dev.capacity_wh + 2 * 3072.0;
+	double want = (dev.capacity_wh * dev.st.soc + 3072.0 * dev.nodes[1]->st.soc +
+	               3072.0 * dev.nodes[2]->st.soc) / cap;
+	assert_true(fabs(num(core, "soc") - want) <= 0.5);
+	/* power conservation: the packs' shares and the unit's own share add up */
+	double shares = dev.st.own_w + dev.nodes[1]->st.pack_w + dev.nodes[2]->st.pack_w;
+	assert_true(fabs(shares - dev.st.pack_w) < 1e-6);
+	/* time: packs evolve with the unit */
+	double soc51 = dev.nodes[1]->st.soc;
+	g_opts.speed = 3600;
+	sim_device_tick(&dev, 10);
+	assert_true(dev.nodes[1]->st.soc < soc51);
+	check_pack(51, "B300");
+	free(core);
+	free(nl);
+	free(h);
+	sim_nodes_free(&dev);
+}
+
+static void test_no_nodes_without_options(void **state)
+{
+	sim_reply_t r;
+	blt_rtu_t rep;
+	(void)state;
+	init_dev("AP300", NULL);
+	assert_int_equal(node_query(&r), SIM_REPLY);
+	assert_int_equal(blt_rtu_parse(r.rtu, r.rtu_len, BLT_RTU_REPLY, &rep, NULL), BLT_E_EXCEPTION);
+	assert_int_equal(rep.exception, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -539,6 +694,8 @@ int main(void)
 	    cmocka_unit_test(test_push_frames),
 	    cmocka_unit_test(test_profiles),
 	    cmocka_unit_test(test_two_serials),
+	    cmocka_unit_test(test_nodes),
+	    cmocka_unit_test(test_no_nodes_without_options),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -47,6 +47,7 @@
 #include "bridge.h"
 
 #define MAX_SKIP       16
+#define BR_NODE_READS  32 /* node block reads per round (e.g. 6100 + 6300 of 16 packs) */
 #define SKIP_BLOCK_MS  (10 * 60 * 1000)
 #define UP_GRACE_MS    10000
 #define BACKOFF_MIN_MS 2000
@@ -142,6 +143,16 @@ struct br_dev {
 	uint64_t cmd_log_at;    /* next refusal may be logged at once */
 	uint64_t cmd_log_held;  /* refusals not logged since the last line */
 	char cmd_log_last[160]; /* the last one held (shown with the count) */
+	/* nodes (NODE_INFO): the packs and hubs of the system, polled at their own slave
+	 * addresses after the groups, at the interval of the "cells" group (see poll_nodes) */
+	int node_phase; /* 0 idle, 1 the query in flight, 2 reading node blocks */
+	uint64_t nodes_due;
+	size_t node_idx, node_cur;
+	size_t nnode_reads;
+	struct {
+		uint8_t slave;
+		uint16_t block;
+	} node_reads[BR_NODE_READS];
 };
 
 struct br_runtime {
@@ -923,6 +934,173 @@ static void probe(br_dev_t *d)
 	d->probe_at = blt_now_ms() + (uint64_t)d->rt->cfg->backoff_max_s * 1000u;
 }
 
+/* ---- nodes: packs and hubs at their own slave addresses -------------------------------
+ * Once the groups are done and the "cells" group's interval has passed, a round asks the
+ * power station for its node list (the NODE_INFO query) and reads each node's blocks at
+ * its slave address (batteries: 6100, 6300), feeding each node's own state. A unit that
+ * refuses the query is not asked again for SKIP_BLOCK_MS; a node that refuses a block is
+ * passed over; a timeout ends the round and counts like any failed read. */
+
+static int nodes_interval_s(const br_dev_t *d)
+{
+	const blt_profile_t *p = d->cfg->profile;
+	for (size_t g = 0; g < p->ngroups && g < BR_MAX_GROUPS; g++)
+		if (!strcmp(p->groups[g].name, "cells"))
+			return d->cfg->interval_s[g];
+	return 0;
+}
+
+static void nodes_done(br_dev_t *d)
+{
+	d->node_phase = 0;
+	d->nodes_due = blt_now_ms() + (uint64_t)nodes_interval_s(d) * 1000u;
+	if (d->dirty)
+		publish_device(d, false, false);
+}
+
+static void on_node_read(void *user, const blt_client_result_t *r);
+
+static void nodes_next(br_dev_t *d)
+{
+	if (cmd_due(d, blt_now_ms()))
+		return; /* paused: resumed after the write */
+	while (d->node_idx < d->nnode_reads) {
+		const blt_block_t *b;
+		blt_detail_t det = {{0}};
+		d->node_cur = d->node_idx++;
+		b = blt_catalog_find(d->node_reads[d->node_cur].block);
+		if (!b)
+			continue;
+		stats.reads++;
+		int err = blt_client_submit_read_at(
+		    d->client, d->node_reads[d->node_cur].slave, b->id,
+		    blt_profile_block_regs(d->cfg->profile, b), on_node_read, d, &det);
+		if (err == BLT_OK)
+			return;
+		request_failed(d, err, "read a node block", det.text);
+		break;
+	}
+	nodes_done(d);
+}
+
+/* A node answered (or not): usable -> decoded into its own state. */
+static bool node_result(br_dev_t *d, const blt_client_result_t *r, const char *what)
+{
+	if (r->err == BLT_OK || r->err == BLT_E_EXCEPTION) {
+		stats.replies++;
+		stats_rtt(r->rtt_us);
+		d->fails = 0;
+		d->last_seen_unix_ms = unix_ms();
+		if (!d->online)
+			set_online(d, true, NULL);
+	}
+	if (r->err == BLT_E_EXCEPTION)
+		stats.exceptions++;
+	else if (r->err == BLT_E_TIMEOUT)
+		stats.timeouts++;
+	else if (r->err)
+		stats.failed++;
+	if (r->err && r->err != BLT_E_EXCEPTION)
+		request_failed(d, r->err, what, r->detail->text);
+	return r->err == BLT_OK && r->data;
+}
+
+static void on_node_read(void *user, const blt_client_result_t *r)
+{
+	br_dev_t *d = user;
+	uint8_t slave = d->node_reads[d->node_cur].slave;
+	const blt_block_t *b = blt_catalog_find(r->reg);
+	blt_detail_t det = {{0}};
+	blt_decode_opts_t dopts;
+	int err;
+
+	if (!node_result(d, r, "read a node block")) {
+		if (r->err == BLT_E_EXCEPTION) {
+			br_log(BLT_LOG_DEBUG, "%s: node %u refused block %u (%s)", d->cfg->id,
+			       slave, r->reg, r->detail->text);
+			nodes_next(d);
+		} else {
+			nodes_done(d);
+		}
+		return;
+	}
+	blt_device_decode_opts(d->dev, &dopts);
+	err = b ? blt_decode(b, r->data, r->nbytes, &dopts, d->rt->decoded, &det) : BLT_E_INVAL;
+	if (err == BLT_OK || err == BLT_E_MISSING)
+		err = blt_device_update_node(d->dev, slave, d->rt->decoded, blt_now_ms(), &det);
+	if (err)
+		br_log(BLT_LOG_WARN, "%s: node %u block %u: %s", d->cfg->id, slave, r->reg,
+		       det.text);
+	else
+		d->dirty = true;
+	nodes_next(d);
+}
+
+static void on_node_info(void *user, const blt_client_result_t *r)
+{
+	br_dev_t *d = user;
+	const blt_block_t *b = blt_catalog_find(BLT_NODE_INFO_BLOCK);
+	blt_detail_t det = {{0}};
+	int err;
+
+	if (!node_result(d, r, "query the node list")) {
+		if (r->err == BLT_E_EXCEPTION) {
+			br_log(BLT_LOG_INFO, "%s: no node list (%s); asking again in %d min",
+			       d->cfg->id, r->detail->text, SKIP_BLOCK_MS / 60000);
+			skip_block(d, BLT_NODE_INFO_BLOCK, blt_now_ms());
+		}
+		nodes_done(d);
+		return;
+	}
+	err = blt_decode(b, r->data, r->nbytes, NULL, d->rt->decoded, &det);
+	if (err == BLT_OK)
+		err = blt_device_update(d->dev, d->rt->decoded, blt_now_ms(), &det);
+	if (err) {
+		br_log(BLT_LOG_WARN, "%s: node list (%zu bytes): %s", d->cfg->id, r->nbytes,
+		       det.text);
+		nodes_done(d);
+		return;
+	}
+	d->dirty = true;
+	d->nnode_reads = 0;
+	for (size_t i = 0; i < blt_device_node_count(d->dev); i++) {
+		const blt_node_t *x = blt_device_node_at(d->dev, i);
+		size_t nb = 0;
+		const uint16_t *blocks =
+		    x->state ? blt_node_blocks((blt_node_kind_t)x->kind, &nb) : NULL;
+		for (size_t k = 0; k < nb && d->nnode_reads < BR_NODE_READS; k++) {
+			d->node_reads[d->nnode_reads].slave = x->slave;
+			d->node_reads[d->nnode_reads++].block = blocks[k];
+		}
+	}
+	br_log(BLT_LOG_DEBUG, "%s: %zu nodes, %zu node reads", d->cfg->id,
+	       blt_device_node_count(d->dev), d->nnode_reads);
+	d->node_phase = 2;
+	d->node_idx = 0;
+	nodes_next(d);
+}
+
+/* Idle device, no group due: start a node round if one is due. Returns when to look
+ * again (UINT64_MAX: never). */
+static uint64_t poll_nodes(br_dev_t *d, uint64_t now)
+{
+	blt_detail_t det = {{0}};
+	int iv = nodes_interval_s(d);
+	if (!iv || !d->online || block_skipped(d, BLT_NODE_INFO_BLOCK, now))
+		return UINT64_MAX;
+	if (d->nodes_due > now)
+		return d->nodes_due;
+	stats.reads++;
+	int err = blt_client_submit_node_info(d->client, on_node_info, d, &det);
+	if (err != BLT_OK) {
+		request_failed(d, err, "query the node list", det.text);
+		nodes_done(d);
+		return d->nodes_due;
+	}
+	d->node_phase = 1;
+	return blt_client_deadline(d->client);
+}
+
 /* Start (or resume) work on an idle device if some is due; returns the time this device
  * next needs attention (UINT64_MAX: none). */
 static uint64_t device_work(br_dev_t *d, uint64_t now)
@@ -942,6 +1120,10 @@ static uint64_t device_work(br_dev_t *d, uint64_t now)
 		group_next(d); /* resume after a command */
 		return blt_client_busy(d->client) ? blt_client_deadline(d->client) : now;
 	}
+	if (d->node_phase == 2) {
+		nodes_next(d); /* resume after a command */
+		return blt_client_busy(d->client) ? blt_client_deadline(d->client) : now;
+	}
 	if (!d->online && d->probe_at) {
 		if (now < d->probe_at)
 			return d->probe_at;
@@ -957,8 +1139,10 @@ static uint64_t device_work(br_dev_t *d, uint64_t now)
 		else if (d->due[g] < next)
 			next = d->due[g];
 	}
-	if (best == SIZE_MAX)
-		return next;
+	if (best == SIZE_MAX) {
+		uint64_t t = poll_nodes(d, now);
+		return t < next ? t : next;
+	}
 	br_log(BLT_LOG_DEBUG, "%s: polling group %s", d->cfg->id, p->groups[best].name);
 	d->cur_group = (int)best;
 	d->cur_idx = 0;

@@ -169,6 +169,10 @@ typedef struct br_entity {
 	bool diagnostic, disabled;
 	const blt_device_value_t *v;  /* catalog value (valid until the next update) */
 	const blt_setting_t *setting; /* switch / select / number */
+	/* a node of the system (NODE_INFO: pack, hub): its own HA device, via_device the
+	 * power station; node_item is what of the node's state the entity shows */
+	bool node;
+	uint8_t node_slave, node_item, node_index;
 } br_entity_t;
 
 /* Everything the generators need to know about one configured device. */

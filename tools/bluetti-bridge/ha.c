@@ -386,6 +386,109 @@ static void add_values(const br_ha_ctx_t *c, builder_t *b)
 	}
 }
 
+/* ---- nodes (NODE_INFO: packs and hubs as sub-devices) ------------------------------- */
+
+enum {
+	NI_ONLINE = 1,
+	NI_PROBLEM,
+	NI_SOC,
+	NI_VOLTAGE,
+	NI_CURRENT,
+	NI_POWER,
+	NI_TEMP_AVG,
+	NI_TEMP,
+	NI_CELL,
+	NI_CELL_DELTA,
+};
+
+/* Key prefix of a node: "pack51", "hub11", "node<slave>" (stable: part of unique_id). */
+static void node_prefix(const blt_node_t *x, char *out, size_t cap)
+{
+	const char *k = x->kind == BLT_NODE_BATTERY ? "pack"
+	                : x->kind == BLT_NODE_HUB   ? "hub"
+	                                            : "node";
+	snprintf(out, cap, "%s%u", k, x->slave);
+}
+
+static br_entity_t *add_node_item(builder_t *b, const blt_node_t *x, const char *leaf,
+                                  const char *name, br_component_t comp, int item, unsigned index)
+{
+	char key[64], pfx[16];
+	br_entity_t *e;
+	node_prefix(x, pfx, sizeof pfx);
+	snprintf(key, sizeof key, "%s_%s", pfx, leaf);
+	e = add(b, key, comp);
+	if (!e)
+		return NULL;
+	snprintf(e->name, sizeof e->name, "%s", name);
+	e->node = true;
+	e->sub = 1; /* announced after the power station it refers to */
+	e->node_slave = x->slave;
+	e->node_item = (uint8_t)item;
+	e->node_index = (uint8_t)index;
+	return e;
+}
+
+static void node_sensor(br_entity_t *e, const char *unit, int decimals, bool diagnostic)
+{
+	if (!e)
+		return;
+	unit_classes(unit, e->key, e);
+	e->decimals = (int8_t)decimals;
+	e->diagnostic = diagnostic;
+}
+
+static void add_nodes(const br_ha_ctx_t *c, builder_t *b)
+{
+	for (size_t i = 0; i < blt_device_node_count(c->dev); i++) {
+		const blt_node_t *x = blt_device_node_at(c->dev, i);
+		const blt_device_summary_t *s;
+		char leaf[48], name[64];
+		br_entity_t *e;
+		if (!x->state) /* the power station itself */
+			continue;
+		e = add_node_item(b, x, "online", "Online", BR_C_BINARY_SENSOR, NI_ONLINE, 0);
+		if (e) {
+			e->device_class = "connectivity";
+			e->diagnostic = true;
+		}
+		e = add_node_item(b, x, "problem", "Problem", BR_C_BINARY_SENSOR, NI_PROBLEM, 0);
+		if (e)
+			e->device_class = "problem";
+		if (x->kind != BLT_NODE_BATTERY)
+			continue;
+		e = add_node_item(b, x, "soc", "Battery", BR_C_SENSOR, NI_SOC, 0);
+		node_sensor(e, "%", 0, false);
+		if (e)
+			e->device_class = "battery";
+		node_sensor(add_node_item(b, x, "voltage", "Voltage", BR_C_SENSOR, NI_VOLTAGE, 0),
+		            "V", 2, false);
+		node_sensor(add_node_item(b, x, "current", "Current", BR_C_SENSOR, NI_CURRENT, 0),
+		            "A", 1, false);
+		node_sensor(add_node_item(b, x, "power", "Power", BR_C_SENSOR, NI_POWER, 0), "W", 0,
+		            false);
+		node_sensor(add_node_item(b, x, "temp", "Temperature", BR_C_SENSOR, NI_TEMP_AVG, 0),
+		            "°C", 0, false);
+		s = blt_device_summary(x->state);
+		for (unsigned j = 0; j < s->temp_count; j++) {
+			snprintf(leaf, sizeof leaf, "temp_%u", j);
+			snprintf(name, sizeof name, "Temperature %u", j);
+			node_sensor(add_node_item(b, x, leaf, name, BR_C_SENSOR, NI_TEMP, j), "°C",
+			            0, true);
+		}
+		if (s->cell_count > 0)
+			node_sensor(add_node_item(b, x, "cell_voltage_delta", "Cell voltage spread",
+			                          BR_C_SENSOR, NI_CELL_DELTA, 0),
+			            "V", 3, true);
+		for (unsigned j = 0; j < s->cell_count; j++) {
+			snprintf(leaf, sizeof leaf, "cell_%u_voltage", j);
+			snprintf(name, sizeof name, "Cell %u voltage", j);
+			node_sensor(add_node_item(b, x, leaf, name, BR_C_SENSOR, NI_CELL, j), "V",
+			            3, true);
+		}
+	}
+}
+
 size_t br_entities(const br_ha_ctx_t *c, br_entity_t *out, size_t cap)
 {
 	builder_t b = {.out = out, .cap = cap, .n = 0};
@@ -396,6 +499,7 @@ size_t br_entities(const br_ha_ctx_t *c, br_entity_t *out, size_t cap)
 	add_controls(c, &b);
 	add_derived_all(c, &b);
 	add_values(c, &b);
+	add_nodes(c, &b);
 	return b.n;
 }
 
@@ -470,7 +574,7 @@ void br_sw_version(const blt_device_t *dev, char *out, size_t cap)
 	}
 }
 
-static cJSON *device_block(const br_ha_ctx_t *c, int sub)
+static cJSON *device_block(const br_ha_ctx_t *c, const br_entity_t *e)
 {
 	cJSON *d = cJSON_CreateObject(), *ids;
 	const blt_profile_t *p = c->cfg->profile;
@@ -479,7 +583,28 @@ static cJSON *device_block(const br_ha_ctx_t *c, int sub)
 		return NULL;
 	node_id(c->cfg->sn, node, sizeof node);
 	ids = cJSON_AddArrayToObject(d, "identifiers");
-	if (sub) {
+	if (e->node) {
+		/* a pack or hub of the system: its own device, under the power station */
+		const blt_node_t *x = blt_device_node_find(c->dev, e->node_slave);
+		char pfx[16];
+		if (x)
+			node_prefix(x, pfx, sizeof pfx);
+		else
+			snprintf(pfx, sizeof pfx, "node%u", e->node_slave);
+		snprintf(id, sizeof id, "bluetti_%s_%s", node, pfx);
+		cJSON_AddItemToArray(ids, cJSON_CreateString(id));
+		snprintf(name, sizeof name, "%s %s (slave %u)", c->cfg->name, x ? x->model : "node",
+		         e->node_slave);
+		cJSON_AddStringToObject(d, "name", name);
+		cJSON_AddStringToObject(d, "manufacturer", "Bluetti");
+		cJSON_AddStringToObject(d, "model", x ? x->model : "node");
+		if (x && x->serial[0])
+			cJSON_AddStringToObject(d, "serial_number", x->serial);
+		snprintf(id, sizeof id, "bluetti_%s", node);
+		cJSON_AddStringToObject(d, "via_device", id);
+		return d;
+	}
+	if (e->sub) {
 		snprintf(id, sizeof id, "bluetti_%s_pack", node);
 		cJSON_AddItemToArray(ids, cJSON_CreateString(id));
 		snprintf(name, sizeof name, "%s battery pack", c->cfg->name);
@@ -596,7 +721,7 @@ char *br_discovery_doc(const br_ha_ctx_t *c, const br_entity_t *e)
 	cJSON_AddStringToObject(o, "payload_available", "online");
 	cJSON_AddStringToObject(o, "payload_not_available", "offline");
 
-	cJSON_AddItemToObject(o, "device", device_block(c, e->sub));
+	cJSON_AddItemToObject(o, "device", device_block(c, e));
 	org = cJSON_AddObjectToObject(o, "origin");
 	cJSON_AddStringToObject(org, "name", BR_PROG);
 	cJSON_AddStringToObject(org, "sw_version", blt_version());
@@ -693,6 +818,36 @@ static void add_derived_value(const br_ha_ctx_t *c, cJSON *o, const br_entity_t 
 	cJSON_AddNullToObject(o, e->key);
 }
 
+static void add_node_value(const br_ha_ctx_t *c, cJSON *o, const br_entity_t *e)
+{
+	const blt_node_t *x = blt_device_node_find(c->dev, e->node_slave);
+	const blt_device_summary_t *s = x && x->state ? blt_device_summary(x->state) : NULL;
+	if (!s) {
+		cJSON_AddNullToObject(o, e->key);
+		return;
+	}
+	switch (e->node_item) {
+	case NI_ONLINE: add_onoff(o, e->key, true, x->status & 1u); return;
+	case NI_PROBLEM: add_onoff(o, e->key, true, (x->status & 0xcu) != 0); return;
+	case NI_SOC: add_num(o, e->key, s->soc, e->decimals); return;
+	case NI_VOLTAGE: add_num(o, e->key, s->pack_voltage, e->decimals); return;
+	case NI_CURRENT: add_num(o, e->key, s->pack_current, e->decimals); return;
+	case NI_POWER: add_num(o, e->key, s->battery_power, e->decimals); return;
+	case NI_TEMP_AVG: add_num(o, e->key, s->pack_temp_avg, e->decimals); return;
+	case NI_TEMP:
+		add_num(o, e->key, e->node_index < s->temp_count ? s->temp[e->node_index] : NAN,
+		        e->decimals);
+		return;
+	case NI_CELL:
+		add_num(o, e->key,
+		        e->node_index < s->cell_count ? s->cell_voltage[e->node_index] : NAN,
+		        e->decimals);
+		return;
+	case NI_CELL_DELTA: add_num(o, e->key, s->cell_delta, e->decimals); return;
+	}
+	cJSON_AddNullToObject(o, e->key);
+}
+
 char *br_state_doc(const br_ha_ctx_t *c, const br_entity_t *ents, size_t n)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -721,6 +876,10 @@ char *br_state_doc(const br_ha_ctx_t *c, const br_entity_t *ents, size_t n)
 		}
 		if (e->derived) {
 			add_derived_value(c, o, e);
+			continue;
+		}
+		if (e->node) {
+			add_node_value(c, o, e);
 			continue;
 		}
 		if (!v || v->status != BLT_VS_OK) {

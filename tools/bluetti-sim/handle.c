@@ -15,7 +15,12 @@
  *    (FC06 byte-identical, FC10 the 8-byte reply); writes to registers the device does not
  *    have, or to read-only telemetry blocks, are exception 02 and change nothing; an FC10
  *    must lie entirely inside one settings block;
- *  - any other function code is exception 01.
+ *  - any other function code is exception 01;
+ *  - with nodes (--packs / --hub, nodes.c): a request for a node's slave address is
+ *    answered by that node from its own memory (packs: 6100, 6300; the hub: exception 02
+ *    to any read); the NODE_INFO query (FC10 of 1 to 21000) is answered by the power
+ *    station with the node list as an FC10-shaped frame; an FC03 read of 21000 is
+ *    exception 02.
  */
 #include <stdio.h>
 #include <string.h>
@@ -46,6 +51,12 @@ static sim_action_t do_read(sim_device_t *dev, const blt_rtu_t *req, sim_reply_t
 	const sim_opts_t *o = dev->opts;
 	unsigned avail, n, lim;
 
+	if (r && r->start == BLT_NODE_INFO_BLOCK) {
+		snprintf(out->summary, sizeof out->summary,
+		         "read %u x%u: NODE_INFO answers the FC10 query only -> exception 02",
+		         req->reg, req->count);
+		return exception(dev, BLT_FC_READ, 2, out);
+	}
 	if (!r) {
 		snprintf(out->summary, sizeof out->summary,
 		         "read %u x%u: no such register -> exception 02", req->reg, req->count);
@@ -122,6 +133,9 @@ static sim_action_t do_write1(sim_device_t *dev, const blt_rtu_t *req, const uin
 
 static sim_action_t do_writen(sim_device_t *dev, const blt_rtu_t *req, sim_reply_t *out)
 {
+	if (req->reg == BLT_NODE_INFO_BLOCK && req->count == 1 && req->nbytes == 2 &&
+	    req->data[0] == 0 && req->data[1] == 1 && dev->nnodes)
+		return sim_node_info(dev, req, out);
 	if (!writable(dev, req->reg, req->count)) {
 		snprintf(out->summary, sizeof out->summary,
 		         "write %u x%u: not inside one settings block -> exception 02", req->reg,
@@ -146,6 +160,9 @@ static sim_action_t do_writen(sim_device_t *dev, const blt_rtu_t *req, sim_reply
 	         dev->opts && dev->opts->ignore_writes ? " (echoed, not applied)" : "");
 	return SIM_REPLY;
 }
+
+static sim_action_t dispatch(sim_device_t *dev, const blt_rtu_t *r, const uint8_t *rtu,
+                             size_t rtu_len, sim_reply_t *out);
 
 sim_action_t sim_handle(sim_device_t *dev, const uint8_t *payload, size_t n, sim_reply_t *out)
 {
@@ -185,15 +202,37 @@ sim_action_t sim_handle(sim_device_t *dev, const uint8_t *payload, size_t n, sim
 		return SIM_IGNORE;
 	}
 	if (req.slave != dev->slave) {
-		snprintf(out->summary, sizeof out->summary,
-		         "ignored: frame for slave %u (we are %u)", req.slave, dev->slave);
-		dev->ignored++;
-		return SIM_IGNORE;
+		sim_device_t *node = sim_node_find(dev, req.slave);
+		sim_action_t act;
+		if (!node) {
+			snprintf(out->summary, sizeof out->summary,
+			         "ignored: frame for slave %u (we are %u)", req.slave, dev->slave);
+			dev->ignored++;
+			return SIM_IGNORE;
+		}
+		out->reg = req.reg;
+		node->requests++;
+		act = dispatch(node, &req, env.rtu, env.rtu_len, out);
+		if (act == SIM_REPLY) {
+			size_t m = strlen(out->summary);
+			snprintf(out->summary + m, sizeof out->summary - m,
+			         " (node %s at slave %u)", node->model, node->slave);
+		}
+		dev->exceptions += node->exceptions;
+		node->exceptions = 0;
+		return act;
 	}
 	out->reg = req.reg;
+	return dispatch(dev, &req, env.rtu, env.rtu_len, out);
+}
+
+static sim_action_t dispatch(sim_device_t *dev, const blt_rtu_t *r, const uint8_t *rtu,
+                             size_t rtu_len, sim_reply_t *out)
+{
+	blt_rtu_t req = *r;
 	switch (req.function) {
 	case BLT_FC_READ: return do_read(dev, &req, out);
-	case BLT_FC_WRITE1: return do_write1(dev, &req, env.rtu, env.rtu_len, out);
+	case BLT_FC_WRITE1: return do_write1(dev, &req, rtu, rtu_len, out);
 	case BLT_FC_WRITEN: return do_writen(dev, &req, out);
 	default:
 		snprintf(out->summary, sizeof out->summary, "function 0x%02x -> exception 01",

@@ -152,6 +152,10 @@ static void usage(FILE *out)
 	    "      --seed N                  random seed (default: from the clock)\n"
 	    "      --soc PCT                 state of charge at start (default 76; at or below 70\n"
 	    "                                the device starts charging from the grid)\n"
+	    "      --packs N                 N expansion batteries (B300, 0-8) at slaves 51, 52,\n"
+	    "                                ...: listed by NODE_INFO (21000), each answering\n"
+	    "                                its own 6100 and 6300\n"
+	    "      --hub                     a D1 hub at slave 11, listed by NODE_INFO\n"
 	    "      --ready-file F            write F once every device is subscribed\n"
 	    "      --list-profiles           list profiles and presets, then exit\n"
 	    "\n"
@@ -235,6 +239,8 @@ enum {
 	OPT_REPLY_REGS,
 	OPT_BUSY_ONCE,
 	OPT_CYCLE_COUNTER,
+	OPT_PACKS,
+	OPT_HUB,
 };
 
 /* "B:N[,B:N...]" into v (at most SIM_MAX_LENS entries; N 1-125). */
@@ -332,6 +338,8 @@ static int parse_args(app_t *a, int argc, char **argv)
 	    {"tick", required_argument, NULL, OPT_TICK},
 	    {"seed", required_argument, NULL, OPT_SEED},
 	    {"soc", required_argument, NULL, OPT_SOC},
+	    {"packs", required_argument, NULL, OPT_PACKS},
+	    {"hub", no_argument, NULL, OPT_HUB},
 	    {"ready-file", required_argument, NULL, OPT_READY},
 	    {"list-profiles", no_argument, NULL, OPT_LIST},
 	    {"drop", required_argument, NULL, OPT_DROP},
@@ -418,6 +426,12 @@ static int parse_args(app_t *a, int argc, char **argv)
 				return EXIT_USAGE;
 			a->so.start_soc = (double)v;
 			break;
+		case OPT_PACKS:
+			if (parse_ul("--packs", optarg, 0, SIM_MAX_PACKS, &v))
+				return EXIT_USAGE;
+			a->so.packs = (unsigned)v;
+			break;
+		case OPT_HUB: a->so.hub = true; break;
 		case OPT_SEED:
 			if (parse_ul("--seed", optarg, 0, 0xffffffffu, &v))
 				return EXIT_USAGE;

@@ -27,6 +27,20 @@
 #define SOC_CHARGE_OFF 80.0
 #define CHARGE_W       350.0
 #define DC_LOAD_W      8.0 /* a phone on USB when DC output is on */
+#define PF_GRID        0.99 /* the charger's input (active PFC) */
+#define PF_LOAD        0.97 /* the AC load */
+
+/* One AC phase of P watts at V volts and power factor pf: the current carries the apparent
+ * power (|I| = S / V, signed like P, 0.1 A resolution) and the apparent power is never
+ * below the active power, so P = V x I x pf and S >= |P| hold on the wire. */
+static void ac_phase(double p, double v, double pf, double *amps, double *va)
+{
+	double s = fabs(p) / pf;
+	*amps = v > 0 ? copysign(round(s / v * 10.0) / 10.0, p) : 0;
+	*va = fmax(ceil(s), fabs(p));
+	if (p == 0)
+		*amps = *va = 0;
+}
 
 /* "16S" in a description: number of cells in series; 0 if absent. */
 static unsigned desc_series(const char *desc)
@@ -124,7 +138,10 @@ static void physics(sim_device_t *dev, double dt)
 	bool chg_ok = (reg_or(dev, 2207, 1) & 0xff) != 0;
 	unsigned soc_high = reg_or(dev, 2023, 100) & 0xff;
 	unsigned max_grid = reg_or(dev, 2213, 0);
-	double chg_off = SOC_CHARGE_OFF, vsum = 0;
+	double chg_off = SOC_CHARGE_OFF;
+	/* expansion packs (--packs) sit in parallel with the unit's own pack: the battery power
+	 * splits by capacity, so every pack's SOC moves at the same rate */
+	double cap_total = dev->capacity_wh + sim_nodes_capacity(dev);
 
 	if (soc_high == 0 || soc_high > 100)
 		soc_high = 100;
@@ -167,7 +184,7 @@ static void physics(sim_device_t *dev, double dt)
 		s->pack_w = -(s->inverter_w + s->dc_load_w / EFF_DC);
 	}
 
-	s->soc = clampd(s->soc + s->pack_w * h / dev->capacity_wh * 100.0, 0.0, 100.0);
+	s->soc = clampd(s->soc + s->pack_w * h / cap_total * 100.0, 0.0, 100.0);
 	s->e_ac_wh += s->ac_load_w * h;
 	s->e_dc_wh += s->dc_load_w * h;
 	s->e_grid_in_wh += s->grid_in_w * h;
@@ -176,22 +193,50 @@ static void physics(sim_device_t *dev, double dt)
 		s->e_pack_chg_wh += s->pack_w * h;
 	else
 		s->e_pack_dis_wh -= s->pack_w * h;
-	s->cycles = s->e_pack_dis_wh / dev->capacity_wh;
+	s->cycles = s->e_pack_dis_wh / cap_total;
 
-	/* LiFePO4: flat OCV curve (3.20 V empty .. 3.36 V full), a little IR drop */
+	s->own_w = s->pack_w * dev->capacity_wh / cap_total;
+	sim_pack_cells(dev, s->own_w);
+	s->own_a = s->own_w / s->pack_v;
+	s->pack_a = s->pack_w / s->pack_v; /* all packs at the unit's bus voltage */
+	s->temp_c += (25.0 + fabs(s->own_w) / 250.0 - s->temp_c) * clampd(0.02 * sdt, 0, 1);
+	sim_nodes_tick(dev, sdt, cap_total);
+}
+
+/* LiFePO4 cells of dev's pack at its SOC carrying pack_w: flat OCV curve (3.20 V empty ..
+ * 3.36 V full), a little IR drop; the pack voltage is their sum. */
+void sim_pack_cells(sim_device_t *dev, double pack_w)
+{
+	sim_state_t *s = &dev->st;
+	double vsum = 0;
 	for (unsigned i = 0; i < dev->ncells; i++) {
 		double off_mv = i == 0                 ? 2
 		                : i + 1 == dev->ncells ? -2
 		                : i < dev->ncells / 2  ? 1
 		                                       : 0;
 		double ocv = 3.200 + 0.0016 * s->soc;
-		double v = ocv + (s->pack_w / (ocv * dev->ncells)) * 0.0015 + off_mv / 1000.0;
+		double v = ocv + (pack_w / (ocv * dev->ncells)) * 0.0015 + off_mv / 1000.0;
 		s->cell_v[i] = round(v * 1000.0) / 1000.0;
 		vsum += s->cell_v[i];
 	}
 	s->pack_v = vsum;
-	s->pack_a = s->pack_w / vsum;
-	s->temp_c += (25.0 + fabs(s->pack_w) / 250.0 - s->temp_c) * clampd(0.02 * sdt, 0, 1);
+}
+
+/* State of charge of the whole battery (own pack and expansion packs, by capacity). */
+static double total_soc(const sim_device_t *dev)
+{
+	double wh = dev->capacity_wh * dev->st.soc, cap = dev->capacity_wh;
+	for (size_t i = 0; i < dev->nnodes; i++)
+		if (dev->nodes[i]->capacity_wh > 0) {
+			wh += dev->nodes[i]->capacity_wh * dev->nodes[i]->st.soc;
+			cap += dev->nodes[i]->capacity_wh;
+		}
+	return wh / cap;
+}
+
+static unsigned pack_count(const sim_device_t *dev)
+{
+	return 1 + (dev->opts ? dev->opts->packs : 0);
 }
 
 /* Energy in the unit of the catalog row (kWh / Wh / raw Wh when unitless). */
@@ -217,7 +262,8 @@ static double minutes_to_full(const sim_device_t *dev)
 	const sim_state_t *s = &dev->st;
 	if (s->pack_w <= 1)
 		return 0;
-	return fmin(65535, (100.0 - s->soc) / 100.0 * dev->capacity_wh / s->pack_w * 60.0);
+	double cap = dev->capacity_wh + sim_nodes_capacity(dev);
+	return fmin(65535, (100.0 - s->soc) / 100.0 * cap / s->pack_w * 60.0);
 }
 
 static double minutes_to_empty(const sim_device_t *dev)
@@ -225,7 +271,8 @@ static double minutes_to_empty(const sim_device_t *dev)
 	const sim_state_t *s = &dev->st;
 	if (s->pack_w >= -1)
 		return 0;
-	return fmin(65535, s->soc / 100.0 * dev->capacity_wh / -s->pack_w * 60.0);
+	double cap = dev->capacity_wh + sim_nodes_capacity(dev);
+	return fmin(65535, s->soc / 100.0 * cap / -s->pack_w * 60.0);
 }
 
 static int charging_status(const sim_state_t *s)
@@ -272,12 +319,12 @@ static void put_home(sim_device_t *dev)
 
 	NUM(100, "pack_voltage", s->pack_v);
 	NUM(100, "pack_current", s->pack_a);
-	NUM(100, "soc", floor(s->soc + 0.5));
+	NUM(100, "soc", floor(total_soc(dev) + 0.5));
 	NUM(100, "charging_status", charging_status(s));
 	NUM(100, "time_to_full", floor(minutes_to_full(dev)));
 	NUM(100, "time_to_empty", floor(minutes_to_empty(dev)));
-	NUM(100, "pack_count", 1);
-	NUM(100, "packs_online", 1);
+	NUM(100, "pack_count", pack_count(dev));
+	NUM(100, "packs_online", pack_count(dev));
 	NUM(100, "inverter_count", 1);
 	NUM(100, "inverters_online", 1);
 	NUM(100, "inverter_power_class", 1);
@@ -308,7 +355,8 @@ static void put_grid(sim_device_t *dev)
 	 * Elite 200 V2: import positive) */
 	double p = blt_profile_grid_import_sign(dev->profile) * floor(s->grid_in_w + 0.5);
 	double v = round(s->grid_v * 10.0) / 10.0;
-	double i = round(p / v * 10.0) / 10.0;
+	double i, va;
+	ac_phase(p, v, PF_GRID, &i, &va);
 
 	NUM(1300, "frequency", s->grid_f);
 	NUM(1300, "grid_power", p);
@@ -318,7 +366,7 @@ static void put_grid(sim_device_t *dev)
 	NUM(1300, "phase_0_power", p);
 	NUM(1300, "phase_0_voltage", v);
 	NUM(1300, "phase_0_current", i);
-	NUM(1300, "phase_0_apparent", floor(fabs(v * i) + 0.5));
+	NUM(1300, "phase_0_apparent", va);
 }
 
 static void put_load(sim_device_t *dev)
@@ -326,7 +374,8 @@ static void put_load(sim_device_t *dev)
 	const sim_state_t *s = &dev->st;
 	double p = floor(s->ac_load_w + 0.5);
 	double v = round((s->charging ? s->grid_v : s->inv_v) * 10.0) / 10.0;
-	double i = round(p / v * 10.0) / 10.0;
+	double i, va;
+	ac_phase(p, v, PF_LOAD, &i, &va);
 
 	NUM(1400, "dc_load_power", floor(s->dc_load_w + 0.5));
 	set_energy(dev, 1400, "dc_load_energy", s->e_dc_wh);
@@ -340,7 +389,7 @@ static void put_load(sim_device_t *dev)
 	NUM(1400, "phase_0_power", p);
 	NUM(1400, "phase_0_voltage", v);
 	NUM(1400, "phase_0_current", i);
-	NUM(1400, "phase_0_apparent", floor(p / 0.97 + 0.5));
+	NUM(1400, "phase_0_apparent", va);
 }
 
 static void put_inverter(sim_device_t *dev)
@@ -388,11 +437,11 @@ static void put_battery(sim_device_t *dev)
 	const sim_state_t *s = &dev->st;
 	double t = floor(s->temp_c + 0.5);
 
-	NUM(6000, "pack_count", 1);
-	NUM(6000, "packs_online", 1);
+	NUM(6000, "pack_count", pack_count(dev));
+	NUM(6000, "packs_online", pack_count(dev));
 	NUM(6000, "voltage", s->pack_v);
 	NUM(6000, "current", s->pack_a);
-	NUM(6000, "soc", floor(s->soc + 0.5));
+	NUM(6000, "soc", floor(total_soc(dev) + 0.5));
 	NUM(6000, "soh", 100);
 	NUM(6000, "temp_avg", t);
 	NUM(6000, "work_status", 1);
@@ -409,7 +458,8 @@ static void put_battery(sim_device_t *dev)
 	NUM(6000, "cycle_count", floor(s->cycles));
 }
 
-static void put_pack(sim_device_t *dev)
+/* This device's own pack: its record (6100) and cells (6300). */
+void sim_put_pack(sim_device_t *dev)
 {
 	const sim_state_t *s = &dev->st;
 	double t = floor(s->temp_c + 0.5), vmin = 99, vmax = 0;
@@ -424,7 +474,7 @@ static void put_pack(sim_device_t *dev)
 	}
 	NUM(6100, "pack_id", 1);
 	NUM(6100, "voltage", s->pack_v);
-	NUM(6100, "current", s->pack_a);
+	NUM(6100, "current", s->own_a);
 	NUM(6100, "soc", floor(s->soc + 0.5));
 	NUM(6100, "soh", 100);
 	NUM(6100, "temp_avg", t);
@@ -485,7 +535,7 @@ void sim_device_tick(sim_device_t *dev, double dt_s)
 	put_inverter(dev);
 	put_base(dev);
 	put_battery(dev);
-	put_pack(dev);
+	sim_put_pack(dev);
 	dev->warned = true;
 }
 
@@ -529,10 +579,12 @@ int sim_device_init(sim_device_t *dev, const sim_opts_t *o, uint64_t sn, blt_det
 
 	for (size_t g = 0; g < dev->profile->ngroups; g++)
 		for (size_t b = 0;
-		     b < dev->profile->groups[g].nblocks && nids < SIM_MAX_REGIONS - 3; b++)
+		     b < dev->profile->groups[g].nblocks && nids < SIM_MAX_REGIONS - 4; b++)
 			ids[nids++] = dev->profile->groups[g].blocks[b];
 	if (blt_catalog_find(1))
 		ids[nids++] = 1;
+	if (o->packs || o->hub)
+		ids[nids++] = BLT_NODE_INFO_BLOCK;
 	ids[nids++] = 2000;
 	ids[nids++] = 2200;
 	rc = sim_regions_build(dev, ids, nids, d);
@@ -564,6 +616,9 @@ int sim_device_init(sim_device_t *dev, const sim_opts_t *o, uint64_t sn, blt_det
 
 	put_identity(dev);
 	put_config(dev);
+	rc = sim_nodes_init(dev, d);
+	if (rc)
+		return rc;
 	sim_device_tick(dev, 0);
 	return BLT_OK;
 }

@@ -22,6 +22,8 @@
 #define SIM_MAX_NTC     8
 #define SIM_TOPIC_MAX   160
 #define SIM_MAX_LENS    16 /* --max-read / --reply-regs entries */
+#define SIM_MAX_PACKS   8 /* expansion batteries (--packs) */
+#define SIM_MAX_NODES   (SIM_MAX_PACKS + 1)
 
 typedef struct sim_region {
 	uint16_t start;           /* first register */
@@ -43,6 +45,7 @@ typedef struct sim_state {
 	double temp_c;
 	double cell_v[SIM_MAX_CELLS];
 	double pack_v, pack_a;
+	double own_w, own_a; /* this unit's own pack: its share of pack_w when packs are fitted */
 	/* energy counters, Wh, monotonically increasing */
 	double e_ac_wh, e_dc_wh, e_pv_wh, e_grid_in_wh, e_feed_wh, e_inv_wh;
 	double e_pack_chg_wh, e_pack_dis_wh;
@@ -67,6 +70,8 @@ typedef struct sim_opts {
 	} max_read[SIM_MAX_LENS], reply_regs[SIM_MAX_LENS];
 	unsigned nmax_read, nreply_regs;
 	bool busy_once; /* the first read of each block: exception 06 (busy) */
+	unsigned packs;   /* expansion batteries (B300) at slaves 51, 52, ... (--packs) */
+	bool hub;         /* a D1 hub at slave 11 (--hub) */
 } sim_opts_t;
 
 typedef struct sim_device {
@@ -95,6 +100,12 @@ typedef struct sim_device {
 	bool warned;       /* unknown field names logged once */
 	void *user;        /* the program's context */
 	bool busy_done[SIM_MAX_REGIONS]; /* --busy-once: region answered busy already */
+	/* NODE_INFO (block 21000, --packs / --hub): nodes at their own slave addresses, each a
+	 * device with its own register memory (packs: 6100 and 6300; the hub: none). */
+	struct sim_device *nodes[SIM_MAX_NODES];
+	size_t nnodes;
+	uint16_t node_model; /* NODE_INFO model code (6 AP300; the power station: profile type) */
+	uint8_t node_group;
 } sim_device_t;
 
 /* Build a device: regions for every block of the profile's groups, settings blocks
@@ -133,6 +144,19 @@ typedef struct sim_reply {
 	blt_envelope_t req_env; /* envelope the request came in */
 	char summary[320];      /* one line for the -v log */
 } sim_reply_t;
+
+/* Nodes (nodes.c): build the hub and packs the options ask for (with block 21000 in the
+ * power station's memory), free them, evolve the packs with the unit's battery power, find
+ * one by slave, answer the NODE_INFO query. */
+int sim_nodes_init(sim_device_t *dev, blt_detail_t *d);
+void sim_nodes_free(sim_device_t *dev);
+double sim_nodes_capacity(const sim_device_t *dev); /* Wh of the expansion packs */
+void sim_nodes_tick(sim_device_t *dev, double sdt, double cap_total);
+sim_device_t *sim_node_find(sim_device_t *dev, uint8_t slave);
+sim_action_t sim_node_info(sim_device_t *dev, const blt_rtu_t *req, sim_reply_t *out);
+/* The pack record and cells of a device (model.c), for the packs' own memory. */
+void sim_put_pack(sim_device_t *dev);
+void sim_pack_cells(sim_device_t *dev, double pack_w);
 
 /* Handle one MQTT payload addressed to dev (any envelope). Pure: no I/O. */
 sim_action_t sim_handle(sim_device_t *dev, const uint8_t *payload, size_t n, sim_reply_t *out);

@@ -10,6 +10,7 @@ int cmd_read(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_nodes(int argc, char **argv);
 int cmd_decode(int argc, char **argv);
 int cmd_blocks(int argc, char **argv);
 int cmd_profiles(int argc, char **argv);

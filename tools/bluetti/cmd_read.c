@@ -1,4 +1,4 @@
-/* Commands that talk to a device: read, watch, dump, check. */
+/* Commands that talk to a device: read, watch, dump, check, nodes. */
 #include <getopt.h>
 #include <math.h>
 #include <signal.h>
@@ -10,6 +10,7 @@
 
 #include <bluetti/bluetti.h>
 #include <bluetti/client.h>
+#include <bluetti/device.h>
 
 #include "account.h"
 #include "cli.h"
@@ -17,7 +18,7 @@
 #include "conn.h"
 #include "session.h"
 
-enum { MODE_READ, MODE_WATCH, MODE_DUMP, MODE_CHECK };
+enum { MODE_READ, MODE_WATCH, MODE_DUMP, MODE_CHECK, MODE_NODES };
 
 enum {
 	OPT_BLOCK = 0x2000,
@@ -30,6 +31,7 @@ enum {
 	OPT_COUNT,
 	OPT_VERBOSE,
 	OPT_HELP,
+	OPT_NODE,
 };
 
 #define MAX_READS 32
@@ -43,9 +45,10 @@ typedef struct read_args {
 	uint16_t blocks[MAX_READS];
 	size_t nblocks;
 	const char *groups_arg;
+	int node; /* --node SLAVE: read at that node's slave address; -1 = the device's */
 } read_args_t;
 
-static const char *mode_name[] = {"read", "watch", "dump", "check"};
+static const char *mode_name[] = {"read", "watch", "dump", "check", "nodes"};
 
 /* Monotonic microseconds, for the timing table of `check`. */
 static uint64_t now_us(void)
@@ -87,6 +90,12 @@ static void usage(int mode, FILE *out)
 			     "Read and print the raw reply (register data) as hex. Credential\n"
 			     "blocks (2200, 12002) are masked unless --show-secrets.\n\n");
 		break;
+	case MODE_NODES:
+		fprintf(out, "usage: bluetti nodes --profile MODEL --sn SN [options]\n\n"
+			     "List the nodes of the system (block 21000 NODE_INFO): the power\n"
+			     "station, hubs and expansion batteries, each with its slave address.\n"
+			     "Read a node's blocks with `bluetti read --node SLAVE ...`.\n\n");
+		break;
 	case MODE_CHECK:
 		fprintf(out, "usage: bluetti check --profile MODEL --sn SN [options]\n\n"
 			     "End-to-end check: connect, read grid block 1300, decode and validate\n"
@@ -96,7 +105,7 @@ static void usage(int mode, FILE *out)
 		break;
 	}
 	dev_args_help(out, 1);
-	if (mode != MODE_CHECK)
+	if (mode != MODE_CHECK && mode != MODE_NODES)
 		fprintf(out,
 			"what:\n"
 			"  -b, --block N[,N...]      block id(s); see `bluetti blocks`\n"
@@ -104,7 +113,9 @@ static void usage(int mode, FILE *out)
 			"                            inverter, settings\n"
 			"      --regs N              request exactly N registers (default: the\n"
 			"                            profile's, shorter if the device refuses it; what\n"
-			"                            works is kept per serial, see -v)\n");
+			"                            works is kept per serial, see -v)\n"
+			"      --node SLAVE          read at a node's slave address, e.g. a battery\n"
+			"                            pack (see `bluetti nodes`)\n");
 	if (mode == MODE_WATCH)
 		fprintf(out, "  -i, --interval S          seconds between reads (default 5)\n"
 			     "  -n, --count N             stop after N rounds (default: until Ctrl-C)\n");
@@ -119,7 +130,7 @@ static void usage(int mode, FILE *out)
 	fprintf(out, "\nexample: bluetti %s --profile EL100V2 --sn 2434000112345 --broker "
 		     "localhost:8883 \\\n           --cert client.pfx --cert-password-file pass "
 		     "--ca ca.pem%s\n",
-		mode_name[mode], mode == MODE_CHECK ? "" : " --group grid");
+		mode_name[mode], mode == MODE_CHECK || mode == MODE_NODES ? "" : " --group grid");
 }
 
 static int add_blocks(read_args_t *a, const char *list)
@@ -150,6 +161,7 @@ static int parse_args(int mode, int argc, char **argv, read_args_t *a)
 		{"count", required_argument, NULL, OPT_COUNT},
 		{"verbose", no_argument, NULL, OPT_VERBOSE},
 		{"help", no_argument, NULL, OPT_HELP},
+		{"node", required_argument, NULL, OPT_NODE},
 		{NULL, 0, NULL, 0},
 	};
 	static const char shortopts[] = "p:s:b:g:jai:n:vh";
@@ -161,6 +173,7 @@ static int parse_args(int mode, int argc, char **argv, read_args_t *a)
 	dev_args_init(&a->dev, 1);
 	a->interval_s = 5;
 	a->count = -1;
+	a->node = -1;
 	optind = 0;
 	while ((c = cli_getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
 		int r = dev_args_handle(&a->dev, c, optarg, prog);
@@ -215,6 +228,17 @@ static int parse_args(int mode, int argc, char **argv, read_args_t *a)
 		case OPT_VERBOSE: a->verbose = 1; break;
 		case 'h':
 		case OPT_HELP: usage(mode, stdout); return -1;
+		case OPT_NODE:
+			if (mode == MODE_CHECK || mode == MODE_NODES ||
+			    cli_parse_ulong(optarg, 0, 247, &v) != 0) {
+				fprintf(stderr, "bluetti %s: --node %s: %s\n", prog, optarg,
+					mode == MODE_CHECK || mode == MODE_NODES
+					    ? "not an option of this command"
+					    : "expected a slave address 0-247");
+				return EXIT_USAGE;
+			}
+			a->node = (int)v;
+			break;
 		default: usage(mode, stderr); return EXIT_USAGE;
 		}
 	}
@@ -232,6 +256,11 @@ static int resolve_blocks(int mode, read_args_t *a, const blt_profile_t *p)
 	if (mode == MODE_CHECK) {
 		a->nblocks = 0;
 		a->blocks[a->nblocks++] = 1300;
+		return 0;
+	}
+	if (mode == MODE_NODES) {
+		a->nblocks = 0;
+		a->blocks[a->nblocks++] = BLT_NODE_INFO_BLOCK;
 		return 0;
 	}
 	if (a->groups_arg) {
@@ -350,16 +379,27 @@ static int read_block(int mode, read_args_t *a, session_t *s, uint16_t id, uint8
 			mode_name[mode], id);
 		return BLT_E_UNKNOWN_BLOCK;
 	}
-	if (a->regs || !b) {
-		/* --regs N: exactly what was asked (a truncated required field fails) */
+	if (id == BLT_NODE_INFO_BLOCK) /* not an FC03 block: the query answers it */
+		err = a->node >= 0 && a->node != blt_client_slave(s->c)
+		          ? blt_detail_set(&d, BLT_E_INVAL, "NODE_INFO is asked of the power "
+		                                            "station, not of a node")
+		          : blt_client_node_info(s->c, data, cap, n, &d);
+	else if (a->node >= 0)
+		err = blt_client_read_at(s->c, (uint8_t)a->node, id, (uint16_t)regs, data, cap, n,
+		                         &d);
+	else if (a->regs || !b) /* --regs N: exactly what was asked (a truncated required
+				    field fails) */
 		err = blt_client_read(s->c, id, (uint16_t)regs, data, cap, n, &d);
-	} else {
+	else {
 		err = blt_client_read_block(s->c, id, (uint16_t)regs, blt_block_core_regs(b), data,
 		                            cap, n, NULL, &d);
 		if (a->verbose)
 			report_lengths(mode, s, id, (uint16_t)regs, err ? 0 : *n);
 	}
-	if (err)
+	if (err && a->node >= 0)
+		fprintf(stderr, "bluetti %s: block %u at node %d: %s: %s\n", mode_name[mode], id,
+			a->node, blt_strerror(err), d.text);
+	else if (err)
 		fprintf(stderr, "bluetti %s: block %u: %s: %s\n", mode_name[mode], id,
 			blt_strerror(err), d.text);
 	return err;
@@ -408,7 +448,10 @@ static int decode_print(int mode, read_args_t *a, session_t *s, uint16_t id, con
 		print_line(&r);
 		return err ? -1 : 0;
 	}
-	if (!a->json && a->nblocks > 1)
+	if (!a->json && a->nblocks > 1 && a->node >= 0)
+		printf("== block %u (%s) at node %d ==\n", id, b->title ? b->title : b->name,
+		       a->node);
+	else if (!a->json && a->nblocks > 1)
 		printf("== block %u (%s) ==\n", id, b->title ? b->title : b->name);
 	int r = cli_print_decoded(b, data, n, &s->dopts, a->json, a->all);
 	if (!a->json && a->nblocks > 1)
@@ -475,6 +518,67 @@ static int run_reads(int mode, read_args_t *a, session_t *s)
 			failures++;
 	}
 	return failures;
+}
+
+/* ---- nodes --------------------------------------------------------------------------- */
+
+/* Query NODE_INFO and list the nodes through the device model. */
+static int run_nodes(read_args_t *a, session_t *s)
+{
+	static blt_decoded_t r;
+	static const char *const flags[] = {"online", "upgrading", "warning", "error", "dc"};
+	uint8_t data[256];
+	size_t n = 0;
+	blt_detail_t d = {{0}};
+	blt_device_t *dev = NULL;
+	int err;
+
+	if (read_block(MODE_NODES, a, s, BLT_NODE_INFO_BLOCK, data, sizeof data, &n) != 0)
+		return EXIT_FAIL;
+	err = blt_decode(blt_catalog_find(BLT_NODE_INFO_BLOCK), data, n, &s->dopts, &r, &d);
+	if (err == BLT_OK && r.missing)
+		fprintf(stderr, "bluetti nodes: the node list is truncated (%zu bytes): only "
+			"complete records are shown\n", n);
+	if (err == BLT_OK)
+		err = blt_device_new(s->p, s->co.model, s->co.sn, &dev, &d);
+	if (err == BLT_OK)
+		err = blt_device_update(dev, &r, blt_now_ms(), &d);
+	if (err != BLT_OK) {
+		fprintf(stderr, "bluetti nodes: block 21000: %s: %s\n", blt_strerror(err), d.text);
+		blt_device_free(dev);
+		return EXIT_FAIL;
+	}
+	if (a->json)
+		printf("{\"nodes\":[");
+	else
+		printf("%-5s %-13s %-14s %-16s %s\n", "slave", "kind", "model", "serial", "status");
+	for (size_t i = 0; i < blt_device_node_count(dev); i++) {
+		const blt_node_t *x = blt_device_node_at(dev, i);
+		const char *kind = blt_node_kind_name((blt_node_kind_t)x->kind);
+		if (a->json) {
+			printf("%s{\"slave\":%u,\"kind\":\"%s\",\"model\":", i ? "," : "",
+			       x->slave, kind);
+			cli_json_str(stdout, x->model);
+			printf(",\"model_code\":%u,\"serial\":", x->model_code);
+			cli_json_str(stdout, x->serial);
+			printf(",\"status\":[");
+			for (unsigned b = 0, k = 0; b < 5; b++)
+				if (x->status >> b & 1)
+					printf("%s\"%s\"", k++ ? "," : "", flags[b]);
+			printf("]}");
+			continue;
+		}
+		printf("%-5u %-13s %-14s %-16s", x->slave, kind, x->model,
+		       x->serial[0] ? x->serial : "-");
+		for (unsigned b = 0, k = 0; b < 5; b++)
+			if (x->status >> b & 1)
+				printf("%s%s", k++ ? "," : " ", flags[b]);
+		printf("\n");
+	}
+	if (a->json)
+		printf("]}\n");
+	blt_device_free(dev);
+	return 0;
 }
 
 /* ---- check --------------------------------------------------------------------------- */
@@ -600,6 +704,8 @@ static int run(int mode, int argc, char **argv)
 	}
 	if (mode == MODE_CHECK) {
 		rc = run_check(&a, &s);
+	} else if (mode == MODE_NODES) {
+		rc = run_nodes(&a, &s);
 	} else if (mode == MODE_WATCH) {
 		if (a.dev.account) {
 			/* hours later a reconnect needs a fresh TOTP, not the first one */
@@ -655,4 +761,9 @@ int cmd_dump(int argc, char **argv)
 int cmd_check(int argc, char **argv)
 {
 	return run(MODE_CHECK, argc, argv);
+}
+
+int cmd_nodes(int argc, char **argv)
+{
+	return run(MODE_NODES, argc, argv);
 }

@@ -18,6 +18,7 @@ static const struct {
 	{"dump", cmd_dump, "read a block and print the raw reply as hex"},
 	{"check", cmd_check, "end-to-end check: connect, read grid block 1300, validate, time it"},
 	{"doctor", cmd_doctor, "diagnose the chain step by step (PASS/FAIL/SKIP; --report FILE)"},
+	{"nodes", cmd_nodes, "list the nodes of a system: power station, hubs, battery packs"},
 	{"set", cmd_set, "change a setting (gated, verified, audited)"},
 	{"get", cmd_get, "read the current value of settings"},
 	{"settings", cmd_settings, "list the writable settings (and current values)"},
