@@ -59,6 +59,8 @@ start_sim() { # NAME SN [options]
 }
 start_sim dev "$SN"
 start_sim quiet "$QUIET_SN" --silent
+SHORT_SN=$((SN + 7))
+start_sim short "$SHORT_SN" --max-read 100:85
 
 # 1. all good
 run good "$BLUETTI" doctor "${CONN[@]}" --ca "$BLT_PKI/ca.pem" -p EL100V2 -s "$SN" \
@@ -90,6 +92,10 @@ run silent "$BLUETTI" doctor "${CONN[@]}" --ca "$BLT_PKI/ca.pem" -p EL100V2 -s "
 	--timeout 800
 expect silent 1 '^PASS  mqtt-connect ' '^PASS  subscribe ' '^FAIL  read-1 .*hint: device offline' \
 	'^FAIL  read-100 ' '^SKIP  round-trip '
+
+# 3b. a unit that refuses the full block 100 read (Elite 200 V2, EVIDENCE.md §3)
+run short "$BLUETTI" doctor "${CONN[@]}" --ca "$BLT_PKI/ca.pem" -p EL100V2 -s "$SHORT_SN"
+expect short 0 "^PASS  read-100 .*serial $SHORT_SN.*answers 85 \\(found by shortening"
 
 # 4. --account through the simulated cloud
 printf 'correct horse\n' >"$W/pw"

@@ -659,7 +659,7 @@ static void device_steps(doctor_t *x, blt_transport_t *t, session_t *s)
 	uint8_t data[256];
 	size_t nb;
 	double rtt;
-	char b1[80], b2[80], how[96];
+	char b1[80], b2[80], how[320], shorter[200] = "";
 	blt_decoded_t *r = malloc(sizeof *r);
 	int err;
 	static const char *const silent_hint =
@@ -701,6 +701,7 @@ static void device_steps(doctor_t *x, blt_transport_t *t, session_t *s)
 	     x->request_topic);
 
 	err = read_block(x, s->c, pr, 1, blt_catalog_find(1)->regs, data, &nb, &rtt, &d);
+	shorter[0] = '\0';
 	if (err == BLT_OK) {
 		x->rtt_ms[x->nrtt++] = rtt;
 		blt_decode(blt_catalog_find(1), data, nb, &s->dopts, r, NULL);
@@ -713,12 +714,33 @@ static void device_steps(doctor_t *x, blt_transport_t *t, session_t *s)
 	} else {
 		step(x, "read-1", ST_FAIL, err == BLT_E_TIMEOUT ? silent_hint : NULL, "%s", d.text);
 	}
-	err = read_block(x, s->c, pr, 100, blt_profile_block_regs(s->p, blt_catalog_find(100)),
-	                 data, &nb, &rtt, &d);
+	{
+		const blt_block_t *b100 = blt_catalog_find(100);
+		uint16_t asked = blt_profile_block_regs(s->p, b100);
+
+		err = read_block(x, s->c, pr, 100, asked, data, &nb, &rtt, &d);
+		if (err == BLT_E_EXCEPTION) {
+			/* A unit that refuses the full length (Elite 200 V2, EVIDENCE.md §3) is
+			 * read the way `bluetti read` does: the longest length that works. */
+			uint64_t t1 = now_us();
+			blt_detail_t d2 = {{0}};
+			if (blt_client_read_block(s->c, 100, asked, blt_block_core_regs(b100), data,
+			                          sizeof data, &nb, NULL, &d2) == BLT_OK) {
+				rtt = (double)(now_us() - t1) / 1000.0;
+				snprintf(shorter, sizeof shorter,
+				         "; refused %u registers (%s), answers %zu (found by "
+				         "shortening the read)",
+				         asked, d.text, nb / 2);
+				err = BLT_OK;
+			}
+		}
+	}
 	if (err == BLT_OK) {
 		x->rtt_ms[x->nrtt++] = rtt;
 		blt_decode(blt_catalog_find(100), data, nb, &s->dopts, r, NULL);
 		seen(x, 100, how, sizeof how);
+		if (shorter[0] && strlen(how) + strlen(shorter) < sizeof how)
+			strcat(how, shorter);
 		step(x, "read-100", ST_PASS, NULL,
 		     "model %s, serial %s as the device reports them; "
 		     "%zu register bytes, %s",
