@@ -192,6 +192,10 @@ static void usage(FILE *out)
 	    "                                exception 06 (busy)\n"
 	    "      --cycle-counter           V2 replies carry a little-endian cycle counter in\n"
 	    "                                envelope bytes 3-4 (firmware, LOCAL.md §5), not 0\n"
+	    "      --local-access MODE       what the firmware says of its LAN paths (registers\n"
+	    "                                13742-13745, 22005; LOCAL.md §4.1): none (no such\n"
+	    "                                registers, exception 02; the default), off,\n"
+	    "                                modbus-tcp (on, port 502) or mqtt (Open MQTT on)\n"
 	    "\n"
 	    "  -v, --verbose                 one line per request (-vv: debug)\n"
 	    "  -q, --quiet                   errors only\n"
@@ -238,6 +242,7 @@ enum {
 	OPT_MAX_READ,
 	OPT_REPLY_REGS,
 	OPT_BUSY_ONCE,
+	OPT_LOCAL_ACCESS,
 	OPT_CYCLE_COUNTER,
 	OPT_PACKS,
 	OPT_HUB,
@@ -359,6 +364,7 @@ static int parse_args(app_t *a, int argc, char **argv)
 	    {"max-read", required_argument, NULL, OPT_MAX_READ},
 	    {"reply-regs", required_argument, NULL, OPT_REPLY_REGS},
 	    {"busy-once", no_argument, NULL, OPT_BUSY_ONCE},
+	    {"local-access", required_argument, NULL, OPT_LOCAL_ACCESS},
 	    {"cycle-counter", no_argument, NULL, OPT_CYCLE_COUNTER},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"quiet", no_argument, NULL, 'q'},
@@ -498,6 +504,21 @@ static int parse_args(app_t *a, int argc, char **argv)
 				return EXIT_USAGE;
 			break;
 		case OPT_BUSY_ONCE: a->so.busy_once = true; break;
+		case OPT_LOCAL_ACCESS:
+			if (!strcmp(optarg, "none"))
+				a->so.local_access = SIM_LOCAL_NONE;
+			else if (!strcmp(optarg, "off"))
+				a->so.local_access = SIM_LOCAL_OFF;
+			else if (!strcmp(optarg, "modbus-tcp"))
+				a->so.local_access = SIM_LOCAL_TCP;
+			else if (!strcmp(optarg, "mqtt"))
+				a->so.local_access = SIM_LOCAL_MQTT;
+			else {
+				say(0, "--local-access '%s': expected none, off, modbus-tcp or mqtt",
+				    optarg);
+				return EXIT_USAGE;
+			}
+			break;
 		case OPT_CYCLE_COUNTER: a->f.cycle_counter = true; break;
 		case 'v': a->verbose++; break;
 		case 'q': a->verbose = -1; break;

@@ -519,9 +519,21 @@ void sim_put_pack(sim_device_t *dev)
 
 static void put_config(sim_device_t *dev)
 {
-	/* block 1 (base config): protocol version (§5.2) */
+	/* block 1 (base config): protocol version (§5.2); register 6 bits 4-5: BLE encryption
+	 * on (2), as on every V2 unit (LOCAL.md §4.1) */
 	NUM(1, "protocol_version",
 	    dev->profile->protocol_version ? dev->profile->protocol_version : 2015);
+	sim_reg_set(dev, 6, 0x0020);
+	/* the LAN paths (LOCAL.md §1.2, §2.2): 2-bit fields 1 = on, 2 = off */
+	if (!dev->opts || dev->opts->local_access == SIM_LOCAL_NONE)
+		return;
+	sim_reg_set(dev, 13742, dev->opts->local_access == SIM_LOCAL_MQTT ? 0x0051 : 0x00AA);
+	sim_reg_set(dev, 13743, 60);
+	sim_reg_set(dev, 13744, dev->opts->local_access == SIM_LOCAL_TCP ? 0x0009 : 0x000A);
+	sim_reg_set(dev, 13745, 502);
+	sim_set_str(dev, 22005, "open_mqtt_server",
+	            dev->opts->local_access == SIM_LOCAL_MQTT ? "192.168.1.10:1883"
+	                                                      : "dev-iot.poweroak.ltd:18083");
 }
 
 void sim_device_tick(sim_device_t *dev, double dt_s)
@@ -587,6 +599,10 @@ int sim_device_init(sim_device_t *dev, const sim_opts_t *o, uint64_t sn, blt_det
 		ids[nids++] = BLT_NODE_INFO_BLOCK;
 	ids[nids++] = 2000;
 	ids[nids++] = 2200;
+	if (o->local_access != SIM_LOCAL_NONE) {
+		ids[nids++] = 13742;
+		ids[nids++] = 22005;
+	}
 	rc = sim_regions_build(dev, ids, nids, d);
 	if (rc)
 		return rc;

@@ -70,6 +70,9 @@ typedef struct sim_opts {
 	} max_read[SIM_MAX_LENS], reply_regs[SIM_MAX_LENS];
 	unsigned nmax_read, nreply_regs;
 	bool busy_once; /* the first read of each block: exception 06 (busy) */
+	/* --local-access: what the firmware says of its LAN paths (blocks 13742, 22005;
+	 * LOCAL.md §4.1). SIM_LOCAL_NONE: the registers do not exist (exception 02). */
+	enum { SIM_LOCAL_NONE = 0, SIM_LOCAL_OFF, SIM_LOCAL_TCP, SIM_LOCAL_MQTT } local_access;
 	unsigned packs;   /* expansion batteries (B300) at slaves 51, 52, ... (--packs) */
 	bool hub;         /* a D1 hub at slave 11 (--hub) */
 } sim_opts_t;
