@@ -40,6 +40,7 @@ typedef struct blt_wire_preset {
 	const char *sub_topic; /* the client subscribes here (device publishes): "PUB/{model}/{sn}" */
 	const char *pub_topic; /* the client publishes here (device listens): "SUB/{model}/{sn}" */
 	const char *desc;
+	bool qos0; /* requests at QoS 0 (the device subscribes at QoS 0: Open MQTT); else 1 */
 } blt_wire_preset_t;
 
 BLT_API size_t blt_wire_preset_count(void);

@@ -17,6 +17,10 @@ static const blt_wire_preset_t presets[] = {
 	{.name = "legacy", .envelope = BLT_ENV_LEGACY, .slave = 1, .sub_topic = "PUB/{model}/{sn}",
 	 .pub_topic = "SUB/{model}/{sn}",
 	 .desc = "V1 devices (AC300): 0x01 prefix, slave 1"},
+	{.name = "local-mqtt", .envelope = BLT_ENV_BARE, .slave = 0, .sub_topic = "PUB/{model}/{sn}",
+	 .pub_topic = "SUB/{model}/{sn}", .qos0 = true,
+	 .desc = "Open MQTT (LOCAL.md §2): the device on the owner's broker, bare RTU, slave 0, "
+	         "QoS 0, topics PUB|SUB/<model>/<sn>"},
 	{.name = "modbus-tcp", .envelope = BLT_ENV_BARE, .slave = 1, .sub_topic = "tcp/{model}/{sn}/rx",
 	 .pub_topic = "tcp/{model}/{sn}/tx",
 	 .desc = "Modbus TCP (LOCAL.md §1): MBAP on one TCP connection, unit 1, the open map; "

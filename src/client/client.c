@@ -29,6 +29,7 @@ struct blt_client {
 	char pub_topic[TOPIC_MAX];
 	uint8_t slave;
 	blt_envelope_t env;
+	int qos; /* of requests: the preset's (0 for Open MQTT), else 1 */
 	int timeout_ms;
 	int retries;
 	bool started;
@@ -453,6 +454,7 @@ int blt_client_new(blt_transport_t *t, const blt_client_opts_t *o, blt_client_t 
 	c->t = t;
 	c->slave = o->slave >= 0 ? (uint8_t)o->slave : p->slave;
 	c->env = o->envelope >= 0 ? (blt_envelope_t)o->envelope : (blt_envelope_t)p->envelope;
+	c->qos = p->qos0 ? 0 : 1; /* QoS 0 has no redelivery: the timeout and retries cover it */
 	c->timeout_ms = o->timeout_ms ? o->timeout_ms : 5000;
 	c->retries = o->retries;
 	rc = expand(o->sub_topic ? o->sub_topic : p->sub_topic, o->model, o->sn, c->sub_topic, d);
@@ -577,7 +579,7 @@ static int send_attempt(blt_client_t *c, const uint8_t *payload, size_t plen, bl
 	c->resend_at = 0;
 	c->st.requests++;
 	c->t0_us = now_us();
-	rc = blt_transport_publish(c->t, c->pub_topic, payload, plen, 1, false, d);
+	rc = blt_transport_publish(c->t, c->pub_topic, payload, plen, c->qos, false, d);
 	if (rc != BLT_OK)
 		c->busy = false;
 	return rc;
