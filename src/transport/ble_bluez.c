@@ -335,7 +335,7 @@ int ble_link_connect(ble_link_t *l, const char *address, int timeout_ms, blt_det
 	int r, rc;
 
 	snprintf(l->dev_path, sizeof l->dev_path, "%s/dev_%s", l->adapter_path, address);
-	for (char *c = l->dev_path + strlen(l->adapter_path); *c; c++)
+	for (char *c = l->dev_path + strlen(l->adapter_path) + 5; *c; c++)
 		*c = *c == ':' ? '_' : (char)toupper((unsigned char)*c);
 	l->notify_path[0] = l->write_path[0] = '\0';
 	if (!dev_known(l) && (rc = discover_until(l, deadline, d)) != BLT_OK)

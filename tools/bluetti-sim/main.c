@@ -26,6 +26,7 @@
 #include "conn.h"
 #include "mbtcp.h"
 #include "sim.h"
+#include "sim_ble.h"
 
 #define PROG        "bluetti-sim"
 #define EXIT_FAIL   1
@@ -884,6 +885,10 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
 		if (strcmp(argv[i], "--modbus-tcp") == 0)
 			return sim_mbtcp_main(argc, argv);
+	/* `bluetti-sim --ble ...`: one device behind a BlueZ imitation on D-Bus (ble.c) */
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--ble") == 0)
+			return sim_ble_main(argc, argv);
 
 	conn_args_init(&a->conn);
 	a->profile_name = "EL100V2";
