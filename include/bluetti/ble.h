@@ -37,28 +37,28 @@ extern "C" {
 #endif
 
 typedef struct blt_ble_opts {
-	const char *address;       /* "AA:BB:CC:DD:EE:FF" (required) */
-	const char *adapter;       /* NULL = "hci0" */
+	const char *address; /* "AA:BB:CC:DD:EE:FF" (required) */
+	const char *adapter; /* NULL = "hci0" */
 	/* TEST ONLY: raw X||Y (64 bytes) of the key that verifies the device's signature,
 	 * replacing the built-in K2, so that a simulator with its own key is accepted. Never
 	 * set it for a real device. */
 	const uint8_t *test_verify_key;
-	int connect_timeout_ms;    /* find + connect + services; 0 = 30000 */
-	int step_timeout_ms;       /* per handshake step; 0 = 5000 (the device's timer) */
-	int handshake_attempts;    /* connections per connect()/reconnect; 0 = 3 */
-	int first_reply_ms;        /* no reply this long to the first request of a session:
-	                              the short-secret defect, re-handshake; 0 = 2500 */
-	int reconnect_min_ms;      /* 0 = 5000 */
-	int reconnect_max_ms;      /* 0 = 60000 */
+	int connect_timeout_ms; /* find + connect + services; 0 = 30000 */
+	int step_timeout_ms;    /* per handshake step; 0 = 5000 (the device's timer) */
+	int handshake_attempts; /* connections per connect()/reconnect; 0 = 3 */
+	int first_reply_ms;     /* no reply this long to the first request of a session:
+	                           the short-secret defect, re-handshake; 0 = 2500 */
+	int reconnect_min_ms;   /* 0 = 5000 */
+	int reconnect_max_ms;   /* 0 = 60000 */
 } blt_ble_opts_t;
 
 /* Create a BLE transport (no I/O yet). Errors: BLT_E_INVAL (bad address), BLT_E_BLE_KEY. */
 BLT_API int blt_ble_new(const blt_ble_opts_t *o, blt_transport_t **out, blt_detail_t *d);
 
 typedef struct blt_ble_stats {
-	uint64_t connects;      /* link connections made */
-	uint64_t handshakes;    /* handshakes completed */
-	uint64_t retries;       /* handshakes retried (defects, timeouts) */
+	uint64_t connects;   /* link connections made */
+	uint64_t handshakes; /* handshakes completed */
+	uint64_t retries;    /* handshakes retried (defects, timeouts) */
 	uint64_t rx_messages, tx_messages, bad_messages;
 	uint64_t last_handshake_us; /* notify enabled -> type 6, last session */
 } blt_ble_stats_t;
@@ -69,21 +69,21 @@ BLT_API void blt_ble_stats(const blt_transport_t *t, blt_ble_stats_t *out);
 typedef struct blt_ble_device_info {
 	char address[18];
 	char name[64];
-	int rssi;           /* dBm; 0 if BlueZ gave none */
+	int rssi; /* dBm; 0 if BlueZ gave none */
 	bool has_rssi;
-	bool bluetti;       /* manufacturer data 0x4C42 "BLUETT?" or a Bluetti name */
-	bool encrypted;     /* manufacturer data 0x4C42 = "BLUETTF" (V2 encryption on) */
-	char model[40];     /* guess from the name: the name without its serial digits */
+	bool bluetti;   /* manufacturer data 0x4C42 "BLUETT?" or a Bluetti name */
+	bool encrypted; /* manufacturer data 0x4C42 = "BLUETTF" (V2 encryption on) */
+	char model[40]; /* guess from the name: the name without its serial digits */
 } blt_ble_device_info_t;
 
 /* Discover for duration_ms on adapter (NULL = "hci0") and list the devices seen, Bluetti
  * first. Errors: BLT_E_CONNECT (no bus / no adapter). */
 BLT_API int blt_ble_scan(const char *adapter, int duration_ms, blt_ble_device_info_t *out,
-			 size_t cap, size_t *n, blt_detail_t *d);
+                         size_t cap, size_t *n, blt_detail_t *d);
 
 /* Fill the Bluetti fields (bluetti, encrypted, model) from name and manufacturer data. */
-BLT_API void blt_ble_classify(blt_ble_device_info_t *info, const uint8_t *mfr_data,
-			      size_t mfr_len, bool has_mfr_4c42);
+BLT_API void blt_ble_classify(blt_ble_device_info_t *info, const uint8_t *mfr_data, size_t mfr_len,
+                              bool has_mfr_4c42);
 
 /* Parse "AA:BB:CC:DD:EE:FF" (either case); BLT_E_INVAL otherwise. */
 BLT_API int blt_ble_address_ok(const char *address);

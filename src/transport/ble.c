@@ -21,8 +21,8 @@
 
 enum ble_state { ST_DOWN, ST_HANDSHAKE, ST_UP };
 
-#define RXQ_N    64
-#define RXQ_FRAG 520
+#define RXQ_N        64
+#define RXQ_FRAG     520
 #define KEEPALIVE_MS 8000 /* the device drops a session without a write 11 s after type 6 */
 
 struct listener {
@@ -160,14 +160,16 @@ static void drain(ble_t *b)
 					break;
 				}
 				b->stats.bad_messages++;
-				blt_log(BLT_LOG_DEBUG, "ble: dropped a message from %s: %s", b->address,
-				        d.text);
+				blt_log(BLT_LOG_DEBUG, "ble: dropped a message from %s: %s",
+				        b->address, d.text);
 				break;
 			}
 			b->stats.rx_messages++;
 			if (o->restarted && b->st == ST_UP) {
-				/* the device restarted the handshake (notify re-enabled, §3.14.6) */
-				blt_log(BLT_LOG_WARN, "ble: %s restarted the handshake", b->address);
+				/* the device restarted the handshake (notify re-enabled, §3.14.6)
+				 */
+				blt_log(BLT_LOG_WARN, "ble: %s restarted the handshake",
+				        b->address);
 				b->st = ST_HANDSHAKE;
 				b->hs_start = blt_now_ms();
 				notify_conn(b, false, BLT_E_DISCONNECTED);
@@ -201,7 +203,8 @@ static void drain(ble_t *b)
 
 static int drive(ble_t *b, int timeout_ms, blt_detail_t *d)
 {
-	int rc = ble_link_process(b->link, timeout_ms, d);
+	/* notifications queued while a write waited for its answer: no waiting for more */
+	int rc = ble_link_process(b->link, b->rxq_count ? 0 : timeout_ms, d);
 	drain(b);
 	return rc;
 }
@@ -250,9 +253,10 @@ static int one_attempt(ble_t *b, blt_detail_t *d)
 			                      "device disconnected during the handshake (%s)",
 			                      step_name(&b->sess));
 		if (now >= b->step_deadline)
-			return blt_detail_set(d, BLT_E_TIMEOUT, "%s within %d ms", step_name(&b->sess),
-			                      b->step_ms);
-		rc = drive(b, (int)(b->step_deadline - now < 100 ? b->step_deadline - now : 100), d);
+			return blt_detail_set(d, BLT_E_TIMEOUT, "%s within %d ms",
+			                      step_name(&b->sess), b->step_ms);
+		rc =
+		    drive(b, (int)(b->step_deadline - now < 100 ? b->step_deadline - now : 100), d);
 		if (rc != BLT_OK)
 			return rc;
 	}
@@ -285,11 +289,12 @@ static int establish(ble_t *b, blt_detail_t *d)
 		if (rc == BLT_OK) {
 			b->backoff_ms = b->rmin;
 			blt_log(BLT_LOG_INFO, "ble: %s connected, session established in %llu ms",
-			        b->address, (unsigned long long)(b->stats.last_handshake_us / 1000));
+			        b->address,
+			        (unsigned long long)(b->stats.last_handshake_us / 1000));
 			return BLT_OK;
 		}
-		blt_log(BLT_LOG_WARN, "ble: %s attempt %d/%d: %s: %s", b->address, i + 1, b->attempts,
-		        blt_strerror(rc), ld.text);
+		blt_log(BLT_LOG_WARN, "ble: %s attempt %d/%d: %s: %s", b->address, i + 1,
+		        b->attempts, blt_strerror(rc), ld.text);
 		link_reset(b);
 		if (rc == BLT_E_NOT_FOUND || rc == BLT_E_NOMEM)
 			break; /* out of range: retrying now will not help */
@@ -344,7 +349,7 @@ static int resend_pending(ble_t *b, blt_detail_t *d);
 static int ble_poll(blt_transport_t *t, int timeout_ms, blt_detail_t *d)
 {
 	ble_t *b = (ble_t *)t;
-	uint64_t now = blt_now_ms(), end = now + (uint64_t)timeout_ms;
+	uint64_t now = blt_now_ms(), end = now + (uint64_t)timeout_ms, rx_before;
 	blt_detail_t local;
 	int rc;
 
@@ -359,7 +364,8 @@ static int ble_poll(blt_transport_t *t, int timeout_ms, blt_detail_t *d)
 				ble_link_process(b->link, (int)wait, NULL);
 			else if (wait)
 				poll(NULL, 0, (int)wait);
-			return blt_detail_set(d, BLT_E_DISCONNECTED, "not connected to %s", b->address);
+			return blt_detail_set(d, BLT_E_DISCONNECTED, "not connected to %s",
+			                      b->address);
 		}
 		blt_log(BLT_LOG_INFO, "ble: reconnecting to %s", b->address);
 		rc = establish(b, d);
@@ -371,13 +377,15 @@ static int ble_poll(blt_transport_t *t, int timeout_ms, blt_detail_t *d)
 		notify_conn(b, true, BLT_OK);
 		return BLT_OK;
 	}
+	rx_before = b->stats.rx_messages;
 	for (;;) {
 		now = blt_now_ms();
 		rc = drive(b, end > now ? (int)(end - now < 50 ? end - now : 50) : 0, d);
 		now = blt_now_ms();
 		if (b->link_lost || rc != BLT_OK) {
 			lost(b, b->link_lost ? "device disconnected" : d->text);
-			return blt_detail_set(d, BLT_E_DISCONNECTED, "connection to %s lost", b->address);
+			return blt_detail_set(d, BLT_E_DISCONNECTED, "connection to %s lost",
+			                      b->address);
 		}
 		if (b->hs_err != BLT_OK && b->st != ST_UP) {
 			lost(b, b->hs_detail.text);
@@ -398,10 +406,11 @@ static int ble_poll(blt_transport_t *t, int timeout_ms, blt_detail_t *d)
 		    now - b->req_ms >= (uint64_t)b->first_reply_ms) {
 			/* §3.8 / §3.14.1: mismatched session keys leave the first request
 			 * unanswered; a new handshake cures it */
-			blt_log(BLT_LOG_WARN,
-			        "ble: no reply from %s to the first request of the session within %d "
-			        "ms (the short-secret defect); new handshake",
-			        b->address, b->first_reply_ms);
+			blt_log(
+			    BLT_LOG_WARN,
+			    "ble: no reply from %s to the first request of the session within %d "
+			    "ms (the short-secret defect); new handshake",
+			    b->address, b->first_reply_ms);
 			b->stats.retries++;
 			link_reset(b);
 			rc = establish(b, d);
@@ -420,7 +429,8 @@ static int ble_poll(blt_transport_t *t, int timeout_ms, blt_detail_t *d)
 			lost(b, step_name(&b->sess));
 			return BLT_E_DISCONNECTED;
 		}
-		if (now >= end)
+		/* return once something was delivered, like a socket poll would */
+		if (now >= end || b->stats.rx_messages != rx_before)
 			break;
 	}
 	return b->st == ST_UP ? BLT_OK : BLT_E_DISCONNECTED;
@@ -463,8 +473,8 @@ static int ble_publish(blt_transport_t *t, const char *topic, const void *payloa
 	if (b->st != ST_UP)
 		return blt_detail_set(d, BLT_E_DISCONNECTED, "not connected to %s", b->address);
 	if (len == 0 || len > BLT_BLE_PLAIN_MAX - 15)
-		return blt_detail_set(d, BLT_E_INVAL, "frame of %zu bytes does not fit a BLE message",
-		                      len);
+		return blt_detail_set(d, BLT_E_INVAL,
+		                      "frame of %zu bytes does not fit a BLE message", len);
 	if (b->fresh && !b->awaiting) {
 		memcpy(b->pending, payload, len);
 		b->pending_len = len;
@@ -602,7 +612,8 @@ int blt_ble_new(const blt_ble_opts_t *o, blt_transport_t **out, blt_detail_t *d)
 		}
 		memcpy(b->verify, o->test_verify_key, 64);
 		b->has_verify = true;
-		blt_log(BLT_LOG_WARN, "ble: TEST verify key in use: only a simulator will be accepted");
+		blt_log(BLT_LOG_WARN,
+		        "ble: TEST verify key in use: only a simulator will be accepted");
 	}
 	b->connect_timeout_ms = o->connect_timeout_ms ? o->connect_timeout_ms : 30000;
 	b->step_ms = o->step_timeout_ms ? o->step_timeout_ms : 5000;
@@ -624,11 +635,10 @@ void blt_ble_stats(const blt_transport_t *t, blt_ble_stats_t *out)
 		*out = ((const ble_t *)t)->stats;
 }
 
-static const char *const name_prefixes[] = {"AC", "AP", "EB", "EL", "Elite", "EP", "PR",
-                                            "FridgePower", "Handsfree", "B"};
+static const char *const name_prefixes[] = {"AC", "AP", "EB",          "EL",        "Elite",
+                                            "EP", "PR", "FridgePower", "Handsfree", "B"};
 
-void blt_ble_classify(blt_ble_device_info_t *i, const uint8_t *mfr, size_t mfr_len,
-                      bool has_mfr)
+void blt_ble_classify(blt_ble_device_info_t *i, const uint8_t *mfr, size_t mfr_len, bool has_mfr)
 {
 	size_t n = strlen(i->name), digits = 0, cut;
 

@@ -26,8 +26,10 @@ struct ble_link {
 	char dev_path[128];
 	char notify_path[256];
 	char write_path[256];
-	sd_bus_slot *dev_slot, *chr_slot;
-	bool connected, notifying;
+	sd_bus_slot *dev_slot, *chr_slot, *write_slot;
+	bool connected, notifying, writing;
+	int write_err; /* last write: 0 ok, 1 InProgress, -1 other error */
+	char write_msg[160];
 	ble_link_cbs_t cbs;
 };
 
@@ -52,13 +54,13 @@ static int open_bus(sd_bus **bus, blt_detail_t *d)
 {
 	int r = sd_bus_open_system(bus);
 	if (r < 0)
-		return blt_detail_set(d, BLT_E_CONNECT, "cannot reach the D-Bus system bus (BlueZ): %s",
+		return blt_detail_set(d, BLT_E_CONNECT,
+		                      "cannot reach the D-Bus system bus (BlueZ): %s",
 		                      strerror(-r));
 	return BLT_OK;
 }
 
-int ble_link_open(const char *adapter, const ble_link_cbs_t *cbs, ble_link_t **out,
-                  blt_detail_t *d)
+int ble_link_open(const char *adapter, const ble_link_cbs_t *cbs, ble_link_t **out, blt_detail_t *d)
 {
 	ble_link_t *l = calloc(1, sizeof *l);
 	int rc;
@@ -75,18 +77,20 @@ int ble_link_open(const char *adapter, const ble_link_cbs_t *cbs, ble_link_t **o
 	return BLT_OK;
 }
 
+/* Dispatch everything pending; returns how many messages were processed, or < 0. */
 static int process_all(sd_bus *bus)
 {
-	int r;
+	int r, n = 0;
 	while ((r = sd_bus_process(bus, NULL)) > 0)
-		;
-	return r;
+		n++;
+	return r < 0 ? r : n;
 }
 
 int ble_link_process(ble_link_t *l, int timeout_ms, blt_detail_t *d)
 {
 	int r = process_all(l->bus);
-	if (r >= 0 && timeout_ms > 0) {
+	/* wait only if nothing was pending: a callback may have queued work for the caller */
+	if (r == 0 && timeout_ms > 0) {
 		r = sd_bus_wait(l->bus, (uint64_t)timeout_ms * 1000u);
 		if (r >= 0)
 			r = process_all(l->bus);
@@ -227,8 +231,10 @@ static void read_props(sd_bus_message *m, props_t *p)
 		sd_bus_message_read(m, "s", &k);
 		if ((!strcmp(k, "UUID") || !strcmp(k, "Name") || !strcmp(k, "Address")) &&
 		    sd_bus_message_read(m, "v", "s", &s) >= 0) {
-			char *dst = !strcmp(k, "UUID") ? p->uuid : !strcmp(k, "Name") ? p->name : p->address;
-			size_t cap = !strcmp(k, "UUID") ? sizeof p->uuid
+			char *dst = !strcmp(k, "UUID")   ? p->uuid
+			            : !strcmp(k, "Name") ? p->name
+			                                 : p->address;
+			size_t cap = !strcmp(k, "UUID")   ? sizeof p->uuid
 			             : !strcmp(k, "Name") ? sizeof p->name
 			                                  : sizeof p->address;
 			snprintf(dst, cap, "%s", s);
@@ -242,7 +248,8 @@ static void read_props(sd_bus_message *m, props_t *p)
 				const void *v;
 				size_t n;
 				sd_bus_message_read(m, "q", &id);
-				if (id == BLT_BLE_MFR_ID && sd_bus_message_enter_container(m, 'v', "ay") > 0) {
+				if (id == BLT_BLE_MFR_ID &&
+				    sd_bus_message_enter_container(m, 'v', "ay") > 0) {
 					sd_bus_message_read_array(m, 'y', &v, &n);
 					p->has_mfr = true;
 					p->mfr_len = n < sizeof p->mfr ? n : sizeof p->mfr;
@@ -342,14 +349,15 @@ int ble_link_connect(ble_link_t *l, const char *address, int timeout_ms, blt_det
 		return rc;
 	sd_bus_slot_unref(l->dev_slot);
 	l->dev_slot = NULL;
-	r = sd_bus_match_signal(l->bus, &l->dev_slot, BLUEZ, l->dev_path, PROPS, "PropertiesChanged",
-	                        on_dev_props, l);
+	r = sd_bus_match_signal(l->bus, &l->dev_slot, BLUEZ, l->dev_path, PROPS,
+	                        "PropertiesChanged", on_dev_props, l);
 	if (r < 0)
 		return blt_detail_set(d, BLT_E_CONNECT, "D-Bus match: %s", strerror(-r));
 	r = call(l, l->dev_path, "org.bluez.Device1", "Connect", timeout_ms, &e, NULL);
 	if (r < 0 && !sd_bus_error_has_name(&e, "org.bluez.Error.AlreadyConnected")) {
-		rc = bus_error(d, sd_bus_error_has_name(&e, SD_BUS_ERROR_NO_REPLY) ? BLT_E_TIMEOUT
-		                                                                  : BLT_E_CONNECT,
+		rc = bus_error(d,
+		               sd_bus_error_has_name(&e, SD_BUS_ERROR_NO_REPLY) ? BLT_E_TIMEOUT
+		                                                                : BLT_E_CONNECT,
 		               "connect", &e, r);
 		sd_bus_error_free(&e);
 		return rc;
@@ -373,7 +381,8 @@ int ble_link_connect(ble_link_t *l, const char *address, int timeout_ms, blt_det
 	    (rc = managed_objects(l->bus, find_chars, &g, d)) != BLT_OK)
 		return rc;
 	if (!g.service[0])
-		return blt_detail_set(d, BLT_E_NOT_FOUND, "no Bluetti service (FF00) on the device");
+		return blt_detail_set(d, BLT_E_NOT_FOUND,
+		                      "no Bluetti service (FF00) on the device");
 	if (!l->notify_path[0] || !l->write_path[0])
 		return blt_detail_set(d, BLT_E_NOT_FOUND,
 		                      "FF00 service without its FF01/FF02 characteristics");
@@ -389,8 +398,8 @@ int ble_link_connect(ble_link_t *l, const char *address, int timeout_ms, blt_det
 int ble_link_start_notify(ble_link_t *l, blt_detail_t *d)
 {
 	sd_bus_error e = SD_BUS_ERROR_NULL;
-	int r = call(l, l->notify_path, "org.bluez.GattCharacteristic1", "StartNotify", 5000, &e,
-	             NULL);
+	int r =
+	    call(l, l->notify_path, "org.bluez.GattCharacteristic1", "StartNotify", 5000, &e, NULL);
 	if (r < 0) {
 		r = bus_error(d, BLT_E_CONNECT, "StartNotify on FF01", &e, r);
 		sd_bus_error_free(&e);
@@ -400,36 +409,75 @@ int ble_link_start_notify(ble_link_t *l, blt_detail_t *d)
 	return BLT_OK;
 }
 
-int ble_link_write(ble_link_t *l, const uint8_t *p, size_t n, blt_detail_t *d)
+static int on_write_reply(sd_bus_message *m, void *user, sd_bus_error *e)
+{
+	ble_link_t *l = user;
+	const sd_bus_error *err = sd_bus_message_get_error(m);
+	(void)e;
+	l->writing = false;
+	l->write_slot = sd_bus_slot_unref(l->write_slot);
+	if (err) {
+		l->write_err = sd_bus_error_has_name(err, "org.bluez.Error.InProgress") ? 1 : -1;
+		snprintf(l->write_msg, sizeof l->write_msg, "%s",
+		         err->message ? err->message : err->name);
+	} else {
+		l->write_err = 0;
+	}
+	return 0;
+}
+
+/* One write with response. The call is asynchronous on the bus (a synchronous call would
+ * read notifications ahead into sd-bus's buffer where a wait does not see them), but this
+ * function returns only when BlueZ answered, like a synchronous write. */
+static int write_once(ble_link_t *l, const uint8_t *p, size_t n, blt_detail_t *d)
 {
 	sd_bus_message *m = NULL;
-	sd_bus_error e = SD_BUS_ERROR_NULL;
+	uint64_t deadline = blt_now_ms() + 5000;
+	int r;
+
+	r = sd_bus_message_new_method_call(l->bus, &m, BLUEZ, l->write_path,
+	                                   "org.bluez.GattCharacteristic1", "WriteValue");
+	if (r >= 0)
+		r = sd_bus_message_append_array(m, 'y', p, n);
+	if (r >= 0)
+		r = sd_bus_message_append(m, "a{sv}", 1, "type", "s", "request");
+	if (r >= 0)
+		r = sd_bus_call_async(l->bus, &l->write_slot, m, on_write_reply, l, 5000000u);
+	sd_bus_message_unref(m);
+	if (r < 0)
+		return blt_detail_set(d, BLT_E_IO, "write to FF02: %s", strerror(-r));
+	l->writing = true;
+	while (l->writing && blt_now_ms() < deadline) {
+		r = process_all(l->bus);
+		if (r < 0)
+			break;
+		if (l->writing)
+			sd_bus_wait(l->bus, 10000u);
+	}
+	if (l->writing) {
+		l->writing = false;
+		l->write_slot = sd_bus_slot_unref(l->write_slot);
+		return blt_detail_set(d, BLT_E_IO, "write to FF02: no answer from BlueZ");
+	}
+	return l->write_err;
+}
+
+int ble_link_write(ble_link_t *l, const uint8_t *p, size_t n, blt_detail_t *d)
+{
 	int r = 0;
 
 	if (!l->connected)
 		return blt_detail_set(d, BLT_E_DISCONNECTED, "not connected");
 	for (int attempt = 0; attempt < 5; attempt++) {
-		sd_bus_error_free(&e);
-		m = NULL;
-		r = sd_bus_message_new_method_call(l->bus, &m, BLUEZ, l->write_path,
-		                                   "org.bluez.GattCharacteristic1", "WriteValue");
-		if (r >= 0)
-			r = sd_bus_message_append_array(m, 'y', p, n);
-		if (r >= 0)
-			r = sd_bus_message_append(m, "a{sv}", 1, "type", "s", "request");
-		if (r >= 0)
-			r = sd_bus_call(l->bus, m, 5000000u, &e, NULL);
-		sd_bus_message_unref(m);
-		if (r >= 0 || !sd_bus_error_has_name(&e, "org.bluez.Error.InProgress"))
+		r = write_once(l, p, n, d);
+		if (r != 1)
 			break;
 		ble_link_process(l, 20, NULL); /* another write in flight: retry shortly */
 	}
-	if (r < 0) {
-		r = bus_error(d, l->connected ? BLT_E_IO : BLT_E_DISCONNECTED, "write to FF02", &e, r);
-		sd_bus_error_free(&e);
-		return r;
-	}
-	return BLT_OK;
+	if (r < 0 || r == 1)
+		return blt_detail_set(d, l->connected ? BLT_E_IO : BLT_E_DISCONNECTED,
+		                      "write to FF02: %s", l->write_msg);
+	return r == 0 ? BLT_OK : r;
 }
 
 void ble_link_disconnect(ble_link_t *l)
@@ -438,7 +486,8 @@ void ble_link_disconnect(ble_link_t *l)
 	if (!l)
 		return;
 	if (l->notifying && l->notify_path[0]) {
-		call(l, l->notify_path, "org.bluez.GattCharacteristic1", "StopNotify", 2000, &e, NULL);
+		call(l, l->notify_path, "org.bluez.GattCharacteristic1", "StopNotify", 2000, &e,
+		     NULL);
 		sd_bus_error_free(&e);
 	}
 	if (l->dev_path[0]) {
@@ -456,6 +505,7 @@ void ble_link_close(ble_link_t *l)
 		return;
 	sd_bus_slot_unref(l->chr_slot);
 	sd_bus_slot_unref(l->dev_slot);
+	sd_bus_slot_unref(l->write_slot);
 	sd_bus_flush_close_unref(l->bus);
 	free(l);
 }

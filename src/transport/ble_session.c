@@ -15,22 +15,19 @@
 /* LOCAL.md §3.5: public interoperability constants shipped by every open client. */
 const uint8_t blt_ble_local_aes_key[16] = {0x45, 0x9f, 0xc5, 0x35, 0x80, 0x89, 0x41, 0xf1,
                                            0x70, 0x91, 0xe0, 0x99, 0x3e, 0xe3, 0xe9, 0x3d};
-static const uint8_t l1_priv[32] = {0x4f, 0x19, 0xa1, 0x6e, 0x3e, 0x87, 0xbd, 0xd9,
-                                    0xbd, 0x24, 0xd3, 0xe5, 0x49, 0x5b, 0x88, 0x04,
-                                    0x15, 0x11, 0x94, 0x3c, 0xbc, 0x8b, 0x96, 0x9a,
-                                    0xde, 0x96, 0x41, 0xd0, 0xf5, 0x6a, 0xf3, 0x37};
+static const uint8_t l1_priv[32] = {
+    0x4f, 0x19, 0xa1, 0x6e, 0x3e, 0x87, 0xbd, 0xd9, 0xbd, 0x24, 0xd3, 0xe5, 0x49, 0x5b, 0x88, 0x04,
+    0x15, 0x11, 0x94, 0x3c, 0xbc, 0x8b, 0x96, 0x9a, 0xde, 0x96, 0x41, 0xd0, 0xf5, 0x6a, 0xf3, 0x37};
 const uint8_t blt_ble_l1_pub[64] = {
-    0x3f, 0x29, 0xe1, 0xb8, 0xb2, 0x9d, 0x84, 0x22, 0xbb, 0xb0, 0xe0, 0xf0, 0x90,
-    0x00, 0xcf, 0x2e, 0xe2, 0x93, 0x1d, 0xa1, 0x3c, 0xda, 0xc8, 0x12, 0x9f, 0x8c,
-    0x09, 0xde, 0xac, 0x07, 0xf5, 0x19, 0xb5, 0xac, 0x55, 0x09, 0xca, 0x3f, 0x3f,
-    0x59, 0xb2, 0x34, 0xb7, 0x77, 0x7a, 0x23, 0x1a, 0xe5, 0x95, 0xca, 0x5a, 0xa1,
-    0x74, 0x5f, 0xd7, 0xa6, 0x2b, 0xc4, 0xd0, 0x20, 0x37, 0x11, 0x7d, 0xd1};
+    0x3f, 0x29, 0xe1, 0xb8, 0xb2, 0x9d, 0x84, 0x22, 0xbb, 0xb0, 0xe0, 0xf0, 0x90, 0x00, 0xcf, 0x2e,
+    0xe2, 0x93, 0x1d, 0xa1, 0x3c, 0xda, 0xc8, 0x12, 0x9f, 0x8c, 0x09, 0xde, 0xac, 0x07, 0xf5, 0x19,
+    0xb5, 0xac, 0x55, 0x09, 0xca, 0x3f, 0x3f, 0x59, 0xb2, 0x34, 0xb7, 0x77, 0x7a, 0x23, 0x1a, 0xe5,
+    0x95, 0xca, 0x5a, 0xa1, 0x74, 0x5f, 0xd7, 0xa6, 0x2b, 0xc4, 0xd0, 0x20, 0x37, 0x11, 0x7d, 0xd1};
 const uint8_t blt_ble_k2_pub[64] = {
-    0xa7, 0x3a, 0xbf, 0x5d, 0x22, 0x32, 0xc8, 0xc1, 0xc7, 0x2e, 0x68, 0x30, 0x43,
-    0x43, 0xc2, 0x72, 0x49, 0x5e, 0x3a, 0x8f, 0xd6, 0xf3, 0x0e, 0xa9, 0x6d, 0xe2,
-    0xf4, 0xb3, 0xce, 0x60, 0xb2, 0x51, 0xee, 0x21, 0xac, 0x66, 0x7c, 0xf8, 0xa7,
-    0x1e, 0x18, 0xb4, 0x6b, 0x66, 0x4e, 0xae, 0xff, 0xe3, 0xc4, 0x89, 0xf2, 0x4f,
-    0x69, 0x5b, 0x64, 0x11, 0xdb, 0x7e, 0x22, 0xcc, 0xc8, 0x5a, 0x85, 0x94};
+    0xa7, 0x3a, 0xbf, 0x5d, 0x22, 0x32, 0xc8, 0xc1, 0xc7, 0x2e, 0x68, 0x30, 0x43, 0x43, 0xc2, 0x72,
+    0x49, 0x5e, 0x3a, 0x8f, 0xd6, 0xf3, 0x0e, 0xa9, 0x6d, 0xe2, 0xf4, 0xb3, 0xce, 0x60, 0xb2, 0x51,
+    0xee, 0x21, 0xac, 0x66, 0x7c, 0xf8, 0xa7, 0x1e, 0x18, 0xb4, 0x6b, 0x66, 0x4e, 0xae, 0xff, 0xe3,
+    0xc4, 0x89, 0xf2, 0x4f, 0x69, 0x5b, 0x64, 0x11, 0xdb, 0x7e, 0x22, 0xcc, 0xc8, 0x5a, 0x85, 0x94};
 
 enum { T_CHALLENGE = 1, T_RESPONSE, T_RESULT, T_DEVKEY, T_CLIENTKEY, T_KEYRESULT };
 
@@ -64,7 +61,8 @@ static int aes_cbc(bool enc, const uint8_t *key, size_t klen, const uint8_t iv[1
 	if (!c)
 		return BLT_E_NOMEM;
 	ok = EVP_CipherInit_ex(c, ci, NULL, key, iv, enc ? 1 : 0) == 1 &&
-	     EVP_CIPHER_CTX_set_padding(c, 0) == 1 && EVP_CipherUpdate(c, out, &l1, in, (int)n) == 1 &&
+	     EVP_CIPHER_CTX_set_padding(c, 0) == 1 &&
+	     EVP_CipherUpdate(c, out, &l1, in, (int)n) == 1 &&
 	     EVP_CipherFinal_ex(c, out + l1, &l2) == 1 && (size_t)(l1 + l2) == n;
 	EVP_CIPHER_CTX_free(c);
 	return ok ? BLT_OK : BLT_E_INVAL;
@@ -342,8 +340,8 @@ out:
 
 /* --- handshake frames ------------------------------------------------------------------ */
 
-int blt_ble_frame_build(uint8_t type, const uint8_t *payload, uint8_t len, uint8_t *out,
-                        size_t cap, size_t *out_len)
+int blt_ble_frame_build(uint8_t type, const uint8_t *payload, uint8_t len, uint8_t *out, size_t cap,
+                        size_t *out_len)
 {
 	unsigned sum;
 	size_t n = 6u + len;
@@ -386,10 +384,11 @@ int blt_ble_frame_parse(const uint8_t *buf, size_t n, uint8_t *type, const uint8
 	size_t want;
 
 	if (n < 2 || buf[0] != 0x2a || buf[1] != 0x2a)
-		return blt_detail_set(d, BLT_E_BLE_MAGIC, "handshake frame does not start with 2a 2a");
+		return blt_detail_set(d, BLT_E_BLE_MAGIC,
+		                      "handshake frame does not start with 2a 2a");
 	if (n < 6)
-		return blt_detail_set(d, BLT_E_BLE_LENGTH, "handshake frame of %zu bytes (6 at least)",
-		                      n);
+		return blt_detail_set(d, BLT_E_BLE_LENGTH,
+		                      "handshake frame of %zu bytes (6 at least)", n);
 	if (n != 6u + buf[3])
 		return blt_detail_set(d, BLT_E_BLE_LENGTH,
 		                      "handshake frame of %zu bytes announces a %u-byte payload", n,
@@ -400,7 +399,8 @@ int blt_ble_frame_parse(const uint8_t *buf, size_t n, uint8_t *type, const uint8
 		                      buf[2]);
 	if (n != want)
 		return blt_detail_set(d, BLT_E_BLE_LENGTH,
-		                      "handshake type %u is %zu bytes, must be %zu", buf[2], n, want);
+		                      "handshake type %u is %zu bytes, must be %zu", buf[2], n,
+		                      want);
 	for (size_t i = 2; i < n - 2; i++)
 		sum += buf[i];
 	got = (unsigned)buf[n - 2] << 8 | buf[n - 1];
@@ -454,7 +454,8 @@ int blt_ble_init(blt_ble_session_t *s, const blt_ble_config_t *cfg, blt_detail_t
 		ec_close(&e);
 		if (!p) {
 			blt_ble_clear(s);
-			return blt_detail_set(d, BLT_E_BLE_KEY, "verify key is not a point on P-256");
+			return blt_detail_set(d, BLT_E_BLE_KEY,
+			                      "verify key is not a point on P-256");
 		}
 	}
 	if (cfg->ephemeral) {
@@ -542,7 +543,8 @@ static int hs_decrypt(blt_ble_session_t *s, const uint8_t *msg, size_t n, uint8_
 		                      "encrypted handshake message of %zu bytes (146 at most)", n);
 	if (plen == 0 || round16(plen) != clen)
 		return blt_detail_set(d, BLT_E_BLE_LENGTH,
-		                      "length field %zu does not fit %zu ciphertext bytes", plen, clen);
+		                      "length field %zu does not fit %zu ciphertext bytes", plen,
+		                      clen);
 	if (aes_cbc(false, s->ktmp, 16, s->iv, msg + 2, clen, frame) != BLT_OK)
 		return blt_detail_set(d, BLT_E_INVAL, "AES-128-CBC failed");
 	*len = plen;
@@ -554,8 +556,8 @@ static void seed_iv(const uint8_t seed[4], uint8_t iv[16])
 	digest(EVP_md5(), seed, 4, iv);
 }
 
-int blt_ble_encrypt(blt_ble_session_t *s, const uint8_t *plain, size_t n, uint8_t *out,
-                    size_t cap, size_t *out_len, blt_detail_t *d)
+int blt_ble_encrypt(blt_ble_session_t *s, const uint8_t *plain, size_t n, uint8_t *out, size_t cap,
+                    size_t *out_len, blt_detail_t *d)
 {
 	uint8_t buf[BLT_BLE_MSG_MAX], iv[16];
 	size_t padded = round16(n);
@@ -564,8 +566,8 @@ int blt_ble_encrypt(blt_ble_session_t *s, const uint8_t *plain, size_t n, uint8_
 	if (!s || (n && !plain) || !out || !out_len)
 		return blt_detail_set(d, BLT_E_INVAL, "encrypt: missing argument");
 	if (s->state != BLT_BLE_SECURE)
-		return blt_detail_set(d, BLT_E_BLE_SEQUENCE, "no session key yet (handshake state %d)",
-		                      (int)s->state);
+		return blt_detail_set(d, BLT_E_BLE_SEQUENCE,
+		                      "no session key yet (handshake state %d)", (int)s->state);
 	if (n == 0 || 6 + padded >= BLT_BLE_MSG_MAX)
 		return blt_detail_set(d, n ? BLT_E_BLE_OVERSIZE : BLT_E_BLE_LENGTH,
 		                      "plaintext of %zu bytes (1..%d)", n, BLT_BLE_PLAIN_MAX);
@@ -596,7 +598,8 @@ static int secure_decrypt(blt_ble_session_t *s, const uint8_t *msg, size_t n, bl
 	size_t plen, clen;
 
 	if (n >= BLT_BLE_MSG_MAX)
-		return blt_detail_set(d, BLT_E_BLE_OVERSIZE, "message of %zu bytes (1499 at most)", n);
+		return blt_detail_set(d, BLT_E_BLE_OVERSIZE, "message of %zu bytes (1499 at most)",
+		                      n);
 	if (n < BLT_BLE_MSG_MIN)
 		return blt_detail_set(d, BLT_E_BLE_LENGTH, "message of %zu bytes (22 at least)", n);
 	clen = n - 6;
@@ -606,7 +609,8 @@ static int secure_decrypt(blt_ble_session_t *s, const uint8_t *msg, size_t n, bl
 	plen = (size_t)msg[0] << 8 | msg[1];
 	if (plen == 0 || round16(plen) != clen)
 		return blt_detail_set(d, BLT_E_BLE_LENGTH,
-		                      "length field %zu does not fit %zu ciphertext bytes", plen, clen);
+		                      "length field %zu does not fit %zu ciphertext bytes", plen,
+		                      clen);
 	seed_iv(msg + 2, iv);
 	if (aes_cbc(false, s->ksess, 32, iv, msg + 6, clen, buf) != BLT_OK)
 		return blt_detail_set(d, BLT_E_INVAL, "AES-256-CBC failed");
@@ -743,10 +747,11 @@ static int client_receive(blt_ble_session_t *s, const uint8_t *msg, size_t n, bl
 		}
 		if (type == T_RESULT && s->state == BLT_BLE_WAIT_3) {
 			if (p[0] != 0)
-				return fail(s, blt_detail_set(d, BLT_E_BLE_REJECTED,
-				                              "device rejected the challenge response "
-				                              "(type 3 = %02x)",
-				                              p[0]));
+				return fail(s,
+				            blt_detail_set(d, BLT_E_BLE_REJECTED,
+				                           "device rejected the challenge response "
+				                           "(type 3 = %02x)",
+				                           p[0]));
 			s->state = BLT_BLE_WAIT_4;
 			return BLT_OK;
 		}
@@ -757,9 +762,10 @@ static int client_receive(blt_ble_session_t *s, const uint8_t *msg, size_t n, bl
 	if (s->state == BLT_BLE_SECURE)
 		return secure_decrypt(s, msg, n, out, d);
 	if (s->state != BLT_BLE_WAIT_4 && s->state != BLT_BLE_WAIT_6)
-		return fail(s, blt_detail_set(d, s->state == BLT_BLE_IDLE || s->state == BLT_BLE_WAIT_3
-		                                     ? BLT_E_BLE_MAGIC
-		                                     : BLT_E_BLE_SEQUENCE,
+		return fail(s, blt_detail_set(d,
+		                              s->state == BLT_BLE_IDLE || s->state == BLT_BLE_WAIT_3
+		                                  ? BLT_E_BLE_MAGIC
+		                                  : BLT_E_BLE_SEQUENCE,
 		                              "expected a plain handshake frame (state %d)",
 		                              (int)s->state));
 	if ((rc = hs_decrypt(s, msg, n, frame, &flen, d)) != BLT_OK)
@@ -782,13 +788,15 @@ static int client_receive(blt_ble_session_t *s, const uint8_t *msg, size_t n, bl
 	if (type == T_KEYRESULT && s->state == BLT_BLE_WAIT_6) {
 		if (p[0] != 0)
 			return fail(s, blt_detail_set(d, BLT_E_BLE_REJECTED,
-			                              "device rejected our key (type 6 = %02x)", p[0]));
+			                              "device rejected our key (type 6 = %02x)",
+			                              p[0]));
 		s->state = BLT_BLE_SECURE;
 		out->established = true;
 		return BLT_OK;
 	}
-	return fail(s, blt_detail_set(d, BLT_E_BLE_SEQUENCE, "encrypted handshake type %u in state %d",
-	                              type, (int)s->state));
+	return fail(s,
+	            blt_detail_set(d, BLT_E_BLE_SEQUENCE, "encrypted handshake type %u in state %d",
+	                           type, (int)s->state));
 }
 
 static int device_receive(blt_ble_session_t *s, const uint8_t *msg, size_t n, blt_ble_out_t *out,
@@ -810,8 +818,9 @@ static int device_receive(blt_ble_session_t *s, const uint8_t *msg, size_t n, bl
 		res = memcmp(p, s->iv + 8, 4) == 0 ? 0 : 1;
 		push_frame(out, T_RESULT, &res, 1);
 		if (res)
-			return fail(s, blt_detail_set(d, BLT_E_BLE_REJECTED,
-			                              "challenge response does not match IV[8..11]"));
+			return fail(s,
+			            blt_detail_set(d, BLT_E_BLE_REJECTED,
+			                           "challenge response does not match IV[8..11]"));
 		if ((rc = sign_key(s, payload, d)) != BLT_OK)
 			return fail(s, rc);
 		if ((rc = push_encrypted(s, out, T_DEVKEY, payload, 128)) != BLT_OK)
@@ -820,8 +829,8 @@ static int device_receive(blt_ble_session_t *s, const uint8_t *msg, size_t n, bl
 		return BLT_OK;
 	}
 	if (s->state != BLT_BLE_WAIT_5)
-		return fail(s, blt_detail_set(d, BLT_E_BLE_SEQUENCE, "message in handshake state %d",
-		                              (int)s->state));
+		return fail(s, blt_detail_set(d, BLT_E_BLE_SEQUENCE,
+		                              "message in handshake state %d", (int)s->state));
 	if (is_magic(msg, n))
 		return fail(s, blt_detail_set(d, BLT_E_BLE_SEQUENCE,
 		                              "plain handshake frame while waiting for type 5"));
@@ -830,8 +839,8 @@ static int device_receive(blt_ble_session_t *s, const uint8_t *msg, size_t n, bl
 	if ((rc = blt_ble_frame_parse(frame, flen, &type, &p, &len, d)) != BLT_OK)
 		return fail(s, rc);
 	if (type != T_CLIENTKEY)
-		return fail(s, blt_detail_set(d, BLT_E_BLE_SEQUENCE, "expected type 5, got type %u",
-		                              type));
+		return fail(
+		    s, blt_detail_set(d, BLT_E_BLE_SEQUENCE, "expected type 5, got type %u", type));
 	rc = accept_key(s, p, d);
 	res = rc == BLT_OK ? 0 : 1;
 	push_encrypted(s, out, T_KEYRESULT, &res, 1);
@@ -849,7 +858,8 @@ int blt_ble_receive(blt_ble_session_t *s, const uint8_t *msg, size_t n, blt_ble_
 		return blt_detail_set(d, BLT_E_INVAL, "receive: missing argument");
 	out_reset(out);
 	if (n >= BLT_BLE_MSG_MAX)
-		return blt_detail_set(d, BLT_E_BLE_OVERSIZE, "message of %zu bytes (1499 at most)", n);
+		return blt_detail_set(d, BLT_E_BLE_OVERSIZE, "message of %zu bytes (1499 at most)",
+		                      n);
 	if (s->state == BLT_BLE_FAILED)
 		return blt_detail_set(d, BLT_E_BLE_SEQUENCE, "handshake failed earlier; reconnect");
 	if (n == 0)
@@ -883,7 +893,8 @@ int blt_ble_expected_len(const blt_ble_session_t *s, const uint8_t *buf, size_t 
 	if (*total >= BLT_BLE_MSG_MAX) {
 		*total = 0;
 		return blt_detail_set(d, BLT_E_BLE_OVERSIZE,
-		                      "length header announces %zu bytes (1499 at most)", hdr + round16(len));
+		                      "length header announces %zu bytes (1499 at most)",
+		                      hdr + round16(len));
 	}
 	return BLT_OK;
 }

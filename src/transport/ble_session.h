@@ -28,9 +28,9 @@
 
 #include <bluetti/bluetti.h>
 
-#define BLT_BLE_MSG_MAX  1500 /* the device rejects messages of 1500 bytes or more */
-#define BLT_BLE_MSG_MIN  22   /* smallest secure-phase message the device accepts */
-#define BLT_BLE_HS_MAX   160  /* largest handshake message on the wire (146) */
+#define BLT_BLE_MSG_MAX   1500 /* the device rejects messages of 1500 bytes or more */
+#define BLT_BLE_MSG_MIN   22   /* smallest secure-phase message the device accepts */
+#define BLT_BLE_HS_MAX    160  /* largest handshake message on the wire (146) */
 #define BLT_BLE_PLAIN_MAX (BLT_BLE_MSG_MAX - 6 - 1)
 
 /* GATT (§3.2) */
@@ -42,14 +42,14 @@
 typedef enum blt_ble_role { BLT_BLE_CLIENT = 0, BLT_BLE_DEVICE = 1 } blt_ble_role_t;
 
 typedef enum blt_ble_state {
-	BLT_BLE_IDLE = 0,     /* client: waiting for type 1; device: type 1 not yet made */
-	BLT_BLE_WAIT_2,       /* device: type 1 sent, waiting for type 2 */
-	BLT_BLE_WAIT_3,       /* client: type 2 sent, waiting for type 3 */
-	BLT_BLE_WAIT_4,       /* client: type 3 passed, waiting for type 4 */
-	BLT_BLE_WAIT_5,       /* device: type 3 + 4 sent, waiting for type 5 */
-	BLT_BLE_WAIT_6,       /* client: type 5 sent, waiting for type 6 */
-	BLT_BLE_SECURE,       /* session key in use */
-	BLT_BLE_FAILED,       /* handshake failed; start over (reconnect) */
+	BLT_BLE_IDLE = 0, /* client: waiting for type 1; device: type 1 not yet made */
+	BLT_BLE_WAIT_2,   /* device: type 1 sent, waiting for type 2 */
+	BLT_BLE_WAIT_3,   /* client: type 2 sent, waiting for type 3 */
+	BLT_BLE_WAIT_4,   /* client: type 3 passed, waiting for type 4 */
+	BLT_BLE_WAIT_5,   /* device: type 3 + 4 sent, waiting for type 5 */
+	BLT_BLE_WAIT_6,   /* client: type 5 sent, waiting for type 6 */
+	BLT_BLE_SECURE,   /* session key in use */
+	BLT_BLE_FAILED,   /* handshake failed; start over (reconnect) */
 } blt_ble_state_t;
 
 /* Firmware defects a device-role session can reproduce (§3.8), for the simulator. */
@@ -130,11 +130,11 @@ BLT_API int blt_ble_device_start(blt_ble_session_t *s, blt_ble_out_t *out, blt_d
  * buffer is dropped on a framing error). A fragment may hold the end of one message and
  * the start of the next: call again with n = 0 until it returns 0. */
 BLT_API int blt_ble_feed(blt_ble_session_t *s, const uint8_t *frag, size_t n, blt_ble_out_t *out,
-			 blt_detail_t *d);
+                         blt_detail_t *d);
 /* Total length of the message starting at buf, from its header, in the current state;
  * 0 if more bytes are needed to tell. Errors: BLT_E_BLE_OVERSIZE. */
 BLT_API int blt_ble_expected_len(const blt_ble_session_t *s, const uint8_t *buf, size_t n,
-				 size_t *total, blt_detail_t *d);
+                                 size_t *total, blt_detail_t *d);
 
 /* Process one whole received message (fragments already joined). Errors, each its own:
  * BLT_E_BLE_MAGIC, BLT_E_BLE_CHECKSUM, BLT_E_BLE_LENGTH, BLT_E_BLE_ALIGN,
@@ -142,27 +142,27 @@ BLT_API int blt_ble_expected_len(const blt_ble_session_t *s, const uint8_t *buf,
  * peer's result byte says fail), BLT_E_BLE_KEY (peer key not on the curve). A failed
  * handshake step leaves the session in BLT_BLE_FAILED (reconnect); a bad secure-phase
  * message is dropped and the session stays usable. */
-BLT_API int blt_ble_receive(blt_ble_session_t *s, const uint8_t *msg, size_t n,
-			    blt_ble_out_t *out, blt_detail_t *d);
+BLT_API int blt_ble_receive(blt_ble_session_t *s, const uint8_t *msg, size_t n, blt_ble_out_t *out,
+                            blt_detail_t *d);
 
 /* Secure phase: encrypt plaintext (1..BLT_BLE_PLAIN_MAX bytes) into one message.
  * Errors: BLT_E_BLE_SEQUENCE (no session key yet), BLT_E_BLE_OVERSIZE, BLT_E_BUFSIZE. */
 BLT_API int blt_ble_encrypt(blt_ble_session_t *s, const uint8_t *plain, size_t n, uint8_t *out,
-			    size_t cap, size_t *out_len, blt_detail_t *d);
+                            size_t cap, size_t *out_len, blt_detail_t *d);
 
 /* Handshake frame helpers (exposed for tests and the fuzz harness). */
 BLT_API int blt_ble_frame_build(uint8_t type, const uint8_t *payload, uint8_t len, uint8_t *out,
-				size_t cap, size_t *out_len);
+                                size_t cap, size_t *out_len);
 /* Check magic, length and checksum of a plain handshake frame; payload points into buf. */
 BLT_API int blt_ble_frame_parse(const uint8_t *buf, size_t n, uint8_t *type,
-				const uint8_t **payload, uint8_t *len, blt_detail_t *d);
+                                const uint8_t **payload, uint8_t *len, blt_detail_t *d);
 
 /* ECDSA-P256-SHA256 over msg with the 32-byte private key; nonce NULL = random. sig gets
  * r||s (32 bytes each, big-endian). */
-BLT_API int blt_ble_sign(const uint8_t priv[32], const uint8_t *nonce, const uint8_t *msg,
-			 size_t n, uint8_t sig[64], blt_detail_t *d);
+BLT_API int blt_ble_sign(const uint8_t priv[32], const uint8_t *nonce, const uint8_t *msg, size_t n,
+                         uint8_t sig[64], blt_detail_t *d);
 BLT_API int blt_ble_verify(const uint8_t pub[64], const uint8_t *msg, size_t n,
-			   const uint8_t sig[64], blt_detail_t *d);
+                           const uint8_t sig[64], blt_detail_t *d);
 /* Public key X||Y of a private scalar; new random key pair if priv is NULL-generated. */
 BLT_API int blt_ble_pubkey(const uint8_t priv[32], uint8_t pub[64], blt_detail_t *d);
 BLT_API int blt_ble_keygen(uint8_t priv[32], uint8_t pub[64], blt_detail_t *d);

@@ -42,20 +42,17 @@ static const char *V1_DEVKEY =
     "c4f644bad5c8d6359ea8021dcd147d29edbfe60e22acb28839204a3db511581e306f65bed5bc977ea8230e4258"
     "7d1c52db4e645ec23e913f094a80a4c87bced44d37b1da70b893a4f2e67c398edfc36dc411ec354856d43f4849"
     "211875b29d711811afdf75";
-static const char *V1_DEVPUB =
-    "3dfa514fd94519d9aea481b8c617850e8f6da8d75ac01d08bcefb9ab0cd911da"
-    "dbe89fe698ba331bb7ee51e42888bc043a601969958646e3a8f4851e3170ff4c";
-static const char *V1_DEVSIG =
-    "cf157f4365444bb58830957e52cc671e160ad13ef8ae33558e927347cbba35f9"
-    "fcd148fa6f6f83aa2baf126cbefae6bde4ab75259bace02b9fbdc3274aa09e1d";
+static const char *V1_DEVPUB = "3dfa514fd94519d9aea481b8c617850e8f6da8d75ac01d08bcefb9ab0cd911da"
+                               "dbe89fe698ba331bb7ee51e42888bc043a601969958646e3a8f4851e3170ff4c";
+static const char *V1_DEVSIG = "cf157f4365444bb58830957e52cc671e160ad13ef8ae33558e927347cbba35f9"
+                               "fcd148fa6f6f83aa2baf126cbefae6bde4ab75259bace02b9fbdc3274aa09e1d";
 static const char *RESULT_PASS = "2a2a0301000004";
 static const char *V3_D = "6e9757958cb7ab505f7c53e27428ba7d0a98cb071c66ad916be0df70f73dfbda";
 static const char *V3_CLIENT_PUB =
     "14437c4f53692755b55d7fd24cda695cbc19a7485b5af9bf3d271af89617c302"
     "694513695274c63fa99eabf941a0e57f18184a235714d60285247915b1712edc";
-static const char *V3_SIG =
-    "ba06a1f8dff80cbcd16210a7d5a1daace644b3908333dd0481eea56358e6c6e7"
-    "5dd722620e6bf7591a5608abc30ad4dda707a14fa260d28024801d03532b5680";
+static const char *V3_SIG = "ba06a1f8dff80cbcd16210a7d5a1daace644b3908333dd0481eea56358e6c6e7"
+                            "5dd722620e6bf7591a5608abc30ad4dda707a14fa260d28024801d03532b5680";
 static const char *V3_TYPE5 =
     "0086882cc04c311c5e80f0c89cd2a3ddebf162051f6a71fbe82f215fd8c2d763269f3590f92cb31f"
     "b10c1ac1246a846f11db92a3a8f49ae68d73a7df524ec5f5abef2ef42e64ad719689dae33603f5012d"
@@ -87,7 +84,8 @@ static int recv_hex(blt_ble_session_t *s, const char *hex, blt_ble_out_t *o, blt
 static void v3_client(blt_ble_session_t *s, uint8_t seed0)
 {
 	uint8_t dpriv[32], k[32], seed[4] = {seed0, seed0, seed0, seed0};
-	blt_ble_config_t cfg = {.role = BLT_BLE_CLIENT, .ephemeral = dpriv, .nonce = k, .seed = seed};
+	blt_ble_config_t cfg = {
+	    .role = BLT_BLE_CLIENT, .ephemeral = dpriv, .nonce = k, .seed = seed};
 	blt_ble_out_t o;
 	blt_detail_t d;
 
@@ -287,7 +285,8 @@ static void test_roundtrip_fragments(void **state)
 		                 BLT_OK);
 		assert_int_equal(wn, 6 + 400);
 		for (size_t off = 0; off < wn; off += 20) {
-			int rc = blt_ble_feed(&c, wire + off, wn - off < 20 ? wn - off : 20, &o, &d);
+			int rc =
+			    blt_ble_feed(&c, wire + off, wn - off < 20 ? wn - off : 20, &o, &d);
 			assert_int_equal(rc, off + 20 >= wn ? 1 : 0);
 		}
 		assert_true(o.has_plain);
@@ -406,11 +405,11 @@ static void test_malformed(void **state)
 
 	expect(0, "2b2a01042d61a7cf0209", BLT_E_BLE_MAGIC);
 	expect(0, "2a2a01042d61a7cf0208", BLT_E_BLE_CHECKSUM);
-	expect(0, "2a2a01052d61a7cf00020e", BLT_E_BLE_LENGTH);  /* type 1 must be 10 bytes */
-	expect(0, "2a2a01042d61a7cf02", BLT_E_BLE_LENGTH);      /* truncated */
-	expect(0, "2a2a0301000004", BLT_E_BLE_SEQUENCE);        /* type 3 before type 1 */
-	expect(0, "2a2a0901000004", BLT_E_BLE_SEQUENCE);        /* unknown type */
-	expect(1, "2a2a0301010005", BLT_E_BLE_REJECTED);        /* type 3 = fail */
+	expect(0, "2a2a01052d61a7cf00020e", BLT_E_BLE_LENGTH); /* type 1 must be 10 bytes */
+	expect(0, "2a2a01042d61a7cf02", BLT_E_BLE_LENGTH);     /* truncated */
+	expect(0, "2a2a0301000004", BLT_E_BLE_SEQUENCE);       /* type 3 before type 1 */
+	expect(0, "2a2a0901000004", BLT_E_BLE_SEQUENCE);       /* unknown type */
+	expect(1, "2a2a0301010005", BLT_E_BLE_REJECTED);       /* type 3 = fail */
 	expect(2, "0086 00112233445566778899aabbccddeeff 00", BLT_E_BLE_ALIGN);
 	expect(2, "0087 00112233445566778899aabbccddeeff", BLT_E_BLE_LENGTH);
 	/* type 4 with one ciphertext byte changed: the inner frame no longer checks */
@@ -446,12 +445,12 @@ static void test_malformed(void **state)
 		blt_ble_out_t o;
 		blt_detail_t d;
 		v3_client(&s, 0);
-		assert_int_equal(recv_hex(&s, "0007 12345678 33e14b3b5e16bc04e2a1c7ff5cf2e6c9 00",
-		                          &o, &d),
-		                 BLT_E_BLE_ALIGN);
-		assert_int_equal(recv_hex(&s, "0011 12345678 33e14b3b5e16bc04e2a1c7ff5cf2e6c9", &o,
-		                          &d),
-		                 BLT_E_BLE_LENGTH);
+		assert_int_equal(
+		    recv_hex(&s, "0007 12345678 33e14b3b5e16bc04e2a1c7ff5cf2e6c9 00", &o, &d),
+		    BLT_E_BLE_ALIGN);
+		assert_int_equal(
+		    recv_hex(&s, "0011 12345678 33e14b3b5e16bc04e2a1c7ff5cf2e6c9", &o, &d),
+		    BLT_E_BLE_LENGTH);
 		assert_int_equal(recv_hex(&s, "0007 1234", &o, &d), BLT_E_BLE_LENGTH);
 		assert_int_equal(s.state, BLT_BLE_SECURE);
 		assert_int_equal(recv_hex(&s, V3_REPLY_WIRE, &o, &d), BLT_OK);
@@ -478,18 +477,19 @@ static void test_malformed(void **state)
 		uint8_t w[64];
 		size_t wn;
 		client_at(&s, 0);
-		assert_int_equal(blt_ble_encrypt(&s, (const uint8_t *)"x", 1, w, sizeof w, &wn, NULL),
-		                 BLT_E_BLE_SEQUENCE);
+		assert_int_equal(
+		    blt_ble_encrypt(&s, (const uint8_t *)"x", 1, w, sizeof w, &wn, NULL),
+		    BLT_E_BLE_SEQUENCE);
 	}
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_v1_v3_client),   cmocka_unit_test(test_v1_signature_k2),
-	    cmocka_unit_test(test_v3_signature),   cmocka_unit_test(test_v2_eb3a),
-	    cmocka_unit_test(test_device_v1_v3),   cmocka_unit_test(test_roundtrip_fragments),
-	    cmocka_unit_test(test_duplicates),     cmocka_unit_test(test_defects),
+	    cmocka_unit_test(test_v1_v3_client), cmocka_unit_test(test_v1_signature_k2),
+	    cmocka_unit_test(test_v3_signature), cmocka_unit_test(test_v2_eb3a),
+	    cmocka_unit_test(test_device_v1_v3), cmocka_unit_test(test_roundtrip_fragments),
+	    cmocka_unit_test(test_duplicates),   cmocka_unit_test(test_defects),
 	    cmocka_unit_test(test_malformed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -30,8 +30,8 @@
 #include "sim_ble.h"
 #include "transport/ble_session.h"
 
-#define PROG   "bluetti-sim --ble"
-#define OUTBOX 128
+#define PROG          "bluetti-sim --ble"
+#define OUTBOX        128
 #define IFACE_ADAPTER "org.bluez.Adapter1"
 #define IFACE_DEVICE  "org.bluez.Device1"
 #define IFACE_SERVICE "org.bluez.GattService1"
@@ -66,7 +66,7 @@ typedef struct sb {
 	blt_ble_session_t sess;
 	bool in_session;
 	unsigned session_faults;
-	int drop_type; /* handshake type not sent this session, 0 = none */
+	int drop_type;         /* handshake type not sent this session, 0 = none */
 	long disconnect_after; /* replies before a disconnect this session, -1 = never */
 	unsigned long replies;
 	uint64_t step_deadline, t1_next, t6_next, t6_limit;
@@ -147,15 +147,14 @@ static int get_str(sd_bus *bus, const char *path, const char *iface, const char 
 			return sd_bus_message_append(reply, "s", BLT_BLE_SERVICE_UUID);
 		return sd_bus_message_append(reply, "s",
 		                             !strcmp(path, s->nfy_path) ? BLT_BLE_NOTIFY_UUID
-		                                                         : BLT_BLE_WRITE_UUID);
+		                                                        : BLT_BLE_WRITE_UUID);
 	}
 	if (!strcmp(prop, "Address"))
-		return sd_bus_message_append(reply, "s",
-		                             !strcmp(iface, IFACE_ADAPTER) ? "00:1A:7D:DA:71:13"
-		                                                           : s->address);
+		return sd_bus_message_append(
+		    reply, "s", !strcmp(iface, IFACE_ADAPTER) ? "00:1A:7D:DA:71:13" : s->address);
 	if (!strcmp(prop, "Name") || !strcmp(prop, "Alias"))
-		return sd_bus_message_append(reply, "s",
-		                             !strcmp(iface, IFACE_ADAPTER) ? "bluetti-sim" : s->name);
+		return sd_bus_message_append(
+		    reply, "s", !strcmp(iface, IFACE_ADAPTER) ? "bluetti-sim" : s->name);
 	return sd_bus_message_append(reply, "s", "");
 }
 
@@ -349,7 +348,8 @@ static int start_session(sb_t *s)
 		    cfg.faults & BLT_BLE_FAULT_BAD_CHECKSUM ? " bad-checksum" : "",
 		    cfg.faults & BLT_BLE_FAULT_SHORT_SIG ? " short-sig" : "",
 		    cfg.faults & BLT_BLE_FAULT_SHORT_SECRET ? " short-secret" : "",
-		    s->drop_type ? " drop-step" : "", s->disconnect_after >= 0 ? " disconnect-after" : "");
+		    s->drop_type ? " drop-step" : "",
+		    s->disconnect_after >= 0 ? " disconnect-after" : "");
 	memcpy(s->t1, o.send[0], o.send_len[0]);
 	s->t1_len = o.send_len[0];
 	send_step(s, &o, t1);
@@ -519,11 +519,9 @@ static int m_read(sd_bus_message *m, void *user, sd_bus_error *e)
 }
 
 static const sd_bus_vtable service_vt[] = {
-    SD_BUS_VTABLE_START(0),
-    SD_BUS_PROPERTY("UUID", "s", get_str, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+    SD_BUS_VTABLE_START(0), SD_BUS_PROPERTY("UUID", "s", get_str, 0, SD_BUS_VTABLE_PROPERTY_CONST),
     SD_BUS_PROPERTY("Primary", "b", get_bool, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-    SD_BUS_PROPERTY("Device", "o", get_obj, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-    SD_BUS_VTABLE_END};
+    SD_BUS_PROPERTY("Device", "o", get_obj, 0, SD_BUS_VTABLE_PROPERTY_CONST), SD_BUS_VTABLE_END};
 
 static const sd_bus_vtable char_vt[] = {
     SD_BUS_VTABLE_START(0),
@@ -598,7 +596,8 @@ static int m_start_disc(sd_bus_message *m, void *user, sd_bus_error *e)
 	s->discovering = true;
 	sd_bus_emit_properties_changed(s->bus, s->adapter_path, IFACE_ADAPTER, "Discovering", NULL);
 	if (!s->dev_added && !s->out_of_range) {
-		sd_bus_add_object_vtable(s->bus, &s->dev_slot, s->dev_path, IFACE_DEVICE, device_vt, s);
+		sd_bus_add_object_vtable(s->bus, &s->dev_slot, s->dev_path, IFACE_DEVICE, device_vt,
+		                         s);
 		sd_bus_emit_interfaces_added(s->bus, s->dev_path, IFACE_DEVICE, NULL);
 		s->dev_added = true;
 		say(3, "discovered by a scan");
@@ -611,7 +610,8 @@ static int m_stop_disc(sd_bus_message *m, void *user, sd_bus_error *e)
 	sb_t *s = user;
 	(void)e;
 	if (!s->discovering)
-		return sd_bus_reply_method_errorf(m, "org.bluez.Error.Failed", "No discovery started");
+		return sd_bus_reply_method_errorf(m, "org.bluez.Error.Failed",
+		                                  "No discovery started");
 	s->discovering = false;
 	sd_bus_emit_properties_changed(s->bus, s->adapter_path, IFACE_ADAPTER, "Discovering", NULL);
 	return sd_bus_reply_method_return(m, "");
@@ -631,33 +631,34 @@ static const sd_bus_vtable adapter_vt[] = {
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-	        "usage: bluetti-sim --ble [options]\n"
-	        "One simulated V2 device over encrypted Bluetooth LE, served as a BlueZ imitation\n"
-	        "(org.bluez) on the D-Bus bus that DBUS_SYSTEM_BUS_ADDRESS names - a private\n"
-	        "dbus-daemon for tests, never the real system bus of a machine with BlueZ.\n"
-	        "The device signs with a key pair generated at start (not the vendor's key):\n"
-	        "clients accept it only with the test override of the K2 verify key.\n"
-	        "  -p, --profile MODEL       device profile (default EL100V2)\n"
-	        "  -s, --sn SN               serial number (default 2434000112345)\n"
-	        "      --address ADDR        device address (default C0:FF:EE:00:00:01)\n"
-	        "      --adapter NAME        adapter object name (default hci0)\n"
-	        "      --mtu N               ATT MTU; notifications split at N-3 (23-517,\n"
-	        "                            default 247)\n"
-	        "      --rssi DBM            RSSI reported to scans (default -60)\n"
-	        "      --key-out FILE        write the device's public verify key (hex X||Y)\n"
-	        "      --ready-file FILE     created once the service is on the bus\n"
-	        "      --fault SPEC          (repeatable) SPEC[:COUNT], COUNT sessions (default 1,\n"
-	        "                            'always' for every session):\n"
-	        "                              drop-step:T     never send handshake type T\n"
-	        "                                              (1, 3, 4 or 6)\n"
-	        "                              bad-checksum    corrupt the type-1 checksum\n"
-	        "                              short-sig       signature with a short r or s\n"
-	        "                              short-secret    session key one byte short\n"
-	        "                              disconnect-after:N  drop the link after N replies\n"
-	        "                              out-of-range    never discoverable, Connect fails\n"
-	        "  -v, --verbose             more output (-v: every request)\n"
-	        "  -h, --help\n");
+	fprintf(
+	    out,
+	    "usage: bluetti-sim --ble [options]\n"
+	    "One simulated V2 device over encrypted Bluetooth LE, served as a BlueZ imitation\n"
+	    "(org.bluez) on the D-Bus bus that DBUS_SYSTEM_BUS_ADDRESS names - a private\n"
+	    "dbus-daemon for tests, never the real system bus of a machine with BlueZ.\n"
+	    "The device signs with a key pair generated at start (not the vendor's key):\n"
+	    "clients accept it only with the test override of the K2 verify key.\n"
+	    "  -p, --profile MODEL       device profile (default EL100V2)\n"
+	    "  -s, --sn SN               serial number (default 2434000112345)\n"
+	    "      --address ADDR        device address (default C0:FF:EE:00:00:01)\n"
+	    "      --adapter NAME        adapter object name (default hci0)\n"
+	    "      --mtu N               ATT MTU; notifications split at N-3 (23-517,\n"
+	    "                            default 247)\n"
+	    "      --rssi DBM            RSSI reported to scans (default -60)\n"
+	    "      --key-out FILE        write the device's public verify key (hex X||Y)\n"
+	    "      --ready-file FILE     created once the service is on the bus\n"
+	    "      --fault SPEC          (repeatable) SPEC[:COUNT], COUNT sessions (default 1,\n"
+	    "                            'always' for every session):\n"
+	    "                              drop-step:T     never send handshake type T\n"
+	    "                                              (1, 3, 4 or 6)\n"
+	    "                              bad-checksum    corrupt the type-1 checksum\n"
+	    "                              short-sig       signature with a short r or s\n"
+	    "                              short-secret    session key one byte short\n"
+	    "                              disconnect-after:N  drop the link after N replies\n"
+	    "                              out-of-range    never discoverable, Connect fails\n"
+	    "  -v, --verbose             more output (-v: every request)\n"
+	    "  -h, --help\n");
 }
 
 static int parse_count(const char *p, int *count)
@@ -727,14 +728,19 @@ static int write_text(const char *path, const char *text)
 
 int sim_ble_main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"ble", no_argument, NULL, 'B'},           {"profile", required_argument, NULL, 'p'},
-	    {"sn", required_argument, NULL, 's'},      {"address", required_argument, NULL, 'a'},
-	    {"adapter", required_argument, NULL, 'A'}, {"mtu", required_argument, NULL, 'm'},
-	    {"rssi", required_argument, NULL, 'r'},    {"key-out", required_argument, NULL, 'k'},
-	    {"ready-file", required_argument, NULL, 'R'},
-	    {"fault", required_argument, NULL, 'f'},   {"verbose", no_argument, NULL, 'v'},
-	    {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
+	static const struct option longopts[] = {{"ble", no_argument, NULL, 'B'},
+	                                         {"profile", required_argument, NULL, 'p'},
+	                                         {"sn", required_argument, NULL, 's'},
+	                                         {"address", required_argument, NULL, 'a'},
+	                                         {"adapter", required_argument, NULL, 'A'},
+	                                         {"mtu", required_argument, NULL, 'm'},
+	                                         {"rssi", required_argument, NULL, 'r'},
+	                                         {"key-out", required_argument, NULL, 'k'},
+	                                         {"ready-file", required_argument, NULL, 'R'},
+	                                         {"fault", required_argument, NULL, 'f'},
+	                                         {"verbose", no_argument, NULL, 'v'},
+	                                         {"help", no_argument, NULL, 'h'},
+	                                         {NULL, 0, NULL, 0}};
 	static sb_t sbs;
 	sb_t *s = &sbs;
 	const char *profile = "EL100V2", *sn = "2434000112345", *key_out = NULL, *ready = NULL;
@@ -797,7 +803,10 @@ int sim_ble_main(int argc, char **argv)
 			break;
 		case 'v': s->verbose++; break;
 		case 'h': usage(stdout); return 0;
-		default: say(0, "unknown option or missing value '%s' (see --help)", argv[optind - 1]); return 2;
+		default:
+			say(0, "unknown option or missing value '%s' (see --help)",
+			    argv[optind - 1]);
+			return 2;
 		}
 	}
 	g_verbose = s->verbose;

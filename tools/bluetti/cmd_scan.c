@@ -15,24 +15,23 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: bluetti scan [--adapter hci0] [--duration S] [--all] [--json]\n"
-	             "Discover Bluetti devices over Bluetooth LE (docs/bluetooth.md). Bluetti units\n"
-	             "are recognised by manufacturer data 0x4C42 \"BLUETT?\" (\"BLUETTF\": V2\n"
-	             "encryption on) or by a name of a known model followed by the serial.\n"
-	             "      --adapter NAME   local adapter (default hci0)\n"
-	             "      --duration S     how long to listen (1-120 s, default 8)\n"
-	             "      --all            list every device seen, not only Bluetti units\n"
-	             "      --json           one JSON array\n");
+	fprintf(out,
+	        "usage: bluetti scan [--adapter hci0] [--duration S] [--all] [--json]\n"
+	        "Discover Bluetti devices over Bluetooth LE (docs/bluetooth.md). Bluetti units\n"
+	        "are recognised by manufacturer data 0x4C42 \"BLUETT?\" (\"BLUETTF\": V2\n"
+	        "encryption on) or by a name of a known model followed by the serial.\n"
+	        "      --adapter NAME   local adapter (default hci0)\n"
+	        "      --duration S     how long to listen (1-120 s, default 8)\n"
+	        "      --all            list every device seen, not only Bluetti units\n"
+	        "      --json           one JSON array\n");
 }
 
 int cmd_scan(int argc, char **argv)
 {
-	static const struct option longopts[] = {{"adapter", required_argument, NULL, 'a'},
-	                                         {"duration", required_argument, NULL, 'd'},
-	                                         {"all", no_argument, NULL, 'A'},
-	                                         {"json", no_argument, NULL, 'j'},
-	                                         {"help", no_argument, NULL, 'h'},
-	                                         {NULL, 0, NULL, 0}};
+	static const struct option longopts[] = {
+	    {"adapter", required_argument, NULL, 'a'}, {"duration", required_argument, NULL, 'd'},
+	    {"all", no_argument, NULL, 'A'},           {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
 	blt_ble_device_info_t *devs;
 	blt_detail_t d = {{0}};
 	const char *adapter = "hci0";
@@ -56,7 +55,8 @@ int cmd_scan(int argc, char **argv)
 		case 'j': json = true; break;
 		case 'h': usage(stdout); return 0;
 		default:
-			fprintf(stderr, "bluetti scan: bad option '%s' (see --help)\n", argv[optind - 1]);
+			fprintf(stderr, "bluetti scan: bad option '%s' (see --help)\n",
+			        argv[optind - 1]);
 			return EXIT_USAGE;
 		}
 	}
@@ -105,7 +105,9 @@ int cmd_scan(int argc, char **argv)
 			if (x->has_rssi)
 				snprintf(rssi, sizeof rssi, "%d", x->rssi);
 			printf("%-17s %5s  %-4s  %-14s %-10s %s\n", x->address, rssi,
-			       x->encrypted ? "yes" : x->bluetti ? "no" : "-",
+			       x->encrypted ? "yes"
+			       : x->bluetti ? "no"
+			                    : "-",
 			       x->model[0] ? x->model : "-", p ? p->id : "-", x->name);
 		}
 	}

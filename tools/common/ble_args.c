@@ -28,14 +28,16 @@ int ble_args_handle(ble_args_t *a, int opt, const char *arg, const char *prog)
 		return 1;
 	case BLE_OPT_ADDRESS:
 		if (blt_ble_address_ok(arg) != BLT_OK) {
-			fprintf(stderr, "%s: --address '%s': expected AA:BB:CC:DD:EE:FF\n", prog, arg);
+			fprintf(stderr, "%s: --address '%s': expected AA:BB:CC:DD:EE:FF\n", prog,
+			        arg);
 			return -1;
 		}
 		a->address = arg;
 		return 1;
 	case BLE_OPT_ADAPTER:
 		if (!arg[0] || strlen(arg) > 16 || strchr(arg, '/')) {
-			fprintf(stderr, "%s: --adapter '%s': expected a name like hci0\n", prog, arg);
+			fprintf(stderr, "%s: --adapter '%s': expected a name like hci0\n", prog,
+			        arg);
 			return -1;
 		}
 		a->adapter = arg;
@@ -70,14 +72,16 @@ int ble_args_check(ble_args_t *a, const char *prog)
 {
 	if (!a->ble) {
 		if (a->address || a->adapter || a->test_key_file || a->connect_timeout_ms) {
-			fprintf(stderr, "%s: --address/--adapter/--ble-* need --transport ble\n", prog);
+			fprintf(stderr, "%s: --address/--adapter/--ble-* need --transport ble\n",
+			        prog);
 			return -1;
 		}
 		return 0;
 	}
 	if (!a->address) {
-		fprintf(stderr, "%s: --transport ble needs --address AA:BB:CC:DD:EE:FF (see `bluetti "
-		                "scan`)\n",
+		fprintf(stderr,
+		        "%s: --transport ble needs --address AA:BB:CC:DD:EE:FF (see `bluetti "
+		        "scan`)\n",
 		        prog);
 		return -1;
 	}
@@ -108,8 +112,8 @@ int ble_read_key_file(const char *path, uint8_t key[64], blt_detail_t *d)
 		n = 64;
 	}
 	if (n != 64)
-		return blt_detail_set(d, BLT_E_BLE_KEY, "%s: %zu bytes, expected a 64-byte key X||Y",
-		                      path, n);
+		return blt_detail_set(d, BLT_E_BLE_KEY,
+		                      "%s: %zu bytes, expected a 64-byte key X||Y", path, n);
 	memcpy(key, raw, 64);
 	return BLT_OK;
 }
@@ -132,8 +136,9 @@ int ble_open(const ble_args_t *a, const char *prog, blt_transport_t **out, blt_d
 			return err;
 		}
 		o.test_verify_key = key;
-		fprintf(stderr, "%s: warning: --ble-test-key: only a simulator with this key is "
-		                "accepted (test option)\n",
+		fprintf(stderr,
+		        "%s: warning: --ble-test-key: only a simulator with this key is "
+		        "accepted (test option)\n",
 		        prog);
 	}
 	err = blt_ble_new(&o, &t, d);
