@@ -124,6 +124,7 @@ static void usage(FILE *out)
 	    "       " PROG " --cloud [options]   the simulated account API (--cloud --help)\n"
 	    "       " PROG " --modbus-tcp PORT [options]   one device as a Modbus TCP server\n"
 	    "                                  (--modbus-tcp 0 --help)\n"
+	    "       " PROG " --ble [options]     one device over Bluetooth LE, as BlueZ on D-Bus (--ble --help)\n"
 	    "\n"
 	    "Simulated Bluetti V2 power station(s) on an MQTT broker. Each device listens on\n"
 	    "its preset's request topic (v2: SUB/<model>/<sn>), answers Modbus FC03 reads and\n"

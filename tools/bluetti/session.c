@@ -90,7 +90,8 @@ void dev_args_help(FILE *out, int default_retries)
 	    "                            GENERIC); see `bluetti profiles`\n"
 	    "  -s, --sn SN               device serial (the topic segment, e.g. the subSn)\n"
 	    "      --model CODE          model code in topics (default: the profile's)\n"
-	    "      --preset NAME         wire preset: v2 (default) or seed\n"
+	    "      --preset NAME         wire preset: v2 (default), seed, ble (set by\n"
+	    "                            --transport ble)\n"
 	    "      --slave N             override the Modbus slave address\n"
 	    "      --envelope E          override the request envelope: bare, legacy, v2\n"
 	    "      --sub-topic T         override the reply topic (template: {model} {sn})\n"
@@ -101,6 +102,7 @@ void dev_args_help(FILE *out, int default_retries)
 	    "                            credentials and model come from the account (then\n"
 	    "                            --profile is optional and --sn may be the full serial)\n",
 	    default_retries);
+	ble_args_help(out);
 	ble_args_help(out);
 }
 
