@@ -4,6 +4,7 @@
  * GattService1 (UUID), GattCharacteristic1 (UUID, StartNotify/StopNotify, WriteValue,
  * Value in PropertiesChanged), ObjectManager.GetManagedObjects on "/". */
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,6 +96,8 @@ int ble_link_process(ble_link_t *l, int timeout_ms, blt_detail_t *d)
 		if (r >= 0)
 			r = process_all(l->bus);
 	}
+	if (r == -EINTR)
+		return BLT_OK; /* a signal: the caller decides what to do next */
 	if (r < 0)
 		return blt_detail_set(d, BLT_E_IO, "D-Bus: %s", strerror(-r));
 	return BLT_OK;

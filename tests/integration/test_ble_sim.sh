@@ -3,13 +3,18 @@
 # BlueZ imitation (org.bluez) on it, and the real `bluetti` CLI with the real BLE transport
 # (sd-bus) pointed at it through DBUS_SYSTEM_BUS_ADDRESS. The simulator signs with its own
 # generated key; the CLI accepts it through the test-only --ble-test-key.
-#   test_ble_sim.sh BLUETTI BLUETTI_SIM BUS_CONF
+#   test_ble_sim.sh BLUETTI BLUETTI_SIM BUS_CONF [BLUETTI_BRIDGE]
 # Checks: scan; every block of every group of the EL100V2 profile; a gated write read back;
-# each fault switch ends in a successful retry or a clear error, never a hang.
+# each fault switch ends in a successful retry or a clear error, never a hang; with
+# BLUETTI_BRIDGE, the bridge over Bluetooth alone (no upstream broker) publishes state to a
+# Home Assistant broker, applies a command through the gate and survives the device
+# dropping off and coming back.
 set -uo pipefail
 BLUETTI=$1
 SIM=$2
 CONF=$3
+BRIDGE=${4:-}
+SCRIPTS=$(cd "$(dirname "$0")/../../scripts" && pwd)
 command -v dbus-daemon >/dev/null || { echo "SKIP: dbus-daemon not installed"; exit 77; }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/blt-ble.XXXXXX")
@@ -22,7 +27,10 @@ stop_sim() {
 		sim_pid=
 	fi
 }
+bridge_pid=
 cleanup() {
+	[ -n "$bridge_pid" ] && kill "$bridge_pid" 2>/dev/null && wait "$bridge_pid" 2>/dev/null
+	[ -d "$tmp/down" ] && "$SCRIPTS/broker.sh" stop "$tmp/down" >/dev/null 2>&1
 	stop_sim
 	[ -n "$bus_pid" ] && kill "$bus_pid" 2>/dev/null
 	[ -n "${BLT_KEEP:-}" ] && echo "kept $tmp" || rm -rf "$tmp"
@@ -44,7 +52,8 @@ fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 start_sim() { # start_sim [sim options...]
 	stop_sim
 	rm -f "$tmp/ready"
-	"$SIM" --ble --address "$ADDR" --key-out "$tmp/key" --ready-file "$tmp/ready" -v "$@" \
+	"$SIM" --ble --address "$ADDR" --key-out "$tmp/key" --key-file "$tmp/device.key" \
+		--ready-file "$tmp/ready" -v "$@" \
 		2>"$tmp/sim.log" &
 	sim_pid=$!
 	for _ in $(seq 100); do [ -f "$tmp/ready" ] && return 0; sleep 0.05; done
@@ -143,9 +152,71 @@ rc=$?
 grep -q "signature" "$tmp/k2.err" || fail "K2 mismatch: unclear error: $(cat "$tmp/k2.err")"
 stop_sim
 
+# --- the bridge over Bluetooth ---------------------------------------------------------------
+if [ -n "$BRIDGE" ] && command -v mosquitto_sub >/dev/null && command -v mosquitto >/dev/null; then
+	DOWN=$("$SCRIPTS/broker.sh" start "$tmp/down" --plain >/dev/null && cat "$tmp/down/port") ||
+		{ echo "FAIL: downstream broker did not start"; exit 1; }
+	start_sim
+	cat >"$tmp/bridge.ini" <<EOF
+[bridge]
+log_level = debug
+[homeassistant]
+host = 127.0.0.1
+port = $DOWN
+[device elite]
+profile = EL100V2
+sn = 2434000112345
+transport = ble
+address = $ADDR
+ble_test_key = $tmp/key
+controls = true
+poll_core = 1
+poll_grid = 2
+poll_battery = 0
+poll_cells = 0
+poll_inverter = 0
+poll_settings = 2
+EOF
+	"$BRIDGE" --check-config -c "$tmp/bridge.ini" >"$tmp/check.out" 2>&1 &&
+		grep -q "upstream: none" "$tmp/check.out" && grep -q "bluetooth: $ADDR" "$tmp/check.out" ||
+		fail "bridge --check-config: $(cat "$tmp/check.out")"
+	"$BRIDGE" -c "$tmp/bridge.ini" >"$tmp/bridge.log" 2>&1 &
+	bridge_pid=$!
+	state_once() { # NAME: a fresh (not retained) state document with data, within 30 s
+		timeout 35 mosquitto_sub -h 127.0.0.1 -p "$DOWN" -t bluetti/elite/state -R -W 30 \
+			2>&1 | grep -m1 '"soc":[0-9]' >"$tmp/$1.json"
+	}
+	if state_once st1 && grep -q '"soc"' "$tmp/st1.json"; then :; else
+		fail "bridge over BLE: no state ($(tail -5 "$tmp/bridge.log"))"; fi
+	timeout 10 mosquitto_sub -h 127.0.0.1 -p "$DOWN" -t bluetti/elite/availability -C 1 -W 8 \
+		>"$tmp/avail.txt" 2>&1
+	grep -q online "$tmp/avail.txt" || fail "bridge over BLE: availability $(cat "$tmp/avail.txt")"
+	# a Home Assistant command through the gate, over Bluetooth
+	mosquitto_pub -h 127.0.0.1 -p "$DOWN" -t bluetti/elite/set/dc_output -m ON
+	ok_cmd=
+	for _ in $(seq 20); do
+		grep -q "dc_output.*result=ok" "$tmp/bridge.log" && ok_cmd=1 && break
+		sleep 0.5
+	done
+	[ -n "$ok_cmd" ] ||
+		fail "bridge over BLE: dc_output command not applied ($(grep -i dc_output "$tmp/bridge.log" | tail -3))"
+	# the device drops off (simulator stopped) and comes back: state flows again
+	stop_sim
+	sleep 3
+	start_sim
+	if state_once st2 && grep -q '"soc"' "$tmp/st2.json"; then :; else
+		fail "bridge over BLE: no state after the device came back ($(tail -5 "$tmp/bridge.log"))"; fi
+	n=$(grep -c "session established" "$tmp/bridge.log")
+	[ "$n" -ge 2 ] || fail "bridge over BLE: expected a reconnect, saw $n sessions"
+	kill "$bridge_pid" 2>/dev/null
+	wait "$bridge_pid" 2>/dev/null
+	bridge_pid=
+	stop_sim
+fi
+
 if [ $fails -ne 0 ]; then
 	echo "$fails check(s) failed; last simulator log:"
 	tail -20 "$tmp/sim.log"
 	exit 1
 fi
-echo "ok: scan, all groups, gated write, 6 retried faults, out of range, disconnect, K2 mismatch"
+echo "ok: scan, all groups, gated write, 6 retried faults, out of range, disconnect, K2 mismatch${BRIDGE:+, bridge over BLE}"

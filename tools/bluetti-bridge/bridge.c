@@ -36,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <bluetti/ble.h>
 #include <bluetti/bluetti.h>
 #include <bluetti/client.h>
 #include <bluetti/control.h>
@@ -44,6 +45,7 @@
 #include <bluetti/transport.h>
 
 #include "br_account.h"
+#include "ble_args.h"
 #include "bridge.h"
 
 #define MAX_SKIP       16
@@ -108,6 +110,7 @@ typedef struct outbox {
 struct br_dev {
 	const br_device_cfg_t *cfg;
 	br_runtime_t *rt;
+	blt_transport_t *link; /* transport = ble: its own Bluetooth link; NULL: rt->up */
 	blt_client_opts_t copts;
 	blt_client_t *client;
 	blt_device_t *dev;
@@ -966,8 +969,9 @@ static void scan(br_runtime_t *rt)
 			publish_availability(d);
 		if (d->dirty && (!d->client || !blt_client_busy(d->client)))
 			publish_device(d, false, false);
-		if (!up) {
-			/* Nothing can be sent; outstanding requests still time out. */
+		if (!up && !d->link) {
+			/* Nothing can be sent; outstanding requests still time out. (A Bluetooth
+			 * device reconnects from its own poll; its failed requests count.) */
 			if (d->client)
 				blt_client_check_timeouts(d->client, now);
 			continue;
@@ -1154,7 +1158,8 @@ static bool run_command(br_runtime_t *rt)
 		size_t i = (rt->cmd_rr + k) % rt->ndev;
 		br_dev_t *d = &rt->devs[i];
 		cmd_listener_t *l;
-		if (!d->npending || !d->client || blt_client_busy(d->client))
+		if (!d->npending || !d->client || blt_client_busy(d->client) ||
+		    !blt_transport_connected(d->link ? d->link : rt->up))
 			continue;
 		if (!(l = cmd_due(d, now)))
 			continue;
@@ -1255,6 +1260,7 @@ static void runtime_free(br_runtime_t *rt)
 	for (size_t i = 0; i < rt->ndev; i++) {
 		br_dev_t *d = &rt->devs[i];
 		blt_client_free(d->client);
+		blt_transport_free(d->link);
 		blt_device_free(d->dev);
 		free(d->last_state);
 		free(d->pub_keys);
@@ -1270,6 +1276,25 @@ static void runtime_free(br_runtime_t *rt)
 	free(rt->decoded);
 	free(rt->last_stats);
 	free(rt);
+}
+
+/* transport = ble: the device's own Bluetooth link (not connected yet). A short connect
+ * timeout: a reconnect attempt blocks the loop for that long (docs/bluetooth.md). */
+static int br_ble_link(const br_device_cfg_t *dc, blt_transport_t **out, blt_detail_t *d)
+{
+	blt_ble_opts_t o;
+	uint8_t key[64];
+	memset(&o, 0, sizeof o);
+	o.address = dc->address;
+	o.adapter = dc->adapter[0] ? dc->adapter : NULL;
+	o.connect_timeout_ms = 10000;
+	if (dc->ble_test_key[0]) {
+		int err = ble_read_key_file(dc->ble_test_key, key, d);
+		if (err)
+			return err;
+		o.test_verify_key = key;
+	}
+	return blt_ble_new(&o, out, d);
 }
 
 static int runtime_new(const br_config_t *cfg, br_runtime_t **out)
@@ -1299,7 +1324,8 @@ static int runtime_new(const br_config_t *cfg, br_runtime_t **out)
 		runtime_free(rt);
 		return err;
 	}
-	err = make_transport(&cfg->up, NULL, cfg->up.client_id, &rt->up, &d);
+	err = cfg->up.host[0] ? make_transport(&cfg->up, NULL, cfg->up.client_id, &rt->up, &d)
+	                      : BLT_OK; /* every device over Bluetooth */
 	if (err) {
 		br_log(BLT_LOG_ERROR, "upstream broker %s:%d: %s: %s", cfg->up.host, cfg->up.port,
 		       blt_strerror(err), d.text);
@@ -1331,7 +1357,16 @@ static int runtime_new(const br_config_t *cfg, br_runtime_t **out)
 		dv->copts.envelope = -1;
 		dv->copts.timeout_ms = dc->timeout_ms;
 		dv->copts.retries = dc->retries;
-		err = blt_client_new(rt->up, &dv->copts, &dv->client, &d);
+		if (!strcmp(dc->transport, "ble")) {
+			err = br_ble_link(dc, &dv->link, &d);
+			if (err) {
+				br_log(BLT_LOG_ERROR, "%s: bluetooth %s: %s", dc->id, dc->address,
+				       d.text);
+				runtime_free(rt);
+				return err;
+			}
+		}
+		err = blt_client_new(dv->link ? dv->link : rt->up, &dv->copts, &dv->client, &d);
 		if (err) {
 			br_log(BLT_LOG_ERROR, "%s: %s", dc->id, d.text);
 			runtime_free(rt);
@@ -1394,7 +1429,7 @@ static int runtime_start(br_runtime_t *rt)
 		dv->ncmds = n;
 	}
 
-	err = blt_transport_connect(rt->up, &d);
+	err = rt->up ? blt_transport_connect(rt->up, &d) : BLT_OK;
 	if (err) {
 		br_log(permanent(err) ? BLT_LOG_ERROR : BLT_LOG_WARN,
 		       "upstream broker %s:%d: %s: %s%s", cfg->up.host, cfg->up.port,
@@ -1409,6 +1444,9 @@ static int runtime_start(br_runtime_t *rt)
 		err = blt_client_start(dv->client, &d);
 		if (err)
 			br_log(BLT_LOG_WARN, "%s: %s", dv->cfg->id, d.text);
+		if (dv->link && (err = blt_transport_connect(dv->link, &d)) != BLT_OK)
+			br_log(BLT_LOG_WARN, "%s: bluetooth %s: %s: %s (retrying)", dv->cfg->id,
+			       dv->cfg->address, blt_strerror(err), d.text);
 		/* First contact: poll everything soon; "offline" until something answers. Many
 		 * devices start one per STAGGER_MS (spread over at most 5 s) instead of all at
 		 * once, so their rounds stay spread out. */
@@ -1457,6 +1495,8 @@ static void runtime_stop(br_runtime_t *rt, bool announce_offline)
 		       rt->ob.n + blt_transport_pending(rt->down), STOP_WAIT_MS / 1000);
 	blt_transport_disconnect(rt->down);
 	blt_transport_disconnect(rt->up);
+	for (size_t i = 0; i < rt->ndev; i++)
+		blt_transport_disconnect(rt->devs[i].link);
 }
 
 static void upstream_watch(br_runtime_t *rt)
@@ -1467,7 +1507,7 @@ static void upstream_watch(br_runtime_t *rt)
 		if (!rt->up_was_connected) {
 			/* Back: probe every offline device now. */
 			for (size_t i = 0; i < rt->ndev; i++)
-				if (!rt->devs[i].online)
+				if (!rt->devs[i].online && !rt->devs[i].link)
 					rt->devs[i].probe_at = now;
 		}
 		rt->up_down_since = 0;
@@ -1476,6 +1516,8 @@ static void upstream_watch(br_runtime_t *rt)
 	} else if (now - rt->up_down_since >= UP_GRACE_MS) {
 		for (size_t i = 0; i < rt->ndev; i++) {
 			br_dev_t *d = &rt->devs[i];
+			if (d->link)
+				continue; /* Bluetooth: availability from its own requests */
 			if (d->online || !d->avail_sent) {
 				set_online(d, false, "upstream broker unreachable");
 				d->probe_at = now + (uint64_t)d->backoff_ms;
@@ -1572,7 +1614,7 @@ static void loop(br_runtime_t *rt)
 			rt->next_stats = 0;
 		}
 		/* At most one command per iteration; polling and publishing go on between. */
-		if (rt->npending && blt_transport_connected(rt->up))
+		if (rt->npending) /* each device waits for its own transport */
 			run_command(rt);
 		now = blt_now_ms();
 		if (now >= rt->next_scan)
@@ -1592,6 +1634,13 @@ static void loop(br_runtime_t *rt)
 		ob_flush(rt);
 		if (rt->npending && wait > 10)
 			wait = 10; /* a command may come due */
+		/* Bluetooth links: their notifications, keep-alives and reconnects (a reconnect
+		 * attempt blocks for up to its connect timeout) */
+		for (size_t i = 0; i < rt->ndev; i++)
+			if (rt->devs[i].link)
+				blt_transport_poll(rt->devs[i].link, rt->up ? 0 : wait, NULL);
+		if (!rt->up)
+			continue;
 		if (blt_transport_connected(rt->up))
 			blt_transport_poll(rt->up, wait, NULL);
 		else
@@ -1636,9 +1685,15 @@ int br_run(const char *path, br_config_t *cfg, int cli_level)
 			br_config_free(cfg);
 			return 1;
 		}
-		br_log(BLT_LOG_INFO, "bridging %zu device(s): %s:%d -> %s:%d (base topic %s)",
-		       cfg->ndev, cfg->up.host, cfg->up.port, cfg->down.host, cfg->down.port,
-		       cfg->base_topic);
+		if (cfg->up.host[0])
+			br_log(BLT_LOG_INFO,
+			       "bridging %zu device(s): %s:%d -> %s:%d (base topic %s)", cfg->ndev,
+			       cfg->up.host, cfg->up.port, cfg->down.host, cfg->down.port,
+			       cfg->base_topic);
+		else
+			br_log(BLT_LOG_INFO,
+			       "bridging %zu device(s): bluetooth -> %s:%d (base topic %s)",
+			       cfg->ndev, cfg->down.host, cfg->down.port, cfg->base_topic);
 		for (;;) {
 			br_errors_t errs;
 			loop(rt);

@@ -80,6 +80,11 @@ typedef struct br_device_cfg {
 	bool controls;         /* expose switch/select/number entities */
 	bool allow_unverified; /* let settings marked unverified be written */
 	bool enabled;
+	/* transport = cloud (default) | ble: Bluetooth LE to address (docs/bluetooth.md) */
+	char transport[8];
+	char address[18];
+	char adapter[17];
+	char ble_test_key[BR_PATH]; /* TEST ONLY: a simulator's verify key file */
 	br_poll_cfg_t poll[BR_MAX_GROUPS];
 	size_t npoll;
 	int interval_s[BR_MAX_GROUPS]; /* resolved, per profile group; 0 = off */

@@ -9,6 +9,7 @@
  * 50 ms, a disconnect 5 s into a stalled step, type 6 resent from 5 s, a disconnect 11 s
  * after type 6 without a write. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -716,6 +717,50 @@ static int parse_fault(sb_t *s, const char *spec)
 	return -1;
 }
 
+/* --key-file: the device's signing key (hex scalar), kept across runs so a restarted
+ * simulator is the same device; created (mode 0600) with a fresh key if missing. Without
+ * it, a new key every run. Never the vendor's key. */
+static int load_or_make_key(sb_t *s, const char *path)
+{
+	blt_detail_t d = {{0}};
+	char hex[80] = {0};
+	size_t n = 0;
+	FILE *f;
+	int fd;
+
+	if (path && (f = fopen(path, "r"))) {
+		if (!fgets(hex, sizeof hex, f))
+			hex[0] = '\0';
+		fclose(f);
+		if (blt_hex_decode(hex, s->priv, sizeof s->priv, &n, &d) != BLT_OK || n != 32 ||
+		    blt_ble_pubkey(s->priv, s->pub, &d) != BLT_OK) {
+			say(0, "--key-file %s: not a P-256 private key in hex (%s)", path, d.text);
+			OPENSSL_cleanse(hex, sizeof hex);
+			return -1;
+		}
+		OPENSSL_cleanse(hex, sizeof hex);
+		return 0;
+	}
+	if (blt_ble_keygen(s->priv, s->pub, &d) != BLT_OK) {
+		say(0, "key pair: %s", d.text);
+		return -1;
+	}
+	if (!path)
+		return 0;
+	blt_hex_encode(s->priv, 32, hex, sizeof hex);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!f || fprintf(f, "%s\n", hex) < 0 || fclose(f) != 0) {
+		say(0, "--key-file %s: %s", path, strerror(errno));
+		if (!f && fd >= 0)
+			close(fd);
+		OPENSSL_cleanse(hex, sizeof hex);
+		return -1;
+	}
+	OPENSSL_cleanse(hex, sizeof hex);
+	return 0;
+}
+
 static int write_text(const char *path, const char *text)
 {
 	FILE *f = fopen(path, "w");
@@ -736,6 +781,7 @@ int sim_ble_main(int argc, char **argv)
 	                                         {"mtu", required_argument, NULL, 'm'},
 	                                         {"rssi", required_argument, NULL, 'r'},
 	                                         {"key-out", required_argument, NULL, 'k'},
+	                                         {"key-file", required_argument, NULL, 'K'},
 	                                         {"ready-file", required_argument, NULL, 'R'},
 	                                         {"fault", required_argument, NULL, 'f'},
 	                                         {"verbose", no_argument, NULL, 'v'},
@@ -744,6 +790,7 @@ int sim_ble_main(int argc, char **argv)
 	static sb_t sbs;
 	sb_t *s = &sbs;
 	const char *profile = "EL100V2", *sn = "2434000112345", *key_out = NULL, *ready = NULL;
+	const char *key_file = NULL;
 	blt_detail_t d = {{0}};
 	struct sigaction sa;
 	uint64_t last_tick;
@@ -794,6 +841,7 @@ int sim_ble_main(int argc, char **argv)
 			}
 			break;
 		case 'k': key_out = optarg; break;
+		case 'K': key_file = optarg; break;
 		case 'R': ready = optarg; break;
 		case 'f':
 			if (parse_fault(s, optarg) != 0) {
@@ -844,10 +892,8 @@ int sim_ble_main(int argc, char **argv)
 	snprintf(s->nfy_path, sizeof s->nfy_path, "%.159s/char0011", s->svc_path);
 	snprintf(s->wr_path, sizeof s->wr_path, "%.159s/char0014", s->svc_path);
 
-	if (blt_ble_keygen(s->priv, s->pub, &d) != BLT_OK) {
-		say(0, "key pair: %s", d.text);
+	if (load_or_make_key(s, key_file) != 0)
 		return 1;
-	}
 	blt_hex_encode(s->pub, 64, hex, sizeof hex);
 	if (key_out) {
 		char line[140];
