@@ -28,9 +28,12 @@ stop_sim() {
 	fi
 }
 bridge_pid=
+cloudsim_pid=
 cleanup() {
 	[ -n "$bridge_pid" ] && kill "$bridge_pid" 2>/dev/null && wait "$bridge_pid" 2>/dev/null
 	[ -d "$tmp/down" ] && "$SCRIPTS/broker.sh" stop "$tmp/down" >/dev/null 2>&1
+	[ -d "$tmp/up" ] && "$SCRIPTS/broker.sh" stop "$tmp/up" >/dev/null 2>&1
+	[ -n "$cloudsim_pid" ] && kill "$cloudsim_pid" 2>/dev/null
 	stop_sim
 	[ -n "$bus_pid" ] && kill "$bus_pid" 2>/dev/null
 	[ -n "${BLT_KEEP:-}" ] && echo "kept $tmp" || rm -rf "$tmp"
@@ -214,9 +217,73 @@ EOF
 	stop_sim
 fi
 
+# --- the bridge with transport = auto: Bluetooth, failover to the cloud, and back -----------
+if [ -n "$BRIDGE" ] && command -v mosquitto_sub >/dev/null && command -v mosquitto >/dev/null; then
+	UPP=$("$SCRIPTS/broker.sh" start "$tmp/up" --plain >/dev/null && cat "$tmp/up/port") ||
+		{ echo "FAIL: upstream broker did not start"; exit 1; }
+	[ -n "${DOWN:-}" ] || DOWN=$("$SCRIPTS/broker.sh" start "$tmp/down" --plain >/dev/null &&
+		cat "$tmp/down/port")
+	"$SIM" --broker "127.0.0.1:$UPP" --plain --profile EL100V2 --sn 2434000112345 \
+		--ready-file "$tmp/cloud.ready" >"$tmp/cloudsim.log" 2>&1 &
+	cloudsim_pid=$!
+	for _ in $(seq 100); do [ -e "$tmp/cloud.ready" ] && break; sleep 0.05; done
+	start_sim
+	cat >"$tmp/auto.ini" <<EOF
+[bridge]
+log_level = debug
+[upstream]
+host = 127.0.0.1
+port = $UPP
+tls = false
+[homeassistant]
+host = 127.0.0.1
+port = $DOWN
+[device elite]
+profile = EL100V2
+sn = 2434000112345
+transport = auto
+address = $ADDR
+ble_test_key = $tmp/key
+poll_core = 1
+poll_grid = 1
+poll_battery = 0
+poll_cells = 0
+poll_inverter = 0
+poll_settings = 0
+EOF
+	"$BRIDGE" -c "$tmp/auto.ini" >"$tmp/auto.log" 2>&1 &
+	bridge_pid=$!
+	link_state() { # NAME LINK SECONDS: a fresh state with data over LINK
+		timeout $(($3 + 5)) mosquitto_sub -h 127.0.0.1 -p "$DOWN" -t bluetti/elite/state -R \
+			-W "$3" 2>&1 | grep -m1 "\"soc\":[0-9].*\"link\":\"$2\"\|\"link\":\"$2\".*\"soc\":[0-9]" \
+			>"$tmp/$1.json"
+	}
+	link_state au1 bluetooth 30 || fail "auto: no state over bluetooth ($(tail -3 "$tmp/auto.log"))"
+	timeout 10 mosquitto_sub -h 127.0.0.1 -p "$DOWN" -t homeassistant/sensor/bluetti_2434000112345/link/config \
+		-C 1 -W 8 2>&1 | grep -q '"entity_category":"diagnostic"' || fail "auto: no link entity"
+	sleep 2
+	disco_before=$(grep -c "discovery documents" "$tmp/auto.log")
+	stop_sim # out of Bluetooth range: the cloud takes over
+	link_state au2 cloud 30 || fail "auto: no failover to the cloud ($(grep -v libmosq "$tmp/auto.log" | tail -3))"
+	start_sim # back in range
+	link_state au3 bluetooth 90 || fail "auto: not back on bluetooth ($(grep -v libmosq "$tmp/auto.log" | tail -3))"
+	disco_after=$(grep -c "discovery documents" "$tmp/auto.log")
+	[ "$disco_after" = "$disco_before" ] ||
+		fail "auto: discovery republished on a path switch ($disco_before -> $disco_after)"
+	grep -q "now over the cloud" "$tmp/auto.log" && grep -q "now over bluetooth" "$tmp/auto.log" ||
+		fail "auto: path switches not logged"
+	kill "$bridge_pid" 2>/dev/null
+	wait "$bridge_pid" 2>/dev/null
+	bridge_pid=
+	kill "$cloudsim_pid" 2>/dev/null
+	wait "$cloudsim_pid" 2>/dev/null
+	stop_sim
+	"$SCRIPTS/broker.sh" stop "$tmp/up" >/dev/null 2>&1
+fi
+
 if [ $fails -ne 0 ]; then
 	echo "$fails check(s) failed; last simulator log:"
 	tail -20 "$tmp/sim.log"
 	exit 1
 fi
-echo "ok: scan, all groups, gated write, 6 retried faults, out of range, disconnect, K2 mismatch${BRIDGE:+, bridge over BLE}"
+echo "ok: scan, all groups, gated write, 6 retried faults, out of range, disconnect, K2 mismatch${BRIDGE:+, bridge over BLE, bridge auto failover}"

@@ -110,7 +110,10 @@ typedef struct outbox {
 struct br_dev {
 	const br_device_cfg_t *cfg;
 	br_runtime_t *rt;
-	blt_transport_t *link; /* transport = ble: its own Bluetooth link; NULL: rt->up */
+	blt_transport_t *link; /* transport = ble | auto: its own Bluetooth link; NULL: rt->up */
+	/* transport = auto: both clients; `client` is the one in use, swapped while idle */
+	blt_client_t *client_cloud, *client_ble;
+	blt_client_opts_t copts_ble;
 	blt_client_opts_t copts;
 	blt_client_t *client;
 	blt_device_t *dev;
@@ -361,6 +364,41 @@ static int publish(br_runtime_t *rt, const char *topic, const char *payload, boo
 	return BLT_OK;
 }
 
+/* The path a Bluetooth-capable device's requests take now (the diagnostic entity). */
+static const char *dev_path_name(const br_dev_t *d)
+{
+	if (d->client && d->client == d->client_cloud)
+		return blt_transport_connected(d->rt->up) ? "cloud" : "none";
+	return blt_transport_connected(d->link) ? "bluetooth" : "none";
+}
+
+/* The transport the device's requests go through. */
+static blt_transport_t *dev_transport(const br_dev_t *d)
+{
+	if (d->client_cloud && d->client == d->client_cloud)
+		return d->rt->up;
+	return d->link ? d->link : d->rt->up;
+}
+
+/* transport = auto: Bluetooth while its link is up, the cloud otherwise. Swapped only
+ * while the client in use is idle; the device model, its entities and discovery stay as
+ * they are, only the state's "link" value changes. */
+static void choose_path(br_dev_t *d)
+{
+	blt_client_t *want;
+	if (!d->client_cloud || !d->client_ble || blt_client_busy(d->client))
+		return;
+	want = blt_transport_connected(d->link) || !blt_transport_connected(d->rt->up)
+	           ? d->client_ble
+	           : d->client_cloud;
+	if (want == d->client)
+		return;
+	d->client = want;
+	br_log(BLT_LOG_INFO, "%s: now over %s", d->cfg->id,
+	       want == d->client_ble ? "bluetooth" : "the cloud");
+	d->dirty = true;
+}
+
 static void ctx_of(br_dev_t *d, br_ha_ctx_t *c)
 {
 	const br_config_t *cfg = d->rt->cfg;
@@ -371,6 +409,7 @@ static void ctx_of(br_dev_t *d, br_ha_ctx_t *c)
 	c->cfg = d->cfg;
 	c->dev = d->dev;
 	c->last_seen_unix_ms = d->last_seen_unix_ms;
+	c->link = d->link ? dev_path_name(d) : NULL;
 	if (d->client) {
 		blt_client_stats(d->client, &st);
 		if (st.last_rssi) {
@@ -916,6 +955,7 @@ static uint64_t device_work(br_dev_t *d, uint64_t now)
 	uint64_t next = UINT64_MAX;
 	if (!d->client)
 		return next;
+	choose_path(d);
 	if (blt_client_busy(d->client)) {
 		blt_client_check_timeouts(d->client, now);
 		if (blt_client_busy(d->client))
@@ -1113,7 +1153,7 @@ static void exec_command(br_dev_t *d, cmd_listener_t *l)
 	}
 	memset(&wo, 0, sizeof wo);
 	wo.flags = d->cfg->allow_unverified ? BLT_WRITE_ALLOW_UNVERIFIED : 0;
-	wo.wire = &d->copts;
+	wo.wire = d->client == d->client_ble && d->client_cloud ? &d->copts_ble : &d->copts;
 	wo.verify_reads = 3;
 	wo.verify_interval_ms = 500;
 	wo.audit = audit_line;
@@ -1158,8 +1198,10 @@ static bool run_command(br_runtime_t *rt)
 		size_t i = (rt->cmd_rr + k) % rt->ndev;
 		br_dev_t *d = &rt->devs[i];
 		cmd_listener_t *l;
-		if (!d->npending || !d->client || blt_client_busy(d->client) ||
-		    !blt_transport_connected(d->link ? d->link : rt->up))
+		if (!d->npending || !d->client)
+			continue;
+		choose_path(d);
+		if (blt_client_busy(d->client) || !blt_transport_connected(dev_transport(d)))
 			continue;
 		if (!(l = cmd_due(d, now)))
 			continue;
@@ -1259,7 +1301,12 @@ static void runtime_free(br_runtime_t *rt)
 		return;
 	for (size_t i = 0; i < rt->ndev; i++) {
 		br_dev_t *d = &rt->devs[i];
-		blt_client_free(d->client);
+		if (d->client_cloud) { /* auto: both clients; client is one of them */
+			blt_client_free(d->client_cloud);
+			blt_client_free(d->client_ble);
+		} else {
+			blt_client_free(d->client);
+		}
 		blt_transport_free(d->link);
 		blt_device_free(d->dev);
 		free(d->last_state);
@@ -1287,7 +1334,8 @@ static int br_ble_link(const br_device_cfg_t *dc, blt_transport_t **out, blt_det
 	memset(&o, 0, sizeof o);
 	o.address = dc->address;
 	o.adapter = dc->adapter[0] ? dc->adapter : NULL;
-	o.connect_timeout_ms = 10000;
+	/* auto: the cloud waits while Bluetooth looks for a unit that may be out of range */
+	o.connect_timeout_ms = !strcmp(dc->transport, "auto") ? 5000 : 10000;
 	if (dc->ble_test_key[0]) {
 		int err = ble_read_key_file(dc->ble_test_key, key, d);
 		if (err)
@@ -1357,7 +1405,7 @@ static int runtime_new(const br_config_t *cfg, br_runtime_t **out)
 		dv->copts.envelope = -1;
 		dv->copts.timeout_ms = dc->timeout_ms;
 		dv->copts.retries = dc->retries;
-		if (!strcmp(dc->transport, "ble")) {
+		if (strcmp(dc->transport, "cloud") != 0) {
 			err = br_ble_link(dc, &dv->link, &d);
 			if (err) {
 				br_log(BLT_LOG_ERROR, "%s: bluetooth %s: %s", dc->id, dc->address,
@@ -1366,7 +1414,18 @@ static int runtime_new(const br_config_t *cfg, br_runtime_t **out)
 				return err;
 			}
 		}
-		err = blt_client_new(dv->link ? dv->link : rt->up, &dv->copts, &dv->client, &d);
+		if (!strcmp(dc->transport, "auto")) {
+			dv->copts_ble = dv->copts;
+			dv->copts_ble.preset = "ble";
+			dv->copts_ble.slave = -1;
+			err = blt_client_new(rt->up, &dv->copts, &dv->client_cloud, &d);
+			if (!err)
+				err = blt_client_new(dv->link, &dv->copts_ble, &dv->client_ble, &d);
+			dv->client = dv->client_ble;
+		} else {
+			err = blt_client_new(dv->link ? dv->link : rt->up, &dv->copts, &dv->client,
+			                     &d);
+		}
 		if (err) {
 			br_log(BLT_LOG_ERROR, "%s: %s", dc->id, d.text);
 			runtime_free(rt);
@@ -1441,7 +1500,9 @@ static int runtime_start(br_runtime_t *rt)
 		br_dev_t *dv = &rt->devs[i];
 		if (!dv->client)
 			continue;
-		err = blt_client_start(dv->client, &d);
+		err = blt_client_start(dv->client_cloud ? dv->client_cloud : dv->client, &d);
+		if (!err && dv->client_cloud)
+			err = blt_client_start(dv->client_ble, &d);
 		if (err)
 			br_log(BLT_LOG_WARN, "%s: %s", dv->cfg->id, d.text);
 		if (dv->link && (err = blt_transport_connect(dv->link, &d)) != BLT_OK)

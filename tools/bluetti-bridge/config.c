@@ -652,25 +652,21 @@ static void validate_mqtt(parser_t *ps, br_mqtt_cfg_t *m, const char *section, b
 /* transport / address / adapter / ble_test_key of a device section. */
 static void br_validate_transport(parser_t *ps, br_device_cfg_t *d, const char *section)
 {
-	bool ble = !strcmp(d->transport, "ble");
+	bool ble = !strcmp(d->transport, "ble") || !strcmp(d->transport, "auto");
 	if (!d->transport[0])
 		snprintf(d->transport, sizeof d->transport, "cloud");
-	if (!strcmp(d->transport, "auto"))
+	if (!ble && strcmp(d->transport, "cloud") != 0)
 		perr(ps, key_line(ps, section, "transport"), section, "transport",
-		     "'auto' (Bluetooth with cloud failover) is not implemented yet: use cloud or "
-		     "ble");
-	else if (!ble && strcmp(d->transport, "cloud") != 0)
-		perr(ps, key_line(ps, section, "transport"), section, "transport",
-		     "'%s' is not a transport (cloud or ble)", d->transport);
+		     "'%s' is not a transport (cloud, ble or auto)", d->transport);
 	if (ble && !d->address[0])
 		perr(ps, d->line, section, "address",
-		     "is required with transport = ble (see `bluetti scan`)");
+		     "is required with transport = %s (see `bluetti scan`)", d->transport);
 	else if (d->address[0] && blt_ble_address_ok(d->address) != BLT_OK)
 		perr(ps, key_line(ps, section, "address"), section, "address",
 		     "'%s' is not a Bluetooth address (AA:BB:CC:DD:EE:FF)", d->address);
 	if (!ble && (d->address[0] || d->adapter[0] || d->ble_test_key[0]))
 		perr(ps, key_line(ps, section, d->address[0] ? "address" : "adapter"), section,
-		     d->address[0] ? "address" : "adapter", "needs transport = ble");
+		     d->address[0] ? "address" : "adapter", "needs transport = ble or auto");
 	if (d->adapter[0] && strchr(d->adapter, '/'))
 		perr(ps, key_line(ps, section, "adapter"), section, "adapter",
 		     "'%s' is not an adapter name (e.g. hci0)", d->adapter);
@@ -1353,11 +1349,12 @@ void br_config_print(const br_config_t *c, FILE *out)
 		        d->profile->name, d->model, d->sn);
 		fprintf(out, "  preset %s, slave %d, timeout %d ms, retries %d\n", d->preset,
 		        d->slave >= 0 ? d->slave : (p ? p->slave : 0), d->timeout_ms, d->retries);
-		if (!strcmp(d->transport, "ble"))
-			fprintf(out, "  bluetooth: %s on %s%s\n", d->address,
+		if (strcmp(d->transport, "cloud") != 0)
+			fprintf(out, "  bluetooth: %s on %s%s%s\n", d->address,
 			        d->adapter[0] ? d->adapter : "hci0",
-			        d->ble_test_key[0] ? " (TEST verify key)" : "");
-		else
+			        d->ble_test_key[0] ? " (TEST verify key)" : "",
+			        !strcmp(d->transport, "auto") ? ", cloud when out of range" : "");
+		if (strcmp(d->transport, "ble") != 0)
 			fprintf(out, "  upstream topics: requests -> %s, replies <- %s\n", pub,
 			        sub);
 		fprintf(out, "  state: %s/%s/state, availability: %s/%s/availability\n",
