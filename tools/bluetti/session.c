@@ -103,7 +103,6 @@ void dev_args_help(FILE *out, int default_retries)
 	    "                            --profile is optional and --sn may be the full serial)\n",
 	    default_retries);
 	ble_args_help(out);
-	ble_args_help(out);
 }
 
 int dev_args_require(dev_args_t *a, const char *prog)
