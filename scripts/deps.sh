@@ -10,6 +10,7 @@ PKGS=(
   libcjson-dev libinih-dev libcurl4-openssl-dev libmicrohttpd-dev
   libcmocka-dev valgrind
   python3-pymodbus
+  libsystemd-dev dbus
 )
 missing=()
 for p in "${PKGS[@]}"; do

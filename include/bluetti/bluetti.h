@@ -65,6 +65,15 @@ typedef enum blt_err {
 	BLT_E_MISMATCH = -31,     /* reply does not match the request (echo, block) */
 	BLT_E_NOT_APPLIED = -32,  /* write echoed, but the read-back shows the old value */
 	BLT_E_PIN_MISMATCH = -33, /* broker key differs from the pinned one (TOFU) */
+	BLT_E_BLE_MAGIC = -34,     /* BLE handshake frame without the 2a 2a magic */
+	BLT_E_BLE_CHECKSUM = -35,  /* BLE handshake frame checksum mismatch */
+	BLT_E_BLE_LENGTH = -36,    /* BLE message length field inconsistent */
+	BLT_E_BLE_ALIGN = -37,     /* BLE ciphertext not a multiple of the AES block */
+	BLT_E_BLE_SIGNATURE = -38, /* BLE peer signature does not verify */
+	BLT_E_BLE_SEQUENCE = -39,  /* BLE handshake message out of order */
+	BLT_E_BLE_OVERSIZE = -40,  /* BLE message too large */
+	BLT_E_BLE_REJECTED = -41,  /* BLE peer reported a failed handshake step */
+	BLT_E_BLE_KEY = -42,       /* BLE public key not a valid P-256 point */
 } blt_err_t;
 
 /* Static English name of an error code ("CRC mismatch"); never NULL. */

@@ -25,6 +25,9 @@ static const blt_wire_preset_t presets[] = {
 	 .pub_topic = "tcp/{model}/{sn}/tx",
 	 .desc = "Modbus TCP (LOCAL.md §1): MBAP on one TCP connection, unit 1, the open map; "
 	         "topics only name the device"},
+	{.name = "ble", .envelope = BLT_ENV_BARE, .slave = 1, .sub_topic = "BLE/{model}/{sn}/rx",
+	 .pub_topic = "BLE/{model}/{sn}/tx",
+	 .desc = "Bluetooth LE (LOCAL.md §3.4): bare RTU, slave 1; topics are local names, not on the air"},
 };
 
 size_t blt_wire_preset_count(void)

@@ -46,6 +46,15 @@ const char *blt_strerror(int err)
 	case BLT_E_MISMATCH: return "reply does not match request";
 	case BLT_E_NOT_APPLIED: return "device did not apply the write";
 	case BLT_E_PIN_MISMATCH: return "broker key does not match the pinned key";
+	case BLT_E_BLE_MAGIC: return "BLE frame magic missing";
+	case BLT_E_BLE_CHECKSUM: return "BLE frame checksum mismatch";
+	case BLT_E_BLE_LENGTH: return "BLE message length invalid";
+	case BLT_E_BLE_ALIGN: return "BLE ciphertext not block aligned";
+	case BLT_E_BLE_SIGNATURE: return "BLE signature does not verify";
+	case BLT_E_BLE_SEQUENCE: return "BLE handshake out of order";
+	case BLT_E_BLE_OVERSIZE: return "BLE message too large";
+	case BLT_E_BLE_REJECTED: return "BLE handshake rejected by peer";
+	case BLT_E_BLE_KEY: return "BLE public key invalid";
 	}
 	return "unknown error";
 }

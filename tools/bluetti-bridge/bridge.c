@@ -36,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <bluetti/ble.h>
 #include <bluetti/bluetti.h>
 #include <bluetti/client.h>
 #include <bluetti/control.h>
@@ -44,6 +45,7 @@
 #include <bluetti/transport.h>
 
 #include "br_account.h"
+#include "ble_args.h"
 #include "bridge.h"
 
 #define MAX_SKIP       16
@@ -109,6 +111,10 @@ typedef struct outbox {
 struct br_dev {
 	const br_device_cfg_t *cfg;
 	br_runtime_t *rt;
+	blt_transport_t *link; /* transport = ble | auto: its own Bluetooth link; NULL: rt->up */
+	/* transport = auto: both clients; `client` is the one in use, swapped while idle */
+	blt_client_t *client_cloud, *client_ble;
+	blt_client_opts_t copts_ble;
 	blt_client_opts_t copts;
 	blt_client_t *client;
 	blt_device_t *dev;
@@ -369,6 +375,41 @@ static int publish(br_runtime_t *rt, const char *topic, const char *payload, boo
 	return BLT_OK;
 }
 
+/* The path a Bluetooth-capable device's requests take now (the diagnostic entity). */
+static const char *dev_path_name(const br_dev_t *d)
+{
+	if (d->client && d->client == d->client_cloud)
+		return blt_transport_connected(d->rt->up) ? "cloud" : "none";
+	return blt_transport_connected(d->link) ? "bluetooth" : "none";
+}
+
+/* The transport the device's requests go through. */
+static blt_transport_t *dev_transport(const br_dev_t *d)
+{
+	if (d->client_cloud && d->client == d->client_cloud)
+		return d->rt->up;
+	return d->link ? d->link : d->rt->up;
+}
+
+/* transport = auto: Bluetooth while its link is up, the cloud otherwise. Swapped only
+ * while the client in use is idle; the device model, its entities and discovery stay as
+ * they are, only the state's "link" value changes. */
+static void choose_path(br_dev_t *d)
+{
+	blt_client_t *want;
+	if (!d->client_cloud || !d->client_ble || blt_client_busy(d->client))
+		return;
+	want = blt_transport_connected(d->link) || !blt_transport_connected(d->rt->up)
+	           ? d->client_ble
+	           : d->client_cloud;
+	if (want == d->client)
+		return;
+	d->client = want;
+	br_log(BLT_LOG_INFO, "%s: now over %s", d->cfg->id,
+	       want == d->client_ble ? "bluetooth" : "the cloud");
+	d->dirty = true;
+}
+
 static void ctx_of(br_dev_t *d, br_ha_ctx_t *c)
 {
 	const br_config_t *cfg = d->rt->cfg;
@@ -379,6 +420,7 @@ static void ctx_of(br_dev_t *d, br_ha_ctx_t *c)
 	c->cfg = d->cfg;
 	c->dev = d->dev;
 	c->last_seen_unix_ms = d->last_seen_unix_ms;
+	c->link = d->link ? dev_path_name(d) : NULL;
 	if (d->client) {
 		blt_client_stats(d->client, &st);
 		if (st.last_rssi) {
@@ -1109,6 +1151,7 @@ static uint64_t device_work(br_dev_t *d, uint64_t now)
 	uint64_t next = UINT64_MAX;
 	if (!d->client)
 		return next;
+	choose_path(d);
 	if (blt_client_busy(d->client)) {
 		blt_client_check_timeouts(d->client, now);
 		if (blt_client_busy(d->client))
@@ -1168,8 +1211,9 @@ static void scan(br_runtime_t *rt)
 			publish_availability(d);
 		if (d->dirty && (!d->client || !blt_client_busy(d->client)))
 			publish_device(d, false, false);
-		if (!up) {
-			/* Nothing can be sent; outstanding requests still time out. */
+		if (!up && !d->link) {
+			/* Nothing can be sent; outstanding requests still time out. (A Bluetooth
+			 * device reconnects from its own poll; its failed requests count.) */
 			if (d->client)
 				blt_client_check_timeouts(d->client, now);
 			continue;
@@ -1311,7 +1355,7 @@ static void exec_command(br_dev_t *d, cmd_listener_t *l)
 	}
 	memset(&wo, 0, sizeof wo);
 	wo.flags = d->cfg->allow_unverified ? BLT_WRITE_ALLOW_UNVERIFIED : 0;
-	wo.wire = &d->copts;
+	wo.wire = d->client == d->client_ble && d->client_cloud ? &d->copts_ble : &d->copts;
 	wo.verify_reads = 3;
 	wo.verify_interval_ms = 500;
 	wo.audit = audit_line;
@@ -1356,7 +1400,10 @@ static bool run_command(br_runtime_t *rt)
 		size_t i = (rt->cmd_rr + k) % rt->ndev;
 		br_dev_t *d = &rt->devs[i];
 		cmd_listener_t *l;
-		if (!d->npending || !d->client || blt_client_busy(d->client))
+		if (!d->npending || !d->client)
+			continue;
+		choose_path(d);
+		if (blt_client_busy(d->client) || !blt_transport_connected(dev_transport(d)))
 			continue;
 		if (!(l = cmd_due(d, now)))
 			continue;
@@ -1456,7 +1503,13 @@ static void runtime_free(br_runtime_t *rt)
 		return;
 	for (size_t i = 0; i < rt->ndev; i++) {
 		br_dev_t *d = &rt->devs[i];
-		blt_client_free(d->client);
+		if (d->client_cloud) { /* auto: both clients; client is one of them */
+			blt_client_free(d->client_cloud);
+			blt_client_free(d->client_ble);
+		} else {
+			blt_client_free(d->client);
+		}
+		blt_transport_free(d->link);
 		blt_device_free(d->dev);
 		free(d->last_state);
 		free(d->pub_keys);
@@ -1472,6 +1525,26 @@ static void runtime_free(br_runtime_t *rt)
 	free(rt->decoded);
 	free(rt->last_stats);
 	free(rt);
+}
+
+/* transport = ble: the device's own Bluetooth link (not connected yet). A short connect
+ * timeout: a reconnect attempt blocks the loop for that long (docs/bluetooth.md). */
+static int br_ble_link(const br_device_cfg_t *dc, blt_transport_t **out, blt_detail_t *d)
+{
+	blt_ble_opts_t o;
+	uint8_t key[64];
+	memset(&o, 0, sizeof o);
+	o.address = dc->address;
+	o.adapter = dc->adapter[0] ? dc->adapter : NULL;
+	/* auto: the cloud waits while Bluetooth looks for a unit that may be out of range */
+	o.connect_timeout_ms = !strcmp(dc->transport, "auto") ? 5000 : 10000;
+	if (dc->ble_test_key[0]) {
+		int err = ble_read_key_file(dc->ble_test_key, key, d);
+		if (err)
+			return err;
+		o.test_verify_key = key;
+	}
+	return blt_ble_new(&o, out, d);
 }
 
 static int runtime_new(const br_config_t *cfg, br_runtime_t **out)
@@ -1501,7 +1574,8 @@ static int runtime_new(const br_config_t *cfg, br_runtime_t **out)
 		runtime_free(rt);
 		return err;
 	}
-	err = make_transport(&cfg->up, NULL, cfg->up.client_id, &rt->up, &d);
+	err = cfg->up.host[0] ? make_transport(&cfg->up, NULL, cfg->up.client_id, &rt->up, &d)
+	                      : BLT_OK; /* every device over Bluetooth */
 	if (err) {
 		br_log(BLT_LOG_ERROR, "upstream broker %s:%d: %s: %s", cfg->up.host, cfg->up.port,
 		       blt_strerror(err), d.text);
@@ -1533,9 +1607,34 @@ static int runtime_new(const br_config_t *cfg, br_runtime_t **out)
 		dv->copts.envelope = -1;
 		dv->copts.timeout_ms = dc->timeout_ms;
 		dv->copts.retries = dc->retries;
-		err = blt_client_new(rt->up, &dv->copts, &dv->client, &d);
-		if (!err) /* known short replies (AP300 6100) are taken at once */
-			err = blt_client_use_profile(dv->client, dc->profile, &d);
+		if (strcmp(dc->transport, "cloud") != 0) {
+			err = br_ble_link(dc, &dv->link, &d);
+			if (err) {
+				br_log(BLT_LOG_ERROR, "%s: bluetooth %s: %s", dc->id, dc->address,
+				       d.text);
+				runtime_free(rt);
+				return err;
+			}
+		}
+		if (!strcmp(dc->transport, "auto")) {
+			dv->copts_ble = dv->copts;
+			dv->copts_ble.preset = "ble";
+			dv->copts_ble.slave = -1;
+			err = blt_client_new(rt->up, &dv->copts, &dv->client_cloud, &d);
+			if (!err)
+				err = blt_client_new(dv->link, &dv->copts_ble, &dv->client_ble, &d);
+			/* known short replies (AP300 6100) are taken at once, on either path */
+			if (!err)
+				err = blt_client_use_profile(dv->client_cloud, dc->profile, &d);
+			if (!err)
+				err = blt_client_use_profile(dv->client_ble, dc->profile, &d);
+			dv->client = dv->client_ble;
+		} else {
+			err = blt_client_new(dv->link ? dv->link : rt->up, &dv->copts, &dv->client,
+			                     &d);
+			if (!err) /* known short replies (AP300 6100) are taken at once */
+				err = blt_client_use_profile(dv->client, dc->profile, &d);
+		}
 		if (err) {
 			br_log(BLT_LOG_ERROR, "%s: %s", dc->id, d.text);
 			runtime_free(rt);
@@ -1598,7 +1697,7 @@ static int runtime_start(br_runtime_t *rt)
 		dv->ncmds = n;
 	}
 
-	err = blt_transport_connect(rt->up, &d);
+	err = rt->up ? blt_transport_connect(rt->up, &d) : BLT_OK;
 	if (err) {
 		br_log(permanent(err) ? BLT_LOG_ERROR : BLT_LOG_WARN,
 		       "upstream broker %s:%d: %s: %s%s", cfg->up.host, cfg->up.port,
@@ -1610,9 +1709,14 @@ static int runtime_start(br_runtime_t *rt)
 		br_dev_t *dv = &rt->devs[i];
 		if (!dv->client)
 			continue;
-		err = blt_client_start(dv->client, &d);
+		err = blt_client_start(dv->client_cloud ? dv->client_cloud : dv->client, &d);
+		if (!err && dv->client_cloud)
+			err = blt_client_start(dv->client_ble, &d);
 		if (err)
 			br_log(BLT_LOG_WARN, "%s: %s", dv->cfg->id, d.text);
+		if (dv->link && (err = blt_transport_connect(dv->link, &d)) != BLT_OK)
+			br_log(BLT_LOG_WARN, "%s: bluetooth %s: %s: %s (retrying)", dv->cfg->id,
+			       dv->cfg->address, blt_strerror(err), d.text);
 		/* First contact: poll everything soon; "offline" until something answers. Many
 		 * devices start one per STAGGER_MS (spread over at most 5 s) instead of all at
 		 * once, so their rounds stay spread out. */
@@ -1661,6 +1765,8 @@ static void runtime_stop(br_runtime_t *rt, bool announce_offline)
 		       rt->ob.n + blt_transport_pending(rt->down), STOP_WAIT_MS / 1000);
 	blt_transport_disconnect(rt->down);
 	blt_transport_disconnect(rt->up);
+	for (size_t i = 0; i < rt->ndev; i++)
+		blt_transport_disconnect(rt->devs[i].link);
 }
 
 static void upstream_watch(br_runtime_t *rt)
@@ -1671,7 +1777,7 @@ static void upstream_watch(br_runtime_t *rt)
 		if (!rt->up_was_connected) {
 			/* Back: probe every offline device now. */
 			for (size_t i = 0; i < rt->ndev; i++)
-				if (!rt->devs[i].online)
+				if (!rt->devs[i].online && !rt->devs[i].link)
 					rt->devs[i].probe_at = now;
 		}
 		rt->up_down_since = 0;
@@ -1680,6 +1786,8 @@ static void upstream_watch(br_runtime_t *rt)
 	} else if (now - rt->up_down_since >= UP_GRACE_MS) {
 		for (size_t i = 0; i < rt->ndev; i++) {
 			br_dev_t *d = &rt->devs[i];
+			if (d->link)
+				continue; /* Bluetooth: availability from its own requests */
 			if (d->online || !d->avail_sent) {
 				set_online(d, false, "upstream broker unreachable");
 				d->probe_at = now + (uint64_t)d->backoff_ms;
@@ -1776,7 +1884,7 @@ static void loop(br_runtime_t *rt)
 			rt->next_stats = 0;
 		}
 		/* At most one command per iteration; polling and publishing go on between. */
-		if (rt->npending && blt_transport_connected(rt->up))
+		if (rt->npending) /* each device waits for its own transport */
 			run_command(rt);
 		now = blt_now_ms();
 		if (now >= rt->next_scan)
@@ -1796,6 +1904,13 @@ static void loop(br_runtime_t *rt)
 		ob_flush(rt);
 		if (rt->npending && wait > 10)
 			wait = 10; /* a command may come due */
+		/* Bluetooth links: their notifications, keep-alives and reconnects (a reconnect
+		 * attempt blocks for up to its connect timeout) */
+		for (size_t i = 0; i < rt->ndev; i++)
+			if (rt->devs[i].link)
+				blt_transport_poll(rt->devs[i].link, rt->up ? 0 : wait, NULL);
+		if (!rt->up)
+			continue;
 		if (blt_transport_connected(rt->up))
 			blt_transport_poll(rt->up, wait, NULL);
 		else
@@ -1840,9 +1955,15 @@ int br_run(const char *path, br_config_t *cfg, int cli_level)
 			br_config_free(cfg);
 			return 1;
 		}
-		br_log(BLT_LOG_INFO, "bridging %zu device(s): %s:%d -> %s:%d (base topic %s)",
-		       cfg->ndev, cfg->up.host, cfg->up.port, cfg->down.host, cfg->down.port,
-		       cfg->base_topic);
+		if (cfg->up.host[0])
+			br_log(BLT_LOG_INFO,
+			       "bridging %zu device(s): %s:%d -> %s:%d (base topic %s)", cfg->ndev,
+			       cfg->up.host, cfg->up.port, cfg->down.host, cfg->down.port,
+			       cfg->base_topic);
+		else
+			br_log(BLT_LOG_INFO,
+			       "bridging %zu device(s): bluetooth -> %s:%d (base topic %s)",
+			       cfg->ndev, cfg->down.host, cfg->down.port, cfg->base_topic);
 		for (;;) {
 			br_errors_t errs;
 			loop(rt);

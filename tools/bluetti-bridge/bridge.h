@@ -80,6 +80,12 @@ typedef struct br_device_cfg {
 	bool controls;         /* expose switch/select/number entities */
 	bool allow_unverified; /* let settings marked unverified be written */
 	bool enabled;
+	/* transport = cloud (default) | ble: Bluetooth LE to address | auto: Bluetooth when
+	 * the link is up, the cloud otherwise (docs/bluetooth.md) */
+	char transport[8];
+	char address[18];
+	char adapter[17];
+	char ble_test_key[BR_PATH]; /* TEST ONLY: a simulator's verify key file */
 	br_poll_cfg_t poll[BR_MAX_GROUPS];
 	size_t npoll;
 	int interval_s[BR_MAX_GROUPS]; /* resolved, per profile group; 0 = off */
@@ -156,6 +162,7 @@ typedef enum br_derived {
 	BR_D_ALARMS,
 	BR_D_RSSI,
 	BR_D_LAST_SEEN,
+	BR_D_LINK, /* transport = ble | auto: the path in use (bluetooth, cloud, none) */
 } br_derived_t;
 
 typedef struct br_entity {
@@ -184,6 +191,7 @@ typedef struct br_ha_ctx {
 	bool have_rssi;
 	int rssi;
 	uint64_t last_seen_unix_ms; /* 0 = never */
+	const char *link;           /* "bluetooth", "cloud", "none"; NULL: no link entity */
 } br_ha_ctx_t;
 
 #define BR_MAX_ENTITIES 768

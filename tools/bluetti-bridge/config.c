@@ -20,6 +20,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include <bluetti/ble.h>
 #include <bluetti/bluetti.h>
 #include <bluetti/cloud.h>
 #include <bluetti/transport.h>
@@ -259,6 +260,11 @@ static const key_t_ device_keys[] = {
     {"allow_unverified", K_BOOL, DV(allow_unverified), 0, 0,
      "allow writes of settings marked unverified"},
     {"enabled", K_BOOL, DV(enabled), 0, 0, "poll this device"},
+    {"transport", K_STR, DV(transport), 0, 0, "cloud (default) or ble"},
+    {"address", K_STR, DV(address), 0, 0, "Bluetooth address (transport = ble)"},
+    {"adapter", K_STR, DV(adapter), 0, 0, "Bluetooth adapter (default hci0)"},
+    {"ble_test_key", K_STR, DV(ble_test_key), 0, 0,
+     "TEST ONLY: a simulator's device verify key file"},
 };
 
 static const key_t_ *find_key(const key_t_ *keys, size_t n, const char *name)
@@ -643,6 +649,29 @@ static void validate_mqtt(parser_t *ps, br_mqtt_cfg_t *m, const char *section, b
 	}
 }
 
+/* transport / address / adapter / ble_test_key of a device section. */
+static void br_validate_transport(parser_t *ps, br_device_cfg_t *d, const char *section)
+{
+	bool ble = !strcmp(d->transport, "ble") || !strcmp(d->transport, "auto");
+	if (!d->transport[0])
+		snprintf(d->transport, sizeof d->transport, "cloud");
+	if (!ble && strcmp(d->transport, "cloud") != 0)
+		perr(ps, key_line(ps, section, "transport"), section, "transport",
+		     "'%s' is not a transport (cloud, ble or auto)", d->transport);
+	if (ble && !d->address[0])
+		perr(ps, d->line, section, "address",
+		     "is required with transport = %s (see `bluetti scan`)", d->transport);
+	else if (d->address[0] && blt_ble_address_ok(d->address) != BLT_OK)
+		perr(ps, key_line(ps, section, "address"), section, "address",
+		     "'%s' is not a Bluetooth address (AA:BB:CC:DD:EE:FF)", d->address);
+	if (!ble && (d->address[0] || d->adapter[0] || d->ble_test_key[0]))
+		perr(ps, key_line(ps, section, d->address[0] ? "address" : "adapter"), section,
+		     d->address[0] ? "address" : "adapter", "needs transport = ble or auto");
+	if (d->adapter[0] && strchr(d->adapter, '/'))
+		perr(ps, key_line(ps, section, "adapter"), section, "adapter",
+		     "'%s' is not an adapter name (e.g. hci0)", d->adapter);
+}
+
 static void validate_device(parser_t *ps, br_device_cfg_t *d)
 {
 	char section[160];
@@ -690,9 +719,12 @@ static void validate_device(parser_t *ps, br_device_cfg_t *d)
 		perr(ps, key_line(ps, section, "model"), section, "model",
 		     "'%s' is not a valid topic segment (letters, digits, '.', '_', '-')",
 		     d->model);
+	br_validate_transport(ps, d, section);
 	if (!d->preset[0] && d->profile)
 		snprintf(d->preset, sizeof d->preset, "%s",
-		         d->profile->preset ? d->profile->preset : "v2");
+		         !strcmp(d->transport, "ble") ? "ble"
+		         : d->profile->preset         ? d->profile->preset
+		                                      : "v2");
 	preset = blt_wire_preset_find(d->preset);
 	if (d->preset[0] && !preset)
 		perr(ps, key_line(ps, section, "preset"), section, "preset",
@@ -736,6 +768,15 @@ static void validate_device(parser_t *ps, br_device_cfg_t *d)
 	}
 }
 
+/* Every device talks Bluetooth (transport = ble): the bridge needs no upstream broker. */
+static bool br_all_ble(const br_config_t *c)
+{
+	for (size_t i = 0; i < c->ndev; i++)
+		if (strcmp(c->dev[i].transport, "ble") != 0)
+			return false;
+	return c->ndev > 0;
+}
+
 static void validate(parser_t *ps)
 {
 	br_config_t *c = ps->c;
@@ -757,12 +798,15 @@ static void validate(parser_t *ps)
 			perr(ps, ps->account_line, "upstream", "account",
 			     "'%s' is not an e-mail address (the account of `bluetti login`)",
 			     c->account);
+	} else if (!section_line(ps, "upstream") && br_all_ble(c)) {
+		c->up.host[0] = '\0'; /* every device over Bluetooth: no broker needed */
 	} else {
 		validate_mqtt(ps, &c->up, "upstream", true);
 	}
-	if (!section_line(ps, "upstream"))
+	if (!section_line(ps, "upstream") && !br_all_ble(c))
 		perr(ps, 1, NULL, NULL,
-		     "no [upstream] section (the Bluetti broker to poll through)");
+		     "no [upstream] section (the Bluetti broker to poll through; only a "
+		     "configuration whose devices all use transport = ble can do without)");
 	validate_mqtt(ps, &c->down, ds, false);
 	if (!br_topic_ok(c->base_topic))
 		perr(ps, key_line(ps, ds, "base_topic"), ds, "base_topic",
@@ -1133,7 +1177,7 @@ int br_config_parse(const char *text, size_t len, const char *name, bool want_se
 	if (want_secrets && (!errs || errs->n == 0) && c->account[0])
 		load_account(ps, c);
 	if (want_secrets && (!errs || errs->n == 0)) {
-		if (!c->account[0])
+		if (!c->account[0] && c->up.host[0])
 			load_secrets(ps, &c->up, "upstream", BR_ENV_UP_PASSWORD,
 			             BR_ENV_UP_CERT_PASSWORD);
 		load_secrets(ps, &c->down, down_section(ps), BR_ENV_HA_PASSWORD,
@@ -1273,7 +1317,10 @@ void br_config_print(const br_config_t *c, FILE *out)
 	fprintf(out, "config: %s\n", c->path);
 	fprintf(out, "log level: %s\n",
 	        c->log_level >= 0 ? br_log_level_name(c->log_level) : "info (default)");
-	print_mqtt(out, "upstream", &c->up);
+	if (c->up.host[0])
+		print_mqtt(out, "upstream", &c->up);
+	else
+		fprintf(out, "upstream: none (every device uses Bluetooth)\n");
 	if (c->account[0])
 		fprintf(out,
 		        "  account: %s (broker, certificate and a fresh MQTT login for every "
@@ -1302,7 +1349,14 @@ void br_config_print(const br_config_t *c, FILE *out)
 		        d->profile->name, d->model, d->sn);
 		fprintf(out, "  preset %s, slave %d, timeout %d ms, retries %d\n", d->preset,
 		        d->slave >= 0 ? d->slave : (p ? p->slave : 0), d->timeout_ms, d->retries);
-		fprintf(out, "  upstream topics: requests -> %s, replies <- %s\n", pub, sub);
+		if (strcmp(d->transport, "cloud") != 0)
+			fprintf(out, "  bluetooth: %s on %s%s%s\n", d->address,
+			        d->adapter[0] ? d->adapter : "hci0",
+			        d->ble_test_key[0] ? " (TEST verify key)" : "",
+			        !strcmp(d->transport, "auto") ? ", cloud when out of range" : "");
+		if (strcmp(d->transport, "ble") != 0)
+			fprintf(out, "  upstream topics: requests -> %s, replies <- %s\n", pub,
+			        sub);
 		fprintf(out, "  state: %s/%s/state, availability: %s/%s/availability\n",
 		        c->base_topic, d->id, c->base_topic, d->id);
 		fprintf(out, "  groups:");

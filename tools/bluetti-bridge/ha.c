@@ -157,9 +157,9 @@ static void unit_classes(const char *unit, const char *key, br_entity_t *e)
  * Keys must not depend on the order in which blocks were read. */
 static bool key_reserved(const char *key)
 {
-	static const char *derived[] = {"battery_power", "net_grid_power", "grid_present",
-	                                "on_battery",    "grid_outage",    "cell_voltage_delta",
-	                                "alarms",        "rssi",           "last_seen"};
+	static const char *derived[] = {
+	    "battery_power",      "net_grid_power", "grid_present", "on_battery", "grid_outage",
+	    "cell_voltage_delta", "alarms",         "rssi",         "last_seen",  "link"};
 	const blt_block_t *b = blt_catalog_find(100);
 	for (size_t i = 0; b && i < b->nfields; i++)
 		if (!strcmp(b->fields[i].name, key))
@@ -314,6 +314,13 @@ static void add_derived_all(const br_ha_ctx_t *c, builder_t *b)
 	if (e) {
 		e->device_class = "timestamp";
 		e->diagnostic = true;
+	}
+	if (c->link) {
+		e = add_derived(b, "link", "Connection", BR_C_SENSOR, BR_D_LINK);
+		if (e) {
+			e->icon = "mdi:bluetooth-connect";
+			e->diagnostic = true;
+		}
 	}
 }
 
@@ -795,6 +802,12 @@ static void add_derived_value(const br_ha_ctx_t *c, cJSON *o, const br_entity_t 
 		cJSON_AddStringToObject(o, e->key, s->nalarms ? buf : "none");
 		return;
 	}
+	case BR_D_LINK:
+		if (c->link)
+			cJSON_AddStringToObject(o, e->key, c->link);
+		else
+			cJSON_AddNullToObject(o, e->key);
+		return;
 	case BR_D_RSSI:
 		if (c->have_rssi)
 			add_num(o, e->key, c->rssi, 0);

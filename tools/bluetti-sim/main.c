@@ -26,6 +26,7 @@
 #include "conn.h"
 #include "mbtcp.h"
 #include "sim.h"
+#include "sim_ble.h"
 
 #define PROG        "bluetti-sim"
 #define EXIT_FAIL   1
@@ -125,6 +126,7 @@ static void usage(FILE *out)
 	    "       " PROG " --cloud [options]   the simulated account API (--cloud --help)\n"
 	    "       " PROG " --modbus-tcp PORT [options]   one device as a Modbus TCP server\n"
 	    "                                  (--modbus-tcp 0 --help)\n"
+	    "       " PROG " --ble [options]     one device over Bluetooth LE, as BlueZ on D-Bus (--ble --help)\n"
 	    "\n"
 	    "Simulated Bluetti V2 power station(s) on an MQTT broker. Each device listens on\n"
 	    "its preset's request topic (v2: SUB/<model>/<sn>), answers Modbus FC03 reads and\n"
@@ -993,6 +995,10 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
 		if (strcmp(argv[i], "--modbus-tcp") == 0)
 			return sim_mbtcp_main(argc, argv);
+	/* `bluetti-sim --ble ...`: one device behind a BlueZ imitation on D-Bus (ble.c) */
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--ble") == 0)
+			return sim_ble_main(argc, argv);
 
 	conn_args_init(&a->conn);
 	a->profile_name = "EL100V2";

@@ -23,5 +23,7 @@ int cmd_settings(int argc, char **argv);
 int cmd_write_register(int argc, char **argv);
 /* cmd_local.c: which local paths the unit has (LOCAL.md §4.1) */
 int cmd_local(int argc, char **argv);
+/* cmd_scan.c: Bluetooth LE discovery */
+int cmd_scan(int argc, char **argv);
 
 #endif

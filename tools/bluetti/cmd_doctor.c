@@ -938,6 +938,12 @@ static int parse(doctor_t *x, int argc, char **argv)
 		fprintf(stderr, "bluetti doctor: unexpected argument '%s'\n", argv[optind]);
 		return EXIT_USAGE;
 	}
+	if (x->a.ble.ble) {
+		/* the steps below are the cloud chain (DNS, TCP, TLS, MQTT); not Bluetooth's */
+		fprintf(stderr, "bluetti doctor: diagnoses the cloud path only; over Bluetooth use "
+		                "`bluetti check --transport ble` (docs/bluetooth.md)\n");
+		return EXIT_USAGE;
+	}
 	return dev_args_require(&x->a, PROG);
 }
 

@@ -670,8 +670,8 @@ static int run_check(read_args_t *a, session_t *s)
 		printf("%s}\n", failed ? "false" : "true");
 	} else {
 		printf("\n%-16s %10s\n", "timing", "ms");
-		printf("%-16s %10.3f   (TLS + CONNACK + SUBACK)\n", "connect",
-		       s->t_connect_us / 1000.0);
+		printf("%-16s %10.3f   (%s)\n", "connect", s->t_connect_us / 1000.0,
+		       a->dev.ble.ble ? "find + connect + V2 handshake" : "TLS + CONNACK + SUBACK");
 		printf("%-16s %10.3f\n", "read 1300", t_read_us / 1000.0);
 		printf("%-16s %10.3f\n", "parse", t_parse_us / 1000.0);
 		printf("%-16s %10.3f\n", "total",

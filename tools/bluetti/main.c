@@ -30,6 +30,7 @@ static const struct {
 	{"decode", cmd_decode, "decode register data or a captured MQTT payload offline"},
 	{"blocks", cmd_blocks, "list the register catalog, or the fields of one block"},
 	{"profiles", cmd_profiles, "list the device profiles and wire presets"},
+	{"scan", cmd_scan, "discover Bluetti devices over Bluetooth LE (name, address, RSSI, model)"},
 };
 
 static void usage(FILE *out)

@@ -24,6 +24,7 @@ void dev_args_init(dev_args_t *a, int default_retries)
 {
 	memset(a, 0, sizeof *a);
 	conn_args_init(&a->conn);
+	ble_args_init(&a->ble);
 	a->slave = -1;
 	a->envelope = -1;
 	a->retries = default_retries;
@@ -37,6 +38,8 @@ int dev_args_handle(dev_args_t *a, int opt, const char *arg, const char *prog)
 
 	snprintf(progname, sizeof progname, "bluetti %s", prog);
 	r = conn_args_handle(&a->conn, opt, arg, progname);
+	if (r == 0)
+		r = ble_args_handle(&a->ble, opt, arg, progname);
 	if (r != 0)
 		return r;
 	switch (opt) {
@@ -94,7 +97,8 @@ void dev_args_help(FILE *out, int default_retries)
 	    "                            GENERIC); see `bluetti profiles`\n"
 	    "  -s, --sn SN               device serial (the topic segment, e.g. the subSn)\n"
 	    "      --model CODE          model code in topics (default: the profile's)\n"
-	    "      --preset NAME         wire preset: v2 (default) or seed\n"
+	    "      --preset NAME         wire preset: v2 (default), seed, ble (set by\n"
+	    "                            --transport ble)\n"
 	    "      --slave N             override the Modbus slave address\n"
 	    "      --envelope E          override the request envelope: bare, legacy, v2\n"
 	    "      --sub-topic T         override the reply topic (template: {model} {sn})\n"
@@ -105,10 +109,17 @@ void dev_args_help(FILE *out, int default_retries)
 	    "                            credentials and model come from the account (then\n"
 	    "                            --profile is optional and --sn may be the full serial)\n",
 	    default_retries);
+	ble_args_help(out);
 }
 
-int dev_args_require(const dev_args_t *a, const char *prog)
+int dev_args_require(dev_args_t *a, const char *prog)
 {
+	char progname[48];
+	snprintf(progname, sizeof progname, "bluetti %s", prog);
+	if (ble_args_check(&a->ble, progname) != 0)
+		return EXIT_USAGE;
+	if (!a->sn && a->ble.ble) /* the serial is only a local name over Bluetooth */
+		a->sn = a->ble.sn_from_address;
 	if (!a->sn) {
 		fprintf(stderr, "bluetti %s: --sn SN is required\n", prog);
 		return EXIT_USAGE;
@@ -181,7 +192,7 @@ int session_prepare(dev_args_t *a, const char *prog, session_t *s)
 	}
 	s->co.model = a->model ? a->model : s->p->model;
 	s->co.sn = a->sn;
-	s->co.preset = a->preset ? a->preset : s->p->preset;
+	s->co.preset = a->preset ? a->preset : a->ble.ble ? "ble" : s->p->preset;
 	s->co.slave = a->slave;
 	s->co.envelope = a->envelope;
 	s->co.sub_topic = a->sub_topic;
@@ -200,7 +211,8 @@ int session_connect(dev_args_t *a, const char *prog, session_t *s)
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	snprintf(progname, sizeof progname, "bluetti %s", prog);
-	err = conn_open(&a->conn, progname, &s->t, &d);
+	err = a->ble.ble ? ble_open(&a->ble, progname, &s->t, &d)
+	                 : conn_open(&a->conn, progname, &s->t, &d);
 	if (err)
 		return EXIT_FAIL;
 	err = blt_client_new(s->t, &s->co, &s->c, &d);

@@ -12,6 +12,7 @@
 #include <bluetti/bluetti.h>
 #include <bluetti/client.h>
 
+#include "ble_args.h"
 #include "conn.h"
 
 enum {
@@ -30,7 +31,7 @@ enum {
 
 /* getopt_long rows (connection + device); short options: "p:s:". */
 #define DEV_LONG_OPTIONS                                                                           \
-	CONN_LONG_OPTIONS, {"profile", required_argument, NULL, DEV_OPT_PROFILE},                  \
+	CONN_LONG_OPTIONS, BLE_LONG_OPTIONS, {"profile", required_argument, NULL, DEV_OPT_PROFILE}, \
 	    {"sn", required_argument, NULL, DEV_OPT_SN},                                           \
 	    {"model", required_argument, NULL, DEV_OPT_MODEL},                                     \
 	    {"preset", required_argument, NULL, DEV_OPT_PRESET},                                   \
@@ -46,6 +47,7 @@ enum {
 
 typedef struct dev_args {
 	conn_args_t conn;
+	ble_args_t ble; /* --transport ble: Bluetooth LE instead of the broker */
 	const char *profile, *sn, *model, *preset, *sub_topic, *pub_topic;
 	int slave, envelope, timeout_ms, retries;
 	bool retries_set;      /* --retries given */
@@ -61,7 +63,7 @@ int dev_args_handle(dev_args_t *a, int opt, const char *arg, const char *prog);
 /* The "device:" help section (default_retries as in dev_args_init). */
 void dev_args_help(FILE *out, int default_retries);
 /* --sn and --profile given? Prints the message and returns EXIT_USAGE if not, else 0. */
-int dev_args_require(const dev_args_t *a, const char *prog);
+int dev_args_require(dev_args_t *a, const char *prog);
 
 typedef struct session {
 	blt_transport_t *t;

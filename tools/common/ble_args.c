@@ -1,0 +1,155 @@
+/* Bluetooth LE options shared by the programs (ble_args.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include <bluetti/ble.h>
+
+#include "ble_args.h"
+#include "common.h"
+
+void ble_args_init(ble_args_t *a)
+{
+	memset(a, 0, sizeof *a);
+}
+
+int ble_args_handle(ble_args_t *a, int opt, const char *arg, const char *prog)
+{
+	unsigned long v;
+	switch (opt) {
+	case BLE_OPT_TRANSPORT:
+		if (!strcmp(arg, "ble")) {
+			a->ble = true;
+		} else if (!strcmp(arg, "cloud")) {
+			a->ble = false;
+		} else {
+			fprintf(stderr, "%s: --transport must be cloud or ble\n", prog);
+			return -1;
+		}
+		return 1;
+	case BLE_OPT_ADDRESS:
+		if (blt_ble_address_ok(arg) != BLT_OK) {
+			fprintf(stderr, "%s: --address '%s': expected AA:BB:CC:DD:EE:FF\n", prog,
+			        arg);
+			return -1;
+		}
+		a->address = arg;
+		return 1;
+	case BLE_OPT_ADAPTER:
+		if (!arg[0] || strlen(arg) > 16 || strchr(arg, '/')) {
+			fprintf(stderr, "%s: --adapter '%s': expected a name like hci0\n", prog,
+			        arg);
+			return -1;
+		}
+		a->adapter = arg;
+		return 1;
+	case BLE_OPT_TEST_KEY: a->test_key_file = arg; return 1;
+	case BLE_OPT_CONNECT_TIMEOUT:
+		if (cli_parse_ulong(arg, 100, 600000, &v) != 0) {
+			fprintf(stderr, "%s: --ble-connect-timeout must be 100-600000 ms\n", prog);
+			return -1;
+		}
+		a->connect_timeout_ms = (int)v;
+		return 1;
+	}
+	return 0;
+}
+
+void ble_args_help(FILE *out)
+{
+	fprintf(out,
+	        "bluetooth (docs/bluetooth.md):\n"
+	        "      --transport T         cloud (default: the Bluetti MQTT broker) or ble\n"
+	        "                            (encrypted Bluetooth LE, no internet needed)\n"
+	        "      --address ADDR        the device's Bluetooth address (see `bluetti scan`)\n"
+	        "      --adapter NAME        local Bluetooth adapter (default hci0)\n"
+	        "      --ble-connect-timeout MS  find + connect (default 30000)\n"
+	        "      --ble-test-key FILE   TEST ONLY: accept a simulator's device key (hex X||Y\n"
+	        "                            from bluetti-sim --ble --key-out) instead of the\n"
+	        "                            key every real unit uses\n");
+}
+
+int ble_args_check(ble_args_t *a, const char *prog)
+{
+	if (!a->ble) {
+		if (a->address || a->adapter || a->test_key_file || a->connect_timeout_ms) {
+			fprintf(stderr, "%s: --address/--adapter/--ble-* need --transport ble\n",
+			        prog);
+			return -1;
+		}
+		return 0;
+	}
+	if (!a->address) {
+		fprintf(stderr,
+		        "%s: --transport ble needs --address AA:BB:CC:DD:EE:FF (see `bluetti "
+		        "scan`)\n",
+		        prog);
+		return -1;
+	}
+	/* a topic segment for the client (never on the air): the address without colons */
+	{
+		size_t k = 0;
+		for (const char *c = a->address; *c && k + 1 < sizeof a->sn_from_address; c++)
+			if (*c != ':')
+				a->sn_from_address[k++] = *c;
+		a->sn_from_address[k] = '\0';
+	}
+	return 0;
+}
+
+int ble_read_key_file(const char *path, uint8_t key[64], blt_detail_t *d)
+{
+	uint8_t *buf = NULL, raw[80];
+	size_t len = 0, n = 0;
+	int rc = cli_read_file(path, &buf, &len, d);
+	if (rc)
+		return rc;
+	rc = blt_hex_decode((const char *)buf, raw, sizeof raw, &n, d);
+	free(buf);
+	if (rc)
+		return rc;
+	if (n == 65 && raw[0] == 0x04) {
+		memmove(raw, raw + 1, 64);
+		n = 64;
+	}
+	if (n != 64)
+		return blt_detail_set(d, BLT_E_BLE_KEY,
+		                      "%s: %zu bytes, expected a 64-byte key X||Y", path, n);
+	memcpy(key, raw, 64);
+	return BLT_OK;
+}
+
+int ble_open(const ble_args_t *a, const char *prog, blt_transport_t **out, blt_detail_t *d)
+{
+	blt_ble_opts_t o;
+	uint8_t key[64];
+	blt_transport_t *t = NULL;
+	int err;
+
+	memset(&o, 0, sizeof o);
+	o.address = a->address;
+	o.adapter = a->adapter;
+	o.connect_timeout_ms = a->connect_timeout_ms;
+	if (a->test_key_file) {
+		err = ble_read_key_file(a->test_key_file, key, d);
+		if (err) {
+			fprintf(stderr, "%s: --ble-test-key: %s\n", prog, d->text);
+			return err;
+		}
+		o.test_verify_key = key;
+		fprintf(stderr,
+		        "%s: warning: --ble-test-key: only a simulator with this key is "
+		        "accepted (test option)\n",
+		        prog);
+	}
+	err = blt_ble_new(&o, &t, d);
+	if (!err)
+		err = blt_transport_connect(t, d);
+	if (err) {
+		fprintf(stderr, "%s: bluetooth %s: %s: %s\n", prog, a->address, blt_strerror(err),
+		        d->text);
+		blt_transport_free(t);
+		return err;
+	}
+	*out = t;
+	return BLT_OK;
+}
