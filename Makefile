@@ -8,6 +8,11 @@
 #                 integration test with the bridge and simulator under valgrind
 #                 (VALGRIND_IT=0 skips that part; docs/reliability.md)
 #   make bench    build and run the benchmarks (figures only, no assertions)
+#   make install  build, then install into PREFIX (default /usr/local; DESTDIR honoured):
+#                 programs, libbluetti.so.0 + .a, headers, bluetti.pc, man pages, the
+#                 systemd unit, the example configuration (docs/install.md)
+#   make uninstall  remove what the last install listed in $(BUILD)/install_manifest*.txt
+#                 (the configuration under etc/ is kept)
 #   make deps     install the Debian packages the build and tests need
 #   make docs     regenerate docs/registers.md from the catalog
 #   make format   clang-format the sources
@@ -15,8 +20,10 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD ?= build
 FUZZ_SECONDS ?= 20
 CTEST_ARGS ?=
+PREFIX ?= /usr/local
+DESTDIR ?=
 
-.PHONY: all build test demo asan fuzz fuzz-build valgrind bench deps check-deps docs format clean
+.PHONY: all build install uninstall test demo asan fuzz fuzz-build valgrind bench deps check-deps docs format clean
 
 all: build
 
@@ -27,8 +34,14 @@ deps:
 	scripts/deps.sh
 
 build: check-deps
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
+
+install: build
+	DESTDIR="$(DESTDIR)" cmake --install $(BUILD) --prefix $(PREFIX)
+
+uninstall:
+	DESTDIR="$(DESTDIR)" cmake -DBLT_BIN=$(abspath $(BUILD)) -P cmake/uninstall.cmake
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
