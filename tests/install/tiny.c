@@ -14,7 +14,8 @@ int main(void)
 		return 1;
 	}
 	if (strncmp(blt_version(), BLT_VERSION_STRING, strlen(BLT_VERSION_STRING)) != 0) {
-		fprintf(stderr, "tiny: library %s, headers %s\n", blt_version(), BLT_VERSION_STRING);
+		fprintf(stderr, "tiny: library %s, headers %s\n", blt_version(),
+		        BLT_VERSION_STRING);
 		return 1;
 	}
 	const blt_block_t *b = blt_catalog_find(1300);
