@@ -13,6 +13,10 @@
 #                 systemd unit, the example configuration (docs/install.md)
 #   make uninstall  remove what the last install listed in $(BUILD)/install_manifest*.txt
 #                 (the configuration under etc/ is kept)
+#   make packages build the Debian packages (bluetti, libbluetti0, libbluetti-dev, bluetti-sim)
+#                 into $(BUILD)/pkg, lintian them, install them, run the demo and a
+#                 pkg-config build against the installed ones, purge (scripts/pkg-test.sh;
+#                 needs root or sudo). `make deb` only builds and lints them.
 #   make deps     install the Debian packages the build and tests need
 #   make docs     regenerate docs/registers.md from the catalog
 #   make format   clang-format the sources
@@ -23,7 +27,7 @@ CTEST_ARGS ?=
 PREFIX ?= /usr/local
 DESTDIR ?=
 
-.PHONY: all build install uninstall test demo asan fuzz fuzz-build valgrind bench deps check-deps docs format clean
+.PHONY: all build install uninstall packages deb test demo asan fuzz fuzz-build valgrind bench deps check-deps docs format clean
 
 all: build
 
@@ -39,6 +43,14 @@ build: check-deps
 
 install: build
 	DESTDIR="$(DESTDIR)" cmake --install $(BUILD) --prefix $(PREFIX)
+
+packages:
+	@scripts/deps.sh --packages --check >/dev/null || scripts/deps.sh --packages
+	scripts/pkg-test.sh $(BUILD)
+
+deb:
+	@scripts/deps.sh --packages --check >/dev/null || scripts/deps.sh --packages
+	scripts/pkg-test.sh $(BUILD) --build-only
 
 uninstall:
 	DESTDIR="$(DESTDIR)" cmake -DBLT_BIN=$(abspath $(BUILD)) -P cmake/uninstall.cmake
