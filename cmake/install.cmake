@@ -88,3 +88,8 @@ add_test(NAME install/destdir
          COMMAND bash ${CMAKE_SOURCE_DIR}/tests/install/install_destdir.sh
                  ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR})
 set_tests_properties(install/destdir PROPERTIES LABELS install TIMEOUT 300)
+
+# --- test: libcurl only loaded for the account, clear error without it ---------------------
+add_test(NAME install/no-libcurl
+         COMMAND bash ${CMAKE_SOURCE_DIR}/tests/install/no_libcurl.sh ${CMAKE_BINARY_DIR})
+set_tests_properties(install/no-libcurl PROPERTIES LABELS install TIMEOUT 60)
