@@ -17,6 +17,9 @@
 #                 into $(BUILD)/pkg, lintian them, install them, run the demo and a
 #                 pkg-config build against the installed ones, purge (scripts/pkg-test.sh;
 #                 needs root or sudo). `make deb` only builds and lints them.
+#   make cross-arm64 / cross-armhf / cross   cross build for ARM (Debian cross toolchain +
+#                 multiarch -dev packages, installed on first use), unit tests and offline
+#                 CLI tests under qemu-user; into build-arm64/, build-armhf/ (scripts/cross.sh)
 #   make deps     install the Debian packages the build and tests need
 #   make docs     regenerate docs/registers.md from the catalog
 #   make format   clang-format the sources
@@ -27,7 +30,7 @@ CTEST_ARGS ?=
 PREFIX ?= /usr/local
 DESTDIR ?=
 
-.PHONY: all build install uninstall packages deb test demo asan fuzz fuzz-build valgrind bench deps check-deps docs format clean
+.PHONY: all build install uninstall packages deb cross cross-arm64 cross-armhf test demo asan fuzz fuzz-build valgrind bench deps check-deps docs format clean
 
 all: build
 
@@ -51,6 +54,11 @@ packages:
 deb:
 	@scripts/deps.sh --packages --check >/dev/null || scripts/deps.sh --packages
 	scripts/pkg-test.sh $(BUILD) --build-only
+
+cross: cross-arm64 cross-armhf
+
+cross-arm64 cross-armhf:
+	scripts/cross.sh $(@:cross-%=%) --deps
 
 uninstall:
 	DESTDIR="$(DESTDIR)" cmake -DBLT_BIN=$(abspath $(BUILD)) -P cmake/uninstall.cmake
@@ -101,4 +109,4 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-fuzz build-arm64 build-armhf

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Memory footprint of bluetti-bridge with one device and of the CLI's read (issue 15).
 #
-#   bench/footprint.sh [-b BUILD_DIR | -p BINDIR] [-w SECONDS]
+#   bench/footprint.sh [-b BUILD_DIR | -p BINDIR] [-w SECONDS] [-k]
 #
 # Starts a throwaway PKI, mosquitto with mutual TLS upstream and a plain one downstream
 # (scripts/broker.sh), bluetti-sim as one Elite 100 V2, then:
@@ -14,16 +14,18 @@
 #  - bluetti read of the same groups: /proc/<pid>/status sampled every millisecond until it
 #    exits (the last sample: VmRSS, RssAnon, RssFile, VmHWM).
 # -p BINDIR measures installed programs (e.g. /usr/bin) instead of BUILD_DIR's.
-# Prints markdown tables (docs/performance.md, "Footprint").
+# Prints markdown tables (docs/performance.md, "Footprint"); -k keeps the smaps files.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 BIN=$ROOT/build
 WAIT=20
-while getopts "b:p:w:" o; do
+KEEP=0
+while getopts "b:p:w:k" o; do
 	case $o in
 	b | p) BIN=$(cd "$OPTARG" && pwd) ;;
 	w) WAIT=$OPTARG ;;
+	k) KEEP=1 ;;
 	*) sed -n '2,19p' "$0" >&2; exit 2 ;;
 	esac
 done
@@ -37,7 +39,7 @@ cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
 	for d in up down; do "$ROOT/scripts/broker.sh" stop "$work/$d" >/dev/null 2>&1 || true; done
-	rm -rf "$work"
+	[ "$KEEP" = 1 ] && echo "footprint.sh: files kept in $work" >&2 || rm -rf "$work"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM

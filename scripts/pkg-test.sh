@@ -64,7 +64,7 @@ echo "   no errors ($(grep -c '^W:' "$out/lintian.log" || true) warnings, $(grep
 
 step "3. install"
 for p in "${PKGS[@]}"; do
-	if dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q installed; then
+	if dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep installed >/dev/null; then
 		echo "   $p is installed already: purging it first"
 		"${APT[@]}" purge "$p" >/dev/null
 	fi
@@ -85,7 +85,7 @@ getent passwd bluetti >/dev/null || fail "no bluetti system user"
 [ "$(stat -c '%U:%G %a' /etc/bluetti)" = "root:bluetti 750" ] || fail "/etc/bluetti is $(stat -c '%U:%G %a' /etc/bluetti)"
 [ "$(stat -c '%U:%G %a' /etc/bluetti/bridge.ini)" = "root:bluetti 640" ] ||
 	fail "/etc/bluetti/bridge.ini is $(stat -c '%U:%G %a' /etc/bluetti/bridge.ini)"
-dpkg-query -W -f='${Conffiles}\n' bluetti | grep -q '^ /etc/bluetti/bridge.ini ' || fail "bridge.ini is not a conffile"
+dpkg-query -W -f='${Conffiles}\n' bluetti | grep '^ /etc/bluetti/bridge.ini ' >/dev/null || fail "bridge.ini is not a conffile"
 unit=/lib/systemd/system/bluetti-bridge.service
 [ -f $unit ] || fail "no $unit"
 grep -qx 'ExecStart=/usr/bin/bluetti-bridge -c /etc/bluetti/bridge.ini' $unit || fail "ExecStart in $unit"
@@ -126,7 +126,8 @@ INI
 	{ cat "$out/check-config.log"; fail "installed bluetti-bridge --check-config"; }
 echo "   bluetti-bridge --check-config: OK"
 cc -Wall -Wextra -Werror -o "$out/tiny" tests/install/tiny.c $(pkg-config --cflags --libs bluetti)
-ldd "$out/tiny" | grep -Eq "libbluetti.so.0 => (/usr)?/lib/[^ ]*/libbluetti.so.0 " || fail "tiny does not use the installed library"
+ldd "$out/tiny" >"$out/tiny.ldd"
+grep -Eq "libbluetti.so.0 => (/usr)?/lib/[^ ]*/libbluetti.so.0 " "$out/tiny.ldd" || { cat "$out/tiny.ldd"; fail "tiny does not use the installed library"; }
 echo "   $("$out/tiny")"
 
 step "5. purge"
@@ -147,10 +148,10 @@ for d in "${debs[@]}"; do
 done
 [ -z "$left" ] || fail "left after purge:$left"
 [ ! -e /etc/bluetti ] || fail "/etc/bluetti left after purge"
-! dpkg-statoverride --list | grep -q /etc/bluetti || fail "statoverrides left"
+! dpkg-statoverride --list | grep /etc/bluetti >/dev/null || fail "statoverrides left"
 for p in "${PKGS[@]}"; do
-	! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "installed\|config-files" || fail "$p still known to dpkg"
+	! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep "installed\|config-files" >/dev/null || fail "$p still known to dpkg"
 done
-! ls /var/lib/systemd/deb-systemd-helper-enabled 2>/dev/null | grep -q bluetti || fail "systemd helper state left"
+! ls /var/lib/systemd/deb-systemd-helper-enabled 2>/dev/null | grep bluetti >/dev/null || fail "systemd helper state left"
 echo "   nothing left (the system user bluetti stays, as for every Debian system user)"
 echo "pkg-test OK ($(( $(date +%s) - t0 )) s)"

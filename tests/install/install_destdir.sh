@@ -69,19 +69,19 @@ ver=$(pkg-config --modversion bluetti)
 flags=$(pkg-config --cflags --libs bluetti)
 echo "pkg-config --cflags --libs bluetti: $flags"
 cc -Wall -Wextra -Werror -o "$work/tiny" "$src/tests/install/tiny.c" $flags
-readelf -d "$work/tiny" | grep -q 'NEEDED.*libbluetti.so.0' || fail "tiny does not need libbluetti.so.0"
+readelf -d "$work/tiny" | grep 'NEEDED.*libbluetti.so.0' >/dev/null || fail "tiny does not need libbluetti.so.0"
 out=$(LD_LIBRARY_PATH=$L "$work/tiny") || fail "tiny (shared) failed"
 echo "tiny (shared): $out"
 case $out in "libbluetti $ver"*) ;; *) fail "tiny reports another version than bluetti.pc ($ver)" ;; esac
 ldd_out=$(LD_LIBRARY_PATH=$L ldd "$work/tiny")
-echo "$ldd_out" | grep -q "libbluetti.so.0 => $L/libbluetti.so.0" || fail "tiny did not load the installed library"
+echo "$ldd_out" | grep "libbluetti.so.0 => $L/libbluetti.so.0" >/dev/null || fail "tiny did not load the installed library"
 if grep -q '^Requires.private:.*libcurl' "$pc"; then
 	echo "tiny (static): skipped, libbluetti links libcurl (Debian has no static libcurl deps)"
 else
 cc -Wall -Wextra -Werror -o "$work/tiny-static" "$src/tests/install/tiny.c" \
 	$(pkg-config --cflags bluetti) -Wl,-Bstatic $(pkg-config --libs-only-L bluetti) -lbluetti -Wl,-Bdynamic \
 	$(pkg-config --static --libs bluetti | sed 's/-lbluetti//')
-! readelf -d "$work/tiny-static" | grep -q libbluetti || fail "tiny-static needs libbluetti.so"
+! readelf -d "$work/tiny-static" | grep libbluetti >/dev/null || fail "tiny-static needs libbluetti.so"
 echo "tiny (static): $("$work/tiny-static")"
 fi
 

@@ -12,7 +12,7 @@ fail() { echo "install/no-libcurl: FAIL: $*" >&2; exit 1; }
 
 for f in "$build/libbluetti.so" "$build/bluetti" "$build/bluetti-sim" "$build/bluetti-bridge"; do
 	[ -e "$f" ] || continue
-	! readelf -d "$f" | grep -q 'NEEDED.*libcurl' || fail "$(basename "$f") links libcurl"
+	! readelf -d "$f" | grep 'NEEDED.*libcurl' >/dev/null || fail "$(basename "$f") links libcurl"
 done
 # Unloadable stand-ins for every soname the loader tries.
 : >"$t/libcurl.so.4"
