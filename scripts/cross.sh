@@ -40,10 +40,18 @@ if [ $deps = 1 ]; then
 	done
 	if [ ${#missing[@]} -gt 0 ]; then
 		echo "== installing for $arch: ${missing[*]}"
+		added=0
 		if ! dpkg --print-foreign-architectures | grep -x "$arch" >/dev/null; then
 			$SUDO dpkg --add-architecture "$arch"
+			added=1
 		fi
-		$SUDO apt-get update -qq -o DPkg::Lock::Timeout=600
+		if ! $SUDO apt-get update -qq -o DPkg::Lock::Timeout=600; then
+			# A broken index of the new architecture would break every later
+			# `apt-get update` on this machine: take the architecture back out.
+			[ $added = 1 ] && $SUDO dpkg --remove-architecture "$arch"
+			echo "cross.sh: apt-get update failed for $arch (mirror?); nothing installed" >&2
+			exit 1
+		fi
 		$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=600 \
 			--no-install-recommends "${missing[@]}" >/dev/null
 	fi
