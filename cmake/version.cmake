@@ -31,3 +31,7 @@ foreach(lib bluetti_shared bluetti_static)
 endforeach()
 target_include_directories(blt_core PRIVATE ${BLT_GENERATED_DIR})
 add_dependencies(blt_core blt_version_gen)
+# The check that every public header compiles alone needs the generated one too.
+if(TARGET blt_header_check)
+  target_include_directories(blt_header_check PRIVATE ${BLT_GENERATED_DIR})
+endif()
