@@ -58,13 +58,14 @@ if [ $deps = 1 ]; then
 fi
 command -v "$triplet-gcc" >/dev/null || { echo "cross.sh: $triplet-gcc missing (run with --deps)" >&2; exit 1; }
 
+mkdir -p "$build"
 echo "== configure $build ($triplet)"
 cmake -S . -B "$build" -DCMAKE_TOOLCHAIN_FILE="$root/cmake/toolchain-debian-cross.cmake" \
-	-DBLT_CROSS_TRIPLET=$triplet -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$build.configure.log" 2>&1 ||
-	{ cat "$build.configure.log"; exit 1; }
-grep -i "warning" -A2 "$build.configure.log" || true
+	-DBLT_CROSS_TRIPLET=$triplet -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$build/configure.log" 2>&1 ||
+	{ cat "$build/configure.log"; exit 1; }
+grep -i "warning" -A2 "$build/configure.log" || true
 echo "== build"
-cmake --build "$build" -j "$JOBS" >"$build.build.log" 2>&1 || { tail -40 "$build.build.log"; exit 1; }
+cmake --build "$build" -j "$JOBS" >"$build/build.log" 2>&1 || { tail -40 "$build/build.log"; exit 1; }
 for f in bluetti bluetti-bridge bluetti-sim libbluetti.so.0; do
 	[ -e "$build/$f" ] && echo "   $f: $(file -b "$build/$f" | cut -d, -f1-2), $(stat -c %s "$build/$f") bytes"
 done
