@@ -8,6 +8,18 @@
 #                 integration test with the bridge and simulator under valgrind
 #                 (VALGRIND_IT=0 skips that part; docs/reliability.md)
 #   make bench    build and run the benchmarks (figures only, no assertions)
+#   make install  build, then install into PREFIX (default /usr/local; DESTDIR honoured):
+#                 programs, libbluetti.so.0 + .a, headers, bluetti.pc, man pages, the
+#                 systemd unit, the example configuration (docs/install.md)
+#   make uninstall  remove what the last install listed in $(BUILD)/install_manifest*.txt
+#                 (the configuration under etc/ is kept)
+#   make packages build the Debian packages (bluetti, libbluetti0, libbluetti-dev, bluetti-sim)
+#                 into $(BUILD)/pkg, lintian them, install them, run the demo and a
+#                 pkg-config build against the installed ones, purge (scripts/pkg-test.sh;
+#                 needs root or sudo). `make deb` only builds and lints them.
+#   make cross-arm64 / cross-armhf / cross   cross build for ARM (Debian cross toolchain +
+#                 multiarch -dev packages, installed on first use), unit tests and offline
+#                 CLI tests under qemu-user; into build-arm64/, build-armhf/ (scripts/cross.sh)
 #   make deps     install the Debian packages the build and tests need
 #   make docs     regenerate docs/registers.md from the catalog
 #   make format   clang-format the sources
@@ -15,8 +27,10 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD ?= build
 FUZZ_SECONDS ?= 20
 CTEST_ARGS ?=
+PREFIX ?= /usr/local
+DESTDIR ?=
 
-.PHONY: all build test demo asan fuzz fuzz-build valgrind bench deps check-deps docs format clean
+.PHONY: all build install uninstall packages deb cross cross-arm64 cross-armhf test demo asan fuzz fuzz-build valgrind bench deps check-deps docs format clean
 
 all: build
 
@@ -27,8 +41,27 @@ deps:
 	scripts/deps.sh
 
 build: check-deps
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
+
+install: build
+	DESTDIR="$(DESTDIR)" cmake --install $(BUILD) --prefix $(PREFIX)
+
+packages:
+	@scripts/deps.sh --packages --check >/dev/null || scripts/deps.sh --packages
+	scripts/pkg-test.sh $(BUILD)
+
+deb:
+	@scripts/deps.sh --packages --check >/dev/null || scripts/deps.sh --packages
+	scripts/pkg-test.sh $(BUILD) --build-only
+
+cross: cross-arm64 cross-armhf
+
+cross-arm64 cross-armhf:
+	scripts/cross.sh $(@:cross-%=%) --deps
+
+uninstall:
+	DESTDIR="$(DESTDIR)" cmake -DBLT_BIN=$(abspath $(BUILD)) -P cmake/uninstall.cmake
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
@@ -76,4 +109,4 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-fuzz build-arm64 build-armhf

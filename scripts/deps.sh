@@ -2,6 +2,7 @@
 # Debian packages the build, tests, demo and fuzzing need.
 #   scripts/deps.sh --check   exit 0 if all are installed, 1 otherwise (prints the missing)
 #   scripts/deps.sh           install the missing ones (apt-get update + install -y)
+#   scripts/deps.sh --packages [--check]   the same, with the Debian packaging tools
 set -euo pipefail
 PKGS=(
   build-essential cmake pkg-config clang
@@ -12,6 +13,11 @@ PKGS=(
   python3-pymodbus
   libsystemd-dev dbus
 )
+# --packages: also what `make packages` needs (Debian package build and lint).
+if [ "${1:-}" = "--packages" ]; then
+  PKGS+=(debhelper lintian dpkg-dev fakeroot)
+  shift
+fi
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

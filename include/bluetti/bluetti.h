@@ -22,11 +22,11 @@ extern "C" {
 #define BLT_API
 #endif
 
-#define BLT_VERSION_MAJOR 0
-#define BLT_VERSION_MINOR 1
-#define BLT_VERSION_PATCH 0
-#define BLT_VERSION_STRING "0.1.0"
+/* BLT_VERSION_MAJOR/MINOR/PATCH/STRING, generated from the version set in CMakeLists.txt. */
+#include <bluetti/version.h>
 
+/* The version of the running library: BLT_VERSION_STRING, plus "+g<commit>" (and ".dirty")
+ * when it was built from a git checkout. */
 BLT_API const char *blt_version(void);
 
 /* Error codes. Keep blt_strerror() in src/core/error.c in step with this list. */

@@ -8,7 +8,6 @@
 #include <strings.h>
 #include <time.h>
 
-#include <curl/curl.h>
 #include <openssl/crypto.h>
 #include <openssl/pkcs12.h>
 #include <openssl/rand.h>
@@ -16,6 +15,7 @@
 #include <bluetti/cloud.h>
 
 #include "cloud/cloud_internal.h"
+#include "cloud/curl_dl.h" /* libcurl, loaded when the first blt_cloud_t is made */
 
 #define BODY_MAX (4u << 20) /* no gateway answer (the PFX included) comes near this */
 #define XSIG_MAX 2048
@@ -129,6 +129,8 @@ int blt_cloud_new(const blt_cloud_opts_t *o, blt_cloud_t **out, blt_detail_t *d)
 	*out = NULL;
 	if (!o)
 		o = &defaults;
+	if ((err = blt_curl_load(d)) != BLT_OK)
+		return err;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return blt_detail_set(d, BLT_E_NOMEM, "libcurl initialisation failed");
 	c = calloc(1, sizeof *c);

@@ -1,13 +1,8 @@
-/* Error names, detail buffers and the version string. */
+/* Error names and detail buffers. */
 #include <stdarg.h>
 #include <stdio.h>
 
 #include <bluetti/bluetti.h>
-
-const char *blt_version(void)
-{
-	return BLT_VERSION_STRING;
-}
 
 const char *blt_strerror(int err)
 {

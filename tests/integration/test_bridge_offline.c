@@ -557,6 +557,11 @@ static void test_discovery_follows_ha_rules(void **state)
 			/* software list of block 1100 (live AP300: 4 entries) */
 			assert_non_null(strstr(cJSON_GetObjectItem(dev, "sw_version")->valuestring,
 			                       "inverter_arm"));
+			/* the bridge's own version: the one string set in CMake (cmake/version.cmake) */
+			cJSON *org = cJSON_GetObjectItem(o, "origin");
+			assert_string_equal(cJSON_GetObjectItem(org, "sw_version")->valuestring,
+			                    blt_version());
+			assert_memory_equal(blt_version(), BLT_VERSION_STRING, strlen(BLT_VERSION_STRING));
 		}
 		cJSON_Delete(o);
 	}
