@@ -938,6 +938,11 @@ static int parse(doctor_t *x, int argc, char **argv)
 		fprintf(stderr, "bluetti doctor: unexpected argument '%s'\n", argv[optind]);
 		return EXIT_USAGE;
 	}
+	if (x->a.ble.mbtcp) {
+		fprintf(stderr, "bluetti doctor: diagnoses the cloud path only; over Modbus TCP use "
+		                "`bluetti check --transport modbus-tcp` (docs/local.md)\n");
+		return EXIT_USAGE;
+	}
 	if (x->a.ble.ble) {
 		/* the steps below are the cloud chain (DNS, TCP, TLS, MQTT); not Bluetooth's */
 		fprintf(stderr, "bluetti doctor: diagnoses the cloud path only; over Bluetooth use "

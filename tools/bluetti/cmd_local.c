@@ -141,6 +141,11 @@ int cmd_local(int argc, char **argv)
 	rc = dev_args_require(&a, "local");
 	if (rc)
 		return rc;
+	if (a.ble.mbtcp) {
+		fprintf(stderr, "bluetti local status: the capability registers are not in the "
+		                "Modbus TCP open map; ask over the cloud or --transport ble\n");
+		return EXIT_USAGE;
+	}
 	blt_log_set_handler(log_stderr, NULL, verbose ? BLT_LOG_DEBUG : BLT_LOG_WARN);
 	memset(&s, 0, sizeof s);
 	rc = session_prepare(&a, "local", &s);

@@ -330,7 +330,8 @@ static int session_open(int mode, read_args_t *a, session_t *s)
 	if (err)
 		return err;
 	err = session_connect(&a->dev, mode_name[mode], s);
-	if (!err && !s->dopts.protocol_version)
+	/* block 1 is not in the Modbus TCP open map: nothing to learn there */
+	if (!err && !s->dopts.protocol_version && !s->mbtcp)
 		learn_protocol_version(mode, s);
 	return err;
 }
@@ -379,7 +380,25 @@ static int read_block(int mode, read_args_t *a, session_t *s, uint16_t id, uint8
 			mode_name[mode], id);
 		return BLT_E_UNKNOWN_BLOCK;
 	}
-	if (id == BLT_NODE_INFO_BLOCK) /* not an FC03 block: the query answers it */
+	s->dopts.present = NULL;
+	if (s->mbtcp && b && a->node < 0 && id != BLT_NODE_INFO_BLOCK) {
+		/* Modbus TCP: only the open map's registers arrive; the others are reported
+		 * as not delivered, never as the zeros in their place */
+		unsigned got = 0;
+		if (regs > BLT_MAX_READ_REGS)
+			regs = BLT_MAX_READ_REGS;
+		err = blt_client_read_mapped(s->c, id, (uint16_t)regs, data, cap, s->present,
+		                             sizeof s->present, &got, &d);
+		if (!err) {
+			*n = 2u * regs;
+			s->dopts.present = s->present;
+			if (a->verbose)
+				fprintf(stderr, "bluetti %s: block %u: %u of %u registers are in the "
+					"Modbus TCP open map\n", mode_name[mode], id, got, regs);
+		}
+	} else if (s->mbtcp && a->node >= 0) {
+		err = blt_detail_set(&d, BLT_E_INVAL, "--node is not available over Modbus TCP");
+	} else if (id == BLT_NODE_INFO_BLOCK) /* not an FC03 block: the query answers it */
 		err = a->node >= 0 && a->node != blt_client_slave(s->c)
 		          ? blt_detail_set(&d, BLT_E_INVAL, "NODE_INFO is asked of the power "
 		                                            "station, not of a node")

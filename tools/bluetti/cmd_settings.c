@@ -240,6 +240,15 @@ static int parse_args(int mode, int argc, char **argv, set_args_t *a)
 		fprintf(stderr, "bluetti settings: --sn needs --profile MODEL\n");
 		return EXIT_USAGE;
 	}
+	if (a->dev.ble.mbtcp) {
+		/* the gate's echo check and the settings' registers are the internal map's; the
+		 * Modbus TCP server echoes internal addresses for public ones (docs/local.md) */
+		fprintf(stderr,
+		        "bluetti %s: settings over Modbus TCP are not supported yet; use the cloud or "
+		        "--transport ble (docs/local.md)\n",
+		        prog);
+		return EXIT_USAGE;
+	}
 	return dev_args_require(&a->dev, prog);
 }
 

@@ -118,7 +118,7 @@ int dev_args_require(dev_args_t *a, const char *prog)
 	snprintf(progname, sizeof progname, "bluetti %s", prog);
 	if (ble_args_check(&a->ble, progname) != 0)
 		return EXIT_USAGE;
-	if (!a->sn && a->ble.ble) /* the serial is only a local name over Bluetooth */
+	if (!a->sn && (a->ble.ble || a->ble.mbtcp)) /* only a local name on these links */
 		a->sn = a->ble.sn_from_address;
 	if (!a->sn) {
 		fprintf(stderr, "bluetti %s: --sn SN is required\n", prog);
@@ -192,7 +192,11 @@ int session_prepare(dev_args_t *a, const char *prog, session_t *s)
 	}
 	s->co.model = a->model ? a->model : s->p->model;
 	s->co.sn = a->sn;
-	s->co.preset = a->preset ? a->preset : a->ble.ble ? "ble" : s->p->preset;
+	s->co.preset = a->preset      ? a->preset
+	               : a->ble.ble   ? "ble"
+	               : a->ble.mbtcp ? "modbus-tcp"
+	                              : s->p->preset;
+	s->mbtcp = a->ble.mbtcp;
 	s->co.slave = a->slave;
 	s->co.envelope = a->envelope;
 	s->co.sub_topic = a->sub_topic;
@@ -211,8 +215,9 @@ int session_connect(dev_args_t *a, const char *prog, session_t *s)
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	snprintf(progname, sizeof progname, "bluetti %s", prog);
-	err = a->ble.ble ? ble_open(&a->ble, progname, &s->t, &d)
-	                 : conn_open(&a->conn, progname, &s->t, &d);
+	err = a->ble.ble     ? ble_open(&a->ble, progname, &s->t, &d)
+	      : a->ble.mbtcp ? mbtcp_open(&a->ble, progname, &s->t, &d)
+	                     : conn_open(&a->conn, progname, &s->t, &d);
 	if (err)
 		return EXIT_FAIL;
 	err = blt_client_new(s->t, &s->co, &s->c, &d);

@@ -74,6 +74,10 @@ typedef struct session {
 	uint64_t t_connect_us; /* TLS + CONNACK + SUBACK */
 	unsigned lens_gen;     /* blt_client_read_lens_gen when loaded / saved */
 	bool lens_loaded;
+	/* --transport modbus-tcp: blocks are read through the open map; which registers the
+	 * last read delivered (s->dopts.present points here then) */
+	bool mbtcp;
+	uint8_t present[16];
 } session_t;
 
 /* --account: look the device up in the cached login (account_connection) and fill the

@@ -17,14 +17,38 @@ int ble_args_handle(ble_args_t *a, int opt, const char *arg, const char *prog)
 	unsigned long v;
 	switch (opt) {
 	case BLE_OPT_TRANSPORT:
-		if (!strcmp(arg, "ble")) {
-			a->ble = true;
-		} else if (!strcmp(arg, "cloud")) {
-			a->ble = false;
-		} else {
-			fprintf(stderr, "%s: --transport must be cloud or ble\n", prog);
+		a->ble = !strcmp(arg, "ble");
+		a->mbtcp = !strcmp(arg, "modbus-tcp");
+		if (!a->ble && !a->mbtcp && strcmp(arg, "cloud") != 0) {
+			fprintf(stderr, "%s: --transport must be cloud, ble or modbus-tcp\n", prog);
 			return -1;
 		}
+		return 1;
+	case BLE_OPT_HOST: {
+		const char *colon = strrchr(arg, ':');
+		size_t hl = colon ? (size_t)(colon - arg) : strlen(arg);
+		if (hl == 0 || hl >= sizeof a->host) {
+			fprintf(stderr, "%s: --host '%s': expected HOST[:PORT]\n", prog, arg);
+			return -1;
+		}
+		memcpy(a->host, arg, hl);
+		a->host[hl] = '\0';
+		a->port = 0;
+		if (colon) {
+			if (cli_parse_ulong(colon + 1, 1, 65535, &v) != 0) {
+				fprintf(stderr, "%s: --host '%s': port must be 1-65535\n", prog, arg);
+				return -1;
+			}
+			a->port = (uint16_t)v;
+		}
+		return 1;
+	}
+	case BLE_OPT_REQUEST_GAP:
+		if (cli_parse_ulong(arg, 0, 60000, &v) != 0) {
+			fprintf(stderr, "%s: --request-gap must be 0-60000 ms\n", prog);
+			return -1;
+		}
+		a->request_gap_ms = v ? (int)v : -1;
 		return 1;
 	case BLE_OPT_ADDRESS:
 		if (blt_ble_address_ok(arg) != BLT_OK) {
@@ -65,11 +89,36 @@ void ble_args_help(FILE *out)
 	        "      --ble-connect-timeout MS  find + connect (default 30000)\n"
 	        "      --ble-test-key FILE   TEST ONLY: accept a simulator's device key (hex X||Y\n"
 	        "                            from bluetti-sim --ble --key-out) instead of the\n"
-	        "                            key every real unit uses\n");
+	        "                            key every real unit uses\n"
+	        "modbus tcp (docs/local.md; reads only, through the firmware's open map):\n"
+	        "      --transport modbus-tcp  the device's own Modbus TCP server on the LAN\n"
+	        "      --host HOST[:PORT]    its address (port default 502); unit 1 (--slave N)\n"
+	        "      --request-gap MS      minimum time between requests (default 1000: bursts\n"
+	        "                            have made a unit need a factory reset; 0 = none)\n");
 }
 
 int ble_args_check(ble_args_t *a, const char *prog)
 {
+	if ((a->host[0] || a->request_gap_ms) && !a->mbtcp) {
+		fprintf(stderr, "%s: --host/--request-gap need --transport modbus-tcp\n", prog);
+		return -1;
+	}
+	if (a->mbtcp) {
+		size_t k = 0;
+		if (!a->host[0]) {
+			fprintf(stderr, "%s: --transport modbus-tcp needs --host HOST[:PORT]\n",
+			        prog);
+			return -1;
+		}
+		/* a local name for the client's topic (never on the wire): the host, cleaned */
+		for (const char *c = a->host; *c && k + 1 < sizeof a->sn_from_address; c++)
+			a->sn_from_address[k++] =
+			    (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+			            (*c >= '0' && *c <= '9') || *c == '.' || *c == '-'
+			        ? *c
+			        : '_';
+		a->sn_from_address[k] = '\0';
+	}
 	if (!a->ble) {
 		if (a->address || a->adapter || a->test_key_file || a->connect_timeout_ms) {
 			fprintf(stderr, "%s: --address/--adapter/--ble-* need --transport ble\n",
@@ -115,6 +164,28 @@ int ble_read_key_file(const char *path, uint8_t key[64], blt_detail_t *d)
 		return blt_detail_set(d, BLT_E_BLE_KEY,
 		                      "%s: %zu bytes, expected a 64-byte key X||Y", path, n);
 	memcpy(key, raw, 64);
+	return BLT_OK;
+}
+
+int mbtcp_open(const ble_args_t *a, const char *prog, blt_transport_t **out, blt_detail_t *d)
+{
+	blt_mbtcp_opts_t o;
+	blt_transport_t *t = NULL;
+	int err;
+
+	memset(&o, 0, sizeof o);
+	o.host = a->host;
+	o.port = a->port;
+	o.min_gap_ms = a->request_gap_ms;
+	err = blt_mbtcp_new(&o, &t, d);
+	if (!err)
+		err = blt_transport_connect(t, d);
+	if (err) {
+		fprintf(stderr, "%s: %s: %s\n", prog, blt_strerror(err), d->text);
+		blt_transport_free(t);
+		return err;
+	}
+	*out = t;
 	return BLT_OK;
 }
 

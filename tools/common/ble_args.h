@@ -17,6 +17,8 @@ enum {
 	BLE_OPT_ADAPTER,
 	BLE_OPT_TEST_KEY,
 	BLE_OPT_CONNECT_TIMEOUT,
+	BLE_OPT_HOST,
+	BLE_OPT_REQUEST_GAP,
 };
 
 #define BLE_LONG_OPTIONS                                                                           \
@@ -24,12 +26,19 @@ enum {
 	    {"address", required_argument, NULL, BLE_OPT_ADDRESS},                                 \
 	    {"adapter", required_argument, NULL, BLE_OPT_ADAPTER},                                 \
 	    {"ble-test-key", required_argument, NULL, BLE_OPT_TEST_KEY},                           \
+	    {"ble-connect-timeout", required_argument, NULL, BLE_OPT_CONNECT_TIMEOUT},             \
+	    {"host", required_argument, NULL, BLE_OPT_HOST},                                       \
 	{                                                                                          \
-		"ble-connect-timeout", required_argument, NULL, BLE_OPT_CONNECT_TIMEOUT            \
+		"request-gap", required_argument, NULL, BLE_OPT_REQUEST_GAP                        \
 	}
 
 typedef struct ble_args {
 	bool ble; /* --transport ble */
+	/* --transport modbus-tcp (LOCAL.md §1): --host H[:PORT], --request-gap MS */
+	bool mbtcp;
+	char host[256];
+	uint16_t port;      /* 0 = 502 */
+	int request_gap_ms; /* 0 = the transport's 1000 ms */
 	const char *address, *adapter, *test_key_file;
 	int connect_timeout_ms;
 	char sn_from_address[16]; /* default serial (topic segment) when --sn is not given */
@@ -42,6 +51,9 @@ void ble_args_help(FILE *out);
 /* After parsing: --address required with --transport ble, BLE options only with it.
  * 0 ok, -1 (message printed). */
 int ble_args_check(ble_args_t *a, const char *prog);
+/* Create and connect the Modbus TCP transport (--transport modbus-tcp). Prints a one-line
+ * error on failure. */
+int mbtcp_open(const ble_args_t *a, const char *prog, blt_transport_t **out, blt_detail_t *d);
 /* Create and connect the BLE transport. Prints a one-line error on failure. */
 int ble_open(const ble_args_t *a, const char *prog, blt_transport_t **out, blt_detail_t *d);
 /* Read a 64-byte public key written as hex (X||Y, optionally prefixed 04) from a file. */
