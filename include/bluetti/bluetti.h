@@ -29,55 +29,66 @@ extern "C" {
  * when it was built from a git checkout. */
 BLT_API const char *blt_version(void);
 
-/* Error codes. Keep blt_strerror() in src/core/error.c in step with this list. */
+/* Error codes, one row each: X(symbol, value, short name, message). The enum,
+ * blt_strerror() and blt_err_name() are generated from this list (src/core/error.c), so a
+ * code cannot lack a name; append new codes at the end with the next value. Values are
+ * part of the ABI: never renumber. */
+#define BLT_ERRORS(X) \
+	X(BLT_E_INVAL, -1, "inval", "invalid argument") /* invalid argument */ \
+	X(BLT_E_NOMEM, -2, "nomem", "out of memory") /* out of memory */ \
+	X(BLT_E_BUFSIZE, -3, "bufsize", "buffer too small") /* caller's output buffer too small */ \
+	X(BLT_E_CRC, -4, "crc", "CRC mismatch") /* CRC-16/MODBUS mismatch */ \
+	X(BLT_E_SHORT, -5, "short", "truncated") /* frame or payload truncated */ \
+	X(BLT_E_TRAILING, -6, "trailing", "trailing bytes after frame") /* bytes after the end of a frame */ \
+	X(BLT_E_BYTECOUNT, -7, "bytecount", "bad byte count") /* byte-count field odd, too large or inconsistent */ \
+	X(BLT_E_EXCEPTION, -8, "exception", "Modbus exception") /* device answered with a Modbus exception */ \
+	X(BLT_E_FUNCTION, -9, "function", "unexpected function code") /* unexpected function code */ \
+	X(BLT_E_SLAVE, -10, "slave", "wrong slave address") /* reply from another slave address */ \
+	X(BLT_E_RANGE, -11, "range", "out of range") /* register count / value out of the allowed range */ \
+	X(BLT_E_UNKNOWN_BLOCK, -12, "unknown-block", "unknown block") /* block id not in the catalog */ \
+	X(BLT_E_MISSING, -13, "missing", "required field missing") /* a required field lies beyond the payload */ \
+	X(BLT_E_HEX, -14, "hex", "malformed hex") /* malformed hex text */ \
+	X(BLT_E_ENVELOPE, -15, "envelope", "malformed envelope") /* malformed MQTT payload envelope */ \
+	X(BLT_E_NOT_FOUND, -16, "not-found", "not found") /* named thing (profile, field, setting, file) not found */ \
+	X(BLT_E_TIMEOUT, -17, "timeout", "timed out") /* no reply in time */ \
+	X(BLT_E_CONNECT, -18, "connect", "connection failed") /* could not connect to the broker */ \
+	X(BLT_E_TLS, -19, "tls", "TLS failure") /* TLS handshake / verification failure */ \
+	X(BLT_E_CERT, -20, "cert", "certificate unusable") /* certificate unusable (PKCS#12 parse, expired, ...) */ \
+	X(BLT_E_CERT_PASSWORD, -21, "cert-password", "wrong certificate password") /* wrong PKCS#12 password */ \
+	X(BLT_E_HOSTNAME, -22, "hostname", "server certificate does not match host name") /* server certificate does not match the host name */ \
+	X(BLT_E_AUTH, -23, "auth", "authentication refused") /* broker / cloud refused the credentials */ \
+	X(BLT_E_PROTOCOL, -24, "protocol", "protocol violation") /* peer violated the protocol */ \
+	X(BLT_E_IO, -25, "io", "I/O error") /* operating-system I/O error */ \
+	X(BLT_E_SERIAL, -26, "serial", "invalid serial number") /* serial number / topic segment not acceptable */ \
+	X(BLT_E_DENIED, -27, "denied", "write denied") /* write refused by the safety gate */ \
+	X(BLT_E_BUSY, -28, "busy", "busy") /* a request is already outstanding */ \
+	X(BLT_E_DISCONNECTED, -29, "disconnected", "disconnected") /* connection lost */ \
+	X(BLT_E_CONFIG, -30, "config", "configuration error") /* bad configuration */ \
+	X(BLT_E_MISMATCH, -31, "mismatch", "reply does not match request") /* reply does not match the request (echo, block) */ \
+	X(BLT_E_NOT_APPLIED, -32, "not-applied", "device did not apply the write") /* write echoed, but the read-back shows the old value */ \
+	X(BLT_E_PIN_MISMATCH, -33, "pin-mismatch", "broker key does not match the pinned key") /* broker key differs from the pinned one (TOFU) */ \
+	X(BLT_E_BLE_MAGIC, -34, "ble-magic", "BLE frame magic missing") /* BLE handshake frame without the 2a 2a magic */ \
+	X(BLT_E_BLE_CHECKSUM, -35, "ble-checksum", "BLE frame checksum mismatch") /* BLE handshake frame checksum mismatch */ \
+	X(BLT_E_BLE_LENGTH, -36, "ble-length", "BLE message length invalid") /* BLE message length field inconsistent */ \
+	X(BLT_E_BLE_ALIGN, -37, "ble-align", "BLE ciphertext not block aligned") /* BLE ciphertext not a multiple of the AES block */ \
+	X(BLT_E_BLE_SIGNATURE, -38, "ble-signature", "BLE signature does not verify") /* BLE peer signature does not verify */ \
+	X(BLT_E_BLE_SEQUENCE, -39, "ble-sequence", "BLE handshake out of order") /* BLE handshake message out of order */ \
+	X(BLT_E_BLE_OVERSIZE, -40, "ble-oversize", "BLE message too large") /* BLE message too large */ \
+	X(BLT_E_BLE_REJECTED, -41, "ble-rejected", "BLE handshake rejected by peer") /* BLE peer reported a failed handshake step */ \
+	X(BLT_E_BLE_KEY, -42, "ble-key", "BLE public key invalid") /* BLE public key not a valid P-256 point */
+
 typedef enum blt_err {
 	BLT_OK = 0,
-	BLT_E_INVAL = -1,         /* invalid argument */
-	BLT_E_NOMEM = -2,         /* out of memory */
-	BLT_E_BUFSIZE = -3,       /* caller's output buffer too small */
-	BLT_E_CRC = -4,           /* CRC-16/MODBUS mismatch */
-	BLT_E_SHORT = -5,         /* frame or payload truncated */
-	BLT_E_TRAILING = -6,      /* bytes after the end of a frame */
-	BLT_E_BYTECOUNT = -7,     /* byte-count field odd, too large or inconsistent */
-	BLT_E_EXCEPTION = -8,     /* device answered with a Modbus exception */
-	BLT_E_FUNCTION = -9,      /* unexpected function code */
-	BLT_E_SLAVE = -10,        /* reply from another slave address */
-	BLT_E_RANGE = -11,        /* register count / value out of the allowed range */
-	BLT_E_UNKNOWN_BLOCK = -12, /* block id not in the catalog */
-	BLT_E_MISSING = -13,      /* a required field lies beyond the payload */
-	BLT_E_HEX = -14,          /* malformed hex text */
-	BLT_E_ENVELOPE = -15,     /* malformed MQTT payload envelope */
-	BLT_E_NOT_FOUND = -16,    /* named thing (profile, field, setting, file) not found */
-	BLT_E_TIMEOUT = -17,      /* no reply in time */
-	BLT_E_CONNECT = -18,      /* could not connect to the broker */
-	BLT_E_TLS = -19,          /* TLS handshake / verification failure */
-	BLT_E_CERT = -20,         /* certificate unusable (PKCS#12 parse, expired, ...) */
-	BLT_E_CERT_PASSWORD = -21, /* wrong PKCS#12 password */
-	BLT_E_HOSTNAME = -22,     /* server certificate does not match the host name */
-	BLT_E_AUTH = -23,         /* broker / cloud refused the credentials */
-	BLT_E_PROTOCOL = -24,     /* peer violated the protocol */
-	BLT_E_IO = -25,           /* operating-system I/O error */
-	BLT_E_SERIAL = -26,       /* serial number / topic segment not acceptable */
-	BLT_E_DENIED = -27,       /* write refused by the safety gate */
-	BLT_E_BUSY = -28,         /* a request is already outstanding */
-	BLT_E_DISCONNECTED = -29, /* connection lost */
-	BLT_E_CONFIG = -30,       /* bad configuration */
-	BLT_E_MISMATCH = -31,     /* reply does not match the request (echo, block) */
-	BLT_E_NOT_APPLIED = -32,  /* write echoed, but the read-back shows the old value */
-	BLT_E_PIN_MISMATCH = -33, /* broker key differs from the pinned one (TOFU) */
-	BLT_E_BLE_MAGIC = -34,     /* BLE handshake frame without the 2a 2a magic */
-	BLT_E_BLE_CHECKSUM = -35,  /* BLE handshake frame checksum mismatch */
-	BLT_E_BLE_LENGTH = -36,    /* BLE message length field inconsistent */
-	BLT_E_BLE_ALIGN = -37,     /* BLE ciphertext not a multiple of the AES block */
-	BLT_E_BLE_SIGNATURE = -38, /* BLE peer signature does not verify */
-	BLT_E_BLE_SEQUENCE = -39,  /* BLE handshake message out of order */
-	BLT_E_BLE_OVERSIZE = -40,  /* BLE message too large */
-	BLT_E_BLE_REJECTED = -41,  /* BLE peer reported a failed handshake step */
-	BLT_E_BLE_KEY = -42,       /* BLE public key not a valid P-256 point */
+#define BLT_ERR_ENUM_(sym, val, name, text) sym = val,
+	BLT_ERRORS(BLT_ERR_ENUM_)
+#undef BLT_ERR_ENUM_
 } blt_err_t;
 
 /* Static English name of an error code ("CRC mismatch"); never NULL. */
 BLT_API const char *blt_strerror(int err);
+/* Short machine-readable name ("crc", "timeout", "not-applied"; "ok" for BLT_OK,
+ * "unknown" otherwise), as in audit records and JSON. Never NULL. */
+BLT_API const char *blt_err_name(int err);
 
 /* Optional detail for an error: filled by the failing function when non-NULL. */
 typedef struct blt_detail {

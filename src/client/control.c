@@ -145,16 +145,9 @@ static int build_frame(const wire_t *w, uint16_t reg, uint16_t value, blt_write_
 
 static const char *result_name(int err, bool dry_run)
 {
-	switch (err) {
-	case BLT_OK: return dry_run ? "dry-run" : "ok";
-	case BLT_E_DENIED: return "denied";
-	case BLT_E_RANGE: return "range";
-	case BLT_E_TIMEOUT: return "timeout";
-	case BLT_E_MISMATCH: return "mismatch";
-	case BLT_E_NOT_APPLIED: return "not-applied";
-	case BLT_E_EXCEPTION: return "exception";
-	}
-	return "error";
+	if (err == BLT_OK)
+		return dry_run ? "dry-run" : "ok";
+	return blt_err_name(err); /* "denied", "range", "timeout", "mismatch", ... */
 }
 
 /* Printable, quote-free copy of a detail text for the one-line audit record. */
