@@ -49,6 +49,9 @@ typedef struct blt_setting {
 	                                  NULL = every V2 profile */
 	const char *desc;
 	const char *source; /* evidence, one line */
+	bool primary; /* a main switch owners use day to day (AC / DC output): a primary control
+	                 (uncategorised in Home Assistant, so voice assistants and area actions
+	                 reach it), not a configuration entity */
 } blt_setting_t;
 
 BLT_API size_t blt_setting_count(void);

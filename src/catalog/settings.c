@@ -58,6 +58,11 @@ static const char *const p_ap300[] = {"AP300", NULL};
 #define SWITCH(n, r, b, off, st, prof, d, src)                                             \
 	{.name = n, .reg = r, .block = b, .offset = off, .field = n, .kind = BLT_SK_SWITCH,     \
 	 .status = st, .min = 0, .max = 1, .step = 1, .profiles = prof, .desc = d, .source = src}
+/* A main switch owners operate day to day (a primary control, not configuration). */
+#define MAIN_SWITCH(n, r, b, off, st, prof, d, src)                                        \
+	{.name = n, .reg = r, .block = b, .offset = off, .field = n, .kind = BLT_SK_SWITCH,     \
+	 .status = st, .min = 0, .max = 1, .step = 1, .profiles = prof, .desc = d,              \
+	 .source = src, .primary = true}
 #define NUMBER(n, r, b, off, lo, hi, u, st, prof, d, src)                                  \
 	{.name = n, .reg = r, .block = b, .offset = off, .field = n, .kind = BLT_SK_NUMBER,     \
 	 .status = st, .min = lo, .max = hi, .step = 1, .unit = u, .profiles = prof, .desc = d, \
@@ -78,9 +83,9 @@ static const blt_setting_t settings[] = {
 	       "firmware map only"),
 	SWITCH("inverter", 2010, 2000, 21, BLT_SS_UNVERIFIED, NULL, "inverter on/off",
 	       "firmware map only"),
-	SWITCH("ac_output", 2011, 2000, 23, BLT_SS_LIVE, NULL, "AC output on/off",
+	MAIN_SWITCH("ac_output", 2011, 2000, 23, BLT_SS_LIVE, NULL, "AC output on/off",
 	       "live: battery-ha AP300 (byte 23 flips); Elite 200 V2 BLE; Patrick762 EL30V2"),
-	SWITCH("dc_output", 2012, 2000, 25, BLT_SS_LIVE, NULL, "DC output on/off",
+	MAIN_SWITCH("dc_output", 2012, 2000, 25, BLT_SS_LIVE, NULL, "DC output on/off",
 	       "live: battery-ha AP300; Elite 200 V2 BLE; Patrick762 EL30V2"),
 	SWITCH("dc_eco", 2014, 2000, 29, BLT_SS_CLIENT, p_el30_ap300,
 	       "DC ECO: switch DC output off when idle", "battery-ha, Patrick762 EL30V2"),

@@ -352,6 +352,10 @@ static void chk_doc(chk_ctx_t *c, const chk_doc_t *doc, const cJSON *state, char
 		s = chk_str(o, "entity_category");
 		if (s && strcmp(s, "config"))
 			chk_fail(c, doc->topic, "controls belong to entity_category config");
+		/* the project's rule: the main switches are primary controls (voice assistants
+		 * and area actions do not reach config entities) */
+		if (s && (!strcmp(object, "ac_output") || !strcmp(object, "dc_output")))
+			chk_fail(c, doc->topic, "%s must be a primary control, not %s", object, s);
 	}
 	s = chk_str(o, "entity_category");
 	if (s && strcmp(s, "config") && strcmp(s, "diagnostic"))

@@ -686,7 +686,8 @@ char *br_discovery_doc(const br_ha_ctx_t *c, const br_entity_t *e)
 		snprintf(leaf, sizeof leaf, "set/%s", s->name);
 		br_device_topic(c, leaf, cmd, sizeof cmd);
 		cJSON_AddStringToObject(o, "command_topic", cmd);
-		cJSON_AddStringToObject(o, "entity_category", "config");
+		if (!s->primary) /* AC / DC output are primary controls, the rest configuration */
+			cJSON_AddStringToObject(o, "entity_category", "config");
 		if (e->device_class)
 			cJSON_AddStringToObject(o, "device_class", e->device_class);
 		if (e->component == BR_C_SWITCH) {
@@ -724,9 +725,8 @@ char *br_discovery_doc(const br_ha_ctx_t *c, const br_entity_t *e)
 	br_device_topic(c, "availability", buf, sizeof buf);
 	cJSON_AddStringToObject(a, "topic", buf);
 	cJSON_AddItemToArray(av, a);
+	/* "online" / "offline" are Home Assistant's defaults: no payload_available keys */
 	cJSON_AddStringToObject(o, "availability_mode", "all");
-	cJSON_AddStringToObject(o, "payload_available", "online");
-	cJSON_AddStringToObject(o, "payload_not_available", "offline");
 
 	cJSON_AddItemToObject(o, "device", device_block(c, e));
 	org = cJSON_AddObjectToObject(o, "origin");
