@@ -440,6 +440,47 @@ static const br_entity_t *find_ent(const fixture_t *fx, const char *key)
 	return NULL;
 }
 
+/* The model's unit wins over the row's: the Elite 200 V2 reports apparent power (VA) in
+ * the registers the row calls W (EVIDENCE.md §1), so Home Assistant gets VA and the
+ * apparent_power class there, W elsewhere. */
+static void test_entity_units_follow_the_model(void **state)
+{
+	br_config_t *cfg = NULL;
+	blt_device_t *dev = NULL;
+	br_errors_t e;
+	br_ha_ctx_t ctx;
+	static br_entity_t ents[BR_MAX_ENTITIES];
+	size_t n;
+	const br_entity_t *ac = NULL, *pv = NULL;
+	(void)state;
+	assert_int_equal(parse(MINIMAL "[device e2]\nprofile = ELITE200V2\nsn = 2434000112345\n",
+	                       &cfg, &e),
+	                 BLT_OK);
+	assert_int_equal(blt_device_new(cfg->dev[0].profile, "ELITE200V2", "2434000112345", &dev,
+	                                NULL),
+	                 BLT_OK);
+	load_block(dev, 100, "ap300_block100.hex");
+	memset(&ctx, 0, sizeof ctx);
+	ctx.base = cfg->base_topic;
+	ctx.prefix = cfg->discovery_prefix;
+	ctx.cfg = &cfg->dev[0];
+	ctx.dev = dev;
+	n = br_entities(&ctx, ents, BR_MAX_ENTITIES);
+	for (size_t i = 0; i < n; i++) {
+		if (!strcmp(ents[i].key, "ac_load_power"))
+			ac = &ents[i];
+		if (!strcmp(ents[i].key, "pv_power"))
+			pv = &ents[i];
+	}
+	assert_non_null(ac);
+	assert_string_equal(ac->unit, "VA");
+	assert_string_equal(ac->device_class, "apparent_power");
+	if (pv) /* not a VA register on this model */
+		assert_string_equal(pv->unit, "W");
+	blt_device_free(dev);
+	br_config_free(cfg);
+}
+
 static void test_entities_from_catalog_rows(void **state)
 {
 	fixture_t *fx = fixture_new(true);
@@ -803,6 +844,7 @@ int main(void)
 	    cmocka_unit_test(test_config_edges),
 	    cmocka_unit_test(test_config_secrets),
 	    cmocka_unit_test(test_entities_from_catalog_rows),
+	    cmocka_unit_test(test_entity_units_follow_the_model),
 	    cmocka_unit_test(test_entity_keys_independent_of_read_order),
 	    cmocka_unit_test(test_discovery_follows_ha_rules),
 	    cmocka_unit_test(test_checker_catches_broken_documents),

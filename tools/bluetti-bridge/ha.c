@@ -384,7 +384,8 @@ static void add_values(const br_ha_ctx_t *c, builder_t *b)
 			e->decimals = 0;
 			continue;
 		}
-		unit_classes(f->unit, e->key, e);
+		/* the model's unit where it differs (Elite 200 V2: apparent power in VA) */
+		unit_classes(blt_profile_field_unit(prof, v->block, f), e->key, e);
 		if (f->flags & BLT_F_PACK_VSCALE)
 			e->decimals =
 			    (int8_t)scale_decimals(prof ? prof->pack_voltage_scale : 0.01);
