@@ -728,7 +728,7 @@ static void device_steps(doctor_t *x, blt_transport_t *t, session_t *s)
 			                          sizeof data, &nb, NULL, &d2) == BLT_OK) {
 				rtt = (double)(now_us() - t1) / 1000.0;
 				snprintf(shorter, sizeof shorter,
-				         "; refused %u registers (%s), answers %zu (found by "
+				         "; refused %u registers (%.100s), answers %zu (found by "
 				         "shortening the read)",
 				         asked, d.text, nb / 2);
 				err = BLT_OK;
