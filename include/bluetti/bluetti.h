@@ -9,6 +9,7 @@
 #ifndef BLUETTI_BLUETTI_H
 #define BLUETTI_BLUETTI_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -95,9 +96,13 @@ typedef struct blt_detail {
 	char text[256];
 } blt_detail_t;
 
-/* Format into d (if d != NULL) and return err; for library-internal use and tools. */
+/* Format into d (if d != NULL) and return err; for library-internal use and tools. A text
+ * longer than the buffer is cut at the last space that fits and ends in "...", never in
+ * the middle of a word (or of a UTF-8 character). */
 BLT_API int blt_detail_set(blt_detail_t *d, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* The same with a va_list. */
+BLT_API int blt_detail_vset(blt_detail_t *d, int err, const char *fmt, va_list ap);
 
 /* Logging: the library never writes to stdout/stderr itself; it calls this hook.
  * Messages never contain secrets (passwords, keys, credential blocks). */

@@ -2,9 +2,19 @@
  * MQTT broker credentials, over the app's HTTPS gateway (PROTOCOL.md §2, libcurl).
  *
  * Flow: blt_cloud_new -> blt_cloud_login (or blt_cloud_set_token with a cached token) ->
- * blt_cloud_devices / blt_cloud_pfx / blt_cloud_mqtt_credentials. Every authenticated
- * call that the gateway answers with code 805 ("token expired") logs in again once (when
- * the handle still holds the credentials of a blt_cloud_login) and retries once.
+ * blt_cloud_devices / blt_cloud_pfx / blt_cloud_mqtt_credentials.
+ *
+ * Code 805 means "token not honoured here": expired, or issued for an account that another
+ * data centre holds (EVIDENCE.md §5). Login goes to the sign-in gateway (gw_url); the
+ * authenticated calls go to the account's data-centre gateway. On 805:
+ *   - a token that has worked before (or a cached one) is renewed by one re-login, when
+ *     the handle holds the credentials of a blt_cloud_login / blt_cloud_set_relogin;
+ *   - a token the sign-in has just issued is never renewed (a new one would fare the same):
+ *     with region "auto" the other data centres' gateways are asked in turn and the first
+ *     that honours it is used from then on (blt_cloud_gateway says which); when none does
+ *     the token is marked unusable and every later call fails at once (BLT_E_AUTH, kind
+ *     TOKEN_EXPIRED) without asking the network, until blt_cloud_login / set_token.
+ * So a gateway that answers 805 to everything costs exactly one login per handle.
  *
  * Errors: every call returns a blt_err_t (BLT_E_AUTH wrong password / unknown account /
  * expired token, BLT_E_CONNECT network, BLT_E_TIMEOUT, BLT_E_TLS, BLT_E_PROTOCOL HTTP
@@ -33,21 +43,33 @@ extern "C" {
 
 #define BLT_CLOUD_GW_DEFAULT    "https://gw.bluettipower.com"
 #define BLT_CLOUD_GWPRY_DEFAULT "https://gwpry.bluettipower.com"
+/* Data centres (EVIDENCE.md §5; bluetti-home-assistant gateway.py): an account lives in one
+ * and the other gateways answer its tokens with 805. "global" is gw_url. */
+#define BLT_CLOUD_GW_EU_DEFAULT "https://gwde.bluettipower.com"
+#define BLT_CLOUD_GW_US_DEFAULT "https://gwpry.bluettipower.com"
+/* Test/advanced override of the regional gateways: "eu=URL,us=URL" (either may be left
+ * out). Read by the programs (not the library) and passed as opts.region_urls. */
+#define BLT_CLOUD_REGIONS_ENV "BLUETTI_API_REGIONS"
 #define BLT_CLOUD_APP_KEY       "1783AF460D4D0615365940C9D3A" /* §2.2, public app id */
 #define BLT_CLOUD_APP_VER       "3.0.6"
 #define BLT_CLOUD_OS            "android"
 #define BLT_CLOUD_OS_VER        "13.0"
 #define BLT_CLOUD_BROKER_HOST   "iot.bluettipower.com"
 #define BLT_CLOUD_BROKER_PORT   18760
-/* The §2.8 shared TOTP key: 12 ASCII characters, not shipped. Configure it with
- * opts.totp_key, env BLUETTI_TOTP_KEY or `totp_key = ...` in the config file. */
-#define BLT_CLOUD_TOTP_KEY_LEN 12
-#define BLT_CLOUD_TOTP_KEY_ENV "BLUETTI_TOTP_KEY"
+/* The §2.8 shared TOTP key: 12 ASCII characters, the same for every user (the app's
+ * SHARED_PRIVATE_KEY, PROTOCOL.md §2.8). Shipped as the default; opts.totp_key, env
+ * BLUETTI_TOTP_KEY or `totp_key = ...` in the config file override it (for when the app
+ * changes it). */
+#define BLT_CLOUD_TOTP_KEY_LEN     12
+#define BLT_CLOUD_TOTP_KEY_ENV     "BLUETTI_TOTP_KEY"
+#define BLT_CLOUD_TOTP_KEY_DEFAULT "ga3sa4hj6kfl"
 
 typedef struct blt_cloud blt_cloud_t;
 
+/* Gateway URLs must be https:// (the login sends passOpen, a reversible encryption of the
+ * password: over plain HTTP it could be recovered); blt_cloud_new refuses others. */
 typedef struct blt_cloud_opts {
-	const char *gw_url;     /* API gateway base URL; NULL = BLT_CLOUD_GW_DEFAULT */
+	const char *gw_url;     /* sign-in (and default) gateway; NULL = BLT_CLOUD_GW_DEFAULT */
 	const char *gwpry_url;  /* second gateway, tried first for the PFX (§2.9); NULL =
 	                           BLT_CLOUD_GWPRY_DEFAULT when gw_url is NULL, else gw_url */
 	const char *ca_file;    /* PEM bundle verifying the gateway; NULL = system CAs */
@@ -58,7 +80,12 @@ typedef struct blt_cloud_opts {
 	const char *os;         /* NULL = BLT_CLOUD_OS ("android" or "ios") */
 	const char *os_ver;     /* NULL = BLT_CLOUD_OS_VER (sent hex-encoded) */
 	const char *device_id;  /* x-device-id; NULL = 32 random hex digits */
-	const char *totp_key;   /* NULL = env BLUETTI_TOTP_KEY (needed for PFX + MQTT) */
+	const char *totp_key;   /* NULL = env BLUETTI_TOTP_KEY, else the built-in default */
+	const char *region;     /* data centre: "auto" (NULL; probe on 805), "global" (gw_url),
+	                           "eu", "us" (fixed: no probing) */
+	const char *region_urls; /* "eu=URL,us=URL": override the regional gateways (tests) */
+	const char *dc_url;     /* the data-centre gateway found before (from the store); NULL
+	                           = gw_url, or the fixed region's */
 } blt_cloud_opts_t;
 
 /* What went wrong in the last failed call (BLT_CLOUD_OK after a success). */
@@ -99,6 +126,15 @@ BLT_API void blt_cloud_free(blt_cloud_t *c);
 BLT_API const blt_cloud_error_t *blt_cloud_last_error(const blt_cloud_t *c);
 /* The x-device-id this handle sends (given or generated). */
 BLT_API const char *blt_cloud_device_id(const blt_cloud_t *c);
+/* The gateway the authenticated calls go to (the account's data centre) and its region
+ * name ("global", "eu", "us", or "custom" for a dc_url that is none of them); owned by the
+ * handle. They change when an 805 probe finds the account's data centre: save them. */
+BLT_API const char *blt_cloud_gateway(const blt_cloud_t *c);
+BLT_API const char *blt_cloud_region(const blt_cloud_t *c);
+/* Logins this handle has sent (blt_cloud_login and automatic re-logins). */
+BLT_API unsigned blt_cloud_login_count(const blt_cloud_t *c);
+/* A region name is one of "auto", "global", "eu", "us". */
+BLT_API bool blt_cloud_region_valid(const char *name);
 
 /* POST /accessToken (§2.3). Keeps the token and, for one re-login on code 805, the
  * password's SHA-256 and passOpen (never the password itself). Errors: BLT_E_AUTH with
@@ -146,8 +182,19 @@ BLT_API int blt_cloud_server_time(blt_cloud_t *c, int64_t *ms, blt_detail_t *d);
 BLT_API int blt_cloud_pfx(blt_cloud_t *c, uint8_t **pfx, size_t *pfx_len, char *password,
                           size_t password_cap, blt_detail_t *d);
 
-/* MQTT username "tid:<token part 1>" and password totp(part1, part0, server now) (§2.10);
- * fetches the server time if not known. Needs the TOTP key. */
+/* GET .../device/basic/v1/deviceRemoteSearch?deviceSn=<dev->sn> (§2.5, what the Venus
+ * gateway does): the device's full record. Its model, subSn and iotSrvIp replace dev's
+ * when present; secret gets iotConnSecret ("" when the record has none), the static
+ * broker password some records carry (secret material: wipe it). */
+BLT_API int blt_cloud_device_remote(blt_cloud_t *c, blt_cloud_device_t *dev, char *secret,
+                                    size_t secret_cap, blt_detail_t *d);
+/* Broker password "rmt:<secret>" from now on instead of the TOTP (venus-gateway); NULL or
+ * "" goes back to the TOTP. Copied and wiped on free. */
+BLT_API int blt_cloud_set_broker_secret(blt_cloud_t *c, const char *secret, blt_detail_t *d);
+
+/* MQTT username "tid:<token part 1>" and password totp(part1, part0, server now) (§2.10),
+ * or "rmt:<secret>" after blt_cloud_set_broker_secret; fetches the server time if not
+ * known (not for rmt:). */
 BLT_API int blt_cloud_mqtt_credentials(blt_cloud_t *c, char *user, size_t user_cap, char *password,
                                        size_t password_cap, blt_detail_t *d);
 
@@ -226,7 +273,9 @@ typedef struct blt_cloud_session {
 	char device_id[65];
 	char api[512];     /* gateway URL used at login ("" = default) */
 	char api_pry[512]; /* second gateway ("" = default rule) */
-	char api_ca[1024]; /* CA file for the gateway ("" = system) */
+	char api_ca[1024]; /* CA file for the gateway ("" = system), an absolute path */
+	char region[16];   /* the account's data centre: "global", "eu", "us" ("" unknown) */
+	char api_dc[512];  /* its gateway URL ("" = api) */
 	int64_t saved_at;  /* unix seconds */
 	long ttl;          /* token ttl seconds (0 unknown) */
 } blt_cloud_session_t;

@@ -1,5 +1,7 @@
 /* The account client (PROTOCOL.md §2): HTTPS through libcurl, every request with a
- * connect and a total timeout, answers parsed by json.c, one re-login on code 805. */
+ * connect and a total timeout, answers parsed by json.c. Code 805 (token not honoured):
+ * one re-login for a token that worked before, the other data centres' gateways for a
+ * token the sign-in has just issued (EVIDENCE.md §5), never a loop. */
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,8 +22,18 @@
 #define BODY_MAX (4u << 20) /* no gateway answer (the PFX included) comes near this */
 #define XSIG_MAX 2048
 
+#define NREGIONS 3 /* global (gw), eu, us */
+
 struct blt_cloud {
 	char *gw, *gwpry, *ca_file, *app_key, *app_ver, *os;
+	char *region_url[NREGIONS]; /* [0] = gw; NULL = no such gateway to probe */
+	char *dc;                   /* the account's data-centre gateway (authenticated calls) */
+	char region[16];            /* its name: global, eu, us, custom */
+	bool region_auto;           /* probe the others on 805 for a fresh token */
+	bool token_fresh;           /* issued by a login in this handle, not yet honoured */
+	unsigned logins;
+	char dead_msg[400];      /* why token_dead */
+	char broker_secret[256]; /* iotConnSecret: password rmt:<secret> (venus) */
 	char os_ver_hex[130];
 	char device_id[65];
 	char totp_key[BLT_CLOUD_TOTP_KEY_LEN + 1];
@@ -36,9 +48,9 @@ struct blt_cloud {
 	bool can_relogin;
 	char uid[128];
 	bool have_offset;
-	int64_t offset_ms;    /* server - local wall clock */
-	uint64_t offset_at;   /* monotonic ms of the last server-time answer */
-	bool token_dead;      /* 805 and no re-login possible: fresh credentials stop asking */
+	int64_t offset_ms;  /* server - local wall clock */
+	uint64_t offset_at; /* monotonic ms of the last server-time answer */
+	bool token_dead;    /* 805 and no re-login possible: fresh credentials stop asking */
 	blt_cloud_token_fn token_fn;
 	void *token_user;
 	char iot_server[256];
@@ -98,7 +110,7 @@ static int fail(blt_cloud_t *c, blt_detail_t *d, blt_cloud_fail_t kind, const ch
 	if (d) {
 		va_list ap;
 		va_start(ap, fmt);
-		vsnprintf(d->text, sizeof d->text, fmt, ap);
+		blt_detail_vset(d, 0, fmt, ap);
 		va_end(ap);
 	}
 	return blt_cloud_fail_err(kind);
@@ -115,6 +127,116 @@ static int trim_url(char **u)
 	while (n && (*u)[n - 1] == '/')
 		(*u)[--n] = '\0';
 	return n ? 0 : -1;
+}
+
+static const char *const region_names[NREGIONS] = {"global", "eu", "us"};
+
+bool blt_cloud_region_valid(const char *name)
+{
+	if (!name)
+		return false;
+	if (!strcmp(name, "auto"))
+		return true;
+	for (int i = 0; i < NREGIONS; i++)
+		if (!strcmp(name, region_names[i]))
+			return true;
+	return false;
+}
+
+/* Only https: the login sends passOpen, which anyone who sees it can decrypt. */
+static int check_https(const char *url, const char *what, blt_detail_t *d)
+{
+	if (!url || !strncasecmp(url, "https://", 8))
+		return BLT_OK;
+	return blt_detail_set(d, BLT_E_INVAL,
+	                      "%s '%s' is not an https:// URL: the login sends the password in "
+	                      "a reversibly encrypted form (passOpen), which plain HTTP would "
+	                      "expose",
+	                      what, url);
+}
+
+/* "eu=URL,us=URL" -> region_url[1..2]. */
+static int parse_region_urls(blt_cloud_t *c, const char *spec, blt_detail_t *d)
+{
+	char *copy = strdup(spec), *save = NULL;
+	int err = BLT_OK;
+	if (!copy)
+		return blt_detail_set(d, BLT_E_NOMEM, "out of memory");
+	for (char *it = strtok_r(copy, ", ", &save); it; it = strtok_r(NULL, ", ", &save)) {
+		char *eq = strchr(it, '=');
+		int r = -1;
+		if (eq) {
+			*eq = '\0';
+			for (int i = 1; i < NREGIONS; i++)
+				if (!strcmp(it, region_names[i]))
+					r = i;
+		}
+		if (r < 0 || !eq[1]) {
+			err =
+			    blt_detail_set(d, BLT_E_INVAL,
+			                   "region gateways: expected eu=URL,us=URL, got '%s'", it);
+			break;
+		}
+		if ((err = check_https(eq + 1, "region gateway", d)) != BLT_OK)
+			break;
+		free(c->region_url[r]);
+		c->region_url[r] = strdup(eq + 1);
+		if (!c->region_url[r] || trim_url(&c->region_url[r])) {
+			err = blt_detail_set(d, BLT_E_INVAL, "region gateway: empty URL");
+			break;
+		}
+	}
+	free(copy);
+	return err;
+}
+
+static void set_region_name(blt_cloud_t *c)
+{
+	snprintf(c->region, sizeof c->region, "custom");
+	for (int i = 0; i < NREGIONS; i++)
+		if (c->region_url[i] && !strcmp(c->dc, c->region_url[i])) {
+			snprintf(c->region, sizeof c->region, "%s", region_names[i]);
+			break;
+		}
+}
+
+static int setup_regions(blt_cloud_t *c, const blt_cloud_opts_t *o, blt_detail_t *d)
+{
+	const char *want = o->region && o->region[0] ? o->region : "auto";
+	int err;
+	if (!blt_cloud_region_valid(want))
+		return blt_detail_set(d, BLT_E_INVAL, "unknown region '%s' (auto, global, eu, us)",
+		                      want);
+	c->region_url[0] = strdup(c->gw);
+	if (!c->region_url[0])
+		return blt_detail_set(d, BLT_E_NOMEM, "out of memory");
+	/* The regional gateways go with the default sign-in gateway (or an explicit region,
+	 * or the override); a custom gateway has no known siblings to probe. */
+	if (!o->gw_url || !strcmp(c->gw, BLT_CLOUD_GW_DEFAULT) || strcmp(want, "auto") != 0) {
+		c->region_url[1] = strdup(BLT_CLOUD_GW_EU_DEFAULT);
+		c->region_url[2] = strdup(BLT_CLOUD_GW_US_DEFAULT);
+		if (!c->region_url[1] || !c->region_url[2])
+			return blt_detail_set(d, BLT_E_NOMEM, "out of memory");
+	}
+	if (o->region_urls && o->region_urls[0] &&
+	    (err = parse_region_urls(c, o->region_urls, d)) != BLT_OK)
+		return err;
+	c->region_auto = !strcmp(want, "auto");
+	if (!c->region_auto) {
+		for (int i = 0; i < NREGIONS; i++)
+			if (!strcmp(want, region_names[i]))
+				c->dc = strdup(c->region_url[i]);
+	} else {
+		if ((err = check_https(o->dc_url, "data-centre gateway", d)) != BLT_OK)
+			return err;
+		c->dc = strdup(o->dc_url && o->dc_url[0] ? o->dc_url : c->gw);
+		if (c->dc && trim_url(&c->dc))
+			return blt_detail_set(d, BLT_E_INVAL, "empty data-centre gateway URL");
+	}
+	if (!c->dc)
+		return blt_detail_set(d, BLT_E_NOMEM, "out of memory");
+	set_region_name(c);
+	return BLT_OK;
 }
 
 int blt_cloud_new(const blt_cloud_opts_t *o, blt_cloud_t **out, blt_detail_t *d)
@@ -153,6 +275,12 @@ int blt_cloud_new(const blt_cloud_opts_t *o, blt_cloud_t **out, blt_detail_t *d)
 		blt_cloud_free(c);
 		return blt_detail_set(d, BLT_E_INVAL, "empty gateway URL");
 	}
+	if ((err = check_https(c->gw, "gateway", d)) != BLT_OK ||
+	    (err = check_https(c->gwpry, "second gateway", d)) != BLT_OK ||
+	    (err = setup_regions(c, o, d)) != BLT_OK) {
+		blt_cloud_free(c);
+		return err;
+	}
 	{
 		const char *ov = o->os_ver ? o->os_ver : BLT_CLOUD_OS_VER;
 		size_t n = strlen(ov);
@@ -179,8 +307,11 @@ int blt_cloud_new(const blt_cloud_opts_t *o, blt_cloud_t **out, blt_detail_t *d)
 		blt_hex_encode(rnd, sizeof rnd, c->device_id, sizeof c->device_id);
 	}
 	key = o->totp_key ? o->totp_key : getenv(BLT_CLOUD_TOTP_KEY_ENV);
-	if (key && key[0]) {
-		err = blt_cloud_check_totp_key(key, o->totp_key ? "the options" : "BLUETTI_TOTP_KEY", d);
+	if (!key || !key[0])
+		key = BLT_CLOUD_TOTP_KEY_DEFAULT;
+	{
+		err = blt_cloud_check_totp_key(key,
+		                               o->totp_key ? "the options" : "BLUETTI_TOTP_KEY", d);
 		if (err) {
 			blt_cloud_free(c);
 			return err;
@@ -203,6 +334,9 @@ void blt_cloud_free(blt_cloud_t *c)
 		curl_easy_cleanup(c->curl);
 	free(c->gw);
 	free(c->gwpry);
+	free(c->dc);
+	for (int i = 0; i < NREGIONS; i++)
+		free(c->region_url[i]);
 	free(c->ca_file);
 	free(c->app_key);
 	free(c->app_ver);
@@ -219,6 +353,21 @@ const blt_cloud_error_t *blt_cloud_last_error(const blt_cloud_t *c)
 const char *blt_cloud_device_id(const blt_cloud_t *c)
 {
 	return c ? c->device_id : NULL;
+}
+
+const char *blt_cloud_gateway(const blt_cloud_t *c)
+{
+	return c ? c->dc : NULL;
+}
+
+const char *blt_cloud_region(const blt_cloud_t *c)
+{
+	return c ? c->region : NULL;
+}
+
+unsigned blt_cloud_login_count(const blt_cloud_t *c)
+{
+	return c ? c->logins : 0;
 }
 
 const char *blt_cloud_token(const blt_cloud_t *c)
@@ -380,7 +529,7 @@ static int http(blt_cloud_t *c, const char *base, const char *method, const char
 	}
 	errbuf[0] = '\0';
 	curl_easy_setopt(c->curl, CURLOPT_URL, url);
-	curl_easy_setopt(c->curl, CURLOPT_PROTOCOLS_STR, "https,http");
+	curl_easy_setopt(c->curl, CURLOPT_PROTOCOLS_STR, "https");
 	curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT_MS, (long)c->connect_timeout_ms);
 	curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, (long)c->timeout_ms);
@@ -460,6 +609,7 @@ static int do_login(blt_cloud_t *c, blt_detail_t *d)
 	         "username=%s&password=%s&passOpen=%s&encryptedpwd=&authType=&phoneCountry=&"
 	         "verifyCode=&country=",
 	         e_user, c->pw_hash, e_po);
+	c->logins++;
 	err = http(c, c->gw, "POST", BLT_CLOUD_PATH_LOGIN, NULL, form, false, &r, d);
 	if (!err) {
 		char tok[sizeof c->token];
@@ -469,6 +619,8 @@ static int do_login(blt_cloud_t *c, blt_detail_t *d)
 			memcpy(c->token, tok, sizeof tok);
 			c->ttl = ttl;
 			c->have_pfx_password = false; /* its key depends on the token */
+			c->token_fresh = true;
+			c->token_dead = false;
 		}
 		OPENSSL_cleanse(tok, sizeof tok);
 	} else if (c->last.kind == BLT_CLOUD_HTTP_STATUS && r.len && r.body[0] == '{') {
@@ -536,43 +688,134 @@ int blt_cloud_set_token(blt_cloud_t *c, const char *token, blt_detail_t *d)
 	snprintf(c->token, sizeof c->token, "%s", token);
 	c->can_relogin = false;
 	c->token_dead = false;
+	c->token_fresh = false;
 	c->have_pfx_password = false;
 	OPENSSL_cleanse(c->pw_hash, sizeof c->pw_hash);
 	OPENSSL_cleanse(c->pass_open, sizeof c->pass_open);
 	return BLT_OK;
 }
 
-/* Run op; on an expired token log in again once (if we can) and run it once more. */
 typedef int (*op_fn)(blt_cloud_t *c, void *arg, blt_detail_t *d);
 
+static bool refused(const blt_cloud_t *c)
+{
+	return c->last.kind == BLT_CLOUD_TOKEN_EXPIRED;
+}
+
+/* The token cannot be used: later calls fail at once with this message. */
+static int mark_dead(blt_cloud_t *c, blt_detail_t *d, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int mark_dead(blt_cloud_t *c, blt_detail_t *d, const char *fmt, ...)
+{
+	blt_detail_t m;
+	va_list ap;
+	va_start(ap, fmt);
+	blt_detail_vset(&m, 0, fmt, ap);
+	va_end(ap);
+	snprintf(c->dead_msg, sizeof c->dead_msg, "%s", m.text);
+	c->token_dead = true;
+	return fail(c, d, BLT_CLOUD_TOKEN_EXPIRED, "%s", m.text);
+}
+
+/* After op succeeded or failed for another reason than 805 on the current gateway. */
+static int honoured(blt_cloud_t *c, int err)
+{
+	c->token_fresh = false;
+	return err;
+}
+
+/* A token the sign-in has just issued was answered 805: the account lives in another data
+ * centre (auto: ask the others, first one that honours it wins), or nowhere works. */
+static int fresh_refused(blt_cloud_t *c, op_fn op, void *arg, blt_detail_t *d)
+{
+	char *home = c->dc, tried[600];
+	char home_region[sizeof c->region];
+	size_t tl;
+	bool unreachable = false;
+	int err;
+
+	tl = (size_t)snprintf(tried, sizeof tried, "%s", home);
+	if (!c->region_auto)
+		return mark_dead(c, d,
+		                 "the %s gateway %s refuses a token the sign-in just issued (code "
+		                 "805): the account lives in another data centre (--region auto "
+		                 "finds it)",
+		                 c->region, home);
+	snprintf(home_region, sizeof home_region, "%s", c->region);
+	for (int i = 0; i < NREGIONS; i++) {
+		const char *u = c->region_url[i];
+		bool seen = !u || !strcmp(u, home);
+		for (int k = 0; k < i && !seen; k++)
+			seen = c->region_url[k] && !strcmp(c->region_url[k], u);
+		if (seen)
+			continue;
+		blt_log(BLT_LOG_INFO,
+		        "cloud: %s refused a fresh token (805); trying the %s data centre (%s)",
+		        home, region_names[i], u);
+		c->dc = c->region_url[i];
+		snprintf(c->region, sizeof c->region, "%s", region_names[i]);
+		clear_last(c);
+		err = op(c, arg, d);
+		if (!refused(c) && c->last.kind != BLT_CLOUD_NETWORK &&
+		    c->last.kind != BLT_CLOUD_TIMEOUT && c->last.kind != BLT_CLOUD_TLS) {
+			/* this data centre holds the account: use it from now on */
+			char *mine = strdup(u);
+			if (mine) {
+				free(home);
+				c->dc = mine;
+			} else {
+				c->dc = home; /* keep going with the old one */
+				set_region_name(c);
+			}
+			blt_log(BLT_LOG_INFO, "cloud: the account lives in the %s data centre (%s)",
+			        c->region, c->dc);
+			return honoured(c, err);
+		}
+		if (!refused(c))
+			unreachable = true;
+		if (tl < sizeof tried)
+			tl += (size_t)snprintf(tried + tl, sizeof tried - tl, ", %s", u);
+	}
+	c->dc = home;
+	snprintf(c->region, sizeof c->region, "%s", home_region);
+	return mark_dead(c, d,
+	                 "no data centre accepts the token the sign-in just issued (code 805 "
+	                 "from %s%s); see docs/account.md, regions",
+	                 tried, unreachable ? "; some could not be reached" : "");
+}
+
+/* Run op; on 805 renew a token that worked before once (if we can), and look for the
+ * account's data centre when a fresh token is refused. */
 static int with_relogin(blt_cloud_t *c, op_fn op, void *arg, blt_detail_t *d)
 {
 	int err;
 	clear_last(c);
 	if (!c->token[0])
 		return fail(c, d, BLT_CLOUD_NOT_LOGGED_IN, "not logged in: run `bluetti login`");
+	if (c->token_dead)
+		return fail(c, d, BLT_CLOUD_TOKEN_EXPIRED, "%s", c->dead_msg);
 	err = op(c, arg, d);
-	if (!err || c->last.kind != BLT_CLOUD_TOKEN_EXPIRED)
-		return err;
-	if (!c->can_relogin)
-		return fail(c, d, BLT_CLOUD_TOKEN_EXPIRED,
-		            "the access token has expired (server code 805); log in again "
-		            "(`bluetti login`)");
-	blt_log(BLT_LOG_INFO, "cloud: token expired (805), logging in again");
-	c->can_relogin = false; /* once */
-	err = do_login(c, d);
-	if (err)
-		return err;
-	c->can_relogin = true;
-	c->token_dead = false;
-	if (c->token_fn)
-		c->token_fn(c->token_user, c->token);
-	clear_last(c);
-	err = op(c, arg, d);
-	if (err && c->last.kind == BLT_CLOUD_TOKEN_EXPIRED)
-		return fail(c, d, BLT_CLOUD_TOKEN_EXPIRED,
-		            "token expired again right after a fresh login (server code 805)");
-	return err;
+	if (!refused(c))
+		return honoured(c, err);
+	if (!c->token_fresh) {
+		if (!c->can_relogin)
+			return fail(c, d, BLT_CLOUD_TOKEN_EXPIRED,
+			            "the access token has expired (server code 805); log in again "
+			            "(`bluetti login`)");
+		blt_log(BLT_LOG_INFO, "cloud: token expired (805), logging in again");
+		c->can_relogin = false; /* no second one while this one runs */
+		err = do_login(c, d);
+		if (err)
+			return err;
+		c->can_relogin = true;
+		if (c->token_fn)
+			c->token_fn(c->token_user, c->token);
+		clear_last(c);
+		err = op(c, arg, d);
+		if (!refused(c))
+			return honoured(c, err);
+	}
+	return fresh_refused(c, op, arg, d);
 }
 
 /* ---- user id, devices, time ------------------------------------------------------ */
@@ -581,7 +824,7 @@ static int op_uid(blt_cloud_t *c, void *arg, blt_detail_t *d)
 {
 	resp_t r;
 	(void)arg;
-	int err = http(c, c->gw, "GET", BLT_CLOUD_PATH_UID, NULL, NULL, true, &r, d);
+	int err = http(c, c->dc, "GET", BLT_CLOUD_PATH_UID, NULL, NULL, true, &r, d);
 	if (!err)
 		err = blt_cloud_parse_uid(r.body, r.len, c->uid, sizeof c->uid, &c->last, d);
 	resp_free(&r);
@@ -613,7 +856,7 @@ static int op_time(blt_cloud_t *c, void *arg, blt_detail_t *d)
 	char sid[1024], p0[1024], key[33];
 
 	t0 = wall_ms();
-	err = http(c, c->gw, "GET", BLT_CLOUD_PATH_TIME, NULL, NULL, true, &r, d);
+	err = http(c, c->dc, "GET", BLT_CLOUD_PATH_TIME, NULL, NULL, true, &r, d);
 	t1 = wall_ms();
 	if (!err)
 		err = blt_cloud_parse_time(r.body, r.len, &v, &c->last, d);
@@ -685,7 +928,7 @@ static int op_devices(blt_cloud_t *c, void *arg, blt_detail_t *d)
 {
 	dev_arg_t *a = arg;
 	resp_t r;
-	int err = http(c, c->gw, "GET", BLT_CLOUD_PATH_DEVICES, NULL, NULL, true, &r, d);
+	int err = http(c, c->dc, "GET", BLT_CLOUD_PATH_DEVICES, NULL, NULL, true, &r, d);
 	if (!err) {
 		err = blt_cloud_parse_devices(r.body, r.len, a->out, a->cap, a->n,
 		                              c->iot_server[0] ? c->iot_server : NULL, &c->last, d);
@@ -733,15 +976,18 @@ int blt_cloud_find_device(blt_cloud_t *c, const char *sn, blt_cloud_device_t *ou
 			clear_last(c);
 			return BLT_OK;
 		}
-	char list[200] = "";
-	size_t used = 0;
-	for (size_t i = 0; i < n && used + 1 < sizeof list; i++) {
-		int w =
-		    snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", devs[i].sn);
-		if (w < 0)
+	char list[300] = "";
+	size_t used = 0, shown = 0;
+	for (size_t i = 0; i < n; i++) { /* whole serials only, then "and N more" */
+		size_t need = strlen(devs[i].sn) + 2;
+		if (used + need + 16 >= sizeof list)
 			break;
-		used += (size_t)w;
+		used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "",
+		                         devs[i].sn);
+		shown++;
 	}
+	if (shown < n)
+		snprintf(list + used, sizeof list - used, " and %zu more", n - shown);
 	fail(c, d, BLT_CLOUD_NOT_FOUND, "device %s is not in this account (%s%s)", sn,
 	     n ? "it has: " : "it has no devices", list);
 	return BLT_E_NOT_FOUND;
@@ -830,9 +1076,18 @@ static int pfx_from(blt_cloud_t *c, const char *base, pfx_arg_t *a, blt_detail_t
 			           "the PFX request was answered with JSON code 0 instead of a "
 			           "certificate");
 		else if (c->last.kind == BLT_CLOUD_SERVER_CODE) {
+			/* the request's proof is the TOTP: a wrong key is the usual reason */
 			char m[sizeof d->text];
+			bool builtin = !strcmp(c->totp_key, BLT_CLOUD_TOTP_KEY_DEFAULT);
 			snprintf(m, sizeof m, "%s", d ? d->text : "");
-			fail(c, d, BLT_CLOUD_SERVER_CODE, "certificate refused by %s: %s", base, m);
+			fail(c, d, BLT_CLOUD_SERVER_CODE,
+			     "certificate refused by %s: %s; likely cause: the TOTP key (%s)", base,
+			     m,
+			     builtin
+			         ? "the built-in one; set BLUETTI_TOTP_KEY if the app changed it"
+			         : "a configured one; unset BLUETTI_TOTP_KEY / totp_key = to use "
+			           "the "
+			           "built-in one");
 		}
 		goto out;
 	}
@@ -860,21 +1115,24 @@ out:
 	return err;
 }
 
+/* The data-centre gateway; on the global one the second gateway first (battery-ha). */
 static int op_pfx(blt_cloud_t *c, void *arg, blt_detail_t *d)
 {
 	pfx_arg_t *a = arg;
 	blt_detail_t first;
-	int err = pfx_from(c, c->gwpry, a, &first);
-	if (!err || c->last.kind == BLT_CLOUD_TOKEN_EXPIRED || !strcmp(c->gwpry, c->gw)) {
+	int err;
+	if (strcmp(c->dc, c->gw) != 0 || !strcmp(c->gwpry, c->gw))
+		return pfx_from(c, c->dc, a, d);
+	err = pfx_from(c, c->gwpry, a, &first);
+	if (!err) {
 		if (d)
 			*d = first;
 		return err;
 	}
 	blt_log(BLT_LOG_INFO, "cloud: PFX from the second gateway failed (%s), trying %s",
-	        first.text, c->gw);
+	        first.text, c->dc);
 	clear_last(c);
-	err = pfx_from(c, c->gw, a, d);
-	return err;
+	return pfx_from(c, c->dc, a, d);
 }
 
 int blt_cloud_pfx(blt_cloud_t *c, uint8_t **pfx, size_t *pfx_len, char *password,
@@ -915,6 +1173,17 @@ int blt_cloud_mqtt_credentials(blt_cloud_t *c, char *user, size_t user_cap, char
 		return err;
 	if (!c->token[0])
 		return fail(c, d, BLT_CLOUD_NOT_LOGGED_IN, "not logged in: run `bluetti login`");
+	if (c->broker_secret[0]) {
+		/* venus-gateway: "rmt:" + iotConnSecret instead of the TOTP */
+		if (blt_cloud_token_parts(c->token, p0, sizeof p0, p1, sizeof p1) != BLT_OK)
+			return fail(c, d, BLT_CLOUD_INTERNAL, "token has no second part");
+		OPENSSL_cleanse(p0, sizeof p0);
+		if (strlen(p1) + 5 > user_cap || strlen(c->broker_secret) + 5 > password_cap)
+			return fail(c, d, BLT_CLOUD_INTERNAL, "credential buffers too small");
+		snprintf(user, user_cap, "tid:%s", p1);
+		snprintf(password, password_cap, "rmt:%s", c->broker_secret);
+		return BLT_OK;
+	}
 	if (!c->have_offset) {
 		int64_t t;
 		if ((err = blt_cloud_server_time(c, &t, d)) != BLT_OK &&
@@ -942,8 +1211,7 @@ int blt_cloud_mqtt_credentials(blt_cloud_t *c, char *user, size_t user_cap, char
 
 /* ---- long-running clients: re-login setup, fresh MQTT credentials ----------------- */
 
-int blt_cloud_set_relogin(blt_cloud_t *c, const char *email, const char *password,
-                          blt_detail_t *d)
+int blt_cloud_set_relogin(blt_cloud_t *c, const char *email, const char *password, blt_detail_t *d)
 {
 	if (!c || !email || !password)
 		return blt_detail_set(d, BLT_E_INVAL, "blt_cloud_set_relogin: NULL argument");
@@ -985,9 +1253,9 @@ int blt_cloud_mqtt_credentials_fresh(blt_cloud_t *c, int max_age_s, char *user, 
 	if (!c->token[0])
 		return fail(c, d, BLT_CLOUD_NOT_LOGGED_IN, "not logged in: run `bluetti login`");
 	if (c->token_dead)
-		return fail(c, d, BLT_CLOUD_TOKEN_EXPIRED,
-		            "the access token has expired (server code 805); log in again "
-		            "(`bluetti login`)");
+		return fail(c, d, BLT_CLOUD_TOKEN_EXPIRED, "%s", c->dead_msg);
+	if (c->broker_secret[0]) /* static password: no clock needed */
+		return blt_cloud_mqtt_credentials(c, user, user_cap, password, password_cap, d);
 	max_ms = (uint64_t)(max_age_s ? max_age_s : BLT_CLOUD_CONTEXT_MAX_AGE_S) * 1000u;
 	if (!c->have_offset || mono_ms() - c->offset_at >= max_ms) {
 		int64_t t;
@@ -995,7 +1263,11 @@ int blt_cloud_mqtt_credentials_fresh(blt_cloud_t *c, int max_age_s, char *user, 
 		if (err) {
 			blt_cloud_fail_t kind = c->last.kind;
 			if (kind == BLT_CLOUD_TOKEN_EXPIRED) {
-				c->token_dead = !c->can_relogin;
+				if (!c->token_dead && !c->can_relogin)
+					return mark_dead(
+					    c, d,
+					    "the access token has expired (server code "
+					    "805); log in again (`bluetti login`)");
 				return err;
 			}
 			if (kind == BLT_CLOUD_NOT_LOGGED_IN)
@@ -1020,4 +1292,54 @@ int blt_cloud_credentials_hook(void *cloud, char *user, size_t user_cap, char *p
 {
 	return blt_cloud_mqtt_credentials_fresh(cloud, 0, user, user_cap, password, password_cap,
 	                                        d);
+}
+
+/* ---- deviceRemoteSearch and the static broker password ----------------------------- */
+
+typedef struct remote_arg {
+	blt_cloud_device_t *dev;
+	char *secret;
+	size_t cap;
+} remote_arg_t;
+
+static int op_remote(blt_cloud_t *c, void *arg, blt_detail_t *d)
+{
+	remote_arg_t *a = arg;
+	char path[300], *esc;
+	resp_t r;
+	int err;
+	esc = curl_easy_escape(NULL, a->dev->sn, 0);
+	if (!esc)
+		return fail(c, d, BLT_CLOUD_INTERNAL, "out of memory");
+	snprintf(path, sizeof path, "%s?deviceSn=%s", BLT_CLOUD_PATH_REMOTE, esc);
+	curl_free(esc);
+	err = http(c, c->dc, "GET", path, NULL, NULL, true, &r, d);
+	if (!err)
+		err = blt_cloud_parse_remote(r.body, r.len, a->dev, a->secret, a->cap, &c->last, d);
+	resp_free(&r);
+	return err;
+}
+
+int blt_cloud_device_remote(blt_cloud_t *c, blt_cloud_device_t *dev, char *secret,
+                            size_t secret_cap, blt_detail_t *d)
+{
+	if (!c || !dev || !secret || !secret_cap)
+		return blt_detail_set(d, BLT_E_INVAL, "blt_cloud_device_remote: NULL argument");
+	secret[0] = '\0';
+	if (!dev->sn[0])
+		return fail(c, d, BLT_CLOUD_INTERNAL, "device without a serial");
+	remote_arg_t a = {dev, secret, secret_cap};
+	return with_relogin(c, op_remote, &a, d);
+}
+
+int blt_cloud_set_broker_secret(blt_cloud_t *c, const char *secret, blt_detail_t *d)
+{
+	if (!c)
+		return blt_detail_set(d, BLT_E_INVAL, "blt_cloud_set_broker_secret: NULL handle");
+	if (secret && (strlen(secret) >= sizeof c->broker_secret || strpbrk(secret, "\r\n")))
+		return blt_detail_set(d, BLT_E_INVAL, "broker secret too long or not one line");
+	OPENSSL_cleanse(c->broker_secret, sizeof c->broker_secret);
+	if (secret)
+		snprintf(c->broker_secret, sizeof c->broker_secret, "%s", secret);
+	return BLT_OK;
 }

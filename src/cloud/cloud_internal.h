@@ -13,6 +13,7 @@
 #define BLT_CLOUD_PATH_DEVICES        "/api/blusmartprod/device/group/v1/homeDevices"
 #define BLT_CLOUD_PATH_TIME           "/api/midppkic/cert/app/v2/now/utc-time"
 #define BLT_CLOUD_PATH_PFX            "/api/midppkic/cert/app/v1/pfx"
+#define BLT_CLOUD_PATH_REMOTE         "/api/blusmartprod/device/basic/v1/deviceRemoteSearch"
 #define BLT_CLOUD_CODE_TOKEN_EXPIRED  805
 #define BLT_CLOUD_CODE_WRONG_PASSWORD 20003015L
 #define BLT_CLOUD_CODE_NO_ACCOUNT     20003006L
@@ -38,6 +39,10 @@ int blt_cloud_parse_devices(const char *body, size_t len, blt_cloud_device_t *ou
                             blt_detail_t *d);
 int blt_cloud_parse_time(const char *body, size_t len, int64_t *ms, blt_cloud_error_t *e,
                          blt_detail_t *d);
+/* deviceRemoteSearch: data (an object) merged over dev (model, subSn, iotSrvIp when
+ * present and usable); secret = iotConnSecret or "". */
+int blt_cloud_parse_remote(const char *body, size_t len, blt_cloud_device_t *dev, char *secret,
+                           size_t cap, blt_cloud_error_t *e, blt_detail_t *d);
 /* Only the envelope (for error bodies of the PFX call). 0 if code == 0. */
 int blt_cloud_parse_status(const char *body, size_t len, blt_cloud_error_t *e, blt_detail_t *d);
 /* "host[:port]" / "[v6]:port"; port defaults to BLT_CLOUD_BROKER_PORT. -1 if unusable. */

@@ -1,5 +1,6 @@
-/* The §2.8 TOTP key is not shipped: env BLUETTI_TOTP_KEY, else `totp_key = ...` in the
- * config file (INI-style: key = value lines, [sections] and # ; comments ignored). */
+/* The §2.8 TOTP key: env BLUETTI_TOTP_KEY, else `totp_key = ...` in the config file
+ * (INI-style: key = value lines, [sections] and # ; comments ignored), else the app's
+ * public constant BLT_CLOUD_TOTP_KEY_DEFAULT. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -103,9 +104,7 @@ int blt_cloud_totp_key_load(const char *config_path, char out[13], blt_detail_t 
 		return blt_detail_set(d, BLT_E_CONFIG, "cannot read %s: %s", config_path,
 		                      strerror(errno));
 	}
-	return blt_detail_set(d, BLT_E_CONFIG,
-	                      "the 12-character TOTP key (PROTOCOL.md §2.8, SHARED_PRIVATE_KEY) is "
-	                      "not configured: set BLUETTI_TOTP_KEY or add `totp_key = ...` to %s "
-	                      "(see docs/account.md)",
-	                      config_path);
+	/* not configured: the app's public constant (PROTOCOL.md §2.8) */
+	memcpy(out, BLT_CLOUD_TOTP_KEY_DEFAULT, BLT_CLOUD_TOTP_KEY_LEN + 1);
+	return BLT_OK;
 }

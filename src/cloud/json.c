@@ -71,7 +71,7 @@ int blt_cloud_fail(blt_cloud_error_t *e, blt_detail_t *d, blt_cloud_fail_t kind,
 	if (d) {
 		va_list ap;
 		va_start(ap, fmt);
-		vsnprintf(d->text, sizeof d->text, fmt, ap);
+		blt_detail_vset(d, 0, fmt, ap);
 		va_end(ap);
 	}
 	return blt_cloud_fail_err(kind);
@@ -481,4 +481,57 @@ int blt_cloud_token_parts(const char *token, char *p0, size_t c0, char *p1, size
 	memcpy(p1, dot + 1, l1);
 	p1[l1] = '\0';
 	return BLT_OK;
+}
+
+int blt_cloud_parse_remote(const char *body, size_t len, blt_cloud_device_t *dev, char *secret,
+                           size_t cap, blt_cloud_error_t *e, blt_detail_t *d)
+{
+	int err = 0;
+	char tmp[256];
+	cJSON *root = parse_root(body, len, e, d, &err);
+	if (!root)
+		return err;
+	secret[0] = '\0';
+	err = envelope(root, e, d);
+	if (err)
+		goto out;
+	const cJSON *data = cJSON_GetObjectItemCaseSensitive(root, "data");
+	if (!cJSON_IsObject(data)) {
+		err = blt_cloud_fail(e, d, BLT_CLOUD_MALFORMED,
+		                     "deviceRemoteSearch: data is not an object");
+		goto out;
+	}
+	str_field(data, "model", tmp, sizeof tmp);
+	if (tmp[0] && strlen(tmp) < sizeof dev->model)
+		snprintf(dev->model, sizeof dev->model, "%s", tmp);
+	str_field(data, "subSn", tmp, sizeof tmp);
+	if (tmp[0] && strlen(tmp) < sizeof dev->sub_sn)
+		snprintf(dev->sub_sn, sizeof dev->sub_sn, "%s", tmp);
+	str_field(data, "iotSrvIp", tmp, sizeof tmp);
+	{
+		char h[sizeof dev->broker_host];
+		uint16_t p;
+		if (tmp[0] && blt_cloud_parse_hostport(tmp, h, sizeof h, &p) == 0) {
+			snprintf(dev->broker_host, sizeof dev->broker_host, "%s", h);
+			dev->broker_port = p;
+		}
+	}
+	const cJSON *sec = cJSON_GetObjectItemCaseSensitive(data, "iotConnSecret");
+	if (cJSON_IsString(sec) && sec->valuestring && sec->valuestring[0]) {
+		size_t n = strlen(sec->valuestring);
+		bool ok = n < cap;
+		for (size_t i = 0; ok && i < n; i++)
+			ok = (unsigned char)sec->valuestring[i] > 0x20 &&
+			     (unsigned char)sec->valuestring[i] < 0x7f;
+		if (!ok) {
+			err = blt_cloud_fail(e, d, BLT_CLOUD_MALFORMED,
+			                     "deviceRemoteSearch: iotConnSecret is too long or not "
+			                     "printable");
+			goto out;
+		}
+		memcpy(secret, sec->valuestring, n + 1);
+	}
+out:
+	cJSON_Delete(root);
+	return err;
 }

@@ -208,16 +208,17 @@ int blt_cloud_store_save(const char *dir, const blt_cloud_session_t *s, const ui
 		return blt_detail_set(d, BLT_E_INVAL, "store_save: NULL argument");
 	if (!clean_value(s->email) || !clean_value(s->token) || !clean_value(s->uid) ||
 	    !clean_value(s->device_id) || !clean_value(s->api) || !clean_value(s->api_pry) ||
-	    !clean_value(s->api_ca) || (pfx_password && !clean_value(pfx_password)))
+	    !clean_value(s->api_ca) || !clean_value(s->region) || !clean_value(s->api_dc) ||
+	    (pfx_password && !clean_value(pfx_password)))
 		return blt_detail_set(d, BLT_E_INVAL, "store_save: a value contains a line break");
 	if ((err = make_dir(dir, d)) != BLT_OK)
 		return err;
 	n = snprintf(buf, sizeof buf,
 	             "# bluetti-c credential store (secret: keep 0600)\n"
 	             "email=%s\ntoken=%s\nuid=%s\ndevice_id=%s\napi=%s\napi_pry=%s\napi_ca=%s\n"
-	             "saved_at=%" PRId64 "\nttl=%ld\n",
+	             "region=%s\napi_dc=%s\nsaved_at=%" PRId64 "\nttl=%ld\n",
 	             s->email, s->token, s->uid, s->device_id, s->api, s->api_pry, s->api_ca,
-	             s->saved_at ? s->saved_at : (int64_t)time(NULL), s->ttl);
+	             s->region, s->api_dc, s->saved_at ? s->saved_at : (int64_t)time(NULL), s->ttl);
 	if (n < 0 || (size_t)n >= sizeof buf)
 		return blt_detail_set(d, BLT_E_BUFSIZE, "session too large");
 	if (pfx) {
@@ -281,6 +282,10 @@ int blt_cloud_store_load(const char *dir, blt_cloud_session_t *s, uint8_t **pfx,
 			set_field(s->api_pry, sizeof s->api_pry, v, &ok);
 		else if (!strcmp(k, "api_ca"))
 			set_field(s->api_ca, sizeof s->api_ca, v, &ok);
+		else if (!strcmp(k, "region"))
+			set_field(s->region, sizeof s->region, v, &ok);
+		else if (!strcmp(k, "api_dc"))
+			set_field(s->api_dc, sizeof s->api_dc, v, &ok);
 		else if (!strcmp(k, "saved_at"))
 			s->saved_at = strtoll(v, NULL, 10);
 		else if (!strcmp(k, "ttl"))

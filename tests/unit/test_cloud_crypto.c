@@ -123,6 +123,22 @@ static void test_totp_python_vectors(void **st)
 	}
 }
 
+/* PROTOCOL.md §2.8: the shipped constant and the vector both working clients test. */
+static void test_totp_default_key_vector(void **st)
+{
+	char out[9];
+	(void)st;
+	assert_int_equal(strlen(BLT_CLOUD_TOTP_KEY_DEFAULT), BLT_CLOUD_TOTP_KEY_LEN);
+	assert_int_equal(blt_cloud_totp("user-id", "device-id", 1710000000000LL,
+	                                BLT_CLOUD_TOTP_KEY_DEFAULT, out),
+	                 BLT_OK);
+	assert_string_equal(out, "60922689");
+	/* and the independent reference implementation agrees */
+	char ref[9];
+	ref_totp("user-id", "device-id", 1710000000000LL, BLT_CLOUD_TOTP_KEY_DEFAULT, ref);
+	assert_string_equal(ref, "60922689");
+}
+
 static void test_totp_step_and_inputs(void **st)
 {
 	char a[9], b[9];
@@ -260,11 +276,17 @@ static void test_aes_roundtrip(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_sign_spec_example),   cmocka_unit_test(test_sign_vs_reference),
-	    cmocka_unit_test(test_totp_python_vectors), cmocka_unit_test(test_totp_step_and_inputs),
-	    cmocka_unit_test(test_totp_vs_reference),   cmocka_unit_test(test_password_hash),
-	    cmocka_unit_test(test_pass_open),           cmocka_unit_test(test_xsignature_vector),
-	    cmocka_unit_test(test_aes_bad_input),       cmocka_unit_test(test_aes_roundtrip),
+	    cmocka_unit_test(test_sign_spec_example),
+	    cmocka_unit_test(test_sign_vs_reference),
+	    cmocka_unit_test(test_totp_python_vectors),
+	    cmocka_unit_test(test_totp_default_key_vector),
+	    cmocka_unit_test(test_totp_step_and_inputs),
+	    cmocka_unit_test(test_totp_vs_reference),
+	    cmocka_unit_test(test_password_hash),
+	    cmocka_unit_test(test_pass_open),
+	    cmocka_unit_test(test_xsignature_vector),
+	    cmocka_unit_test(test_aes_bad_input),
+	    cmocka_unit_test(test_aes_roundtrip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
