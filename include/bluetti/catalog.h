@@ -55,6 +55,11 @@ BLT_API int blt_topic_expand(const char *tmpl, const char *model, const char *sn
  * '#', spaces or control characters, so it cannot inject topic levels or wildcards). */
 BLT_API int blt_topic_segment_ok(const char *s);
 
+/* True if s can be the {model} segment of a topic: 1..64 printable ASCII characters,
+ * spaces inside allowed (the Elite 200 V2's code is "Elite 200 V2"), but no '/', '+', '#',
+ * control characters or leading/trailing space (no topic levels or wildcards). */
+BLT_API int blt_topic_model_ok(const char *s);
+
 /* Block groups of a profile, each polled at its own interval. */
 typedef struct blt_group {
 	const char *name;        /* "core", "grid", "battery", "cells", "inverter", ... */
@@ -172,6 +177,23 @@ BLT_API const char *blt_node_model_name(uint16_t model_code);
 /* Blocks read at the slave address of a node of kind k (batteries: 6100, 6300); *n = 0 and
  * NULL when nothing is known to answer there. */
 BLT_API const uint16_t *blt_node_blocks(blt_node_kind_t k, size_t *n);
+
+/* Cloud model codes (the "model" of the account's device record, also the topics' model
+ * segment) and the profile each uses (src/catalog/models.c). */
+typedef struct blt_model_alias {
+	const char *code;    /* as the cloud spells it: "Elite 200 V2", "PBOX", "EL100V2" */
+	const char *profile; /* profile id: "ELITE200V2", or "GENERIC" for no own profile yet */
+	const char *product; /* product name when known ("EP760" for PBOX), else NULL */
+	const char *source;  /* evidence */
+} blt_model_alias_t;
+
+BLT_API size_t blt_model_alias_count(void);
+BLT_API const blt_model_alias_t *blt_model_alias_at(size_t i);
+/* Exact match first, then case-insensitive; NULL if unknown. */
+BLT_API const blt_model_alias_t *blt_model_alias_find(const char *code);
+/* The profile for a cloud model code: the table's, else a profile whose id or name
+ * matches, else the generic profile (never NULL). */
+BLT_API const blt_profile_t *blt_profile_for_model(const char *code);
 
 #ifdef __cplusplus
 }

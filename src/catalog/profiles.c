@@ -73,10 +73,10 @@ int blt_topic_expand(const char *tmpl, const char *model, const char *sn, char *
 		const char *val = NULL;
 		size_t skip = 1;
 		if (strncmp(p, "{model}", 7) == 0) {
-			if (!blt_topic_segment_ok(model))
+			if (!blt_topic_model_ok(model))
 				return blt_detail_set(d, BLT_E_SERIAL,
 						      "model '%s' is not a valid topic segment "
-						      "(letters, digits, '.', '_', '-')",
+						      "(printable, no '/', '+', '#')",
 						      model ? model : "");
 			val = model;
 			skip = 7;
@@ -206,7 +206,7 @@ static const blt_profile_t profiles[] = {
 	 .description = "Elite 100 V2, 1024 Wh LiFePO4 (16S), 1800 W inverter (type id unverified)",
 	 .protocol_version = 2000, .pack_voltage_scale = 0.01, .preset = "v2",
 	 PROFILE_GROUPS(groups_full), PROFILE_QUIRKS(quirks_16s)},
-	{.id = "ELITE200V2", .name = "Elite 200 V2", .model = "ELITE200V2", .type_id = "8",
+	{.id = "ELITE200V2", .name = "Elite 200 V2", .model = "Elite 200 V2", .type_id = "8",
 	 .description = "Elite 200 V2, 2073.6 Wh LiFePO4 (12S: 6003 = 3986 -> 39.86 V, 12 cells in "
 			"6300, nlimper + sq7lrx), 2600 W inverter; protocol version not pinned "
 			"(nlimper reads 1153 = 37 C, which the app gates at 2005); 0x0194 = not "

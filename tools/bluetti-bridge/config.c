@@ -699,9 +699,7 @@ static void validate_device(parser_t *ps, br_device_cfg_t *d)
 			     "unknown profile '%s' (known: %s)", d->profile_name, list);
 		}
 	} else if (d->model[0]) {
-		d->profile = blt_profile_find(d->model);
-		if (!d->profile)
-			d->profile = blt_profile_generic();
+		d->profile = blt_profile_for_model(d->model); /* cloud code aliases, else generic */
 	} else if (ps->c->account[0]) {
 		return; /* model and profile from the account's device list (load_account) */
 	} else {
@@ -715,9 +713,10 @@ static void validate_device(parser_t *ps, br_device_cfg_t *d)
 			perr(ps, d->line, section, "model",
 			     "is required with the generic profile (the model code in the topics)");
 	}
-	if (d->model[0] && !blt_topic_segment_ok(d->model))
+	if (d->model[0] && !blt_topic_model_ok(d->model))
 		perr(ps, key_line(ps, section, "model"), section, "model",
-		     "'%s' is not a valid topic segment (letters, digits, '.', '_', '-')",
+		     "'%s' is not a valid topic segment (printable, spaces inside allowed, no '/', "
+		     "'+', '#')",
 		     d->model);
 	br_validate_transport(ps, d, section);
 	if (!d->preset[0] && d->profile)
@@ -1063,7 +1062,7 @@ static void load_account(parser_t *ps, br_config_t *c)
 			continue;
 		}
 		if (!blt_topic_segment_ok(m->sub_sn) ||
-		    (!dv->model[0] && !blt_topic_segment_ok(m->model))) {
+		    (!dv->model[0] && !blt_topic_model_ok(m->model))) {
 			perr(ps, dv->line, section, "sn",
 			     "the account lists %s with a model or serial not usable in topics",
 			     dv->sn);

@@ -10,9 +10,15 @@
  *   GET  .../v2/now/utc-time          data = server ms (string), X-Signature, x-iot-server
  *   POST .../cert/app/v1/pfx          x-app-resource must decrypt (TOTP + signature) to the
  *                                     PFX password; answers the account's PKCS#12
+ *   GET  .../deviceRemoteSearch       the device's record (+ iotConnSecret with
+ *                                     --conn-secret-file)
  * Every authenticated call checks x-app-key and the token: unknown -> code 401, expired
- * (--token-ttl) -> code 805. Faults for tests: --bad-signature, --pfx-json-error N,
- * --time-offset MS. Secrets are never printed. */
+ * (--token-ttl) -> code 805. Data centres: --region-listen eu=HOST:PORT serves the same
+ * API as another gateway of the same cloud (one sign-in, shared tokens); an account held
+ * by another data centre (--account-region) gets 805 on every gateway but its own, as
+ * the real cloud does (EVIDENCE.md §5). Faults for tests: --bad-signature,
+ * --pfx-json-error N, --time-offset MS, --always-805. Logins are counted (the log and the
+ * last line). Secrets are never printed. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -44,8 +50,11 @@
 #define MAX_TOKENS   256
 #define BODY_CAP     65536
 
+#define MAX_GATEWAYS 3
+
 typedef struct account {
 	char email[256];
+	char region[16]; /* the data centre holding it: "global" (the --listen one), eu, us */
 	char pw_hash[65];
 	char uid[32];
 	uint8_t *pfx; /* issued on first request, then the same */
@@ -65,6 +74,9 @@ typedef struct cloud {
 	struct {
 		char model[32], sn[64];
 	} dev[MAX_DEVICES];
+	char conn_secret[128]; /* iotConnSecret of every device record ("" none) */
+	bool always_805;
+	unsigned long logins;
 	size_t ndev;
 	char broker[300];
 	char totp_key[BLT_CLOUD_TOTP_KEY_LEN + 1];
@@ -78,6 +90,15 @@ typedef struct cloud {
 	int verbose;
 	unsigned long requests;
 } cloud_t;
+
+/* One gateway (daemon): the cloud it serves and the data centre it is. */
+typedef struct gw {
+	cloud_t *c;
+	char name[16];
+	char listen[80];
+	struct MHD_Daemon *daemon;
+	unsigned port;
+} gw_t;
 
 typedef struct req {
 	char *body;
@@ -206,8 +227,8 @@ static const char *hdr(struct MHD_Connection *conn, const char *name)
 }
 
 /* Authenticated request: returns the account index, or sends the error and returns -1. */
-static int auth(cloud_t *c, struct MHD_Connection *conn, const char *path, enum MHD_Result *ret,
-                const token_t **tok_out)
+static int auth(cloud_t *c, const char *gw, struct MHD_Connection *conn, const char *path,
+                enum MHD_Result *ret, const token_t **tok_out)
 {
 	const char *key = hdr(conn, "x-app-key"), *tok = hdr(conn, "Authorization");
 	if (!key || strcmp(key, BLT_CLOUD_APP_KEY) != 0) {
@@ -224,12 +245,31 @@ static int auth(cloud_t *c, struct MHD_Connection *conn, const char *path, enum 
 				*ret = send_code(c, conn, path, 805, "token expired");
 				return -1;
 			}
+			if (c->always_805) {
+				*ret =
+				    send_code(c, conn, path, 805, "token rejected (--always-805)");
+				return -1;
+			}
+			if (strcmp(c->acc[c->tok[i].account].region, gw) != 0) {
+				*ret = send_code(c, conn, path, 805,
+				                 "token not valid in this data centre");
+				return -1;
+			}
 			if (tok_out)
 				*tok_out = &c->tok[i];
 			return c->tok[i].account;
 		}
 	*ret = send_code(c, conn, path, 401, "invalid token");
 	return -1;
+}
+
+static void full_sn(const cloud_t *c, size_t i, char *out, size_t cap)
+{
+	size_t o = 0;
+	for (const char *m = c->dev[i].model; *m && o + 1 < cap; m++)
+		if (*m != ' ')
+			out[o++] = *m;
+	snprintf(out + o, cap - o, "%s", c->dev[i].sn);
 }
 
 static int token_sid(const char *token, char *sid, size_t cap)
@@ -292,7 +332,9 @@ static enum MHD_Result ep_login(cloud_t *c, struct MHD_Connection *conn, const r
 		         "{\"code\":0,\"msgCode\":0,\"message\":\"OK\",\"data\":{\"token\":\"%s\","
 		         "\"refresh\":\"%s\",\"ttl\":%ld}}",
 		         t->text, p2, c->token_ttl_s);
-		say("%s -> code 0 (account %d, token ttl %ld s)", path, a, c->token_ttl_s);
+		c->logins++;
+		say("%s -> code 0 (account %d, token ttl %ld s, login %lu)", path, a,
+		    c->token_ttl_s, c->logins);
 		ret = send_json(conn, json, NULL);
 		OPENSSL_cleanse(json, sizeof json);
 	}
@@ -302,11 +344,11 @@ out:
 	return ret;
 }
 
-static enum MHD_Result ep_uid(cloud_t *c, struct MHD_Connection *conn)
+static enum MHD_Result ep_uid(cloud_t *c, const char *gw, struct MHD_Connection *conn)
 {
 	enum MHD_Result ret;
 	char j[256];
-	int a = auth(c, conn, BLT_CLOUD_PATH_UID, &ret, NULL);
+	int a = auth(c, gw, conn, BLT_CLOUD_PATH_UID, &ret, NULL);
 	if (a < 0)
 		return ret;
 	snprintf(j, sizeof j, "{\"code\":0,\"message\":\"OK\",\"data\":{\"uid\":\"%s\"}}",
@@ -315,12 +357,12 @@ static enum MHD_Result ep_uid(cloud_t *c, struct MHD_Connection *conn)
 	return send_json(conn, j, NULL);
 }
 
-static enum MHD_Result ep_devices(cloud_t *c, struct MHD_Connection *conn)
+static enum MHD_Result ep_devices(cloud_t *c, const char *gw, struct MHD_Connection *conn)
 {
 	enum MHD_Result ret;
 	char *j;
 	size_t cap = 512 + c->ndev * 700, n;
-	int a = auth(c, conn, BLT_CLOUD_PATH_DEVICES, &ret, NULL);
+	int a = auth(c, gw, conn, BLT_CLOUD_PATH_DEVICES, &ret, NULL);
 	if (a < 0)
 		return ret;
 	j = malloc(cap);
@@ -328,16 +370,17 @@ static enum MHD_Result ep_devices(cloud_t *c, struct MHD_Connection *conn)
 		return MHD_NO;
 	n = (size_t)snprintf(j, cap, "{\"code\":0,\"message\":\"OK\",\"data\":[");
 	for (size_t i = 0; i < c->ndev; i++) {
-		char iot[340] = "";
+		char iot[340] = "", full[128];
 		if (c->broker[0])
 			snprintf(iot, sizeof iot, ",\"iotSrvIp\":\"%s\"", c->broker);
-		n +=
-		    (size_t)snprintf(j + n, cap - n,
-		                     "%s{\"sn\":\"%s%s\",\"model\":\"%s\",\"subSn\":\"%s\","
-		                     "\"name\":\"Simulated %s\",\"factoryProtocolVer\":\"2015\","
-		                     "\"sessionState\":\"Online\",\"netStatus\":1,\"packNum\":1%s}",
-		                     i ? "," : "", c->dev[i].model, c->dev[i].sn, c->dev[i].model,
-		                     c->dev[i].sn, c->dev[i].model, iot);
+		full_sn(c, i, full, sizeof full);
+		/* a name with a non-ASCII letter, as users give them ("Küche") */
+		n += (size_t)snprintf(
+		    j + n, cap - n,
+		    "%s{\"sn\":\"%s\",\"model\":\"%s\",\"subSn\":\"%s\","
+		    "\"name\":\"Sim \u00dc %s\",\"factoryProtocolVer\":\"2015\","
+		    "\"sessionState\":\"Online\",\"netStatus\":1,\"packNum\":1%s}",
+		    i ? "," : "", full, c->dev[i].model, c->dev[i].sn, c->dev[i].model, iot);
 	}
 	snprintf(j + n, cap - n, "]}");
 	say("%s -> code 0 (%zu devices)", BLT_CLOUD_PATH_DEVICES, c->ndev);
@@ -346,13 +389,45 @@ static enum MHD_Result ep_devices(cloud_t *c, struct MHD_Connection *conn)
 	return ret;
 }
 
-static enum MHD_Result ep_time(cloud_t *c, struct MHD_Connection *conn)
+/* deviceRemoteSearch?deviceSn=<full serial> (venus): the record, with iotConnSecret when
+ * the simulator has one. */
+static enum MHD_Result ep_remote(cloud_t *c, const char *gw, struct MHD_Connection *conn)
+{
+	enum MHD_Result ret;
+	const char *sn = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "deviceSn");
+	int a = auth(c, gw, conn, BLT_CLOUD_PATH_REMOTE, &ret, NULL);
+	if (a < 0)
+		return ret;
+	for (size_t i = 0; sn && i < c->ndev; i++) {
+		char full[128], j[1200], iot[340] = "", sec[200] = "";
+		full_sn(c, i, full, sizeof full);
+		if (strcmp(full, sn) != 0)
+			continue;
+		if (c->broker[0])
+			snprintf(iot, sizeof iot, ",\"iotSrvIp\":\"%s\"", c->broker);
+		if (c->conn_secret[0])
+			snprintf(sec, sizeof sec, ",\"iotConnSecret\":\"%s\"", c->conn_secret);
+		snprintf(j, sizeof j,
+		         "{\"code\":0,\"message\":\"OK\",\"data\":{\"sn\":\"%s\",\"model\":\"%s\","
+		         "\"subSn\":\"%s\"%s%s}}",
+		         full, c->dev[i].model, c->dev[i].sn, iot, sec);
+		say("%s -> code 0 (%s%s)", BLT_CLOUD_PATH_REMOTE, full,
+		    c->conn_secret[0] ? ", with iotConnSecret" : "");
+		ret = send_json(conn, j, NULL);
+		OPENSSL_cleanse(j, sizeof j);
+		OPENSSL_cleanse(sec, sizeof sec);
+		return ret;
+	}
+	return send_code(c, conn, BLT_CLOUD_PATH_REMOTE, 404, "device not found");
+}
+
+static enum MHD_Result ep_time(cloud_t *c, const char *gw, struct MHD_Connection *conn)
 {
 	enum MHD_Result ret;
 	const token_t *t = NULL;
 	char j[200], sid[200], key[33], sig[600], now[32];
 	const char *ver = hdr(conn, "x-app-ver"), *os = hdr(conn, "x-os");
-	int a = auth(c, conn, BLT_CLOUD_PATH_TIME, &ret, &t);
+	int a = auth(c, gw, conn, BLT_CLOUD_PATH_TIME, &ret, &t);
 	if (a < 0)
 		return ret;
 	int64_t ms = server_ms(c);
@@ -401,14 +476,14 @@ static bool resource_ok(cloud_t *c, const char *res, const char *uid, const char
 	return false;
 }
 
-static enum MHD_Result ep_pfx(cloud_t *c, struct MHD_Connection *conn)
+static enum MHD_Result ep_pfx(cloud_t *c, const char *gw, struct MHD_Connection *conn)
 {
 	enum MHD_Result ret;
 	const token_t *t = NULL;
 	char sid[200], err[256];
 	const char *res = hdr(conn, "x-app-resource"), *dev = hdr(conn, "x-device-id");
 	const char *ver = hdr(conn, "x-app-ver"), *os = hdr(conn, "x-os");
-	int a = auth(c, conn, BLT_CLOUD_PATH_PFX, &ret, &t);
+	int a = auth(c, gw, conn, BLT_CLOUD_PATH_PFX, &ret, &t);
 	if (a < 0)
 		return ret;
 	if (c->pfx_json_errors > 0) {
@@ -443,7 +518,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
                                const char *method, const char *version, const char *upload,
                                size_t *upload_size, void **con_cls)
 {
-	cloud_t *c = cls;
+	gw_t *g = cls;
+	cloud_t *c = g->c;
 	req_t *r = *con_cls;
 	(void)version;
 	if (!r) {
@@ -475,13 +551,15 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
 	if (post && !strcmp(url, BLT_CLOUD_PATH_LOGIN))
 		return ep_login(c, conn, r);
 	if (get && !strcmp(url, BLT_CLOUD_PATH_UID))
-		return ep_uid(c, conn);
+		return ep_uid(c, g->name, conn);
 	if (get && !strcmp(url, BLT_CLOUD_PATH_DEVICES))
-		return ep_devices(c, conn);
+		return ep_devices(c, g->name, conn);
 	if (get && !strcmp(url, BLT_CLOUD_PATH_TIME))
-		return ep_time(c, conn);
+		return ep_time(c, g->name, conn);
 	if (post && !strcmp(url, BLT_CLOUD_PATH_PFX))
-		return ep_pfx(c, conn);
+		return ep_pfx(c, g->name, conn);
+	if (get && !strcmp(url, BLT_CLOUD_PATH_REMOTE))
+		return ep_remote(c, g->name, conn);
 	say("%s %s -> 404", method, url);
 	return send_buf(conn, MHD_HTTP_NOT_FOUND, "application/json",
 	                "{\"code\":404,\"message\":\"not found\"}", 35, NULL);
@@ -519,13 +597,24 @@ static void usage(FILE *out)
 	    "      --device MODEL:SN         a device of every account (repeatable); its serial\n"
 	    "                                is MODEL+SN, its topic serial (subSn) SN\n"
 	    "      --broker-address H:P      broker named in iotSrvIp and x-iot-server\n"
-	    "      --totp-key-file F         the 12-character §2.8 key (or env BLUETTI_TOTP_KEY)\n"
+	    "      --account-region NAME     the data centre holding the last --account: global\n"
+	    "                                (default, the --listen gateway), eu or us; the other\n"
+	    "                                gateways answer its tokens with code 805\n"
+	    "      --region-listen NAME=H:P  also serve as the NAME (eu, us) gateway on H:P\n"
+	    "                                (test/advanced: point BLUETTI_API_REGIONS at it)\n"
+	    "      --conn-secret-file F      device records carry iotConnSecret (first line of "
+	    "F):\n"
+	    "                                the static broker password rmt:<secret>\n"
+	    "      --always-805              answer every authenticated call with code 805\n"
+	    "      --totp-key-file F         the 12-character §2.8 key (default: env\n"
+	    "                                BLUETTI_TOTP_KEY, else the app's public constant)\n"
 	    "      --pfx-password-file F     PFX password (default: random per run)\n"
 	    "      --token-ttl SECONDS       token lifetime (default 2678400); expired -> 805\n"
 	    "      --time-offset MS          server clock minus local clock (default 0)\n"
 	    "      --bad-signature           send an X-Signature that does not decrypt\n"
 	    "      --pfx-json-error N        answer the first N PFX requests with a JSON error\n"
-	    "      --ready-file F            write the port to F once listening\n"
+	    "      --ready-file F            write the port to F once listening (then one line\n"
+	    "                                \"NAME PORT\" per --region-listen)\n"
 	    "  -h, --help\n");
 }
 
@@ -545,7 +634,32 @@ enum {
 	O_PFX_ERR,
 	O_READY,
 	O_CLOUD,
+	O_ACC_REGION,
+	O_REGION_LISTEN,
+	O_CONN_SECRET,
+	O_ALWAYS_805,
 };
+
+/* "IPv4:PORT" -> sockaddr. */
+static int parse_listen(const char *listen_s, struct sockaddr_in *sa)
+{
+	char h[64];
+	const char *colon = strrchr(listen_s, ':');
+	unsigned long port;
+	size_t hl = colon ? (size_t)(colon - listen_s) : 0;
+	memset(sa, 0, sizeof *sa);
+	sa->sin_family = AF_INET;
+	if (!colon || hl == 0 || hl >= sizeof h || cli_parse_ulong(colon + 1, 0, 65535, &port))
+		return -1;
+	memcpy(h, listen_s, hl);
+	h[hl] = 0;
+	if (!strcmp(h, "localhost"))
+		snprintf(h, sizeof h, "127.0.0.1");
+	if (inet_pton(AF_INET, h, &sa->sin_addr) != 1)
+		return -1;
+	sa->sin_port = htons((uint16_t)port);
+	return 0;
+}
 
 static int read_line_file(const char *path, char *out, size_t cap)
 {
@@ -582,6 +696,10 @@ int sim_cloud_main(int argc, char **argv)
 	    {"bad-signature", no_argument, NULL, O_BAD_SIG},
 	    {"pfx-json-error", required_argument, NULL, O_PFX_ERR},
 	    {"ready-file", required_argument, NULL, O_READY},
+	    {"account-region", required_argument, NULL, O_ACC_REGION},
+	    {"region-listen", required_argument, NULL, O_REGION_LISTEN},
+	    {"conn-secret-file", required_argument, NULL, O_CONN_SECRET},
+	    {"always-805", no_argument, NULL, O_ALWAYS_805},
 	    {"cloud", no_argument, NULL, O_CLOUD},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
@@ -589,6 +707,8 @@ int sim_cloud_main(int argc, char **argv)
 	};
 	static cloud_t cl; /* large */
 	cloud_t *c = &cl;
+	static gw_t gws[MAX_GATEWAYS];
+	size_t ngw = 1;
 	const char *ca_cert = NULL, *ca_key = NULL, *ready = NULL, *listen_s = "127.0.0.1:0";
 	size_t pw_given = 0;
 	int opt, rc = 2;
@@ -597,6 +717,7 @@ int sim_cloud_main(int argc, char **argv)
 	char *cert_pem = NULL, *key_pem = NULL;
 
 	memset(c, 0, sizeof *c);
+	memset(gws, 0, sizeof gws);
 	c->token_ttl_s = 2678400;
 	optind = 1;
 	opterr = 1;
@@ -616,6 +737,7 @@ int sim_cloud_main(int argc, char **argv)
 			snprintf(c->acc[c->nacc].email, sizeof c->acc[0].email, "%s", optarg);
 			snprintf(c->acc[c->nacc].uid, sizeof c->acc[0].uid, "%zu",
 			         1000001 + c->nacc);
+			snprintf(c->acc[c->nacc].region, sizeof c->acc[0].region, "global");
 			c->nacc++;
 			break;
 		case O_ACCOUNT_PW: {
@@ -636,7 +758,7 @@ int sim_cloud_main(int argc, char **argv)
 			if (c->ndev == MAX_DEVICES || !colon || ml == 0 ||
 			    ml >= sizeof c->dev[0].model || !colon[1] ||
 			    strlen(colon + 1) >= sizeof c->dev[0].sn ||
-			    strpbrk(optarg, "\"\\/#+ ")) {
+			    strpbrk(optarg, "\"\\/#+") || optarg[0] == ' ' || colon[-1] == ' ') {
 				say("--device '%s': expected MODEL:SN", optarg);
 				return 2;
 			}
@@ -691,6 +813,39 @@ int sim_cloud_main(int argc, char **argv)
 			c->pfx_json_errors = (long)v;
 			break;
 		case O_READY: ready = optarg; break;
+		case O_ACC_REGION:
+			if (!c->nacc || (strcmp(optarg, "global") && strcmp(optarg, "eu") &&
+			                 strcmp(optarg, "us"))) {
+				say("--account-region '%s': global, eu or us, after its --account",
+				    optarg);
+				return 2;
+			}
+			snprintf(c->acc[c->nacc - 1].region, sizeof c->acc[0].region, "%s", optarg);
+			break;
+		case O_REGION_LISTEN: {
+			const char *eq = strchr(optarg, '=');
+			struct sockaddr_in tmp;
+			if (ngw == MAX_GATEWAYS || !eq ||
+			    (strncmp(optarg, "eu=", 3) && strncmp(optarg, "us=", 3)) ||
+			    parse_listen(eq + 1, &tmp) != 0) {
+				say("--region-listen '%s': expected eu=IPv4:PORT or us=IPv4:PORT",
+				    optarg);
+				return 2;
+			}
+			snprintf(gws[ngw].name, sizeof gws[0].name, "%.2s", optarg);
+			snprintf(gws[ngw].listen, sizeof gws[0].listen, "%s", eq + 1);
+			ngw++;
+			break;
+		}
+		case O_CONN_SECRET:
+			if (read_line_file(optarg, c->conn_secret, sizeof c->conn_secret))
+				return 2;
+			if (strpbrk(c->conn_secret, "\"\\")) {
+				say("--conn-secret-file: no quotes or backslashes, please");
+				return 2;
+			}
+			break;
+		case O_ALWAYS_805: c->always_805 = true; break;
 		case O_CLOUD: break;
 		case 'v': c->verbose++; break;
 		case 'h': usage(stdout); return 0;
@@ -711,38 +866,26 @@ int sim_cloud_main(int argc, char **argv)
 	}
 	if (!c->totp_key[0]) {
 		const char *k = getenv(BLT_CLOUD_TOTP_KEY_ENV);
-		snprintf(c->totp_key, sizeof c->totp_key, "%s", k ? k : "");
+		snprintf(c->totp_key, sizeof c->totp_key, "%s",
+		         k && k[0] ? k : BLT_CLOUD_TOTP_KEY_DEFAULT);
 	}
 	if (strlen(c->totp_key) != BLT_CLOUD_TOTP_KEY_LEN) {
-		say("the 12-character TOTP key is needed: --totp-key-file F or env "
-		    "BLUETTI_TOTP_KEY");
+		say("the TOTP key must have 12 characters (--totp-key-file F or env "
+		    "BLUETTI_TOTP_KEY)");
 		return 2;
 	}
 	if (!c->pfx_password[0])
 		random_hex(c->pfx_password, 12);
 
-	struct sockaddr_in sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sin_family = AF_INET;
-	{
-		char h[64];
-		const char *colon = strrchr(listen_s, ':');
-		unsigned long port;
-		size_t hl = colon ? (size_t)(colon - listen_s) : 0;
-		if (!colon || hl == 0 || hl >= sizeof h ||
-		    cli_parse_ulong(colon + 1, 0, 65535, &port)) {
-			say("--listen '%s': expected IPv4:PORT", listen_s);
+	snprintf(gws[0].name, sizeof gws[0].name, "global");
+	snprintf(gws[0].listen, sizeof gws[0].listen, "%s", listen_s);
+	for (size_t i = 0; i < ngw; i++) {
+		struct sockaddr_in tmp;
+		gws[i].c = c;
+		if (parse_listen(gws[i].listen, &tmp) != 0) {
+			say("--listen '%s': expected IPv4:PORT", gws[i].listen);
 			return 2;
 		}
-		memcpy(h, listen_s, hl);
-		h[hl] = 0;
-		if (!strcmp(h, "localhost"))
-			snprintf(h, sizeof h, "127.0.0.1");
-		if (inet_pton(AF_INET, h, &sa.sin_addr) != 1) {
-			say("--listen '%s': expected an IPv4 address", listen_s);
-			return 2;
-		}
-		sa.sin_port = htons((uint16_t)port);
 	}
 	if (!MHD_is_feature_supported(MHD_FEATURE_TLS)) {
 		say("this libmicrohttpd has no TLS support");
@@ -754,19 +897,27 @@ int sim_cloud_main(int argc, char **argv)
 		say("%s", err);
 		goto out;
 	}
-	daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_TLS | MHD_USE_ERROR_LOG,
-	                          0, NULL, NULL, handler, c, MHD_OPTION_SOCK_ADDR, &sa,
-	                          MHD_OPTION_HTTPS_MEM_KEY, key_pem, MHD_OPTION_HTTPS_MEM_CERT,
-	                          cert_pem, MHD_OPTION_NOTIFY_COMPLETED, completed, c,
-	                          MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
-	if (!daemon) {
-		say("cannot listen on %s", listen_s);
-		goto out;
+	for (size_t i = 0; i < ngw; i++) {
+		struct sockaddr_in sa;
+		parse_listen(gws[i].listen, &sa);
+		gws[i].daemon = MHD_start_daemon(
+		    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_TLS | MHD_USE_ERROR_LOG, 0, NULL,
+		    NULL, handler, &gws[i], MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_HTTPS_MEM_KEY,
+		    key_pem, MHD_OPTION_HTTPS_MEM_CERT, cert_pem, MHD_OPTION_NOTIFY_COMPLETED,
+		    completed, c, MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
+		if (!gws[i].daemon) {
+			say("cannot listen on %s", gws[i].listen);
+			goto out;
+		}
+		const union MHD_DaemonInfo *info =
+		    MHD_get_daemon_info(gws[i].daemon, MHD_DAEMON_INFO_BIND_PORT);
+		gws[i].port = info ? info->port : 0;
+		say("%s gateway listening on https://127.0.0.1:%u", gws[i].name, gws[i].port);
 	}
-	const union MHD_DaemonInfo *info = MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_BIND_PORT);
-	unsigned port = info ? info->port : 0;
-	say("listening on https://127.0.0.1:%u (%zu account(s), %zu device(s), token ttl %ld s)",
-	    port, c->nacc, c->ndev, c->token_ttl_s);
+	daemon = gws[0].daemon;
+	unsigned port = gws[0].port;
+	say("%zu account(s), %zu device(s), token ttl %ld s%s", c->nacc, c->ndev, c->token_ttl_s,
+	    c->always_805 ? ", every token refused (805)" : "");
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
@@ -775,8 +926,10 @@ int sim_cloud_main(int argc, char **argv)
 		FILE *f;
 		snprintf(tmp, sizeof tmp, "%s.tmp", ready);
 		f = fopen(tmp, "w");
-		if (!f || fprintf(f, "%u\n", port) < 0 || fclose(f) != 0 ||
-		    rename(tmp, ready) != 0) {
+		bool wok = f && fprintf(f, "%u\n", port) >= 0;
+		for (size_t i = 1; wok && i < ngw; i++)
+			wok = fprintf(f, "%s %u\n", gws[i].name, gws[i].port) >= 0;
+		if (!f || !wok || fclose(f) != 0 || rename(tmp, ready) != 0) {
 			say("--ready-file '%s': %s", ready, strerror(errno));
 			goto out;
 		}
@@ -785,11 +938,13 @@ int sim_cloud_main(int argc, char **argv)
 		struct timespec ts = {0, 100 * 1000000L};
 		nanosleep(&ts, NULL);
 	}
-	say("stopping after %lu request(s)", c->requests);
+	say("stopping after %lu request(s), %lu login(s)", c->requests, c->logins);
 	rc = 0;
 out:
-	if (daemon)
-		MHD_stop_daemon(daemon);
+	(void)daemon;
+	for (size_t i = 0; i < ngw; i++)
+		if (gws[i].daemon)
+			MHD_stop_daemon(gws[i].daemon);
 	if (ready && rc == 0)
 		unlink(ready);
 	for (size_t i = 0; i < c->nacc; i++)

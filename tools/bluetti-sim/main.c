@@ -581,8 +581,9 @@ static int parse_args(app_t *a, int argc, char **argv)
 		say(0, "profile %s has no model code: give --model", a->so.profile->id);
 		return EXIT_USAGE;
 	}
-	if (a->so.model && !blt_topic_segment_ok(a->so.model)) {
-		say(0, "--model '%s': letters, digits, '.', '_', '-' only (max 64)", a->so.model);
+	if (a->so.model && !blt_topic_model_ok(a->so.model)) {
+		say(0, "--model '%s': printable, spaces inside allowed, no '/', '+', '#' (max 64)",
+		    a->so.model);
 		return EXIT_USAGE;
 	}
 	return -1;
@@ -687,8 +688,8 @@ static bool silenced(app_t *a, sim_device_t *dev)
  * when another client (the phone app) polls the same device: the device answers every
  * request on the same topic, FC03 replies carry no register and the AP300 leaves the
  * envelope register 0, so only its length and timing tell it apart. */
-static bool wrong_block(app_t *a, sim_device_t *dev, const sim_reply_t *r, uint8_t *rtu,
-                        size_t cap, size_t *rtu_len)
+static bool wrong_block(app_t *a, sim_device_t *dev, const sim_reply_t *r, uint8_t *rtu, size_t cap,
+                        size_t *rtu_len)
 {
 	size_t pick, tries;
 	if (a->f.wrong_block <= 0 || r->rtu_len < 5 || r->rtu[1] != BLT_FC_READ)
@@ -708,8 +709,9 @@ static bool wrong_block(app_t *a, sim_device_t *dev, const sim_reply_t *r, uint8
 		    BLT_OK)
 			return false;
 		a->wrong++;
-		say(3, "%s: read at %u preceded by a reply with %zu registers of block %u "
-		       "(--wrong-block)",
+		say(3,
+		    "%s: read at %u preceded by a reply with %zu registers of block %u "
+		    "(--wrong-block)",
 		    dev->sn, r->reg, n, g->start);
 		return true;
 	}

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <bluetti/bluetti.h>
 
@@ -12,23 +13,24 @@
 
 static void decode_usage(FILE *out)
 {
-	fprintf(out,
-		"usage: bluetti decode --block N (--hex HEX | --frame HEX | -) [options]\n\n"
-		"Decode register data of catalog block N offline.\n\n"
-		"  -b, --block N        block id (start register), e.g. 1300; see `bluetti blocks`\n"
-		"  -x, --hex HEX        register data only (the FC03 reply's data bytes)\n"
-		"  -f, --frame HEX      a whole MQTT payload: any envelope (bare, 0x01, 01 F8 0F)\n"
-		"                       + Modbus-RTU reply; CRC and lengths are checked\n"
-		"  -                    read the hex from standard input (with --frame: a frame)\n"
-		"  -p, --profile MODEL  decode with this profile's settings (protocol version,\n"
-		"                       pack voltage scale), e.g. EL100V2; see `bluetti profiles`\n"
-		"  -j, --json           one JSON object: block, name, values, units, missing\n"
-		"  -a, --all            also list fields that are missing or gated (text output)\n"
-		"      --show-secrets   print credential fields instead of ***\n"
-		"  -h, --help           this help\n\n"
-		"Hex may contain spaces, ':' or '-' separators. Exit status: 0 decoded, 1 bad data\n"
-		"(CRC, truncated, exception reply, required field missing), 2 usage error.\n\n"
-		"example: bluetti decode --block 1300 --hex '01f4 fea2 ffff 04d2 ...'\n");
+	fprintf(
+	    out,
+	    "usage: bluetti decode --block N (--hex HEX | --frame HEX | -) [options]\n\n"
+	    "Decode register data of catalog block N offline.\n\n"
+	    "  -b, --block N        block id (start register), e.g. 1300; see `bluetti blocks`\n"
+	    "  -x, --hex HEX        register data only (the FC03 reply's data bytes)\n"
+	    "  -f, --frame HEX      a whole MQTT payload: any envelope (bare, 0x01, 01 F8 0F)\n"
+	    "                       + Modbus-RTU reply; CRC and lengths are checked\n"
+	    "  -                    read the hex from standard input (with --frame: a frame)\n"
+	    "  -p, --profile MODEL  decode with this profile's settings (protocol version,\n"
+	    "                       pack voltage scale), e.g. EL100V2; see `bluetti profiles`\n"
+	    "  -j, --json           one JSON object: block, name, values, units, missing\n"
+	    "  -a, --all            also list fields that are missing or gated (text output)\n"
+	    "      --show-secrets   print credential fields instead of ***\n"
+	    "  -h, --help           this help\n\n"
+	    "Hex may contain spaces, ':' or '-' separators. Exit status: 0 decoded, 1 bad data\n"
+	    "(CRC, truncated, exception reply, required field missing), 2 usage error.\n\n"
+	    "example: bluetti decode --block 1300 --hex '01f4 fea2 ffff 04d2 ...'\n");
 }
 
 static int read_stdin(char *buf, size_t cap)
@@ -45,11 +47,15 @@ static int read_stdin(char *buf, size_t cap)
 int cmd_decode(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"block", required_argument, NULL, 'b'}, {"hex", required_argument, NULL, 'x'},
-		{"frame", required_argument, NULL, 'f'}, {"profile", required_argument, NULL, 'p'},
-		{"json", no_argument, NULL, 'j'},        {"all", no_argument, NULL, 'a'},
-		{"show-secrets", no_argument, NULL, 'S'}, {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"block", required_argument, NULL, 'b'},
+	    {"hex", required_argument, NULL, 'x'},
+	    {"frame", required_argument, NULL, 'f'},
+	    {"profile", required_argument, NULL, 'p'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"all", no_argument, NULL, 'a'},
+	    {"show-secrets", no_argument, NULL, 'S'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *block_arg = NULL, *hex = NULL, *profile_arg = NULL;
 	int is_frame = 0, json = 0, all = 0, show_secrets = 0, from_stdin = 0, c;
@@ -59,8 +65,14 @@ int cmd_decode(int argc, char **argv)
 	while ((c = cli_getopt_long(argc, argv, "b:x:f:p:jah", opts, NULL)) != -1) {
 		switch (c) {
 		case 'b': block_arg = optarg; break;
-		case 'x': hex = optarg; is_frame = 0; break;
-		case 'f': hex = optarg; is_frame = 1; break;
+		case 'x':
+			hex = optarg;
+			is_frame = 0;
+			break;
+		case 'f':
+			hex = optarg;
+			is_frame = 1;
+			break;
 		case 'p': profile_arg = optarg; break;
 		case 'j': json = 1; break;
 		case 'a': all = 1; break;
@@ -90,7 +102,8 @@ int cmd_decode(int argc, char **argv)
 
 	unsigned long id;
 	if (cli_parse_ulong(block_arg, 0, 65535, &id) != 0) {
-		fprintf(stderr, "bluetti decode: --block '%s' is not a register number\n", block_arg);
+		fprintf(stderr, "bluetti decode: --block '%s' is not a register number\n",
+		        block_arg);
 		return EXIT_USAGE;
 	}
 	const blt_block_t *b = blt_catalog_find((uint16_t)id);
@@ -107,7 +120,7 @@ int cmd_decode(int argc, char **argv)
 		int r = read_stdin(inbuf, sizeof inbuf);
 		if (r != 0) {
 			fprintf(stderr, "bluetti decode: %s\n",
-				r == -2 ? "standard input too long" : strerror(errno));
+			        r == -2 ? "standard input too long" : strerror(errno));
 			return EXIT_FAIL;
 		}
 		hex = inbuf;
@@ -139,12 +152,12 @@ int cmd_decode(int argc, char **argv)
 static void blocks_usage(FILE *out)
 {
 	fprintf(out, "usage: bluetti blocks [N] [--json | --markdown]\n\n"
-		     "Without N: the catalog, one block per line (id, name, registers, fields,\n"
-		     "provenance of the fields: live-verified / firmware / app-table only).\n"
-		     "With N: the field table of block N.\n\n"
-		     "  -j, --json       machine-readable output\n"
-		     "  -m, --markdown   the whole catalog as Markdown (docs/registers.md)\n"
-		     "  -h, --help       this help\n");
+	             "Without N: the catalog, one block per line (id, name, registers, fields,\n"
+	             "provenance of the fields: live-verified / firmware / app-table only).\n"
+	             "With N: the field table of block N.\n\n"
+	             "  -j, --json       machine-readable output\n"
+	             "  -m, --markdown   the whole catalog as Markdown (docs/registers.md)\n"
+	             "  -h, --help       this help\n");
 }
 
 static void prov_counts(const blt_block_t *b, unsigned cnt[3])
@@ -208,19 +221,20 @@ static void print_block_fields(const blt_block_t *b, int json)
 			cli_json_str(stdout, f->unit);
 			printf(",\"transform\":");
 			cli_json_str(stdout, tr);
-			printf(",\"required\":%s,\"repeated\":%s,\"provenance\":\"%s\",\"min_pv\":%u,"
-			       "\"description\":",
-			       (f->flags & BLT_F_REQUIRED) ? "true" : "false",
-			       f->repeat ? "true" : "false", blt_prov_name((blt_prov_t)f->prov),
-			       f->min_pv);
+			printf(
+			    ",\"required\":%s,\"repeated\":%s,\"provenance\":\"%s\",\"min_pv\":%u,"
+			    "\"description\":",
+			    (f->flags & BLT_F_REQUIRED) ? "true" : "false",
+			    f->repeat ? "true" : "false", blt_prov_name((blt_prov_t)f->prov),
+			    f->min_pv);
 			cli_json_str(stdout, f->desc);
 			printf("}");
 		}
 		printf("]}\n");
 		return;
 	}
-	printf("block %u  %s (%s), %u registers\nsource: %s\n\n", b->id, b->name, b->title,
-	       b->regs, b->source ? b->source : "-");
+	printf("block %u  %s (%s), %u registers\nsource: %s\n\n", b->id, b->name, b->title, b->regs,
+	       b->source ? b->source : "-");
 	printf("%-5s %-6s %-26s %-8s %-5s %-22s %-4s %-8s %s\n", "off", "reg", "name", "type",
 	       "unit", "transform", "req", "prov", "description");
 	for (size_t i = 0; i < b->nfields; i++) {
@@ -233,8 +247,8 @@ static void print_block_fields(const blt_block_t *b, int json)
 			snprintf(reg, sizeof reg, "%u", b->id + f->offset / 2);
 		printf("%-5u %-6s %-26s %-8s %-5s %-22s %-4s %-8s %s\n", f->offset, reg, f->name,
 		       blt_type_name((blt_type_t)f->type), f->unit ? f->unit : "-", tr,
-		       (f->flags & BLT_F_REQUIRED) ? "yes" : "",
-		       blt_prov_name((blt_prov_t)f->prov), f->desc ? f->desc : "");
+		       (f->flags & BLT_F_REQUIRED) ? "yes" : "", blt_prov_name((blt_prov_t)f->prov),
+		       f->desc ? f->desc : "");
 		if (f->repeat)
 			printf("%-5s %-6s   (x %s, max %u, stride %u bytes%s)\n", "", "",
 			       f->repeat->count_field, f->repeat->max, f->repeat->stride,
@@ -245,10 +259,10 @@ static void print_block_fields(const blt_block_t *b, int json)
 int cmd_blocks(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"markdown", no_argument, NULL, 'm'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"json", no_argument, NULL, 'j'},
+	    {"markdown", no_argument, NULL, 'm'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	int json = 0, markdown = 0, c;
 	optind = 0;
@@ -265,7 +279,8 @@ int cmd_blocks(int argc, char **argv)
 	if (optind < argc) {
 		unsigned long id;
 		if (cli_parse_ulong(argv[optind], 0, 65535, &id) != 0) {
-			fprintf(stderr, "bluetti blocks: '%s' is not a block number\n", argv[optind]);
+			fprintf(stderr, "bluetti blocks: '%s' is not a block number\n",
+			        argv[optind]);
 			return EXIT_USAGE;
 		}
 		const blt_block_t *b = blt_catalog_find((uint16_t)id);
@@ -290,11 +305,13 @@ int cmd_blocks(int argc, char **argv)
 			cli_json_str(stdout, b->name);
 			printf(",\"title\":");
 			cli_json_str(stdout, b->title);
-			printf(",\"registers\":%u,\"fields\":%zu,\"live\":%u,\"firmware\":%u,\"app\":%u}",
+			printf(",\"registers\":%u,\"fields\":%zu,\"live\":%u,\"firmware\":%u,"
+			       "\"app\":%u}",
 			       b->regs, b->nfields, cnt[0], cnt[1], cnt[2]);
 		} else {
 			printf("%-6u %-24s %-12s %5u %6zu  %u/%u/%u\n", b->id, b->name,
-			       b->title ? b->title : "", b->regs, b->nfields, cnt[0], cnt[1], cnt[2]);
+			       b->title ? b->title : "", b->regs, b->nfields, cnt[0], cnt[1],
+			       cnt[2]);
 		}
 	}
 	if (json) {
@@ -323,9 +340,13 @@ int cmd_profiles(int argc, char **argv)
 		if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-j")) {
 			json = 1;
 		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			printf("usage: bluetti profiles [--json]\n\nDevice profiles (block groups with "
-			       "poll intervals, wire preset,\nprotocol version, quirks) and wire "
-			       "presets (envelope, slave, topics).\n");
+			printf(
+			    "usage: bluetti profiles [--json]\n\nDevice profiles (block groups "
+			    "with "
+			    "poll intervals, wire preset,\nprotocol version, quirks, the cloud "
+			    "model "
+			    "codes that use them) and wire\npresets (envelope, slave, topics). An "
+			    "unknown cloud model code uses GENERIC.\n");
 			return 0;
 		} else {
 			fprintf(stderr, "bluetti profiles: unexpected argument '%s'\n", argv[i]);
@@ -364,17 +385,37 @@ int cmd_profiles(int argc, char **argv)
 					printf("%s%u", k ? "," : "", p->groups[g].blocks[k]);
 				printf("]}");
 			}
-			printf("}}");
+			printf("},\"aliases\":[");
+			for (size_t k = 0, m = 0; k < blt_model_alias_count(); k++)
+				if (!strcasecmp(blt_model_alias_at(k)->profile, p->id)) {
+					printf("%s", m++ ? "," : "");
+					cli_json_str(stdout, blt_model_alias_at(k)->code);
+				}
+			printf("]}");
 			continue;
 		}
 		printf("%-11s %s (model %s, protocol %u, preset %s, pack V scale %g)\n", p->id,
-		       p->name, p->model ? p->model : "from --model", p->protocol_version, p->preset,
-		       p->pack_voltage_scale);
+		       p->name, p->model ? p->model : "from --model", p->protocol_version,
+		       p->preset, p->pack_voltage_scale);
 		printf("            %s\n", p->description);
 		printf("            grid power while importing: %s (%s)\n",
 		       blt_profile_grid_import_sign(p) > 0 ? "positive" : "negative",
 		       p->grid_sign_evidence ? p->grid_sign_evidence
 					     : "unverified: firmware convention");
+		{
+			size_t m = 0;
+			for (size_t k = 0; k < blt_model_alias_count(); k++) {
+				const blt_model_alias_t *a = blt_model_alias_at(k);
+				if (strcasecmp(a->profile, p->id) != 0)
+					continue;
+				printf("%s'%s'%s%s%s",
+				       m++ ? ", " : "            cloud models: ", a->code,
+				       a->product ? " (" : "", a->product ? a->product : "",
+				       a->product ? ")" : "");
+			}
+			if (m)
+				printf("\n");
+		}
 		for (size_t g = 0; g < p->ngroups; g++) {
 			printf("            %-9s every %3us:", p->groups[g].name,
 			       p->groups[g].interval_s);
@@ -401,15 +442,15 @@ int cmd_profiles(int argc, char **argv)
 		const blt_wire_preset_t *w = blt_wire_preset_at(i);
 		if (json) {
 			printf("%s{\"name\":\"%s\",\"envelope\":\"%s\",\"slave\":%u,\"subscribe\":",
-			       i ? "," : "", w->name, blt_envelope_name((blt_envelope_t)w->envelope),
-			       w->slave);
+			       i ? "," : "", w->name,
+			       blt_envelope_name((blt_envelope_t)w->envelope), w->slave);
 			cli_json_str(stdout, w->sub_topic);
 			printf(",\"publish\":");
 			cli_json_str(stdout, w->pub_topic);
 			printf("}");
 		} else {
-			printf("  %-7s envelope %-6s slave %u  subscribe %-18s publish %s\n", w->name,
-			       blt_envelope_name((blt_envelope_t)w->envelope), w->slave,
+			printf("  %-7s envelope %-6s slave %u  subscribe %-18s publish %s\n",
+			       w->name, blt_envelope_name((blt_envelope_t)w->envelope), w->slave,
 			       w->sub_topic, w->pub_topic);
 		}
 	}
@@ -417,4 +458,3 @@ int cmd_profiles(int argc, char **argv)
 		printf("]}\n");
 	return 0;
 }
-

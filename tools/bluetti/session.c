@@ -96,7 +96,8 @@ void dev_args_help(FILE *out, int default_retries)
 	    "  -p, --profile MODEL       device profile (EL30V2, EL100V2, ELITE200V2, AP300,\n"
 	    "                            GENERIC); see `bluetti profiles`\n"
 	    "  -s, --sn SN               device serial (the topic segment, e.g. the subSn)\n"
-	    "      --model CODE          model code in topics (default: the profile's)\n"
+	    "      --model CODE          model code in topics (default: the profile's; spaces\n"
+	    "                            allowed: --model 'Elite 200 V2')\n"
 	    "      --preset NAME         wire preset: v2 (default), seed, ble (set by\n"
 	    "                            --transport ble)\n"
 	    "      --slave N             override the Modbus slave address\n"
@@ -141,8 +142,8 @@ int session_account(dev_args_t *a, blt_detail_t *d)
 	a->conn.cloud = true; /* the account's broker: the Bluetti TLS preset */
 	if (!a->model && a->account_model[0])
 		a->model = a->account_model;
-	if (!a->profile)
-		a->profile = (a->model && blt_profile_find(a->model)) ? a->model : "GENERIC";
+	if (!a->profile) /* the cloud code's profile (models.c), else the generic one */
+		a->profile = blt_profile_for_model(a->model)->id;
 	if (a->account_sn[0])
 		a->sn = a->account_sn;
 	a->account_resolved = true; /* session_prepare does not ask again */
@@ -183,6 +184,13 @@ int session_prepare(dev_args_t *a, const char *prog, session_t *s)
 		return EXIT_USAGE;
 	}
 	blt_profile_decode_opts(s->p, &s->dopts);
+	if (a->model && !blt_topic_model_ok(a->model)) {
+		fprintf(stderr,
+		        "bluetti %s: model code '%s' is not usable in topics (printable, no '/', "
+		        "'+', '#')\n",
+		        prog, a->model);
+		return EXIT_USAGE;
+	}
 	if (!blt_topic_segment_ok(a->sn)) {
 		fprintf(stderr,
 		        "bluetti %s: serial number '%s' is not valid (letters, digits, '.', "
