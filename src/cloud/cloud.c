@@ -31,6 +31,7 @@ struct blt_cloud {
 	char region[16];            /* its name: global, eu, us, custom */
 	bool region_auto;           /* probe the others on 805 for a fresh token */
 	bool token_fresh;           /* issued by a login in this handle, not yet honoured */
+	uint64_t token_at;          /* monotonic ms of that login */
 	unsigned logins;
 	char dead_msg[400];      /* why token_dead */
 	char broker_secret[256]; /* iotConnSecret: password rmt:<secret> (venus) */
@@ -620,6 +621,7 @@ static int do_login(blt_cloud_t *c, blt_detail_t *d)
 			c->ttl = ttl;
 			c->have_pfx_password = false; /* its key depends on the token */
 			c->token_fresh = true;
+			c->token_at = mono_ms();
 			c->token_dead = false;
 		}
 		OPENSSL_cleanse(tok, sizeof tok);
@@ -797,6 +799,9 @@ static int with_relogin(blt_cloud_t *c, op_fn op, void *arg, blt_detail_t *d)
 	err = op(c, arg, d);
 	if (!refused(c))
 		return honoured(c, err);
+	/* a token past the lifetime its login announced has simply expired */
+	if (c->token_fresh && c->ttl > 0 && mono_ms() - c->token_at >= (uint64_t)c->ttl * 1000u)
+		c->token_fresh = false;
 	if (!c->token_fresh) {
 		if (!c->can_relogin)
 			return fail(c, d, BLT_CLOUD_TOKEN_EXPIRED,

@@ -39,9 +39,11 @@
 
 typedef struct simc {
 	pid_t pid;
-	unsigned port;
-	char url[64], url2[64], log[600];
+	unsigned port, eu_port, us_port;
+	char url[64], url2[64], log[600], regions[160];
 } simc_t;
+
+static bool g_builtin_key; /* start the simulator without a key file: the shipped one */
 
 static void sleep_ms(int ms)
 {
@@ -87,8 +89,10 @@ static void sim_start(simc_t *s, const char *name, const char **extra)
 	argv[n++] = EMAIL;
 	argv[n++] = "--account-password-file";
 	argv[n++] = pwf;
-	argv[n++] = "--totp-key-file";
-	argv[n++] = keyf;
+	if (!g_builtin_key) {
+		argv[n++] = "--totp-key-file";
+		argv[n++] = keyf;
+	}
 	argv[n++] = "--device";
 	argv[n++] = "EL100V2:2434000112345";
 	argv[n++] = "--device";
@@ -126,7 +130,15 @@ static void sim_start(simc_t *s, const char *name, const char **extra)
 	size_t len;
 	uint8_t *p = it_read(ready, &len);
 	s->port = (unsigned)strtoul((char *)p, NULL, 10);
+	for (char *l = strchr((char *)p, '\n'); l && l[1]; l = strchr(l + 1, '\n')) {
+		if (!strncmp(l + 1, "eu ", 3))
+			s->eu_port = (unsigned)strtoul(l + 4, NULL, 10);
+		if (!strncmp(l + 1, "us ", 3))
+			s->us_port = (unsigned)strtoul(l + 4, NULL, 10);
+	}
 	free(p);
+	snprintf(s->regions, sizeof s->regions, "eu=https://localhost:%u,us=https://localhost:%u",
+	         s->eu_port, s->us_port);
 	snprintf(s->url, sizeof s->url, "https://localhost:%u", s->port);
 	snprintf(s->url2, sizeof s->url2, "https://127.0.0.1:%u", s->port);
 }
@@ -401,12 +413,14 @@ static void test_wrong_totp_code(void **st)
 	assert_int_equal(blt_cloud_last_error(c)->server_code, 40001);
 	assert_non_null(strstr(d.text, "wrong code"));
 	blt_cloud_free(c);
-	/* no key at all: says where to configure it, before any request */
+	/* no key configured: the built-in one, which this simulator (another key) refuses:
+	 * the error names the TOTP key and how to override it */
 	unsetenv("BLUETTI_TOTP_KEY");
 	c = client(s->url, NULL, NULL, 0);
 	assert_int_equal(blt_cloud_login(c, EMAIL, PASSWORD, &d), BLT_OK);
-	assert_int_equal(blt_cloud_pfx(c, &pfx, &n, pw, sizeof pw, &d), BLT_E_CONFIG);
-	assert_int_equal(kind(c), BLT_CLOUD_NO_TOTP_KEY);
+	assert_int_equal(blt_cloud_pfx(c, &pfx, &n, pw, sizeof pw, &d), BLT_E_PROTOCOL);
+	assert_int_equal(kind(c), BLT_CLOUD_SERVER_CODE);
+	assert_non_null(strstr(d.text, "TOTP key"));
 	assert_non_null(strstr(d.text, "BLUETTI_TOTP_KEY"));
 	blt_cloud_free(c);
 }
@@ -494,12 +508,15 @@ static void test_token_always_expired(void **st)
 	(void)st;
 	blt_cloud_t *c = client(s->url, NULL, KEY, 0);
 	assert_int_equal(blt_cloud_login(c, EMAIL, PASSWORD, &d), BLT_OK);
-	/* re-login once, the new token is stale too: error, no loop */
+	/* a token the sign-in has just issued is refused: no re-login (a new one would fare
+	 * the same), no loop; a custom gateway has no data centres to ask */
 	assert_int_equal(blt_cloud_user_id(c, uid, sizeof uid, &d), BLT_E_AUTH);
 	assert_int_equal(kind(c), BLT_CLOUD_TOKEN_EXPIRED);
-	assert_non_null(strstr(d.text, "again"));
+	assert_non_null(strstr(d.text, "805"));
+	assert_int_equal(blt_cloud_user_id(c, uid, sizeof uid, &d), BLT_E_AUTH); /* no request */
+	assert_int_equal(blt_cloud_login_count(c), 1);
 	blt_cloud_free(c);
-	/* the simulator saw exactly: login, uid, login, uid */
+	/* the simulator saw exactly: login, uid */
 	sim_stop(s);
 	size_t len;
 	uint8_t *log = it_read(s->log, &len);
@@ -509,8 +526,214 @@ static void test_token_always_expired(void **st)
 	for (char *p = (char *)log; (p = strstr(p, "/basic/get -> code 805")); p++)
 		uids++;
 	free(log);
-	assert_int_equal(logins, 2);
-	assert_int_equal(uids, 2);
+	assert_int_equal(logins, 1);
+	assert_int_equal(uids, 1);
+}
+
+/* ---- data centres (EVIDENCE.md §5) ------------------------------------------------- */
+
+static int count_in(const char *path, const char *what)
+{
+	size_t len;
+	int n = 0;
+	uint8_t *log = it_read(path, &len);
+	for (char *p = (char *)log; p && (p = strstr(p, what)); p++)
+		n++;
+	free(log);
+	return n;
+}
+
+static blt_cloud_t *client_region(const simc_t *s, const char *region)
+{
+	static char ca[600];
+	blt_cloud_opts_t o;
+	blt_cloud_t *c = NULL;
+	blt_detail_t d;
+	memset(&o, 0, sizeof o);
+	o.gw_url = s->url;
+	o.ca_file = it_path(ca, sizeof ca, "BLT_PKI", "ca.pem");
+	o.totp_key = KEY;
+	o.timeout_ms = 10000;
+	o.device_id = "it-device-0001";
+	o.region = region;
+	o.region_urls = s->regions;
+	if (blt_cloud_new(&o, &c, &d) != BLT_OK)
+		fail_msg("blt_cloud_new: %s", d.text);
+	return c;
+}
+
+static void test_region_eu_found(void **st)
+{
+	const char *extra[] = {
+	    "--account-region", "eu", "--region-listen", "us=127.0.0.1:0", "--region-listen",
+	    "eu=127.0.0.1:0",   NULL};
+	simc_t *s = start("eu", extra);
+	blt_detail_t d;
+	char uid[64], pfxpw[256], url[80];
+	blt_cloud_device_t dv[4];
+	size_t n = 0;
+	uint8_t *pfx = NULL;
+	size_t pfx_len = 0;
+	(void)st;
+	assert_true(s->eu_port && s->us_port);
+	/* auto: gw answers 805 to the fresh token, the EU gateway serves the account */
+	blt_cloud_t *c = client_region(s, NULL);
+	assert_string_equal(blt_cloud_region(c), "global");
+	assert_int_equal(blt_cloud_login(c, EMAIL, PASSWORD, &d), BLT_OK);
+	if (blt_cloud_user_id(c, uid, sizeof uid, &d) != BLT_OK)
+		fail_msg("uid via the EU gateway: %s", d.text);
+	assert_string_equal(blt_cloud_region(c), "eu");
+	snprintf(url, sizeof url, "https://localhost:%u", s->eu_port);
+	assert_string_equal(blt_cloud_gateway(c), url);
+	assert_int_equal(blt_cloud_devices(c, dv, 4, &n, &d), BLT_OK);
+	assert_int_equal(n, 2);
+	if (blt_cloud_pfx(c, &pfx, &pfx_len, pfxpw, sizeof pfxpw, &d) != BLT_OK)
+		fail_msg("pfx from the EU gateway: %s", d.text);
+	blt_cloud_secret_free(pfx, pfx_len);
+	assert_int_equal(blt_cloud_login_count(c), 1);
+	blt_cloud_free(c);
+	/* the data centre remembered (dc_url): no 805 at all the next time */
+	blt_cloud_opts_t o;
+	char ca[600];
+	memset(&o, 0, sizeof o);
+	o.gw_url = s->url;
+	o.ca_file = it_path(ca, sizeof ca, "BLT_PKI", "ca.pem");
+	o.region_urls = s->regions;
+	o.dc_url = url;
+	assert_int_equal(blt_cloud_new(&o, &c, &d), BLT_OK);
+	assert_int_equal(blt_cloud_login(c, EMAIL, PASSWORD, &d), BLT_OK);
+	int refused_before = count_in(s->log, "code 805");
+	assert_int_equal(blt_cloud_user_id(c, uid, sizeof uid, &d), BLT_OK);
+	assert_string_equal(blt_cloud_region(c), "eu");
+	blt_cloud_free(c);
+	/* a fixed wrong region: a clear error naming the way out, one login, no probing */
+	c = client_region(s, "us");
+	assert_int_equal(blt_cloud_login(c, EMAIL, PASSWORD, &d), BLT_OK);
+	assert_int_equal(blt_cloud_user_id(c, uid, sizeof uid, &d), BLT_E_AUTH);
+	assert_int_equal(kind(c), BLT_CLOUD_TOKEN_EXPIRED);
+	assert_non_null(strstr(d.text, "--region auto"));
+	assert_int_equal(blt_cloud_login_count(c), 1);
+	blt_cloud_free(c);
+	sim_stop(s);
+	/* one 805 from gw in the first run, none in the second, one from us in the third */
+	assert_int_equal(refused_before, 1);
+	assert_int_equal(count_in(s->log, "code 805"), 2);
+}
+
+static void test_region_persistent_805(void **st)
+{
+	const char *extra[] = {"--always-805",    "--region-listen", "eu=127.0.0.1:0",
+	                       "--region-listen", "us=127.0.0.1:0",  NULL};
+	simc_t *s = start("always805", extra);
+	blt_detail_t d;
+	char uid[64], pw[128];
+	blt_cloud_device_t dv[4];
+	size_t n;
+	uint8_t *pfx = NULL;
+	size_t pfx_len = 0;
+	(void)st;
+	blt_cloud_t *c = client_region(s, NULL);
+	assert_int_equal(blt_cloud_login(c, EMAIL, PASSWORD, &d), BLT_OK);
+	assert_int_equal(blt_cloud_user_id(c, uid, sizeof uid, &d), BLT_E_AUTH);
+	assert_int_equal(kind(c), BLT_CLOUD_TOKEN_EXPIRED);
+	assert_non_null(strstr(d.text, "no data centre accepts"));
+	/* every later call fails at once, no further login */
+	assert_int_equal(blt_cloud_devices(c, dv, 4, &n, &d), BLT_E_AUTH);
+	assert_int_equal(blt_cloud_pfx(c, &pfx, &pfx_len, pw, sizeof pw, &d), BLT_E_AUTH);
+	assert_int_equal(blt_cloud_mqtt_credentials(c, pw, sizeof pw, uid, sizeof uid, &d),
+	                 BLT_E_AUTH);
+	assert_int_equal(blt_cloud_login_count(c), 1);
+	/* a cached token with the password (a bridge): one re-login, then the same end */
+	char tok[256];
+	snprintf(tok, sizeof tok, "%s", blt_cloud_token(c));
+	blt_cloud_free(c);
+	c = client_region(s, NULL);
+	assert_int_equal(blt_cloud_set_token(c, tok, &d), BLT_OK);
+	assert_int_equal(blt_cloud_set_relogin(c, EMAIL, PASSWORD, &d), BLT_OK);
+	assert_int_equal(blt_cloud_devices(c, dv, 4, &n, &d), BLT_E_AUTH);
+	assert_int_equal(blt_cloud_devices(c, dv, 4, &n, &d), BLT_E_AUTH);
+	assert_int_equal(blt_cloud_login_count(c), 1);
+	blt_cloud_free(c);
+	sim_stop(s);
+	assert_int_equal(count_in(s->log, "/accessToken -> code 0"), 2); /* one per handle */
+}
+
+/* ---- static broker password, https only, the built-in TOTP key ---------------------- */
+
+static void test_rmt_password(void **st)
+{
+	char sf[600];
+	snprintf(sf, sizeof sf, "%s/conn.secret", it_env("BLT_IT_DIR"));
+	FILE *f = fopen(sf, "w");
+	fputs("S3cretFromRecord\n", f);
+	fclose(f);
+	const char *extra[] = {"--conn-secret-file", sf, NULL};
+	simc_t *s = start("rmt", extra);
+	blt_detail_t d;
+	blt_cloud_device_t dev;
+	char secret[128], user[256], pw[256];
+	(void)st;
+	blt_cloud_t *c = client(s->url, NULL, KEY, 0);
+	assert_int_equal(blt_cloud_login(c, EMAIL, PASSWORD, &d), BLT_OK);
+	assert_int_equal(blt_cloud_find_device(c, "2434000112345", &dev, &d), BLT_OK);
+	if (blt_cloud_device_remote(c, &dev, secret, sizeof secret, &d) != BLT_OK)
+		fail_msg("deviceRemoteSearch: %s", d.text);
+	assert_string_equal(secret, "S3cretFromRecord");
+	assert_string_equal(dev.model, "EL100V2");
+	assert_string_equal(dev.broker_host, "localhost");
+	assert_int_equal(blt_cloud_set_broker_secret(c, secret, &d), BLT_OK);
+	assert_int_equal(
+	    blt_cloud_mqtt_credentials_fresh(c, 0, user, sizeof user, pw, sizeof pw, &d), BLT_OK);
+	assert_string_equal(pw, "rmt:S3cretFromRecord");
+	assert_int_equal(strncmp(user, "tid:", 4), 0);
+	blt_cloud_free(c);
+	sim_stop(s);
+	/* without a secret in the record: "" and the TOTP stays */
+	s = start("normt", NULL);
+	c = client(s->url, NULL, KEY, 0);
+	assert_int_equal(blt_cloud_login(c, EMAIL, PASSWORD, &d), BLT_OK);
+	assert_int_equal(blt_cloud_find_device(c, "2434000112345", &dev, &d), BLT_OK);
+	assert_int_equal(blt_cloud_device_remote(c, &dev, secret, sizeof secret, &d), BLT_OK);
+	assert_string_equal(secret, "");
+	assert_int_equal(blt_cloud_mqtt_credentials(c, user, sizeof user, pw, sizeof pw, &d),
+	                 BLT_OK);
+	assert_int_equal(strlen(pw), 8);
+	blt_cloud_free(c);
+}
+
+static void test_http_refused_and_builtin_key(void **st)
+{
+	blt_detail_t d;
+	blt_cloud_t *c = NULL;
+	blt_cloud_opts_t o;
+	uint8_t *pfx = NULL;
+	size_t n = 0;
+	char pw[128], url[80];
+	(void)st;
+	g_builtin_key = true;
+	unsetenv("BLUETTI_TOTP_KEY");
+	simc_t *s = start("builtin", NULL);
+	g_builtin_key = false;
+	memset(&o, 0, sizeof o);
+	snprintf(url, sizeof url, "http://localhost:%u", s->port);
+	o.gw_url = url;
+	assert_int_equal(blt_cloud_new(&o, &c, &d), BLT_E_INVAL);
+	assert_null(c);
+	assert_non_null(strstr(d.text, "passOpen"));
+	/* no key configured anywhere: the shipped one works end to end */
+	c = client(s->url, NULL, NULL, 0);
+	assert_int_equal(blt_cloud_login(c, EMAIL, PASSWORD, &d), BLT_OK);
+	if (blt_cloud_pfx(c, &pfx, &n, pw, sizeof pw, &d) != BLT_OK)
+		fail_msg("pfx with the built-in key: %s", d.text);
+	blt_cloud_secret_free(pfx, n);
+	blt_cloud_free(c);
+	/* a wrong configured key: the refusal names the TOTP key */
+	c = client(s->url, NULL, "WRONGKEY1234", 0);
+	assert_int_equal(blt_cloud_login(c, EMAIL, PASSWORD, &d), BLT_OK);
+	assert_int_equal(blt_cloud_pfx(c, &pfx, &n, pw, sizeof pw, &d), BLT_E_PROTOCOL);
+	assert_non_null(strstr(d.text, "TOTP key"));
+	assert_non_null(strstr(d.text, "configured"));
+	blt_cloud_free(c);
 }
 
 int main(void)
@@ -525,6 +748,10 @@ int main(void)
 	    cmocka_unit_test_teardown(test_pfx_both_fail, teardown),
 	    cmocka_unit_test_teardown(test_token_expiry_renewed_once, teardown),
 	    cmocka_unit_test_teardown(test_token_always_expired, teardown),
+	    cmocka_unit_test_teardown(test_region_eu_found, teardown),
+	    cmocka_unit_test_teardown(test_region_persistent_805, teardown),
+	    cmocka_unit_test_teardown(test_rmt_password, teardown),
+	    cmocka_unit_test_teardown(test_http_refused_and_builtin_key, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

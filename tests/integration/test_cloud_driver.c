@@ -31,8 +31,9 @@ static int connect_sn(const char *sn)
 	if (!err)
 		printf(
 		    "connected to %s:%u with the account certificate; model %s, topic serial %s, "
-		    "username %.4s...\n",
-		    a.host, a.port, model, sub, a.username);
+		    "username %.4s..., %s password\n",
+		    a.host, a.port, model, sub, a.username,
+		    a.password && !strncmp(a.password, "rmt:", 4) ? "static rmt:" : "TOTP");
 	blt_transport_free(t);
 	conn_args_free(&a);
 	return err ? 1 : 0;

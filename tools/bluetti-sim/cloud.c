@@ -239,15 +239,14 @@ static int auth(cloud_t *c, const char *gw, struct MHD_Connection *conn, const c
 		*ret = send_code(c, conn, path, 401, "not logged in");
 		return -1;
 	}
+	if (c->always_805) { /* a gateway that honours no token at all */
+		*ret = send_code(c, conn, path, 805, "token rejected (--always-805)");
+		return -1;
+	}
 	for (size_t i = 0; i < c->ntok; i++)
 		if (!strcmp(c->tok[i].text, tok)) {
 			if (server_ms(c) >= c->tok[i].expires_ms) {
 				*ret = send_code(c, conn, path, 805, "token expired");
-				return -1;
-			}
-			if (c->always_805) {
-				*ret =
-				    send_code(c, conn, path, 805, "token rejected (--always-805)");
 				return -1;
 			}
 			if (strcmp(c->acc[c->tok[i].account].region, gw) != 0) {

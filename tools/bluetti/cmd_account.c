@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <errno.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -19,7 +21,8 @@
 #include "common.h"
 #include "conn.h"
 
-static const char *g_api, *g_api_ca;
+static const char *g_api, *g_api_ca, *g_region;
+static char g_secret[256]; /* iotConnSecret of the --account device, for the live hook */
 
 void account_set_api(const char *api, const char *api_ca)
 {
@@ -59,6 +62,25 @@ static int report(const char *cmd, const blt_cloud_t *c, int err, const blt_deta
 	return EXIT_FAIL;
 }
 
+/* --region, else env BLUETTI_REGION, else "auto". */
+static const char *region_choice(void)
+{
+	const char *e = getenv("BLUETTI_REGION");
+	if (g_region)
+		return g_region;
+	return e && e[0] ? e : "auto";
+}
+
+static int set_region_opt(const char *v, const char *cmd)
+{
+	if (!blt_cloud_region_valid(v)) {
+		fprintf(stderr, "bluetti %s: --region '%s': auto, eu, us or global\n", cmd, v);
+		return EXIT_USAGE;
+	}
+	g_region = v;
+	return 0;
+}
+
 typedef struct sess {
 	char dir[1024];
 	blt_cloud_session_t s;
@@ -75,6 +97,11 @@ static int new_handle(sess_t *x, const char *device_id, blt_detail_t *d)
 	o.gw_url = api_url(&x->s);
 	o.gwpry_url = x->s.api_pry[0] && !g_api ? x->s.api_pry : NULL;
 	o.ca_file = api_ca(&x->s);
+	o.region = region_choice();
+	o.region_urls = getenv(BLT_CLOUD_REGIONS_ENV);
+	/* the data centre a login found before, unless told otherwise */
+	if (!strcmp(o.region, "auto") && !g_api && x->s.api_dc[0])
+		o.dc_url = x->s.api_dc;
 	o.device_id = device_id && device_id[0] ? device_id : NULL;
 	o.totp_key = x->key[0] ? x->key : NULL;
 	o.timeout_ms = x->timeout_ms;
@@ -104,6 +131,21 @@ static int sess_open(sess_t *x, blt_detail_t *d)
 	return blt_cloud_set_token(x->c, x->s.token, d);
 }
 
+static int save_session(sess_t *x, const uint8_t *pfx, size_t pfx_len, const char *pfx_pw,
+                        blt_detail_t *d);
+
+/* Remember a data centre found by this command (an 805 probe) in the store. */
+static void keep_gateway(sess_t *x)
+{
+	blt_detail_t d;
+	if (!x->c || !x->dir[0] || !strcmp(x->s.api_dc, blt_cloud_gateway(x->c)))
+		return;
+	fprintf(stderr, "bluetti: the account lives in the %s data centre (%s); remembered\n",
+	        blt_cloud_region(x->c), blt_cloud_gateway(x->c));
+	if (save_session(x, NULL, 0, NULL, &d) != BLT_OK)
+		fprintf(stderr, "bluetti: warning: data centre not saved: %s\n", d.text);
+}
+
 static void sess_close(sess_t *x)
 {
 	blt_cloud_free(x->c);
@@ -118,6 +160,8 @@ static int save_session(sess_t *x, const uint8_t *pfx, size_t pfx_len, const cha
 		snprintf(x->s.token, sizeof x->s.token, "%s", tok);
 	x->s.ttl = blt_cloud_token_ttl(x->c) ? blt_cloud_token_ttl(x->c) : x->s.ttl;
 	x->s.saved_at = 0;
+	snprintf(x->s.region, sizeof x->s.region, "%s", blt_cloud_region(x->c));
+	snprintf(x->s.api_dc, sizeof x->s.api_dc, "%s", blt_cloud_gateway(x->c));
 	return blt_cloud_store_save(x->dir, &x->s, pfx, pfx_len, pfx_pw, d);
 }
 
@@ -156,13 +200,27 @@ static void login_usage(FILE *out)
 	    "      --api URL             API gateway (default " BLT_CLOUD_GW_DEFAULT ";\n"
 	    "                            a simulator: https://127.0.0.1:PORT)\n"
 	    "      --api-pry URL         second gateway tried first for the certificate\n"
-	    "      --api-ca FILE         CA bundle (PEM) that verifies the gateway\n"
+	    "      --api-ca FILE         CA bundle (PEM) that verifies the gateway (saved as an\n"
+	    "                            absolute path)\n"
+	    "      --region R            data centre: auto (default: find it on code 805), eu,\n"
+	    "                            us or global (or env BLUETTI_REGION)\n"
 	    "      --timeout SECONDS     per request (default 30)\n"
-	    "\nThe certificate download needs the 12-character TOTP key: env BLUETTI_TOTP_KEY or\n"
-	    "`totp_key = ...` in ~/.config/bluetti/config (not shipped; see docs/account.md).\n");
+	    "\nGateways must be https:// (the login sends a reversibly encrypted password).\n"
+	    "The certificate download uses the app's TOTP key (built in; env BLUETTI_TOTP_KEY\n"
+	    "or `totp_key = ...` in ~/.config/bluetti/config override it; docs/account.md).\n");
 }
 
-enum { A_EMAIL = 0x3000, A_PWFILE, A_API, A_API_PRY, A_API_CA, A_TIMEOUT, A_JSON, A_HELP };
+enum {
+	A_EMAIL = 0x3000,
+	A_PWFILE,
+	A_API,
+	A_API_PRY,
+	A_API_CA,
+	A_TIMEOUT,
+	A_JSON,
+	A_HELP,
+	A_REGION
+};
 
 static char *prompt_line(const char *prompt)
 {
@@ -189,6 +247,7 @@ int cmd_login(int argc, char **argv)
 	    {"api-pry", required_argument, NULL, A_API_PRY},
 	    {"api-ca", required_argument, NULL, A_API_CA},
 	    {"timeout", required_argument, NULL, A_TIMEOUT},
+	    {"region", required_argument, NULL, A_REGION},
 	    {"help", no_argument, NULL, A_HELP},
 	    {NULL, 0, NULL, 0},
 	};
@@ -209,6 +268,10 @@ int cmd_login(int argc, char **argv)
 		case A_API: g_api = optarg; break;
 		case A_API_PRY: pry = optarg; break;
 		case A_API_CA: g_api_ca = optarg; break;
+		case A_REGION:
+			if (set_region_opt(optarg, "login"))
+				return EXIT_USAGE;
+			break;
 		case A_TIMEOUT:
 			if (cli_parse_ulong(optarg, 1, 600, &tmo)) {
 				fprintf(stderr, "bluetti login: --timeout '%s': 1..600 seconds\n",
@@ -254,7 +317,21 @@ int cmd_login(int argc, char **argv)
 	snprintf(x.s.email, sizeof x.s.email, "%s", email);
 	snprintf(x.s.api, sizeof x.s.api, "%s", g_api ? g_api : "");
 	snprintf(x.s.api_pry, sizeof x.s.api_pry, "%s", pry ? pry : "");
-	snprintf(x.s.api_ca, sizeof x.s.api_ca, "%s", g_api_ca ? g_api_ca : "");
+	if (g_api_ca) { /* later commands run from other directories */
+		char *abs = realpath(g_api_ca, NULL);
+		if (!abs) {
+			fprintf(stderr, "bluetti login: --api-ca '%s': %s\n", g_api_ca,
+			        strerror(errno));
+			goto out_usage;
+		}
+		if (strlen(abs) >= sizeof x.s.api_ca) {
+			fprintf(stderr, "bluetti login: --api-ca: path too long\n");
+			free(abs);
+			goto out_usage;
+		}
+		snprintf(x.s.api_ca, sizeof x.s.api_ca, "%s", abs);
+		free(abs);
+	}
 	load_key(&x);
 	if ((err = new_handle(&x, NULL, &d)) != BLT_OK) {
 		rc = report("login", NULL, err, &d);
@@ -268,6 +345,8 @@ int cmd_login(int argc, char **argv)
 		o.gw_url = api_url(NULL);
 		o.gwpry_url = pry;
 		o.ca_file = api_ca(NULL);
+		o.region = region_choice();
+		o.region_urls = getenv(BLT_CLOUD_REGIONS_ENV);
 		o.totp_key = x.key[0] ? x.key : NULL;
 		o.timeout_ms = x.timeout_ms;
 		if ((err = blt_cloud_new(&o, &x.c, &d)) != BLT_OK) {
@@ -313,9 +392,9 @@ int cmd_login(int argc, char **argv)
 		rc = report("login", NULL, err, &d);
 		goto out;
 	}
-	printf("logged in as %s (user id %s); token, client certificate (%zu bytes) and its "
-	       "password stored in %s\n",
-	       email, uid, pfx_len, x.dir);
+	printf("logged in as %s (user id %s, %s data centre); token, client certificate (%zu "
+	       "bytes) and its password stored in %s\n",
+	       email, uid, blt_cloud_region(x.c), pfx_len, x.dir);
 	rc = 0;
 	goto out;
 out_usage:
@@ -343,8 +422,18 @@ int cmd_logout(int argc, char **argv)
 		    "password (the credential store).\n");
 		return help ? 0 : EXIT_USAGE;
 	}
-	if (blt_cloud_store_dir(dir, sizeof dir, &d) != BLT_OK ||
-	    blt_cloud_store_remove(dir, &d) != BLT_OK) {
+	if (blt_cloud_store_dir(dir, sizeof dir, &d) != BLT_OK) {
+		fprintf(stderr, "bluetti logout: %s\n", d.text);
+		return EXIT_FAIL;
+	}
+	{
+		struct stat st;
+		if (lstat(dir, &st) != 0 && errno == ENOENT) {
+			printf("not logged in (no credentials in %s): nothing to remove\n", dir);
+			return 0;
+		}
+	}
+	if (blt_cloud_store_remove(dir, &d) != BLT_OK) {
 		fprintf(stderr, "bluetti logout: %s\n", d.text);
 		return EXIT_FAIL;
 	}
@@ -354,6 +443,19 @@ int cmd_logout(int argc, char **argv)
 
 /* ---- devices --------------------------------------------------------------------- */
 
+/* Print s left-aligned in a column of w characters (UTF-8 aware) plus one space. */
+static void cell(const char *s, int w)
+{
+	int chars = 0;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if ((*p & 0xC0) != 0x80)
+			chars++;
+	fputs(s, stdout);
+	for (; chars < w; chars++)
+		putchar(' ');
+	putchar(' ');
+}
+
 int cmd_devices(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -361,6 +463,7 @@ int cmd_devices(int argc, char **argv)
 	    {"api", required_argument, NULL, A_API},
 	    {"api-ca", required_argument, NULL, A_API_CA},
 	    {"timeout", required_argument, NULL, A_TIMEOUT},
+	    {"region", required_argument, NULL, A_REGION},
 	    {"help", no_argument, NULL, A_HELP},
 	    {NULL, 0, NULL, 0},
 	};
@@ -378,6 +481,10 @@ int cmd_devices(int argc, char **argv)
 		case A_JSON: json = true; break;
 		case A_API: g_api = optarg; break;
 		case A_API_CA: g_api_ca = optarg; break;
+		case A_REGION:
+			if (set_region_opt(optarg, "devices"))
+				return EXIT_USAGE;
+			break;
 		case A_TIMEOUT:
 			if (cli_parse_ulong(optarg, 1, 600, &tmo)) {
 				fprintf(stderr, "bluetti devices: --timeout '%s': 1..600 seconds\n",
@@ -388,7 +495,8 @@ int cmd_devices(int argc, char **argv)
 		case 'h':
 		case A_HELP:
 			printf(
-			    "usage: bluetti devices [--json] [--api URL] [--api-ca FILE]\n\n"
+			    "usage: bluetti devices [--json] [--api URL] [--api-ca FILE] [--region "
+			    "R]\n\n"
 			    "List the devices of the logged-in account (see `bluetti login`).\n");
 			return 0;
 		default: return EXIT_USAGE;
@@ -412,6 +520,7 @@ int cmd_devices(int argc, char **argv)
 		sess_close(&x);
 		return rc;
 	}
+	keep_gateway(&x);
 	if (err == BLT_E_BUFSIZE) {
 		fprintf(stderr, "bluetti devices: warning: showing 64 of %zu devices\n", n);
 		n = 64;
@@ -438,13 +547,21 @@ int cmd_devices(int argc, char **argv)
 	} else if (n == 0) {
 		printf("no devices in this account\n");
 	} else {
-		printf("%-24s %-10s %-22s %-16s %-7s %s\n", "NAME", "MODEL", "SN", "SUB-SN",
-		       "ONLINE", "BROKER");
-		for (size_t i = 0; i < n; i++)
-			printf("%-24s %-10s %-22s %-16s %-7s %s:%u\n",
-			       devs[i].name[0] ? devs[i].name : "-", devs[i].model, devs[i].sn,
-			       devs[i].sub_sn, devs[i].online ? "yes" : "no", devs[i].broker_host,
-			       devs[i].broker_port);
+		/* columns by characters, not bytes: names like "Küche" */
+		cell("NAME", 24);
+		cell("MODEL", 12);
+		cell("SN", 22);
+		cell("SUB-SN", 16);
+		cell("ONLINE", 7);
+		printf("BROKER\n");
+		for (size_t i = 0; i < n; i++) {
+			cell(devs[i].name[0] ? devs[i].name : "-", 24);
+			cell(devs[i].model, 12);
+			cell(devs[i].sn, 22);
+			cell(devs[i].sub_sn, 16);
+			cell(devs[i].online ? "yes" : "no", 7);
+			printf("%s:%u\n", devs[i].broker_host, devs[i].broker_port);
+		}
 	}
 	sess_close(&x);
 	return 0;
@@ -457,7 +574,7 @@ int account_connection(const char *sn, conn_args_t *conn, char *model, size_t mo
 {
 	static char user[1100], pfx_path[1100], pass_path[1100];
 	blt_cloud_device_t dev;
-	char pw[16];
+	char pw[300], secret[256] = "";
 	uint8_t *pfx = NULL;
 	size_t pfx_len = 0;
 	char *pfx_pw = NULL;
@@ -493,6 +610,22 @@ int account_connection(const char *sn, conn_args_t *conn, char *model, size_t mo
 		err = blt_cloud_find_device(x.c, sn, &dev, d);
 	if (err)
 		goto out;
+	/* the full record: a static broker password (rmt:<iotConnSecret>) when it has one;
+	 * an account whose gateway does not offer the call keeps the TOTP */
+	{
+		blt_detail_t d2;
+		if (blt_cloud_device_remote(x.c, &dev, secret, sizeof secret, &d2) == BLT_OK) {
+			if (secret[0])
+				(void)blt_cloud_set_broker_secret(x.c, secret, &d2);
+		} else if (blt_cloud_last_error(x.c)->kind == BLT_CLOUD_TOKEN_EXPIRED) {
+			err = blt_detail_set(d, BLT_E_AUTH, "%s", d2.text);
+			goto out;
+		} else {
+			blt_log(BLT_LOG_DEBUG, "cloud: deviceRemoteSearch: %s (using the TOTP)",
+			        d2.text);
+		}
+	}
+	snprintf(g_secret, sizeof g_secret, "%s", secret);
 	err = blt_cloud_mqtt_credentials(x.c, user, sizeof user, pw, sizeof pw, d);
 	if (err)
 		goto out;
@@ -513,9 +646,11 @@ int account_connection(const char *sn, conn_args_t *conn, char *model, size_t mo
 		snprintf(model, model_cap, "%s", dev.model);
 	if (sub_sn)
 		snprintf(sub_sn, sub_sn_cap, "%s", dev.sub_sn);
+	keep_gateway(&x);
 	err = BLT_OK;
 out:
 	OPENSSL_cleanse(pw, sizeof pw);
+	OPENSSL_cleanse(secret, sizeof secret);
 	blt_cloud_secret_free(pfx, pfx_len);
 	if (pfx_pw)
 		blt_cloud_secret_free(pfx_pw, strlen(pfx_pw));
@@ -557,6 +692,10 @@ int account_live_hook(blt_transport_t *t, blt_detail_t *d)
 	}
 	if (pw && pw[0] && g_live->s.email[0] &&
 	    (err = blt_cloud_set_relogin(g_live->c, g_live->s.email, pw, d)) != BLT_OK) {
+		account_live_close();
+		return err;
+	}
+	if (g_secret[0] && (err = blt_cloud_set_broker_secret(g_live->c, g_secret, d)) != BLT_OK) {
 		account_live_close();
 		return err;
 	}
