@@ -40,8 +40,10 @@
 #error "BLT_BRIDGE_PATH must name the bluetti-bridge binary"
 #endif
 
-#define SN_A     "2616113487436"
-#define SN_B     "2616113487999"
+#define SN_A "2616113487436"
+#define SN_B "2616113487999"
+/* a cloud model code with spaces, as the Elite 200 V2's: topics PUB/AP 300 X/<sn> */
+#define MODEL_B  "AP 300 X"
 #define MAX_MSGS 4096
 
 /* ---- the watcher: last payload and a counter per topic ------------------------------- */
@@ -185,7 +187,7 @@ static pid_t spawn(const char *const *argv, const char *logpath, bool append)
 	return pid;
 }
 
-static pid_t spawn_sim(const char *sn, const char *name)
+static pid_t spawn_sim(const char *sn, const char *name, const char *model)
 {
 	char broker[64], cert[512], pass[512], ca[512], ready[600], logp[600];
 	snprintf(broker, sizeof broker, "localhost:%u", E.up_port);
@@ -207,6 +209,8 @@ static pid_t spawn_sim(const char *sn, const char *name)
 	                      sn,
 	                      "--ready-file",
 	                      ready,
+	                      model ? "--model" : NULL,
+	                      model,
 	                      NULL};
 	pid_t pid = spawn(argv, logp, true);
 	for (int i = 0; i < 250 && access(ready, F_OK) != 0; i++)
@@ -283,7 +287,8 @@ static void write_config(bool with_beta, const char *alpha_name, bool broken)
 	if (with_beta)
 		/* beta's long timeout with a retry: 5 s per failed request, which a poller with
 		 * one request at a time would make alpha wait for (test_silent_device) */
-		fprintf(f, "\n[device beta]\nprofile = AP300\nsn = " SN_B "\ntimeout = 2500\n"
+		fprintf(f, "\n[device beta]\nprofile = AP300\nmodel = " MODEL_B "\nsn = " SN_B
+		           "\ntimeout = 2500\n"
 		           "retries = 1\npoll_core = 1\npoll_grid = 2\npoll_cells = 4\n");
 	if (broken)
 		fprintf(f, "\n[device gamma]\nprofile = NOPE\n");
@@ -307,8 +312,8 @@ static int setup(void **state)
 	if (mosquitto_connect(E.m, "127.0.0.1", E.down_port, 30) != MOSQ_ERR_SUCCESS ||
 	    mosquitto_subscribe(E.m, NULL, "#", 1) != MOSQ_ERR_SUCCESS)
 		return -1;
-	E.sim_a = spawn_sim(SN_A, "sim_a");
-	E.sim_b = spawn_sim(SN_B, "sim_b");
+	E.sim_a = spawn_sim(SN_A, "sim_a", NULL);
+	E.sim_b = spawn_sim(SN_B, "sim_b", MODEL_B);
 	write_config(true, "Alpha station", false);
 	E.bridge = spawn_bridge();
 	return 0;
@@ -494,7 +499,7 @@ static void test_silent_device(void **state)
 	CHECK(strcmp(a0, a1) != 0);
 	CHECK(wait_payload("bluetti/alpha/availability", "online", 100));
 	/* and back */
-	E.sim_b = spawn_sim(SN_B, "sim_b");
+	E.sim_b = spawn_sim(SN_B, "sim_b", MODEL_B);
 	CHECK(wait_payload("bluetti/beta/availability", "online", 25000));
 }
 

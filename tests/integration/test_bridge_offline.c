@@ -179,6 +179,24 @@ static void test_config_required_and_account(void **state)
 	                 BLT_E_CONFIG);
 	assert_true(has_error(&e, "[device d] model: is required with the generic profile"));
 
+	/* a cloud model code with spaces (the Elite 200 V2's) is a usable topic segment and
+	 * picks its profile from the alias table; topic syntax characters are refused */
+	assert_int_equal(parse(MINIMAL "[device d]\nmodel = Elite 200 V2\nsn = 1\n", &c, &e),
+	                 BLT_OK);
+	assert_string_equal(c->dev[0].model, "Elite 200 V2");
+	assert_string_equal(c->dev[0].profile->id, "ELITE200V2");
+	br_config_free(c);
+	assert_int_equal(parse(MINIMAL "[device d]\nmodel = PBOX\nsn = 1\n", &c, &e), BLT_OK);
+	assert_string_equal(c->dev[0].profile->id, "GENERIC");
+	br_config_free(c);
+	assert_int_equal(
+	    parse(MINIMAL "[device d]\nprofile = generic\nmodel = EL/1\nsn = 1\n", &c, &e),
+	    BLT_E_CONFIG);
+	assert_true(has_error(&e, "[device d] model: 'EL/1' is not a valid topic segment"));
+	assert_int_equal(
+	    parse(MINIMAL "[device d]\nprofile = generic\nmodel = EL+\nsn = 1\n", &c, &e),
+	    BLT_E_CONFIG);
+
 	/* the same serial twice */
 	assert_int_equal(parse(MINIMAL "[device a]\nprofile = AP300\nsn = 7\n[device b]\n"
 	                               "profile = AP300\nsn = 7\n",

@@ -1017,6 +1017,9 @@ static void load_account(parser_t *ps, br_config_t *c)
 	o.ca_file = a->s.api_ca[0] ? a->s.api_ca : NULL;
 	o.device_id = a->s.device_id[0] ? a->s.device_id : NULL;
 	o.totp_key = key;
+	/* the data centre `bluetti login` found (code 805 probe), else auto */
+	o.dc_url = a->s.api_dc[0] ? a->s.api_dc : NULL;
+	o.region_urls = getenv(BLT_CLOUD_REGIONS_ENV);
 	err = blt_cloud_new(&o, &a->cloud, &d);
 	OPENSSL_cleanse(key, sizeof key);
 	if (!err)
@@ -1041,7 +1044,43 @@ static void load_account(parser_t *ps, br_config_t *c)
 	}
 	if (n > BR_MAX_DEVICES)
 		n = BR_MAX_DEVICES;
+	if (strcmp(a->s.api_dc, blt_cloud_gateway(a->cloud)) != 0) {
+		/* the device list found the account's data centre: keep it for next time */
+		snprintf(a->s.api_dc, sizeof a->s.api_dc, "%s", blt_cloud_gateway(a->cloud));
+		snprintf(a->s.region, sizeof a->s.region, "%s", blt_cloud_region(a->cloud));
+		if (blt_cloud_store_save(a->dir, &a->s, NULL, 0, NULL, &d) != BLT_OK)
+			blt_log(BLT_LOG_WARN, "account: data centre not saved: %s", d.text);
+	}
 	c->up.host[0] = '\0';
+	/* the devices' full records: a static broker password rmt:<iotConnSecret> when the
+	 * bridged devices share one (one connection has one password); else the TOTP */
+	{
+		char sec[256], common[256] = "";
+		bool same = true, any = false;
+		for (size_t i = 0; i < c->ndev && same; i++)
+			for (size_t k = 0; k < n; k++) {
+				if (strcmp(devs[k].sn, c->dev[i].sn) && strcmp(devs[k].sub_sn, c->dev[i].sn))
+					continue;
+				blt_detail_t d2;
+				if (blt_cloud_device_remote(a->cloud, &devs[k], sec, sizeof sec, &d2) !=
+				    BLT_OK)
+					sec[0] = '\0';
+				if (!any)
+					snprintf(common, sizeof common, "%s", sec);
+				else if (strcmp(common, sec) != 0)
+					same = false;
+				any = true;
+				break;
+			}
+		if (any && same && common[0])
+			(void)blt_cloud_set_broker_secret(a->cloud, common, NULL);
+		else if (any && !same)
+			blt_log(BLT_LOG_WARN,
+			        "account: the bridged devices carry different broker secrets; using "
+			        "the TOTP password");
+		OPENSSL_cleanse(sec, sizeof sec);
+		OPENSSL_cleanse(common, sizeof common);
+	}
 	for (size_t i = 0; i < c->ndev; i++) {
 		br_device_cfg_t *dv = &c->dev[i];
 		const blt_cloud_device_t *m = NULL;
