@@ -488,10 +488,12 @@ int blt_cloud_parse_remote(const char *body, size_t len, blt_cloud_device_t *dev
 {
 	int err = 0;
 	char tmp[256];
-	cJSON *root = parse_root(body, len, e, d, &err);
+	cJSON *root;
+	if (cap)
+		secret[0] = '\0';
+	root = parse_root(body, len, e, d, &err);
 	if (!root)
 		return err;
-	secret[0] = '\0';
 	err = envelope(root, e, d);
 	if (err)
 		goto out;

@@ -187,6 +187,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		break;
 	}
+	case 7:
+		if (opt & 16) { /* deviceRemoteSearch: merged over a record, the secret bounded */
+			blt_cloud_device_t dv;
+			char sec[24];
+			memset(&dv, 0, sizeof dv);
+			snprintf(dv.sn, sizeof dv.sn, "EL100V21");
+			memset(sec, 0x55, sizeof sec);
+			size_t cap = 1 + opt % 8 + (opt & 8 ? 15 : 0);
+			rc = blt_cloud_parse_remote(body, len, &dv, sec, cap, &e, &d);
+			check_error(rc, &e, &d);
+			CHECK(memchr(sec, '\0', cap) != NULL);
+			for (size_t k = cap; k < sizeof sec; k++)
+				CHECK((unsigned char)sec[k] == 0x55);
+			CHECK(memchr(dv.model, '\0', sizeof dv.model) &&
+			      memchr(dv.sub_sn, '\0', sizeof dv.sub_sn) &&
+			      memchr(dv.broker_host, '\0', sizeof dv.broker_host));
+			if (rc == BLT_OK)
+				for (const char *q = sec; *q; q++)
+					CHECK((unsigned char)*q > 0x20 && (unsigned char)*q < 0x7f);
+			break;
+		}
+		/* fall through */
 	default: { /* X-Signature: hex -> AES-256-ECB decrypt; then encrypt the bytes back */
 		static const char key[33] = "0123456789ABCDEF0123456789ABCDEF";
 		uint8_t pw[129];

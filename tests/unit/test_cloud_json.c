@@ -365,6 +365,49 @@ static void test_hostport(void **st)
 	assert_int_equal(blt_cloud_parse_hostport("[::1", h, sizeof h, &p), -1);
 }
 
+static void test_remote(void **st)
+{
+	blt_cloud_device_t dv;
+	blt_cloud_error_t e;
+	blt_detail_t d;
+	char sec[32];
+	(void)st;
+	memset(&dv, 0, sizeof dv);
+	snprintf(dv.model, sizeof dv.model, "EP760");
+	snprintf(dv.sn, sizeof dv.sn, "PBOX1");
+	const char *ok = "{\"code\":0,\"data\":{\"sn\":\"PBOX1\",\"model\":\"PBOX\","
+	                 "\"subSn\":\"1\",\"iotSrvIp\":\"iot2.example:18761\","
+	                 "\"iotConnSecret\":\"abc123\"}}";
+	assert_int_equal(blt_cloud_parse_remote(ok, strlen(ok), &dv, sec, sizeof sec, &e, &d),
+	                 BLT_OK);
+	assert_string_equal(dv.model, "PBOX");
+	assert_string_equal(dv.sub_sn, "1");
+	assert_string_equal(dv.broker_host, "iot2.example");
+	assert_int_equal(dv.broker_port, 18761);
+	assert_string_equal(sec, "abc123");
+	/* no secret: "", the rest kept */
+	const char *none = "{\"code\":0,\"data\":{\"sn\":\"PBOX1\"}}";
+	assert_int_equal(blt_cloud_parse_remote(none, strlen(none), &dv, sec, sizeof sec, &e, &d),
+	                 BLT_OK);
+	assert_string_equal(sec, "");
+	assert_string_equal(dv.model, "PBOX");
+	/* a secret that does not fit or is not printable is refused, never cut */
+	const char *big = "{\"code\":0,\"data\":{\"iotConnSecret\":\"0123456789012345678901234"
+	                  "567890123456789\"}}";
+	assert_int_equal(blt_cloud_parse_remote(big, strlen(big), &dv, sec, sizeof sec, &e, &d),
+	                 BLT_E_PROTOCOL);
+	assert_int_equal(e.kind, BLT_CLOUD_MALFORMED);
+	assert_string_equal(sec, "");
+	const char *sp = "{\"code\":0,\"data\":{\"iotConnSecret\":\"a b\"}}";
+	assert_int_equal(blt_cloud_parse_remote(sp, strlen(sp), &dv, sec, sizeof sec, &e, &d),
+	                 BLT_E_PROTOCOL);
+	/* 805 as everywhere */
+	const char *x = "{\"code\":805,\"message\":\"expired\"}";
+	assert_int_equal(blt_cloud_parse_remote(x, strlen(x), &dv, sec, sizeof sec, &e, &d),
+	                 BLT_E_AUTH);
+	assert_int_equal(e.kind, BLT_CLOUD_TOKEN_EXPIRED);
+}
+
 static void test_token_parts(void **st)
 {
 	char a[8], b[8];
@@ -393,6 +436,7 @@ int main(void)
 	    cmocka_unit_test(test_truncation),
 	    cmocka_unit_test(test_hostport),
 	    cmocka_unit_test(test_token_parts),
+	    cmocka_unit_test(test_remote),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
