@@ -193,23 +193,31 @@ static void account_steps(doctor_t *x)
 		     "set BLUETTI_TOTP_KEY or `totp_key =` in the config file (docs/account.md)",
 		     "%s", d.text);
 	else
-		step(x, "totp-key", ST_PASS, NULL, "configured (%zu characters, not shown)",
+		step(x, "totp-key", ST_PASS, NULL, "%s (%zu characters, not shown)",
+		     strcmp(key, BLT_CLOUD_TOTP_KEY_DEFAULT) ? "configured" : "built-in",
 		     strlen(key));
 
 	account_gateway(&s, &url, &ca);
-	snprintf(x->gateway, sizeof x->gateway, "%s", url ? url : BLT_CLOUD_GW_DEFAULT);
 	memset(&o, 0, sizeof o);
 	o.gw_url = url;
 	o.ca_file = ca;
+	/* the account's data centre as `bluetti login` found it (805 probe) */
+	o.dc_url = s.api_dc[0] && (!url || !strcmp(url, s.api[0] ? s.api : BLT_CLOUD_GW_DEFAULT))
+	               ? s.api_dc
+	               : NULL;
+	o.region_urls = getenv(BLT_CLOUD_REGIONS_ENV);
 	o.device_id = s.device_id[0] ? s.device_id : NULL;
 	o.totp_key = key[0] ? key : NULL;
 	o.timeout_ms = 15000;
 	o.connect_timeout_ms = 5000;
+	snprintf(x->gateway, sizeof x->gateway, "%s", url ? url : BLT_CLOUD_GW_DEFAULT);
 	if ((err = blt_cloud_new(&o, &c, &d)) != BLT_OK ||
 	    (err = blt_cloud_set_token(c, s.token, &d)) != BLT_OK) {
 		step(x, "gateway", ST_FAIL, NULL, "%s", d.text);
 		goto skip_clock;
 	}
+	snprintf(x->gateway, sizeof x->gateway, "%s (%s data centre)", blt_cloud_gateway(c),
+	         blt_cloud_region(c));
 	t1 = blt_now_ms();
 	err = blt_cloud_server_time(c, &server_ms, &d);
 	if (err != BLT_OK) {
