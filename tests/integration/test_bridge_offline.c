@@ -187,6 +187,9 @@ static void test_config_required_and_account(void **state)
 	assert_string_equal(c->dev[0].profile->id, "ELITE200V2");
 	br_config_free(c);
 	assert_int_equal(parse(MINIMAL "[device d]\nmodel = PBOX\nsn = 1\n", &c, &e), BLT_OK);
+	assert_string_equal(c->dev[0].profile->id, "EP760");
+	br_config_free(c);
+	assert_int_equal(parse(MINIMAL "[device d]\nmodel = AORA 80\nsn = 1\n", &c, &e), BLT_OK);
 	assert_string_equal(c->dev[0].profile->id, "GENERIC");
 	br_config_free(c);
 	assert_int_equal(

@@ -18,7 +18,7 @@ static void test_aliases_resolve(void **st)
 	assert_string_equal(blt_profile_for_model("EL100V2")->id, "EL100V2");
 	assert_string_equal(blt_profile_for_model("EL30V2")->id, "EL30V2");
 	assert_string_equal(blt_profile_for_model("AP300")->id, "AP300");
-	assert_string_equal(blt_profile_for_model("PBOX")->id, "GENERIC");
+	assert_string_equal(blt_profile_for_model("PBOX")->id, "EP760");
 	assert_string_equal(blt_model_alias_find("PBOX")->product, "EP760");
 	assert_string_equal(blt_profile_for_model("AORA 100")->id, "GENERIC");
 	/* unknown codes: the generic profile, never NULL */
@@ -47,6 +47,11 @@ static void test_table_consistent(void **st)
 		const blt_profile_t *p = blt_profile_at(i);
 		if (p->model)
 			assert_ptr_equal(blt_profile_for_model(p->model), p);
+		/* a profile's own alias list agrees with the table */
+		for (const char *const *al = p->aliases; al && *al; al++) {
+			assert_non_null(blt_model_alias_find(*al));
+			assert_ptr_equal(blt_profile_for_model(*al), p);
+		}
 	}
 	assert_null(blt_model_alias_at(blt_model_alias_count()));
 }
