@@ -71,6 +71,8 @@ BLT_API const char *blt_prov_name(blt_prov_t p); /* "live", "firmware", "app" */
 #define BLT_F_NA_RAW 0x0400u     /* raw value na_raw means "not available" (a cap, e.g.
 				    time to full 5994 min = the 99.9 h "n/a" display) */
 #define BLT_F_NO_RANGE 0x0800u   /* no plausible-range check (not even by unit) */
+#define BLT_F_DETAIL 0x1000u     /* one of many per-element values (a cell, a sensor):
+				    published, but off by default in Home Assistant */
 
 typedef struct blt_enum_entry {
 	int32_t value;

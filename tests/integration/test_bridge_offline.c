@@ -461,6 +461,37 @@ static const br_entity_t *find_ent(const fixture_t *fx, const char *key)
 	return NULL;
 }
 
+/* Noise off by default (per-cell and per-sensor rows flagged BLT_F_DETAIL in the
+ * catalog, last_seen): the entities exist but start disabled, unless all_entities. */
+static void test_noisy_entities_disabled(void **state)
+{
+	fixture_t *fx = fixture_new(false);
+	const br_entity_t *cell = NULL, *seen = find_ent(fx, "last_seen"), *soc = find_ent(fx, "soc");
+	char *doc;
+	(void)state;
+	for (size_t i = 0; i < fx->n && !cell; i++)
+		if (strstr(fx->ents[i].key, "cell_0_voltage"))
+			cell = &fx->ents[i];
+	assert_non_null(cell);
+	assert_non_null(seen);
+	assert_non_null(soc);
+	assert_true(cell->disabled);
+	assert_true(seen->disabled);
+	assert_false(soc->disabled);
+	doc = br_discovery_doc(&fx->ctx, cell);
+	assert_non_null(strstr(doc, "\"enabled_by_default\":false"));
+	free(doc);
+	doc = br_discovery_doc(&fx->ctx, soc);
+	assert_null(strstr(doc, "enabled_by_default"));
+	free(doc);
+	/* all_entities = true: everything enabled */
+	fx->cfg->dev[0].all_entities = true;
+	fx->n = br_entities(&fx->ctx, fx->ents, BR_MAX_ENTITIES);
+	for (size_t i = 0; i < fx->n; i++)
+		assert_false(fx->ents[i].disabled);
+	fixture_free(fx);
+}
+
 /* The model's unit wins over the row's: the Elite 200 V2 reports apparent power (VA) in
  * the registers the row calls W (EVIDENCE.md §1), so Home Assistant gets VA and the
  * apparent_power class there, W elsewhere. */
@@ -866,6 +897,7 @@ int main(void)
 	    cmocka_unit_test(test_config_secrets),
 	    cmocka_unit_test(test_entities_from_catalog_rows),
 	    cmocka_unit_test(test_entity_units_follow_the_model),
+	    cmocka_unit_test(test_noisy_entities_disabled),
 	    cmocka_unit_test(test_entity_keys_independent_of_read_order),
 	    cmocka_unit_test(test_discovery_follows_ha_rules),
 	    cmocka_unit_test(test_checker_catches_broken_documents),

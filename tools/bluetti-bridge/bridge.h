@@ -78,6 +78,8 @@ typedef struct br_device_cfg {
 	int timeout_ms;        /* per request */
 	int retries;
 	bool controls;         /* expose switch/select/number entities */
+	bool all_entities;     /* enable by default the noisy ones too (cells, sensors,
+	                          last_seen); off: they exist but start disabled in HA */
 	bool allow_unverified; /* let settings marked unverified be written */
 	bool enabled;
 	/* transport = cloud (default) | ble: Bluetooth LE to address | auto: Bluetooth when

@@ -257,6 +257,8 @@ static const key_t_ device_keys[] = {
     {"timeout", K_INT, DV(timeout_ms), 100, 60000, "request timeout (ms)"},
     {"retries", K_INT, DV(retries), 0, 5, "extra attempts per request"},
     {"controls", K_BOOL, DV(controls), 0, 0, "expose switches, selects and numbers"},
+    {"all_entities", K_BOOL, DV(all_entities), 0, 0,
+     "enable per-cell, per-sensor and last_seen entities by default in Home Assistant"},
     {"allow_unverified", K_BOOL, DV(allow_unverified), 0, 0,
      "allow writes of settings marked unverified"},
     {"enabled", K_BOOL, DV(enabled), 0, 0, "poll this device"},

@@ -311,6 +311,8 @@ static void add_derived_all(const br_ha_ctx_t *c, builder_t *b)
 		}
 	}
 	e = add_derived(b, "last_seen", "Last seen", BR_C_SENSOR, BR_D_LAST_SEEN);
+	if (e) /* changes every poll: few people chart it */
+		e->disabled = !(c->cfg && c->cfg->all_entities);
 	if (e) {
 		e->device_class = "timestamp";
 		e->diagnostic = true;
@@ -364,6 +366,8 @@ static void add_values(const br_ha_ctx_t *c, builder_t *b)
 		e->v = v;
 		e->sub = bi->sub;
 		e->diagnostic = bi->diag;
+		/* per-cell / per-sensor values: there, but off until the user enables them */
+		e->disabled = (f->flags & BLT_F_DETAIL) && !(c->cfg && c->cfg->all_entities);
 		humanize(name, human, sizeof human);
 		if (bi->title[0]) {
 			/* "Grid" + "Phase 0 voltage" -> "Grid phase 0 voltage" */
@@ -481,8 +485,10 @@ static void add_nodes(const br_ha_ctx_t *c, builder_t *b)
 		for (unsigned j = 0; j < s->temp_count; j++) {
 			snprintf(leaf, sizeof leaf, "temp_%u", j);
 			snprintf(name, sizeof name, "Temperature %u", j);
-			node_sensor(add_node_item(b, x, leaf, name, BR_C_SENSOR, NI_TEMP, j), "°C",
-			            0, true);
+			e = add_node_item(b, x, leaf, name, BR_C_SENSOR, NI_TEMP, j);
+			node_sensor(e, "°C", 0, true);
+			if (e)
+				e->disabled = !(c->cfg && c->cfg->all_entities);
 		}
 		if (s->cell_count > 0)
 			node_sensor(add_node_item(b, x, "cell_voltage_delta", "Cell voltage spread",
@@ -491,8 +497,10 @@ static void add_nodes(const br_ha_ctx_t *c, builder_t *b)
 		for (unsigned j = 0; j < s->cell_count; j++) {
 			snprintf(leaf, sizeof leaf, "cell_%u_voltage", j);
 			snprintf(name, sizeof name, "Cell %u voltage", j);
-			node_sensor(add_node_item(b, x, leaf, name, BR_C_SENSOR, NI_CELL, j), "V",
-			            3, true);
+			e = add_node_item(b, x, leaf, name, BR_C_SENSOR, NI_CELL, j);
+			node_sensor(e, "V", 3, true);
+			if (e)
+				e->disabled = !(c->cfg && c->cfg->all_entities);
 		}
 	}
 }
