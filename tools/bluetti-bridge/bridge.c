@@ -36,6 +36,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include <bluetti/ble.h>
 #include <bluetti/bluetti.h>
 #include <bluetti/client.h>
@@ -136,6 +138,11 @@ struct br_dev {
 	uint64_t last_seen_unix_ms;
 	bool dirty;       /* state changed since the last publish */
 	char *last_state; /* last published state document */
+	/* The previous run's retained state document (read once at start): every key it has
+	 * stays in every state document, with its old value until this run has read it or
+	 * seed_until passes (then null), so a restart never publishes a partial state. */
+	cJSON *seed;
+	uint64_t seed_until;
 	char sw[200];     /* sw_version the discovery documents were published with */
 	/* discovery topics published (for state null-fill and cleanup): "component\0key" */
 	char (*pub_keys)[64];
@@ -469,6 +476,80 @@ static bool pub_add(br_dev_t *d, const char *key, uint8_t comp)
 
 /* Publish discovery for entities not announced yet (all of them with force), and the
  * state document if it changed (or with force). */
+/* A setting whose block this run has not read yet (its control would show null). */
+static bool setting_unread(br_dev_t *d, const char *key)
+{
+	const blt_setting_t *s = blt_setting_find(key);
+	return s && !blt_device_find(d->dev, s->block, s->field);
+}
+
+/* Keys of the previous run's state (d->seed) that doc lacks are added: with the old value
+ * while the seed is fresh, else null; a control that is null only because its block has
+ * not been read yet keeps the old value while fresh. Takes doc, returns the new one. */
+static char *merge_seed(br_dev_t *d, char *doc)
+{
+	cJSON *o = cJSON_Parse(doc), *it;
+	bool fresh = blt_now_ms() < d->seed_until, changed = false;
+	char *out;
+
+	if (!cJSON_IsObject(o)) {
+		cJSON_Delete(o);
+		return doc;
+	}
+	cJSON_ArrayForEach(it, d->seed)
+	{
+		cJSON *cur = cJSON_GetObjectItemCaseSensitive(o, it->string);
+		cJSON *val = fresh ? cJSON_Duplicate(it, 1) : cJSON_CreateNull();
+		if (!val)
+			continue;
+		if (!cur) {
+			cJSON_AddItemToObject(o, it->string, val);
+			changed = true;
+		} else if (fresh && cJSON_IsNull(cur) && !cJSON_IsNull(it) &&
+		           setting_unread(d, it->string)) {
+			cJSON_ReplaceItemInObjectCaseSensitive(o, it->string, val);
+			changed = true;
+		} else {
+			cJSON_Delete(val);
+		}
+	}
+	if (!changed) {
+		cJSON_Delete(o);
+		return doc;
+	}
+	out = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	if (!out)
+		return doc;
+	free(doc);
+	return out;
+}
+
+/* The retained state of the previous run, delivered once after the subscription. */
+static void on_seed(void *user, const char *topic, const uint8_t *payload, size_t len,
+                    bool retained)
+{
+	br_dev_t *d = user;
+	char *text;
+	(void)topic;
+	if (!retained || d->seed || d->last_state || len == 0 || len > 1u << 20)
+		return;
+	text = malloc(len + 1);
+	if (!text)
+		return;
+	memcpy(text, payload, len);
+	text[len] = '\0';
+	d->seed = cJSON_Parse(text);
+	free(text);
+	if (d->seed && !cJSON_IsObject(d->seed)) {
+		cJSON_Delete(d->seed);
+		d->seed = NULL;
+	}
+	if (d->seed)
+		br_log(BLT_LOG_DEBUG, "%s: previous state has %d keys; kept until read again",
+		       d->cfg->id, cJSON_GetArraySize(d->seed));
+}
+
 static void publish_device(br_dev_t *d, bool force_disco, bool force_state)
 {
 	br_runtime_t *rt = d->rt;
@@ -533,8 +614,14 @@ static void publish_device(br_dev_t *d, bool force_disco, bool force_state)
 			         d->pub_keys[i]);
 		}
 	}
+	if (d->seed)
+		doc = merge_seed(d, doc);
+	if (!doc)
+		return;
 	if (force_state || !d->last_state || strcmp(doc, d->last_state) != 0) {
 		br_device_topic(&c, "state", topic, sizeof topic);
+		if (!d->last_state) /* the seed had its chance: our own states need no echo */
+			blt_transport_unlisten_fn(rt->down, topic, on_seed, d);
 		if (publish(rt, topic, doc, true) == BLT_OK) {
 			free(d->last_state);
 			d->last_state = doc;
@@ -1512,6 +1599,7 @@ static void runtime_free(br_runtime_t *rt)
 		blt_transport_free(d->link);
 		blt_device_free(d->dev);
 		free(d->last_state);
+		cJSON_Delete(d->seed);
 		free(d->pub_keys);
 		free(d->pub_comp);
 		free(d->cmds);
@@ -1663,6 +1751,22 @@ static int runtime_start(br_runtime_t *rt)
 	err = blt_transport_listen(rt->down, rt->ha_status_topic, on_ha_status, rt, &d);
 	if (err)
 		br_log(BLT_LOG_WARN, "subscribe %s: %s", rt->ha_status_topic, d.text);
+	/* The previous run's retained state: no partial state after a restart. Fresh for two
+	 * of the device's longest poll intervals (at least a minute) after the start. */
+	for (size_t i = 0; i < rt->ndev; i++) {
+		br_dev_t *dv = &rt->devs[i];
+		br_ha_ctx_t c;
+		char topic[300];
+		int longest = 30;
+		for (size_t g = 0; g < BR_MAX_GROUPS; g++)
+			if (dv->cfg->interval_s[g] > longest)
+				longest = dv->cfg->interval_s[g];
+		dv->seed_until = blt_now_ms() + 2000u * (uint64_t)longest;
+		ctx_of(dv, &c);
+		br_device_topic(&c, "state", topic, sizeof topic);
+		if (blt_transport_listen(rt->down, topic, on_seed, dv, &d) != BLT_OK)
+			br_log(BLT_LOG_WARN, "subscribe %s: %s", topic, d.text);
+	}
 	for (size_t i = 0; i < rt->ndev; i++) {
 		br_dev_t *dv = &rt->devs[i];
 		size_t n = 0;
