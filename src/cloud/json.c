@@ -504,11 +504,11 @@ int blt_cloud_parse_remote(const char *body, size_t len, blt_cloud_device_t *dev
 		goto out;
 	}
 	str_field(data, "model", tmp, sizeof tmp);
-	if (tmp[0] && strlen(tmp) < sizeof dev->model)
-		snprintf(dev->model, sizeof dev->model, "%s", tmp);
+	if (tmp[0] && strlen(tmp) < sizeof dev->model) /* checked: copy with the NUL */
+		memcpy(dev->model, tmp, strlen(tmp) + 1);
 	str_field(data, "subSn", tmp, sizeof tmp);
 	if (tmp[0] && strlen(tmp) < sizeof dev->sub_sn)
-		snprintf(dev->sub_sn, sizeof dev->sub_sn, "%s", tmp);
+		memcpy(dev->sub_sn, tmp, strlen(tmp) + 1);
 	str_field(data, "iotSrvIp", tmp, sizeof tmp);
 	{
 		char h[sizeof dev->broker_host];
