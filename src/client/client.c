@@ -748,29 +748,9 @@ int blt_client_transact_once(blt_client_t *c, const uint8_t *req, size_t req_len
 int blt_client_read(blt_client_t *c, uint16_t start, uint16_t count, uint8_t *data, size_t cap,
                     size_t *nbytes, blt_detail_t *d)
 {
-	uint8_t req[16], reply[BLT_RTU_MAX];
-	size_t rlen, n;
-	blt_rtu_t f;
-	int rc;
-
-	if (!c || !nbytes || (cap && !data))
+	if (!c)
 		return blt_detail_set(d, BLT_E_INVAL, "read needs a client and output");
-	rc = blt_rtu_build_read(c->slave, start, count, req, sizeof req, &rlen);
-	if (rc != BLT_OK)
-		return blt_detail_set(d, rc, "cannot build a read of %u registers at %u: %s", count,
-		                      start, blt_strerror(rc));
-	rc = blt_client_transact(c, req, rlen, reply, sizeof reply, &n, NULL, d);
-	if (rc != BLT_OK)
-		return rc;
-	rc = blt_rtu_parse(reply, n, BLT_RTU_REPLY, &f, d);
-	if (rc != BLT_OK)
-		return rc;
-	if (f.nbytes > cap)
-		return blt_detail_set(d, BLT_E_BUFSIZE, "%zu register bytes, buffer holds %zu",
-		                      f.nbytes, cap);
-	memcpy(data, f.data, f.nbytes);
-	*nbytes = f.nbytes;
-	return BLT_OK;
+	return blt_client_read_at(c, c->slave, start, count, data, cap, nbytes, d);
 }
 
 /* The first cmp bytes of the reply must equal the request's and the reply be expect_len
