@@ -88,6 +88,11 @@ add_test(NAME install/destdir
          COMMAND bash ${CMAKE_SOURCE_DIR}/tests/install/install_destdir.sh
                  ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR})
 set_tests_properties(install/destdir PROPERTIES LABELS install TIMEOUT 300)
+if(BLT_SANITIZE)
+  # a sanitized libbluetti needs its user built with the same runtime
+  set_tests_properties(install/destdir PROPERTIES
+                       ENVIRONMENT "BLT_EXTRA_CFLAGS=-fsanitize=address,undefined")
+endif()
 
 # --- test: libcurl only loaded for the account, clear error without it ---------------------
 add_test(NAME install/no-libcurl

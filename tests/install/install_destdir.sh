@@ -68,7 +68,7 @@ pkg-config --exists bluetti || fail "pkg-config does not find bluetti"
 ver=$(pkg-config --modversion bluetti)
 flags=$(pkg-config --cflags --libs bluetti)
 echo "pkg-config --cflags --libs bluetti: $flags"
-cc -Wall -Wextra -Werror -o "$work/tiny" "$src/tests/install/tiny.c" $flags
+cc -Wall -Wextra -Werror ${BLT_EXTRA_CFLAGS:-} -o "$work/tiny" "$src/tests/install/tiny.c" $flags
 readelf -d "$work/tiny" | grep 'NEEDED.*libbluetti.so.0' >/dev/null || fail "tiny does not need libbluetti.so.0"
 out=$(LD_LIBRARY_PATH=$L "$work/tiny") || fail "tiny (shared) failed"
 echo "tiny (shared): $out"
@@ -78,7 +78,7 @@ echo "$ldd_out" | grep "libbluetti.so.0 => $L/libbluetti.so.0" >/dev/null || fai
 if grep -q '^Requires.private:.*libcurl' "$pc"; then
 	echo "tiny (static): skipped, libbluetti links libcurl (Debian has no static libcurl deps)"
 else
-cc -Wall -Wextra -Werror -o "$work/tiny-static" "$src/tests/install/tiny.c" \
+cc -Wall -Wextra -Werror ${BLT_EXTRA_CFLAGS:-} -o "$work/tiny-static" "$src/tests/install/tiny.c" \
 	$(pkg-config --cflags bluetti) -Wl,-Bstatic $(pkg-config --libs-only-L bluetti) -lbluetti -Wl,-Bdynamic \
 	$(pkg-config --static --libs bluetti | sed 's/-lbluetti//')
 ! readelf -d "$work/tiny-static" | grep libbluetti >/dev/null || fail "tiny-static needs libbluetti.so"

@@ -178,6 +178,10 @@ static int teardown(void **st)
 
 static simc_t *start(const char *name, const char **extra)
 {
+	if (g_sim) { /* a second simulator in one test: the first is done */
+		sim_stop(g_sim);
+		free(g_sim);
+	}
 	g_sim = calloc(1, sizeof *g_sim);
 	sim_start(g_sim, name, extra);
 	return g_sim;
