@@ -511,8 +511,11 @@ static void test_invalid_commands_cost_nothing(void **state)
 	        "%u log lines\n",
 	        (unsigned long long)elapsed, rss0, rss1, states, lines);
 	CHECK(stat_cmd("alpha", "refused") >= (r0 < 0 ? 0 : r0) + 10000);
-	/* flat: the old bridge grew by ~39 MB per 10 000 */
+	/* flat: the old bridge grew by ~39 MB per 10 000. Not under AddressSanitizer: its
+	 * quarantine keeps freed memory resident (the same build measures 17 MB there). */
+#if !defined(__SANITIZE_ADDRESS__)
 	CHECK(rss1 - rss0 < 4096);
+#endif
 	/* no state per refusal (the old bridge published 10 000): only the groups' cadence,
 	 * ~3 documents a second for alpha's six groups */
 	CHECK(states <= 5 + elapsed / 1000 * 6);
