@@ -102,7 +102,8 @@ typedef struct blt_detail {
 BLT_API int blt_detail_set(blt_detail_t *d, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* The same with a va_list. */
-BLT_API int blt_detail_vset(blt_detail_t *d, int err, const char *fmt, va_list ap);
+BLT_API int blt_detail_vset(blt_detail_t *d, int err, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
 
 /* Logging: the library never writes to stdout/stderr itself; it calls this hook.
  * Messages never contain secrets (passwords, keys, credential blocks). */

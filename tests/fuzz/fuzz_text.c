@@ -33,6 +33,21 @@ static int ref_segment_ok(const char *s)
 	return 1;
 }
 
+/* The model segment's rule (catalog.h blt_topic_model_ok): 1-64 printable ASCII
+ * characters, spaces inside only ("Elite 200 V2"), never '+', '#' or '/'. */
+static int ref_model_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 64 || s[0] == ' ' || s[n - 1] == ' ')
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x20 || c > 0x7e || c == '+' || c == '#' || c == '/')
+			return 0;
+	}
+	return 1;
+}
+
 /* Reference expansion into a large buffer: 0 ok, -1 bad segment, -2 too long. */
 static int ref_expand(const char *t, const char *model, const char *sn, char *out, size_t cap)
 {
@@ -41,7 +56,7 @@ static int ref_expand(const char *t, const char *model, const char *sn, char *ou
 		const char *v = NULL;
 		size_t skip = 1, n;
 		if (!strncmp(t, "{model}", 7)) {
-			if (!ref_segment_ok(model))
+			if (!ref_model_ok(model))
 				return -1;
 			v = model;
 			skip = 7;
