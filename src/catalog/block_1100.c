@@ -17,102 +17,75 @@ static const blt_enum_entry_t power_class[] = {
 
 static const blt_repeat_t software = {.count_field = "software_count", .max = 6, .stride = 6};
 
-#define BITS16(nm, off, d)                                                                         \
-	{                                                                                          \
-		.name = nm, .offset = off, .type = BLT_T_U16, .flags = BLT_F_BITMAP,               \
-		.prov = BLT_PROV_FW, .desc = d                                                     \
-	}
-#define TEMP(nm, off, d)                                                                           \
-	{                                                                                          \
-		.name = nm, .offset = off, .type = BLT_T_U16, .add = -40, .flags = BLT_F_ZERO_NA,  \
-		.unit = "°C", .min_pv = 2005, .prov = BLT_PROV_FW, .desc = d                       \
-	}
-
-#define LIMIT(nm, off, d)                                                                          \
-	{                                                                                          \
-		.name = nm, .offset = off, .type = BLT_T_U16, .unit = "W", .prov = BLT_PROV_FW,    \
-		.desc = d                                                                          \
-	}
-#define RATED(nm, off, d)                                                                          \
-	{                                                                                          \
-		.name = nm, .offset = off, .type = BLT_T_U16, .prov = BLT_PROV_FW,                 \
-		.desc = d " (raw; scale unconfirmed)"                                              \
-	}
-
 static const blt_field_t fields[] = {
-    {.name = "inverter_id",
-     .offset = 1,
-     .type = BLT_T_U8,
-     .prov = BLT_PROV_LIVE,
-     .desc = "inverter id"},
-    {.name = "device_model",
-     .offset = 2,
-     .type = BLT_T_STR_SWAP,
-     .size = 12,
-     .flags = BLT_F_REQUIRED,
-     .prov = BLT_PROV_LIVE,
-     .desc = "device model"},
-    {.name = "device_serial",
-     .offset = 14,
-     .type = BLT_T_SN64,
-     .prov = BLT_PROV_LIVE,
-     .desc = "device serial number"},
-    {.name = "power_class",
-     .offset = 23,
-     .type = BLT_T_U8,
-     .enums = power_class,
-     .prov = BLT_PROV_LIVE,
-     .desc = "inverter power class"},
+    U8("inverter_id", 1, BLT_PROV_LIVE, "inverter id"),
+    ROW("device_model", 2, BLT_T_STR_SWAP, BLT_PROV_LIVE, "device model", .size = 12,
+        .flags = BLT_F_REQUIRED),
+    ROW("device_serial", 14, BLT_T_SN64, BLT_PROV_LIVE, "device serial number"),
+    U8("power_class", 23, BLT_PROV_LIVE, "inverter power class", .enums = power_class),
     BLT_SOFTWARE_LIST(25, &software),
-    BITS16("energy_flow", 62, "energy-flow lines"),
-    BITS16("control_status_low", 64, "control status, low word"),
-    BITS16("control_status_high", 66, "control status, high word"),
-    BITS16("alarm_0", 68, "alarm word 0"),
-    BITS16("alarm_1", 70, "alarm word 1"),
-    BITS16("alarm_2", 72, "alarm word 2"),
-    BITS16("alarm_3", 74, "alarm word 3"),
-    BITS16("fault_0", 82, "fault word 0"),
-    BITS16("fault_1", 84, "fault word 1"),
-    BITS16("fault_2", 86, "fault word 2"),
-    BITS16("fault_3", 88, "fault word 3"),
-    BITS16("fault_4", 90, "fault word 4"),
-    BITS16("fault_5", 92, "fault word 5"),
-    {.name = "work_time",
-     .offset = 96,
-     .type = BLT_T_U16,
-     .prov = BLT_PROV_LIVE,
-     .desc = "work-time counter (raw; AP300 live 6)"},
-    {.name = "voltage_label",
-     .offset = 98,
-     .type = BLT_T_U16,
-     .prov = BLT_PROV_LIVE,
-     .desc = "voltage label (AP300 live 1)"},
-    BITS16("canbus_error", 100, "CAN-bus error bits"),
-    TEMP("ambient_temp", 102, "ambient temperature (older firmware; newer: block 1500)"),
-    TEMP("inverter_max_temp", 104, "inverter maximum temperature (older firmware)"),
-    TEMP("pv_dcdc_max_temp", 106, "PV DC-DC maximum temperature (older firmware)"),
-    {.name = "fw_version_diff",
-     .offset = 108,
-     .type = BLT_T_U16,
-     .prov = BLT_PROV_FW,
-     .desc = "firmware version-difference flag (reference: fault_code)"},
+    U16("energy_flow", 62, BLT_PROV_FW, "energy-flow lines", .flags = BLT_F_BITMAP),
+    U16("control_status_low", 64, BLT_PROV_FW, "control status, low word", .flags = BLT_F_BITMAP),
+    U16("control_status_high", 66, BLT_PROV_FW, "control status, high word", .flags = BLT_F_BITMAP),
+    U16("alarm_0", 68, BLT_PROV_FW, "alarm word 0", .flags = BLT_F_BITMAP),
+    U16("alarm_1", 70, BLT_PROV_FW, "alarm word 1", .flags = BLT_F_BITMAP),
+    U16("alarm_2", 72, BLT_PROV_FW, "alarm word 2", .flags = BLT_F_BITMAP),
+    U16("alarm_3", 74, BLT_PROV_FW, "alarm word 3", .flags = BLT_F_BITMAP),
+    U16("fault_0", 82, BLT_PROV_FW, "fault word 0", .flags = BLT_F_BITMAP),
+    U16("fault_1", 84, BLT_PROV_FW, "fault word 1", .flags = BLT_F_BITMAP),
+    U16("fault_2", 86, BLT_PROV_FW, "fault word 2", .flags = BLT_F_BITMAP),
+    U16("fault_3", 88, BLT_PROV_FW, "fault word 3", .flags = BLT_F_BITMAP),
+    U16("fault_4", 90, BLT_PROV_FW, "fault word 4", .flags = BLT_F_BITMAP),
+    U16("fault_5", 92, BLT_PROV_FW, "fault word 5", .flags = BLT_F_BITMAP),
+    U16("work_time", 96, BLT_PROV_LIVE, "work-time counter (raw; AP300 live 6)"),
+    U16("voltage_label", 98, BLT_PROV_LIVE, "voltage label (AP300 live 1)"),
+    U16("canbus_error", 100, BLT_PROV_FW, "CAN-bus error bits", .flags = BLT_F_BITMAP),
+    TEMP16("ambient_temp", 102, BLT_PROV_FW,
+           "ambient temperature (older firmware; newer: block 1500)", .min_pv = 2005),
+    TEMP16("inverter_max_temp", 104, BLT_PROV_FW, "inverter maximum temperature (older firmware)",
+           .min_pv = 2005),
+    TEMP16("pv_dcdc_max_temp", 106, BLT_PROV_FW, "PV DC-DC maximum temperature (older firmware)",
+           .min_pv = 2005),
+    U16("fw_version_diff", 108, BLT_PROV_FW,
+        "firmware version-difference flag (reference: fault_code)"),
     /* 1155-1169 (firmware inv_about_struct, register comments 1155..1160, 1161~1169;
      * read by battery-ha on the AP300): beyond the default 55-register read. */
-    LIMIT("phase_0_charge_limit", 110, "L1 inverter charge power limit"),
-    LIMIT("phase_1_charge_limit", 112, "L2 inverter charge power limit"),
-    LIMIT("phase_2_charge_limit", 114, "L3 inverter charge power limit"),
-    LIMIT("phase_0_discharge_limit", 116, "L1 inverter discharge power limit"),
-    LIMIT("phase_1_discharge_limit", 118, "L2 inverter discharge power limit"),
-    LIMIT("phase_2_discharge_limit", 120, "L3 inverter discharge power limit"),
-    RATED("phase_0_ac_input_rated_current", 122, "L1 AC input rated current"),
-    RATED("phase_1_ac_input_rated_current", 124, "L2 AC input rated current"),
-    RATED("phase_2_ac_input_rated_current", 126, "L3 AC input rated current"),
-    RATED("phase_0_ac_output_rated_current", 128, "L1 AC output rated current"),
-    RATED("phase_1_ac_output_rated_current", 130, "L2 AC output rated current"),
-    RATED("phase_2_ac_output_rated_current", 132, "L3 AC output rated current"),
-    RATED("phase_0_grid_output_rated_current", 134, "L1 grid-side rated current"),
-    RATED("phase_1_grid_output_rated_current", 136, "L2 grid-side rated current"),
-    RATED("phase_2_grid_output_rated_current", 138, "L3 grid-side rated current"),
+    U16("phase_0_charge_limit", 110, BLT_PROV_FW, "L1 inverter charge power limit", .unit = "W"),
+    U16("phase_1_charge_limit", 112, BLT_PROV_FW, "L2 inverter charge power limit", .unit = "W"),
+    U16("phase_2_charge_limit", 114, BLT_PROV_FW, "L3 inverter charge power limit", .unit = "W"),
+    U16("phase_0_discharge_limit", 116, BLT_PROV_FW, "L1 inverter discharge power limit",
+        .unit = "W"),
+    U16("phase_1_discharge_limit", 118, BLT_PROV_FW, "L2 inverter discharge power limit",
+        .unit = "W"),
+    U16("phase_2_discharge_limit", 120, BLT_PROV_FW, "L3 inverter discharge power limit",
+        .unit = "W"),
+    U16("phase_0_ac_input_rated_current", 122, BLT_PROV_FW,
+        "L1 AC input rated current"
+        " (raw; scale unconfirmed)"),
+    U16("phase_1_ac_input_rated_current", 124, BLT_PROV_FW,
+        "L2 AC input rated current"
+        " (raw; scale unconfirmed)"),
+    U16("phase_2_ac_input_rated_current", 126, BLT_PROV_FW,
+        "L3 AC input rated current"
+        " (raw; scale unconfirmed)"),
+    U16("phase_0_ac_output_rated_current", 128, BLT_PROV_FW,
+        "L1 AC output rated current"
+        " (raw; scale unconfirmed)"),
+    U16("phase_1_ac_output_rated_current", 130, BLT_PROV_FW,
+        "L2 AC output rated current"
+        " (raw; scale unconfirmed)"),
+    U16("phase_2_ac_output_rated_current", 132, BLT_PROV_FW,
+        "L3 AC output rated current"
+        " (raw; scale unconfirmed)"),
+    U16("phase_0_grid_output_rated_current", 134, BLT_PROV_FW,
+        "L1 grid-side rated current"
+        " (raw; scale unconfirmed)"),
+    U16("phase_1_grid_output_rated_current", 136, BLT_PROV_FW,
+        "L2 grid-side rated current"
+        " (raw; scale unconfirmed)"),
+    U16("phase_2_grid_output_rated_current", 138, BLT_PROV_FW,
+        "L3 grid-side rated current"
+        " (raw; scale unconfirmed)"),
 };
 
 const blt_block_t blt_block_1100 = {

@@ -5,24 +5,21 @@
 #include "catalog_internal.h"
 
 static const blt_field_t fields[] = {
-	{.name = "wifi_ssid", .offset = 0, .type = BLT_T_STR_SWAP, .size = 64,
-	 .flags = BLT_F_REQUIRED | BLT_F_SECRET, .prov = BLT_PROV_APP,
-	 .desc = "Wi-Fi network name (credential)"},
-	{.name = "wifi_password", .offset = 64, .type = BLT_T_STR_SWAP, .size = 32,
-	 .flags = BLT_F_SECRET, .prov = BLT_PROV_APP, .desc = "Wi-Fi password (credential)"},
-	{.name = "wifi_no_password", .offset = 96, .type = BLT_T_U8, .prov = BLT_PROV_APP,
-	 .desc = "open network (no password)"},
-	{.name = "wifi_password_h32b", .offset = 97, .type = BLT_T_U8, .prov = BLT_PROV_APP,
-	 .desc = "password longer than 32 bytes flag"},
+    ROW("wifi_ssid", 0, BLT_T_STR_SWAP, BLT_PROV_APP, "Wi-Fi network name (credential)", .size = 64,
+        .flags = BLT_F_REQUIRED | BLT_F_SECRET),
+    ROW("wifi_password", 64, BLT_T_STR_SWAP, BLT_PROV_APP, "Wi-Fi password (credential)",
+        .size = 32, .flags = BLT_F_SECRET),
+    U8("wifi_no_password", 96, BLT_PROV_APP, "open network (no password)"),
+    U8("wifi_password_h32b", 97, BLT_PROV_APP, "password longer than 32 bytes flag"),
 };
 
 const blt_block_t blt_block_12002 = {
-	.id = 12002,
-	.name = "IOT_WIFI_SETTINGS",
-	.title = "Wi-Fi settings",
-	.regs = 49,
-	.min_bytes = 64,
-	.fields = fields,
-	.nfields = sizeof fields / sizeof fields[0],
-	.source = "reference layout; SSID/password are secrets; str_swap assumed",
+    .id = 12002,
+    .name = "IOT_WIFI_SETTINGS",
+    .title = "Wi-Fi settings",
+    .regs = 49,
+    .min_bytes = 64,
+    .fields = fields,
+    .nfields = sizeof fields / sizeof fields[0],
+    .source = "reference layout; SSID/password are secrets; str_swap assumed",
 };

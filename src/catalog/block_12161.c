@@ -3,19 +3,19 @@
 #include "catalog_internal.h"
 
 static const blt_field_t fields[] = {
-	{.name = "control_flags_1", .offset = 0, .type = BLT_T_U16, .flags = BLT_F_REQUIRED,
-	 .prov = BLT_PROV_APP, .desc = "IoT control flags, first word (raw)"},
-	{.name = "control_flags_2", .offset = 2, .type = BLT_T_U16, .flags = BLT_F_REQUIRED,
-	 .prov = BLT_PROV_APP, .desc = "IoT control flags, second word (raw)"},
+    U16("control_flags_1", 0, BLT_PROV_APP, "IoT control flags, first word (raw)",
+        .flags = BLT_F_REQUIRED),
+    U16("control_flags_2", 2, BLT_PROV_APP, "IoT control flags, second word (raw)",
+        .flags = BLT_F_REQUIRED),
 };
 
 const blt_block_t blt_block_12161 = {
-	.id = 12161,
-	.name = "IOT_ENABLE_INFO",
-	.title = "IoT enables",
-	.regs = 2,
-	.min_bytes = 4,
-	.fields = fields,
-	.nfields = sizeof fields / sizeof fields[0],
-	.source = "reference layout only",
+    .id = 12161,
+    .name = "IOT_ENABLE_INFO",
+    .title = "IoT enables",
+    .regs = 2,
+    .min_bytes = 4,
+    .fields = fields,
+    .nfields = sizeof fields / sizeof fields[0],
+    .source = "reference layout only",
 };

@@ -8,38 +8,37 @@
 #include "catalog_internal.h"
 
 static const blt_enum_entry_t onoff[] = {
-	{0, "unset"}, {1, "on"}, {2, "off"}, {3, "invalid"}, {0, NULL},
+    {0, "unset"}, {1, "on"}, {2, "off"}, {3, "invalid"}, {0, NULL},
 };
 
-#define SWITCH2(nm, off, m, s, d)                                                              \
-	{.name = nm, .offset = off, .type = BLT_T_U16, .mask = m, .shift = s, .enums = onoff,   \
-	 .prov = BLT_PROV_FW, .desc = d}
-
 static const blt_field_t fields[] = {
-	SWITCH2("open_mqtt", 0, 0x0003, 0,
-	        "Open MQTT: the device connects to the owner's broker (register 13742 bits 0-1)"),
-	SWITCH2("open_mqtt_tls", 0, 0x000c, 2,
-	        "Open MQTT crypt flag (bits 2-3; stored but unused by the firmware seen)"),
-	SWITCH2("open_mqtt_control", 0, 0x0030, 4,
-	        "Open MQTT control flag (bits 4-5; not enforced in the firmware seen)"),
-	SWITCH2("open_mqtt_report", 0, 0x00c0, 6,
-	        "Open MQTT periodic push of block 11000 (bits 6-7)"),
-	{.name = "open_mqtt_report_cycle", .offset = 2, .type = BLT_T_U16, .unit = "s",
-	 .prov = BLT_PROV_FW, .desc = "seconds between Open MQTT pushes (13743; 0 = 60)"},
-	SWITCH2("modbus_tcp", 4, 0x0003, 0, "Modbus TCP server (register 13744 bits 0-1)"),
-	SWITCH2("modbus_tcp_tls", 4, 0x000c, 2, "Modbus TCP over TLS (13744 bits 2-3)"),
-	{.name = "modbus_tcp_port", .offset = 6, .type = BLT_T_U16, .prov = BLT_PROV_FW,
-	 .desc = "Modbus TCP port (13745; default 502)"},
+    FIELD2("open_mqtt", 0, 0, BLT_PROV_FW,
+           "Open MQTT: the device connects to the owner's broker (register 13742 bits 0-1)",
+           .enums = onoff),
+    FIELD2("open_mqtt_tls", 0, 2, BLT_PROV_FW,
+           "Open MQTT crypt flag (bits 2-3; stored but unused by the firmware seen)",
+           .enums = onoff),
+    FIELD2("open_mqtt_control", 0, 4, BLT_PROV_FW,
+           "Open MQTT control flag (bits 4-5; not enforced in the firmware seen)", .enums = onoff),
+    FIELD2("open_mqtt_report", 0, 6, BLT_PROV_FW,
+           "Open MQTT periodic push of block 11000 (bits 6-7)", .enums = onoff),
+    U16("open_mqtt_report_cycle", 2, BLT_PROV_FW,
+        "seconds between Open MQTT pushes (13743; 0 = 60)", .unit = "s"),
+    FIELD2("modbus_tcp", 4, 0, BLT_PROV_FW, "Modbus TCP server (register 13744 bits 0-1)",
+           .enums = onoff),
+    FIELD2("modbus_tcp_tls", 4, 2, BLT_PROV_FW, "Modbus TCP over TLS (13744 bits 2-3)",
+           .enums = onoff),
+    U16("modbus_tcp_port", 6, BLT_PROV_FW, "Modbus TCP port (13745; default 502)"),
 };
 
 const blt_block_t blt_block_13742 = {
-	.id = 13742,
-	.name = "IOT_LOCAL_ACCESS",
-	.title = "local access",
-	.regs = 4,
-	.min_bytes = 8,
-	.fields = fields,
-	.nfields = sizeof fields / sizeof fields[0],
-	.source = "firmware (LOCAL.md §2.2, §1.2); starts at 13742 so the Wi-Fi credentials "
-	          "below are never read",
+    .id = 13742,
+    .name = "IOT_LOCAL_ACCESS",
+    .title = "local access",
+    .regs = 4,
+    .min_bytes = 8,
+    .fields = fields,
+    .nfields = sizeof fields / sizeof fields[0],
+    .source = "firmware (LOCAL.md §2.2, §1.2); starts at 13742 so the Wi-Fi credentials "
+              "below are never read",
 };

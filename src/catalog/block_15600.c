@@ -6,56 +6,46 @@
  * reference's hex_enable_list reads (that transform reverses the two bits). */
 #include "catalog_internal.h"
 
-#define CH(n, off)                                                                           \
-	{.name = "dc" #n "_voltage_set", .offset = off, .type = BLT_T_U16, .scale = 0.1,         \
-	 .unit = "V", .prov = BLT_PROV_FW, .desc = "DC" #n " voltage set point"},                \
-	{.name = "dc" #n "_current_set", .offset = off + 2, .type = BLT_T_U16, .scale = 0.1,     \
-	 .unit = "A", .prov = BLT_PROV_FW, .desc = "DC" #n " current set point"}
-#define EN2(n, sh, what)                                                                     \
-	{.name = n, .offset = 0, .type = BLT_T_U16, .mask = 0x3u << (sh), .shift = sh,          \
-	 .prov = BLT_PROV_APP, .desc = what}
+#define CH(n, off)                                                                                 \
+	U16("dc" #n "_voltage_set", off, BLT_PROV_FW, "DC" #n " voltage set point", .scale = 0.1,  \
+	    .unit = "V"),                                                                          \
+	    U16("dc" #n "_current_set", off + 2, BLT_PROV_FW, "DC" #n " current set point",        \
+	        .scale = 0.1, .unit = "A")
 
 static const blt_field_t fields[] = {
-	{.name = "charger_set", .offset = 0, .type = BLT_T_U16, .prov = BLT_PROV_FW,
-	 .desc = "switch word (raw)"},
-	EN2("dc_ctrl", 14, "DC output switch (bits 15-14)"),
-	EN2("silent_mode", 12, "silent mode (bits 13-12)"),
-	EN2("factory_set", 10, "factory reset field (bits 11-10; never written)"),
-	EN2("self_adaption", 8, "self-adaption (bits 9-8)"),
-	CH(1, 2), CH(2, 6), CH(3, 10), CH(4, 14), CH(5, 18), CH(6, 22),
-	{.name = "memory_mode", .offset = 26, .type = BLT_T_U16, .prov = BLT_PROV_FW,
-	 .desc = "DC memory switch mode"},
-	{.name = "charge_mode_2", .offset = 28, .type = BLT_T_U16, .prov = BLT_PROV_FW,
-	 .desc = "charge mode settings 2 (raw)"},
-	{.name = "charge_mode_3", .offset = 30, .type = BLT_T_U16, .prov = BLT_PROV_FW,
-	 .desc = "charge mode settings 3 (raw)"},
-	{.name = "battery_capacity", .offset = 32, .type = BLT_T_U32, .scale = 0.1, .unit = "Ah",
-	 .prov = BLT_PROV_FW, .desc = "lead-acid battery capacity (low word first)"},
-	{.name = "battery_type", .offset = 36, .type = BLT_T_U16, .prov = BLT_PROV_FW,
-	 .desc = "battery type"},
-	{.name = "dc1_power_set", .offset = 38, .type = BLT_T_I16, .unit = "W", .prov = BLT_PROV_FW,
-	 .desc = "DC1 power set point (+ into DC, - out)"},
-	{.name = "dc2_power_set", .offset = 40, .type = BLT_T_I16, .unit = "W", .prov = BLT_PROV_FW,
-	 .desc = "DC2 power set point"},
-	{.name = "dc3_power_set", .offset = 42, .type = BLT_T_I16, .unit = "W", .prov = BLT_PROV_FW,
-	 .desc = "DC3 power set point"},
-	{.name = "dc4_power_set", .offset = 44, .type = BLT_T_I16, .unit = "W", .prov = BLT_PROV_FW,
-	 .desc = "DC4 power set point"},
-	{.name = "dc5_power_set", .offset = 46, .type = BLT_T_I16, .unit = "W", .prov = BLT_PROV_FW,
-	 .desc = "DC5 power set point"},
-	{.name = "total_power_set", .offset = 48, .type = BLT_T_I16, .unit = "W",
-	 .prov = BLT_PROV_FW, .desc = "total DC power set point"},
-	{.name = "charge_mode_4", .offset = 50, .type = BLT_T_U16, .prov = BLT_PROV_FW,
-	 .desc = "charge mode settings 4 (raw)"},
+    U16("charger_set", 0, BLT_PROV_FW, "switch word (raw)"),
+    FIELD2("dc_ctrl", 0, 14, BLT_PROV_APP, "DC output switch (bits 15-14)"),
+    FIELD2("silent_mode", 0, 12, BLT_PROV_APP, "silent mode (bits 13-12)"),
+    FIELD2("factory_set", 0, 10, BLT_PROV_APP, "factory reset field (bits 11-10; never written)"),
+    FIELD2("self_adaption", 0, 8, BLT_PROV_APP, "self-adaption (bits 9-8)"),
+    CH(1, 2),
+    CH(2, 6),
+    CH(3, 10),
+    CH(4, 14),
+    CH(5, 18),
+    CH(6, 22),
+    U16("memory_mode", 26, BLT_PROV_FW, "DC memory switch mode"),
+    U16("charge_mode_2", 28, BLT_PROV_FW, "charge mode settings 2 (raw)"),
+    U16("charge_mode_3", 30, BLT_PROV_FW, "charge mode settings 3 (raw)"),
+    U32("battery_capacity", 32, BLT_PROV_FW, "lead-acid battery capacity (low word first)",
+        .scale = 0.1, .unit = "Ah"),
+    U16("battery_type", 36, BLT_PROV_FW, "battery type"),
+    I16("dc1_power_set", 38, BLT_PROV_FW, "DC1 power set point (+ into DC, - out)", .unit = "W"),
+    I16("dc2_power_set", 40, BLT_PROV_FW, "DC2 power set point", .unit = "W"),
+    I16("dc3_power_set", 42, BLT_PROV_FW, "DC3 power set point", .unit = "W"),
+    I16("dc4_power_set", 44, BLT_PROV_FW, "DC4 power set point", .unit = "W"),
+    I16("dc5_power_set", 46, BLT_PROV_FW, "DC5 power set point", .unit = "W"),
+    I16("total_power_set", 48, BLT_PROV_FW, "total DC power set point", .unit = "W"),
+    U16("charge_mode_4", 50, BLT_PROV_FW, "charge mode settings 4 (raw)"),
 };
 
 const blt_block_t blt_block_15600 = {
-	.id = 15600,
-	.name = "DC_DC_SETTINGS",
-	.title = "DC-DC settings",
-	.regs = 26,
-	.min_bytes = 0,
-	.fields = fields,
-	.nfields = sizeof fields / sizeof fields[0],
-	.source = "reference layout = firmware reg15600, extended to 15625",
+    .id = 15600,
+    .name = "DC_DC_SETTINGS",
+    .title = "DC-DC settings",
+    .regs = 26,
+    .min_bytes = 0,
+    .fields = fields,
+    .nfields = sizeof fields / sizeof fields[0],
+    .source = "reference layout = firmware reg15600, extended to 15625",
 };

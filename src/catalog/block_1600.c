@@ -6,10 +6,7 @@
 #include "catalog_internal.h"
 
 #define W(i)                                                                                       \
-	{                                                                                          \
-		.name = "word_" #i, .offset = 2 * i, .type = BLT_T_U16, .prov = BLT_PROV_FW,       \
-		.desc = "meter data word " #i " (raw; meaning unpublished)"                        \
-	}
+	U16("word_" #i, 2 * i, BLT_PROV_FW, "meter data word " #i " (raw; meaning unpublished)")
 
 static const blt_field_t fields[] = {
     W(0), W(1), W(2), W(3), W(4), W(5), W(6), W(7), W(8), W(9), W(10), W(11), W(12), W(13), W(14),

@@ -4,23 +4,19 @@
 #include "catalog_internal.h"
 
 static const blt_field_t fields[] = {
-	{.name = "model", .offset = 0, .type = BLT_T_STR_SWAP, .size = 12, .flags = BLT_F_REQUIRED,
-	 .prov = BLT_PROV_APP, .desc = "ATS model"},
-	{.name = "serial", .offset = 12, .type = BLT_T_SN64, .flags = BLT_F_REQUIRED,
-	 .prov = BLT_PROV_APP, .desc = "ATS serial number"},
-	{.name = "software_type", .offset = 21, .type = BLT_T_U8, .flags = BLT_F_REQUIRED,
-	 .prov = BLT_PROV_APP, .desc = "software (MCU) type"},
-	{.name = "software_version", .offset = 22, .type = BLT_T_U32, .flags = BLT_F_REQUIRED,
-	 .prov = BLT_PROV_APP, .desc = "software version"},
+    ROW("model", 0, BLT_T_STR_SWAP, BLT_PROV_APP, "ATS model", .size = 12, .flags = BLT_F_REQUIRED),
+    ROW("serial", 12, BLT_T_SN64, BLT_PROV_APP, "ATS serial number", .flags = BLT_F_REQUIRED),
+    U8("software_type", 21, BLT_PROV_APP, "software (MCU) type", .flags = BLT_F_REQUIRED),
+    U32("software_version", 22, BLT_PROV_APP, "software version", .flags = BLT_F_REQUIRED),
 };
 
 const blt_block_t blt_block_17000 = {
-	.id = 17000,
-	.name = "ATS_INFO",
-	.title = "ATS",
-	.regs = 13,
-	.min_bytes = 26,
-	.fields = fields,
-	.nfields = sizeof fields / sizeof fields[0],
-	.source = "reference offsets; str_swap / sn64 / u32 word swap per §3.3",
+    .id = 17000,
+    .name = "ATS_INFO",
+    .title = "ATS",
+    .regs = 13,
+    .min_bytes = 26,
+    .fields = fields,
+    .nfields = sizeof fields / sizeof fields[0],
+    .source = "reference offsets; str_swap / sn64 / u32 word swap per §3.3",
 };

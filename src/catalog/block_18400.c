@@ -3,19 +3,17 @@
 #include "catalog_internal.h"
 
 static const blt_field_t fields[] = {
-	{.name = "volume", .offset = 0, .type = BLT_T_U8, .prov = BLT_PROV_APP,
-	 .desc = "calibration point volume"},
-	{.name = "liquid", .offset = 1, .type = BLT_T_U8, .prov = BLT_PROV_APP,
-	 .desc = "calibration point liquid level"},
+    U8("volume", 0, BLT_PROV_APP, "calibration point volume"),
+    U8("liquid", 1, BLT_PROV_APP, "calibration point liquid level"),
 };
 
 const blt_block_t blt_block_18400 = {
-	.id = 18400,
-	.name = "EPAD_LIQUID_POINT1",
-	.title = "EPAD liquid point 1",
-	.regs = 1,
-	.min_bytes = 0,
-	.fields = fields,
-	.nfields = sizeof fields / sizeof fields[0],
-	.source = "reference layout only",
+    .id = 18400,
+    .name = "EPAD_LIQUID_POINT1",
+    .title = "EPAD liquid point 1",
+    .regs = 1,
+    .min_bytes = 0,
+    .fields = fields,
+    .nfields = sizeof fields / sizeof fields[0],
+    .source = "reference layout only",
 };

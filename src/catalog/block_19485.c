@@ -3,27 +3,21 @@
 #include "catalog_internal.h"
 
 static const blt_field_t fields[] = {
-	{.name = "slot5_flags", .offset = 0, .type = BLT_T_U16, .flags = BLT_F_REQUIRED,
-	 .prov = BLT_PROV_APP, .desc = "slot 5 flags"},
-	{.name = "slot5_value1", .offset = 2, .type = BLT_T_U8, .flags = BLT_F_REQUIRED,
-	 .prov = BLT_PROV_APP, .desc = "slot 5 first value"},
-	{.name = "slot5_value2", .offset = 3, .type = BLT_T_U8, .flags = BLT_F_REQUIRED,
-	 .prov = BLT_PROV_APP, .desc = "slot 5 second value"},
-	{.name = "slot6_flags", .offset = 4, .type = BLT_T_U16, .prov = BLT_PROV_APP,
-	 .desc = "slot 6 flags"},
-	{.name = "slot6_value1", .offset = 6, .type = BLT_T_U8, .prov = BLT_PROV_APP,
-	 .desc = "slot 6 first value"},
-	{.name = "slot6_value2", .offset = 7, .type = BLT_T_U8, .prov = BLT_PROV_APP,
-	 .desc = "slot 6 second value"},
+    U16("slot5_flags", 0, BLT_PROV_APP, "slot 5 flags", .flags = BLT_F_REQUIRED),
+    U8("slot5_value1", 2, BLT_PROV_APP, "slot 5 first value", .flags = BLT_F_REQUIRED),
+    U8("slot5_value2", 3, BLT_PROV_APP, "slot 5 second value", .flags = BLT_F_REQUIRED),
+    U16("slot6_flags", 4, BLT_PROV_APP, "slot 6 flags"),
+    U8("slot6_value1", 6, BLT_PROV_APP, "slot 6 first value"),
+    U8("slot6_value2", 7, BLT_PROV_APP, "slot 6 second value"),
 };
 
 const blt_block_t blt_block_19485 = {
-	.id = 19485,
-	.name = "AT1_TIMER_EVENT_C",
-	.title = "AT1 timer slots 5-6",
-	.regs = 4,
-	.min_bytes = 4,
-	.fields = fields,
-	.nfields = sizeof fields / sizeof fields[0],
-	.source = "reference layout only",
+    .id = 19485,
+    .name = "AT1_TIMER_EVENT_C",
+    .title = "AT1 timer slots 5-6",
+    .regs = 4,
+    .min_bytes = 4,
+    .fields = fields,
+    .nfields = sizeof fields / sizeof fields[0],
+    .source = "reference layout only",
 };

@@ -6,19 +6,19 @@
 #include "catalog_internal.h"
 
 static const blt_field_t fields[] = {
-	{.name = "open_mqtt_server", .offset = 0, .type = BLT_T_STR_SWAP, .size = 70,
-	 .prov = BLT_PROV_FW,
-	 .desc = "Open MQTT broker host:port, first 70 of 128 characters (default "
-	         "dev-iot.poweroak.ltd:18083, a Bluetti "
-	         "development server)"},
+    ROW("open_mqtt_server", 0, BLT_T_STR_SWAP, BLT_PROV_FW,
+        "Open MQTT broker host:port, first 70 of 128 characters (default "
+        "dev-iot.poweroak.ltd:18083, a Bluetti "
+        "development server)",
+        .size = 70),
 };
 
 const blt_block_t blt_block_22005 = {
-	.id = 22005,
-	.name = "OPEN_MQTT_SERVER",
-	.title = "Open MQTT server",
-	.regs = 64,
-	.fields = fields,
-	.nfields = sizeof fields / sizeof fields[0],
-	.source = "firmware IotSetData (LOCAL.md §2.2); the secret at 22069 is never read",
+    .id = 22005,
+    .name = "OPEN_MQTT_SERVER",
+    .title = "Open MQTT server",
+    .regs = 64,
+    .fields = fields,
+    .nfields = sizeof fields / sizeof fields[0],
+    .source = "firmware IotSetData (LOCAL.md §2.2); the secret at 22069 is never read",
 };

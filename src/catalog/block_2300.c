@@ -6,10 +6,8 @@
 #include "catalog_internal.h"
 
 #define W(i)                                                                                       \
-	{                                                                                          \
-		.name = "word_" #i, .offset = 2 * i, .type = BLT_T_U16, .prov = BLT_PROV_FW,       \
-		.desc = "certification setting word " #i " (raw; layout unpublished)"              \
-	}
+	U16("word_" #i, 2 * i, BLT_PROV_FW,                                                        \
+	    "certification setting word " #i " (raw; layout unpublished)")
 
 static const blt_field_t fields[] = {
     W(0),  W(1),  W(2),  W(3),  W(4),  W(5),  W(6),  W(7),  W(8),  W(9),

@@ -4,19 +4,17 @@
 #include "catalog_internal.h"
 
 static const blt_field_t fields[] = {
-	{.name = "software_type", .offset = 0, .type = BLT_T_U16, .prov = BLT_PROV_APP,
-	 .desc = "software (MCU) type"},
-	{.name = "software_version", .offset = 2, .type = BLT_T_U32, .prov = BLT_PROV_APP,
-	 .desc = "software version"},
+    U16("software_type", 0, BLT_PROV_APP, "software (MCU) type"),
+    U32("software_version", 2, BLT_PROV_APP, "software version"),
 };
 
 const blt_block_t blt_block_29772 = {
-	.id = 29772,
-	.name = "BOOT_SOFTWARE_INFO",
-	.title = "boot software",
-	.regs = 5,
-	.min_bytes = 0,
-	.fields = fields,
-	.nfields = sizeof fields / sizeof fields[0],
-	.source = "reference layout only; u32 word-swapped per §3.3",
+    .id = 29772,
+    .name = "BOOT_SOFTWARE_INFO",
+    .title = "boot software",
+    .regs = 5,
+    .min_bytes = 0,
+    .fields = fields,
+    .nfields = sizeof fields / sizeof fields[0],
+    .source = "reference layout only; u32 word-swapped per §3.3",
 };

@@ -4,28 +4,40 @@
  * are word-swapped (§3.3). All 15 year records of the firmware are listed. */
 #include "catalog_internal.h"
 
-#define YEAR(i)                                                                              \
-	{.name = "year_" #i "_year", .offset = 6 + 6 * i, .type = BLT_T_U16, .prov = BLT_PROV_FW, \
-	 .desc = "calendar year of record " #i},                                                 \
-	{.name = "year_" #i "_energy", .offset = 8 + 6 * i, .type = BLT_T_U32, .scale = 0.1,      \
-	 .unit = "kWh", .prov = BLT_PROV_FW, .desc = "energy of that year"}
+#define YEAR(i)                                                                                    \
+	U16("year_" #i "_year", 6 + 6 * i, BLT_PROV_FW, "calendar year of record " #i),            \
+	    U32("year_" #i "_energy", 8 + 6 * i, BLT_PROV_FW, "energy of that year", .scale = 0.1, \
+	        .unit = "kWh")
 
 static const blt_field_t fields[] = {
-	{.name = "energy_type", .offset = 1, .type = BLT_T_U8, .flags = BLT_F_REQUIRED,
-	 .prov = BLT_PROV_APP, .desc = "energy kind selected with register 2026"},
-	{.name = "total_energy", .offset = 2, .type = BLT_T_U32, .scale = 0.1, .unit = "kWh",
-	 .flags = BLT_F_REQUIRED, .prov = BLT_PROV_APP, .desc = "lifetime total"},
-	YEAR(0), YEAR(1), YEAR(2),  YEAR(3),  YEAR(4),  YEAR(5),  YEAR(6), YEAR(7),
-	YEAR(8), YEAR(9), YEAR(10), YEAR(11), YEAR(12), YEAR(13), YEAR(14),
+    U8("energy_type", 1, BLT_PROV_APP, "energy kind selected with register 2026",
+       .flags = BLT_F_REQUIRED),
+    U32("total_energy", 2, BLT_PROV_APP, "lifetime total", .scale = 0.1, .unit = "kWh",
+        .flags = BLT_F_REQUIRED),
+    YEAR(0),
+    YEAR(1),
+    YEAR(2),
+    YEAR(3),
+    YEAR(4),
+    YEAR(5),
+    YEAR(6),
+    YEAR(7),
+    YEAR(8),
+    YEAR(9),
+    YEAR(10),
+    YEAR(11),
+    YEAR(12),
+    YEAR(13),
+    YEAR(14),
 };
 
 const blt_block_t blt_block_3500 = {
-	.id = 3500,
-	.name = "TOTAL_ENERGY_INFO",
-	.title = "energy per year",
-	.regs = 48,
-	.min_bytes = 6,
-	.fields = fields,
-	.nfields = sizeof fields / sizeof fields[0],
-	.source = "reference layout = firmware reg03500; 15 year records; u32 word-swapped",
+    .id = 3500,
+    .name = "TOTAL_ENERGY_INFO",
+    .title = "energy per year",
+    .regs = 48,
+    .min_bytes = 6,
+    .fields = fields,
+    .nfields = sizeof fields / sizeof fields[0],
+    .source = "reference layout = firmware reg03500; 15 year records; u32 word-swapped",
 };

@@ -5,25 +5,22 @@
 #include "catalog_internal.h"
 
 static const blt_field_t fields[] = {
-	{.name = "pack_select", .offset = 0, .type = BLT_T_U16, .flags = BLT_F_REQUIRED,
-	 .prov = BLT_PROV_FW, .desc = "pack id selected for pack reads (SetPackID)"},
-	{.name = "pv_heating", .offset = 3, .type = BLT_T_U8, .prov = BLT_PROV_FW,
-	 .desc = "battery heating from PV enabled"},
-	{.name = "grid_auto_heating", .offset = 5, .type = BLT_T_U8, .prov = BLT_PROV_FW,
-	 .desc = "automatic grid heating at high SOC enabled"},
-	{.name = "fault_unlock", .offset = 7, .type = BLT_T_U8, .prov = BLT_PROV_FW,
-	 .desc = "unlock a pack locked after a fault (dangerous: never written)"},
-	{.name = "max_parallel_packs", .offset = 8, .type = BLT_T_U16, .prov = BLT_PROV_FW,
-	 .desc = "maximum packs supported per battery set"},
+    U16("pack_select", 0, BLT_PROV_FW, "pack id selected for pack reads (SetPackID)",
+        .flags = BLT_F_REQUIRED),
+    U8("pv_heating", 3, BLT_PROV_FW, "battery heating from PV enabled"),
+    U8("grid_auto_heating", 5, BLT_PROV_FW, "automatic grid heating at high SOC enabled"),
+    U8("fault_unlock", 7, BLT_PROV_FW,
+       "unlock a pack locked after a fault (dangerous: never written)"),
+    U16("max_parallel_packs", 8, BLT_PROV_FW, "maximum packs supported per battery set"),
 };
 
 const blt_block_t blt_block_7000 = {
-	.id = 7000,
-	.name = "PACK_SETTINGS",
-	.title = "pack settings",
-	.regs = 5,
-	.min_bytes = 2,
-	.fields = fields,
-	.nfields = sizeof fields / sizeof fields[0],
-	.source = "firmware struct reg07000 (7000-7004); reference offsets do not match it",
+    .id = 7000,
+    .name = "PACK_SETTINGS",
+    .title = "pack settings",
+    .regs = 5,
+    .min_bytes = 2,
+    .fields = fields,
+    .nfields = sizeof fields / sizeof fields[0],
+    .source = "firmware struct reg07000 (7000-7004); reference offsets do not match it",
 };

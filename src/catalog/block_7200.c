@@ -9,31 +9,29 @@
 #include "catalog_internal.h"
 
 static const blt_enum_entry_t bmu_models[] = {
-	{1, "B700"}, {2, "B300K"}, {3, "B300S"}, {4, "B300"}, {0, NULL},
+    {1, "B700"}, {2, "B300K"}, {3, "B300S"}, {4, "B300"}, {0, NULL},
 };
 
 static const blt_field_t fields[] = {
-	{.name = "bmu_serial", .offset = 0, .type = BLT_T_SN64, .flags = BLT_F_REQUIRED,
-	 .prov = BLT_PROV_FW, .desc = "BMU serial number"},
-	{.name = "bmu_fault", .offset = 8, .type = BLT_T_U32, .flags = BLT_F_REQUIRED,
-	 .prov = BLT_PROV_FW, .desc = "BMU fault / protection detail (raw)"},
-	{.name = "bmu_ntc_count", .offset = 12, .type = BLT_T_U8, .flags = BLT_F_REQUIRED,
-	 .prov = BLT_PROV_APP, .desc = "temperature sensors in this BMU"},
-	{.name = "bmu_cell_count", .offset = 13, .type = BLT_T_U8, .flags = BLT_F_REQUIRED,
-	 .prov = BLT_PROV_APP, .desc = "cells in this BMU"},
-	{.name = "bmu_model", .offset = 15, .type = BLT_T_U8, .enums = bmu_models,
-	 .flags = BLT_F_REQUIRED, .prov = BLT_PROV_APP, .desc = "BMU model (low byte of 7207)"},
-	{.name = "bmu_software_version", .offset = 16, .type = BLT_T_U32, .min_pv = 2010,
-	 .prov = BLT_PROV_APP, .desc = "BMU software version (protocol >= 2010)"},
+    ROW("bmu_serial", 0, BLT_T_SN64, BLT_PROV_FW, "BMU serial number", .flags = BLT_F_REQUIRED),
+    U32("bmu_fault", 8, BLT_PROV_FW, "BMU fault / protection detail (raw)",
+        .flags = BLT_F_REQUIRED),
+    U8("bmu_ntc_count", 12, BLT_PROV_APP, "temperature sensors in this BMU",
+       .flags = BLT_F_REQUIRED),
+    U8("bmu_cell_count", 13, BLT_PROV_APP, "cells in this BMU", .flags = BLT_F_REQUIRED),
+    U8("bmu_model", 15, BLT_PROV_APP, "BMU model (low byte of 7207)", .enums = bmu_models,
+       .flags = BLT_F_REQUIRED),
+    U32("bmu_software_version", 16, BLT_PROV_APP, "BMU software version (protocol >= 2010)",
+        .min_pv = 2010),
 };
 
 const blt_block_t blt_block_7200 = {
-	.id = 7200,
-	.name = "PACK_BMU_INFO",
-	.title = "BMU",
-	.regs = 10,
-	.min_bytes = 16,
-	.fields = fields,
-	.nfields = sizeof fields / sizeof fields[0],
-	.source = "reference 6300 table (really 7200) + firmware reg07200; single-BMU layout",
+    .id = 7200,
+    .name = "PACK_BMU_INFO",
+    .title = "BMU",
+    .regs = 10,
+    .min_bytes = 16,
+    .fields = fields,
+    .nfields = sizeof fields / sizeof fields[0],
+    .source = "reference 6300 table (really 7200) + firmware reg07200; single-BMU layout",
 };
