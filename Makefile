@@ -21,7 +21,7 @@
 #                 multiarch -dev packages, installed on first use), unit tests and offline
 #                 CLI tests under qemu-user; into build-arm64/, build-armhf/ (scripts/cross.sh)
 #   make deps     install the Debian packages the build and tests need
-#   make docs     regenerate docs/registers.md from the catalog
+#   make docs     regenerate docs/registers.md and docs/ha-entities.md from the catalog
 #   make format   clang-format the sources
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD ?= build
@@ -104,6 +104,7 @@ bench: build
 
 docs: build
 	$(BUILD)/bluetti blocks --markdown > docs/registers.md
+	$(BUILD)/bluetti blocks --ha-entities > docs/ha-entities.md
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

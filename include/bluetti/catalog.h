@@ -158,6 +158,51 @@ BLT_API const blt_tcp_run_t *blt_tcpmap_find_internal(uint16_t reg);
 /* Number of mapped public addresses (403 in the firmware table). */
 BLT_API size_t blt_tcpmap_registers(void);
 
+/* --- presentation (Home Assistant entities, docs) -----------------------------------------
+ * One answer for any row, from the row's unit and its optional hint (blt_present_t): what
+ * entity shows the value, or why none does. Used by bluetti-bridge and the docs. */
+typedef struct blt_ha_info {
+	bool published;           /* an entity shows this row */
+	const char *why;          /* when not published: "string", "bitmap", "same as
+	                             1400:ac_load_energy", ... (static text or the row's
+	                             same_as) */
+	const char *unit;         /* in effect on the profile (NULL: none) */
+	const char *device_class; /* NULL: none; "enum" for rows with value names */
+	const char *state_class;  /* NULL: none */
+	const char *icon;         /* NULL: the class's */
+	int decimals;             /* suggested display precision (the decoder's); -1 none */
+	bool diagnostic;          /* entity_category diagnostic */
+	bool enabled;             /* enabled by default (per-element values are not) */
+	uint8_t sub;              /* 1 = battery-pack sub-device */
+} blt_ha_info_t;
+
+/* Presentation of row f of block b on profile p (p may be NULL). */
+BLT_API void blt_ha_field_info(const blt_profile_t *p, const blt_block_t *b, const blt_field_t *f,
+                               blt_ha_info_t *out);
+/* Entity key of repetition index of row f ("grid_phase_0_voltage"): the block's prefix
+ * and the expanded row name, the prefix not doubled ("inverter" + "inverter_max_temp")
+ * unless that key is a block-100 row, a setting or reserved (reserved: NULL-ended extra
+ * keys the caller publishes itself, may be NULL). BLT_E_BUFSIZE if it does not fit. */
+BLT_API blt_err_t blt_ha_field_key(const blt_block_t *b, const blt_field_t *f, unsigned index,
+                                   const char *const *reserved, char *key, size_t cap);
+/* Entity name of repetition index of row f ("Grid phase 0 voltage"): the block title and
+ * the row's label or humanized name, with no word repeated where they meet ("PV" + "PV
+ * power" -> "PV power"); a sub-device's rows without the block title. */
+BLT_API blt_err_t blt_ha_field_name(const blt_block_t *b, const blt_field_t *f, unsigned index,
+                                    char *name, size_t cap);
+/* "ac_load_power" -> "AC load power" (known abbreviations in capitals). */
+BLT_API void blt_humanize(const char *snake, char *out, size_t cap);
+/* Key prefix and title of block b (its presentation, or "b<id>" for an unknown block)
+ * into the caller's buffers. */
+BLT_API void blt_block_prefix(const blt_block_t *b, char *prefix, size_t pcap, char *title,
+                              size_t tcap);
+/* Device class and state class of a unit ("W" -> power/measurement, "kWh" ->
+ * energy/total_increasing); NULLs for a unit without a class. */
+BLT_API void blt_unit_classes(const char *unit, const char **device_class,
+                              const char **state_class);
+/* True if the profile reads block id in one of its groups. */
+BLT_API bool blt_profile_reads_block(const blt_profile_t *p, uint16_t id);
+
 /* --- nodes (block 21000 NODE_INFO, PROTOCOL.md §1.6) -------------------------------------
  * A V2 system lists its mesh nodes (the power station, hubs, expansion batteries) in
  * block 21000; each node answers at its own Modbus slave address. */

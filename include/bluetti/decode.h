@@ -98,6 +98,75 @@ typedef struct blt_repeat {
 	uint16_t base_add;
 } blt_repeat_t;
 
+/* Presentation of a row: how a value is shown (Home Assistant entity, docs). All members
+ * optional; the defaults come from the unit (blt_ha_field_info in catalog.h). */
+#define BLT_P_COUNTER 0x01u /* an ever-growing count: state_class total_increasing */
+/* BLT_P_ALARM: a bitmap of alarms/faults/protections; its set bits are the device's alarm
+ * list (blt_device_summary_t.alarms) */
+#define BLT_P_ALARM   0x02u
+#define BLT_P_DIAG    0x04u /* a diagnostic value (entity_category diagnostic) */
+#define BLT_P_PRIMARY 0x08u /* a primary value even in a diagnostic block */
+#define BLT_P_HIDE    0x10u /* never an entity (identity, raw values few people read) */
+
+/* What the device model knows a row as (blt_device_summary_t); 0 = nothing. Where several
+ * rows of a device carry the same quantity, the one of the lowest block id wins. */
+typedef enum blt_quantity {
+	BLT_Q_NONE = 0,
+	BLT_Q_GRID_FREQUENCY,
+	BLT_Q_GRID_PHASE_VOLTAGE, /* repeated: phase i */
+	BLT_Q_GRID_PHASE_CURRENT,
+	BLT_Q_GRID_PHASE_POWER,
+	BLT_Q_GRID_PHASE_COUNT,
+	BLT_Q_GRID_POWER,        /* block 1300 total, sign as on the wire */
+	BLT_Q_GRID_POWER_IMPORT, /* block 100 total, import positive (fallback) */
+	BLT_Q_GRID_IMPORT_ENERGY,
+	BLT_Q_GRID_EXPORT_ENERGY,
+	BLT_Q_SOC,
+	BLT_Q_SOH,
+	BLT_Q_PACK_VOLTAGE,
+	BLT_Q_PACK_CURRENT,
+	BLT_Q_PACK_TEMP_AVG,
+	BLT_Q_TIME_TO_FULL,
+	BLT_Q_TIME_TO_EMPTY,
+	BLT_Q_BATTERY_CHARGE_ENERGY,
+	BLT_Q_BATTERY_DISCHARGE_ENERGY,
+	BLT_Q_AC_LOAD_POWER,
+	BLT_Q_DC_LOAD_POWER,
+	BLT_Q_PV_POWER,
+	BLT_Q_INVERTER_POWER,
+	BLT_Q_CELL_COUNT,
+	BLT_Q_CELL_VOLTAGE, /* repeated: cell i */
+	BLT_Q_TEMP_COUNT,
+	BLT_Q_TEMP, /* repeated: sensor i */
+	BLT_Q_PROTOCOL_VERSION,
+	BLT_Q_MODEL,  /* string */
+	BLT_Q_SERIAL, /* string */
+	BLT_Q__COUNT
+} blt_quantity_t;
+
+typedef struct blt_present {
+	const char *label;        /* entity name without the block's title ("Total power");
+	                             NULL = the row name humanized, the block title's words
+	                             not repeated */
+	const char *device_class; /* Home Assistant device class, overriding the unit's */
+	const char *state_class;  /* overriding the unit's */
+	const char *icon;         /* "mdi:battery-sync" */
+	const char *same_as;      /* "<block>:<row>": the same quantity is published from that
+	                             row; this one is not an entity where the device's profile
+	                             reads that block */
+	uint8_t flags;            /* BLT_P_* */
+	uint8_t quantity;         /* blt_quantity_t */
+} blt_present_t;
+
+/* Presentation of a block. */
+typedef struct blt_block_present {
+	const char *prefix; /* entity key prefix, part of the unique_id ("grid"; "" = none);
+	                       NULL = "b<id>" */
+	const char *title;  /* entity name prefix ("Grid"; "" = none); NULL = the prefix */
+	uint8_t sub;        /* 1 = the battery-pack sub-device */
+	bool diag;          /* its values are diagnostics (except BLT_P_PRIMARY rows) */
+} blt_block_present_t;
+
 typedef struct blt_field {
 	const char *name;    /* snake_case; template with %u for repeated rows */
 	uint16_t offset;     /* byte offset in the block payload (relative for repeated) */
@@ -121,6 +190,7 @@ typedef struct blt_field {
 	 * unit (blt_unit_range). A value outside is reported as BLT_VS_UNAVAILABLE. */
 	float valid_lo, valid_hi;
 	int32_t na_raw;      /* with BLT_F_NA_RAW: integer value (after mask/shift) = n/a */
+	blt_present_t ha;    /* presentation (optional) */
 } blt_field_t;
 
 typedef struct blt_block {
@@ -132,6 +202,7 @@ typedef struct blt_block {
 	const blt_field_t *fields;
 	size_t nfields;
 	const char *source;   /* one-line provenance note */
+	blt_block_present_t ha; /* presentation (optional: unknown blocks are diagnostics) */
 } blt_block_t;
 
 /* A per-model "not supported" filler: registers first..last of a block that read `raw`
@@ -171,6 +242,9 @@ typedef struct blt_decode_opts {
 /* Default plausible range of a physical unit ("%": 0..100, "Hz": 0..100, "°C": -40..150);
  * false if the unit has none. */
 BLT_API bool blt_unit_range(const char *unit, double *lo, double *hi);
+/* Digits after the point of row f's values as the decoder gives them (blt_value_t.decimals):
+ * implied by the scale in effect (opts: the pack voltage scale) and the offset. */
+BLT_API unsigned blt_field_decimals(const blt_field_t *f, const blt_decode_opts_t *opts);
 /* The quirk of opts for row f of block b, or NULL. */
 BLT_API const blt_field_quirk_t *blt_decode_quirk(const blt_decode_opts_t *opts, uint16_t block,
 						  const blt_field_t *f);

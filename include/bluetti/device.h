@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <bluetti/bluetti.h>
 
@@ -105,6 +106,48 @@ BLT_API int blt_device_value_name(const blt_device_value_t *v, char *buf, size_t
 /* Look up by block and expanded name; NULL if absent. */
 BLT_API const blt_device_value_t *blt_device_find(const blt_device_t *dev, uint16_t block,
 						 const char *name);
+
+/* --- derived quantities ---------------------------------------------------------------------
+ * One table of the quantities computed from the summary (battery power, net grid power, grid
+ * outage, ...): key, name, unit and classes for every program that shows them (bluetti-bridge,
+ * docs), and the getter. */
+typedef enum blt_derived_kind {
+	BLT_DK_NUMBER = 0, /* num */
+	BLT_DK_FLAG = 1,   /* on */
+	BLT_DK_TEXT = 2,   /* text */
+} blt_derived_kind_t;
+
+typedef struct blt_derived_value {
+	bool known; /* false: not known yet (blocks not read, a source missing) */
+	bool on;
+	double num;
+	char text[256];
+} blt_derived_value_t;
+
+typedef struct blt_derived {
+	const char *key;  /* "battery_power" (unique among derived keys and catalog rows) */
+	const char *name; /* "Battery power" */
+	const char *unit; /* NULL: none */
+	const char *device_class, *state_class, *icon; /* Home Assistant; NULL: none */
+	uint8_t kind;                                  /* blt_derived_kind_t */
+	int8_t decimals;                               /* display precision of numbers; -1 none */
+	bool diagnostic;
+	uint8_t sub;        /* 1 = battery-pack sub-device */
+	const char *source; /* what it is computed from (docs) */
+	/* True if the quantity applies to a device in state s (the blocks it needs were read). */
+	bool (*applies)(const blt_device_summary_t *s);
+	void (*get)(const blt_device_summary_t *s, blt_derived_value_t *out);
+} blt_derived_t;
+
+BLT_API size_t blt_derived_count(void);
+BLT_API const blt_derived_t *blt_derived_at(size_t i);
+BLT_API const blt_derived_t *blt_derived_find(const char *key); /* NULL if unknown */
+/* Value of derived quantity q for dev. */
+BLT_API void blt_derived_get(const blt_device_t *dev, const blt_derived_t *q,
+                             blt_derived_value_t *out);
+
+/* The Home Assistant entities of every profile as Markdown (docs/ha-entities.md). */
+BLT_API blt_err_t blt_ha_write_entities_markdown(FILE *out);
 
 /* --- nodes (block 21000 NODE_INFO) ---------------------------------------------------------
  * A V2 system lists its mesh nodes: the power station itself, hubs and expansion batteries,

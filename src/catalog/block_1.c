@@ -43,7 +43,7 @@ static const blt_field_t fields[] = {
     U16("iot_modbus_version", 28, BLT_PROV_FW, "IoT module modbus protocol version (register 15)"),
     U16("protocol_version", 30, BLT_PROV_FW,
         "device modbus protocol version (register 16), e.g. 2015; >= 2000 means V2",
-        .flags = BLT_F_REQUIRED),
+        .flags = BLT_F_REQUIRED, .ha = {.quantity = BLT_Q_PROTOCOL_VERSION}),
 };
 
 const blt_block_t blt_block_1 = {

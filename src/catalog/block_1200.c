@@ -14,13 +14,16 @@ static const blt_repeat_t ac_inputs = {.count_field = "ac_input_count",
                                        .base_mul = 16};
 
 static const blt_field_t fields[] = {
-    U32("pv_power", 0, BLT_PROV_FW, "total PV charging power", .unit = "W",
-        .flags = BLT_F_REQUIRED),
-    U32("pv_energy", 4, BLT_PROV_FW, "total PV charging energy", .scale = 0.1, .unit = "kWh"),
-    U32("pv_to_ac_load_power", 8, BLT_PROV_FW, "PV power going to the AC load", .unit = "W"),
+    U32("pv_power", 0, BLT_PROV_FW, "total PV charging power", .unit = "W", .flags = BLT_F_REQUIRED,
+        .ha = {.same_as = "100:pv_power"}),
+    U32("pv_energy", 4, BLT_PROV_FW, "total PV charging energy", .scale = 0.1, .unit = "kWh",
+        .ha = {.same_as = "100:pv_charge_energy"}),
+    U32("pv_to_ac_load_power", 8, BLT_PROV_FW, "PV power going to the AC load", .unit = "W",
+        .ha = {.same_as = "100:pv_to_ac_load_power"}),
     U32("pv_to_ac_load_energy", 12, BLT_PROV_FW, "PV energy delivered to the AC load", .scale = 0.1,
-        .unit = "kWh"),
-    U16("self_sufficiency", 16, BLT_PROV_FW, "self-sufficiency rate", .unit = "%"),
+        .unit = "kWh", .ha = {.same_as = "100:pv_to_ac_load_energy"}),
+    U16("self_sufficiency", 16, BLT_PROV_FW, "self-sufficiency rate", .unit = "%",
+        .ha = {.same_as = "100:self_sufficiency"}),
     U8("dc_input_count", 19, BLT_PROV_LIVE,
        "number of DC (PV/car/adapter) inputs (low nibble of byte 19)", .mask = 0x0F,
        .flags = BLT_F_REQUIRED | BLT_F_COUNT),
@@ -45,7 +48,7 @@ static const blt_field_t fields[] = {
     U16("ac_input_%u_current", 28, BLT_PROV_FW, "AC-coupled input current", .scale = 0.1,
         .unit = "A", .repeat = &ac_inputs),
     U32("dc_pv_power", 180, BLT_PROV_FW, "DC PV total power (newer firmware, registers 1290-1291)",
-        .unit = "W"),
+        .unit = "W", .ha = {.label = "DC total power"}),
 };
 
 const blt_block_t blt_block_1200 = {
@@ -57,4 +60,5 @@ const blt_block_t blt_block_1200 = {
     .fields = fields,
     .nfields = sizeof fields / sizeof fields[0],
     .source = "firmware struct reg01200 + AP300 / Elite 200 V2 observations; not in the reference",
+    .ha = {.prefix = "pv", .title = "PV"},
 };

@@ -9,8 +9,10 @@
 static const blt_repeat_t phases = {.count_field = "phase_count", .max = 3, .stride = 12};
 
 static const blt_field_t fields[] = {
-    U32("dc_load_power", 0, BLT_PROV_FW, "total DC output power", .unit = "W"),
-    U32("dc_load_energy", 4, BLT_PROV_FW, "total DC output energy", .scale = 0.1, .unit = "kWh"),
+    U32("dc_load_power", 0, BLT_PROV_FW, "total DC output power", .unit = "W",
+        .ha = {.same_as = "100:dc_load_power"}),
+    U32("dc_load_energy", 4, BLT_PROV_FW, "total DC output energy", .scale = 0.1, .unit = "kWh",
+        .ha = {.same_as = "100:dc_load_energy"}),
     U16("usb_5v_power", 8, BLT_PROV_FW, "5 V (USB) output power", .unit = "W"),
     U16("usb_5v_current", 10, BLT_PROV_FW, "5 V (USB) output current", .scale = 0.1, .unit = "A"),
     U16("dc_12v_power", 12, BLT_PROV_FW, "12 V output power", .unit = "W"),
@@ -23,8 +25,10 @@ static const blt_field_t fields[] = {
     U16("dc_current", 26, BLT_PROV_FW, "DC output total current (newer firmware)", .scale = 0.1,
         .unit = "A"),
     U16("power_factor", 38, BLT_PROV_FW, "AC output power factor (raw)"),
-    U32("ac_load_power", 40, BLT_PROV_FW, "total AC output power", .unit = "W"),
-    U32("ac_load_energy", 44, BLT_PROV_FW, "total AC output energy", .scale = 0.1, .unit = "kWh"),
+    U32("ac_load_power", 40, BLT_PROV_FW, "total AC output power", .unit = "W",
+        .ha = {.same_as = "100:ac_load_power"}),
+    U32("ac_load_energy", 44, BLT_PROV_FW, "total AC output energy", .scale = 0.1, .unit = "kWh",
+        .ha = {.same_as = "100:ac_load_energy"}),
     U32("ac_on_time", 48, BLT_PROV_FW, "AC output on-time (raw; unit undocumented)"),
     U8("phase_count", 59, BLT_PROV_LIVE, "number of AC output phases",
        .flags = BLT_F_REQUIRED | BLT_F_COUNT),
@@ -34,9 +38,9 @@ static const blt_field_t fields[] = {
     U16("phase_%u_current", 64, BLT_PROV_FW, "phase current", .scale = 0.1, .unit = "A",
         .repeat = &phases),
     U16("phase_%u_apparent", 66, BLT_PROV_FW, "phase apparent power", .unit = "VA",
-        .repeat = &phases),
+        .repeat = &phases, .ha = {.label = "Phase %u apparent power"}),
     U16("phase_%u_reactive", 68, BLT_PROV_FW, "phase reactive power (newer firmware)",
-        .unit = "var", .repeat = &phases),
+        .unit = "var", .repeat = &phases, .ha = {.label = "Phase %u reactive power"}),
 };
 
 const blt_block_t blt_block_1400 = {
@@ -48,4 +52,5 @@ const blt_block_t blt_block_1400 = {
     .fields = fields,
     .nfields = sizeof fields / sizeof fields[0],
     .source = "firmware map; reference offsets agree, u32 word order and 3 phase records differ",
+    .ha = {.prefix = "load", .title = "Load"},
 };

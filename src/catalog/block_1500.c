@@ -43,4 +43,5 @@ const blt_block_t blt_block_1500 = {
     .fields = fields,
     .nfields = sizeof fields / sizeof fields[0],
     .source = "firmware map (14-byte stride; app 12 rejected); 1510 signed (EP600, EP760 live)",
+    .ha = {.prefix = "inverter", .title = "Inverter"},
 };

@@ -15,15 +15,19 @@ static const blt_repeat_t temps = {.count_field = "ntc_count",
                                    .base_add = 4};
 
 static const blt_field_t fields[] = {
-    U16("cell_count", 0, BLT_PROV_LIVE, "number of cells", .flags = BLT_F_REQUIRED | BLT_F_COUNT),
-    U16("ntc_count", 2, BLT_PROV_LIVE, "number of temperature sensors", .flags = BLT_F_COUNT),
+    U16("cell_count", 0, BLT_PROV_LIVE, "number of cells", .flags = BLT_F_REQUIRED | BLT_F_COUNT,
+        .ha = {.quantity = BLT_Q_CELL_COUNT}),
+    U16("ntc_count", 2, BLT_PROV_LIVE, "number of temperature sensors", .flags = BLT_F_COUNT,
+        .ha = {.quantity = BLT_Q_TEMP_COUNT}),
     U16("cell_%u_voltage", 4, BLT_PROV_LIVE, "cell voltage", .mask = 0x3fff, .scale = 0.001,
         .unit = "V", .flags = BLT_F_RANGE | BLT_F_DETAIL, .valid_lo = 0, .valid_hi = 5,
-        /* a LiFePO4 / NMC cell; 16.383 V is a masked 0xFFFF */ .repeat = &cells),
+        /* a LiFePO4 / NMC cell; 16.383 V is a masked 0xFFFF */ .repeat = &cells,
+        .ha = {.quantity = BLT_Q_CELL_VOLTAGE}),
     FIELD2("cell_%u_status", 4, 14, BLT_PROV_APP, "cell status / balancing flag (bits 14-15)",
            .flags = BLT_F_DETAIL, .repeat = &cells),
     U8("temp_%u", 0, BLT_PROV_LIVE, "cell temperature sensor (0 = not fitted)", .add = -40,
-       .flags = BLT_F_ZERO_NA | BLT_F_SWAP_INDEX | BLT_F_DETAIL, .unit = "°C", .repeat = &temps),
+       .flags = BLT_F_ZERO_NA | BLT_F_SWAP_INDEX | BLT_F_DETAIL, .unit = "°C", .repeat = &temps,
+       .ha = {.label = "Temperature %u", .quantity = BLT_Q_TEMP}),
 };
 
 const blt_block_t blt_block_6300 = {
@@ -35,4 +39,5 @@ const blt_block_t blt_block_6300 = {
     .fields = fields,
     .nfields = sizeof fields / sizeof fields[0],
     .source = "firmware map + AP300/Elite 200 V2 captures; reference layout is block 7200's",
+    .ha = {.prefix = "battery_pack", .title = "Battery pack", .sub = 1, .diag = true},
 };

@@ -1,5 +1,6 @@
 /* Markdown register reference (docs/registers.md) generated from the catalog tables, the
  * settings and the deny list, so the documentation cannot drift from the code. */
+#include <stdio.h>
 #include <string.h>
 
 #include <bluetti/settings.h>
@@ -183,6 +184,43 @@ static void writable(FILE *out, const blt_block_t *b, const blt_field_t *f)
 	fputs("–", out);
 }
 
+/* The Home Assistant entity of a row (profile-independent): key, class, unit, category,
+ * or why it is not one. A row whose quantity another row publishes names that row (it
+ * stands in only on a profile that does not read the primary's block). */
+static void ha_entity(FILE *out, const blt_block_t *b, const blt_field_t *f)
+{
+	blt_field_t g = *f;
+	blt_ha_info_t hi;
+	char name[BLT_NAME_MAX + 8], key[96];
+	const char *pct;
+	if (f->repeat && (pct = strstr(f->name, "%u")) != NULL) { /* "phase_{i}_voltage" */
+		snprintf(name, sizeof name, "%.*s{i}%s", (int)(pct - f->name), f->name, pct + 2);
+		g.name = name;
+		g.repeat = NULL;
+	}
+	blt_ha_field_info(NULL, b, f, &hi);
+	if (!hi.published) {
+		fprintf(out, "not published (%s)", hi.why);
+		return;
+	}
+	if (f->ha.same_as)
+		fprintf(out, "in `%s`; ", f->ha.same_as);
+	if (blt_ha_field_key(b, &g, 0, NULL, key, sizeof key) == BLT_OK)
+		fprintf(out, "`%s`", key);
+	if (hi.device_class)
+		fprintf(out, " %s", hi.device_class);
+	if (hi.unit)
+		fprintf(out, " %s", hi.unit);
+	if (hi.state_class && strcmp(hi.state_class, "measurement"))
+		fprintf(out, " %s", hi.state_class);
+	if (hi.sub)
+		fputs(", battery pack", out);
+	if (hi.diagnostic)
+		fputs(", diagnostic", out);
+	if (!hi.enabled)
+		fputs(", off by default", out);
+}
+
 static void block_section(FILE *out, const blt_block_t *b)
 {
 	fprintf(out, "## Block %u — %s", b->id, b->name ? b->name : "?");
@@ -195,7 +233,8 @@ static void block_section(FILE *out, const blt_block_t *b)
 	fputs(".  \nSource: ", out);
 	cell(out, b->source);
 	fputs("\n\n| block | byte | register | name | type | unit | scale / transform | writable "
-	      "| provenance | description |\n|---:|---:|---:|---|---|---|---|---|---|---|\n",
+	      "| provenance | Home Assistant | description |\n"
+	      "|---:|---:|---:|---|---|---|---|---|---|---|---|\n",
 	      out);
 	for (size_t i = 0; i < b->nfields; i++) {
 		const blt_field_t *f = &b->fields[i];
@@ -213,6 +252,8 @@ static void block_section(FILE *out, const blt_block_t *b)
 		fputs(" | ", out);
 		writable(out, b, f);
 		fprintf(out, " | %s | ", blt_prov_name((blt_prov_t)f->prov));
+		ha_entity(out, b, f);
+		fputs(" | ", out);
 		cell(out, f->desc);
 		fputs(" |\n", out);
 	}
@@ -323,7 +364,11 @@ int blt_catalog_write_markdown(FILE *out)
 	      "is ASCII with the bytes of each register swapped; `sn64` is a u64 serial, low "
 	      "register first, shown in decimal. Provenance: *live* = verified against captures "
 	      "of real devices, *firmware* = firmware register map, *app* = reference / app "
-	      "tables only. Repeated records use *i* from 0.\n\n",
+	      "tables only. Repeated records use *i* from 0. *Home Assistant*: the entity "
+	      "bluetti-bridge publishes for the row (key, device class, unit; the full list per "
+	      "profile is docs/ha-entities.md), or why none does; *in `B:row`*: the same "
+	      "quantity is published from that row, this one stands in only on a profile that "
+	      "does not read block B.\n\n",
 	      out);
 	fputs("| block | name | title | registers |\n|---:|---|---|---:|\n", out);
 	for (size_t i = 0; i < blt_catalog_count(); i++) {

@@ -162,7 +162,7 @@ static void decode_number(const blt_field_t *f, const uint8_t *p, const blt_deco
 	if ((f->flags & BLT_F_ABS) && iv < 0)
 		iv = iv == INT64_MIN ? INT64_MAX : -iv;
 	s = blt__eff_scale(f, opts);
-	dec = s == 1.0 && f->add == nearbyint(f->add) ? 0 : blt__decimals(s, f->add);
+	dec = blt_field_decimals(f, opts);
 	if (s == 1.0) {
 		x = (double)iv;
 	} else if (dec > 0 && fabs(s * pow10_tab[dec] - 1.0) < 1e-12) {

@@ -100,23 +100,6 @@ const blt_device_value_t *blt_device_find(const blt_device_t *dev, uint16_t bloc
 	return NULL;
 }
 
-static double num(const blt_device_t *dev, uint16_t block, const char *name)
-{
-	const blt_device_value_t *v = blt_device_find(dev, block, name);
-	return (v && v->status == BLT_VS_OK) ? v->num : NAN;
-}
-
-/* First known of two sources. */
-static double either(double a, double b)
-{
-	return isnan(a) ? b : a;
-}
-
-static int name_has(const char *name, const char *what)
-{
-	return strstr(name, what) != NULL;
-}
-
 static void collect_alarms(const blt_device_t *dev, blt_device_summary_t *s)
 {
 	s->nalarms = 0;
@@ -128,8 +111,7 @@ static void collect_alarms(const blt_device_t *dev, blt_device_summary_t *s)
 			uint64_t bits;
 			if (!(f->flags & BLT_F_BITMAP) || !f->bits || v->status != BLT_VS_OK)
 				continue;
-			if (!name_has(f->name, "alarm") && !name_has(f->name, "fault") &&
-			    !name_has(f->name, "error") && !name_has(f->name, "protect"))
+			if (!(f->ha.flags & BLT_P_ALARM))
 				continue;
 			bits = (uint64_t)v->num;
 			for (const blt_bit_name_t *b = f->bits; b->name; b++)
@@ -140,23 +122,58 @@ static void collect_alarms(const blt_device_t *dev, blt_device_summary_t *s)
 	}
 }
 
+/* The values of the rows tagged with a quantity (blt_present_t.quantity), per repetition
+ * index: where several rows carry one quantity, the known value of the lowest block id. */
+#define QMAX 48
+typedef struct qtab {
+	double v[BLT_Q__COUNT][QMAX];
+	uint16_t blk[BLT_Q__COUNT][QMAX];
+} qtab_t;
+
+static void qtab_fill(const blt_device_t *dev, qtab_t *t)
+{
+	for (size_t q = 0; q < BLT_Q__COUNT; q++)
+		for (size_t i = 0; i < QMAX; i++)
+			t->v[q][i] = NAN;
+	for (size_t k = 0; k < dev->nslots; k++) {
+		const slot_t *sl = &dev->slots[k];
+		for (size_t i = 0; i < sl->n; i++) {
+			const blt_device_value_t *v = &sl->vals[i];
+			unsigned q = v->field->ha.quantity;
+			if (!q || q >= BLT_Q__COUNT || v->index >= QMAX || v->status != BLT_VS_OK)
+				continue;
+			if (isnan(t->v[q][v->index]) || v->block < t->blk[q][v->index]) {
+				t->v[q][v->index] = v->num;
+				t->blk[q][v->index] = v->block;
+			}
+		}
+	}
+}
+
+static double qv(const qtab_t *t, blt_quantity_t q, unsigned i)
+{
+	return i < QMAX ? t->v[q][i] : NAN;
+}
+
 static void recompute(blt_device_t *dev)
 {
 	blt_device_summary_t *s = &dev->sum;
 	const blt_device_summary_t prev = *s;
-	char name[32];
+	static _Thread_local qtab_t qt; /* 14 KB: not on the stack */
+	const qtab_t *t = &qt;
 
+	qtab_fill(dev, &qt);
 	memset(s, 0, sizeof *s);
 	snprintf(s->model, sizeof s->model, "%s", prev.model[0] ? prev.model : dev->model);
 	snprintf(s->serial, sizeof s->serial, "%s", prev.serial[0] ? prev.serial : dev->sn);
 
-	s->grid_frequency = num(dev, 1300, "frequency");
+	s->grid_frequency = qv(t, BLT_Q_GRID_FREQUENCY, 0);
 	/* The Elite 200 V2 alternates 500 and 0 at 1300 between reads with the grid present
 	 * (nlimper): a 0 with a plausible phase voltage is not a reading, and a 0 without a
 	 * voltage counts as "no grid" only on the second update in a row. */
 	{
 		const slot_t *gs = find_slot(dev, 1300);
-		double v0 = num(dev, 1300, "phase_0_voltage");
+		double v0 = qv(t, BLT_Q_GRID_PHASE_VOLTAGE, 0);
 		bool fresh = gs && gs->time_ms != dev->grid_time;
 		if (gs)
 			dev->grid_time = gs->time_ms;
@@ -171,57 +188,53 @@ static void recompute(blt_device_t *dev)
 				dev->freq_zero++;
 		}
 	}
-	s->grid_voltage = num(dev, 1300, "phase_0_voltage");
-	s->grid_current = num(dev, 1300, "phase_0_current");
-	s->grid_power = num(dev, 1300, "grid_power");
-	s->grid_import_energy = num(dev, 1300, "charge_energy");
-	s->grid_export_energy = num(dev, 1300, "feedback_energy");
+	s->grid_voltage = qv(t, BLT_Q_GRID_PHASE_VOLTAGE, 0);
+	s->grid_current = qv(t, BLT_Q_GRID_PHASE_CURRENT, 0);
+	s->grid_power = qv(t, BLT_Q_GRID_POWER, 0);
+	s->grid_import_energy = qv(t, BLT_Q_GRID_IMPORT_ENERGY, 0);
+	s->grid_export_energy = qv(t, BLT_Q_GRID_EXPORT_ENERGY, 0);
 
-	/* 6100 (one pack's record) last: it is all a pack node has (nodes below) */
-	s->soc = either(either(num(dev, 100, "soc"), num(dev, 6000, "soc")), num(dev, 6100, "soc"));
-	s->soh = either(num(dev, 6000, "soh"), num(dev, 6100, "soh"));
-	s->pack_voltage = either(either(num(dev, 100, "pack_voltage"), num(dev, 6000, "voltage")),
-	                         num(dev, 6100, "voltage"));
-	s->pack_current = either(either(num(dev, 100, "pack_current"), num(dev, 6000, "current")),
-	                         num(dev, 6100, "current"));
+	/* block 100 before 6000 before 6100 (one pack's record: all a pack node has) */
+	s->soc = qv(t, BLT_Q_SOC, 0);
+	s->soh = qv(t, BLT_Q_SOH, 0);
+	s->pack_voltage = qv(t, BLT_Q_PACK_VOLTAGE, 0);
+	s->pack_current = qv(t, BLT_Q_PACK_CURRENT, 0);
 	s->battery_power = s->pack_voltage * s->pack_current;
-	s->pack_temp_avg = either(num(dev, 6000, "temp_avg"), num(dev, 6100, "temp_avg"));
-	s->time_to_full = either(num(dev, 100, "time_to_full"), num(dev, 6000, "time_to_full"));
-	s->time_to_empty = either(num(dev, 100, "time_to_empty"), num(dev, 6000, "time_to_empty"));
-	s->battery_charge_energy = num(dev, 6000, "charge_energy");
-	s->battery_discharge_energy = num(dev, 6000, "discharge_energy");
+	s->pack_temp_avg = qv(t, BLT_Q_PACK_TEMP_AVG, 0);
+	s->time_to_full = qv(t, BLT_Q_TIME_TO_FULL, 0);
+	s->time_to_empty = qv(t, BLT_Q_TIME_TO_EMPTY, 0);
+	s->battery_charge_energy = qv(t, BLT_Q_BATTERY_CHARGE_ENERGY, 0);
+	s->battery_discharge_energy = qv(t, BLT_Q_BATTERY_DISCHARGE_ENERGY, 0);
 
-	s->ac_load_power = num(dev, 100, "ac_load_power");
-	s->dc_load_power = num(dev, 100, "dc_load_power");
-	s->pv_power = num(dev, 100, "pv_power");
-	s->inverter_power = num(dev, 100, "inverter_power");
+	s->ac_load_power = qv(t, BLT_Q_AC_LOAD_POWER, 0);
+	s->dc_load_power = qv(t, BLT_Q_DC_LOAD_POWER, 0);
+	s->pv_power = qv(t, BLT_Q_PV_POWER, 0);
+	s->inverter_power = qv(t, BLT_Q_INVERTER_POWER, 0);
 	/* Net grid power, positive for import. Block 1300's sign is a profile fact (firmware:
 	 * negative = grid -> device; the Elite 200 V2 shows import positive). 1301 reads 0 on
 	 * units that fill only the phase records (nlimper: 1313 ~ 250 with 1301 0), so the
 	 * phase sum stands in for a zero total. Block 100's 146 is import-positive. */
 	{
 		double g = s->grid_power, sum = NAN;
-		double pc = num(dev, 1300, "phase_count");
+		double pc = qv(t, BLT_Q_GRID_PHASE_COUNT, 0);
 		for (unsigned i = 0; !isnan(pc) && i < (unsigned)pc && i < 3; i++) {
-			snprintf(name, sizeof name, "phase_%u_power", i);
-			double p = num(dev, 1300, name);
+			double p = qv(t, BLT_Q_GRID_PHASE_POWER, i);
 			if (!isnan(p))
 				sum = isnan(sum) ? p : sum + p;
 		}
 		if ((isnan(g) || g == 0) && !isnan(sum) && sum != 0)
 			g = sum;
-		s->net_grid_power = isnan(g) ? num(dev, 100, "grid_power")
+		s->net_grid_power = isnan(g) ? qv(t, BLT_Q_GRID_POWER_IMPORT, 0)
 		                             : g * blt_profile_grid_import_sign(dev->profile);
 	}
 
-	double cc = num(dev, 6300, "cell_count");
+	double cc = qv(t, BLT_Q_CELL_COUNT, 0);
 	s->cell_min = s->cell_max = s->cell_delta = NAN;
 	if (!isnan(cc)) {
 		unsigned n = cc > 32 ? 32 : (unsigned)cc;
 		s->cell_count = n;
 		for (unsigned i = 0; i < n; i++) {
-			snprintf(name, sizeof name, "cell_%u_voltage", i);
-			s->cell_voltage[i] = num(dev, 6300, name);
+			s->cell_voltage[i] = qv(t, BLT_Q_CELL_VOLTAGE, i);
 			if (isnan(s->cell_voltage[i]))
 				continue;
 			if (isnan(s->cell_min) || s->cell_voltage[i] < s->cell_min)
@@ -231,19 +244,17 @@ static void recompute(blt_device_t *dev)
 		}
 		s->cell_delta = s->cell_max - s->cell_min;
 	}
-	double tc = num(dev, 6300, "ntc_count");
+	double tc = qv(t, BLT_Q_TEMP_COUNT, 0);
 	if (!isnan(tc)) {
 		unsigned n = tc > 8 ? 8 : (unsigned)tc;
 		s->temp_count = n;
-		for (unsigned j = 0; j < n; j++) {
-			snprintf(name, sizeof name, "temp_%u", j);
-			s->temp[j] = num(dev, 6300, name);
-		}
+		for (unsigned j = 0; j < n; j++)
+			s->temp[j] = qv(t, BLT_Q_TEMP, j);
 	}
 
 	s->protocol_version = dev->profile->protocol_version;
 	if (!s->protocol_version) {
-		double pv = num(dev, 1, "protocol_version");
+		double pv = qv(t, BLT_Q_PROTOCOL_VERSION, 0);
 		if (!isnan(pv) && pv > 0 && pv < 65536)
 			s->protocol_version = (uint16_t)pv;
 	}
@@ -309,10 +320,10 @@ int blt_device_update(blt_device_t *dev, const blt_decoded_t *r, uint64_t now_ms
 			vals[i].num = v->num;
 			/* Identity strings go to the summary. */
 			if (v->status == BLT_VS_OK && v->kind == BLT_VK_STR && v->str[0]) {
-				if (!strcmp(v->name, "device_model"))
+				if (v->field->ha.quantity == BLT_Q_MODEL)
 					snprintf(dev->sum.model, sizeof dev->sum.model, "%.23s",
 					         v->str);
-				else if (!strcmp(v->name, "device_serial"))
+				else if (v->field->ha.quantity == BLT_Q_SERIAL)
 					snprintf(dev->sum.serial, sizeof dev->sum.serial, "%.23s",
 					         v->str);
 			}

@@ -9,6 +9,14 @@
  * of NODE_INFO): via_device names a device announced in the set and never the device
  * itself; every document of one device identifier carries the same name, model, serial
  * and via_device (HA merges them into one device entry; a mismatch flaps the registry).
+ * Device-based discovery (HA 2024.11+, <prefix>/device/<node_id>/config): dev, o (origin
+ * with a name; support_url an http(s) URL), cmps with each component's platform p; each
+ * component, with the options it inherits from the document, obeys the per-entity rules.
+ * Names: every entity of one device has a distinct name, no word twice in a row ("Grid
+ * grid power"), and none begins with its device's name. Categories: sensors are never
+ * config; enabled_by_default is a boolean, and the noisy values (last_seen, per-cell
+ * voltages, per-sensor temperatures) start disabled unless the context says otherwise.
+ * No payload_available / availability_topic beside an availability list.
  * A document that breaks a rule is reported with its topic and the rule; the checker
  * returns the number of problems.
  */
@@ -18,7 +26,9 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <cjson/cJSON.h>
 
@@ -33,9 +43,65 @@ typedef struct chk_ctx {
 	const char *state_topic;
 	const char *const *avail_topics; /* topics availability may name */
 	size_t navail;
+	const char *const *known_devices; /* devices announced elsewhere (the bridge's own) */
+	size_t nknown;
+	bool noise_enabled; /* all_entities: the noisy values may start enabled */
 	int problems;
 	char last[512]; /* last problem, for the assertion message */
 } chk_ctx_t;
+
+/* Entity names seen, per device identifier (for the name rules). */
+static struct chk_name {
+	char dev[96], dev_name[128], name[128], topic[200];
+} chk_names[4096];
+static size_t chk_nnames;
+
+/* True if name has the same word twice in a row. */
+static bool chk_stutters(const char *name)
+{
+	char prev[64] = "", word[64];
+	const char *p = name;
+	while (*p) {
+		size_t n = strcspn(p, " ");
+		size_t wn = n < sizeof word - 1 ? n : sizeof word - 1;
+		for (size_t i = 0; i < wn; i++)
+			word[i] = (char)(p[i] >= 'A' && p[i] <= 'Z' ? p[i] + 32 : p[i]);
+		word[wn] = '\0';
+		if (wn && !strcmp(word, prev))
+			return true;
+		memcpy(prev, word, wn + 1);
+		p += n;
+		while (*p == ' ')
+			p++;
+	}
+	return false;
+}
+
+/* Object ids of the values that change every poll or that few people chart. */
+static bool chk_noisy(const char *object)
+{
+	const char *p;
+	size_t n = strlen(object);
+	if (n >= 9 && !strcmp(object + n - 9, "last_seen"))
+		return true;
+	/* ..._cell_<n>_voltage */
+	if ((p = strstr(object, "cell_")) && p[5] >= '0' && p[5] <= '9') {
+		p += 5;
+		while (*p >= '0' && *p <= '9')
+			p++;
+		if (!strcmp(p, "_voltage"))
+			return true;
+	}
+	/* ..._temp_<n> */
+	if (n > 6) {
+		const char *e = object + n;
+		while (e > object && e[-1] >= '0' && e[-1] <= '9')
+			e--;
+		if (e < object + n && e - object >= 5 && !strncmp(e - 5, "temp_", 5))
+			return true;
+	}
+	return false;
+}
 
 static void chk_fail(chk_ctx_t *c, const char *topic, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -225,6 +291,34 @@ static void chk_dev_of(const cJSON *dev, chk_dev_t *out)
 		snprintf(out->via, sizeof out->via, "%s", v);
 }
 
+/* The name rules, against the names seen before for the same device. */
+static void chk_name(chk_ctx_t *c, const char *topic, const cJSON *o)
+{
+	const cJSON *dev = cJSON_GetObjectItemCaseSensitive(o, "device");
+	const cJSON *idl = cJSON_GetObjectItemCaseSensitive(dev, "identifiers");
+	const char *name = chk_str(o, "name"), *dn = chk_str(dev, "name");
+	const char *id0 = cJSON_IsString(cJSON_GetArrayItem(idl, 0))
+	                      ? cJSON_GetArrayItem(idl, 0)->valuestring
+	                      : "";
+	size_t dl = dn ? strlen(dn) : 0;
+	struct chk_name *nm;
+	if (chk_stutters(name))
+		chk_fail(c, topic, "name '%s' repeats a word", name);
+	if (dl && !strncasecmp(name, dn, dl))
+		chk_fail(c, topic, "name '%s' begins with its device's name", name);
+	for (size_t k = 0; k < chk_nnames; k++)
+		if (!strcmp(id0, chk_names[k].dev) && !strcasecmp(name, chk_names[k].name))
+			chk_fail(c, topic, "name '%s' already used in %s", name,
+			         chk_names[k].topic);
+	if (chk_nnames >= sizeof chk_names / sizeof chk_names[0])
+		return;
+	nm = &chk_names[chk_nnames++];
+	snprintf(nm->dev, sizeof nm->dev, "%s", id0);
+	snprintf(nm->dev_name, sizeof nm->dev_name, "%s", dn ? dn : "");
+	snprintf(nm->name, sizeof nm->name, "%s", name);
+	snprintf(nm->topic, sizeof nm->topic, "%s", topic);
+}
+
 static void chk_doc(chk_ctx_t *c, const chk_doc_t *doc, const cJSON *state, char ids[][96],
                     size_t *nids, size_t idcap, char devs[][96], chk_dev_t *devinfo,
                     size_t *ndevs, size_t devcap, char vias[][96], size_t *nvias)
@@ -297,6 +391,27 @@ static void chk_doc(chk_ctx_t *c, const chk_doc_t *doc, const cJSON *state, char
 	}
 	if (!chk_str(o, "name"))
 		chk_fail(c, doc->topic, "no name");
+	else
+		chk_name(c, doc->topic, o);
+	if (cJSON_GetObjectItemCaseSensitive(o, "availability") &&
+	    (cJSON_GetObjectItemCaseSensitive(o, "availability_topic") ||
+	     cJSON_GetObjectItemCaseSensitive(o, "payload_available") ||
+	     cJSON_GetObjectItemCaseSensitive(o, "payload_not_available")))
+		chk_fail(c, doc->topic, "redundant availability keys beside the availability list");
+	{
+		const cJSON *en = cJSON_GetObjectItemCaseSensitive(o, "enabled_by_default");
+		const char *cat = chk_str(o, "entity_category");
+		if (en && !cJSON_IsBool(en))
+			chk_fail(c, doc->topic, "enabled_by_default is not a boolean");
+		if (!c->noise_enabled && chk_noisy(object) && !cJSON_IsFalse(en))
+			chk_fail(c, doc->topic,
+			         "%s changes often or is rarely charted: it must start "
+			         "disabled",
+			         object);
+		if (cat && !strcmp(cat, "config") &&
+		    (!strcmp(comp, "sensor") || !strcmp(comp, "binary_sensor")))
+			chk_fail(c, doc->topic, "a %s cannot be entity_category config", comp);
+	}
 	/* state_topic + value_template into the state document */
 	s = chk_str(o, "state_topic");
 	if (!s)
@@ -429,23 +544,111 @@ static void chk_doc(chk_ctx_t *c, const chk_doc_t *doc, const cJSON *state, char
 	cJSON_Delete(o);
 }
 
+/* A device-based document: check its own keys, then each component as the per-entity
+ * document it stands for (with the options it inherits). */
+static void chk_device_doc(chk_ctx_t *c, const chk_doc_t *doc, const cJSON *state, char ids[][96],
+                           size_t *nids, size_t idcap, char devs[][96], chk_dev_t *devinfo,
+                           size_t *ndevs, size_t devcap, char vias[][96], size_t *nvias)
+{
+	static const char *const inherit[] = {"state_topic", "availability", "availability_mode",
+	                                      "origin", NULL};
+	static const char *const platforms[] = {"sensor", "binary_sensor", "switch",
+	                                        "select", "number",        NULL};
+	char node[96];
+	const char *p = doc->topic + strlen(c->prefix) + strlen("/device/");
+	const char *q = strchr(p, '/');
+	cJSON *o, *dev, *org, *cmps, *x;
+	const char *url;
+	if (!q || strcmp(q, "/config") || (size_t)(q - p) >= sizeof node ||
+	    !chk_id_ok(p, (size_t)(q - p))) {
+		chk_fail(c, doc->topic, "bad node_id or not .../config");
+		return;
+	}
+	memcpy(node, p, (size_t)(q - p));
+	node[q - p] = '\0';
+	o = cJSON_Parse(doc->payload);
+	if (!cJSON_IsObject(o)) {
+		chk_fail(c, doc->topic, "payload is not a JSON object");
+		cJSON_Delete(o);
+		return;
+	}
+	dev = cJSON_GetObjectItemCaseSensitive(o, "dev");
+	org = cJSON_GetObjectItemCaseSensitive(o, "o");
+	cmps = cJSON_GetObjectItemCaseSensitive(o, "cmps");
+	if (!cJSON_IsObject(dev))
+		chk_fail(c, doc->topic, "device document without dev");
+	if (!cJSON_IsObject(org) || !chk_str(org, "name"))
+		chk_fail(c, doc->topic, "device document without o (origin) and its name");
+	else if ((url = chk_str(org, "support_url")) && strncmp(url, "https://", 8) &&
+	         strncmp(url, "http://", 7))
+		chk_fail(c, doc->topic, "origin support_url %s is not a URL", url);
+	if (!cJSON_IsObject(cmps) || !cmps->child) {
+		chk_fail(c, doc->topic, "device document without components (cmps)");
+		cJSON_Delete(o);
+		return;
+	}
+	cJSON_ArrayForEach(x, cmps)
+	{
+		const char *plat = chk_str(x, "p");
+		char topic[300], *payload;
+		cJSON *e;
+		chk_doc_t one;
+		if (!plat || !chk_in(plat, platforms)) {
+			chk_fail(c, doc->topic, "component %s without a known platform p",
+			         x->string);
+			continue;
+		}
+		if (cJSON_GetObjectItemCaseSensitive(x, "device"))
+			chk_fail(c, doc->topic, "component %s repeats the device", x->string);
+		e = cJSON_Duplicate(x, 1);
+		cJSON_DeleteItemFromObjectCaseSensitive(e, "p");
+		for (size_t i = 0; inherit[i]; i++) {
+			const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, inherit[i]);
+			if (v && !cJSON_GetObjectItemCaseSensitive(e, inherit[i]))
+				cJSON_AddItemToObject(e, inherit[i], cJSON_Duplicate(v, 1));
+		}
+		if (cJSON_IsObject(dev))
+			cJSON_AddItemToObject(e, "device", cJSON_Duplicate(dev, 1));
+		payload = cJSON_PrintUnformatted(e);
+		cJSON_Delete(e);
+		snprintf(topic, sizeof topic, "%s/%s/%s/%s/config", c->prefix, plat, node,
+		         x->string);
+		one.topic = topic;
+		one.payload = payload;
+		chk_doc(c, &one, state, ids, nids, idcap, devs, devinfo, ndevs, devcap, vias,
+		        nvias);
+		free(payload);
+	}
+	cJSON_Delete(o);
+}
+
 /* Check a whole set of discovery documents against one state document. */
 static int chk_all(chk_ctx_t *c, const chk_doc_t *docs, size_t n)
 {
-	static char ids[2048][96], devs[64][96], vias[2048][96];
+	static char ids[4096][96], devs[64][96], vias[4096][96];
 	static chk_dev_t devinfo[64];
-	size_t nids = 0, ndevs = 0, nvias = 0;
+	size_t nids = 0, ndevs = 0, nvias = 0, pl = strlen(c->prefix);
 	cJSON *state = c->state_doc ? cJSON_Parse(c->state_doc) : NULL;
+	chk_nnames = 0;
 	if (c->state_doc && !cJSON_IsObject(state))
 		chk_fail(c, c->state_topic ? c->state_topic : "state",
 		         "state is not a JSON object");
-	for (size_t i = 0; i < n; i++)
-		chk_doc(c, &docs[i], state, ids, &nids, 2048, devs, devinfo, &ndevs, 64, vias,
-		        &nvias);
+	for (size_t i = 0; i < n; i++) {
+		if (!strncmp(docs[i].topic, c->prefix, pl) &&
+		    !strncmp(docs[i].topic + pl, "/device/", 8))
+			chk_device_doc(c, &docs[i], state, ids, &nids, 4096, devs, devinfo, &ndevs,
+			               64, vias, &nvias);
+		else
+			chk_doc(c, &docs[i], state, ids, &nids, 4096, devs, devinfo, &ndevs, 64,
+			        vias, &nvias);
+	}
 	for (size_t i = 0; i < nvias; i++) {
 		bool found = false;
 		for (size_t k = 0; k < ndevs; k++)
 			if (!strcmp(devs[k], vias[i]))
+				found = true;
+		for (size_t k = 0; k < c->nknown; k++)
+			if (!strcmp(c->known_devices[k], vias[i]))
 				found = true;
 		if (!found)
 			chk_fail(c, vias[i], "via_device names no announced device");

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -552,7 +553,8 @@ static void test_entities_from_catalog_rows(void **state)
 	assert_string_equal(e->device_class, "voltage");
 	assert_int_equal(e->decimals, 1);
 	assert_string_equal(e->name, "Grid phase 0 voltage");
-	e = find_ent(fx, "grid_charge_energy"); /* block 100, 0.1 kWh counter */
+	e = find_ent(fx,
+	             "grid_charge_energy"); /* block 1300 import counter (block 100 mirrors it) */
 	assert_non_null(e);
 	assert_string_equal(e->device_class, "energy");
 	assert_string_equal(e->state_class, "total_increasing");
@@ -861,6 +863,349 @@ static void test_state_unknown_is_null(void **state)
 	br_config_free(c);
 }
 
+/* Device-based discovery: one document for the power station's entities (dev, o, cmps
+ * with p), linked to the bridge's device; the pack's entities keep their own documents.
+ * The whole set passes the rules, and every main entity is a component exactly once. */
+static void test_device_discovery(void **state)
+{
+	fixture_t *fx = fixture_new(true);
+	static const char *const avail[] = {"bluetti/bridge/state", "bluetti/shed/availability"};
+	static const char *const bridge_dev[] = {"bluetti_bridge"};
+	char topic[256];
+	char *st, *doc;
+	chk_doc_t *docs = calloc(fx->n + 1, sizeof *docs);
+	char(*topics)[256] = calloc(fx->n, 256);
+	size_t nd = 0, nmain = 0;
+	cJSON *o, *cmps, *dev, *org, *x;
+	(void)state;
+	fx->ctx.via_device = "bluetti_bridge";
+	st = br_state_doc(&fx->ctx, fx->ents, fx->n);
+	assert_int_equal(br_device_discovery_topic(&fx->ctx, topic, sizeof topic), BLT_OK);
+	assert_string_equal(topic, "homeassistant/device/bluetti_2616113487436/config");
+	doc = br_device_discovery_doc(&fx->ctx, fx->ents, fx->n);
+	assert_non_null(doc);
+	docs[nd].topic = topic;
+	docs[nd++].payload = doc;
+	for (size_t i = 0; i < fx->n; i++) {
+		if (!fx->ents[i].sub && !fx->ents[i].node) {
+			nmain++;
+			continue;
+		}
+		assert_int_equal(br_discovery_topic(&fx->ctx, &fx->ents[i], topics[i], 256),
+		                 BLT_OK);
+		docs[nd].topic = topics[i];
+		docs[nd++].payload = br_discovery_doc(&fx->ctx, &fx->ents[i]);
+	}
+	assert_true(nd > 1); /* the pack's entities */
+	chk_ctx_t chk = {.prefix = "homeassistant",
+	                 .state_doc = st,
+	                 .state_topic = "bluetti/shed/state",
+	                 .avail_topics = avail,
+	                 .navail = 2,
+	                 .known_devices = bridge_dev,
+	                 .nknown = 1};
+	assert_int_equal(chk_all(&chk, docs, nd), 0);
+
+	o = cJSON_Parse(doc);
+	assert_non_null(o);
+	dev = cJSON_GetObjectItem(o, "dev");
+	assert_string_equal(cJSON_GetObjectItem(dev, "via_device")->valuestring, "bluetti_bridge");
+	assert_string_equal(cJSON_GetObjectItem(dev, "name")->valuestring, "Shed Apex");
+	org = cJSON_GetObjectItem(o, "o");
+	assert_string_equal(cJSON_GetObjectItem(org, "name")->valuestring, "bluetti-bridge");
+	assert_string_equal(cJSON_GetObjectItem(org, "sw_version")->valuestring, blt_version());
+	assert_string_equal(cJSON_GetObjectItem(org, "support_url")->valuestring, BR_SUPPORT_URL);
+	cmps = cJSON_GetObjectItem(o, "cmps");
+	assert_int_equal((size_t)cJSON_GetArraySize(cmps), nmain);
+	x = cJSON_GetObjectItem(cmps, "ac_output");
+	assert_string_equal(cJSON_GetObjectItem(x, "p")->valuestring, "switch");
+	assert_null(cJSON_GetObjectItem(x, "entity_category")); /* a primary control */
+	x = cJSON_GetObjectItem(cmps, "soc_high");
+	assert_string_equal(cJSON_GetObjectItem(x, "entity_category")->valuestring, "config");
+	x = cJSON_GetObjectItem(cmps, "soc");
+	assert_string_equal(cJSON_GetObjectItem(x, "p")->valuestring, "sensor");
+	assert_string_equal(cJSON_GetObjectItem(x, "device_class")->valuestring, "battery");
+	assert_null(cJSON_GetObjectItem(cmps, "battery_soc")); /* one value, one entity */
+	cJSON_Delete(o);
+
+	/* the per-entity form names the bridge device too; unknown to the checker, it fails */
+	chk_ctx_t strict = {.prefix = "homeassistant", .avail_topics = avail, .navail = 2};
+	assert_true(chk_all(&strict, docs, nd) > 0);
+	assert_non_null(strstr(strict.last, "via_device"));
+	for (size_t i = 0; i < nd; i++)
+		free((void *)docs[i].payload);
+	free(docs);
+	free(topics);
+	free(st);
+	fixture_free(fx);
+}
+
+/* The name, category, default and device-document rules can fail. */
+static void test_checker_catches_names_and_defaults(void **state)
+{
+	static const char *const avail[] = {"b/bridge/state"};
+#define DEVJ                                                                                       \
+	"\"device\":{\"identifiers\":[\"n\"],\"name\":\"Unit\",\"manufacturer\":\"Bluetti\","      \
+	"\"model\":\"M\",\"serial_number\":\"1\"}"
+#define BASEJ "\"state_topic\":\"b/d/state\",\"availability\":[{\"topic\":\"b/bridge/state\"}],"
+	static const struct {
+		chk_doc_t docs[2];
+		size_t n;
+		const char *rule;
+	} cases[] = {
+	    {{{"homeassistant/sensor/n/a/config",
+	       "{\"name\":\"Grid grid power\",\"unique_id\":\"n_a\",\"value_template\":\"{{ "
+	       "value_json.a }}\"," BASEJ DEVJ "}"}},
+	     1,
+	     "repeats a word"},
+	    {{{"homeassistant/sensor/n/a/config",
+	       "{\"name\":\"Power\",\"unique_id\":\"n_a\",\"value_template\":\"{{ value_json.a "
+	       "}}\"," BASEJ DEVJ "}"},
+	      {"homeassistant/sensor/n/b/config",
+	       "{\"name\":\"power\",\"unique_id\":\"n_b\",\"value_template\":\"{{ value_json.b "
+	       "}}\"," BASEJ DEVJ "}"}},
+	     2,
+	     "already used"},
+	    {{{"homeassistant/sensor/n/a/config",
+	       "{\"name\":\"Unit power\",\"unique_id\":\"n_a\",\"value_template\":\"{{ "
+	       "value_json.a }}\"," BASEJ DEVJ "}"}},
+	     1,
+	     "begins with its device"},
+	    {{{"homeassistant/sensor/n/cell_3_voltage/config",
+	       "{\"name\":\"Cell 3\",\"unique_id\":\"n_cell_3_voltage\",\"value_template\":\"{{ "
+	       "value_json.cell_3_voltage }}\"," BASEJ DEVJ "}"}},
+	     1,
+	     "start disabled"},
+	    {{{"homeassistant/sensor/n/a/config",
+	       "{\"name\":\"A\",\"unique_id\":\"n_a\",\"entity_category\":\"config\","
+	       "\"value_template\":\"{{ value_json.a }}\"," BASEJ DEVJ "}"}},
+	     1,
+	     "cannot be entity_category config"},
+	    {{{"homeassistant/sensor/n/a/config",
+	       "{\"name\":\"A\",\"unique_id\":\"n_a\",\"payload_available\":\"online\","
+	       "\"value_template\":\"{{ value_json.a }}\"," BASEJ DEVJ "}"}},
+	     1,
+	     "redundant availability"},
+	    {{{"homeassistant/device/n/config",
+	       "{\"dev\":{\"identifiers\":[\"n\"],\"name\":\"Unit\",\"manufacturer\":\"Bluetti\","
+	       "\"model\":\"M\",\"serial_number\":\"1\"},\"o\":{\"name\":\"x\"}," BASEJ
+	       "\"cmps\":{\"a\":{\"name\":\"A\",\"unique_id\":\"n_a\",\"value_template\":\"{{ "
+	       "value_json.a }}\"}}}"}},
+	     1,
+	     "platform p"},
+	    {{{"homeassistant/device/n/config",
+	       "{\"dev\":{\"identifiers\":[\"n\"],\"name\":\"Unit\",\"manufacturer\":\"Bluetti\","
+	       "\"model\":\"M\",\"serial_number\":\"1\"}," BASEJ
+	       "\"cmps\":{\"a\":{\"p\":\"sensor\",\"name\":\"A\",\"unique_id\":\"n_a\","
+	       "\"value_template\":\"{{ value_json.a }}\"}}}"}},
+	     1,
+	     "origin"},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		chk_ctx_t chk = {.prefix = "homeassistant", .avail_topics = avail, .navail = 1};
+		bool found = false;
+		assert_true(chk_all(&chk, cases[i].docs, cases[i].n) > 0);
+		found = strstr(chk.last, cases[i].rule) != NULL;
+		if (!found) /* the rule may not be the last problem: run again, print all */
+			fprintf(stderr, "case %zu: expected '%s', last '%s'\n", i, cases[i].rule,
+			        chk.last);
+		assert_true(found || chk.problems > 1);
+	}
+#undef DEVJ
+#undef BASEJ
+}
+
+/* ---- every profile: names, keys, one register per entity ---------------------------- */
+
+/* Encode a plausible value into every row of block b (counts first, so repeated rows
+ * exist), as the simulator's encoder would, and apply the decoded block to dev. */
+static void load_simulated(blt_device_t *dev, const blt_block_t *b, uint16_t regs)
+{
+	uint8_t buf[256];
+	blt_decoded_t *r = calloc(1, sizeof *r);
+	blt_decode_opts_t o;
+	size_t n = (size_t)regs * 2u;
+	assert_non_null(r);
+	if (n > sizeof buf)
+		n = sizeof buf;
+	memset(buf, 0, sizeof buf);
+	blt_device_decode_opts(dev, &o);
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < b->nfields; i++) {
+			const blt_field_t *f = &b->fields[i];
+			unsigned reps = f->repeat ? f->repeat->max : 1;
+			double v = 1;
+			if ((pass == 0) != ((f->flags & BLT_F_COUNT) != 0))
+				continue;
+			if (f->type == BLT_T_STR || f->type == BLT_T_STR_SWAP) {
+				blt_encode_str(b, f, 0, "X1", buf, n);
+				continue;
+			}
+			if (f->type == BLT_T_SN64)
+				continue;
+			if (f->flags & BLT_F_COUNT)
+				v = 8;
+			else if (f->enums && f->enums[0].name)
+				v = f->enums[0].value;
+			else if (f->flags & BLT_F_RANGE)
+				v = (f->valid_lo + f->valid_hi) / 2;
+			for (unsigned k = 0; k < reps && k < 32; k++)
+				blt_encode_num(b, f, k, v, &o, buf, n); /* a row that cannot hold v
+				                                           keeps its zeros */
+		}
+	}
+	int err = blt_decode(b, buf, n, &o, r, NULL);
+	assert_true(err == BLT_OK || err == BLT_E_MISSING);
+	assert_int_equal(blt_device_update(dev, r, 1, NULL), BLT_OK);
+	free(r);
+}
+
+/* True if name has the same word twice in a row ("Grid grid power", "PV PV power"). */
+static bool stutters(const char *name)
+{
+	char prev[48] = "", word[48];
+	const char *p = name;
+	while (*p) {
+		size_t n = strcspn(p, " ");
+		size_t wn = n < sizeof word - 1 ? n : sizeof word - 1;
+		for (size_t i = 0; i < wn; i++)
+			word[i] = (char)(p[i] >= 'A' && p[i] <= 'Z' ? p[i] + 32 : p[i]);
+		word[wn] = '\0';
+		if (wn && !strcmp(word, prev))
+			return true;
+		memcpy(prev, word, wn + 1);
+		p += n;
+		while (*p == ' ')
+			p++;
+	}
+	return false;
+}
+
+/* Byte offset of a stored value in its block's payload (record base + stride + row). */
+static long value_offset(const blt_device_t *dev, const blt_device_value_t *v)
+{
+	const blt_repeat_t *r = v->field->repeat;
+	long base = 0;
+	if (!r)
+		return v->field->offset;
+	if (r->base_field) {
+		const blt_device_value_t *b = blt_device_find(dev, v->block, r->base_field);
+		base = b ? (long)b->num * r->base_mul : 0;
+	}
+	return base + r->base_add + (long)v->index * r->stride + v->field->offset;
+}
+
+/* True if the generated entity list (docs/ha-entities.md) names key, exactly or as a
+ * repeated row ("grid_phase_0_voltage" as "grid_phase_{i}_voltage"). */
+static bool listed(const char *doc, const char *key)
+{
+	char pat[128], alt[128];
+	size_t a = 0;
+	bool done = false;
+	snprintf(pat, sizeof pat, "`%.100s`", key);
+	if (strstr(doc, pat))
+		return true;
+	/* the first run of digits between '_' (or at the end) as {i} */
+	for (const char *p = key; *p && a + 4 < 100; p++) {
+		if (!done && p > key && p[-1] == '_' && *p >= '0' && *p <= '9') {
+			const char *q = p;
+			while (*q >= '0' && *q <= '9')
+				q++;
+			if (*q == '_' || *q == '\0') {
+				memcpy(alt + a, "{i}", 3);
+				a += 3;
+				p = q - 1;
+				done = true;
+				continue;
+			}
+		}
+		alt[a++] = *p;
+	}
+	alt[a] = '\0';
+	snprintf(pat, sizeof pat, "`%.100s`", alt);
+	return strstr(doc, pat) != NULL;
+}
+
+static void test_every_profile_names_and_sources(void **state)
+{
+	static br_entity_t ents[BR_MAX_ENTITIES];
+	const bool dump = getenv("BR_DUMP_ENTITIES") != NULL;
+	int problems = 0;
+	char *list = NULL;
+	size_t listlen = 0;
+	FILE *lf = open_memstream(&list, &listlen);
+	assert_non_null(lf);
+	assert_int_equal(blt_ha_write_entities_markdown(lf), BLT_OK);
+	fclose(lf);
+#define PROBLEM(...) (fprintf(stderr, __VA_ARGS__), fputc('\n', stderr), problems++)
+	(void)state;
+	for (size_t pi = 0; pi < blt_profile_count(); pi++) {
+		const blt_profile_t *p = blt_profile_at(pi);
+		br_config_t *cfg = NULL;
+		blt_device_t *dev = NULL;
+		br_errors_t e;
+		br_ha_ctx_t ctx;
+		char text[1024];
+		size_t n;
+		snprintf(text, sizeof text,
+		         MINIMAL "[device d]\nprofile = %s\nsn = 2616113487436\nname = Unit\n"
+		                 "allow_unverified = true\n",
+		         p->id);
+		assert_int_equal(parse(text, &cfg, &e), BLT_OK);
+		assert_int_equal(blt_device_new(p, p->model, "2616113487436", &dev, NULL), BLT_OK);
+		for (size_t g = 0; g < p->ngroups; g++)
+			for (size_t k = 0; k < p->groups[g].nblocks; k++) {
+				const blt_block_t *b = blt_catalog_find(p->groups[g].blocks[k]);
+				if (b && b->id != BLT_NODE_INFO_BLOCK)
+					load_simulated(dev, b, blt_profile_block_regs(p, b));
+			}
+		memset(&ctx, 0, sizeof ctx);
+		ctx.base = cfg->base_topic;
+		ctx.prefix = cfg->discovery_prefix;
+		ctx.cfg = &cfg->dev[0];
+		ctx.dev = dev;
+		ctx.link = "cloud";
+		n = br_entities(&ctx, ents, BR_MAX_ENTITIES);
+		assert_true(n > 20);
+		for (size_t i = 0; i < n; i++) {
+			const br_entity_t *a = &ents[i];
+			if (dump)
+				printf("%s\t%u\t%s\t%s\t%s\n", p->id, a->sub, a->key, a->name,
+				       a->v ? a->v->field->name : "");
+			if (!a->node && !a->derived && !listed(list, a->key))
+				PROBLEM("%s: %s is not in the entity list (docs/ha-entities.md)",
+				        p->id, a->key);
+			if (stutters(a->name))
+				PROBLEM("%s: %s: name '%s' repeats a word", p->id, a->key, a->name);
+			if (a->sub && !strncasecmp(a->name, "battery pack", 12))
+				PROBLEM("%s: %s: name '%s' repeats its device's name", p->id,
+				        a->key, a->name);
+			for (size_t k = i + 1; k < n; k++) {
+				const br_entity_t *b = &ents[k];
+				if (!strcmp(a->key, b->key))
+					PROBLEM("%s: key %s twice", p->id, a->key);
+				if (a->sub == b->sub && a->node == b->node &&
+				    a->node_slave == b->node_slave && !strcasecmp(a->name, b->name))
+					PROBLEM("%s: name '%s' for %s and %s", p->id, a->name,
+					        a->key, b->key);
+				if (a->v && b->v && a->v->block == b->v->block &&
+				    value_offset(dev, a->v) == value_offset(dev, b->v) &&
+				    a->v->field->mask == b->v->field->mask &&
+				    a->v->field->shift == b->v->field->shift)
+					PROBLEM("%s: register %u+%ld feeds %s and %s", p->id,
+					        a->v->block, value_offset(dev, a->v) / 2, a->key,
+					        b->key);
+			}
+		}
+		blt_device_free(dev);
+		br_config_free(cfg);
+	}
+	free(list);
+	assert_int_equal(problems, 0);
+#undef PROBLEM
+}
+
 static void test_command_text(void **state)
 {
 	char out[32];
@@ -904,6 +1249,9 @@ int main(void)
 	    cmocka_unit_test(test_node_sub_devices),
 	    cmocka_unit_test(test_checker_catches_bad_sub_devices),
 	    cmocka_unit_test(test_state_unknown_is_null),
+	    cmocka_unit_test(test_device_discovery),
+	    cmocka_unit_test(test_checker_catches_names_and_defaults),
+	    cmocka_unit_test(test_every_profile_names_and_sources),
 	    cmocka_unit_test(test_command_text),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -18,6 +18,7 @@
 #include <bluetti/settings.h>
 
 #define BR_PROG        "bluetti-bridge"
+#define BR_SUPPORT_URL "https://github.com/bluetti-c/bluetti-c" /* origin.support_url */
 #define BR_MAX_DEVICES 10000 /* polled concurrently; see docs/performance.md */
 #define BR_MAX_GROUPS  16
 #define BR_PATH        512
@@ -153,15 +154,10 @@ typedef enum br_component {
 
 const char *br_component_name(br_component_t c); /* "sensor", "binary_sensor", ... */
 
+/* Values of the link to the device (the device's derived quantities are the library's
+ * table: blt_derived_t). */
 typedef enum br_derived {
 	BR_D_NONE = 0,
-	BR_D_BATTERY_POWER,
-	BR_D_NET_GRID_POWER,
-	BR_D_CELL_DELTA,
-	BR_D_GRID_PRESENT,
-	BR_D_ON_BATTERY,
-	BR_D_GRID_OUTAGE,
-	BR_D_ALARMS,
 	BR_D_RSSI,
 	BR_D_LAST_SEEN,
 	BR_D_LINK, /* transport = ble | auto: the path in use (bluetooth, cloud, none) */
@@ -172,12 +168,13 @@ typedef struct br_entity {
 	char name[96]; /* entity name shown under the HA device */
 	uint8_t component;
 	uint8_t sub;     /* 0 = the power station, 1 = its battery pack (sub-device) */
-	uint8_t derived; /* br_derived_t */
+	uint8_t derived; /* br_derived_t: a value of the link */
 	int8_t decimals; /* suggested display precision; -1 none */
 	const char *unit, *device_class, *state_class, *icon;
 	bool diagnostic, disabled;
 	const blt_device_value_t *v;  /* catalog value (valid until the next update) */
 	const blt_setting_t *setting; /* switch / select / number */
+	const blt_derived_t *dq;      /* a derived quantity of the device */
 	/* a node of the system (NODE_INFO: pack, hub): its own HA device, via_device the
 	 * power station; node_item is what of the node's state the entity shows */
 	bool node;
@@ -194,6 +191,7 @@ typedef struct br_ha_ctx {
 	int rssi;
 	uint64_t last_seen_unix_ms; /* 0 = never */
 	const char *link;           /* "bluetooth", "cloud", "none"; NULL: no link entity */
+	const char *via_device;     /* identifier of the bridge's own HA device; NULL = none */
 } br_ha_ctx_t;
 
 #define BR_MAX_ENTITIES 768
@@ -206,6 +204,14 @@ size_t br_entities(const br_ha_ctx_t *c, br_entity_t *out, size_t cap);
 int br_discovery_topic(const br_ha_ctx_t *c, const br_entity_t *e, char *topic, size_t cap);
 /* The discovery document (JSON) of one entity; NULL on allocation failure. */
 char *br_discovery_doc(const br_ha_ctx_t *c, const br_entity_t *e);
+/* Device-based discovery (HA 2024.11+): the topic and the one document for all ents. The
+ * topic is "<prefix>/device/bluetti_<sn>/config"; the document holds the device (dev),
+ * the origin (o) and every entity as a component (cmps, keyed by the entity key, each
+ * with its platform p). Sub-devices (battery pack, nodes) are not in it: their entities
+ * keep their per-entity documents (a device document describes one device). NULL on
+ * allocation failure. */
+int br_device_discovery_topic(const br_ha_ctx_t *c, char *topic, size_t cap);
+char *br_device_discovery_doc(const br_ha_ctx_t *c, const br_entity_t *ents, size_t n);
 /* The state document: every entity's key with its value (null if unknown). */
 char *br_state_doc(const br_ha_ctx_t *c, const br_entity_t *e, size_t n);
 /* Topics of a device: "<base>/<id>/state", ".../availability", ".../set/<setting>". */

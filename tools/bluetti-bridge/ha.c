@@ -29,160 +29,46 @@ const char *br_component_name(br_component_t c)
 	return "sensor";
 }
 
-/* Per-block presentation: key prefix (stable: it is part of unique_id), name prefix,
- * HA sub-device (1 = battery pack) and whether the values are diagnostics. Unknown blocks
- * get "b<id>_" and are diagnostics. */
-static const struct blockinfo {
-	uint16_t id;
-	const char *prefix, *title;
-	uint8_t sub;
-	bool diag;
-} blockinfo[] = {
-    {100, "", "", 0, false},
-    {1100, "inverter_base", "Inverter", 0, true},
-    {1200, "pv", "PV", 0, false},
-    {1300, "grid", "Grid", 0, false},
-    {1400, "load", "Load", 0, false},
-    {1500, "inverter", "Inverter", 0, false},
-    {6000, "battery", "Battery", 0, false},
-    {6100, "battery_pack", "Battery pack", 1, true},
-    {6300, "battery_pack", "Battery pack", 1, true},
+/* Values of the link to the device, not of the device (the catalog's derived table has
+ * those): offered per transport. */
+static const struct link_value {
+	const char *key, *name, *unit, *device_class, *state_class, *icon;
+	br_derived_t which;
+	int8_t decimals;
+	bool noisy; /* changes every poll: off by default */
+} link_values[] = {
+    {"rssi", "Signal strength", "dBm", "signal_strength", "measurement", NULL, BR_D_RSSI, 0, false},
+    {"last_seen", "Last seen", NULL, "timestamp", NULL, NULL, BR_D_LAST_SEEN, -1, true},
+    {"link", "Connection", NULL, NULL, NULL, "mdi:bluetooth-connect", BR_D_LINK, -1, false},
 };
 
-static const struct blockinfo *block_info(uint16_t id, struct blockinfo *tmp, char *pfx, size_t cap)
-{
-	for (size_t i = 0; i < sizeof blockinfo / sizeof blockinfo[0]; i++)
-		if (blockinfo[i].id == id)
-			return &blockinfo[i];
-	snprintf(pfx, cap, "b%u", id);
-	tmp->id = id;
-	tmp->prefix = pfx;
-	tmp->title = pfx;
-	tmp->sub = 0;
-	tmp->diag = true;
-	return tmp;
-}
-
-/* Blocks that hold settings are shown through their controls only. */
-static bool settings_block(uint16_t id)
-{
-	for (size_t i = 0; i < blt_setting_count(); i++)
-		if (blt_setting_at(i)->block == id)
-			return true;
-	return false;
-}
-
-/* "ac_load_power" -> "AC load power"; known abbreviations in capitals. */
+/* "ac_load_power" -> "AC load power" */
 static void humanize(const char *in, char *out, size_t cap)
 {
-	static const char *upper[] = {"ac",  "dc",  "pv",  "soc", "soh", "usb", "bms",  "ntc",
-	                              "mcu", "led", "lcd", "eco", "tou", "ct",  "rssi", "iot",
-	                              "bcu", "bmu", "mos", "can", "ems", "rv",  "ats",  "dsp",
-	                              "arm", "hmi", "5v",  "12v", "24v", "dcdc"};
-	size_t o = 0;
-	bool first = true;
-	const char *p = in;
-	if (cap == 0)
-		return;
-	while (*p && o + 1 < cap) {
-		char word[32];
-		size_t n = strcspn(p, "_");
-		size_t wn = n < sizeof word - 1 ? n : sizeof word - 1;
-		bool up = false;
-		memcpy(word, p, wn);
-		word[wn] = '\0';
-		for (size_t i = 0; i < sizeof upper / sizeof upper[0]; i++)
-			if (!strcmp(word, upper[i]))
-				up = true;
-		if (!first && o + 1 < cap)
-			out[o++] = ' ';
-		if (!strcmp(word, "dcdc"))
-			snprintf(word, sizeof word, "DC-DC");
-		for (size_t i = 0; i < strlen(word) && o + 1 < cap; i++) {
-			char ch = word[i];
-			if (up || (first && i == 0))
-				ch = (char)(ch >= 'a' && ch <= 'z' ? ch - 32 : ch);
-			out[o++] = ch;
-		}
-		first = false;
-		p += n;
-		if (*p == '_')
-			p++;
-	}
-	out[o] = '\0';
+	blt_humanize(in, out, cap);
 }
 
-static int scale_decimals(double scale)
+static void unit_classes(const char *unit, br_entity_t *e)
 {
-	int d = 0;
-	if (!(scale > 0) || scale >= 1)
-		return 0;
-	while (d < 6 && fabs(scale * pow(10, d) - round(scale * pow(10, d))) > 1e-9)
-		d++;
-	return d;
-}
-
-static void unit_classes(const char *unit, const char *key, br_entity_t *e)
-{
-	static const struct {
-		const char *unit, *dc, *sc;
-	} map[] = {
-	    {"W", "power", "measurement"},           {"kW", "power", "measurement"},
-	    {"VA", "apparent_power", "measurement"}, {"var", "reactive_power", "measurement"},
-	    {"V", "voltage", "measurement"},         {"A", "current", "measurement"},
-	    {"Hz", "frequency", "measurement"},      {"kWh", "energy", "total_increasing"},
-	    {"Wh", "energy", "total_increasing"},    {"°C", "temperature", "measurement"},
-	    {"min", "duration", "measurement"},      {"h", "duration", "measurement"},
-	    {"s", "duration", "measurement"},        {"ms", "duration", "measurement"},
-	};
-	size_t kl = strlen(key);
 	e->unit = unit;
-	e->device_class = NULL;
-	e->state_class = "measurement";
-	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
-		if (!strcmp(map[i].unit, unit)) {
-			e->device_class = map[i].dc;
-			e->state_class = map[i].sc;
-			return;
-		}
+	blt_unit_classes(unit, &e->device_class, &e->state_class);
+}
+
+/* Keys the bridge publishes beside the catalog rows (derived and link-level values): a row
+ * key never takes one (blt_ha_field_key). */
+static const char *const *reserved_keys(void)
+{
+	static const char *keys[64];
+	if (!keys[0]) {
+		size_t n = 0;
+		for (size_t i = 0; i < blt_derived_count() && n + 1 < 64; i++)
+			keys[n++] = blt_derived_at(i)->key;
+		for (size_t i = 0; i < sizeof link_values / sizeof link_values[0] && n + 1 < 64;
+		     i++)
+			keys[n++] = link_values[i].key;
+		keys[n] = NULL;
 	}
-	/* State of charge is the battery class; other percentages (SOH, self-sufficiency)
-	 * have none. */
-	if (!strcmp(unit, "%") &&
-	    (!strcmp(key, "soc") || (kl > 4 && !strcmp(key + kl - 4, "_soc"))))
-		e->device_class = "battery";
-}
-
-/* True if key is reserved statically: a block-100 field name, a setting or a derived key.
- * Keys must not depend on the order in which blocks were read. */
-static bool key_reserved(const char *key)
-{
-	static const char *derived[] = {
-	    "battery_power",      "net_grid_power", "grid_present", "on_battery", "grid_outage",
-	    "cell_voltage_delta", "alarms",         "rssi",         "last_seen",  "link"};
-	const blt_block_t *b = blt_catalog_find(100);
-	for (size_t i = 0; b && i < b->nfields; i++)
-		if (!strcmp(b->fields[i].name, key))
-			return true;
-	for (size_t i = 0; i < sizeof derived / sizeof derived[0]; i++)
-		if (!strcmp(derived[i], key))
-			return true;
-	return blt_setting_find(key) != NULL;
-}
-
-/* Key of a value: "<prefix>_<name>", without doubling the prefix ("inverter" +
- * "inverter_max_temp" -> "inverter_max_temp") unless that would take a reserved key. */
-static bool make_key(const char *prefix, const char *name, char *key, size_t cap)
-{
-	size_t pl = strlen(prefix);
-	int n;
-	if (!pl)
-		n = snprintf(key, cap, "%s", name);
-	else if (!strncmp(name, prefix, pl) && name[pl] == '_' && !key_reserved(name))
-		n = snprintf(key, cap, "%s", name);
-	else
-		n = snprintf(key, cap, "%s_%s", prefix, name);
-	return n > 0 && (size_t)n < cap;
+	return keys;
 }
 
 /* ---- entity list ---------------------------------------------------------------------- */
@@ -219,6 +105,7 @@ static void add_controls(const br_ha_ctx_t *c, builder_t *b)
 		const blt_setting_t *s = blt_setting_at(i);
 		br_component_t comp;
 		br_entity_t *e;
+		const char *sc;
 		if (!br_setting_exposed(c->cfg, s))
 			continue;
 		comp = s->kind == BLT_SK_SWITCH ? BR_C_SWITCH
@@ -231,101 +118,59 @@ static void add_controls(const br_ha_ctx_t *c, builder_t *b)
 		humanize(s->name, e->name, sizeof e->name);
 		if (comp == BR_C_NUMBER && s->unit) {
 			e->unit = s->unit;
-			if (!strcmp(s->unit, "W"))
-				e->device_class = "power";
-			else if (!strcmp(s->unit, "h"))
-				e->device_class = "duration";
+			blt_unit_classes(s->unit, &e->device_class, &sc);
 		}
-		if (!strcmp(s->name, "ac_output") || !strcmp(s->name, "dc_output"))
+		if (comp == BR_C_SWITCH && s->primary) /* AC / DC output: outlets */
 			e->device_class = "outlet";
 	}
 }
 
-static br_entity_t *add_derived(builder_t *b, const char *key, const char *name,
-                                br_component_t comp, br_derived_t which)
-{
-	br_entity_t *e = add(b, key, comp);
-	if (e) {
-		snprintf(e->name, sizeof e->name, "%s", name);
-		e->derived = (uint8_t)which;
-	}
-	return e;
-}
-
+/* The derived quantities of the library's table that apply to the device's state. */
 static void add_derived_all(const br_ha_ctx_t *c, builder_t *b)
 {
 	const blt_device_summary_t *s = blt_device_summary(c->dev);
 	const blt_wire_preset_t *preset = blt_wire_preset_find(c->cfg->preset);
-	br_entity_t *e;
-
-	if (s->have_core || !isnan(s->battery_power)) {
-		e = add_derived(b, "battery_power", "Battery power", BR_C_SENSOR,
-		                BR_D_BATTERY_POWER);
-		if (e) {
-			unit_classes("W", e->key, e);
-			e->decimals = 0;
-		}
+	for (size_t i = 0; i < blt_derived_count(); i++) {
+		const blt_derived_t *q = blt_derived_at(i);
+		br_entity_t *e;
+		if (q->applies && !q->applies(s))
+			continue;
+		e = add(b, q->key, q->kind == BLT_DK_FLAG ? BR_C_BINARY_SENSOR : BR_C_SENSOR);
+		if (!e)
+			continue;
+		snprintf(e->name, sizeof e->name, "%s", q->name);
+		e->dq = q;
+		e->unit = q->unit;
+		e->device_class = q->device_class;
+		e->state_class = q->state_class;
+		e->icon = q->icon;
+		e->decimals = q->decimals;
+		e->diagnostic = q->diagnostic;
+		e->sub = q->sub;
 	}
-	if (s->have_grid || s->have_core) {
-		e = add_derived(b, "net_grid_power", "Net grid power", BR_C_SENSOR,
-		                BR_D_NET_GRID_POWER);
-		if (e) {
-			unit_classes("W", e->key, e);
-			e->decimals = 0;
-		}
-	}
-	if (s->have_grid) {
-		e = add_derived(b, "grid_present", "Grid present", BR_C_BINARY_SENSOR,
-		                BR_D_GRID_PRESENT);
-		if (e)
-			e->device_class = "power";
-	}
-	if (s->have_grid && s->have_core) {
-		add_derived(b, "on_battery", "On battery", BR_C_BINARY_SENSOR, BR_D_ON_BATTERY);
-		e = add_derived(b, "grid_outage", "Grid outage", BR_C_BINARY_SENSOR,
-		                BR_D_GRID_OUTAGE);
-		if (e)
-			e->device_class = "problem";
-	}
-	if (s->cell_count > 0) {
-		e = add_derived(b, "cell_voltage_delta", "Cell voltage spread", BR_C_SENSOR,
-		                BR_D_CELL_DELTA);
-		if (e) {
-			unit_classes("V", e->key, e);
-			e->decimals = 3;
-			e->sub = 1;
-			e->diagnostic = true;
-		}
-	}
-	e = add_derived(b, "alarms", "Alarms", BR_C_SENSOR, BR_D_ALARMS);
-	if (e)
-		e->icon = "mdi:alert-circle-outline";
-	if (preset && preset->envelope == BLT_ENV_V2) {
-		e = add_derived(b, "rssi", "Signal strength", BR_C_SENSOR, BR_D_RSSI);
-		if (e) {
-			e->unit = "dBm";
-			e->device_class = "signal_strength";
-			e->state_class = "measurement";
-			e->diagnostic = true;
-			e->decimals = 0;
-		}
-	}
-	e = add_derived(b, "last_seen", "Last seen", BR_C_SENSOR, BR_D_LAST_SEEN);
-	if (e) /* changes every poll: few people chart it */
-		e->disabled = !(c->cfg && c->cfg->all_entities);
-	if (e) {
-		e->device_class = "timestamp";
+	for (size_t i = 0; i < sizeof link_values / sizeof link_values[0]; i++) {
+		const struct link_value *l = &link_values[i];
+		br_entity_t *e;
+		if (l->which == BR_D_RSSI && !(preset && preset->envelope == BLT_ENV_V2))
+			continue;
+		if (l->which == BR_D_LINK && !c->link)
+			continue;
+		e = add(b, l->key, BR_C_SENSOR);
+		if (!e)
+			continue;
+		snprintf(e->name, sizeof e->name, "%s", l->name);
+		e->derived = (uint8_t)l->which;
+		e->unit = l->unit;
+		e->device_class = l->device_class;
+		e->state_class = l->state_class;
+		e->icon = l->icon;
+		e->decimals = l->decimals;
 		e->diagnostic = true;
-	}
-	if (c->link) {
-		e = add_derived(b, "link", "Connection", BR_C_SENSOR, BR_D_LINK);
-		if (e) {
-			e->icon = "mdi:bluetooth-connect";
-			e->diagnostic = true;
-		}
+		e->disabled = l->noisy && !(c->cfg && c->cfg->all_entities);
 	}
 }
 
+/* One entity per published catalog row of the blocks read (blt_ha_field_info decides). */
 static void add_values(const br_ha_ctx_t *c, builder_t *b)
 {
 	size_t n = blt_device_value_count(c->dev);
@@ -333,68 +178,37 @@ static void add_values(const br_ha_ctx_t *c, builder_t *b)
 	for (size_t i = 0; i < n; i++) {
 		const blt_device_value_t *v = blt_device_value_at(c->dev, i);
 		const blt_field_t *f = v ? v->field : NULL;
-		struct blockinfo tmpinfo;
-		char pfx[16], name[BLT_NAME_MAX], key[80], human[64];
-		const struct blockinfo *bi;
+		const blt_block_t *blk = v ? blt_catalog_find(v->block) : NULL;
+		char key[80];
+		blt_ha_info_t hi;
 		br_entity_t *e;
-		bool counter = false;
 
-		if (!f || settings_block(v->block))
+		if (!f || !blk)
 			continue;
 		if (v->status == BLT_VS_MISSING || v->status == BLT_VS_GATED ||
 		    v->status == BLT_VS_HIDDEN)
 			continue;
-		if (f->flags & (BLT_F_SECRET | BLT_F_BITMAP))
+		blt_ha_field_info(prof, blk, f, &hi);
+		if (!hi.published)
 			continue;
-		if (f->type == BLT_T_STR || f->type == BLT_T_STR_SWAP || f->type == BLT_T_SN64)
-			continue;
-		if (blt_device_value_name(v, name, sizeof name) != BLT_OK)
-			continue;
-		if (!strcmp(name, "cycle_count"))
-			counter = true;
-		/* Enum rows of repeated records (software list types) are identity, not state. */
-		if (f->enums && f->repeat)
-			continue;
-		if (!f->unit && !f->enums && !counter)
-			continue;
-		bi = block_info(v->block, &tmpinfo, pfx, sizeof pfx);
-		if (!make_key(bi->prefix, name, key, sizeof key))
+		if (blt_ha_field_key(blk, f, v->index, reserved_keys(), key, sizeof key) != BLT_OK)
 			continue;
 		e = add(b, key, BR_C_SENSOR);
 		if (!e)
 			continue;
+		if (blt_ha_field_name(blk, f, v->index, e->name, sizeof e->name) != BLT_OK) {
+			b->n--;
+			continue;
+		}
 		e->v = v;
-		e->sub = bi->sub;
-		e->diagnostic = bi->diag;
-		/* per-cell / per-sensor values: there, but off until the user enables them */
-		e->disabled = (f->flags & BLT_F_DETAIL) && !(c->cfg && c->cfg->all_entities);
-		humanize(name, human, sizeof human);
-		if (bi->title[0]) {
-			/* "Grid" + "Phase 0 voltage" -> "Grid phase 0 voltage" */
-			if (human[0] >= 'A' && human[0] <= 'Z' && human[1] >= 'a' &&
-			    human[1] <= 'z')
-				human[0] = (char)(human[0] + 32);
-			snprintf(e->name, sizeof e->name, "%s %s", bi->title, human);
-		} else {
-			snprintf(e->name, sizeof e->name, "%s", human);
-		}
-		if (f->enums) {
-			e->device_class = "enum";
-			continue;
-		}
-		if (counter) {
-			e->state_class = "total_increasing";
-			e->icon = "mdi:battery-sync";
-			e->decimals = 0;
-			continue;
-		}
-		/* the model's unit where it differs (Elite 200 V2: apparent power in VA) */
-		unit_classes(blt_profile_field_unit(prof, v->block, f), e->key, e);
-		if (f->flags & BLT_F_PACK_VSCALE)
-			e->decimals =
-			    (int8_t)scale_decimals(prof ? prof->pack_voltage_scale : 0.01);
-		else
-			e->decimals = (int8_t)scale_decimals(f->scale);
+		e->sub = hi.sub;
+		e->diagnostic = hi.diagnostic;
+		e->disabled = !hi.enabled && !(c->cfg && c->cfg->all_entities);
+		e->unit = hi.unit;
+		e->device_class = hi.device_class;
+		e->state_class = hi.state_class;
+		e->icon = hi.icon;
+		e->decimals = (int8_t)hi.decimals;
 	}
 }
 
@@ -445,7 +259,9 @@ static void node_sensor(br_entity_t *e, const char *unit, int decimals, bool dia
 {
 	if (!e)
 		return;
-	unit_classes(unit, e->key, e);
+	unit_classes(unit, e);
+	if (!e->state_class)
+		e->state_class = "measurement";
 	e->decimals = (int8_t)decimals;
 	e->diagnostic = diagnostic;
 }
@@ -634,6 +450,8 @@ static cJSON *device_block(const br_ha_ctx_t *c, const br_entity_t *e)
 	snprintf(id, sizeof id, "bluetti_%s", node);
 	cJSON_AddItemToArray(ids, cJSON_CreateString(id));
 	cJSON_AddStringToObject(d, "name", c->cfg->name);
+	if (c->via_device && c->via_device[0]) /* the bridge's own device */
+		cJSON_AddStringToObject(d, "via_device", c->via_device);
 	cJSON_AddStringToObject(d, "manufacturer", "Bluetti");
 	if (p && p != blt_profile_generic()) {
 		cJSON_AddStringToObject(d, "model", p->name);
@@ -648,19 +466,15 @@ static cJSON *device_block(const br_ha_ctx_t *c, const br_entity_t *e)
 	return d;
 }
 
-char *br_discovery_doc(const br_ha_ctx_t *c, const br_entity_t *e)
+/* The keys that describe one entity (shared by the per-entity and the device document):
+ * name, unique_id, value_template, classes, options, command topic, category, defaults. */
+static void entity_fields(const br_ha_ctx_t *c, const br_entity_t *e, cJSON *o)
 {
-	cJSON *o = cJSON_CreateObject(), *av, *a, *org;
-	char node[BR_ID_MAX], buf[256], state[200], tmpl[120];
-	char *json;
-	if (!o)
-		return NULL;
+	char node[BR_ID_MAX], buf[256], tmpl[120];
 	node_id(c->cfg->sn, node, sizeof node);
 	cJSON_AddStringToObject(o, "name", e->name);
 	snprintf(buf, sizeof buf, "bluetti_%s_%s", node, e->key);
 	cJSON_AddStringToObject(o, "unique_id", buf);
-	br_device_topic(c, "state", state, sizeof state);
-	cJSON_AddStringToObject(o, "state_topic", state);
 	snprintf(tmpl, sizeof tmpl, "{{ value_json.%s }}", e->key);
 	cJSON_AddStringToObject(o, "value_template", tmpl);
 
@@ -723,8 +537,16 @@ char *br_discovery_doc(const br_ha_ctx_t *c, const br_entity_t *e)
 		cJSON_AddStringToObject(o, "entity_category", "diagnostic");
 	if (e->disabled)
 		cJSON_AddFalseToObject(o, "enabled_by_default");
+}
 
-	/* Available only when the bridge is up AND the device answers. */
+/* State topic and availability: available only when the bridge is up AND the device
+ * answers ("online" / "offline" are Home Assistant's defaults: no payload keys). */
+static void topics_fields(const br_ha_ctx_t *c, cJSON *o)
+{
+	char buf[256];
+	cJSON *av, *a;
+	br_device_topic(c, "state", buf, sizeof buf);
+	cJSON_AddStringToObject(o, "state_topic", buf);
 	av = cJSON_AddArrayToObject(o, "availability");
 	a = cJSON_CreateObject();
 	br_bridge_topic(c->base, buf, sizeof buf);
@@ -734,13 +556,74 @@ char *br_discovery_doc(const br_ha_ctx_t *c, const br_entity_t *e)
 	br_device_topic(c, "availability", buf, sizeof buf);
 	cJSON_AddStringToObject(a, "topic", buf);
 	cJSON_AddItemToArray(av, a);
-	/* "online" / "offline" are Home Assistant's defaults: no payload_available keys */
 	cJSON_AddStringToObject(o, "availability_mode", "all");
+}
 
-	cJSON_AddItemToObject(o, "device", device_block(c, e));
-	org = cJSON_AddObjectToObject(o, "origin");
+static cJSON *origin(void)
+{
+	cJSON *org = cJSON_CreateObject();
+	if (!org)
+		return NULL;
 	cJSON_AddStringToObject(org, "name", BR_PROG);
 	cJSON_AddStringToObject(org, "sw_version", blt_version());
+	cJSON_AddStringToObject(org, "support_url", BR_SUPPORT_URL);
+	return org;
+}
+
+char *br_discovery_doc(const br_ha_ctx_t *c, const br_entity_t *e)
+{
+	cJSON *o = cJSON_CreateObject();
+	char *json;
+	if (!o)
+		return NULL;
+	entity_fields(c, e, o);
+	topics_fields(c, o);
+	cJSON_AddItemToObject(o, "device", device_block(c, e));
+	cJSON_AddItemToObject(o, "origin", origin());
+	json = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return json;
+}
+
+int br_device_discovery_topic(const br_ha_ctx_t *c, char *topic, size_t cap)
+{
+	char node[BR_ID_MAX];
+	node_id(c->cfg->sn, node, sizeof node);
+	return fmt_topic(topic, cap, "%s/device/bluetti_%s/config", c->prefix, node);
+}
+
+char *br_device_discovery_doc(const br_ha_ctx_t *c, const br_entity_t *ents, size_t n)
+{
+	cJSON *o = cJSON_CreateObject(), *cmps;
+	const br_entity_t *main_ent = NULL;
+	char *json;
+	if (!o)
+		return NULL;
+	for (size_t i = 0; i < n && !main_ent; i++)
+		if (!ents[i].sub && !ents[i].node)
+			main_ent = &ents[i];
+	if (main_ent) {
+		cJSON_AddItemToObject(o, "dev", device_block(c, main_ent));
+	} else { /* no entity yet: the device alone */
+		br_entity_t none;
+		memset(&none, 0, sizeof none);
+		cJSON_AddItemToObject(o, "dev", device_block(c, &none));
+	}
+	cJSON_AddItemToObject(o, "o", origin());
+	topics_fields(c, o); /* inherited by every component */
+	cmps = cJSON_AddObjectToObject(o, "cmps");
+	for (size_t i = 0; cmps && i < n; i++) {
+		const br_entity_t *e = &ents[i];
+		cJSON *x;
+		if (e->sub || e->node) /* another device: its own per-entity documents */
+			continue;
+		x = cJSON_CreateObject();
+		if (!x)
+			break;
+		cJSON_AddStringToObject(x, "p", br_component_name((br_component_t)e->component));
+		entity_fields(c, e, x);
+		cJSON_AddItemToObject(cmps, e->key, x);
+	}
 	json = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	return json;
@@ -781,36 +664,20 @@ static const char *enum_name(const blt_enum_entry_t *en, double v)
 
 static void add_derived_value(const br_ha_ctx_t *c, cJSON *o, const br_entity_t *e)
 {
-	const blt_device_summary_t *s = blt_device_summary(c->dev);
-	switch ((br_derived_t)e->derived) {
-	case BR_D_BATTERY_POWER: add_num(o, e->key, s->battery_power, 0); return;
-	case BR_D_NET_GRID_POWER: add_num(o, e->key, s->net_grid_power, 0); return;
-	case BR_D_CELL_DELTA: add_num(o, e->key, s->cell_delta, 3); return;
-	case BR_D_GRID_PRESENT: add_onoff(o, e->key, s->have_grid, s->grid_present); return;
-	case BR_D_ON_BATTERY:
-		add_onoff(o, e->key, s->have_grid && s->have_core, s->on_battery);
-		return;
-	case BR_D_GRID_OUTAGE:
-		add_onoff(o, e->key, s->have_grid && s->have_core, s->grid_outage);
-		return;
-	case BR_D_ALARMS: {
-		char buf[256];
-		size_t off = 0;
-		if (!s->have_core && !s->have_grid && s->nalarms == 0) {
+	if (e->dq) {
+		blt_derived_value_t dv;
+		blt_derived_get(c->dev, e->dq, &dv);
+		if (!dv.known)
 			cJSON_AddNullToObject(o, e->key);
-			return;
-		}
-		buf[0] = '\0';
-		for (unsigned i = 0; i < s->nalarms && off + 1 < sizeof buf; i++) {
-			int n = snprintf(buf + off, sizeof buf - off, "%s%s", i ? ", " : "",
-			                 s->alarms[i]);
-			if (n < 0 || (size_t)n >= sizeof buf - off)
-				break;
-			off += (size_t)n;
-		}
-		cJSON_AddStringToObject(o, e->key, s->nalarms ? buf : "none");
+		else if (e->dq->kind == BLT_DK_FLAG)
+			add_onoff(o, e->key, true, dv.on);
+		else if (e->dq->kind == BLT_DK_TEXT)
+			cJSON_AddStringToObject(o, e->key, dv.text);
+		else
+			add_num(o, e->key, dv.num, e->decimals);
 		return;
 	}
+	switch ((br_derived_t)e->derived) {
 	case BR_D_LINK:
 		if (c->link)
 			cJSON_AddStringToObject(o, e->key, c->link);
@@ -896,7 +763,7 @@ char *br_state_doc(const br_ha_ctx_t *c, const br_entity_t *ents, size_t n)
 			}
 			continue;
 		}
-		if (e->derived) {
+		if (e->derived || e->dq) {
 			add_derived_value(c, o, e);
 			continue;
 		}

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include <bluetti/bluetti.h>
+#include <bluetti/device.h>
 
 #include "cli.h"
 #include "common.h"
@@ -151,12 +152,14 @@ int cmd_decode(int argc, char **argv)
 
 static void blocks_usage(FILE *out)
 {
-	fprintf(out, "usage: bluetti blocks [N] [--json | --markdown]\n\n"
+	fprintf(out, "usage: bluetti blocks [N] [--json | --markdown | --ha-entities]\n\n"
 	             "Without N: the catalog, one block per line (id, name, registers, fields,\n"
 	             "provenance of the fields: live-verified / firmware / app-table only).\n"
 	             "With N: the field table of block N.\n\n"
 	             "  -j, --json       machine-readable output\n"
 	             "  -m, --markdown   the whole catalog as Markdown (docs/registers.md)\n"
+	             "      --ha-entities  the Home Assistant entities of every profile as\n"
+	             "                   Markdown (docs/ha-entities.md)\n"
 	             "  -h, --help       this help\n");
 }
 
@@ -261,6 +264,7 @@ int cmd_blocks(int argc, char **argv)
 	static const struct option opts[] = {
 	    {"json", no_argument, NULL, 'j'},
 	    {"markdown", no_argument, NULL, 'm'},
+	    {"ha-entities", no_argument, NULL, 'E'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -270,9 +274,16 @@ int cmd_blocks(int argc, char **argv)
 		switch (c) {
 		case 'j': json = 1; break;
 		case 'm': markdown = 1; break;
+		case 'E': markdown = 2; break;
 		case 'h': blocks_usage(stdout); return 0;
 		default: blocks_usage(stderr); return EXIT_USAGE;
 		}
+	}
+	if (markdown == 2) {
+		blt_err_t err = blt_ha_write_entities_markdown(stdout);
+		if (err)
+			fprintf(stderr, "bluetti blocks --ha-entities: %s\n", blt_strerror(err));
+		return err ? EXIT_FAIL : 0;
 	}
 	if (markdown)
 		return cli_catalog_markdown(stdout) == 0 ? 0 : EXIT_FAIL;
