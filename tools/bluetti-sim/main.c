@@ -24,6 +24,7 @@
 #include "cloud.h"
 #include "common.h"
 #include "conn.h"
+#include "localmqtt.h"
 #include "mbtcp.h"
 #include "sim.h"
 #include "sim_ble.h"
@@ -126,7 +127,11 @@ static void usage(FILE *out)
 	    "       " PROG " --cloud [options]   the simulated account API (--cloud --help)\n"
 	    "       " PROG " --modbus-tcp PORT [options]   one device as a Modbus TCP server\n"
 	    "                                  (--modbus-tcp 0 --help)\n"
-	    "       " PROG " --ble [options]     one device over Bluetooth LE, as BlueZ on D-Bus (--ble --help)\n"
+	    "       " PROG " --local-mqtt HOST[:PORT] [options]   one device as the Open MQTT\n"
+	    "                                  client of your broker (--local-mqtt localhost "
+	    "--help)\n"
+	    "       " PROG
+	    " --ble [options]     one device over Bluetooth LE, as BlueZ on D-Bus (--ble --help)\n"
 	    "\n"
 	    "Simulated Bluetti V2 power station(s) on an MQTT broker. Each device listens on\n"
 	    "its preset's request topic (v2: SUB/<model>/<sn>), answers Modbus FC03 reads and\n"
@@ -516,7 +521,8 @@ static int parse_args(app_t *a, int argc, char **argv)
 			else if (!strcmp(optarg, "mqtt"))
 				a->so.local_access = SIM_LOCAL_MQTT;
 			else {
-				say(0, "--local-access '%s': expected none, off, modbus-tcp or mqtt",
+				say(0,
+				    "--local-access '%s': expected none, off, modbus-tcp or mqtt",
 				    optarg);
 				return EXIT_USAGE;
 			}
@@ -997,6 +1003,12 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
 		if (strcmp(argv[i], "--modbus-tcp") == 0)
 			return sim_mbtcp_main(argc, argv);
+	/* `bluetti-sim --local-mqtt BROKER ...`: one device as the MQTT client of the owner's
+	 * broker (localmqtt.c) */
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--local-mqtt") == 0 ||
+		    strncmp(argv[i], "--local-mqtt=", 13) == 0)
+			return sim_localmqtt_main(argc, argv);
 	/* `bluetti-sim --ble ...`: one device behind a BlueZ imitation on D-Bus (ble.c) */
 	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
 		if (strcmp(argv[i], "--ble") == 0)

@@ -26,7 +26,7 @@
 #define SOC_CHARGE_ON  70.0
 #define SOC_CHARGE_OFF 80.0
 #define CHARGE_W       350.0
-#define DC_LOAD_W      8.0 /* a phone on USB when DC output is on */
+#define DC_LOAD_W      8.0  /* a phone on USB when DC output is on */
 #define PF_GRID        0.99 /* the charger's input (active PFC) */
 #define PF_LOAD        0.97 /* the AC load */
 
@@ -591,7 +591,7 @@ int sim_device_init(sim_device_t *dev, const sim_opts_t *o, uint64_t sn, blt_det
 
 	for (size_t g = 0; g < dev->profile->ngroups; g++)
 		for (size_t b = 0;
-		     b < dev->profile->groups[g].nblocks && nids < SIM_MAX_REGIONS - 4; b++)
+		     b < dev->profile->groups[g].nblocks && nids < SIM_MAX_REGIONS - 8; b++)
 			ids[nids++] = dev->profile->groups[g].blocks[b];
 	if (blt_catalog_find(1))
 		ids[nids++] = 1;
@@ -603,6 +603,8 @@ int sim_device_init(sim_device_t *dev, const sim_opts_t *o, uint64_t sn, blt_det
 		ids[nids++] = 13742;
 		ids[nids++] = 22005;
 	}
+	if (o->iot_info)
+		ids[nids++] = 11000;
 	rc = sim_regions_build(dev, ids, nids, d);
 	if (rc)
 		return rc;

@@ -22,7 +22,7 @@
 #define SIM_MAX_NTC     8
 #define SIM_TOPIC_MAX   160
 #define SIM_MAX_LENS    16 /* --max-read / --reply-regs entries */
-#define SIM_MAX_PACKS   8 /* expansion batteries (--packs) */
+#define SIM_MAX_PACKS   8  /* expansion batteries (--packs) */
 #define SIM_MAX_NODES   (SIM_MAX_PACKS + 1)
 
 typedef struct sim_region {
@@ -73,8 +73,9 @@ typedef struct sim_opts {
 	/* --local-access: what the firmware says of its LAN paths (blocks 13742, 22005;
 	 * LOCAL.md §4.1). SIM_LOCAL_NONE: the registers do not exist (exception 02). */
 	enum { SIM_LOCAL_NONE = 0, SIM_LOCAL_OFF, SIM_LOCAL_TCP, SIM_LOCAL_MQTT } local_access;
-	unsigned packs;   /* expansion batteries (B300) at slaves 51, 52, ... (--packs) */
-	bool hub;         /* a D1 hub at slave 11 (--hub) */
+	unsigned packs; /* expansion batteries (B300) at slaves 51, 52, ... (--packs) */
+	bool hub;       /* a D1 hub at slave 11 (--hub) */
+	bool iot_info;  /* block 11000 (the IoT module) in memory: --local-mqtt pushes it */
 } sim_opts_t;
 
 typedef struct sim_device {
@@ -99,9 +100,9 @@ typedef struct sim_device {
 	uint32_t rng;
 	unsigned push_index; /* alternates unsolicited pushes between blocks */
 	uint64_t requests, replies, writes, exceptions, ignored;
-	uint64_t answered; /* replies decided (sent, queued or corrupted) */
-	bool warned;       /* unknown field names logged once */
-	void *user;        /* the program's context */
+	uint64_t answered;               /* replies decided (sent, queued or corrupted) */
+	bool warned;                     /* unknown field names logged once */
+	void *user;                      /* the program's context */
 	bool busy_done[SIM_MAX_REGIONS]; /* --busy-once: region answered busy already */
 	/* NODE_INFO (block 21000, --packs / --hub): nodes at their own slave addresses, each a
 	 * device with its own register memory (packs: 6100 and 6300; the hub: none). */
