@@ -41,6 +41,10 @@ typedef struct blt_wire_preset {
 	const char *pub_topic; /* the client publishes here (device listens): "SUB/{model}/{sn}" */
 	const char *desc;
 	bool qos0; /* requests at QoS 0 (the device subscribes at QoS 0: Open MQTT); else 1 */
+	/* The device is reached through the Modbus TCP open map (LOCAL.md §1.4): reads are
+	 * planned over public addresses, writes go to a setting's public alias and the echo
+	 * names the internal register, exceptions 05/06 mean busy (wait 1 s, retry once). */
+	bool open_map;
 } blt_wire_preset_t;
 
 BLT_API size_t blt_wire_preset_count(void);

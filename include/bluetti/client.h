@@ -232,6 +232,9 @@ BLT_API int blt_client_read_mapped(blt_client_t *c, uint16_t start, uint16_t cou
 /* The public address a write of internal register reg goes to: BLT_E_NOT_FOUND if the map
  * lacks it, BLT_E_DENIED if the map has it read-only. (The device's echo names reg.) */
 BLT_API int blt_openmap_write_target(uint16_t reg, uint16_t *pub, blt_detail_t *d);
+/* True when c reaches its device through the open map (its wire preset says so: Modbus
+ * TCP): block reads must go through blt_client_read_mapped, writes to public aliases. */
+BLT_API bool blt_client_open_map(const blt_client_t *c);
 
 BLT_API void blt_client_free(blt_client_t *c);
 

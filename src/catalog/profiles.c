@@ -22,7 +22,7 @@ static const blt_wire_preset_t presets[] = {
 	 .desc = "Open MQTT (LOCAL.md §2): the device on the owner's broker, bare RTU, slave 0, "
 	         "QoS 0, topics PUB|SUB/<model>/<sn>"},
 	{.name = "modbus-tcp", .envelope = BLT_ENV_BARE, .slave = 1, .sub_topic = "tcp/{model}/{sn}/rx",
-	 .pub_topic = "tcp/{model}/{sn}/tx",
+	 .pub_topic = "tcp/{model}/{sn}/tx", .open_map = true,
 	 .desc = "Modbus TCP (LOCAL.md §1): MBAP on one TCP connection, unit 1, the open map; "
 	         "topics only name the device"},
 	{.name = "ble", .envelope = BLT_ENV_BARE, .slave = 1, .sub_topic = "BLE/{model}/{sn}/rx",

@@ -29,11 +29,12 @@ struct blt_client {
 	char pub_topic[TOPIC_MAX];
 	uint8_t slave;
 	blt_envelope_t env;
-	int qos; /* of requests: the preset's (0 for Open MQTT), else 1 */
+	int qos;       /* of requests: the preset's (0 for Open MQTT), else 1 */
+	bool open_map; /* Modbus TCP open map: busy = wait 1 s, retry once (LOCAL.md §1.5) */
 	int timeout_ms;
 	int retries;
 	bool started;
-	bool once; /* blt_client_transact_once: no retries, wrong write echoes are answers */
+	bool once;       /* blt_client_transact_once: no retries, wrong write echoes are answers */
 	bool node_query; /* the NODE_INFO query: the answer is an FC10-shaped frame (§1.6) */
 
 	blt_unsolicited_fn unsol;
@@ -66,7 +67,7 @@ struct blt_client {
 	 * accepted read reply. See classify_read(). */
 	struct learned {
 		uint16_t reg, count, nbytes;
-		uint8_t slave; /* nodes answer at their own slave address (NODE_INFO) */
+		uint8_t slave;  /* nodes answer at their own slave address (NODE_INFO) */
 		bool candidate; /* a short length seen once, not confirmed yet */
 	} learned[LEARNED_MAX];
 	unsigned nlearned;
@@ -116,9 +117,19 @@ struct blt_client {
 
 #define BUSY_RETRIES  2
 #define BUSY_DELAY_MS 250 /* doubled for the second re-send */
-#define SEARCH_MAX    12  /* requests one block read may cost while searching a length */
+/* Modbus TCP (LOCAL.md §1.5): exceptions 05/06 are transient; wait at least 1 s, retry once */
+#define BUSY_RETRIES_OPEN_MAP  1
+#define BUSY_DELAY_MS_OPEN_MAP 1000
+#define SEARCH_MAX             12 /* requests one block read may cost while searching a length */
 
 static void complete_reply(blt_client_t *c);
+
+/* The internal register a Modbus TCP public address maps to, or -1. */
+static long open_map_internal(uint16_t pub)
+{
+	const blt_tcp_run_t *r = blt_tcpmap_find_public(pub);
+	return r ? (long)r->internal + (pub - r->pub) : -1;
+}
 
 static uint64_t now_us(void)
 {
@@ -267,7 +278,9 @@ static void envelope_learn(blt_client_t *c, uint16_t env_reg)
 static int busy_delay(blt_client_t *c)
 {
 	blt_rtu_t f;
-	if (c->once || c->req_rtu.function != BLT_FC_READ || c->busy_used >= BUSY_RETRIES)
+	int ms;
+	if (c->once || c->req_rtu.function != BLT_FC_READ ||
+	    c->busy_used >= (c->open_map ? BUSY_RETRIES_OPEN_MAP : BUSY_RETRIES))
 		return 0;
 	if (blt_rtu_parse(c->reply, c->reply_len, BLT_RTU_REPLY, &f, NULL) != BLT_E_EXCEPTION ||
 	    (f.exception != 5 && f.exception != 6))
@@ -277,12 +290,14 @@ static int busy_delay(blt_client_t *c)
 	c->st.busy++;
 	c->have_reply = false;
 	c->held = false;
+	ms = c->open_map ? BUSY_DELAY_MS_OPEN_MAP : BUSY_DELAY_MS << c->busy_used;
+	c->busy_used++;
 	blt_log(BLT_LOG_INFO,
 	        "client: %s: read of %u registers at %u answered with exception %u "
 	        "(%s); sending it again in %d ms",
 	        c->sub_topic, c->req_rtu.count, c->req_rtu.reg, f.exception,
-	        blt_exception_name(f.exception), BUSY_DELAY_MS << c->busy_used);
-	return BUSY_DELAY_MS << c->busy_used++;
+	        blt_exception_name(f.exception), ms);
+	return ms;
 }
 
 /* Async: a busy reply schedules the re-send (blt_client_check_timeouts sends it). */
@@ -354,6 +369,13 @@ static void on_msg(void *user, const char *topic, const uint8_t *payload, size_t
 			bool wrong_echo = c->once && m == BLT_E_MISMATCH &&
 			                  c->req_rtu.function != BLT_FC_READ &&
 			                  f.reg == c->req_rtu.reg;
+			/* Modbus TCP: the echo of an FC06 to a public address names the internal
+			 * register it maps to (LOCAL.md §1.3); the caller checks it */
+			bool alias_echo = c->open_map && m == BLT_E_MISMATCH &&
+			                  c->req_rtu.function == BLT_FC_WRITE1 &&
+			                  f.function == BLT_FC_WRITE1 &&
+			                  f.value == c->req_rtu.value &&
+			                  open_map_internal(c->req_rtu.reg) == (long)f.reg;
 			int kind = m == BLT_OK ? classify_read(c, env.rtu, env.rtu_len, &f) : TAKE;
 			if (kind == HOLD && !c->held) {
 				c->held = true;
@@ -380,7 +402,7 @@ static void on_msg(void *user, const char *topic, const uint8_t *payload, size_t
 				}
 				learn_read(c, env.rtu, env.rtu_len, &f);
 			}
-			if (m == BLT_OK || m == BLT_E_EXCEPTION || wrong_echo) {
+			if (m == BLT_OK || m == BLT_E_EXCEPTION || wrong_echo || alias_echo) {
 				if (env.envelope == BLT_ENV_V2)
 					envelope_learn(c, env.reg);
 				memcpy(c->reply, env.rtu, env.rtu_len);
@@ -455,6 +477,7 @@ int blt_client_new(blt_transport_t *t, const blt_client_opts_t *o, blt_client_t 
 	c->slave = o->slave >= 0 ? (uint8_t)o->slave : p->slave;
 	c->env = o->envelope >= 0 ? (blt_envelope_t)o->envelope : (blt_envelope_t)p->envelope;
 	c->qos = p->qos0 ? 0 : 1; /* QoS 0 has no redelivery: the timeout and retries cover it */
+	c->open_map = p->open_map;
 	c->timeout_ms = o->timeout_ms ? o->timeout_ms : 5000;
 	c->retries = o->retries;
 	rc = expand(o->sub_topic ? o->sub_topic : p->sub_topic, o->model, o->sn, c->sub_topic, d);
@@ -1311,6 +1334,11 @@ int blt_client_submit_read_block(blt_client_t *c, uint16_t start, uint16_t count
 uint8_t blt_client_slave(const blt_client_t *c)
 {
 	return c ? c->slave : 0;
+}
+
+bool blt_client_open_map(const blt_client_t *c)
+{
+	return c && c->open_map;
 }
 
 int blt_client_read_at(blt_client_t *c, uint8_t slave, uint16_t start, uint16_t count,

@@ -9,6 +9,7 @@
 #include <bluetti/bluetti.h>
 #include <bluetti/catalog.h>
 #include <bluetti/client.h>
+#include <bluetti/modbus.h>
 #include <bluetti/control.h>
 #include <bluetti/settings.h>
 
@@ -106,6 +107,7 @@ typedef struct wire {
 	blt_envelope_t env;
 	const char *pub_tmpl;
 	const char *model, *sn;
+	bool open_map; /* Modbus TCP: the frame names the setting's public alias (LOCAL.md §1.4) */
 } wire_t;
 
 static int wire_resolve(const blt_client_opts_t *o, wire_t *w, blt_detail_t *d)
@@ -126,13 +128,42 @@ static int wire_resolve(const blt_client_opts_t *o, wire_t *w, blt_detail_t *d)
 	w->pub_tmpl = o->pub_topic ? o->pub_topic : p->pub_topic;
 	w->model = o->model;
 	w->sn = o->sn;
+	w->open_map = p->open_map;
 	return BLT_OK;
+}
+
+/* A public Modbus TCP address whose internal register is on the deny list (57026 is 2013,
+ * power-off): never written, whatever the transport. */
+static bool alias_denied(uint16_t pub, uint16_t *internal, const char **why)
+{
+	const blt_tcp_run_t *run = blt_tcpmap_find_public(pub);
+	uint16_t reg;
+	if (!run)
+		return false;
+	reg = (uint16_t)(run->internal + (pub - run->pub));
+	if (internal)
+		*internal = reg;
+	return blt_register_denied(reg, why);
 }
 
 static int build_frame(const wire_t *w, uint16_t reg, uint16_t value, blt_write_result_t *r,
                        blt_detail_t *d)
 {
-	int rc = blt_rtu_build_write1(w->slave, reg, value, r->rtu, sizeof r->rtu, &r->rtu_len);
+	int rc;
+	if (w->open_map) {
+		/* the setting's public alias; the device forwards it to reg and echoes reg */
+		uint16_t pub, back = 0;
+		blt_detail_t why = {{0}};
+		rc = blt_openmap_write_target(reg, &pub, &why);
+		if (rc != BLT_OK)
+			return blt_detail_set(d, BLT_E_DENIED,
+			                      "cannot be written over Modbus TCP: %s", why.text);
+		if (alias_denied(pub, &back, NULL) || back != reg || blt_register_denied(pub, NULL))
+			return blt_detail_set(d, BLT_E_DENIED,
+			                      "Modbus TCP address %u is never written", pub);
+		reg = pub;
+	}
+	rc = blt_rtu_build_write1(w->slave, reg, value, r->rtu, sizeof r->rtu, &r->rtu_len);
 	if (rc == BLT_OK)
 		rc = blt_env_wrap(w->env, reg, 0, r->rtu, r->rtu_len, r->payload, sizeof r->payload,
 		                  &r->payload_len);
@@ -225,16 +256,46 @@ static int read_value(blt_client_t *c, const blt_setting_t *s, int32_t *v, unsig
 	size_t n = 0;
 	int rc;
 
-	blt_setting_read_span(s, &start, &count);
 	if (requests)
 		(*requests)++;
+	if (blt_client_open_map(c)) {
+		/* Modbus TCP: the one register through the open map (a block read would touch
+		 * unmapped addresses, which the device never answers) */
+		uint8_t present[1] = {0};
+		rc = blt_client_read_mapped(c, s->reg, 1, data, sizeof data, present,
+		                            sizeof present, NULL, d);
+		if (rc != BLT_OK)
+			return rc;
+		if (!(present[0] & 1))
+			return blt_detail_set(d, BLT_E_MISSING,
+			                      "%s: register %u was not delivered over Modbus TCP",
+			                      s->name, s->reg);
+		return blt_setting_extract(s, s->reg, data, 2, v, d);
+	}
+	blt_setting_read_span(s, &start, &count);
 	rc = blt_client_read(c, start, count, data, sizeof data, &n, d);
 	if (rc != BLT_OK)
 		return rc;
 	return blt_setting_extract(s, start, data, n, v, d);
 }
 
-/* FC06 through the client; the echo must be the request, byte for byte (§1.5). */
+/* The echo a Modbus TCP server gives for the FC06 in r: the same frame naming the
+ * internal register (LOCAL.md §1.3: a write to 57005 is acknowledged as 2012). */
+static bool internal_echo(const blt_setting_t *s, const blt_write_result_t *r, const uint8_t *reply,
+                          size_t rlen)
+{
+	uint8_t want[BLT_RTU_MAX];
+	size_t n = 0;
+	if (r->rtu_len < 6 ||
+	    blt_rtu_build_write1(r->rtu[0], s->reg, (uint16_t)(r->rtu[4] << 8 | r->rtu[5]), want,
+	                         sizeof want, &n) != BLT_OK)
+		return false;
+	return rlen == n && memcmp(reply, want, n) == 0;
+}
+
+/* FC06 through the client; the echo must be the request, byte for byte (§1.5), or over
+ * Modbus TCP the request naming the internal register. Over Modbus TCP exceptions 05/06
+ * mean busy: wait 1 s and send it once more (LOCAL.md §1.5). */
 static int send_write(blt_client_t *c, const blt_setting_t *s, blt_write_result_t *r,
                       blt_detail_t *d)
 {
@@ -243,11 +304,24 @@ static int send_write(blt_client_t *c, const blt_setting_t *s, blt_write_result_
 	uint8_t exc = 0;
 	blt_detail_t cd = {{0}};
 	char hex[2 * BLT_RTU_MAX + 1];
+	bool open_map = blt_client_open_map(c);
 	int rc;
 
 	r->requests++;
 	r->write_sent = true;
 	rc = blt_client_transact_once(c, r->rtu, r->rtu_len, reply, sizeof reply, &rlen, &exc, &cd);
+	if (rc == BLT_E_EXCEPTION && open_map && (exc == 5 || exc == 6)) {
+		blt_log(BLT_LOG_INFO,
+		        "%s: the write of register %u was answered with exception %u (%s); "
+		        "sending it once more in 1 s",
+		        s->name, s->reg, exc, blt_exception_name(exc));
+		sleep_ms(1000);
+		r->requests++;
+		exc = 0;
+		memset(&cd, 0, sizeof cd);
+		rc = blt_client_transact_once(c, r->rtu, r->rtu_len, reply, sizeof reply, &rlen,
+		                              &exc, &cd);
+	}
 	if (rc == BLT_E_EXCEPTION) {
 		r->exception = exc;
 		return blt_detail_set(d, rc,
@@ -261,6 +335,8 @@ static int send_write(blt_client_t *c, const blt_setting_t *s, blt_write_result_
 	if (rc != BLT_OK)
 		return blt_detail_set(d, rc, "%s: write of register %u: %s", s->name, s->reg,
 		                      cd.text);
+	if (open_map && internal_echo(s, r, reply, rlen))
+		return BLT_OK;
 	if (rlen != r->rtu_len || memcmp(reply, r->rtu, rlen) != 0) {
 		blt_hex_encode(reply, rlen < sizeof reply ? rlen : sizeof reply, hex, sizeof hex);
 		return blt_detail_set(d, BLT_E_MISMATCH,
@@ -383,6 +459,29 @@ int blt_register_write(blt_client_t *c, const char *profile_id, uint16_t reg, ui
 
 	if (!d)
 		d = &dd;
+	{
+		/* a Modbus TCP public address: refused if it is an alias of a denied register
+		 * (57026 = 2013, power-off); over Modbus TCP it names its internal register's
+		 * setting, elsewhere it is no register at all */
+		uint16_t internal = 0;
+		const blt_wire_preset_t *p =
+		    blt_wire_preset_find(o && o->wire && o->wire->preset ? o->wire->preset : "v2");
+		if (alias_denied(reg, &internal, &why)) {
+			memset(r, 0, sizeof *r);
+			r->reg = reg;
+			r->value = v;
+			r->setting = blt_setting_by_register(internal);
+			return audit(
+			    o, r->setting, reg, v,
+			    blt_detail_set(d, BLT_E_DENIED,
+			                   "register %u is the Modbus TCP alias of %u, which "
+			                   "is never written: %s",
+			                   reg, internal, why),
+			    r, d);
+		}
+		if (internal && p && p->open_map)
+			reg = internal;
+	}
 	if (blt_register_denied(reg, &why)) {
 		memset(r, 0, sizeof *r);
 		r->reg = reg;

@@ -43,8 +43,8 @@ static void put_be16(uint8_t *p, uint16_t v)
 	p[1] = (uint8_t)v;
 }
 
-static mbtcp_action_t reply_pdu(const blt_mbap_t *m, uint16_t tid, const uint8_t *pdu,
-                                size_t len, uint8_t *out, size_t cap, size_t *out_len)
+static mbtcp_action_t reply_pdu(const blt_mbap_t *m, uint16_t tid, const uint8_t *pdu, size_t len,
+                                uint8_t *out, size_t cap, size_t *out_len)
 {
 	return blt_mbap_build(tid, m->unit, pdu, len, out, cap, out_len, NULL) == BLT_OK
 	           ? MBTCP_REPLY
@@ -79,6 +79,21 @@ static int internal_request(sim_device_t *dev, const uint8_t *rtu, size_t n, uin
 	*pdu_len = r.rtu_len - 3;
 	memcpy(pdu, r.rtu + 1, *pdu_len);
 	return 0;
+}
+
+/* --busy-once: the first read and the first write reaching each internal block answer
+ * exception 06 (busy), as units do now and then (LOCAL.md §1.5). */
+static bool busy_once(sim_device_t *dev, uint16_t reg, bool write)
+{
+	sim_region_t *r = sim_find_region(dev, reg);
+	bool *done;
+	if (!dev->opts || !dev->opts->busy_once || !r)
+		return false;
+	done = write ? &dev->busy_write_done[r - dev->regions] : &dev->busy_done[r - dev->regions];
+	if (*done)
+		return false;
+	*done = true;
+	return true;
 }
 
 static mbtcp_action_t do_read(sim_device_t *dev, const blt_mbap_t *m, uint8_t *out, size_t cap,
@@ -118,14 +133,20 @@ static mbtcp_action_t do_read(sim_device_t *dev, const blt_mbap_t *m, uint8_t *o
 		snprintf(sum, scap, "read %u x%u -> no reply", start, count);
 		return MBTCP_SILENT;
 	}
+	if (busy_once(dev, (uint16_t)to_internal(start, NULL), false)) {
+		snprintf(sum, scap, "read %u x%u: busy once (--busy-once) -> exception 06", start,
+		         count);
+		return exc(m, 6, out, cap, out_len);
+	}
 	pdu[0] = BLT_FC_READ;
 	pdu[1] = (uint8_t)(2 * count);
 	for (uint16_t k = 0; k < count; k++) {
 		uint16_t reg = (uint16_t)to_internal((uint16_t)(start + k), NULL), v;
 		if (sim_reg_get(dev, reg, &v) != BLT_OK) {
 			/* the internal slave has no such register: its exception passes through */
-			snprintf(sum, scap, "read %u x%u: internal %u not implemented -> exception 02",
-			         start, count, reg);
+			snprintf(sum, scap,
+			         "read %u x%u: internal %u not implemented -> exception 02", start,
+			         count, reg);
 			return exc(m, 2, out, cap, out_len);
 		}
 		put_be16(pdu + 2 + 2 * k, v);
@@ -138,8 +159,8 @@ static mbtcp_action_t do_read(sim_device_t *dev, const blt_mbap_t *m, uint8_t *o
 /* FC06, or FC16 of one register: the single-register path (RO/RW checked, the reply is
  * the internal slave's, naming the internal address). */
 static mbtcp_action_t do_write_single(sim_device_t *dev, const blt_mbap_t *m, uint16_t pub,
-                                      uint16_t value, uint8_t *out, size_t cap,
-                                      size_t *out_len, char *sum, size_t scap)
+                                      uint16_t value, uint8_t *out, size_t cap, size_t *out_len,
+                                      char *sum, size_t scap)
 {
 	const blt_tcp_run_t *run;
 	long reg = to_internal(pub, &run);
@@ -152,10 +173,16 @@ static mbtcp_action_t do_write_single(sim_device_t *dev, const blt_mbap_t *m, ui
 		         reg < 0 ? "unmapped" : "read-only");
 		return exc(m, 2, out, cap, out_len);
 	}
+	if (busy_once(dev, (uint16_t)reg, true)) {
+		snprintf(sum, scap, "write %u = %u: busy once (--busy-once) -> exception 06", pub,
+		         value);
+		return exc(m, 6, out, cap, out_len);
+	}
 	if (m->pdu[0] == BLT_FC_WRITE1)
 		rc = blt_rtu_build_write1(dev->slave, (uint16_t)reg, value, rtu, sizeof rtu, &n);
 	else
-		rc = blt_rtu_build_writen(dev->slave, (uint16_t)reg, &value, 1, rtu, sizeof rtu, &n);
+		rc =
+		    blt_rtu_build_writen(dev->slave, (uint16_t)reg, &value, 1, rtu, sizeof rtu, &n);
 	if (rc != BLT_OK || internal_request(dev, rtu, n, pdu, &plen) != 0) {
 		snprintf(sum, scap, "write %u = %u: internal slave silent -> no reply", pub, value);
 		return MBTCP_SILENT;
@@ -205,9 +232,10 @@ static mbtcp_action_t do_write_multi(sim_device_t *dev, const blt_mbap_t *m, uin
 			/* the firmware answers a failed internal write with transaction id 0
 			 * (LOCAL.md §1.8) */
 			uint8_t e[2] = {BLT_FC_WRITEN | 0x80, plen >= 2 ? pdu[1] : 4};
-			snprintf(sum, scap,
-			         "write %u x%u: internal %u x%u failed -> exception, transaction id 0",
-			         start, count, reg, seg);
+			snprintf(
+			    sum, scap,
+			    "write %u x%u: internal %u x%u failed -> exception, transaction id 0",
+			    start, count, reg, seg);
 			return reply_pdu(m, 0, e, 2, out, cap, out_len);
 		}
 		k = (uint16_t)(k + seg);
@@ -243,7 +271,8 @@ mbtcp_action_t sim_mbtcp_handle(sim_device_t *dev, const uint8_t *adu, size_t n,
 	case BLT_FC_READ: return do_read(dev, &m, out, cap, out_len, summary, scap);
 	case BLT_FC_WRITE1:
 		if (m.pdu_len != 5) {
-			snprintf(summary, scap, "write: PDU of %zu bytes -> exception 03", m.pdu_len);
+			snprintf(summary, scap, "write: PDU of %zu bytes -> exception 03",
+			         m.pdu_len);
 			return exc(&m, 3, out, cap, out_len);
 		}
 		return do_write_single(dev, &m, be16(m.pdu + 1), be16(m.pdu + 3), out, cap, out_len,
@@ -288,33 +317,47 @@ static void say(int level, const char *fmt, ...)
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-	        "usage: " PROG " --modbus-tcp PORT [--bind ADDR] [--profile P] [--sn SN]\n"
-	        "                   [--soc PCT] [--seed N] [--fragile N] [--ready-file F] [-v]\n"
-	        "\n"
-	        "One simulated device behind the Modbus TCP server of Bluetti's IoT firmware\n"
-	        "(LOCAL.md §1): the \"open\" register map 50001-59510 translated onto the internal\n"
-	        "registers, one client at a time, no broker needed.\n"
-	        "\n"
-	        "  --modbus-tcp PORT   listen on PORT (0: any free port; the port is logged and\n"
-	        "                      written to --ready-file)\n"
-	        "  --bind ADDR         IPv4 address to listen on (default 127.0.0.1)\n"
-	        "  --profile P, --sn SN, --soc PCT, --seed N   as for the MQTT device\n"
-	        "  --fragile N         after more than N connections within 60 s, stop answering\n"
-	        "                      until restarted (the field failure of LOCAL.md §1.5)\n"
-	        "  --ready-file F      write the listening port to F once listening\n"
-	        "  -v, --verbose       one line per request\n"
-	        "  -h, --help          this help\n"
-	        "\n"
-	        "Behaviour (LOCAL.md §1.3-§1.8): units 1, 0 and 100 answer, others are ignored;\n"
-	        "FC03 inside the map answers the internal registers' values; a multi-register\n"
-	        "read touching an unmapped address gets no reply (the connection stays up); a\n"
-	        "one-register read must start a map run (else exception 02); FC06 to a RW\n"
-	        "address writes the internal register and the echo names the internal address;\n"
-	        "RO or unmapped writes: exception 02; other function codes: exception 01.\n");
+	fprintf(
+	    out,
+	    "usage: " PROG " --modbus-tcp PORT [--bind ADDR] [--profile P] [--sn SN]\n"
+	    "                   [--soc PCT] [--seed N] [--fragile N] [--busy-once]\n"
+	    "                   [--ready-file F] [-v]\n"
+	    "\n"
+	    "One simulated device behind the Modbus TCP server of Bluetti's IoT firmware\n"
+	    "(LOCAL.md §1): the \"open\" register map 50001-59510 translated onto the internal\n"
+	    "registers, one client at a time, no broker needed.\n"
+	    "\n"
+	    "  --modbus-tcp PORT   listen on PORT (0: any free port; the port is logged and\n"
+	    "                      written to --ready-file)\n"
+	    "  --bind ADDR         IPv4 address to listen on (default 127.0.0.1)\n"
+	    "  --profile P, --sn SN, --soc PCT, --seed N   as for the MQTT device\n"
+	    "  --fragile N         after more than N connections within 60 s, stop answering\n"
+	    "                      until restarted (the field failure of LOCAL.md §1.5)\n"
+	    "  --ready-file F      write the listening port to F once listening\n"
+	    "  --busy-once         the first read and the first write reaching each internal\n"
+	    "                      block answer exception 06 (busy)\n"
+	    "  -v, --verbose       one line per request\n"
+	    "  -h, --help          this help\n"
+	    "\n"
+	    "Behaviour (LOCAL.md §1.3-§1.8): units 1, 0 and 100 answer, others are ignored;\n"
+	    "FC03 inside the map answers the internal registers' values; a multi-register\n"
+	    "read touching an unmapped address gets no reply (the connection stays up); a\n"
+	    "one-register read must start a map run (else exception 02); FC06 to a RW\n"
+	    "address writes the internal register and the echo names the internal address;\n"
+	    "RO or unmapped writes: exception 02; other function codes: exception 01.\n");
 }
 
-enum { OPT_TCP = 0x3000, OPT_BIND, OPT_PROFILE, OPT_SN, OPT_SOC, OPT_SEED, OPT_FRAGILE, OPT_READY };
+enum {
+	OPT_TCP = 0x3000,
+	OPT_BIND,
+	OPT_PROFILE,
+	OPT_SN,
+	OPT_SOC,
+	OPT_SEED,
+	OPT_FRAGILE,
+	OPT_READY,
+	OPT_BUSY_ONCE,
+};
 
 static int write_port_file(const char *path, unsigned port)
 {
@@ -372,8 +415,8 @@ static void on_accept(server_t *s)
 			recent++;
 	if (s->fragile && recent > s->fragile && !s->broken) {
 		s->broken = 1;
-		say(1, "--fragile %lu: %u connections within 60 s; no longer answering",
-		    s->fragile, recent);
+		say(1, "--fragile %lu: %u connections within 60 s; no longer answering", s->fragile,
+		    recent);
 	}
 	say(3, "client %s:%u connected", inet_ntoa(peer.sin_addr), ntohs(peer.sin_port));
 }
@@ -408,7 +451,8 @@ static void on_data(server_t *s, sim_device_t *dev)
 		                       sizeof sum);
 		if (s->broken)
 			act = MBTCP_SILENT;
-		say(3, "tid %u unit %u: %s%s", m.tid, m.unit, sum, s->broken ? " [fragile: dead]" : "");
+		say(3, "tid %u unit %u: %s%s", m.tid, m.unit, sum,
+		    s->broken ? " [fragile: dead]" : "");
 		memmove(s->buf, s->buf + m.adu_len, s->blen - m.adu_len);
 		s->blen -= m.adu_len;
 		if (act == MBTCP_CLOSE) {
@@ -456,6 +500,7 @@ int sim_mbtcp_main(int argc, char **argv)
 	    {"seed", required_argument, NULL, OPT_SEED},
 	    {"fragile", required_argument, NULL, OPT_FRAGILE},
 	    {"ready-file", required_argument, NULL, OPT_READY},
+	    {"busy-once", no_argument, NULL, OPT_BUSY_ONCE},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -511,6 +556,7 @@ int sim_mbtcp_main(int argc, char **argv)
 			}
 			break;
 		case OPT_READY: ready = optarg; break;
+		case OPT_BUSY_ONCE: so.busy_once = true; break;
 		case 'v': g_verbose++; break;
 		case 'h': usage(stdout); return 0;
 		case ':': say(0, "%s needs an argument", argv[optind - 1]); return EXIT_USAGE;
@@ -563,8 +609,8 @@ int sim_mbtcp_main(int argc, char **argv)
 	sigaction(SIGINT, &sig, NULL);
 	sigaction(SIGTERM, &sig, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	say(2, "%s %s on Modbus TCP %s:%u (unit 1; one client at a time)", so.profile->id,
-	    dev.sn, bind_addr, ntohs(sa.sin_port));
+	say(2, "%s %s on Modbus TCP %s:%u (unit 1; one client at a time)", so.profile->id, dev.sn,
+	    bind_addr, ntohs(sa.sin_port));
 	if (write_port_file(ready, ntohs(sa.sin_port)))
 		return EXIT_FAIL;
 

@@ -240,15 +240,6 @@ static int parse_args(int mode, int argc, char **argv, set_args_t *a)
 		fprintf(stderr, "bluetti settings: --sn needs --profile MODEL\n");
 		return EXIT_USAGE;
 	}
-	if (a->dev.ble.mbtcp) {
-		/* the gate's echo check and the settings' registers are the internal map's; the
-		 * Modbus TCP server echoes internal addresses for public ones (docs/local.md) */
-		fprintf(stderr,
-		        "bluetti %s: settings over Modbus TCP are not supported yet; use the cloud or "
-		        "--transport ble (docs/local.md)\n",
-		        prog);
-		return EXIT_USAGE;
-	}
 	return dev_args_require(&a->dev, prog);
 }
 
@@ -470,11 +461,14 @@ static int exit_code(int rc)
 	return EXIT_FAIL;
 }
 
-/* The gate alone, without sending or auditing: is a connection worth opening? */
+/* The gate alone, without sending or auditing: is a connection worth opening? Over Modbus
+ * TCP (open_map) the setting must also have a writable public alias. */
 static int gate_precheck(const char *profile, const blt_setting_t *s, uint16_t reg, int64_t value,
-                         unsigned flags)
+                         unsigned flags, bool open_map)
 {
 	if (blt_register_denied(reg, NULL) || !s || value < 0 || value > 0xFFFF)
+		return -1;
+	if (open_map && blt_openmap_write_target(reg, NULL, NULL) != BLT_OK)
 		return -1;
 	return blt_setting_check_write(s, profile, (int32_t)value, flags, NULL) == BLT_OK ? 0 : -1;
 }
@@ -490,6 +484,7 @@ static int run_write(int mode, int argc, char **argv)
 	blt_detail_t d = {{0}};
 	const blt_setting_t *st = NULL;
 	unsigned long reg = 0, raw = 0;
+	uint16_t preg = 0; /* the internal register the gate checks */
 	int32_t value = 0;
 	int rc;
 
@@ -529,7 +524,22 @@ static int run_write(int mode, int argc, char **argv)
 		}
 		st = blt_setting_by_register((uint16_t)reg);
 		value = raw > 0x7FFFFFFFul ? INT32_MAX : (int32_t)raw;
+		/* over Modbus TCP a public address names its internal register (57001 = 2011);
+		 * an alias of a denied register (57026 = 2013) stays refused by the gate */
+		if (a.dev.ble.mbtcp) {
+			const blt_tcp_run_t *run = blt_tcpmap_find_public((uint16_t)reg);
+			if (run) {
+				uint16_t internal = (uint16_t)(run->internal + (reg - run->pub));
+				preg =
+				    blt_register_denied(internal, NULL) ? (uint16_t)reg : internal;
+				st = blt_register_denied(internal, NULL)
+				         ? NULL
+				         : blt_setting_by_register(internal);
+			}
+		}
 	}
+	if (mode == MODE_SET || !preg)
+		preg = (uint16_t)reg;
 
 	rc = session_prepare(&a.dev, prog, &s);
 	if (rc)
@@ -547,8 +557,8 @@ static int run_write(int mode, int argc, char **argv)
 	wo.audit_user = &sink;
 
 	/* Connect only for a write the gate will accept; a refused one is audited without. */
-	if (!a.dry_run && gate_precheck(s.p->id, st, (uint16_t)reg,
-	                                mode == MODE_SET ? value : (int64_t)raw, a.flags) == 0) {
+	if (!a.dry_run && gate_precheck(s.p->id, st, preg, mode == MODE_SET ? value : (int64_t)raw,
+	                                a.flags, a.dev.ble.mbtcp) == 0) {
 		rc = session_connect(&a.dev, prog, &s);
 		if (rc) {
 			session_close(&s);
@@ -605,6 +615,8 @@ static int cached_value(session_t *ss, block_cache_t *bc, const blt_setting_t *s
 	uint16_t start, count;
 	size_t i;
 
+	if (blt_client_open_map(ss->c)) /* Modbus TCP: register by register through the map */
+		return blt_setting_read(ss->c, ss->p->id, s, v, d);
 	blt_setting_read_span(s, &start, &count);
 	for (i = 0; i < bc->nb; i++)
 		if (bc->b[i].start == start && bc->b[i].count == count)
