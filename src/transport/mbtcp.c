@@ -308,6 +308,10 @@ static int mb_poll(blt_transport_t *t, int timeout_ms, blt_detail_t *d)
 				lost(m, BLT_E_PROTOCOL, "unparsable reply stream");
 				continue;
 			}
+			/* bytes arrived (a reply delivered, or part of one): hand control back
+			 * at once, as mosquitto_loop does, so the caller's next request does
+			 * not wait for the rest of this timeout */
+			return BLT_OK;
 		}
 		if (blt_now_ms() >= end)
 			return BLT_OK;
