@@ -236,6 +236,21 @@ BLT_API int blt_openmap_write_target(uint16_t reg, uint16_t *pub, blt_detail_t *
  * TCP): block reads must go through blt_client_read_mapped, writes to public aliases. */
 BLT_API bool blt_client_open_map(const blt_client_t *c);
 
+/* --- liveness and the Open MQTT push (LOCAL.md §2.5) ------------------------------------
+ *
+ * A device on its owner's broker ("Open MQTT", the local-mqtt preset) pushes, every report
+ * cycle + 1 s, one FC16-shaped frame of registers 11000-11099: the IoT module's block (type,
+ * serial, versions, network), no power data. The client passes it to the unsolicited
+ * handler like any push; these say what it is and when the device was last heard. */
+#define BLT_IOT_PUSH_BLOCK 11000
+/* True if f (parsed as a request-shaped frame) is that push. */
+BLT_API bool blt_client_is_iot_push(const blt_rtu_t *f);
+/* blt_now_ms() when the device last sent a frame that parses (a reply, an exception, a
+ * push), and when its last block-11000 push arrived; 0 = never. Requests at QoS 0 may be
+ * lost: a device that pushes is online even when a request goes unanswered. */
+BLT_API uint64_t blt_client_last_heard(const blt_client_t *c);
+BLT_API uint64_t blt_client_last_push(const blt_client_t *c);
+
 BLT_API void blt_client_free(blt_client_t *c);
 
 /* --- nodes (block 21000 NODE_INFO, PROTOCOL.md §1.6) -----------------------------------

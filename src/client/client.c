@@ -113,6 +113,10 @@ struct blt_client {
 	} ad;
 
 	blt_client_stats_t st;
+
+	/* liveness: when the device last sent a frame that parses, and its last Open MQTT
+	 * push of block 11000 (blt_now_ms clock; 0 = never) */
+	uint64_t last_heard, last_push;
 };
 
 #define BUSY_RETRIES  2
@@ -348,6 +352,7 @@ static void on_msg(void *user, const char *topic, const uint8_t *payload, size_t
 	}
 	rc = blt_rtu_parse(env.rtu, env.rtu_len, BLT_RTU_REPLY, &f, &d);
 	if (rc == BLT_OK || rc == BLT_E_EXCEPTION) {
+		c->last_heard = blt_now_ms();
 		/* Bytes 3-4 of a device's V2 envelope are a cycle counter in the firmware
 		 * (LOCAL.md §5 item 4) and 0 on the AP300: they say which request a reply
 		 * answers only on a device that has shown it echoes the register there. */
@@ -420,6 +425,12 @@ static void on_msg(void *user, const char *topic, const uint8_t *payload, size_t
 	/* Not a reply: maybe a request-shaped push (FC10 telemetry, §1.6). */
 	blt_detail_t d2;
 	if (blt_rtu_parse(env.rtu, env.rtu_len, BLT_RTU_REQUEST, &f, &d2) == BLT_OK) {
+		c->last_heard = blt_now_ms();
+		if (blt_client_is_iot_push(&f)) {
+			c->last_push = c->last_heard;
+			blt_log(BLT_LOG_DEBUG, "client: %s: the device's periodic push of block %u",
+			        topic, BLT_IOT_PUSH_BLOCK);
+		}
 		if (node_answer(c, &f, env.rtu, env.rtu_len, env.rssi))
 			return;
 		deliver_unsolicited(c, &f, payload, len);
@@ -1339,6 +1350,24 @@ uint8_t blt_client_slave(const blt_client_t *c)
 bool blt_client_open_map(const blt_client_t *c)
 {
 	return c && c->open_map;
+}
+
+bool blt_client_is_iot_push(const blt_rtu_t *f)
+{
+	/* `00 10 2a f8 00 64 c8` + 200 bytes: FC16-shaped, registers 11000-11099 (LOCAL.md
+	 * §2.5); the start and the function say it, the length may differ by firmware */
+	return f && f->function == BLT_FC_WRITEN && f->reg == BLT_IOT_PUSH_BLOCK && f->count > 0 &&
+	       f->data && f->nbytes == 2u * f->count;
+}
+
+uint64_t blt_client_last_heard(const blt_client_t *c)
+{
+	return c ? c->last_heard : 0;
+}
+
+uint64_t blt_client_last_push(const blt_client_t *c)
+{
+	return c ? c->last_push : 0;
 }
 
 int blt_client_read_at(blt_client_t *c, uint8_t slave, uint16_t start, uint16_t count,

@@ -72,9 +72,9 @@ mosquitto_pub "${OWNER[@]}" -t "SUB/EL100V2/$SN" -m "$(printf '\x00\x03\x00\x64\
 mosquitto_pub "${OWNER[@]}" -t "PUBLIC/EL100V2/POWER" -m "on"
 
 # --- reads over it: bare RTU, slave 0, QoS 0; our timeout and retry cover the drops -------
-LM=(--broker "127.0.0.1:$PORT" --plain --username owner --password-file "$W/owner.pass"
-	--profile EL100V2 --sn "$SN")
-"$BLUETTI" read --preset local-mqtt "${LM[@]}" --block 100,1300,6000 --timeout 1500 \
+LM=(--transport local-mqtt --broker "127.0.0.1:$PORT" --username owner
+	--password-file "$W/owner.pass" --profile EL100V2 --sn "$SN")
+"$BLUETTI" read "${LM[@]}" --block 100,1300,6000 --timeout 1500 \
 	--retries 4 --json >"$W/read.json" 2>"$W/read.err"
 st=$?
 if [ $st = 0 ] && python3 - "$W/read.json" <<'EOF'; then
@@ -94,7 +94,18 @@ else
 	fail "read (status $st)"; sed 's/^/    | /' "$W/read.err" >&2; head -c 600 "$W/read.json" >&2
 fi
 
-sleep 4.5 # at least two pushes more
+# watch shows the device's pushes of block 11000 as they come, the safety code hidden
+timeout -s INT 5 "$BLUETTI" watch "${LM[@]}" --block 100 -i 2 --timeout 1500 --retries 4 \
+	>"$W/watch.out" 2>"$W/watch.err"
+npush=$(grep -c " 11000 (push) iot_model=EL100V2 iot_serial=$SN safety_code=\*\*\* " "$W/watch.out")
+nread=$(grep -c ' 100 pack_voltage=' "$W/watch.out")
+if [ "$npush" -ge 2 ] && [ "$nread" -ge 1 ]; then
+	ok "watch: $nread reads of block 100 and $npush pushes of block 11000 (safety code hidden)"
+else
+	fail "watch ($npush pushes, $nread reads)"; cat "$W/watch.out" "$W/watch.err" >&2
+fi
+grep -q "$(python3 -c 'print(format((7 ^ 0x5afe) * 2654435761 % 10**12))')" "$W/watch.out" &&
+	fail "watch printed the safety code"
 stop_pid $simpid
 stop_pid $subpid
 # pushes: 209 bytes, 00 10 2a f8 00 64 c8, CRC good, the IoT model string; 2 s apart
@@ -133,6 +144,27 @@ if grep -Eq 'stopping \([0-9]+ logins, [0-9]+ requests, [0-9]+ replies, 1 invali
 else
 	fail "device counters: $(grep stopping "$W/dev.sim")"
 fi
+
+# --- liveness: a device that drops every request but pushes is online -------------------
+"$SIM" --local-mqtt "127.0.0.1:$PORT" --sn "$SN" --password-file "$W/dev.pass" \
+	--report-cycle 1 --drop 1 --ready-file "$W/mute.ready" >"$W/mute.sim" 2>&1 &
+mutepid=$!
+pids+=($mutepid)
+wait_file "$W/mute.ready" || fail "mute device never online"
+timeout -s INT 6 "$BLUETTI" watch "${LM[@]}" --block 100 -i 1 --timeout 800 --retries 0 \
+	>"$W/mute.out" 2>"$W/mute.err"
+stop_pid $mutepid
+if grep -q 'unanswered, but the device pushed block 11000 [0-9]* s ago: it is online' "$W/mute.err" &&
+	grep -q ' 11000 (push) ' "$W/mute.out" && ! grep -q ' 100 pack_voltage=' "$W/mute.out"; then
+	ok "no reply, but pushes: watch says the device is online"
+else
+	fail "liveness from pushes"; cat "$W/mute.out" "$W/mute.err" >&2
+fi
+
+# --- usage -------------------------------------------------------------------------------
+"$BLUETTI" read --transport local-mqtt --profile EL100V2 --sn "$SN" -b 100 >/dev/null 2>"$W/usage.err"
+[ $? = 2 ] && grep -q 'needs --broker' "$W/usage.err" && ok "local-mqtt without --broker: usage" ||
+	fail "usage: $(cat "$W/usage.err")"
 
 [ $fails = 0 ] || { echo "$fails failure(s)" >&2; exit 1; }
 echo "all ok"

@@ -425,7 +425,7 @@ static int read_block(int mode, read_args_t *a, session_t *s, uint16_t id, uint8
 }
 
 /* One compact line from the text formatter: "name=value unit, ...". */
-static void print_line(const blt_decoded_t *r)
+static void print_line(const blt_decoded_t *r, const char *tag)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -438,7 +438,7 @@ static void print_line(const blt_decoded_t *r)
 	time_t now = time(NULL);
 	struct tm tm;
 	strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", localtime_r(&now, &tm));
-	printf("%s %u", ts, r->block->id);
+	printf("%s %u%s%s", ts, r->block->id, tag ? " " : "", tag ? tag : "");
 	for (char *save = NULL, *line = strtok_r(buf, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
 		char *colon = strstr(line, ": ");
@@ -464,7 +464,7 @@ static int decode_print(int mode, read_args_t *a, session_t *s, uint16_t id, con
 			fprintf(stderr, "bluetti watch: block %u: %s\n", id, d.text);
 			return -1;
 		}
-		print_line(&r);
+		print_line(&r, NULL);
 		return err ? -1 : 0;
 	}
 	if (!a->json && a->nblocks > 1 && a->node >= 0)
@@ -537,6 +537,60 @@ static int run_reads(int mode, read_args_t *a, session_t *s)
 			failures++;
 	}
 	return failures;
+}
+
+/* ---- Open MQTT: the device's block-11000 push (LOCAL.md §2.5) ------------------------- */
+
+typedef struct push_ctx {
+	read_args_t *a;
+	session_t *s;
+	unsigned pushes;
+} push_ctx_t;
+
+/* watch: show each push of the IoT block as it arrives (decoded with the block's rows;
+ * its safety code stays hidden unless --show-secrets) */
+static void on_push(void *user, const blt_rtu_t *f, const uint8_t *payload, size_t len)
+{
+	push_ctx_t *x = user;
+	const blt_block_t *b = blt_catalog_find(BLT_IOT_PUSH_BLOCK);
+	static blt_decoded_t r;
+
+	(void)payload;
+	(void)len;
+	if (!blt_client_is_iot_push(f) || !b)
+		return;
+	x->pushes++;
+	if (x->a->json) {
+		cli_print_decoded(b, f->data, f->nbytes, &x->s->dopts, 1, x->a->all);
+		fflush(stdout);
+		return;
+	}
+	if (blt_decode(b, f->data, f->nbytes, &x->s->dopts, &r, NULL) == BLT_OK || r.count > 0)
+		print_line(&r, "(push)");
+}
+
+/* After a watch round with unanswered requests: a device that pushed recently is online
+ * (requests at QoS 0 can be lost); say so instead of leaving it looking dead. */
+static void push_liveness(const read_args_t *a, const session_t *s, int failures)
+{
+	uint64_t last = blt_client_last_push(s->c), now = blt_now_ms();
+	uint64_t window = (uint64_t)(a->interval_s * 3000.0);
+	if (!failures || !last)
+		return;
+	if (window < 180000)
+		window = 180000; /* the default push period is 61 s */
+	if (now - last <= window)
+		fprintf(
+		    stderr,
+		    "bluetti watch: %d read%s unanswered, but the device pushed block %u %llu s "
+		    "ago: it is online (requests at QoS 0 can be lost)\n",
+		    failures, failures == 1 ? "" : "s", BLT_IOT_PUSH_BLOCK,
+		    (unsigned long long)((now - last) / 1000u));
+	else
+		fprintf(stderr,
+		        "bluetti watch: %d read%s unanswered and no push of block %u for %llu s\n",
+		        failures, failures == 1 ? "" : "s", BLT_IOT_PUSH_BLOCK,
+		        (unsigned long long)((now - last) / 1000u));
 }
 
 /* ---- nodes --------------------------------------------------------------------------- */
@@ -736,9 +790,14 @@ static int run(int mode, int argc, char **argv)
 				return EXIT_FAIL;
 			}
 		}
+		push_ctx_t px = {&a, &s, 0};
+		if (s.lmqtt)
+			blt_client_on_unsolicited(s.c, on_push, &px);
 		for (long round = 0; !stop_flag && (a.count < 0 || round < a.count); round++) {
 			uint64_t start = blt_now_ms();
-			run_reads(mode, &a, &s);
+			int failures = run_reads(mode, &a, &s);
+			if (s.lmqtt)
+				push_liveness(&a, &s, failures);
 			if (a.count >= 0 && round + 1 >= a.count)
 				break;
 			/* Sleep in slices, keeping the connection serviced; the last slice is

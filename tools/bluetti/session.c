@@ -121,6 +121,24 @@ int dev_args_require(dev_args_t *a, const char *prog)
 		return EXIT_USAGE;
 	if (!a->sn && (a->ble.ble || a->ble.mbtcp)) /* only a local name on these links */
 		a->sn = a->ble.sn_from_address;
+	if (a->ble.lmqtt) {
+		/* the device's Open MQTT client on the owner's broker (LOCAL.md §2.3): plain MQTT
+		 * on 1883 unless told otherwise; QoS 0, so retries are ours */
+		if (!a->conn.broker_given || a->account) {
+			fprintf(
+			    stderr,
+			    "bluetti %s: --transport local-mqtt needs --broker HOST[:PORT], the "
+			    "broker the device connects to (not --account)\n",
+			    prog);
+			return EXIT_USAGE;
+		}
+		if (!a->conn.port_given)
+			a->conn.port = 1883;
+		if (!a->conn.cert_file)
+			a->conn.plain = true;
+		if (!a->retries_set && a->retries < 2)
+			a->retries = 2;
+	}
 	if (!a->sn) {
 		fprintf(stderr, "bluetti %s: --sn SN is required\n", prog);
 		return EXIT_USAGE;
@@ -203,7 +221,9 @@ int session_prepare(dev_args_t *a, const char *prog, session_t *s)
 	s->co.preset = a->preset      ? a->preset
 	               : a->ble.ble   ? "ble"
 	               : a->ble.mbtcp ? "modbus-tcp"
+	               : a->ble.lmqtt ? "local-mqtt"
 	                              : s->p->preset;
+	s->lmqtt = a->ble.lmqtt || (a->preset && strcmp(a->preset, "local-mqtt") == 0);
 	s->mbtcp = a->ble.mbtcp;
 	s->co.slave = a->slave;
 	s->co.envelope = a->envelope;

@@ -31,7 +31,8 @@ enum {
 
 /* getopt_long rows (connection + device); short options: "p:s:". */
 #define DEV_LONG_OPTIONS                                                                           \
-	CONN_LONG_OPTIONS, BLE_LONG_OPTIONS, {"profile", required_argument, NULL, DEV_OPT_PROFILE}, \
+	CONN_LONG_OPTIONS, BLE_LONG_OPTIONS,                                                       \
+	    {"profile", required_argument, NULL, DEV_OPT_PROFILE},                                 \
 	    {"sn", required_argument, NULL, DEV_OPT_SN},                                           \
 	    {"model", required_argument, NULL, DEV_OPT_MODEL},                                     \
 	    {"preset", required_argument, NULL, DEV_OPT_PRESET},                                   \
@@ -78,6 +79,8 @@ typedef struct session {
 	 * last read delivered (s->dopts.present points here then) */
 	bool mbtcp;
 	uint8_t present[16];
+	/* --transport local-mqtt (or --preset local-mqtt): the device pushes block 11000 */
+	bool lmqtt;
 } session_t;
 
 /* --account: look the device up in the cached login (account_connection) and fill the

@@ -19,8 +19,11 @@ int ble_args_handle(ble_args_t *a, int opt, const char *arg, const char *prog)
 	case BLE_OPT_TRANSPORT:
 		a->ble = !strcmp(arg, "ble");
 		a->mbtcp = !strcmp(arg, "modbus-tcp");
-		if (!a->ble && !a->mbtcp && strcmp(arg, "cloud") != 0) {
-			fprintf(stderr, "%s: --transport must be cloud, ble or modbus-tcp\n", prog);
+		a->lmqtt = !strcmp(arg, "local-mqtt");
+		if (!a->ble && !a->mbtcp && !a->lmqtt && strcmp(arg, "cloud") != 0) {
+			fprintf(stderr,
+			        "%s: --transport must be cloud, ble, modbus-tcp or local-mqtt\n",
+			        prog);
 			return -1;
 		}
 		return 1;
@@ -36,7 +39,8 @@ int ble_args_handle(ble_args_t *a, int opt, const char *arg, const char *prog)
 		a->port = 0;
 		if (colon) {
 			if (cli_parse_ulong(colon + 1, 1, 65535, &v) != 0) {
-				fprintf(stderr, "%s: --host '%s': port must be 1-65535\n", prog, arg);
+				fprintf(stderr, "%s: --host '%s': port must be 1-65535\n", prog,
+				        arg);
 				return -1;
 			}
 			a->port = (uint16_t)v;
@@ -80,21 +84,29 @@ int ble_args_handle(ble_args_t *a, int opt, const char *arg, const char *prog)
 
 void ble_args_help(FILE *out)
 {
-	fprintf(out,
-	        "bluetooth (docs/bluetooth.md):\n"
-	        "      --transport T         cloud (default: the Bluetti MQTT broker) or ble\n"
-	        "                            (encrypted Bluetooth LE, no internet needed)\n"
-	        "      --address ADDR        the device's Bluetooth address (see `bluetti scan`)\n"
-	        "      --adapter NAME        local Bluetooth adapter (default hci0)\n"
-	        "      --ble-connect-timeout MS  find + connect (default 30000)\n"
-	        "      --ble-test-key FILE   TEST ONLY: accept a simulator's device key (hex X||Y\n"
-	        "                            from bluetti-sim --ble --key-out) instead of the\n"
-	        "                            key every real unit uses\n"
-	        "modbus tcp (docs/local.md; reads only, through the firmware's open map):\n"
-	        "      --transport modbus-tcp  the device's own Modbus TCP server on the LAN\n"
-	        "      --host HOST[:PORT]    its address (port default 502); unit 1 (--slave N)\n"
-	        "      --request-gap MS      minimum time between requests (default 1000: bursts\n"
-	        "                            have made a unit need a factory reset; 0 = none)\n");
+	fprintf(
+	    out,
+	    "bluetooth (docs/bluetooth.md):\n"
+	    "      --transport T         cloud (default: the Bluetti MQTT broker) or ble\n"
+	    "                            (encrypted Bluetooth LE, no internet needed)\n"
+	    "      --address ADDR        the device's Bluetooth address (see `bluetti scan`)\n"
+	    "      --adapter NAME        local Bluetooth adapter (default hci0)\n"
+	    "      --ble-connect-timeout MS  find + connect (default 30000)\n"
+	    "      --ble-test-key FILE   TEST ONLY: accept a simulator's device key (hex X||Y\n"
+	    "                            from bluetti-sim --ble --key-out) instead of the\n"
+	    "                            key every real unit uses\n"
+	    "modbus tcp (docs/local.md; reads only, through the firmware's open map):\n"
+	    "      --transport modbus-tcp  the device's own Modbus TCP server on the LAN\n"
+	    "      --host HOST[:PORT]    its address (port default 502); unit 1 (--slave N)\n"
+	    "      --request-gap MS      minimum time between requests (default 1000: bursts\n"
+	    "                            have made a unit need a factory reset; 0 = none)\n"
+	    "open mqtt (docs/local.md; the device as a client of your own broker):\n"
+	    "      --transport local-mqtt  requests on SUB/<model>/<sn>, replies and the\n"
+	    "                            device's block-11000 push on PUB/<model>/<sn>: bare\n"
+	    "                            RTU at QoS 0, our own timeout and retries (default 2)\n"
+	    "      --broker HOST[:PORT]  your broker (port default 1883; plain MQTT unless\n"
+	    "                            --cert is given); --username/--password-file as it\n"
+	    "                            needs; --model as the device logs in (<model><SN>)\n");
 }
 
 int ble_args_check(ble_args_t *a, const char *prog)

@@ -39,6 +39,9 @@ typedef struct ble_args {
 	char host[256];
 	uint16_t port;      /* 0 = 502 */
 	int request_gap_ms; /* 0 = the transport's 1000 ms */
+	/* --transport local-mqtt (LOCAL.md §2): the device's own MQTT client on the owner's
+	 * broker (--broker, the local-mqtt preset: bare RTU, QoS 0, SUB|PUB/<model>/<sn>) */
+	bool lmqtt;
 	const char *address, *adapter, *test_key_file;
 	int connect_timeout_ms;
 	char sn_from_address[16]; /* default serial (topic segment) when --sn is not given */

@@ -29,6 +29,8 @@ static int parse_broker(conn_args_t *a, const char *arg)
 	memcpy(a->host, arg, hl);
 	a->host[hl] = '\0';
 	a->port = (unsigned)port;
+	a->broker_given = true;
+	a->port_given = colon != NULL;
 	return 0;
 }
 

@@ -53,6 +53,7 @@ typedef struct conn_args {
 	const char *password_file, *client_id;
 	const char *tls_ciphers; /* --tls-ciphers; NULL = the preset's */
 	bool insecure, plain;
+	bool broker_given, port_given; /* --broker was given / with a :PORT */
 	bool pin_broker; /* --pin-broker: record the broker's key (trust on first use) */
 	/* The broker is the Bluetti cloud's (set by --account; also true for a
 	 * *.bluettipower.com host): its TLS preset lowers OpenSSL's security level. */
