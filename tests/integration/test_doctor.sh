@@ -60,7 +60,7 @@ start_sim() { # NAME SN [options]
 start_sim dev "$SN"
 start_sim quiet "$QUIET_SN" --silent
 SHORT_SN=$((SN + 7))
-start_sim short "$SHORT_SN" --max-read 100:85
+start_sim short "$SHORT_SN" --max-read 100:85 --local-access modbus-tcp
 
 # 1. all good
 run good "$BLUETTI" doctor "${CONN[@]}" --ca "$BLT_PKI/ca.pem" -p EL100V2 -s "$SN" \
@@ -68,9 +68,10 @@ run good "$BLUETTI" doctor "${CONN[@]}" --ca "$BLT_PKI/ca.pem" -p EL100V2 -s "$S
 expect good 0 '^PASS  config ' '^PASS  certificate .*CA inside' '^PASS  broker-tcp ' \
 	'^PASS  tls .*verified' '^PASS  mqtt-connect .*CONNACK 0' '^PASS  subscribe ' \
 	'^PASS  read-1 .*protocol version 2000' "^PASS  read-100 .*model EL100V2, serial $SN" \
-	'^PASS  round-trip ' '^SKIP  token ' '0 failed'
+	'^PASS  round-trip ' '^SKIP  token ' '0 failed' \
+	'^PASS  local-access +Modbus TCP and Open MQTT: not in this firmware.*; Bluetooth encrypted'
 grep -q '^FAIL' "$W/good.out" && fail "good: a FAIL line"
-if [ "$(stat -c %a "$W/good.json" 2>/dev/null)" = 600 ] && grep -q '"summary":{"pass":9,"fail":0' "$W/good.json" &&
+if [ "$(stat -c %a "$W/good.json" 2>/dev/null)" = 600 ] && grep -q '"summary":{"pass":10,"fail":0' "$W/good.json" &&
 	grep -q '"dir":"in"' "$W/good.json"; then ok "report 0600 with frames"; else fail "report"; fi
 if command -v python3 >/dev/null; then
 	python3 -m json.tool "$W/good.json" >/dev/null && ok "report is JSON" || fail "report is not JSON"
@@ -91,11 +92,12 @@ expect wrongca 1 '^PASS  broker-tcp ' '^FAIL  tls .*not trusted.*--pin-broker' \
 run silent "$BLUETTI" doctor "${CONN[@]}" --ca "$BLT_PKI/ca.pem" -p EL100V2 -s "$QUIET_SN" \
 	--timeout 800
 expect silent 1 '^PASS  mqtt-connect ' '^PASS  subscribe ' '^FAIL  read-1 .*hint: device offline' \
-	'^FAIL  read-100 ' '^SKIP  round-trip '
+	'^FAIL  read-100 ' '^SKIP  round-trip ' '^SKIP  local-access .*no reply'
 
 # 3b. a unit that refuses the full block 100 read (Elite 200 V2, EVIDENCE.md §3)
 run short "$BLUETTI" doctor "${CONN[@]}" --ca "$BLT_PKI/ca.pem" -p EL100V2 -s "$SHORT_SN"
-expect short 0 "^PASS  read-100 .*serial $SHORT_SN.*answers 85 \\(found by shortening"
+expect short 0 "^PASS  read-100 .*serial $SHORT_SN.*answers 85 \\(found by shortening" \
+	'^PASS  local-access +Modbus TCP on \(port 502, unauthenticated on the LAN\); Open MQTT off'
 
 # 4. --account through the simulated cloud
 printf 'correct horse\n' >"$W/pw"

@@ -23,6 +23,10 @@ int cmd_settings(int argc, char **argv);
 int cmd_write_register(int argc, char **argv);
 /* cmd_local.c: which local paths the unit has (LOCAL.md §4.1) */
 int cmd_local(int argc, char **argv);
+/* The local status (cmd_local.c) in one line over a started session (session.h), for
+ * `bluetti doctor`: 0 and the words in out, or EXIT_FAIL when the device did not answer. */
+struct session;
+int local_status_line(struct session *s, char *out, size_t cap);
 /* cmd_scan.c: Bluetooth LE discovery */
 int cmd_scan(int argc, char **argv);
 

@@ -769,6 +769,22 @@ static void device_steps(doctor_t *x, blt_transport_t *t, session_t *s)
 	free(r);
 }
 
+/* Which local paths the unit's firmware has and whether they are on (`bluetti local
+ * status`, LOCAL.md §4.1): read-only, no credential register. */
+static void local_step(doctor_t *x, session_t *s)
+{
+	char line[480];
+	if (!s->c || x->nrtt == 0) {
+		step(x, "local-access", ST_SKIP, NULL, "%s",
+		     s->c ? "no reply to the reads above" : "no client");
+		return;
+	}
+	if (local_status_line(s, line, sizeof line) != 0)
+		step(x, "local-access", ST_SKIP, NULL, "%s", line);
+	else
+		step(x, "local-access", ST_PASS, NULL, "%s", line);
+}
+
 /* ---- the report ------------------------------------------------------------------------ */
 
 static void jstr(FILE *f, const char *k, const char *v, bool comma)
@@ -997,7 +1013,7 @@ int cmd_doctor(int argc, char **argv)
 		/* no broker to talk to without the account */
 		static const char *const rest[] = {"certificate",  "broker-tcp", "tls",
 		                                   "mqtt-connect", "subscribe",  "read-1",
-		                                   "read-100",     "round-trip"};
+		                                   "read-100",     "round-trip", "local-access"};
 		for (size_t i = 0; i < sizeof rest / sizeof rest[0]; i++)
 			step(x, rest[i], ST_SKIP, NULL, "needs the account");
 		goto done;
@@ -1017,11 +1033,13 @@ int cmd_doctor(int argc, char **argv)
 	}
 	if (t) {
 		device_steps(x, t, &s);
+		local_step(x, &s);
 	} else {
 		step(x, "subscribe", ST_SKIP, NULL, "not connected");
 		step(x, "read-1", ST_SKIP, NULL, "not connected");
 		step(x, "read-100", ST_SKIP, NULL, "not connected");
 		step(x, "round-trip", ST_SKIP, NULL, "not connected");
+		step(x, "local-access", ST_SKIP, NULL, "not connected");
 	}
 
 done:

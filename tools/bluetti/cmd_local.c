@@ -87,6 +87,12 @@ static const char *absent(const probe_t *p)
 	return "unknown (read failed)";
 }
 
+/* "on" / "off" / "never set (off)" for a 2-bit switch field (LOCAL.md §2.2) */
+static const char *state_word(const char *v)
+{
+	return v && !strcmp(v, "on") ? "on" : v && !strcmp(v, "off") ? "off" : "never set (off)";
+}
+
 int cmd_local(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -208,14 +214,10 @@ int cmd_local(int argc, char **argv)
 	if (acc.err == BLT_OK) {
 		double cyc = 0;
 		const char *tls = str_of(&acc, "modbus_tcp_tls");
-		printf("  Modbus TCP   %s, port %u%s\n",
-		       tcp && !strcmp(tcp, "on") ? "on" : tcp && !strcmp(tcp, "off") ? "off"
-		                                                                   : "never set (off)",
-		       (unsigned)(port ? port : 502), tls && !strcmp(tls, "on") ? ", TLS" : "");
+		printf("  Modbus TCP   %s, port %u%s\n", state_word(tcp), (unsigned)(port ? port : 502),
+		       tls && !strcmp(tls, "on") ? ", TLS" : "");
 		num_of(&acc, "open_mqtt_report_cycle", &cyc);
-		printf("  Open MQTT    %s, server %s, push every %u s\n",
-		       mq && !strcmp(mq, "on") ? "on" : mq && !strcmp(mq, "off") ? "off"
-		                                                                 : "never set (off)",
+		printf("  Open MQTT    %s, server %s, push every %u s\n", state_word(mq),
 		       url && *url ? url : srv.err == BLT_OK ? "(none)" : absent(&srv),
 		       (unsigned)(cyc ? cyc : 60));
 		if (tcp && !strcmp(tcp, "on"))
@@ -229,5 +231,45 @@ int cmd_local(int argc, char **argv)
 	       : ble && !strcmp(ble, "off") ? "unencrypted"
 	       : ble                        ? "encryption flag not set"
 	                                    : absent(&base));
+	return 0;
+}
+
+/* For `bluetti doctor`: the same three reads over a started session, said in one line. */
+int local_status_line(session_t *s, char *out, size_t cap)
+{
+	static probe_t base, acc, srv;
+	const char *tcp, *mq, *ble, *url;
+	double port = 0, cyc = 0;
+
+	read_block(s, 1, &base);
+	read_block(s, 13742, &acc);
+	read_block(s, 22005, &srv);
+	if (base.err != BLT_OK && base.err != BLT_E_EXCEPTION && acc.err != BLT_OK &&
+	    acc.err != BLT_E_EXCEPTION) {
+		snprintf(out, cap, "the device did not answer: %s: %.150s", blt_strerror(acc.err),
+		         acc.detail);
+		return EXIT_FAIL;
+	}
+	tcp = str_of(&acc, "modbus_tcp");
+	mq = str_of(&acc, "open_mqtt");
+	ble = str_of(&base, "ble_encryption");
+	url = str_of(&srv, "open_mqtt_server");
+	num_of(&acc, "modbus_tcp_port", &port);
+	num_of(&acc, "open_mqtt_report_cycle", &cyc);
+	if (acc.err == BLT_OK)
+		snprintf(out, cap,
+		         "Modbus TCP %s (port %u%s); Open MQTT %s (server %.80s, push every %u s); "
+		         "Bluetooth %s",
+		         state_word(tcp), (unsigned)(port ? port : 502),
+		         tcp && !strcmp(tcp, "on") ? ", unauthenticated on the LAN" : "",
+		         state_word(mq), url && *url ? url : "none", (unsigned)(cyc ? cyc : 60),
+		         ble && !strcmp(ble, "on") ? "encrypted"
+		         : ble                     ? "not encrypted"
+		                                   : absent(&base));
+	else
+		snprintf(out, cap, "Modbus TCP and Open MQTT: %s; Bluetooth %s", absent(&acc),
+		         ble && !strcmp(ble, "on") ? "encrypted"
+		         : ble                     ? "not encrypted"
+		                                   : absent(&base));
 	return 0;
 }
