@@ -348,6 +348,70 @@ static void test_dry_run_frame_seed(void **state)
 	assert_non_null(strstr(d.text, "wire"));
 }
 
+/* Modbus TCP (LOCAL.md §1.4): the frame names the setting's public alias; a setting the open
+ * map does not carry writable is refused; every public alias of a denied register (57026 =
+ * 2013, power-off) is refused on any wire, dry run or not, and nothing is published. */
+static void test_open_map_frames_and_aliases(void **state)
+{
+	fx_t *x = *state;
+	static const uint8_t ac_off[] = {0x01, 0x06, 0xde, 0xa9, 0x00, 0x00};
+	blt_client_opts_t tcp = x->co;
+	blt_write_result_t r;
+	blt_detail_t d = {{0}};
+	unsigned aliases = 0;
+
+	tcp.preset = "modbus-tcp";
+	x->wo.wire = &tcp;
+	x->wo.dry_run = true;
+	assert_int_equal(
+	    blt_setting_write(NULL, "EL100V2", blt_setting_find("ac_output"), 0, &x->wo, &r, &d),
+	    BLT_OK);
+	assert_int_equal(r.rtu_len, 8);
+	assert_memory_equal(r.rtu, ac_off, sizeof ac_off);
+	assert_int_equal(r.reg, 2011); /* the gate and the audit speak of the internal register */
+	assert_non_null(strstr(x->audit_line, "ac_output reg=2011"));
+	/* a public address names its internal setting over Modbus TCP, and nowhere else */
+	assert_int_equal(blt_register_write(NULL, "EL100V2", 57005, 1, &x->wo, &r, &d), BLT_OK);
+	assert_int_equal(r.reg, 2012);
+	assert_int_equal(r.rtu[2] << 8 | r.rtu[3], 57005);
+	x->wo.wire = &x->co;
+	assert_int_equal(blt_register_write(NULL, "EL100V2", 57005, 1, &x->wo, &r, &d),
+	                 BLT_E_DENIED);
+	x->wo.wire = &tcp;
+	/* not writable over Modbus TCP: refused before a frame exists */
+	x->wo.flags = BLT_WRITE_ALLOW_UNVERIFIED;
+	assert_int_equal(
+	    blt_setting_write(NULL, "EL100V2", blt_setting_find("led"), 1, &x->wo, &r, &d),
+	    BLT_E_DENIED);
+	assert_int_equal(r.rtu_len, 0);
+	x->wo.flags = 0;
+
+	for (size_t i = 0; blt_tcpmap_at(i); i++) {
+		const blt_tcp_run_t *run = blt_tcpmap_at(i);
+		for (uint16_t k = 0; k < run->count; k++) {
+			uint16_t pub = (uint16_t)(run->pub + k), reg = (uint16_t)(run->internal + k);
+			if (!blt_register_denied(reg, NULL))
+				continue;
+			aliases++;
+			for (int wire = 0; wire < 2; wire++)
+				for (int dry = 0; dry < 2; dry++) {
+					x->wo.wire = wire ? &tcp : &x->co;
+					x->wo.dry_run = dry;
+					x->wo.flags = BLT_WRITE_ALLOW_UNVERIFIED | BLT_WRITE_ALLOW_PROFILE;
+					assert_int_equal(blt_register_write(x->c, "EL100V2", pub, 1,
+					                                    &x->wo, &r, &d),
+					                 BLT_E_DENIED);
+					assert_false(r.write_sent);
+					assert_int_equal(r.requests, 0);
+					assert_int_equal(r.rtu_len, 0);
+					assert_string_equal(x->last_result, "denied");
+				}
+		}
+	}
+	assert_true(aliases >= 1); /* 57026 */
+	assert_int_equal(x->f.publishes, 0);
+}
+
 /* ---- the gate --------------------------------------------------------------------------- */
 
 /* Every register on the deny list, every option combination, dry run or not, any value:
@@ -708,6 +772,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_dry_run_frame_v2, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dry_run_frame_seed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_open_map_frames_and_aliases, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_deny_list_never_reaches_the_wire, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_unknown_registers_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ranges, setup, teardown),
