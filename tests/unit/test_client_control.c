@@ -389,7 +389,8 @@ static void test_open_map_frames_and_aliases(void **state)
 	for (size_t i = 0; blt_tcpmap_at(i); i++) {
 		const blt_tcp_run_t *run = blt_tcpmap_at(i);
 		for (uint16_t k = 0; k < run->count; k++) {
-			uint16_t pub = (uint16_t)(run->pub + k), reg = (uint16_t)(run->internal + k);
+			uint16_t pub = (uint16_t)(run->pub + k);
+			uint16_t reg = (uint16_t)(run->internal + k);
 			if (!blt_register_denied(reg, NULL))
 				continue;
 			aliases++;
@@ -397,7 +398,8 @@ static void test_open_map_frames_and_aliases(void **state)
 				for (int dry = 0; dry < 2; dry++) {
 					x->wo.wire = wire ? &tcp : &x->co;
 					x->wo.dry_run = dry;
-					x->wo.flags = BLT_WRITE_ALLOW_UNVERIFIED | BLT_WRITE_ALLOW_PROFILE;
+					x->wo.flags =
+					    BLT_WRITE_ALLOW_UNVERIFIED | BLT_WRITE_ALLOW_PROFILE;
 					assert_int_equal(blt_register_write(x->c, "EL100V2", pub, 1,
 					                                    &x->wo, &r, &d),
 					                 BLT_E_DENIED);

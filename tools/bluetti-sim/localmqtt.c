@@ -156,8 +156,8 @@ static void on_connect(struct mosquitto *m, void *user, int rc)
 	lm_t *l = user;
 	if (rc != 0) {
 		char why[512];
-		snprintf(why, sizeof why, "login to %.200s:%u as %.100s refused: %s", l->host, l->port,
-		         l->user, mosquitto_connack_string(rc));
+		snprintf(why, sizeof why, "login to %.200s:%u as %.100s refused: %s", l->host,
+		         l->port, l->user, mosquitto_connack_string(rc));
 		restart(l, LOGIN_RETRY_MS, why);
 		return;
 	}
@@ -556,8 +556,9 @@ static int parse_args(lm_t *l, int argc, char **argv)
 	 * that is not the serial, so a client that leaks it is caught */
 	{
 		char code[24];
-		snprintf(code, sizeof code, "%llu",
-		         (unsigned long long)((l->so.seed ^ 0x5afe) * 2654435761ull % 1000000000000ull));
+		snprintf(
+		    code, sizeof code, "%llu",
+		    (unsigned long long)((l->so.seed ^ 0x5afe) * 2654435761ull % 1000000000000ull));
 		sim_set_str(&l->dev, 11000, "safety_code", code);
 		sim_set_num(&l->dev, 11000, "iot_software_version", 904117);
 	}
