@@ -27,6 +27,7 @@
 
 #include <bluetti/bluetti.h>
 #include <bluetti/client.h>
+#include <bluetti/control.h>
 #include <bluetti/transport.h>
 
 #include "it_util.h"
@@ -363,6 +364,38 @@ static void test_pymodbus_server(void **state)
 	read_block(c, 6000, 20, &r);
 	assert_true(blt_decoded_num(&r, "voltage", &v));
 	assert_float_equal(v, 52.34, 0.001);
+	{
+		/* a gated write through an independent server: FC06 to the public alias 57005,
+		 * which pymodbus echoes as sent (the firmware would name 2012; both are
+		 * accepted), then read back through the map */
+		blt_client_opts_t o;
+		blt_write_opts_t wo;
+		blt_write_result_t wr;
+		blt_detail_t d = {{0}};
+		int32_t now = -1;
+
+		memset(&o, 0, sizeof o);
+		o.model = "EL100V2";
+		o.sn = SN;
+		o.preset = "modbus-tcp";
+		o.slave = -1;
+		o.envelope = -1;
+		memset(&wo, 0, sizeof wo);
+		wo.wire = &o;
+		wo.verify_interval_ms = 100;
+		if (blt_setting_write(c, "EL100V2", blt_setting_find("dc_output"), 1, &wo, &wr, &d) !=
+		    BLT_OK)
+			fail_msg("dc_output on through pymodbus: %s", d.text);
+		assert_int_equal(wr.rtu[2] << 8 | wr.rtu[3], 57005);
+		assert_true(wr.have_old && wr.old_value == 0 && wr.readback == 1);
+		assert_int_equal(
+		    blt_setting_read(c, "EL100V2", blt_setting_find("dc_output"), &now, &d), BLT_OK);
+		assert_int_equal(now, 1);
+		/* the power-off alias is never sent, whatever the server would do with it */
+		assert_int_equal(blt_register_write(c, "EL100V2", 57026, 1, &wo, &wr, &d),
+		                 BLT_E_DENIED);
+		assert_false(wr.write_sent);
+	}
 	blt_client_free(c);
 	blt_transport_free(t);
 	stop(srv);
