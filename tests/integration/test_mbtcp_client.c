@@ -383,13 +383,14 @@ static void test_pymodbus_server(void **state)
 		memset(&wo, 0, sizeof wo);
 		wo.wire = &o;
 		wo.verify_interval_ms = 100;
-		if (blt_setting_write(c, "EL100V2", blt_setting_find("dc_output"), 1, &wo, &wr, &d) !=
-		    BLT_OK)
+		if (blt_setting_write(c, "EL100V2", blt_setting_find("dc_output"), 1, &wo, &wr,
+		                      &d) != BLT_OK)
 			fail_msg("dc_output on through pymodbus: %s", d.text);
 		assert_int_equal(wr.rtu[2] << 8 | wr.rtu[3], 57005);
 		assert_true(wr.have_old && wr.old_value == 0 && wr.readback == 1);
 		assert_int_equal(
-		    blt_setting_read(c, "EL100V2", blt_setting_find("dc_output"), &now, &d), BLT_OK);
+		    blt_setting_read(c, "EL100V2", blt_setting_find("dc_output"), &now, &d),
+		    BLT_OK);
 		assert_int_equal(now, 1);
 		/* the power-off alias is never sent, whatever the server would do with it */
 		assert_int_equal(blt_register_write(c, "EL100V2", 57026, 1, &wo, &wr, &d),
@@ -404,9 +405,9 @@ static void test_pymodbus_server(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_sim_reads),
-		cmocka_unit_test(test_transaction_ids_and_pacing),
-		cmocka_unit_test(test_pymodbus_server),
+	    cmocka_unit_test(test_sim_reads),
+	    cmocka_unit_test(test_transaction_ids_and_pacing),
+	    cmocka_unit_test(test_pymodbus_server),
 	};
 	signal(SIGPIPE, SIG_IGN);
 	return cmocka_run_group_tests(tests, NULL, NULL);
