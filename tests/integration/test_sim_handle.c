@@ -513,13 +513,19 @@ static void test_profiles(void **state)
 			assert_float_equal(num(&dec, "cell_count"), dev.ncells, 0);
 		}
 	}
-	/* the ELITE200V2 description says 12S */
+	/* the pack comes from the profile's fields: ELITE200V2 12S 2073.6 Wh; unknown 16S */
 	g_opts = opts_for("ELITE200V2", NULL);
 	assert_int_equal(sim_device_init(&dev, &g_opts, SN, &d), BLT_OK);
 	assert_int_equal(dev.ncells, 12);
-	assert_float_equal(sim_desc_number("Elite 100 V2, 1024 Wh LiFePO4 (16S)", "Wh"), 1024, 0);
-	assert_float_equal(sim_desc_number("Elite 100 V2, 51.2 V, 1000 W", "V"), 51.2, 1e-9);
-	assert_float_equal(sim_desc_number("Elite 100 V2", "V"), 0, 0);
+	assert_float_equal(dev.capacity_wh, 2073.6, 1e-9);
+	g_opts = opts_for("EL30V2", NULL);
+	assert_int_equal(sim_device_init(&dev, &g_opts, SN, &d), BLT_OK);
+	assert_int_equal(dev.ncells, 16);
+	assert_float_equal(dev.capacity_wh, 288, 1e-9);
+	g_opts = opts_for("AP300", NULL);
+	assert_int_equal(sim_device_init(&dev, &g_opts, SN, &d), BLT_OK);
+	assert_int_equal(dev.ncells, 16);
+	assert_float_equal(dev.capacity_wh, 16 * 3.2 * 20.0, 1e-9);
 }
 
 static void test_two_serials(void **state)

@@ -291,7 +291,7 @@ static void allowed_text(const blt_setting_t *s, char *buf, size_t cap)
 {
 	size_t o = 0;
 	buf[0] = '\0';
-	if (s->kind == BLT_SK_SWITCH) {
+	if (s->kind == BLT_SK_SWITCH || s->kind == BLT_SK_SWITCH2) {
 		snprintf(buf, cap, "off, on");
 	} else if (s->kind == BLT_SK_ENUM) {
 		for (const blt_enum_entry_t *e = s->enums; e && e->name && o < cap; e++) {
@@ -315,18 +315,6 @@ static void value_text(const blt_setting_t *s, int32_t v, char *buf, size_t cap)
 		size_t n = strlen(buf);
 		snprintf(buf + n, cap - n, " %s", s->unit);
 	}
-}
-
-/* Name of a switch/enum value, or NULL. */
-static const char *value_name(const blt_setting_t *s, int32_t v)
-{
-	if (s && s->kind == BLT_SK_SWITCH && (v == 0 || v == 1))
-		return v ? "on" : "off";
-	for (const blt_enum_entry_t *e = s && s->kind == BLT_SK_ENUM ? s->enums : NULL;
-	     e && e->name; e++)
-		if (e->value == v)
-			return e->name;
-	return NULL;
 }
 
 /* ---- audit ---------------------------------------------------------------------------- */
@@ -385,7 +373,7 @@ static void print_json_result(const set_args_t *a, const blt_write_result_t *r, 
 	printf("{\"setting\":");
 	cli_json_str(stdout, s ? s->name : NULL);
 	printf(",\"register\":%u,\"value\":%ld", r->reg, (long)r->value);
-	nm = value_name(s, r->value);
+	nm = blt_setting_value_name(s, r->value);
 	printf(",\"value_name\":");
 	cli_json_str(stdout, nm);
 	printf(",\"dry_run\":%s", a->dry_run ? "true" : "false");
@@ -686,7 +674,7 @@ static int run_get(int argc, char **argv)
 				continue;
 			}
 			printf(":{\"register\":%u,\"value\":%ld,\"name\":", list[i]->reg, (long)v);
-			cli_json_str(stdout, value_name(list[i], v));
+			cli_json_str(stdout, blt_setting_value_name(list[i], v));
 			printf(",\"unit\":");
 			cli_json_str(stdout, list[i]->unit);
 			printf("}");
