@@ -50,13 +50,6 @@ typedef struct set_args {
 	int npos;
 } set_args_t;
 
-/* Audit sink: stderr always, the append-only file when configured. */
-typedef struct audit_sink {
-	int fd;
-	const char *path;
-	int failed;
-} audit_sink_t;
-
 static void log_to_stderr(blt_log_level_t level, const char *msg, void *user)
 {
 	static const char *names[] = {"error", "warning", "info", "debug"};
@@ -317,44 +310,6 @@ static void value_text(const blt_setting_t *s, int32_t v, char *buf, size_t cap)
 	}
 }
 
-/* ---- audit ---------------------------------------------------------------------------- */
-
-static void on_audit(void *user, const blt_audit_rec_t *rec)
-{
-	audit_sink_t *a = user;
-	fprintf(stderr, "audit: %s\n", rec->line);
-	if (a->fd >= 0) {
-		char line[BLT_AUDIT_MAX + 2];
-		int n = snprintf(line, sizeof line, "%s\n", rec->line);
-		/* One write(2) per line: O_APPEND keeps concurrent writers' lines whole. */
-		if (n < 0 || write(a->fd, line, (size_t)n) != (ssize_t)n) {
-			fprintf(stderr, "bluetti: audit log %s: write failed: %s\n", a->path,
-			        strerror(errno));
-			a->failed = 1;
-		}
-	}
-}
-
-static int audit_open(const char *prog, const set_args_t *a, audit_sink_t *sink)
-{
-	sink->fd = -1;
-	sink->failed = 0;
-	sink->path = a->audit_log;
-	if (!sink->path) {
-		const char *env = getenv("BLUETTI_AUDIT_LOG");
-		sink->path = env && *env ? env : NULL;
-	}
-	if (!sink->path)
-		return 0;
-	sink->fd = open(sink->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-	if (sink->fd < 0) {
-		fprintf(stderr, "bluetti %s: audit log %s: %s (nothing written)\n", prog,
-		        sink->path, strerror(errno));
-		return EXIT_FAIL;
-	}
-	return 0;
-}
-
 /* ---- set / write-register ------------------------------------------------------------------ */
 
 static void hex_spaced(const uint8_t *p, size_t n)
@@ -472,7 +427,7 @@ static int run_write(int mode, int argc, char **argv)
 	const char *prog = mode_name[mode];
 	set_args_t a;
 	session_t s;
-	audit_sink_t sink;
+	cli_audit_t sink;
 	blt_write_opts_t wo;
 	blt_write_result_t r;
 	blt_detail_t d = {{0}};
@@ -522,7 +477,7 @@ static int run_write(int mode, int argc, char **argv)
 	rc = session_prepare(&a.dev, prog, &s);
 	if (rc)
 		return rc;
-	rc = audit_open(prog, &a, &sink);
+	rc = cli_audit_open(prog, a.audit_log, &sink);
 	if (rc)
 		return rc;
 	memset(&wo, 0, sizeof wo);
@@ -531,7 +486,7 @@ static int run_write(int mode, int argc, char **argv)
 	wo.wire = &s.co;
 	wo.verify_reads = a.verify_reads;
 	wo.verify_interval_ms = a.verify_interval_ms;
-	wo.audit = on_audit;
+	wo.audit = cli_audit_line;
 	wo.audit_user = &sink;
 
 	/* Connect only for a write the gate will accept; a refused one is audited without. */
@@ -554,9 +509,7 @@ static int run_write(int mode, int argc, char **argv)
 		print_text_result(prog, &a, &s, &r, rc, &d);
 	session_close(&s);
 	conn_args_free(&a.dev.conn);
-	if (sink.fd >= 0 && close(sink.fd) != 0)
-		sink.failed = 1;
-	if (sink.failed)
+	if (cli_audit_close(&sink))
 		return rc == BLT_OK ? EXIT_FAIL : exit_code(rc);
 	return exit_code(rc);
 }
