@@ -45,15 +45,15 @@ typedef enum blt_setting_status {
 typedef struct blt_setting {
 	const char *name; /* user-facing name, "ac_output" */
 	/* From the catalog row (block + field): */
-	uint16_t reg;    /* holding register written with FC 0x06: block + offset / 2 */
-	uint16_t block;  /* catalog block that contains reg */
-	uint16_t offset; /* byte offset of the value's row in the block payload */
+	uint16_t reg;      /* holding register written with FC 0x06: block + offset / 2 */
+	uint16_t block;    /* catalog block that contains reg */
+	uint16_t offset;   /* byte offset of the value's row in the block payload */
 	const char *field; /* name of that catalog row (== name) */
 	/* The write policy: */
-	uint8_t kind;           /* blt_setting_kind_t */
-	uint8_t status;         /* blt_setting_status_t */
-	int32_t min, max, step; /* BLT_SK_NUMBER only (switches: 0..1) */
-	const char *unit;       /* the row's unit: "W", "h", "%" or NULL */
+	uint8_t kind;                  /* blt_setting_kind_t */
+	uint8_t status;                /* blt_setting_status_t */
+	int32_t min, max, step;        /* BLT_SK_NUMBER only (switches: 0..1) */
+	const char *unit;              /* the row's unit: "W", "h", "%" or NULL */
 	const blt_enum_entry_t *enums; /* BLT_SK_ENUM: the row's value names (allowed values),
 	                                  {0, NULL} terminated */
 	const char *const *profiles;   /* profile ids known to support it, NULL-terminated;

@@ -77,8 +77,8 @@ static void u64_decimal(uint64_t x, char *out)
 
 static void enum_name(const blt_field_t *f, int64_t iv, blt_value_t *v)
 {
-	const char *name = iv >= INT32_MIN && iv <= INT32_MAX ? blt_enum_name(f->enums, (int32_t)iv)
-	                                                      : NULL;
+	const char *name =
+	    iv >= INT32_MIN && iv <= INT32_MAX ? blt_enum_name(f->enums, (int32_t)iv) : NULL;
 	if (name) {
 		size_t l = strlen(name);
 		if (l > BLT_STR_MAX - 1)

@@ -208,8 +208,9 @@ static void usage(FILE *out)
 	    "(fewer than asked past the block end); a start outside every block is exception 02;\n"
 	    "writes outside the blocks that hold settings (2000, 2200, 7000, 13742) are\n"
 	    "exception 02, and the 2-bit switches of 13742/13744 change only the fields\n"
-	    "written non-zero; unknown functions exception 01. Exit status: 0 after SIGINT/SIGTERM, 1 connection failure, 2 bad\n"
-	    "options. See bluetti-sim(1).\n",
+	    "written non-zero; unknown functions exception 01.\n"
+	    "Exit status: 0 after SIGINT/SIGTERM, 1 connection failure, 2 bad options.\n"
+	    "See bluetti-sim(1).\n",
 	    MAX_DEVICES);
 }
 
