@@ -371,7 +371,10 @@ static void print_text_result(const char *prog, const set_args_t *a, const sessi
 		const blt_setting_t *st = r->setting;
 		const char *hint = "";
 		if (rc == BLT_E_DENIED && st && !blt_register_denied(st->reg, NULL)) {
-			if (st->status == BLT_SS_UNVERIFIED &&
+			if (st->lan_exposure)
+				hint = " (a LAN switch: `bluetti local enable|disable`, "
+				       "docs/local.md)";
+			else if (st->status == BLT_SS_UNVERIFIED &&
 			    !(a->flags & BLT_WRITE_ALLOW_UNVERIFIED))
 				hint = " (--i-know to write it anyway)";
 			else if (!(a->flags & BLT_WRITE_ALLOW_PROFILE))
