@@ -109,6 +109,10 @@ typedef struct blt_profile {
 	const blt_field_quirk_t *quirks;
 	size_t nquirks;
 	const char *const *aliases; /* other model codes served by this profile, NULL-ended */
+	/* The unit's own battery, where known (the simulator models it): energy in Wh and
+	 * LiFePO4 cells in series. 0 = unknown. */
+	double capacity_wh;
+	uint8_t cells;
 } blt_profile_t;
 
 BLT_API size_t blt_profile_count(void);

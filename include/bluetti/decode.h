@@ -79,6 +79,9 @@ typedef struct blt_enum_entry {
 	const char *name;
 } blt_enum_entry_t; /* arrays end with {0, NULL} */
 
+/* Name of value in the value-name table e (NULL-safe), or NULL if it has none. */
+BLT_API const char *blt_enum_name(const blt_enum_entry_t *e, int32_t value);
+
 typedef struct blt_bit_name {
 	uint8_t bit;
 	const char *name;
@@ -203,6 +206,9 @@ typedef struct blt_block {
 	size_t nfields;
 	const char *source;   /* one-line provenance note */
 	blt_block_present_t ha; /* presentation (optional: unknown blocks are diagnostics) */
+	/* Registers the firmware implements from the block start (PROTOCOL.md §1.8, §4.8): a
+	 * read running past them is answered short. 0 = not known (regs). */
+	uint16_t extent;
 } blt_block_t;
 
 /* A per-model "not supported" filler: registers first..last of a block that read `raw`

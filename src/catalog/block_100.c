@@ -187,6 +187,7 @@ const blt_block_t blt_block_100 = {
     .title = "dashboard",
     .regs = 116,
     .min_bytes = 6,
+    .extent = 135, /* 100-234 */
     .fields = fields,
     .nfields = sizeof fields / sizeof fields[0],
     .source = "firmware map + AP300 captures (98-register read); reference offsets 6+ are wrong",

@@ -108,6 +108,7 @@ const blt_block_t blt_block_1100 = {
     .title = "inverter",
     .regs = 70,
     .min_bytes = 14,
+    .extent = 100, /* 1100-1199 */
     .fields = fields,
     .nfields = sizeof fields / sizeof fields[0],
     .source = "firmware map + AP300 capture; reference model/SN/version encodings are wrong",

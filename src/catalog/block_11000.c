@@ -24,6 +24,7 @@ const blt_block_t blt_block_11000 = {
     .title = "IoT module",
     .regs = 19,
     .min_bytes = 32,
+    .extent = 41, /* 11000-11040 */
     .fields = fields,
     .nfields = sizeof fields / sizeof fields[0],
     .source = "reference offsets; model str_swap + u64 serial as on the live AP300",

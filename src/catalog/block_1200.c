@@ -57,6 +57,7 @@ const blt_block_t blt_block_1200 = {
     .title = "PV inputs",
     .regs = 92,
     .min_bytes = 20,
+    .extent = 100, /* 1200-1299 */
     .fields = fields,
     .nfields = sizeof fields / sizeof fields[0],
     .source = "firmware struct reg01200 + AP300 / Elite 200 V2 observations; not in the reference",

@@ -58,6 +58,7 @@ const blt_block_t blt_block_1300 = {
     .title = "grid",
     .regs = 43,
     .min_bytes = 26,
+    .extent = 55, /* 1300-1354 */
     .fields = fields,
     .nfields = sizeof fields / sizeof fields[0],
     .source = "firmware map + AP300 capture; 2-5 s32 total power; grid sign per profile (nlimper)",

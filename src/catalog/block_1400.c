@@ -49,6 +49,7 @@ const blt_block_t blt_block_1400 = {
     .title = "load",
     .regs = 48,
     .min_bytes = 60,
+    .extent = 78, /* 1400-1477 */
     .fields = fields,
     .nfields = sizeof fields / sizeof fields[0],
     .source = "firmware map; reference offsets agree, u32 word order and 3 phase records differ",

@@ -40,6 +40,7 @@ const blt_block_t blt_block_1500 = {
     .title = "inverter output",
     .regs = 36,
     .min_bytes = 18,
+    .extent = 44, /* 1500-1543 */
     .fields = fields,
     .nfields = sizeof fields / sizeof fields[0],
     .source = "firmware map (14-byte stride; app 12 rejected); 1510 signed (EP600, EP760 live)",

@@ -18,6 +18,7 @@ const blt_block_t blt_block_1600 = {
     .title = "inverter meter",
     .regs = 15,
     .min_bytes = 0,
+    .extent = 15, /* 1600-1614 */
     .fields = fields,
     .nfields = sizeof fields / sizeof fields[0],
     .source = "firmware extent 1600-1614 (opaque meter bytes); answers on the AP300 (battery-ha)",

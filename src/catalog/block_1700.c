@@ -219,6 +219,7 @@ const blt_block_t blt_block_1700 = {
     .title = "meter",
     .regs = 113,
     .min_bytes = 22,
+    .extent = 125, /* 1700-1824: one read covers 125 of 1700-1899 */
     .fields = fields,
     .nfields = sizeof fields / sizeof fields[0],
     .source = "firmware struct reg01700; float32 values kept as raw bits; ref 30/34 mislabelled",

@@ -152,6 +152,7 @@ const blt_block_t blt_block_2000 = {
     .title = "base settings",
     .regs = 95,
     .min_bytes = 48,
+    .extent = 100, /* 2000-2099 */
     .fields = fields,
     .nfields = sizeof fields / sizeof fields[0],
     .source = "firmware struct reg02000 + battery-ha live AP300 (2011 = byte 23); ref off by 10",

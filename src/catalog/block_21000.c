@@ -88,10 +88,7 @@ const char *blt_node_kind_name(blt_node_kind_t k)
 
 const char *blt_node_model_name(uint16_t model_code)
 {
-	for (const blt_enum_entry_t *e = models; e->name; e++)
-		if (e->value == model_code)
-			return e->name;
-	return NULL;
+	return blt_enum_name(models, model_code);
 }
 
 /* Blocks read at a node's own slave address, per kind: a battery answers the pack record

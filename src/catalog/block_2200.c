@@ -167,6 +167,7 @@ const blt_block_t blt_block_2200 = {
     .title = "advanced settings",
     .regs = 107,
     .min_bytes = 32,
+    .extent = 121, /* 2200-2320 */
     .fields = fields,
     .nfields = sizeof fields / sizeof fields[0],
     .source = "firmware struct reg02200 + live AP300 86-register read; ref off by 5-6 bytes",

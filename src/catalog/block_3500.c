@@ -37,6 +37,7 @@ const blt_block_t blt_block_3500 = {
     .title = "energy per year",
     .regs = 48,
     .min_bytes = 6,
+    .extent = 48, /* 3500-3547 */
     .fields = fields,
     .nfields = sizeof fields / sizeof fields[0],
     .source = "reference layout = firmware reg03500; 15 year records; u32 word-swapped",

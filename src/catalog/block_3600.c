@@ -68,6 +68,7 @@ const blt_block_t blt_block_3600 = {
     .title = "energy this year",
     .regs = 59,
     .min_bytes = 8,
+    .extent = 59, /* 3600-3658 */
     .fields = fields,
     .nfields = sizeof fields / sizeof fields[0],
     .source = "reference layout + firmware reg03600 (12 months, 31 days); u32 word-swapped",

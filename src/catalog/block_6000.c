@@ -114,6 +114,7 @@ const blt_block_t blt_block_6000 = {
     .title = "battery",
     .regs = 42,
     .min_bytes = 12,
+    .extent = 56, /* 6000-6055 */
     .fields = fields,
     .nfields = sizeof fields / sizeof fields[0],
     .source = "firmware map + AP300 capture (energies 0.1 kWh as the cloud); ref offsets wrong",

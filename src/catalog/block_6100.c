@@ -106,6 +106,7 @@ const blt_block_t blt_block_6100 = {
     .title = "pack",
     .regs = 104,
     .min_bytes = 24,
+    .extent = 104, /* 6100-6203, §4.8 */
     .fields = fields,
     .nfields = sizeof fields / sizeof fields[0],
     .source = "firmware map + AP300 capture; reference model/SN encodings fail, 138+ offsets wrong",

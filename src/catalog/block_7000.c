@@ -20,6 +20,7 @@ const blt_block_t blt_block_7000 = {
     .title = "pack settings",
     .regs = 5,
     .min_bytes = 2,
+    .extent = 5, /* 7000-7004 */
     .fields = fields,
     .nfields = sizeof fields / sizeof fields[0],
     .source = "firmware struct reg07000 (7000-7004); reference offsets do not match it",

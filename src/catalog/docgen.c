@@ -265,7 +265,9 @@ static void settings_section(FILE *out)
 	fputs("## Writable settings\n\n"
 	      "Written with FC 0x06, one register each. *live* = verified on a real device, "
 	      "*client* = written by working third-party clients, *unverified* = firmware map "
-	      "only (needs an explicit override).\n\n"
+	      "only (needs an explicit override). *LAN confirmation*: the write opens an "
+	      "unauthenticated control surface on the LAN (Modbus TCP, Open MQTT) and needs an "
+	      "explicit confirmation (`bluetti local enable`, docs/local.md).\n\n"
 	      "| setting | register | block / byte | kind | values | status | profiles | "
 	      "evidence |\n|---|---:|---|---|---|---|---|---|\n",
 	      out);
@@ -280,6 +282,10 @@ static void settings_section(FILE *out)
 			}
 		} else if (s->kind == BLT_SK_SWITCH) {
 			fputs("0 off, 1 on", out);
+		} else if (s->kind == BLT_SK_SWITCH2 && s->row) {
+			fprintf(out, "%lu on, %lu off (bits %u–%u; other fields 0 = unchanged)",
+			        1ul << s->row->shift, 2ul << s->row->shift, s->row->shift,
+			        s->row->shift + 1u);
 		} else {
 			fprintf(out, "%ld–%ld", (long)s->min, (long)s->max);
 			if (s->unit)
@@ -287,7 +293,8 @@ static void settings_section(FILE *out)
 			if (s->step > 1)
 				fprintf(out, " step %ld", (long)s->step);
 		}
-		fprintf(out, " | %s | ", blt_setting_status_name((blt_setting_status_t)s->status));
+		fprintf(out, " | %s%s | ", blt_setting_status_name((blt_setting_status_t)s->status),
+		        s->lan_exposure ? ", LAN confirmation" : "");
 		if (!s->profiles) {
 			fputs("all V2", out);
 		} else {

@@ -201,11 +201,11 @@ static const blt_profile_t profiles[] = {
 	 .description = "Elite 30 V2, 288 Wh LiFePO4, 600 W inverter (type id unverified; "
 			"block 100 layout confirmed by Patrick762/bluetti-bt-lib #8 readall)",
 	 .protocol_version = 2000, .pack_voltage_scale = 0.01, .preset = "v2",
-	 PROFILE_GROUPS(groups_el30)},
+	 PROFILE_GROUPS(groups_el30), .capacity_wh = 288},
 	{.id = "EL100V2", .name = "Elite 100 V2", .model = "EL100V2", .type_id = "31",
 	 .description = "Elite 100 V2, 1024 Wh LiFePO4 (16S), 1800 W inverter (type id unverified)",
 	 .protocol_version = 2000, .pack_voltage_scale = 0.01, .preset = "v2",
-	 PROFILE_GROUPS(groups_full), PROFILE_QUIRKS(quirks_16s)},
+	 PROFILE_GROUPS(groups_full), PROFILE_QUIRKS(quirks_16s), .capacity_wh = 1024, .cells = 16},
 	{.id = "ELITE200V2", .name = "Elite 200 V2", .model = "Elite 200 V2", .type_id = "8",
 	 .description = "Elite 200 V2, 2073.6 Wh LiFePO4 (12S: 6003 = 3986 -> 39.86 V, 12 cells in "
 			"6300, nlimper + sq7lrx), 2600 W inverter; protocol version not pinned "
@@ -214,12 +214,13 @@ static const blt_profile_t profiles[] = {
 	 .protocol_version = 0, .pack_voltage_scale = 0.01, .preset = "v2",
 	 PROFILE_GROUPS(groups_full), PROFILE_READ_REGS(regs_elite200), .grid_import_sign = +1,
 	 .grid_sign_evidence = elite200_sign, PROFILE_FILLERS(fill_elite200),
-	 PROFILE_QUIRKS(quirks_elite200)},
+	 PROFILE_QUIRKS(quirks_elite200), .capacity_wh = 2073.6, .cells = 12},
 	{.id = "AP300", .name = "Apex 300", .model = "AP300", .type_id = "6",
 	 .description = "Apex 300 home battery system (live captures, protocol 2015; 16S packs, "
 			"cell sum 53.17 V)",
 	 .protocol_version = 2015, .pack_voltage_scale = 0.01, .preset = "v2",
-	 PROFILE_GROUPS(groups_full), PROFILE_READ_REGS(regs_ap300), PROFILE_QUIRKS(quirks_16s)},
+	 PROFILE_GROUPS(groups_full), PROFILE_READ_REGS(regs_ap300), PROFILE_QUIRKS(quirks_16s),
+	 .cells = 16},
 	{.id = "EP600", .name = "EP600", .model = "EP600", .type_id = NULL,
 	 .description = "EP600 three-phase home system: 1510/1517/1524 inverter phase powers are "
 			"signed, 0xFE60 = -416 W while charging (Patrick762/bluetti-bt-lib #74); "

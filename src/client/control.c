@@ -21,7 +21,11 @@
 /* The catalog row that shows setting s, or NULL. */
 static const blt_field_t *setting_row(const blt_setting_t *s)
 {
-	const blt_block_t *b = blt_catalog_find(s->block);
+	const blt_block_t *b;
+
+	if (s->row)
+		return s->row;
+	b = blt_catalog_find(s->block);
 	for (size_t i = 0; b && s->field && i < b->nfields; i++)
 		if (!b->fields[i].repeat && strcmp(b->fields[i].name, s->field) == 0)
 			return &b->fields[i];
@@ -70,6 +74,8 @@ int blt_setting_extract(const blt_setting_t *s, uint16_t start, const uint8_t *d
 			                      off, nbytes);
 		*value =
 		    f->type == BLT_T_U8 ? data[off] : (int32_t)(data[off] << 8 | data[off + 1]);
+		if (s->kind == BLT_SK_SWITCH2 && f->mask) /* this switch's bits only */
+			*value &= (int32_t)f->mask;
 		return BLT_OK;
 	}
 	off = 2u * (size_t)(s->reg - start);
@@ -83,17 +89,10 @@ int blt_setting_extract(const blt_setting_t *s, uint16_t start, const uint8_t *d
 
 void blt_setting_format_value(const blt_setting_t *s, int32_t value, char *buf, size_t cap)
 {
-	const char *name = NULL;
+	const char *name;
 	if (!buf || cap == 0)
 		return;
-	if (s && s->kind == BLT_SK_SWITCH && (value == 0 || value == 1))
-		name = value ? "on" : "off";
-	for (const blt_enum_entry_t *e = s && s->kind == BLT_SK_ENUM ? s->enums : NULL;
-	     e && e->name; e++)
-		if (e->value == value) {
-			name = e->name;
-			break;
-		}
+	name = blt_setting_value_name(s, value);
 	if (name)
 		snprintf(buf, cap, "%ld(%s)", (long)value, name);
 	else

@@ -77,15 +77,15 @@ static void u64_decimal(uint64_t x, char *out)
 
 static void enum_name(const blt_field_t *f, int64_t iv, blt_value_t *v)
 {
-	for (const blt_enum_entry_t *e = f->enums; e->name; e++) {
-		if (e->value == iv) {
-			size_t l = strlen(e->name);
-			if (l > BLT_STR_MAX - 1)
-				l = BLT_STR_MAX - 1;
-			memcpy(v->str, e->name, l);
-			v->str[l] = '\0';
-			return;
-		}
+	const char *name =
+	    iv >= INT32_MIN && iv <= INT32_MAX ? blt_enum_name(f->enums, (int32_t)iv) : NULL;
+	if (name) {
+		size_t l = strlen(name);
+		if (l > BLT_STR_MAX - 1)
+			l = BLT_STR_MAX - 1;
+		memcpy(v->str, name, l);
+		v->str[l] = '\0';
+		return;
 	}
 	/* "unknown_<n>" without snprintf: this is the hot path */
 	memcpy(v->str, "unknown_", 8);

@@ -93,7 +93,7 @@ static void profile_section(FILE *out, const blt_profile_t *p)
 	for (size_t i = 0; i < blt_setting_count(); i++) {
 		const blt_setting_t *s = blt_setting_at(i);
 		char name[96];
-		if (!blt_setting_supports_profile(s, p->id) ||
+		if (s->lan_exposure || !blt_setting_supports_profile(s, p->id) ||
 		    !blt_profile_reads_block(p, s->block) || !key_new(&ks, s->name))
 			continue;
 		blt_humanize(s->name, name, sizeof name);

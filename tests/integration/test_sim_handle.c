@@ -377,6 +377,55 @@ static void test_write_rules(void **state)
 	g_opts.ignore_writes = false;
 }
 
+/* The LAN switch registers (13742, 13744; --local-access): writable because the settings
+ * table has settings there; a field written 0 is left unchanged, as the firmware does. */
+static void test_write_switch2(void **state)
+{
+	uint8_t rtu[BLT_RTU_MAX];
+	uint16_t v, vals[2] = {0x0040, 60};
+	size_t n;
+	sim_reply_t r;
+	blt_detail_t d = {{0}};
+	(void)state;
+
+	g_opts = opts_for("EL100V2", NULL);
+	g_opts.local_access = SIM_LOCAL_OFF;
+	assert_int_equal(sim_device_init(&dev, &g_opts, SN, &d), BLT_OK);
+	assert_int_equal(sim_reg_get(&dev, 13744, &v), BLT_OK);
+	assert_int_equal(v, 0x000A); /* server off, TLS off */
+	/* server on: only bits 0-1 change */
+	assert_int_equal(blt_rtu_build_write1(0, 13744, 0x0001, rtu, sizeof rtu, &n), BLT_OK);
+	assert_int_equal(request(BLT_ENV_V2, rtu, n, &r), SIM_REPLY);
+	assert_memory_equal(r.rtu, rtu, n);
+	assert_int_equal(sim_reg_get(&dev, 13744, &v), BLT_OK);
+	assert_int_equal(v, 0x0009);
+	/* TLS on: only bits 2-3 */
+	assert_int_equal(blt_rtu_build_write1(0, 13744, 0x0004, rtu, sizeof rtu, &n), BLT_OK);
+	assert_int_equal(request(BLT_ENV_V2, rtu, n, &r), SIM_REPLY);
+	assert_int_equal(sim_reg_get(&dev, 13744, &v), BLT_OK);
+	assert_int_equal(v, 0x0005);
+	/* 0 = nothing changes */
+	assert_int_equal(blt_rtu_build_write1(0, 13744, 0, rtu, sizeof rtu, &n), BLT_OK);
+	assert_int_equal(request(BLT_ENV_V2, rtu, n, &r), SIM_REPLY);
+	assert_int_equal(sim_reg_get(&dev, 13744, &v), BLT_OK);
+	assert_int_equal(v, 0x0005);
+	/* FC10 over 13742-13743: 13742 merged (push on), 13743 plain */
+	assert_int_equal(blt_rtu_build_writen(0, 13742, vals, 2, rtu, sizeof rtu, &n), BLT_OK);
+	assert_int_equal(request(BLT_ENV_V2, rtu, n, &r), SIM_REPLY);
+	assert_int_equal(sim_reg_get(&dev, 13742, &v), BLT_OK);
+	assert_int_equal(v, 0x006A); /* 0x00AA with bits 6-7 = 1 */
+	assert_int_equal(sim_reg_get(&dev, 13743, &v), BLT_OK);
+	assert_int_equal(v, 60);
+	/* the port is a plain register */
+	assert_int_equal(blt_rtu_build_write1(0, 13745, 1502, rtu, sizeof rtu, &n), BLT_OK);
+	assert_int_equal(request(BLT_ENV_V2, rtu, n, &r), SIM_REPLY);
+	assert_int_equal(sim_reg_get(&dev, 13745, &v), BLT_OK);
+	assert_int_equal(v, 1502);
+	/* 22005 (the server address) holds no setting: read-only */
+	assert_int_equal(blt_rtu_build_write1(0, 22005, 0x4141, rtu, sizeof rtu, &n), BLT_OK);
+	expect_exception(rtu, n, 0x06, 2);
+}
+
 /* 2011 off: the AC load drops to 0 in blocks 100 and 1400 on the next tick; 2000 shows it. */
 static void test_ac_off(void **state)
 {
@@ -513,13 +562,19 @@ static void test_profiles(void **state)
 			assert_float_equal(num(&dec, "cell_count"), dev.ncells, 0);
 		}
 	}
-	/* the ELITE200V2 description says 12S */
+	/* the pack comes from the profile's fields: ELITE200V2 12S 2073.6 Wh; unknown 16S */
 	g_opts = opts_for("ELITE200V2", NULL);
 	assert_int_equal(sim_device_init(&dev, &g_opts, SN, &d), BLT_OK);
 	assert_int_equal(dev.ncells, 12);
-	assert_float_equal(sim_desc_number("Elite 100 V2, 1024 Wh LiFePO4 (16S)", "Wh"), 1024, 0);
-	assert_float_equal(sim_desc_number("Elite 100 V2, 51.2 V, 1000 W", "V"), 51.2, 1e-9);
-	assert_float_equal(sim_desc_number("Elite 100 V2", "V"), 0, 0);
+	assert_float_equal(dev.capacity_wh, 2073.6, 1e-9);
+	g_opts = opts_for("EL30V2", NULL);
+	assert_int_equal(sim_device_init(&dev, &g_opts, SN, &d), BLT_OK);
+	assert_int_equal(dev.ncells, 16);
+	assert_float_equal(dev.capacity_wh, 288, 1e-9);
+	g_opts = opts_for("AP300", NULL);
+	assert_int_equal(sim_device_init(&dev, &g_opts, SN, &d), BLT_OK);
+	assert_int_equal(dev.ncells, 16);
+	assert_float_equal(dev.capacity_wh, 16 * 3.2 * 20.0, 1e-9);
 }
 
 static void test_two_serials(void **state)
@@ -689,6 +744,7 @@ int main(void)
 	    cmocka_unit_test(test_exceptions),
 	    cmocka_unit_test(test_writes_seed_examples),
 	    cmocka_unit_test(test_write_rules),
+	    cmocka_unit_test(test_write_switch2),
 	    cmocka_unit_test(test_ac_off),
 	    cmocka_unit_test(test_evolution),
 	    cmocka_unit_test(test_push_frames),

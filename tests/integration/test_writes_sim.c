@@ -252,6 +252,9 @@ static int32_t new_value(const blt_setting_t *s, int32_t old)
 {
 	if (s->kind == BLT_SK_SWITCH)
 		return !old;
+	if (s->kind == BLT_SK_SWITCH2) /* 1 on / 2 off at the switch's bits */
+		return old == (int32_t)(1u << s->row->shift) ? (int32_t)(2u << s->row->shift)
+		                                             : (int32_t)(1u << s->row->shift);
 	if (s->kind == BLT_SK_ENUM)
 		return s->enums[0].value == old ? s->enums[1].value : s->enums[0].value;
 	return old == s->max ? s->min : s->max;
@@ -285,7 +288,8 @@ static void test_every_setting_written_and_read_back(void **state)
 	unsigned reads, writes, expect_writes = 0;
 
 	start(e, "every", args, 3000);
-	e->wo.flags = BLT_WRITE_ALLOW_UNVERIFIED | BLT_WRITE_ALLOW_PROFILE;
+	e->wo.flags =
+	    BLT_WRITE_ALLOW_UNVERIFIED | BLT_WRITE_ALLOW_PROFILE | BLT_WRITE_ALLOW_LAN_EXPOSURE;
 	for (size_t i = 0; i < blt_setting_count(); i++) {
 		const blt_setting_t *s = blt_setting_at(i);
 		blt_write_result_t r;
@@ -296,7 +300,8 @@ static void test_every_setting_written_and_read_back(void **state)
 		if (rc == BLT_E_EXCEPTION && s->block != 2000 && s->block != 2200) {
 			/* no such block on this device: the write stops at its first read */
 			rc = blt_setting_write(e->c, MODEL, s,
-			                       s->kind == BLT_SK_ENUM ? s->enums[0].value : s->min,
+			                       s->kind == BLT_SK_ENUM ? s->enums[0].value
+			                                              : new_value(s, s->min),
 			                       &e->wo, &r, &d);
 			assert_int_equal(rc, BLT_E_EXCEPTION);
 			assert_false(r.write_sent);

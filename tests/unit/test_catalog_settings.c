@@ -138,21 +138,26 @@ static void test_settings_match_catalog(void **state)
 		if (sz == 1)
 			assert_true(s->offset & 1); /* flags live in the low byte */
 		assert_ptr_equal(blt_setting_find(s->name), s);
-		assert_ptr_equal(blt_setting_by_register(s->reg), s);
+		/* 13742 / 13744 hold several 2-bit switches: the register names one of them. */
+		assert_non_null(blt_setting_by_register(s->reg));
+		assert_int_equal(blt_setting_by_register(s->reg)->reg, s->reg);
+		if (s->kind != BLT_SK_SWITCH2)
+			assert_ptr_equal(blt_setting_by_register(s->reg), s);
+		/* Register, offset, unit and value names are the row's, not copies. */
+		assert_ptr_equal(s->row, f);
+		assert_ptr_equal(s->unit, f->unit);
+		if (s->kind == BLT_SK_SWITCH2) {
+			assert_int_equal(f->type, BLT_T_U16);
+			assert_int_equal(f->mask, 0x3u << f->shift);
+			assert_true(s->lan_exposure);
+		}
 		/* Names unique. */
 		for (size_t k = 0; k < i; k++)
 			assert_string_not_equal(blt_setting_at(k)->name, s->name);
-		/* Enum settings: the row's enum table agrees. */
+		/* Enum settings: the allowed values are the row's value names. */
 		if (s->kind == BLT_SK_ENUM) {
-			assert_non_null(s->enums);
 			assert_non_null(f->enums);
-			for (const blt_enum_entry_t *e = s->enums; e->name; e++) {
-				const blt_enum_entry_t *g = f->enums;
-				while (g->name && g->value != e->value)
-					g = g + 1;
-				assert_non_null(g->name);
-				assert_string_equal(g->name, e->name);
-			}
+			assert_ptr_equal(s->enums, f->enums);
 		}
 		/* Profiles exist. */
 		for (const char *const *p = s->profiles; p && *p; p++) {
@@ -306,6 +311,93 @@ static void test_write_gate(void **state)
 	assert_false(blt_setting_supports_profile(NULL, "AP300"));
 }
 
+/* The LAN switches (13742, 13744): 1 or 2 at the switch's bits, 0 elsewhere; never
+ * written without the LAN exposure confirmation, whatever else is allowed. */
+static void test_lan_switches(void **state)
+{
+	blt_detail_t d = {{0}};
+	const blt_setting_t *tcp = blt_setting_find("modbus_tcp");
+	const blt_setting_t *tls = blt_setting_find("modbus_tcp_tls");
+	const blt_setting_t *mq = blt_setting_find("open_mqtt");
+	const blt_setting_t *rep = blt_setting_find("open_mqtt_report");
+	const blt_setting_t *port = blt_setting_find("modbus_tcp_port");
+	const unsigned all = BLT_WRITE_ALLOW_UNVERIFIED | BLT_WRITE_ALLOW_PROFILE;
+	int32_t v = -1;
+	(void)state;
+
+	assert_non_null(tcp);
+	assert_non_null(tls);
+	assert_non_null(mq);
+	assert_non_null(rep);
+	assert_non_null(port);
+	assert_int_equal(tcp->reg, 13744);
+	assert_int_equal(tls->reg, 13744);
+	assert_int_equal(mq->reg, 13742);
+	assert_int_equal(rep->reg, 13742);
+	assert_int_equal(port->reg, 13745);
+	assert_int_equal(blt_setting_find("open_mqtt_report_cycle")->reg, 13743);
+	assert_int_equal(tcp->kind, BLT_SK_SWITCH2);
+	assert_string_equal(blt_setting_kind_name(BLT_SK_SWITCH2), "switch2");
+
+	/* values: 1 on / 2 off at the bits, nothing else */
+	assert_int_equal(blt_setting_check_value(tcp, 1, &d), BLT_OK);
+	assert_int_equal(blt_setting_check_value(tcp, 2, &d), BLT_OK);
+	assert_int_equal(blt_setting_check_value(tcp, 0, &d), BLT_E_RANGE);
+	assert_int_equal(blt_setting_check_value(tcp, 3, &d), BLT_E_RANGE);
+	assert_int_equal(blt_setting_check_value(tcp, 9, &d), BLT_E_RANGE); /* two fields */
+	assert_int_equal(blt_setting_check_value(tls, 4, &d), BLT_OK);
+	assert_int_equal(blt_setting_check_value(tls, 8, &d), BLT_OK);
+	assert_int_equal(blt_setting_check_value(tls, 1, &d), BLT_E_RANGE);
+	assert_int_equal(blt_setting_check_value(rep, 0x40, &d), BLT_OK);
+	assert_int_equal(blt_setting_check_value(rep, 0x51, &d), BLT_E_RANGE);
+	assert_non_null(strstr(d.text, "bits 6-7"));
+	assert_int_equal(blt_setting_parse_value(tls, "on", &v, &d), BLT_OK);
+	assert_int_equal(v, 4);
+	assert_int_equal(blt_setting_parse_value(tls, "off", &v, &d), BLT_OK);
+	assert_int_equal(v, 8);
+	assert_int_equal(blt_setting_parse_value(mq, "ON", &v, &d), BLT_OK);
+	assert_int_equal(v, 1);
+	assert_int_equal(blt_setting_parse_value(mq, "maybe", &v, &d), BLT_E_RANGE);
+	assert_string_equal(blt_setting_value_name(tls, 8), "off");
+	assert_string_equal(blt_setting_value_name(tls, 4), "on");
+	assert_string_equal(blt_setting_value_name(tls, 0), "unset");
+	assert_null(blt_setting_value_name(tls, 9));
+	assert_int_equal(blt_setting_check_value(port, 502, &d), BLT_OK);
+	assert_int_equal(blt_setting_check_value(port, 0, &d), BLT_E_RANGE);
+
+	/* the confirmation: no other override lifts it */
+	assert_int_equal(blt_setting_check_write(tcp, "EL100V2", 1, all, &d), BLT_E_DENIED);
+	assert_non_null(strstr(d.text, "unauthenticated"));
+	assert_int_equal(blt_setting_check_write(port, "EL100V2", 502, all, &d), BLT_E_DENIED);
+	assert_int_equal(
+	    blt_setting_check_write(tcp, "EL100V2", 1, all | BLT_WRITE_ALLOW_LAN_EXPOSURE, &d),
+	    BLT_OK);
+	/* unverified first: the confirmation alone is not enough */
+	assert_int_equal(
+	    blt_setting_check_write(tcp, "EL100V2", 1, BLT_WRITE_ALLOW_LAN_EXPOSURE, &d),
+	    BLT_E_DENIED);
+	assert_non_null(strstr(d.text, "unverified"));
+	/* no other setting needs it */
+	assert_false(blt_setting_find("ac_output")->lan_exposure);
+}
+
+static void test_enum_name(void **state)
+{
+	static const blt_enum_entry_t e[] = {{0, "zero"}, {-3, "minus"}, {7, "seven"}, {0, NULL}};
+	(void)state;
+	assert_string_equal(blt_enum_name(e, 0), "zero");
+	assert_string_equal(blt_enum_name(e, -3), "minus");
+	assert_string_equal(blt_enum_name(e, 7), "seven");
+	assert_null(blt_enum_name(e, 1));
+	assert_null(blt_enum_name(NULL, 0));
+	assert_string_equal(blt_node_model_name(4001), "HV800");
+	assert_null(blt_node_model_name(1));
+	assert_string_equal(blt_setting_value_name(blt_setting_find("charging_mode"), 2), "turbo");
+	assert_null(blt_setting_value_name(blt_setting_find("charging_mode"), 3));
+	assert_string_equal(blt_setting_value_name(blt_setting_find("ac_output"), 0), "off");
+	assert_null(blt_setting_value_name(blt_setting_find("soc_low"), 0));
+}
+
 static void test_parse_value(void **state)
 {
 	blt_detail_t d = {{0}};
@@ -368,6 +460,8 @@ int main(void)
 	    cmocka_unit_test(test_ranges_fit_register),
 	    cmocka_unit_test(test_write_gate),
 	    cmocka_unit_test(test_parse_value),
+	    cmocka_unit_test(test_lan_switches),
+	    cmocka_unit_test(test_enum_name),
 	    cmocka_unit_test(test_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1451,6 +1451,8 @@ bool br_setting_exposed(const br_device_cfg_t *d, const blt_setting_t *s)
 		return false;
 	if (s->status == BLT_SS_UNVERIFIED && !d->allow_unverified)
 		return false;
+	if (s->lan_exposure) /* LAN paths: `bluetti local enable` only, never a control */
+		return false;
 	if (blt_register_denied(s->reg, NULL))
 		return false;
 	return br_device_polls_block(d, s->block);

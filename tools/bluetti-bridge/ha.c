@@ -392,9 +392,7 @@ void br_sw_version(const blt_device_t *dev, char *out, size_t cap)
 		v = blt_device_find(dev, 1100, vn);
 		if (!t || !v || t->status != BLT_VS_OK || v->status != BLT_VS_OK)
 			continue;
-		for (const blt_enum_entry_t *en = t->field->enums; en && en->name; en++)
-			if (en->value == (int32_t)t->num)
-				type = en->name;
+		type = blt_enum_name(t->field->enums, (int32_t)t->num);
 		int n = type ? snprintf(out + o, cap - o, "%s%s %.0f", o ? ", " : "", type, v->num)
 		             : snprintf(out + o, cap - o, "%smcu%.0f %.0f", o ? ", " : "", t->num,
 		                        v->num);

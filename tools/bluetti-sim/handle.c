@@ -11,7 +11,8 @@
  *    exception 02, as on the Elite 200 V2), --reply-regs (a block read answered with at
  *    most N registers, as the AP300's 6100), --busy-once (exception 06 to the first read
  *    of each block);
- *  - FC06 / FC10 to a settings register (blocks 2000, 2200, 7000) are applied and echoed
+ *  - FC06 / FC10 to a register of a block holding settings (the library's settings table:
+ *    2000, 2200, 7000, 13742) are applied (sim_reg_write: 2-bit switches merge) and echoed
  *    (FC06 byte-identical, FC10 the 8-byte reply); writes to registers the device does not
  *    have, or to read-only telemetry blocks, are exception 02 and change nothing; an FC10
  *    must lie entirely inside one settings block;
@@ -120,7 +121,7 @@ static sim_action_t do_write1(sim_device_t *dev, const blt_rtu_t *req, const uin
 		return exception(dev, BLT_FC_WRITE1, 4, out);
 	}
 	if (!(dev->opts && dev->opts->ignore_writes)) {
-		sim_reg_set(dev, req->reg, req->value);
+		sim_reg_write(dev, req->reg, req->value);
 		dev->writes++;
 	}
 	/* the reply is the request, byte for byte */
@@ -149,8 +150,8 @@ static sim_action_t do_writen(sim_device_t *dev, const blt_rtu_t *req, sim_reply
 	}
 	if (!(dev->opts && dev->opts->ignore_writes)) {
 		for (unsigned i = 0; i < req->count && 2u * i + 1 < req->nbytes; i++)
-			sim_reg_set(dev, (uint16_t)(req->reg + i),
-			            (uint16_t)(req->data[2 * i] << 8 | req->data[2 * i + 1]));
+			sim_reg_write(dev, (uint16_t)(req->reg + i),
+			              (uint16_t)(req->data[2 * i] << 8 | req->data[2 * i + 1]));
 		dev->writes++;
 	}
 	if (blt_rtu_build_writen_reply(dev->slave, req->reg, req->count, out->rtu, sizeof out->rtu,

@@ -211,10 +211,11 @@ static void usage(FILE *out)
 	    "\n"
 	    "Reads that start inside an implemented block answer the registers that exist\n"
 	    "(fewer than asked past the block end); a start outside every block is exception 02;\n"
-	    "writes outside the settings blocks 2000/2200/7000 are exception 02; unknown "
-	    "functions\n"
-	    "exception 01. Exit status: 0 after SIGINT/SIGTERM, 1 connection failure, 2 bad\n"
-	    "options. See bluetti-sim(1).\n",
+	    "writes outside the blocks that hold settings (2000, 2200, 7000, 13742) are\n"
+	    "exception 02, and the 2-bit switches of 13742/13744 change only the fields\n"
+	    "written non-zero; unknown functions exception 01.\n"
+	    "Exit status: 0 after SIGINT/SIGTERM, 1 connection failure, 2 bad options.\n"
+	    "See bluetti-sim(1).\n",
 	    MAX_DEVICES);
 }
 

@@ -12,7 +12,6 @@
  * Signs follow the firmware: grid power/current negative = grid -> device (§4.4),
  * pack current negative = discharging (§7.2).
  */
-#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -42,42 +41,17 @@ static void ac_phase(double p, double v, double pf, double *amps, double *va)
 		*amps = *va = 0;
 }
 
-/* "16S" in a description: number of cells in series; 0 if absent. */
-static unsigned desc_series(const char *desc)
-{
-	for (const char *p = desc; p && *p; p++) {
-		if (*p == 'S' && p > desc && isdigit((unsigned char)p[-1]) &&
-		    !isalnum((unsigned char)p[1])) {
-			const char *q = p;
-			while (q > desc && isdigit((unsigned char)q[-1]))
-				q--;
-			if (q == desc || !isalnum((unsigned char)q[-1])) {
-				unsigned v = 0;
-				for (; q < p; q++)
-					v = v * 10 + (unsigned)(*q - '0');
-				return v;
-			}
-		}
-	}
-	return 0;
-}
-
+/* The pack of the profile (catalog facts); unknown: 16 cells of 20 Ah. */
 static void geometry(sim_device_t *dev)
 {
-	const char *desc = dev->profile->description;
-	double wh = sim_desc_number(desc, "Wh");
-	double volts = sim_desc_number(desc, "V");
-	unsigned cells = desc_series(desc);
+	unsigned cells = dev->profile->cells;
 
-	if (!cells && volts > 0)
-		cells = (unsigned)lround(volts / 3.2);
 	if (cells < 4 || cells > SIM_MAX_CELLS)
 		cells = 16;
-	if (wh <= 0)
-		wh = cells * 3.2 * 20.0;
 	dev->ncells = cells;
 	dev->nntc = 4;
-	dev->capacity_wh = wh;
+	dev->capacity_wh =
+	    dev->profile->capacity_wh > 0 ? dev->profile->capacity_wh : cells * 3.2 * 20.0;
 }
 
 static uint16_t reg_or(const sim_device_t *dev, uint16_t reg, uint16_t dflt)

@@ -4,34 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim.h"
+#include <bluetti/settings.h>
 
-/* Firmware block extents (PROTOCOL.md §1.8, §4.8): how many registers a real unit
- * implements from the block start. A read that starts inside answers the registers that
- * exist (fewer than asked if it runs past the end, like the AP300 in §1.3); a read that
- * starts outside every block answers exception 02. */
-static const struct {
-	uint16_t id, regs;
-} extents[] = {
-    {100, 135},  /* 100-234 */
-    {700, 69},   /* 700-768 */
-    {1100, 100}, /* 1100-1199 */
-    {1200, 100}, /* 1200-1299 */
-    {1300, 55},  /* 1300-1354 */
-    {1400, 78},  /* 1400-1477 */
-    {1500, 44},  /* 1500-1543 */
-    {1600, 15},  /* 1600-1614 */
-    {1700, 125}, /* 1700-1899 (one read covers 125) */
-    {2000, 100}, /* 2000-2099 */
-    {2200, 121}, /* 2200-2320 */
-    {3000, 27},  /* 3000-3026 */
-    {3500, 48},  /* 3500-3547 */
-    {3600, 59},  /* 3600-3658 */
-    {6000, 56},  /* 6000-6055 */
-    {6100, 104}, /* 6100-6203 (§4.8) */
-    {7000, 5},   /* 7000-7004 */
-    {11000, 41}, /* 11000-11040 */
-};
+#include "sim.h"
 
 double sim_rand(uint32_t *s)
 {
@@ -41,32 +16,6 @@ double sim_rand(uint32_t *s)
 	x ^= x << 5;
 	*s = x;
 	return (double)(x >> 8) / (double)(1u << 24);
-}
-
-double sim_desc_number(const char *desc, const char *unit)
-{
-	size_t ul;
-	const char *p;
-
-	if (!desc || !unit)
-		return 0;
-	ul = strlen(unit);
-	/* find "<number> <unit>" followed by a non-letter */
-	for (p = desc; (p = strstr(p, unit)) != NULL; p += ul) {
-		const char *q = p;
-		const char *end;
-		if (isalnum((unsigned char)p[ul]))
-			continue;
-		if (q > desc && q[-1] == ' ')
-			q--;
-		end = q;
-		while (q > desc && (isdigit((unsigned char)q[-1]) || q[-1] == '.'))
-			q--;
-		if (q == end)
-			continue;
-		return strtod(q, NULL);
-	}
-	return 0;
 }
 
 static unsigned field_end_regs(const blt_block_t *b)
@@ -92,16 +41,24 @@ static unsigned block_extent(const sim_device_t *dev, uint16_t id, const blt_blo
 	 * 22 registers for 16 cells and 4 NTC like the live AP300 read (§7.1) */
 	if (id == 6300)
 		return 2 + dev->ncells + (dev->nntc + 1) / 2 + 2;
-	for (size_t i = 0; i < sizeof extents / sizeof extents[0]; i++)
-		if (extents[i].id == id)
-			n = extents[i].regs;
 	if (b) {
+		n = b->extent; /* the firmware's extent (catalog data), else the rows' */
 		if (b->regs > n)
 			n = b->regs;
 		if (field_end_regs(b) > n)
 			n = field_end_regs(b);
 	}
 	return n;
+}
+
+/* A block is writable when the settings table has a setting in it (2000, 2200, 7000, the
+ * LAN switches of 13742). */
+static bool block_has_settings(uint16_t id)
+{
+	for (size_t i = 0; i < blt_setting_count(); i++)
+		if (blt_setting_at(i)->block == id)
+			return true;
+	return false;
 }
 
 static int cmp_u16(const void *a, const void *b)
@@ -146,7 +103,7 @@ int sim_regions_build(sim_device_t *dev, const uint16_t *ids_in, size_t nids, bl
 		r->start = ids[i];
 		r->count = (uint16_t)count;
 		r->block = b;
-		r->writable = (ids[i] == 2000 || ids[i] == 2200 || ids[i] == 7000);
+		r->writable = block_has_settings(ids[i]);
 		r->bytes = dev->arena + dev->arena_used;
 		memset(r->bytes, 0, 2u * count);
 		dev->arena_used += 2u * count;
@@ -187,6 +144,23 @@ int sim_reg_set(sim_device_t *dev, uint16_t reg, uint16_t val)
 	p[0] = (uint8_t)(val >> 8);
 	p[1] = (uint8_t)val;
 	return BLT_OK;
+}
+
+/* A write as the firmware applies it: registers of 2-bit switches (13742, 13744: settings
+ * of kind BLT_SK_SWITCH2) change only the fields written non-zero (0 = leave unchanged,
+ * LOCAL.md §1.2, §2.2); every other register takes the value. */
+int sim_reg_write(sim_device_t *dev, uint16_t reg, uint16_t val)
+{
+	const blt_setting_t *s = blt_setting_by_register(reg);
+	uint16_t cur = 0;
+
+	if (s && s->kind == BLT_SK_SWITCH2 && sim_reg_get(dev, reg, &cur) == BLT_OK) {
+		for (unsigned sh = 0; sh < 16; sh += 2)
+			if ((val >> sh) & 3u)
+				cur = (uint16_t)((cur & ~(3u << sh)) | (val & (3u << sh)));
+		val = cur;
+	}
+	return sim_reg_set(dev, reg, val);
 }
 
 /* Does row template tmpl ("phase_%u_power") expand to name? Sets *idx. */

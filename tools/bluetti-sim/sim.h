@@ -130,6 +130,9 @@ int sim_regions_build(sim_device_t *dev, const uint16_t *ids, size_t nids, blt_d
 sim_region_t *sim_find_region(sim_device_t *dev, uint16_t reg);
 int sim_reg_get(const sim_device_t *dev, uint16_t reg, uint16_t *val);
 int sim_reg_set(sim_device_t *dev, uint16_t reg, uint16_t val);
+/* A write from a client, applied as the firmware does (2-bit switch registers: 0 fields
+ * leave the field unchanged). */
+int sim_reg_write(sim_device_t *dev, uint16_t reg, uint16_t val);
 
 /* Encode a value into a catalog block by expanded field name ("phase_0_power"). Returns
  * BLT_E_NOT_FOUND if the device has no such block or the block no such field. */
@@ -172,8 +175,5 @@ int sim_build_push(sim_device_t *dev, uint8_t *rtu, size_t cap, size_t *len, uin
 
 /* Small deterministic PRNG (xorshift32); uniform in [0,1). */
 double sim_rand(uint32_t *state);
-
-/* Parse "1056 Wh" / "51.2 V" out of a profile description; 0 if absent. */
-double sim_desc_number(const char *desc, const char *unit);
 
 #endif

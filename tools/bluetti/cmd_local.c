@@ -21,6 +21,8 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 	        "usage: bluetti local status --sn SN --profile MODEL [connection options] [--json]\n"
+	        "       bluetti local enable|disable modbus-tcp|mqtt ... (`bluetti local enable "
+	        "--help`)\n"
 	        "\n"
 	        "Say which local paths the unit's firmware has and whether they are on, read-only\n"
 	        "over the connection you already have (cloud or Bluetooth): the Modbus TCP\n"
@@ -109,15 +111,15 @@ int cmd_local(int argc, char **argv)
 	double port = 0;
 	const char *tcp, *mq, *ble, *url;
 
+	if (argc >= 2 && (!strcmp(argv[1], "enable") || !strcmp(argv[1], "disable")))
+		return cmd_local_enable(argc - 1, argv + 1); /* cmd_local_enable.c */
 	if (argc < 2 || strcmp(argv[1], "status") != 0) {
 		if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 			usage(stdout);
 			return 0;
 		}
-		fprintf(stderr, "bluetti local: expected `status` (see `bluetti local --help`)%s\n",
-		        argc >= 2 && (!strcmp(argv[1], "enable") || !strcmp(argv[1], "disable"))
-		            ? "; enable/disable are not implemented yet (docs/local.md)"
-		            : "");
+		fprintf(stderr, "bluetti local: expected status, enable or disable (see `bluetti "
+		                "local --help`)\n");
 		return EXIT_USAGE;
 	}
 	argc--;

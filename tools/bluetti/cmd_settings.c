@@ -50,13 +50,6 @@ typedef struct set_args {
 	int npos;
 } set_args_t;
 
-/* Audit sink: stderr always, the append-only file when configured. */
-typedef struct audit_sink {
-	int fd;
-	const char *path;
-	int failed;
-} audit_sink_t;
-
 static void log_to_stderr(blt_log_level_t level, const char *msg, void *user)
 {
 	static const char *names[] = {"error", "warning", "info", "debug"};
@@ -282,7 +275,7 @@ static void allowed_text(const blt_setting_t *s, char *buf, size_t cap)
 {
 	size_t o = 0;
 	buf[0] = '\0';
-	if (s->kind == BLT_SK_SWITCH) {
+	if (s->kind == BLT_SK_SWITCH || s->kind == BLT_SK_SWITCH2) {
 		snprintf(buf, cap, "off, on");
 	} else if (s->kind == BLT_SK_ENUM) {
 		for (const blt_enum_entry_t *e = s->enums; e && e->name && o < cap; e++) {
@@ -308,56 +301,6 @@ static void value_text(const blt_setting_t *s, int32_t v, char *buf, size_t cap)
 	}
 }
 
-/* Name of a switch/enum value, or NULL. */
-static const char *value_name(const blt_setting_t *s, int32_t v)
-{
-	if (s && s->kind == BLT_SK_SWITCH && (v == 0 || v == 1))
-		return v ? "on" : "off";
-	for (const blt_enum_entry_t *e = s && s->kind == BLT_SK_ENUM ? s->enums : NULL;
-	     e && e->name; e++)
-		if (e->value == v)
-			return e->name;
-	return NULL;
-}
-
-/* ---- audit ---------------------------------------------------------------------------- */
-
-static void on_audit(void *user, const blt_audit_rec_t *rec)
-{
-	audit_sink_t *a = user;
-	fprintf(stderr, "audit: %s\n", rec->line);
-	if (a->fd >= 0) {
-		char line[BLT_AUDIT_MAX + 2];
-		int n = snprintf(line, sizeof line, "%s\n", rec->line);
-		/* One write(2) per line: O_APPEND keeps concurrent writers' lines whole. */
-		if (n < 0 || write(a->fd, line, (size_t)n) != (ssize_t)n) {
-			fprintf(stderr, "bluetti: audit log %s: write failed: %s\n", a->path,
-			        strerror(errno));
-			a->failed = 1;
-		}
-	}
-}
-
-static int audit_open(const char *prog, const set_args_t *a, audit_sink_t *sink)
-{
-	sink->fd = -1;
-	sink->failed = 0;
-	sink->path = a->audit_log;
-	if (!sink->path) {
-		const char *env = getenv("BLUETTI_AUDIT_LOG");
-		sink->path = env && *env ? env : NULL;
-	}
-	if (!sink->path)
-		return 0;
-	sink->fd = open(sink->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-	if (sink->fd < 0) {
-		fprintf(stderr, "bluetti %s: audit log %s: %s (nothing written)\n", prog,
-		        sink->path, strerror(errno));
-		return EXIT_FAIL;
-	}
-	return 0;
-}
-
 /* ---- set / write-register ------------------------------------------------------------------ */
 
 static void hex_spaced(const uint8_t *p, size_t n)
@@ -376,7 +319,7 @@ static void print_json_result(const set_args_t *a, const blt_write_result_t *r, 
 	printf("{\"setting\":");
 	cli_json_str(stdout, s ? s->name : NULL);
 	printf(",\"register\":%u,\"value\":%ld", r->reg, (long)r->value);
-	nm = value_name(s, r->value);
+	nm = blt_setting_value_name(s, r->value);
 	printf(",\"value_name\":");
 	cli_json_str(stdout, nm);
 	printf(",\"dry_run\":%s", a->dry_run ? "true" : "false");
@@ -419,7 +362,10 @@ static void print_text_result(const char *prog, const set_args_t *a, const sessi
 		const blt_setting_t *st = r->setting;
 		const char *hint = "";
 		if (rc == BLT_E_DENIED && st && !blt_register_denied(st->reg, NULL)) {
-			if (st->status == BLT_SS_UNVERIFIED &&
+			if (st->lan_exposure)
+				hint = " (a LAN switch: `bluetti local enable|disable`, "
+				       "docs/local.md)";
+			else if (st->status == BLT_SS_UNVERIFIED &&
 			    !(a->flags & BLT_WRITE_ALLOW_UNVERIFIED))
 				hint = " (--i-know to write it anyway)";
 			else if (!(a->flags & BLT_WRITE_ALLOW_PROFILE))
@@ -478,7 +424,7 @@ static int run_write(int mode, int argc, char **argv)
 	const char *prog = mode_name[mode];
 	set_args_t a;
 	session_t s;
-	audit_sink_t sink;
+	cli_audit_t sink;
 	blt_write_opts_t wo;
 	blt_write_result_t r;
 	blt_detail_t d = {{0}};
@@ -544,7 +490,7 @@ static int run_write(int mode, int argc, char **argv)
 	rc = session_prepare(&a.dev, prog, &s);
 	if (rc)
 		return rc;
-	rc = audit_open(prog, &a, &sink);
+	rc = cli_audit_open(prog, a.audit_log, &sink);
 	if (rc)
 		return rc;
 	memset(&wo, 0, sizeof wo);
@@ -553,7 +499,7 @@ static int run_write(int mode, int argc, char **argv)
 	wo.wire = &s.co;
 	wo.verify_reads = a.verify_reads;
 	wo.verify_interval_ms = a.verify_interval_ms;
-	wo.audit = on_audit;
+	wo.audit = cli_audit_line;
 	wo.audit_user = &sink;
 
 	/* Connect only for a write the gate will accept; a refused one is audited without. */
@@ -576,9 +522,7 @@ static int run_write(int mode, int argc, char **argv)
 		print_text_result(prog, &a, &s, &r, rc, &d);
 	session_close(&s);
 	conn_args_free(&a.dev.conn);
-	if (sink.fd >= 0 && close(sink.fd) != 0)
-		sink.failed = 1;
-	if (sink.failed)
+	if (cli_audit_close(&sink))
 		return rc == BLT_OK ? EXIT_FAIL : exit_code(rc);
 	return exit_code(rc);
 }
@@ -698,7 +642,7 @@ static int run_get(int argc, char **argv)
 				continue;
 			}
 			printf(":{\"register\":%u,\"value\":%ld,\"name\":", list[i]->reg, (long)v);
-			cli_json_str(stdout, value_name(list[i], v));
+			cli_json_str(stdout, blt_setting_value_name(list[i], v));
 			printf(",\"unit\":");
 			cli_json_str(stdout, list[i]->unit);
 			printf("}");
