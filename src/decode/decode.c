@@ -7,39 +7,55 @@
 
 static const double pow10_tab[] = {1, 10, 100, 1000, 1e4, 1e5, 1e6};
 
-/* Expand a name template ("phase_%u_power") with idx; plain names are copied. */
-static void expand_name(char *dst, const char *tmpl, bool templ, unsigned idx)
-{
-	const char *pc;
-	size_t pre, suf, o;
-	char digits[4];
-	int nd = 0;
+/* A name template split once per decode: "phase_%u_power" -> "phase_" + idx + "_power".
+ * Plain names and templates without "%u" are copied as they are. Every expanded name is
+ * cut to BLT_NAME_MAX - 1 characters (the pool slot). */
+typedef struct tmpl {
+	const char *pre, *suf; /* suf NULL: no "%u", pre is the whole name */
+	size_t npre, nsuf;
+} tmpl_t;
 
-	if (!tmpl)
-		tmpl = "?";
-	pc = templ ? strchr(tmpl, '%') : NULL;
+static void tmpl_split(tmpl_t *t, const char *name)
+{
+	const char *pc = name ? strchr(name, '%') : NULL;
+	if (!name)
+		name = "?";
+	t->pre = name;
 	if (!pc || pc[1] != 'u') {
-		size_t l = strnlen(tmpl, BLT_NAME_MAX - 1);
-		memcpy(dst, tmpl, l);
-		dst[l] = '\0';
+		t->npre = strnlen(name, BLT_NAME_MAX - 1);
+		t->suf = NULL;
+		t->nsuf = 0;
 		return;
 	}
-	pre = (size_t)(pc - tmpl);
-	if (pre > BLT_NAME_MAX - 1)
-		pre = BLT_NAME_MAX - 1;
-	memcpy(dst, tmpl, pre);
-	o = pre;
+	t->npre = (size_t)(pc - name);
+	if (t->npre > BLT_NAME_MAX - 1)
+		t->npre = BLT_NAME_MAX - 1;
+	t->suf = pc + 2;
+	t->nsuf = strnlen(pc + 2, BLT_NAME_MAX);
+}
+
+static const char *tmpl_expand(char *dst, const tmpl_t *t, unsigned idx)
+{
+	char digits[4];
+	int nd = 0;
+	size_t o = t->npre, suf = t->nsuf;
+
+	memcpy(dst, t->pre, t->npre);
+	if (!t->suf) {
+		dst[o] = '\0';
+		return dst;
+	}
 	do {
 		digits[nd++] = (char)('0' + idx % 10);
 		idx /= 10;
 	} while (idx && nd < 4);
 	while (nd > 0 && o < BLT_NAME_MAX - 1)
 		dst[o++] = digits[--nd];
-	suf = strnlen(pc + 2, BLT_NAME_MAX);
 	if (suf > BLT_NAME_MAX - 1 - o)
 		suf = BLT_NAME_MAX - 1 - o;
-	memcpy(dst + o, pc + 2, suf);
+	memcpy(dst + o, t->suf, suf);
 	dst[o + suf] = '\0';
+	return dst;
 }
 
 /* Strings never fail: padding NULs stripped, anything unprintable becomes '?'. */
@@ -108,7 +124,10 @@ static void unavailable(blt_value_t *v, blt_vreason_t why)
  * that are not names, bitmaps or counts. */
 static bool all_ones(const blt_field_t *f, uint64_t raw)
 {
-	unsigned sz = blt__tsize(f->type);
+	unsigned sz;
+	if (raw != 0xFFFFu && raw != 0xFFFFFFFFu) /* the common case first */
+		return false;
+	sz = blt__tsize(f->type);
 	if (f->mask || f->shift || !f->unit || f->enums ||
 	    (f->flags & (BLT_F_BITMAP | BLT_F_COUNT)) || blt__is_signed(f) || sz < 2 || sz > 4)
 		return false;
@@ -131,6 +150,9 @@ static bool range_of(const blt_field_t *f, const blt_field_quirk_t *q, double *l
 		return true;
 	}
 	if (f->enums || (f->flags & (BLT_F_BITMAP | BLT_F_COUNT)))
+		return false;
+	/* only "%", "Hz" and "°C" have a default range: skip the table for the other units */
+	if (!f->unit || (f->unit[0] != '%' && f->unit[0] != 'H' && f->unit[0] != '\xc2'))
 		return false;
 	return blt_unit_range(f->unit, lo, hi);
 }
@@ -251,20 +273,30 @@ typedef struct ctx {
 	const blt_value_t *req_missing; /* first required value that is missing */
 	size_t req_off, req_size;
 	bool overflow;
+	/* looked up once per decode, not per row */
+	uint16_t gate_pv; /* opts->protocol_version, 0 = no gating */
+	bool show_secrets;
+	bool quirks;  /* a quirk of opts names this block */
+	bool fillers; /* a filler of opts lies within this block's registers */
 } ctx_t;
 
-static void emit(ctx_t *c, const blt_field_t *f, unsigned idx, bool located, size_t off)
+/* One value: row f, record idx (0 for plain rows), at byte off if located. name is the
+ * row's name (plain rows) or its template split once per decode (repeated rows). */
+static void emit(ctx_t *c, const blt_field_t *f, const tmpl_t *t, unsigned idx, bool located,
+                 size_t off)
 {
 	blt_value_t *v;
 	size_t sz = blt__fsize(f);
+	size_t slot = c->out->count;
 
-	if (c->out->count >= BLT_MAX_VALUES) {
+	if (slot >= BLT_MAX_VALUES) {
 		c->overflow = true;
 		return;
 	}
-	v = &c->out->values[c->out->count++];
+	c->out->count = slot + 1;
+	v = &c->out->values[slot];
 	v->field = f;
-	expand_name(v->name, f->name, f->repeat != NULL, idx);
+	v->name = t ? tmpl_expand(c->out->names[slot], t, idx) : f->name ? f->name : "?";
 	v->index = (uint8_t)idx;
 	v->unit = f->unit;
 	v->kind = blt__is_string(f) ? BLT_VK_STR : BLT_VK_INT;
@@ -275,8 +307,7 @@ static void emit(ctx_t *c, const blt_field_t *f, unsigned idx, bool located, siz
 	v->num = 0;
 	v->str[0] = '\0';
 
-	if (f->min_pv && c->opts && c->opts->protocol_version &&
-	    c->opts->protocol_version < f->min_pv) {
+	if (f->min_pv && c->gate_pv && c->gate_pv < f->min_pv) {
 		v->status = BLT_VS_GATED;
 		return;
 	}
@@ -295,7 +326,7 @@ static void emit(ctx_t *c, const blt_field_t *f, unsigned idx, bool located, siz
 		c->out->unavailable++;
 		return;
 	}
-	if (f->flags & BLT_F_SECRET && !(c->opts && c->opts->show_secrets)) {
+	if (f->flags & BLT_F_SECRET && !c->show_secrets) {
 		v->status = BLT_VS_HIDDEN;
 		memcpy(v->str, "***", 4);
 		return;
@@ -305,11 +336,12 @@ static void emit(ctx_t *c, const blt_field_t *f, unsigned idx, bool located, siz
 		return;
 	}
 	{
-		const blt_field_quirk_t *q = blt_decode_quirk(c->opts, c->b->id, f);
+		const blt_field_quirk_t *q =
+		    c->quirks ? blt_decode_quirk(c->opts, c->b->id, f) : NULL;
 		if (q && q->unit)
 			v->unit = q->unit;
 		decode_number(f, c->p + off, c->opts, q, v);
-		if ((v->status == BLT_VS_OK || v->status == BLT_VS_UNAVAILABLE) &&
+		if (c->fillers && (v->status == BLT_VS_OK || v->status == BLT_VS_UNAVAILABLE) &&
 		    filler_hit(c->b, f, c->p, c->n, off, c->opts))
 			unavailable(v, BLT_VR_UNSUPPORTED);
 		if (v->status == BLT_VS_UNAVAILABLE)
@@ -347,6 +379,15 @@ int blt_decode(const blt_block_t *b, const uint8_t *payload, size_t n,
 	out->unavailable = 0;
 	if (!payload)
 		c.p = (const uint8_t *)"";
+	if (opts) {
+		c.gate_pv = opts->protocol_version;
+		c.show_secrets = opts->show_secrets;
+		for (size_t i = 0; opts->quirks && i < opts->nquirks && !c.quirks; i++)
+			c.quirks = opts->quirks[i].block == b->id;
+		for (size_t i = 0; opts->fillers && i < opts->nfillers && !c.fillers; i++)
+			c.fillers = opts->fillers[i].first <= (unsigned)b->id + n / 2 &&
+			            opts->fillers[i].last >= b->id;
+	}
 
 	for (size_t i = 0; i < b->nfields;) {
 		const blt_field_t *f = &b->fields[i];
@@ -355,7 +396,7 @@ int blt_decode(const blt_block_t *b, const uint8_t *payload, size_t n,
 		unsigned cnt;
 
 		if (!r) {
-			emit(&c, f, 0, true, f->offset);
+			emit(&c, f, NULL, 0, true, f->offset);
 			i++;
 			continue;
 		}
@@ -365,10 +406,18 @@ int blt_decode(const blt_block_t *b, const uint8_t *payload, size_t n,
 		if (cnt > 0) {
 			size_t base = 0;
 			bool ok = blt__repeat_base(b, r, c.p, n, &base);
+			tmpl_t tm[32], one;
+			bool split = j - i <= sizeof tm / sizeof tm[0];
+			for (size_t m = i; split && m < j; m++)
+				tmpl_split(&tm[m - i], b->fields[m].name);
 			for (unsigned k = 0; k < cnt && !c.overflow; k++)
-				for (size_t m = i; m < j; m++)
-					emit(&c, &b->fields[m], k, ok,
-					     ok ? blt__record_off(&b->fields[m], base, k) : 0);
+				for (size_t m = i; m < j; m++) {
+					const blt_field_t *fm = &b->fields[m];
+					if (!split)
+						tmpl_split(&one, fm->name);
+					emit(&c, fm, split ? &tm[m - i] : &one, k, ok,
+					     ok ? blt__record_off(fm, base, k) : 0);
+				}
 		}
 		i = j;
 	}
@@ -389,10 +438,23 @@ const blt_value_t *blt_decoded_get(const blt_decoded_t *r, const char *name)
 {
 	if (!r || !name)
 		return NULL;
-	for (size_t i = 0; i < r->count && i < BLT_MAX_VALUES; i++)
-		if (strcmp(r->values[i].name, name) == 0)
+	for (size_t i = 0; i < r->count && i < BLT_MAX_VALUES; i++) {
+		const char *vn = r->values[i].name;
+		/* first byte before the call: most names differ there */
+		if (vn && vn[0] == name[0] && strcmp(vn, name) == 0)
 			return &r->values[i];
+	}
 	return NULL;
+}
+
+void blt_decoded_copy(blt_decoded_t *dst, const blt_decoded_t *src)
+{
+	if (!dst || !src || dst == src)
+		return;
+	memcpy(dst, src, sizeof *dst);
+	for (size_t i = 0; i < dst->count && i < BLT_MAX_VALUES; i++)
+		if (src->values[i].name == src->names[i])
+			dst->values[i].name = dst->names[i];
 }
 
 bool blt_decoded_num(const blt_decoded_t *r, const char *name, double *out)
