@@ -1,6 +1,8 @@
 /* The table-driven block decoder (decode.h). No allocation, never reads past n.
  * Transform order per row: raw -> mask -> shift -> sign -> abs -> scale -> add -> clamp. */
 #include <math.h>
+#include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "decode/decode_internal.h"
@@ -282,8 +284,8 @@ typedef struct ctx {
 
 /* One value: row f, record idx (0 for plain rows), at byte off if located. name is the
  * row's name (plain rows) or its template split once per decode (repeated rows). */
-static void emit(ctx_t *c, const blt_field_t *f, const tmpl_t *t, unsigned idx, bool located,
-                 size_t off)
+static void emit(ctx_t *c, const blt_field_t *f, const tmpl_t *t, const char *name, unsigned idx,
+                 bool located, size_t off)
 {
 	blt_value_t *v;
 	size_t sz = blt__fsize(f);
@@ -296,7 +298,7 @@ static void emit(ctx_t *c, const blt_field_t *f, const tmpl_t *t, unsigned idx, 
 	c->out->count = slot + 1;
 	v = &c->out->values[slot];
 	v->field = f;
-	v->name = t ? tmpl_expand(c->out->names[slot], t, idx) : f->name ? f->name : "?";
+	v->name = name ? name : t ? tmpl_expand(c->out->names[slot], t, idx) : f->name ? f->name : "?";
 	v->index = (uint8_t)idx;
 	v->unit = f->unit;
 	v->kind = blt__is_string(f) ? BLT_VK_STR : BLT_VK_INT;
@@ -364,6 +366,315 @@ static unsigned repeat_count(const ctx_t *c, const blt_repeat_t *r)
 	return v > r->max ? r->max : (unsigned)v;
 }
 
+/* ---- Compiled blocks -------------------------------------------------------------
+ * The first decode of a block compiles its rows once for the life of the process: name
+ * template split, effective mask, sign width, scale, decimals, the way the scale is
+ * applied, plausible range, all-ones applicability, count and base rows of repeats. Rows
+ * whose semantics need more (strings, enums, secrets, zero/n-a codes, abs, clamp, pack
+ * voltage scale) keep the row-by-row path above, and so does a decode whose options
+ * bring model quirks or fillers for the block or a delivered-register bitmap. Blocks are
+ * static and never change (decode.h), so a block's address identifies its compiled form. */
+enum { XM_ONE = 0, XM_DIV = 1, XM_MUL = 2 };
+
+typedef struct crow {
+	const blt_field_t *f;
+	const blt_field_t *cnt_f, *base_f; /* first row of a repeat group: its count/base rows */
+	tmpl_t t;                           /* repeated rows: the name template, split */
+	const char *names;                  /* repeated rows: name of record k at names +
+					       k * nstride, k < repeat->max */
+	const char *unit;
+	size_t nstride;
+	double s, p, add, lo, hi;           /* scale, 10^dec, add, plausible range */
+	uint64_t mask;                      /* effective mask (within the type, shifted bits) */
+	uint32_t ones;                      /* the all-ones raw value, when ones_ok */
+	uint16_t off, size, min_pv, gend;   /* gend: first row after the group (group heads) */
+	uint8_t type, shift, width, is_signed, dec, mode, kind, has_range, ones_ok, slow;
+} crow_t;
+
+typedef struct plan {
+	const blt_block_t *b;
+	const blt_field_t *fields;
+	size_t nfields;
+	crow_t rows[];
+} plan_t;
+
+#define PLAN_SLOTS 256
+static _Atomic(plan_t *) plans[PLAN_SLOTS];
+
+static bool row_slow(const blt_field_t *f)
+{
+	return blt__is_string(f) || f->enums || blt__tsize(f->type) == 0 ||
+	       (f->flags & (BLT_F_PACK_VSCALE | BLT_F_ZERO_NA | BLT_F_NA_RAW | BLT_F_ABS |
+	                    BLT_F_CLAMP | BLT_F_SECRET));
+}
+
+static void compile_row(const blt_block_t *b, const blt_field_t *f, crow_t *r)
+{
+	unsigned sz = blt__tsize(f->type);
+	double s = blt__eff_scale(f, NULL);
+	memset(r, 0, sizeof *r);
+	r->f = f;
+	tmpl_split(&r->t, f->name);
+	r->off = f->offset;
+	r->size = (uint16_t)blt__fsize(f);
+	r->min_pv = f->min_pv;
+	r->type = f->type;
+	r->slow = row_slow(f);
+	r->unit = f->unit;
+	if (f->repeat) {
+		r->cnt_f = blt__find_row(b, f->repeat->count_field);
+		r->base_f = f->repeat->base_field ? blt__find_row(b, f->repeat->base_field) : NULL;
+	}
+	if (r->slow)
+		return;
+	r->mask = blt__eff_mask(f);
+	r->shift = f->shift < 64 ? f->shift : 63;
+	r->is_signed = blt__is_signed(f);
+	r->width = (uint8_t)blt__width(f);
+	r->s = s;
+	r->add = f->add;
+	if (s == 1.0 && f->add == 0)
+		r->dec = 0;
+	else
+		r->dec = (uint8_t)(s == 1.0 && f->add == nearbyint(f->add) ? 0
+		                                                           : blt__decimals(s, f->add));
+	r->p = pow10_tab[r->dec];
+	r->mode = s == 1.0 ? XM_ONE
+	          : (r->dec > 0 && fabs(s * pow10_tab[r->dec] - 1.0) < 1e-12) ? XM_DIV
+	                                                                      : XM_MUL;
+	r->kind = (s != 1.0 || f->add != 0) ? BLT_VK_REAL : BLT_VK_INT;
+	r->has_range = range_of(f, NULL, &r->lo, &r->hi);
+	r->ones_ok = !f->mask && !f->shift && f->unit && !(f->flags & (BLT_F_BITMAP | BLT_F_COUNT)) &&
+	             !r->is_signed && sz >= 2 && sz <= 4;
+	r->ones = sz == 2 ? 0xFFFFu : 0xFFFFFFFFu;
+}
+
+static const plan_t *plan_for(const blt_block_t *b)
+{
+	size_t h = ((uintptr_t)b >> 4) % PLAN_SLOTS;
+	plan_t *p;
+
+	for (size_t k = 0; k < PLAN_SLOTS; k++) {
+		size_t i = (h + k) % PLAN_SLOTS;
+		plan_t *q = atomic_load_explicit(&plans[i], memory_order_acquire);
+		if (!q)
+			break;
+		if (q->b == b && q->fields == b->fields && q->nfields == b->nfields)
+			return q;
+	}
+	if (b->nfields == 0 || b->nfields > 4096 || !b->fields)
+		return NULL;
+	{
+		size_t extra = 0, rows = sizeof *p + b->nfields * sizeof p->rows[0];
+		char *nm;
+		for (size_t i = 0; i < b->nfields; i++) { /* the expanded names of every record */
+			const blt_field_t *f = &b->fields[i];
+			tmpl_t t;
+			if (!f->repeat)
+				continue;
+			tmpl_split(&t, f->name);
+			extra += (size_t)f->repeat->max * (t.npre + 4 + t.nsuf + 1);
+		}
+		p = malloc(rows + extra);
+		if (!p)
+			return NULL; /* the row-by-row path needs no memory */
+		p->b = b;
+		p->fields = b->fields;
+		p->nfields = b->nfields;
+		nm = (char *)p + rows;
+		for (size_t i = 0; i < b->nfields; i++) {
+			crow_t *r = &p->rows[i];
+			compile_row(b, &b->fields[i], r);
+			if (!b->fields[i].repeat)
+				continue;
+			r->nstride = r->t.npre + 4 + r->t.nsuf + 1;
+			r->names = nm;
+			for (unsigned k = 0; k < b->fields[i].repeat->max; k++, nm += r->nstride) {
+				char tmp[BLT_NAME_MAX];
+				tmpl_expand(tmp, &r->t, k);
+				memcpy(nm, tmp, strlen(tmp) + 1);
+			}
+		}
+	}
+	for (size_t i = 0; i < b->nfields;) {
+		size_t j = i + 1;
+		if (!b->fields[i].repeat) {
+			i++;
+			continue;
+		}
+		while (j < b->nfields && b->fields[j].repeat == b->fields[i].repeat)
+			j++;
+		p->rows[i].gend = (uint16_t)j;
+		i = j;
+	}
+	for (size_t k = 0; k < PLAN_SLOTS; k++) {
+		size_t i = (h + k) % PLAN_SLOTS;
+		plan_t *expect = NULL;
+		if (atomic_compare_exchange_strong_explicit(&plans[i], &expect, p,
+		                                            memory_order_acq_rel,
+		                                            memory_order_acquire))
+			return p;
+		if (expect->b == b && expect->fields == b->fields && expect->nfields == b->nfields) {
+			free(p); /* another thread compiled it first */
+			return expect;
+		}
+	}
+	free(p); /* the table is full: this block keeps the row-by-row path */
+	return NULL;
+}
+
+/* emit() for a compiled row that is not slow. */
+static inline __attribute__((always_inline)) void emit_fast(ctx_t *c, const crow_t *r, bool rep,
+                                                            unsigned idx, bool located,
+                                                            size_t off)
+{
+	size_t slot = c->out->count;
+	blt_value_t *v;
+	const uint8_t *q;
+	uint64_t raw, u;
+	int64_t iv;
+	double x;
+
+	if (slot >= BLT_MAX_VALUES) {
+		c->overflow = true;
+		return;
+	}
+	c->out->count = slot + 1;
+	v = &c->out->values[slot];
+	v->field = r->f;
+	v->name = rep ? r->names + idx * r->nstride : r->t.pre;
+	v->index = (uint8_t)idx;
+	v->unit = r->unit;
+	v->kind = BLT_VK_INT;
+	v->status = BLT_VS_OK;
+	v->reason = BLT_VR_NONE;
+	v->decimals = 0;
+	v->raw = 0;
+	v->num = 0;
+	v->str[0] = '\0';
+	if (r->min_pv && c->gate_pv && c->gate_pv < r->min_pv) {
+		v->status = BLT_VS_GATED;
+		return;
+	}
+	if (!located || off > c->n || r->size > c->n - off) {
+		v->status = BLT_VS_MISSING;
+		c->out->missing++;
+		if ((r->f->flags & BLT_F_REQUIRED) && !c->req_missing) {
+			c->req_missing = v;
+			c->req_off = located ? off : 0;
+			c->req_size = r->size;
+		}
+		return;
+	}
+	q = c->p + off;
+	switch (r->type) {
+	case BLT_T_U8:
+	case BLT_T_I8: raw = q[0]; break;
+	case BLT_T_U16:
+	case BLT_T_I16: raw = blt__be16(q); break;
+	case BLT_T_U32:
+	case BLT_T_I32: raw = (uint64_t)blt__be16(q) | (uint64_t)blt__be16(q + 2) << 16; break;
+	default: raw = (uint64_t)blt__be16(q) << 16 | blt__be16(q + 2); break; /* *32_BE */
+	}
+	u = (raw & r->mask) >> r->shift;
+	iv = (int64_t)u;
+	if (r->is_signed && r->width > 0 && r->width < 64 && (u >> (r->width - 1) & 1))
+		iv = (int64_t)(u | ~(((uint64_t)1 << (r->width - 1) << 1) - 1));
+	v->raw = iv;
+	if (r->ones_ok && raw == r->ones) {
+		unavailable(v, BLT_VR_NOT_AVAILABLE);
+		c->out->unavailable++;
+		return;
+	}
+	if (r->mode == XM_ONE)
+		x = (double)iv;
+	else if (r->mode == XM_DIV)
+		x = (double)iv / r->p; /* exact decimal scale: correctly rounded */
+	else
+		x = (double)iv * r->s;
+	if (r->add != 0) {
+		x += r->add;
+		if (r->dec > 0)
+			x = nearbyint(x * r->p) / r->p;
+	}
+	v->num = x;
+	v->decimals = r->dec;
+	v->kind = r->kind;
+	if (r->has_range && (x < r->lo - 1e-9 || x > r->hi + 1e-9)) {
+		unavailable(v, BLT_VR_IMPLAUSIBLE);
+		c->out->unavailable++;
+	}
+}
+
+/* Records of a repeat group from its compiled count and base rows (as repeat_count and
+ * blt__repeat_base, without looking the rows up by name). */
+static unsigned plan_count(const ctx_t *c, const crow_t *h)
+{
+	const blt_repeat_t *r = h->f->repeat;
+	const blt_field_t *cf = h->cnt_f;
+	int64_t v;
+	if (!cf || !blt__row_int(cf, c->p, c->n, &v))
+		return 0;
+	if (cf->min_pv && c->gate_pv && c->gate_pv < cf->min_pv)
+		return 0;
+	if (v <= 0)
+		return 0;
+	return v > r->max ? r->max : (unsigned)v;
+}
+
+static bool plan_base(const ctx_t *c, const crow_t *h, size_t *base)
+{
+	const blt_repeat_t *r = h->f->repeat;
+	size_t v0 = 0;
+	if (r->base_field) {
+		int64_t v;
+		if (!h->base_f || !blt__row_int(h->base_f, c->p, c->n, &v))
+			return false;
+		if (v < 0)
+			v = 0;
+		if (v > 0xFFFF)
+			v = 0xFFFF;
+		v0 = (size_t)v * r->base_mul;
+	}
+	*base = v0 + r->base_add;
+	return true;
+}
+
+static void decode_plan(ctx_t *c, const plan_t *pl)
+{
+	const blt_block_t *b = c->b;
+	for (size_t i = 0; i < b->nfields;) {
+		const crow_t *h = &pl->rows[i];
+		size_t j = h->gend;
+		unsigned cnt;
+
+		if (!h->f->repeat) {
+			if (h->slow)
+				emit(c, h->f, NULL, NULL, 0, true, h->off);
+			else
+				emit_fast(c, h, false, 0, true, h->off);
+			i++;
+			continue;
+		}
+		cnt = plan_count(c, h);
+		if (cnt > 0) {
+			size_t base = 0;
+			bool ok = plan_base(c, h, &base);
+			for (unsigned k = 0; k < cnt && !c->overflow; k++)
+				for (size_t m = i; m < j; m++) {
+					const crow_t *r = &pl->rows[m];
+					size_t off = ok ? blt__record_off(r->f, base, k) : 0;
+					if (r->slow)
+						emit(c, r->f, NULL, r->names + k * r->nstride, k,
+						     ok, off);
+					else
+						emit_fast(c, r, true, k, ok, off);
+				}
+		}
+		i = j;
+	}
+}
+
 int blt_decode(const blt_block_t *b, const uint8_t *payload, size_t n,
                const blt_decode_opts_t *opts, blt_decoded_t *out, blt_detail_t *d)
 {
@@ -389,6 +700,13 @@ int blt_decode(const blt_block_t *b, const uint8_t *payload, size_t n,
 			            opts->fillers[i].last >= b->id;
 	}
 
+	if (!c.quirks && !c.fillers && !(opts && opts->present)) {
+		const plan_t *pl = plan_for(b);
+		if (pl) {
+			decode_plan(&c, pl);
+			goto done;
+		}
+	}
 	for (size_t i = 0; i < b->nfields;) {
 		const blt_field_t *f = &b->fields[i];
 		const blt_repeat_t *r = f->repeat;
@@ -396,7 +714,7 @@ int blt_decode(const blt_block_t *b, const uint8_t *payload, size_t n,
 		unsigned cnt;
 
 		if (!r) {
-			emit(&c, f, NULL, 0, true, f->offset);
+			emit(&c, f, NULL, NULL, 0, true, f->offset);
 			i++;
 			continue;
 		}
@@ -415,12 +733,13 @@ int blt_decode(const blt_block_t *b, const uint8_t *payload, size_t n,
 					const blt_field_t *fm = &b->fields[m];
 					if (!split)
 						tmpl_split(&one, fm->name);
-					emit(&c, fm, split ? &tm[m - i] : &one, k, ok,
+					emit(&c, fm, split ? &tm[m - i] : &one, NULL, k, ok,
 					     ok ? blt__record_off(fm, base, k) : 0);
 				}
 		}
 		i = j;
 	}
+done:
 	if (c.overflow)
 		return blt_detail_set(d, BLT_E_BUFSIZE,
 		                      "block %u (%s): more than %d values; output truncated", b->id,
