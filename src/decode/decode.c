@@ -377,18 +377,22 @@ static unsigned repeat_count(const ctx_t *c, const blt_repeat_t *r)
 enum { XM_ONE = 0, XM_DIV = 1, XM_MUL = 2 };
 
 typedef struct crow {
+	/* hot: read for every value */
 	const blt_field_t *f;
-	const blt_field_t *cnt_f, *base_f; /* first row of a repeat group: its count/base rows */
-	tmpl_t t;                           /* repeated rows: the name template, split */
-	const char *names;                  /* repeated rows: name of record k at names +
-					       k * nstride, k < repeat->max */
+	const char *name;  /* plain rows: the name; repeated rows: record k's is at name +
+			      k * nstride (k < repeat->max), expanded when compiled */
 	const char *unit;
-	size_t nstride;
-	double s, p, add, lo, hi;           /* scale, 10^dec, add, plausible range */
-	uint64_t mask;                      /* effective mask (within the type, shifted bits) */
-	uint32_t ones;                      /* the all-ones raw value, when ones_ok */
-	uint16_t off, size, min_pv, gend;   /* gend: first row after the group (group heads) */
+	uint64_t mask;     /* effective mask (within the type, shifted bits) */
+	uint64_t sbit;     /* signed rows: the sign bit of the shifted value, else 0 */
+	uint32_t ones;     /* the all-ones raw value, when ones_ok */
+	uint16_t off, size, min_pv, nstride;
 	uint8_t type, shift, width, is_signed, dec, mode, kind, has_range, ones_ok, slow;
+	uint8_t rare;      /* zero/n-a codes, abs, clamp or enums: the row's flags decide */
+	double s, p, add, lo, hi; /* scale, 10^dec, add, plausible range */
+	/* cold */
+	const blt_field_t *cnt_f, *base_f; /* first row of a repeat group: its count/base rows */
+	tmpl_t t;                           /* the name template, split */
+	uint16_t gend;                      /* group heads: first row after the group */
 } crow_t;
 
 typedef struct plan {
@@ -403,9 +407,8 @@ static _Atomic(plan_t *) plans[PLAN_SLOTS];
 
 static bool row_slow(const blt_field_t *f)
 {
-	return blt__is_string(f) || f->enums || blt__tsize(f->type) == 0 ||
-	       (f->flags & (BLT_F_PACK_VSCALE | BLT_F_ZERO_NA | BLT_F_NA_RAW | BLT_F_ABS |
-	                    BLT_F_CLAMP | BLT_F_SECRET));
+	return blt__is_string(f) || blt__tsize(f->type) == 0 ||
+	       (f->flags & (BLT_F_PACK_VSCALE | BLT_F_SECRET));
 }
 
 static void compile_row(const blt_block_t *b, const blt_field_t *f, crow_t *r)
@@ -421,6 +424,7 @@ static void compile_row(const blt_block_t *b, const blt_field_t *f, crow_t *r)
 	r->type = f->type;
 	r->slow = row_slow(f);
 	r->unit = f->unit;
+	r->name = r->t.pre;
 	if (f->repeat) {
 		r->cnt_f = blt__find_row(b, f->repeat->count_field);
 		r->base_f = f->repeat->base_field ? blt__find_row(b, f->repeat->base_field) : NULL;
@@ -431,6 +435,7 @@ static void compile_row(const blt_block_t *b, const blt_field_t *f, crow_t *r)
 	r->shift = f->shift < 64 ? f->shift : 63;
 	r->is_signed = blt__is_signed(f);
 	r->width = (uint8_t)blt__width(f);
+	r->sbit = r->is_signed && r->width > 0 && r->width < 64 ? (uint64_t)1 << (r->width - 1) : 0;
 	r->s = s;
 	r->add = f->add;
 	if (s == 1.0 && f->add == 0)
@@ -444,8 +449,11 @@ static void compile_row(const blt_block_t *b, const blt_field_t *f, crow_t *r)
 	                                                                      : XM_MUL;
 	r->kind = (s != 1.0 || f->add != 0) ? BLT_VK_REAL : BLT_VK_INT;
 	r->has_range = range_of(f, NULL, &r->lo, &r->hi);
-	r->ones_ok = !f->mask && !f->shift && f->unit && !(f->flags & (BLT_F_BITMAP | BLT_F_COUNT)) &&
-	             !r->is_signed && sz >= 2 && sz <= 4;
+	r->ones_ok = !f->mask && !f->shift && f->unit && !f->enums &&
+	             !(f->flags & (BLT_F_BITMAP | BLT_F_COUNT)) && !r->is_signed && sz >= 2 &&
+	             sz <= 4;
+	r->rare = (f->flags & (BLT_F_ZERO_NA | BLT_F_NA_RAW | BLT_F_ABS | BLT_F_CLAMP)) ||
+	          f->enums;
 	r->ones = sz == 2 ? 0xFFFFu : 0xFFFFFFFFu;
 }
 
@@ -487,8 +495,8 @@ static const plan_t *plan_for(const blt_block_t *b)
 			compile_row(b, &b->fields[i], r);
 			if (!b->fields[i].repeat)
 				continue;
-			r->nstride = r->t.npre + 4 + r->t.nsuf + 1;
-			r->names = nm;
+			r->nstride = (uint16_t)(r->t.npre + 4 + r->t.nsuf + 1);
+			r->name = nm;
 			for (unsigned k = 0; k < b->fields[i].repeat->max; k++, nm += r->nstride) {
 				char tmp[BLT_NAME_MAX];
 				tmpl_expand(tmp, &r->t, k);
@@ -542,7 +550,7 @@ static inline __attribute__((always_inline)) void emit_fast(ctx_t *c, const crow
 	c->out->count = slot + 1;
 	v = &c->out->values[slot];
 	v->field = r->f;
-	v->name = rep ? r->names + idx * r->nstride : r->t.pre;
+	v->name = rep ? r->name + idx * r->nstride : r->name;
 	v->index = (uint8_t)idx;
 	v->unit = r->unit;
 	v->kind = BLT_VK_INT;
@@ -577,15 +585,27 @@ static inline __attribute__((always_inline)) void emit_fast(ctx_t *c, const crow
 	default: raw = (uint64_t)blt__be16(q) << 16 | blt__be16(q + 2); break; /* *32_BE */
 	}
 	u = (raw & r->mask) >> r->shift;
-	iv = (int64_t)u;
-	if (r->is_signed && r->width > 0 && r->width < 64 && (u >> (r->width - 1) & 1))
-		iv = (int64_t)(u | ~(((uint64_t)1 << (r->width - 1) << 1) - 1));
+	iv = (int64_t)((u ^ r->sbit) - r->sbit); /* sign extension (sbit 0: unsigned) */
 	v->raw = iv;
+	if (r->rare) {
+		const blt_field_t *f = r->f;
+		if ((f->flags & BLT_F_ZERO_NA) && iv == 0) {
+			v->status = BLT_VS_NOT_REPORTED;
+			return;
+		}
+		if ((f->flags & BLT_F_NA_RAW) && iv == f->na_raw) {
+			unavailable(v, BLT_VR_NOT_AVAILABLE);
+			c->out->unavailable++;
+			return;
+		}
+	}
 	if (r->ones_ok && raw == r->ones) {
 		unavailable(v, BLT_VR_NOT_AVAILABLE);
 		c->out->unavailable++;
 		return;
 	}
+	if (r->rare && (r->f->flags & BLT_F_ABS) && iv < 0)
+		iv = iv == INT64_MIN ? INT64_MAX : -iv;
 	if (r->mode == XM_ONE)
 		x = (double)iv;
 	else if (r->mode == XM_DIV)
@@ -597,9 +617,17 @@ static inline __attribute__((always_inline)) void emit_fast(ctx_t *c, const crow
 		if (r->dec > 0)
 			x = nearbyint(x * r->p) / r->p;
 	}
+	if (r->rare && (r->f->flags & BLT_F_CLAMP)) {
+		if (x < r->f->clamp_lo)
+			x = r->f->clamp_lo;
+		if (x > r->f->clamp_hi)
+			x = r->f->clamp_hi;
+	}
 	v->num = x;
 	v->decimals = r->dec;
 	v->kind = r->kind;
+	if (r->rare && r->f->enums)
+		enum_name(r->f, iv, v);
 	if (r->has_range && (x < r->lo - 1e-9 || x > r->hi + 1e-9)) {
 		unavailable(v, BLT_VR_IMPLAUSIBLE);
 		c->out->unavailable++;
@@ -665,7 +693,7 @@ static void decode_plan(ctx_t *c, const plan_t *pl)
 					const crow_t *r = &pl->rows[m];
 					size_t off = ok ? blt__record_off(r->f, base, k) : 0;
 					if (r->slow)
-						emit(c, r->f, NULL, r->names + k * r->nstride, k,
+						emit(c, r->f, NULL, r->name + k * r->nstride, k,
 						     ok, off);
 					else
 						emit_fast(c, r, true, k, ok, off);
