@@ -4,12 +4,14 @@
  * precomputed, names not copied, no status logic beyond "in the payload"), so the ratio
  * of the decoder to what any table-driven decoder must do is visible.
  *
- * Times are CPU time of this thread (CLOCK_THREAD_CPUTIME_ID), the minimum over many
- * short trials: the machine is shared, and the minimum is the code's cost. Prints figures;
+ * Times are CPU time of this thread (CLOCK_THREAD_CPUTIME_ID) per call: the median over
+ * many trials of about 100 us each, and the 10th percentile (the machine is shared: CPU
+ * time keeps other processes out, but not their effect on caches; a lone minimum is not
+ * used because the thread clock of a virtual machine sometimes under-counts). Prints figures;
  * asserts nothing. Targets (issue 17): decode <= 5 ns per value for blocks 100, 1300 and
  * 6000; text and JSON of block 100 <= 2 us each.
  *
- * usage: bench_decode [TRIALS]   (default 400 trials per figure) */
+ * usage: bench_decode [TRIALS]   (default 100 trials of ~100 us per figure) */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -154,7 +156,7 @@ static blt_decoded_t res;
 static volatile size_t keep;
 
 typedef struct stat {
-	double min, med;
+	double min, med; /* min: the 10th percentile */
 } stat_t;
 
 static int cmp_d(const void *a, const void *b)
@@ -163,32 +165,40 @@ static int cmp_d(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* min and median over trials of reps calls of one operation, ns per call */
-#define MEASURE(st, trials, reps, stmt)                                                            \
+/* 10th percentile and median over trials of about 100 us of one operation, ns per call */
+#define MEASURE(st, trials, stmt)                                                                  \
 	do {                                                                                       \
 		static double s_[4096];                                                            \
-		int tn_ = (trials) < 4096 ? (trials) : 4096;                                       \
+		int tn_ = (trials) < 4096 ? (trials) : 4096, reps_ = 1;                            \
+		double t0_ = cpu_ns();                                                             \
+		for (int r_ = 0; r_ < 100; r_++) {                                                 \
+			stmt;                                                                      \
+		}                                                                                  \
+		reps_ = (int)(100 * 100e3 / (cpu_ns() - t0_ + 1));                                 \
+		reps_ = reps_ < 10 ? 10 : reps_ > 100000 ? 100000 : reps_;                         \
 		for (int t_ = 0; t_ < tn_; t_++) {                                                 \
-			double t0_ = cpu_ns();                                                     \
-			for (int r_ = 0; r_ < (reps); r_++) {                                      \
+			t0_ = cpu_ns();                                                            \
+			for (int r_ = 0; r_ < reps_; r_++) {                                       \
 				stmt;                                                              \
 			}                                                                          \
-			s_[t_] = (cpu_ns() - t0_) / (reps);                                        \
+			s_[t_] = (cpu_ns() - t0_) / reps_;                                         \
 		}                                                                                  \
 		qsort(s_, (size_t)tn_, sizeof s_[0], cmp_d);                                       \
-		(st).min = s_[0];                                                                  \
+		(st).min = s_[tn_ / 10];                                                           \
 		(st).med = s_[tn_ / 2];                                                            \
 	} while (0)
 
 int main(int argc, char **argv)
 {
-	int trials = argc > 1 ? atoi(argv[1]) : 400;
+	int trials = argc > 1 ? atoi(argv[1]) : 100;
 	FILE *sink = fopen("/dev/null", "w");
 	blt_decode_opts_t o = {.protocol_version = 2015, .pack_voltage_scale = 0.01};
 
 	if (!sink || trials <= 0)
 		return 1;
-	printf("CPU time of this thread, minimum (median) over %d trials; ns\n", trials);
+	printf("CPU time of this thread per call, median (10th percentile) over %d trials of "
+	       "~100 us; ns\n",
+	       trials);
 	printf("%-32s %6s %15s %15s %15s %6s %15s %15s\n", "payload", "values", "decode",
 	       "decode/value", "floor/value", "ratio", "text", "json");
 	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
@@ -203,19 +213,19 @@ int main(int argc, char **argv)
 		nrows = floor_table(&res);
 		for (int i = 0; i < 2000; i++) /* warm-up */
 			keep += (size_t)blt_decode(b, buf, n, &o, &res, NULL) + res.count;
-		MEASURE(dec, trials, 50, blt_decode(b, buf, n, &o, &res, NULL); keep += res.count);
-		MEASURE(flo, trials, 50, keep += floor_decode(rows, nrows, buf, n, fout));
-		MEASURE(txt, trials / 4 + 1, 20, blt_format_text(&res, 0, sink));
-		MEASURE(js, trials / 4 + 1, 20, blt_format_json(&res, 0, sink));
-		snprintf(s1, sizeof s1, "%.0f (%.0f)", dec.min, dec.med);
-		snprintf(s2, sizeof s2, "%.2f (%.2f)", dec.min / (double)res.count,
-		         dec.med / (double)res.count);
-		snprintf(s3, sizeof s3, "%.2f (%.2f)", flo.min / (double)nrows,
-		         flo.med / (double)nrows);
-		snprintf(s4, sizeof s4, "%.0f (%.0f)", txt.min, txt.med);
-		snprintf(s5, sizeof s5, "%.0f (%.0f)", js.min, js.med);
+		MEASURE(dec, trials, blt_decode(b, buf, n, &o, &res, NULL); keep += res.count);
+		MEASURE(flo, trials, keep += floor_decode(rows, nrows, buf, n, fout));
+		MEASURE(txt, trials, blt_format_text(&res, 0, sink));
+		MEASURE(js, trials, blt_format_json(&res, 0, sink));
+		snprintf(s1, sizeof s1, "%.0f (%.0f)", dec.med, dec.min);
+		snprintf(s2, sizeof s2, "%.2f (%.2f)", dec.med / (double)res.count,
+		         dec.min / (double)res.count);
+		snprintf(s3, sizeof s3, "%.2f (%.2f)", flo.med / (double)nrows,
+		         flo.min / (double)nrows);
+		snprintf(s4, sizeof s4, "%.0f (%.0f)", txt.med, txt.min);
+		snprintf(s5, sizeof s5, "%.0f (%.0f)", js.med, js.min);
 		printf("%-32s %6zu %15s %15s %15s %6.1f %15s %15s\n", cases[c].what, res.count, s1,
-		       s2, s3, dec.min / flo.min, s4, s5);
+		       s2, s3, dec.med / flo.med, s4, s5);
 		if (cases[c].id == 100)
 			printf("  targets: decode <= 5 ns/value: %s; text <= 2000 ns: %s; "
 			       "json <= 2000 ns: %s\n",
@@ -224,7 +234,7 @@ int main(int argc, char **argv)
 			       js.min <= 2000 ? "met" : "MISSED");
 		else if (cases[c].id != 6300)
 			printf("  target: decode <= 5 ns/value: %s\n",
-			       dec.min / (double)res.count <= 5 ? "met" : "MISSED");
+			       dec.med / (double)res.count <= 5 ? "met" : "MISSED");
 	}
 	fclose(sink);
 	(void)keep;

@@ -298,7 +298,10 @@ static void emit(ctx_t *c, const blt_field_t *f, const tmpl_t *t, const char *na
 	c->out->count = slot + 1;
 	v = &c->out->values[slot];
 	v->field = f;
-	v->name = name ? name : t ? tmpl_expand(c->out->names[slot], t, idx) : f->name ? f->name : "?";
+	v->name = name      ? name
+	          : t       ? tmpl_expand(c->out->names[slot], t, idx)
+	          : f->name ? f->name
+	                    : "?";
 	v->index = (uint8_t)idx;
 	v->unit = f->unit;
 	v->kind = blt__is_string(f) ? BLT_VK_STR : BLT_VK_INT;
@@ -379,20 +382,20 @@ enum { XM_ONE = 0, XM_DIV = 1, XM_MUL = 2 };
 typedef struct crow {
 	/* hot: read for every value */
 	const blt_field_t *f;
-	const char *name;  /* plain rows: the name; repeated rows: record k's is at name +
-			      k * nstride (k < repeat->max), expanded when compiled */
+	const char *name; /* plain rows: the name; repeated rows: record k's is at name +
+	                     k * nstride (k < repeat->max), expanded when compiled */
 	const char *unit;
-	uint64_t mask;     /* effective mask (within the type, shifted bits) */
-	uint64_t sbit;     /* signed rows: the sign bit of the shifted value, else 0 */
-	uint32_t ones;     /* the all-ones raw value, when ones_ok */
+	uint64_t mask; /* effective mask (within the type, shifted bits) */
+	uint64_t sbit; /* signed rows: the sign bit of the shifted value, else 0 */
+	uint32_t ones; /* the all-ones raw value, when ones_ok */
 	uint16_t off, size, min_pv, nstride;
 	uint8_t type, shift, width, is_signed, dec, mode, kind, has_range, ones_ok, slow;
-	uint8_t rare;      /* zero/n-a codes, abs, clamp or enums: the row's flags decide */
+	uint8_t rare;             /* zero/n-a codes, abs, clamp or enums: the row's flags decide */
 	double s, p, add, lo, hi; /* scale, 10^dec, add, plausible range */
 	/* cold */
 	const blt_field_t *cnt_f, *base_f; /* first row of a repeat group: its count/base rows */
-	tmpl_t t;                           /* the name template, split */
-	uint16_t gend;                      /* group heads: first row after the group */
+	tmpl_t t;                          /* the name template, split */
+	uint16_t gend;                     /* group heads: first row after the group */
 } crow_t;
 
 typedef struct plan {
@@ -441,10 +444,11 @@ static void compile_row(const blt_block_t *b, const blt_field_t *f, crow_t *r)
 	if (s == 1.0 && f->add == 0)
 		r->dec = 0;
 	else
-		r->dec = (uint8_t)(s == 1.0 && f->add == nearbyint(f->add) ? 0
-		                                                           : blt__decimals(s, f->add));
+		r->dec =
+		    (uint8_t)(s == 1.0 && f->add == nearbyint(f->add) ? 0
+		                                                      : blt__decimals(s, f->add));
 	r->p = pow10_tab[r->dec];
-	r->mode = s == 1.0 ? XM_ONE
+	r->mode = s == 1.0                                                    ? XM_ONE
 	          : (r->dec > 0 && fabs(s * pow10_tab[r->dec] - 1.0) < 1e-12) ? XM_DIV
 	                                                                      : XM_MUL;
 	r->kind = (s != 1.0 || f->add != 0) ? BLT_VK_REAL : BLT_VK_INT;
@@ -452,8 +456,7 @@ static void compile_row(const blt_block_t *b, const blt_field_t *f, crow_t *r)
 	r->ones_ok = !f->mask && !f->shift && f->unit && !f->enums &&
 	             !(f->flags & (BLT_F_BITMAP | BLT_F_COUNT)) && !r->is_signed && sz >= 2 &&
 	             sz <= 4;
-	r->rare = (f->flags & (BLT_F_ZERO_NA | BLT_F_NA_RAW | BLT_F_ABS | BLT_F_CLAMP)) ||
-	          f->enums;
+	r->rare = (f->flags & (BLT_F_ZERO_NA | BLT_F_NA_RAW | BLT_F_ABS | BLT_F_CLAMP)) || f->enums;
 	r->ones = sz == 2 ? 0xFFFFu : 0xFFFFFFFFu;
 }
 
@@ -518,11 +521,11 @@ static const plan_t *plan_for(const blt_block_t *b)
 	for (size_t k = 0; k < PLAN_SLOTS; k++) {
 		size_t i = (h + k) % PLAN_SLOTS;
 		plan_t *expect = NULL;
-		if (atomic_compare_exchange_strong_explicit(&plans[i], &expect, p,
-		                                            memory_order_acq_rel,
-		                                            memory_order_acquire))
+		if (atomic_compare_exchange_strong_explicit(
+		        &plans[i], &expect, p, memory_order_acq_rel, memory_order_acquire))
 			return p;
-		if (expect->b == b && expect->fields == b->fields && expect->nfields == b->nfields) {
+		if (expect->b == b && expect->fields == b->fields &&
+		    expect->nfields == b->nfields) {
 			free(p); /* another thread compiled it first */
 			return expect;
 		}
@@ -533,8 +536,7 @@ static const plan_t *plan_for(const blt_block_t *b)
 
 /* emit() for a compiled row that is not slow. */
 static inline __attribute__((always_inline)) void emit_fast(ctx_t *c, const crow_t *r, bool rep,
-                                                            unsigned idx, bool located,
-                                                            size_t off)
+                                                            unsigned idx, bool located, size_t off)
 {
 	size_t slot = c->out->count;
 	blt_value_t *v;
@@ -693,8 +695,8 @@ static void decode_plan(ctx_t *c, const plan_t *pl)
 					const crow_t *r = &pl->rows[m];
 					size_t off = ok ? blt__record_off(r->f, base, k) : 0;
 					if (r->slow)
-						emit(c, r->f, NULL, r->name + k * r->nstride, k,
-						     ok, off);
+						emit(c, r->f, NULL, r->name + k * r->nstride, k, ok,
+						     off);
 					else
 						emit_fast(c, r, true, k, ok, off);
 				}

@@ -37,9 +37,19 @@ static void w_put(wr_t *w, const char *s, size_t len)
 	w->n += len;
 }
 
+/* A NUL-terminated string, copied byte by byte: the strings here are short, and a scan
+ * plus a copy costs more than one pass. */
 static void w_str(wr_t *w, const char *s)
 {
-	w_put(w, s, strlen(s));
+	for (;;) {
+		size_t n = w->n;
+		while (n < sizeof w->buf && *s)
+			w->buf[n++] = *s++;
+		w->n = n;
+		if (!*s)
+			return;
+		w_flush(w);
+	}
 }
 
 static void w_ch(wr_t *w, char c)
@@ -115,6 +125,26 @@ static size_t fast_fixed(char *buf, double x, unsigned dec)
 	}
 	buf[len] = '\0';
 	return len;
+}
+
+/* A number with dec decimals as fmt_num writes it, straight into the buffer. */
+static bool fmt_num(char *buf, size_t cap, double x, unsigned dec);
+static void w_num(wr_t *w, double x, unsigned dec)
+{
+	if (sizeof w->buf - w->n < 64)
+		w_flush(w);
+	if (isfinite(x) && dec <= 6) {
+		size_t k = fast_fixed(w->buf + w->n, x, dec);
+		if (k) {
+			w->n += k;
+			return;
+		}
+	}
+	{
+		char num[64];
+		fmt_num(num, sizeof num, x, dec);
+		w_str(w, num);
+	}
 }
 
 /* Number with the value's decimals; never "-0.0"; false if not finite. */
@@ -255,8 +285,7 @@ int blt_format_text(const blt_decoded_t *r, unsigned flags, FILE *out)
 		} else if (is_bitmap(v)) {
 			text_bitmap(v, &w);
 		} else {
-			fmt_num(num, sizeof num, v->num, v->decimals);
-			w_str(&w, num);
+			w_num(&w, v->num, v->decimals);
 			if (v->unit && *v->unit) {
 				w_ch(&w, ' ');
 				w_str(&w, v->unit);
@@ -300,9 +329,15 @@ static size_t utf8_len(const unsigned char *s)
 }
 
 /* Printable ASCII other than '"' and '\\': copied as it is. */
+static const bool json_plain_tab[256] = {
+    [0x20 ... 0x21] = true, /* '"' = 0x22 */
+    [0x23 ... 0x5b] = true, /* '\\' = 0x5c */
+    [0x5d ... 0x7e] = true,
+};
+
 static inline bool json_plain(unsigned c)
 {
-	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+	return json_plain_tab[c & 0xff];
 }
 
 static void json_str(wr_t *w, const char *s)
@@ -312,12 +347,17 @@ static void json_str(wr_t *w, const char *s)
 	while (*p) {
 		unsigned c = *p;
 		size_t n;
-		if (json_plain(c)) { /* a run of plain characters in one copy */
-			const unsigned char *q = p + 1;
-			while (json_plain(*q))
-				q++;
-			w_put(w, (const char *)p, (size_t)(q - p));
-			p = q;
+		if (json_plain(c)) { /* plain characters: copied in the same pass */
+			size_t o = w->n;
+			while (json_plain(*p)) {
+				if (o == sizeof w->buf) {
+					w->n = o;
+					w_flush(w);
+					o = 0;
+				}
+				w->buf[o++] = (char)*p++;
+			}
+			w->n = o;
 			continue;
 		}
 		switch (c) {
@@ -391,7 +431,6 @@ int blt_format_json(const blt_decoded_t *r, unsigned flags, FILE *out)
 	first = true;
 	for (size_t i = 0; i < n; i++) {
 		const blt_value_t *v = &r->values[i];
-		char num[64];
 		if (!in_values(v))
 			continue;
 		if (!first)
@@ -406,8 +445,7 @@ int blt_format_json(const blt_decoded_t *r, unsigned flags, FILE *out)
 		} else if (v->kind == BLT_VK_STR || (v->field && v->field->enums)) {
 			json_str(&w, v->str);
 		} else {
-			fmt_num(num, sizeof num, v->num, v->decimals);
-			w_str(&w, num);
+			w_num(&w, v->num, v->decimals);
 		}
 	}
 	w_str(&w, "},\"units\":{");
