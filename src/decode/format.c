@@ -343,7 +343,20 @@ static inline bool json_plain(unsigned c)
 static void json_str(wr_t *w, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
-	w_ch(w, '"');
+	if (sizeof w->buf - w->n >= 130) { /* the common case: a short plain string */
+		char *o = w->buf + w->n, *lim = o + 128;
+		*o++ = '"';
+		while (o < lim && json_plain(*p))
+			*o++ = (char)*p++;
+		if (!*p) {
+			*o++ = '"';
+			w->n = (size_t)(o - w->buf);
+			return;
+		}
+		w->n = (size_t)(o - w->buf); /* longer, or a character to escape: go on */
+	} else {
+		w_ch(w, '"');
+	}
 	while (*p) {
 		unsigned c = *p;
 		size_t n;
