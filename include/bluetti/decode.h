@@ -7,8 +7,11 @@
  * Byte offset o of a field = 2 * (register - block id), +1 for the low byte of a
  * register (PROTOCOL.md §3.1).
  *
- * Ownership: decoding writes into a caller-owned blt_decoded_t; nothing is allocated.
- * Field tables are static and live forever.
+ * Ownership: decoding writes into a caller-owned blt_decoded_t. Field tables are static,
+ * never change and live forever: the first decode of a block compiles its rows once for
+ * the life of the process (one allocation per block, kept; thread-safe), and later decodes
+ * find that compiled form by the block's address. Names of repeated rows expanded there
+ * live as long; the other values point into the blt_decoded_t (see blt_value_t.name).
  */
 #ifndef BLUETTI_DECODE_H
 #define BLUETTI_DECODE_H
@@ -281,10 +284,11 @@ typedef enum blt_vkind {
 
 typedef struct blt_value {
 	const blt_field_t *field;
-	/* Expanded name: "phase_0_voltage". Plain rows: the row's own name (static). Repeated
-	 * rows: the template expanded with the index into the names pool of the blt_decoded_t
-	 * this value belongs to (at most BLT_NAME_MAX - 1 characters), valid as long as that
-	 * blt_decoded_t is not decoded into again. Never NULL. */
+	/* Expanded name: "phase_0_voltage", at most BLT_NAME_MAX - 1 characters for repeated
+	 * rows. Plain rows: the row's own name (static). Repeated rows: the template expanded
+	 * with the index, either in the block's compiled form (static) or in the names pool
+	 * of the blt_decoded_t this value belongs to, valid until that blt_decoded_t is
+	 * decoded into again. Never NULL. */
 	const char *name;
 	uint8_t index;           /* repetition index (0 for plain rows) */
 	uint8_t kind;            /* blt_vkind_t */
