@@ -391,6 +391,7 @@ typedef struct crow {
 	uint16_t off, size, min_pv, nstride;
 	uint8_t type, shift, width, is_signed, dec, mode, kind, has_range, ones_ok, slow;
 	uint8_t rare;             /* zero/n-a codes, abs, clamp or enums: the row's flags decide */
+	uint8_t rep;              /* a repeated row (f->repeat, without touching the row) */
 	double s, p, add, lo, hi; /* scale, 10^dec, add, plausible range */
 	/* cold */
 	const blt_field_t *cnt_f, *base_f; /* first row of a repeat group: its count/base rows */
@@ -426,6 +427,7 @@ static void compile_row(const blt_block_t *b, const blt_field_t *f, crow_t *r)
 	r->min_pv = f->min_pv;
 	r->type = f->type;
 	r->slow = row_slow(f);
+	r->rep = f->repeat != NULL;
 	r->unit = f->unit;
 	r->name = r->t.pre;
 	if (f->repeat) {
@@ -678,7 +680,7 @@ static void decode_plan(ctx_t *c, const plan_t *pl)
 		size_t j = h->gend;
 		unsigned cnt;
 
-		if (!h->f->repeat) {
+		if (!h->rep) {
 			if (h->slow)
 				emit(c, h->f, NULL, NULL, 0, true, h->off);
 			else
