@@ -100,7 +100,8 @@ static char *u64_digits(char *end, uint64_t v)
 static size_t fast_fixed(char *buf, double x, unsigned dec)
 {
 	double y = x * pow10_tab[dec], ay = fabs(y);
-	char tmp[32], *e = tmp + sizeof tmp, *p;
+	char dg[24]; /* digits, least significant first */
+	unsigned nd = 0;
 	int64_t m;
 	uint64_t a;
 	size_t len = 0;
@@ -111,17 +112,20 @@ static size_t fast_fixed(char *buf, double x, unsigned dec)
 	if (fabs(fabs(y - (double)m) - 0.5) <= ay * 1e-15 + 1e-300)
 		return 0;
 	a = m < 0 ? (uint64_t)0 - (uint64_t)m : (uint64_t)m;
-	p = u64_digits(e, a);
-	while ((size_t)(e - p) <= dec) /* at least one digit before the point */
-		*--p = '0';
+	do {
+		dg[nd++] = (char)('0' + a % 10);
+		a /= 10;
+	} while (a);
+	while (nd <= dec) /* at least one digit before the point */
+		dg[nd++] = '0';
 	if (m < 0)
 		buf[len++] = '-';
-	memcpy(buf + len, p, (size_t)(e - p) - dec);
-	len += (size_t)(e - p) - dec;
+	for (unsigned i = nd; i-- > dec;) /* short: a loop, not a memcpy call */
+		buf[len++] = dg[i];
 	if (dec) {
 		buf[len++] = '.';
-		memcpy(buf + len, e - dec, dec);
-		len += dec;
+		for (unsigned i = dec; i-- > 0;)
+			buf[len++] = dg[i];
 	}
 	buf[len] = '\0';
 	return len;
