@@ -392,6 +392,8 @@ typedef struct crow {
 	uint8_t type, shift, width, is_signed, dec, mode, kind, has_range, ones_ok, slow;
 	uint8_t rare;             /* zero/n-a codes, abs, clamp or enums: the row's flags decide */
 	uint8_t rep;              /* a repeated row (f->repeat, without touching the row) */
+	uint8_t swap;             /* BLT_F_SWAP_INDEX */
+	uint16_t stride;          /* repeated rows: the repeat's stride */
 	double s, p, add, lo, hi; /* scale, 10^dec, add, plausible range */
 	/* cold */
 	const blt_field_t *cnt_f, *base_f; /* first row of a repeat group: its count/base rows */
@@ -428,6 +430,8 @@ static void compile_row(const blt_block_t *b, const blt_field_t *f, crow_t *r)
 	r->type = f->type;
 	r->slow = row_slow(f);
 	r->rep = f->repeat != NULL;
+	r->swap = (f->flags & BLT_F_SWAP_INDEX) != 0;
+	r->stride = f->repeat ? f->repeat->stride : 0;
 	r->unit = f->unit;
 	r->name = r->t.pre;
 	if (f->repeat) {
@@ -674,8 +678,8 @@ static bool plan_base(const ctx_t *c, const crow_t *h, size_t *base)
 
 static void decode_plan(ctx_t *c, const plan_t *pl)
 {
-	const blt_block_t *b = c->b;
-	for (size_t i = 0; i < b->nfields;) {
+	const size_t nf = pl->nfields;
+	for (size_t i = 0; i < nf;) {
 		const crow_t *h = &pl->rows[i];
 		size_t j = h->gend;
 		unsigned cnt;
@@ -695,7 +699,11 @@ static void decode_plan(ctx_t *c, const plan_t *pl)
 			for (unsigned k = 0; k < cnt && !c->overflow; k++)
 				for (size_t m = i; m < j; m++) {
 					const crow_t *r = &pl->rows[m];
-					size_t off = ok ? blt__record_off(r->f, base, k) : 0;
+					/* blt__record_off without touching the row */
+					size_t off =
+					    ok ? base + (size_t)(r->swap ? k ^ 1u : k) * r->stride +
+					             r->off
+					       : 0;
 					if (r->slow)
 						emit(c, r->f, NULL, r->name + k * r->nstride, k, ok,
 						     off);
