@@ -203,10 +203,9 @@ static void text_bitmap(const blt_value_t *v, wr_t *w)
 		hx[k++] = '[';
 		w_put(w, hx, k);
 	}
-	for (unsigned b = 0; b < 64; b++) {
+	for (uint64_t rest = bits; rest; rest &= rest - 1) { /* the set bits, lowest first */
+		unsigned b = (unsigned)__builtin_ctzll(rest);
 		const char *name = NULL;
-		if (!(bits >> b & 1))
-			continue;
 		for (const blt_bit_name_t *bn = v->field->bits; bn && bn->name; bn++)
 			if (bn->bit == b)
 				name = bn->name;
