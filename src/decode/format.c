@@ -14,6 +14,7 @@
 typedef struct wr {
 	FILE *out;
 	size_t n;
+	unsigned flushes; /* how many times buf was emptied (JSON reuses what is still there) */
 	char buf[4096];
 } wr_t;
 
@@ -22,6 +23,7 @@ static void w_flush(wr_t *w)
 	if (w->n)
 		fwrite(w->buf, 1, w->n, w->out);
 	w->n = 0;
+	w->flushes++;
 }
 
 static void w_put(wr_t *w, const char *s, size_t len)
@@ -246,6 +248,7 @@ int blt_format_text(const blt_decoded_t *r, unsigned flags, FILE *out)
 		return BLT_E_INVAL;
 	w.out = out;
 	w.n = 0;
+	w.flushes = 0;
 	for (size_t i = 0; i < r->count && i < BLT_MAX_VALUES; i++) {
 		const blt_value_t *v = &r->values[i];
 		const blt_field_t *f = v->field;
@@ -435,11 +438,18 @@ int blt_format_json(const blt_decoded_t *r, unsigned flags, FILE *out)
 	bool first;
 	size_t n;
 	wr_t w;
+	/* values[i]'s quoted name at buf[at, at + len) while w.flushes + 1 == flushes (0:
+	 * not recorded): the units repeat the names, copied instead of escaped again */
+	struct {
+		uint16_t at, len;
+		unsigned flushes;
+	} seen[BLT_MAX_VALUES];
 
 	if (!r || !out || !r->block)
 		return BLT_E_INVAL;
 	w.out = out;
 	w.n = 0;
+	w.flushes = 0;
 	n = r->count < BLT_MAX_VALUES ? r->count : BLT_MAX_VALUES;
 	w_printf(&w, "{\"block\":%u,\"name\":", r->block->id);
 	json_str(&w, r->block->name);
@@ -447,12 +457,22 @@ int blt_format_json(const blt_decoded_t *r, unsigned flags, FILE *out)
 	first = true;
 	for (size_t i = 0; i < n; i++) {
 		const blt_value_t *v = &r->values[i];
+		seen[i].flushes = 0;
 		if (!in_values(v))
 			continue;
 		if (!first)
 			w_ch(&w, ',');
 		first = false;
-		json_str(&w, v->name);
+		{ /* where the quoted name went, for the units below */
+			size_t at = w.n;
+			unsigned fl = w.flushes;
+			json_str(&w, v->name);
+			if (w.flushes == fl && w.n - at <= 0xffff) {
+				seen[i].at = (uint16_t)at;
+				seen[i].len = (uint16_t)(w.n - at);
+				seen[i].flushes = fl + 1;
+			}
+		}
 		w_ch(&w, ':');
 		if (v->status == BLT_VS_NOT_REPORTED) {
 			w_put(&w, "null", 4);
@@ -475,7 +495,13 @@ int blt_format_json(const blt_decoded_t *r, unsigned flags, FILE *out)
 		if (!first)
 			w_ch(&w, ',');
 		first = false;
-		json_str(&w, v->name);
+		if (seen[i].flushes == w.flushes + 1 && sizeof w.buf - w.n >= seen[i].len) {
+			/* the same bytes as json_str(name) gave above, still in the buffer */
+			memcpy(w.buf + w.n, w.buf + seen[i].at, seen[i].len);
+			w.n += seen[i].len;
+		} else {
+			json_str(&w, v->name);
+		}
 		w_ch(&w, ':');
 		json_str(&w, v->unit);
 	}

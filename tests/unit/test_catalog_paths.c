@@ -196,12 +196,80 @@ static void test_copy(void **state)
 	assert_null(blt_decoded_get(&b, "phase_3_voltage"));
 }
 
+/* JSON longer than the formatter's 4 kB buffer: names written again in "units" are copied
+ * from the buffer only while they are still there; the document is exact either way. */
+static void test_json_long(void **state)
+{
+	static char names[BLT_MAX_VALUES][48], want[65536], got[65536];
+	size_t o = 0, len;
+	FILE *f;
+	(void)state;
+	memset(&a, 0, sizeof a);
+	a.block = &num_block;
+	a.count = BLT_MAX_VALUES;
+	for (size_t i = 0; i < BLT_MAX_VALUES; i++) {
+		blt_value_t *v = &a.values[i];
+		/* names of varying length; every fifth one needs escaping */
+		snprintf(names[i], sizeof names[i], "%s_%zu_%.*s", i % 5 == 4 ? "q\"uote" : "value",
+		         i, (int)(i % 29), "abcdefghijklmnopqrstuvwxyzabcdefgh");
+		v->field = &num_row[0];
+		v->name = names[i];
+		v->kind = BLT_VK_INT;
+		v->status = i % 7 == 3 ? BLT_VS_MISSING : BLT_VS_OK;
+		v->num = (double)i;
+		v->unit = i % 3 ? "W" : "°C";
+	}
+	o +=
+	    (size_t)snprintf(want + o, sizeof want - o, "{\"block\":1,\"name\":\"N\",\"values\":{");
+	for (int pass = 0; pass < 3; pass++) {
+		bool first = true;
+		if (pass == 1)
+			o += (size_t)snprintf(want + o, sizeof want - o, "},\"units\":{");
+		if (pass == 2)
+			o += (size_t)snprintf(want + o, sizeof want - o, "},\"missing\":[");
+		for (size_t i = 0; i < BLT_MAX_VALUES; i++) {
+			char q[64];
+			const char *n = names[i];
+			size_t k = 0;
+			if ((pass < 2) != (a.values[i].status == BLT_VS_OK))
+				continue;
+			for (; *n; n++) { /* the names here need only '"' escaped */
+				if (*n == '"')
+					q[k++] = '\\';
+				q[k++] = *n;
+			}
+			q[k] = '\0';
+			if (!first)
+				want[o++] = ',';
+			first = false;
+			if (pass == 0)
+				o +=
+				    (size_t)snprintf(want + o, sizeof want - o, "\"%s\":%zu", q, i);
+			else if (pass == 1)
+				o += (size_t)snprintf(want + o, sizeof want - o, "\"%s\":\"%s\"", q,
+				                      a.values[i].unit);
+			else
+				o += (size_t)snprintf(want + o, sizeof want - o, "\"%s\"", q);
+		}
+	}
+	snprintf(want + o, sizeof want - o, "],\"unavailable\":{}}\n");
+	f = fmemopen(got, sizeof got, "w");
+	assert_non_null(f);
+	assert_int_equal(blt_format_json(&a, 0, f), BLT_OK);
+	len = (size_t)ftell(f);
+	fclose(f);
+	got[len] = '\0';
+	assert_true(len > 3 * 4096);
+	assert_string_equal(got, want);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_paths_agree),
 	    cmocka_unit_test(test_numbers),
 	    cmocka_unit_test(test_copy),
+	    cmocka_unit_test(test_json_long),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
