@@ -1,4 +1,5 @@
-/* The table-driven block decoder (decode.h). No allocation, never reads past n.
+/* The table-driven block decoder (decode.h). Never reads past n; the only allocation is a
+ * block's compiled form, once per process (see "Compiled blocks" below).
  * Transform order per row: raw -> mask -> shift -> sign -> abs -> scale -> add -> clamp. */
 #include <math.h>
 #include <stdatomic.h>
