@@ -448,12 +448,7 @@ static void compile_row(const blt_block_t *b, const blt_field_t *f, crow_t *r)
 	r->sbit = r->is_signed && r->width > 0 && r->width < 64 ? (uint64_t)1 << (r->width - 1) : 0;
 	r->s = s;
 	r->add = f->add;
-	if (s == 1.0 && f->add == 0)
-		r->dec = 0;
-	else
-		r->dec =
-		    (uint8_t)(s == 1.0 && f->add == nearbyint(f->add) ? 0
-		                                                      : blt__decimals(s, f->add));
+	r->dec = (uint8_t)blt_field_decimals(f, NULL); /* the decoder's one formula */
 	r->p = pow10_tab[r->dec];
 	r->mode = s == 1.0                                                    ? XM_ONE
 	          : (r->dec > 0 && fabs(s * pow10_tab[r->dec] - 1.0) < 1e-12) ? XM_DIV
