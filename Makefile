@@ -101,6 +101,8 @@ bench: build
 	@for b in $(BUILD)/bench/bench_*; do echo "== $$b"; $$b || exit 1; done
 	@echo "== $(BUILD)/bench/bench_transport against a stock broker configuration"
 	@BLT_BENCH_STOCK=1 $(BUILD)/bench/bench_transport 200
+	@echo "== bench/read.sh: bluetti read as a whole process"
+	@bench/read.sh -b $(BUILD) -n 20
 
 docs: build
 	$(BUILD)/bluetti blocks --markdown > docs/registers.md

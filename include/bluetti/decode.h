@@ -7,8 +7,11 @@
  * Byte offset o of a field = 2 * (register - block id), +1 for the low byte of a
  * register (PROTOCOL.md §3.1).
  *
- * Ownership: decoding writes into a caller-owned blt_decoded_t; nothing is allocated.
- * Field tables are static and live forever.
+ * Ownership: decoding writes into a caller-owned blt_decoded_t. Field tables are static,
+ * never change and live forever: the first decode of a block compiles its rows once for
+ * the life of the process (one allocation per block, kept; thread-safe), and later decodes
+ * find that compiled form by the block's address. Names of repeated rows expanded there
+ * live as long; the other values point into the blt_decoded_t (see blt_value_t.name).
  */
 #ifndef BLUETTI_DECODE_H
 #define BLUETTI_DECODE_H
@@ -287,7 +290,12 @@ typedef enum blt_vkind {
 
 typedef struct blt_value {
 	const blt_field_t *field;
-	char name[BLT_NAME_MAX]; /* expanded name: "phase_0_voltage" */
+	/* Expanded name: "phase_0_voltage", at most BLT_NAME_MAX - 1 characters for repeated
+	 * rows. Plain rows: the row's own name (static). Repeated rows: the template expanded
+	 * with the index, either in the block's compiled form (static) or in the names pool
+	 * of the blt_decoded_t this value belongs to, valid until that blt_decoded_t is
+	 * decoded into again. Never NULL. */
+	const char *name;
 	uint8_t index;           /* repetition index (0 for plain rows) */
 	uint8_t kind;            /* blt_vkind_t */
 	uint8_t status;          /* blt_vstatus_t */
@@ -301,6 +309,8 @@ typedef struct blt_value {
 
 #define BLT_MAX_VALUES 256
 
+/* The result of a decode. values[i].name of a repeated row points into names[] of the
+ * same object: copy a blt_decoded_t with blt_decoded_copy, not by assignment or memcpy. */
 typedef struct blt_decoded {
 	const blt_block_t *block;
 	size_t nbytes;            /* payload length that was decoded */
@@ -309,6 +319,8 @@ typedef struct blt_decoded {
 	size_t missing;           /* how many values have status MISSING */
 	size_t unavailable;       /* how many values have status UNAVAILABLE */
 	blt_value_t values[BLT_MAX_VALUES];
+	char names[BLT_MAX_VALUES][BLT_NAME_MAX]; /* expanded names of repeated rows (slot i
+						     belongs to values[i]) */
 } blt_decoded_t;
 
 /* Decode payload (the FC03 register data, §3.1) of block b into out. Rows beyond the
@@ -316,6 +328,9 @@ typedef struct blt_decoded {
  * still fills out and returns BLT_E_MISSING. opts may be NULL (defaults). */
 BLT_API int blt_decode(const blt_block_t *b, const uint8_t *payload, size_t n,
 		       const blt_decode_opts_t *opts, blt_decoded_t *out, blt_detail_t *d);
+
+/* Copy src into dst, names included (dst's values point into dst's own names pool). */
+BLT_API void blt_decoded_copy(blt_decoded_t *dst, const blt_decoded_t *src);
 
 /* Look a value up by expanded name; NULL if absent. */
 BLT_API const blt_value_t *blt_decoded_get(const blt_decoded_t *r, const char *name);

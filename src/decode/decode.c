@@ -1,45 +1,64 @@
-/* The table-driven block decoder (decode.h). No allocation, never reads past n.
+/* The table-driven block decoder (decode.h). Never reads past n; the only allocation is a
+ * block's compiled form, once per process (see "Compiled blocks" below).
  * Transform order per row: raw -> mask -> shift -> sign -> abs -> scale -> add -> clamp. */
 #include <math.h>
+#include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "decode/decode_internal.h"
 
 static const double pow10_tab[] = {1, 10, 100, 1000, 1e4, 1e5, 1e6};
 
-/* Expand a name template ("phase_%u_power") with idx; plain names are copied. */
-static void expand_name(char *dst, const char *tmpl, bool templ, unsigned idx)
-{
-	const char *pc;
-	size_t pre, suf, o;
-	char digits[4];
-	int nd = 0;
+/* A name template split once per decode: "phase_%u_power" -> "phase_" + idx + "_power".
+ * Plain names and templates without "%u" are copied as they are. Every expanded name is
+ * cut to BLT_NAME_MAX - 1 characters (the pool slot). */
+typedef struct tmpl {
+	const char *pre, *suf; /* suf NULL: no "%u", pre is the whole name */
+	size_t npre, nsuf;
+} tmpl_t;
 
-	if (!tmpl)
-		tmpl = "?";
-	pc = templ ? strchr(tmpl, '%') : NULL;
+static void tmpl_split(tmpl_t *t, const char *name)
+{
+	const char *pc = name ? strchr(name, '%') : NULL;
+	if (!name)
+		name = "?";
+	t->pre = name;
 	if (!pc || pc[1] != 'u') {
-		size_t l = strnlen(tmpl, BLT_NAME_MAX - 1);
-		memcpy(dst, tmpl, l);
-		dst[l] = '\0';
+		t->npre = strnlen(name, BLT_NAME_MAX - 1);
+		t->suf = NULL;
+		t->nsuf = 0;
 		return;
 	}
-	pre = (size_t)(pc - tmpl);
-	if (pre > BLT_NAME_MAX - 1)
-		pre = BLT_NAME_MAX - 1;
-	memcpy(dst, tmpl, pre);
-	o = pre;
+	t->npre = (size_t)(pc - name);
+	if (t->npre > BLT_NAME_MAX - 1)
+		t->npre = BLT_NAME_MAX - 1;
+	t->suf = pc + 2;
+	t->nsuf = strnlen(pc + 2, BLT_NAME_MAX);
+}
+
+static const char *tmpl_expand(char *dst, const tmpl_t *t, unsigned idx)
+{
+	char digits[4];
+	int nd = 0;
+	size_t o = t->npre, suf = t->nsuf;
+
+	memcpy(dst, t->pre, t->npre);
+	if (!t->suf) {
+		dst[o] = '\0';
+		return dst;
+	}
 	do {
 		digits[nd++] = (char)('0' + idx % 10);
 		idx /= 10;
 	} while (idx && nd < 4);
 	while (nd > 0 && o < BLT_NAME_MAX - 1)
 		dst[o++] = digits[--nd];
-	suf = strnlen(pc + 2, BLT_NAME_MAX);
 	if (suf > BLT_NAME_MAX - 1 - o)
 		suf = BLT_NAME_MAX - 1 - o;
-	memcpy(dst + o, pc + 2, suf);
+	memcpy(dst + o, t->suf, suf);
 	dst[o + suf] = '\0';
+	return dst;
 }
 
 /* Strings never fail: padding NULs stripped, anything unprintable becomes '?'. */
@@ -108,7 +127,10 @@ static void unavailable(blt_value_t *v, blt_vreason_t why)
  * that are not names, bitmaps or counts. */
 static bool all_ones(const blt_field_t *f, uint64_t raw)
 {
-	unsigned sz = blt__tsize(f->type);
+	unsigned sz;
+	if (raw != 0xFFFFu && raw != 0xFFFFFFFFu) /* the common case first */
+		return false;
+	sz = blt__tsize(f->type);
 	if (f->mask || f->shift || !f->unit || f->enums ||
 	    (f->flags & (BLT_F_BITMAP | BLT_F_COUNT)) || blt__is_signed(f) || sz < 2 || sz > 4)
 		return false;
@@ -131,6 +153,9 @@ static bool range_of(const blt_field_t *f, const blt_field_quirk_t *q, double *l
 		return true;
 	}
 	if (f->enums || (f->flags & (BLT_F_BITMAP | BLT_F_COUNT)))
+		return false;
+	/* only "%", "Hz" and "°C" have a default range: skip the table for the other units */
+	if (!f->unit || (f->unit[0] != '%' && f->unit[0] != 'H' && f->unit[0] != '\xc2'))
 		return false;
 	return blt_unit_range(f->unit, lo, hi);
 }
@@ -251,20 +276,33 @@ typedef struct ctx {
 	const blt_value_t *req_missing; /* first required value that is missing */
 	size_t req_off, req_size;
 	bool overflow;
+	/* looked up once per decode, not per row */
+	uint16_t gate_pv; /* opts->protocol_version, 0 = no gating */
+	bool show_secrets;
+	bool quirks;  /* a quirk of opts names this block */
+	bool fillers; /* a filler of opts lies within this block's registers */
 } ctx_t;
 
-static void emit(ctx_t *c, const blt_field_t *f, unsigned idx, bool located, size_t off)
+/* One value: row f, record idx (0 for plain rows), at byte off if located. name is the
+ * row's name (plain rows) or its template split once per decode (repeated rows). */
+static void emit(ctx_t *c, const blt_field_t *f, const tmpl_t *t, const char *name, unsigned idx,
+                 bool located, size_t off)
 {
 	blt_value_t *v;
 	size_t sz = blt__fsize(f);
+	size_t slot = c->out->count;
 
-	if (c->out->count >= BLT_MAX_VALUES) {
+	if (slot >= BLT_MAX_VALUES) {
 		c->overflow = true;
 		return;
 	}
-	v = &c->out->values[c->out->count++];
+	c->out->count = slot + 1;
+	v = &c->out->values[slot];
 	v->field = f;
-	expand_name(v->name, f->name, f->repeat != NULL, idx);
+	v->name = name      ? name
+	          : t       ? tmpl_expand(c->out->names[slot], t, idx)
+	          : f->name ? f->name
+	                    : "?";
 	v->index = (uint8_t)idx;
 	v->unit = f->unit;
 	v->kind = blt__is_string(f) ? BLT_VK_STR : BLT_VK_INT;
@@ -275,8 +313,7 @@ static void emit(ctx_t *c, const blt_field_t *f, unsigned idx, bool located, siz
 	v->num = 0;
 	v->str[0] = '\0';
 
-	if (f->min_pv && c->opts && c->opts->protocol_version &&
-	    c->opts->protocol_version < f->min_pv) {
+	if (f->min_pv && c->gate_pv && c->gate_pv < f->min_pv) {
 		v->status = BLT_VS_GATED;
 		return;
 	}
@@ -295,7 +332,7 @@ static void emit(ctx_t *c, const blt_field_t *f, unsigned idx, bool located, siz
 		c->out->unavailable++;
 		return;
 	}
-	if (f->flags & BLT_F_SECRET && !(c->opts && c->opts->show_secrets)) {
+	if (f->flags & BLT_F_SECRET && !c->show_secrets) {
 		v->status = BLT_VS_HIDDEN;
 		memcpy(v->str, "***", 4);
 		return;
@@ -305,11 +342,12 @@ static void emit(ctx_t *c, const blt_field_t *f, unsigned idx, bool located, siz
 		return;
 	}
 	{
-		const blt_field_quirk_t *q = blt_decode_quirk(c->opts, c->b->id, f);
+		const blt_field_quirk_t *q =
+		    c->quirks ? blt_decode_quirk(c->opts, c->b->id, f) : NULL;
 		if (q && q->unit)
 			v->unit = q->unit;
 		decode_number(f, c->p + off, c->opts, q, v);
-		if ((v->status == BLT_VS_OK || v->status == BLT_VS_UNAVAILABLE) &&
+		if (c->fillers && (v->status == BLT_VS_OK || v->status == BLT_VS_UNAVAILABLE) &&
 		    filler_hit(c->b, f, c->p, c->n, off, c->opts))
 			unavailable(v, BLT_VR_UNSUPPORTED);
 		if (v->status == BLT_VS_UNAVAILABLE)
@@ -332,6 +370,347 @@ static unsigned repeat_count(const ctx_t *c, const blt_repeat_t *r)
 	return v > r->max ? r->max : (unsigned)v;
 }
 
+/* ---- Compiled blocks -------------------------------------------------------------
+ * The first decode of a block compiles its rows once for the life of the process: name
+ * template split, effective mask, sign width, scale, decimals, the way the scale is
+ * applied, plausible range, all-ones applicability, count and base rows of repeats. Rows
+ * whose semantics need more (strings, enums, secrets, zero/n-a codes, abs, clamp, pack
+ * voltage scale) keep the row-by-row path above, and so does a decode whose options
+ * bring model quirks or fillers for the block or a delivered-register bitmap. Blocks are
+ * static and never change (decode.h), so a block's address identifies its compiled form. */
+enum { XM_ONE = 0, XM_DIV = 1, XM_MUL = 2 };
+
+typedef struct crow {
+	/* hot: read for every value */
+	const blt_field_t *f;
+	const char *name; /* plain rows: the name; repeated rows: record k's is at name +
+	                     k * nstride (k < repeat->max), expanded when compiled */
+	const char *unit;
+	uint64_t mask; /* effective mask (within the type, shifted bits) */
+	uint64_t sbit; /* signed rows: the sign bit of the shifted value, else 0 */
+	uint32_t ones; /* the all-ones raw value, when ones_ok */
+	uint16_t off, size, min_pv, nstride;
+	uint8_t type, shift, width, is_signed, dec, mode, kind, has_range, ones_ok, slow;
+	uint8_t rare;             /* zero/n-a codes, abs, clamp or enums: the row's flags decide */
+	uint8_t rep;              /* a repeated row (f->repeat, without touching the row) */
+	uint8_t swap;             /* BLT_F_SWAP_INDEX */
+	uint16_t stride;          /* repeated rows: the repeat's stride */
+	double s, p, add, lo, hi; /* scale, 10^dec, add, plausible range */
+	/* cold */
+	const blt_field_t *cnt_f, *base_f; /* first row of a repeat group: its count/base rows */
+	tmpl_t t;                          /* the name template, split */
+	uint16_t gend;                     /* group heads: first row after the group */
+} crow_t;
+
+typedef struct plan {
+	const blt_block_t *b;
+	const blt_field_t *fields;
+	size_t nfields;
+	crow_t rows[];
+} plan_t;
+
+#define PLAN_SLOTS 256
+static _Atomic(plan_t *) plans[PLAN_SLOTS];
+
+static bool row_slow(const blt_field_t *f)
+{
+	return blt__is_string(f) || blt__tsize(f->type) == 0 ||
+	       (f->flags & (BLT_F_PACK_VSCALE | BLT_F_SECRET));
+}
+
+static void compile_row(const blt_block_t *b, const blt_field_t *f, crow_t *r)
+{
+	unsigned sz = blt__tsize(f->type);
+	double s = blt__eff_scale(f, NULL);
+	memset(r, 0, sizeof *r);
+	r->f = f;
+	tmpl_split(&r->t, f->name);
+	r->off = f->offset;
+	r->size = (uint16_t)blt__fsize(f);
+	r->min_pv = f->min_pv;
+	r->type = f->type;
+	r->slow = row_slow(f);
+	r->rep = f->repeat != NULL;
+	r->swap = (f->flags & BLT_F_SWAP_INDEX) != 0;
+	r->stride = f->repeat ? f->repeat->stride : 0;
+	r->unit = f->unit;
+	r->name = r->t.pre;
+	if (f->repeat) {
+		r->cnt_f = blt__find_row(b, f->repeat->count_field);
+		r->base_f = f->repeat->base_field ? blt__find_row(b, f->repeat->base_field) : NULL;
+	}
+	if (r->slow)
+		return;
+	r->mask = blt__eff_mask(f);
+	r->shift = f->shift < 64 ? f->shift : 63;
+	r->is_signed = blt__is_signed(f);
+	r->width = (uint8_t)blt__width(f);
+	r->sbit = r->is_signed && r->width > 0 && r->width < 64 ? (uint64_t)1 << (r->width - 1) : 0;
+	r->s = s;
+	r->add = f->add;
+	r->dec = (uint8_t)blt_field_decimals(f, NULL); /* the decoder's one formula */
+	r->p = pow10_tab[r->dec];
+	r->mode = s == 1.0                                                    ? XM_ONE
+	          : (r->dec > 0 && fabs(s * pow10_tab[r->dec] - 1.0) < 1e-12) ? XM_DIV
+	                                                                      : XM_MUL;
+	r->kind = (s != 1.0 || f->add != 0) ? BLT_VK_REAL : BLT_VK_INT;
+	r->has_range = range_of(f, NULL, &r->lo, &r->hi);
+	r->ones_ok = !f->mask && !f->shift && f->unit && !f->enums &&
+	             !(f->flags & (BLT_F_BITMAP | BLT_F_COUNT)) && !r->is_signed && sz >= 2 &&
+	             sz <= 4;
+	r->rare = (f->flags & (BLT_F_ZERO_NA | BLT_F_NA_RAW | BLT_F_ABS | BLT_F_CLAMP)) || f->enums;
+	r->ones = sz == 2 ? 0xFFFFu : 0xFFFFFFFFu;
+}
+
+static const plan_t *plan_for(const blt_block_t *b)
+{
+	size_t h = ((uintptr_t)b >> 4) % PLAN_SLOTS;
+	plan_t *p;
+
+	for (size_t k = 0; k < PLAN_SLOTS; k++) {
+		size_t i = (h + k) % PLAN_SLOTS;
+		plan_t *q = atomic_load_explicit(&plans[i], memory_order_acquire);
+		if (!q)
+			break;
+		if (q->b == b && q->fields == b->fields && q->nfields == b->nfields)
+			return q;
+	}
+	if (b->nfields == 0 || b->nfields > 4096 || !b->fields)
+		return NULL;
+	{
+		size_t extra = 0, rows = sizeof *p + b->nfields * sizeof p->rows[0];
+		char *nm;
+		for (size_t i = 0; i < b->nfields; i++) { /* the expanded names of every record */
+			const blt_field_t *f = &b->fields[i];
+			tmpl_t t;
+			if (!f->repeat)
+				continue;
+			tmpl_split(&t, f->name);
+			extra += (size_t)f->repeat->max * (t.npre + 4 + t.nsuf + 1);
+		}
+		p = malloc(rows + extra);
+		if (!p)
+			return NULL; /* the row-by-row path needs no memory */
+		p->b = b;
+		p->fields = b->fields;
+		p->nfields = b->nfields;
+		nm = (char *)p + rows;
+		for (size_t i = 0; i < b->nfields; i++) {
+			crow_t *r = &p->rows[i];
+			compile_row(b, &b->fields[i], r);
+			if (!b->fields[i].repeat)
+				continue;
+			r->nstride = (uint16_t)(r->t.npre + 4 + r->t.nsuf + 1);
+			r->name = nm;
+			for (unsigned k = 0; k < b->fields[i].repeat->max; k++, nm += r->nstride) {
+				char tmp[BLT_NAME_MAX];
+				tmpl_expand(tmp, &r->t, k);
+				memcpy(nm, tmp, strlen(tmp) + 1);
+			}
+		}
+	}
+	for (size_t i = 0; i < b->nfields;) {
+		size_t j = i + 1;
+		if (!b->fields[i].repeat) {
+			i++;
+			continue;
+		}
+		while (j < b->nfields && b->fields[j].repeat == b->fields[i].repeat)
+			j++;
+		p->rows[i].gend = (uint16_t)j;
+		i = j;
+	}
+	for (size_t k = 0; k < PLAN_SLOTS; k++) {
+		size_t i = (h + k) % PLAN_SLOTS;
+		plan_t *expect = NULL;
+		if (atomic_compare_exchange_strong_explicit(
+		        &plans[i], &expect, p, memory_order_acq_rel, memory_order_acquire))
+			return p;
+		if (expect->b == b && expect->fields == b->fields &&
+		    expect->nfields == b->nfields) {
+			free(p); /* another thread compiled it first */
+			return expect;
+		}
+	}
+	free(p); /* the table is full: this block keeps the row-by-row path */
+	return NULL;
+}
+
+/* emit() for a compiled row that is not slow. */
+static inline __attribute__((always_inline)) void emit_fast(ctx_t *c, const crow_t *r, bool rep,
+                                                            unsigned idx, bool located, size_t off)
+{
+	size_t slot = c->out->count;
+	blt_value_t *v;
+	const uint8_t *q;
+	uint64_t raw, u;
+	int64_t iv;
+	double x;
+
+	if (slot >= BLT_MAX_VALUES) {
+		c->overflow = true;
+		return;
+	}
+	c->out->count = slot + 1;
+	v = &c->out->values[slot];
+	v->field = r->f;
+	v->name = rep ? r->name + idx * r->nstride : r->name;
+	v->index = (uint8_t)idx;
+	v->unit = r->unit;
+	v->kind = BLT_VK_INT;
+	v->status = BLT_VS_OK;
+	v->reason = BLT_VR_NONE;
+	v->decimals = 0;
+	v->raw = 0;
+	v->num = 0;
+	v->str[0] = '\0';
+	if (r->min_pv && c->gate_pv && c->gate_pv < r->min_pv) {
+		v->status = BLT_VS_GATED;
+		return;
+	}
+	if (!located || off > c->n || r->size > c->n - off) {
+		v->status = BLT_VS_MISSING;
+		c->out->missing++;
+		if ((r->f->flags & BLT_F_REQUIRED) && !c->req_missing) {
+			c->req_missing = v;
+			c->req_off = located ? off : 0;
+			c->req_size = r->size;
+		}
+		return;
+	}
+	q = c->p + off;
+	switch (r->type) {
+	case BLT_T_U8:
+	case BLT_T_I8: raw = q[0]; break;
+	case BLT_T_U16:
+	case BLT_T_I16: raw = blt__be16(q); break;
+	case BLT_T_U32:
+	case BLT_T_I32: raw = (uint64_t)blt__be16(q) | (uint64_t)blt__be16(q + 2) << 16; break;
+	default: raw = (uint64_t)blt__be16(q) << 16 | blt__be16(q + 2); break; /* *32_BE */
+	}
+	u = (raw & r->mask) >> r->shift;
+	iv = (int64_t)((u ^ r->sbit) - r->sbit); /* sign extension (sbit 0: unsigned) */
+	v->raw = iv;
+	if (r->rare) {
+		const blt_field_t *f = r->f;
+		if ((f->flags & BLT_F_ZERO_NA) && iv == 0) {
+			v->status = BLT_VS_NOT_REPORTED;
+			return;
+		}
+		if ((f->flags & BLT_F_NA_RAW) && iv == f->na_raw) {
+			unavailable(v, BLT_VR_NOT_AVAILABLE);
+			c->out->unavailable++;
+			return;
+		}
+	}
+	if (r->ones_ok && raw == r->ones) {
+		unavailable(v, BLT_VR_NOT_AVAILABLE);
+		c->out->unavailable++;
+		return;
+	}
+	if (r->rare && (r->f->flags & BLT_F_ABS) && iv < 0)
+		iv = iv == INT64_MIN ? INT64_MAX : -iv;
+	if (r->mode == XM_ONE)
+		x = (double)iv;
+	else if (r->mode == XM_DIV)
+		x = (double)iv / r->p; /* exact decimal scale: correctly rounded */
+	else
+		x = (double)iv * r->s;
+	if (r->add != 0) {
+		x += r->add;
+		if (r->dec > 0)
+			x = nearbyint(x * r->p) / r->p;
+	}
+	if (r->rare && (r->f->flags & BLT_F_CLAMP)) {
+		if (x < r->f->clamp_lo)
+			x = r->f->clamp_lo;
+		if (x > r->f->clamp_hi)
+			x = r->f->clamp_hi;
+	}
+	v->num = x;
+	v->decimals = r->dec;
+	v->kind = r->kind;
+	if (r->rare && r->f->enums)
+		enum_name(r->f, iv, v);
+	if (r->has_range && (x < r->lo - 1e-9 || x > r->hi + 1e-9)) {
+		unavailable(v, BLT_VR_IMPLAUSIBLE);
+		c->out->unavailable++;
+	}
+}
+
+/* Records of a repeat group from its compiled count and base rows (as repeat_count and
+ * blt__repeat_base, without looking the rows up by name). */
+static unsigned plan_count(const ctx_t *c, const crow_t *h)
+{
+	const blt_repeat_t *r = h->f->repeat;
+	const blt_field_t *cf = h->cnt_f;
+	int64_t v;
+	if (!cf || !blt__row_int(cf, c->p, c->n, &v))
+		return 0;
+	if (cf->min_pv && c->gate_pv && c->gate_pv < cf->min_pv)
+		return 0;
+	if (v <= 0)
+		return 0;
+	return v > r->max ? r->max : (unsigned)v;
+}
+
+static bool plan_base(const ctx_t *c, const crow_t *h, size_t *base)
+{
+	const blt_repeat_t *r = h->f->repeat;
+	size_t v0 = 0;
+	if (r->base_field) {
+		int64_t v;
+		if (!h->base_f || !blt__row_int(h->base_f, c->p, c->n, &v))
+			return false;
+		if (v < 0)
+			v = 0;
+		if (v > 0xFFFF)
+			v = 0xFFFF;
+		v0 = (size_t)v * r->base_mul;
+	}
+	*base = v0 + r->base_add;
+	return true;
+}
+
+static void decode_plan(ctx_t *c, const plan_t *pl)
+{
+	const size_t nf = pl->nfields;
+	for (size_t i = 0; i < nf;) {
+		const crow_t *h = &pl->rows[i];
+		size_t j = h->gend;
+		unsigned cnt;
+
+		if (!h->rep) {
+			if (h->slow)
+				emit(c, h->f, NULL, NULL, 0, true, h->off);
+			else
+				emit_fast(c, h, false, 0, true, h->off);
+			i++;
+			continue;
+		}
+		cnt = plan_count(c, h);
+		if (cnt > 0) {
+			size_t base = 0;
+			bool ok = plan_base(c, h, &base);
+			for (unsigned k = 0; k < cnt && !c->overflow; k++)
+				for (size_t m = i; m < j; m++) {
+					const crow_t *r = &pl->rows[m];
+					/* blt__record_off without touching the row */
+					size_t off =
+					    ok ? base + (size_t)(r->swap ? k ^ 1u : k) * r->stride +
+					             r->off
+					       : 0;
+					if (r->slow)
+						emit(c, r->f, NULL, r->name + k * r->nstride, k, ok,
+						     off);
+					else
+						emit_fast(c, r, true, k, ok, off);
+				}
+		}
+		i = j;
+	}
+}
+
 int blt_decode(const blt_block_t *b, const uint8_t *payload, size_t n,
                const blt_decode_opts_t *opts, blt_decoded_t *out, blt_detail_t *d)
 {
@@ -347,7 +726,23 @@ int blt_decode(const blt_block_t *b, const uint8_t *payload, size_t n,
 	out->unavailable = 0;
 	if (!payload)
 		c.p = (const uint8_t *)"";
+	if (opts) {
+		c.gate_pv = opts->protocol_version;
+		c.show_secrets = opts->show_secrets;
+		for (size_t i = 0; opts->quirks && i < opts->nquirks && !c.quirks; i++)
+			c.quirks = opts->quirks[i].block == b->id;
+		for (size_t i = 0; opts->fillers && i < opts->nfillers && !c.fillers; i++)
+			c.fillers = opts->fillers[i].first <= (unsigned)b->id + n / 2 &&
+			            opts->fillers[i].last >= b->id;
+	}
 
+	if (!c.quirks && !c.fillers && !(opts && opts->present)) {
+		const plan_t *pl = plan_for(b);
+		if (pl) {
+			decode_plan(&c, pl);
+			goto done;
+		}
+	}
 	for (size_t i = 0; i < b->nfields;) {
 		const blt_field_t *f = &b->fields[i];
 		const blt_repeat_t *r = f->repeat;
@@ -355,7 +750,7 @@ int blt_decode(const blt_block_t *b, const uint8_t *payload, size_t n,
 		unsigned cnt;
 
 		if (!r) {
-			emit(&c, f, 0, true, f->offset);
+			emit(&c, f, NULL, NULL, 0, true, f->offset);
 			i++;
 			continue;
 		}
@@ -365,13 +760,22 @@ int blt_decode(const blt_block_t *b, const uint8_t *payload, size_t n,
 		if (cnt > 0) {
 			size_t base = 0;
 			bool ok = blt__repeat_base(b, r, c.p, n, &base);
+			tmpl_t tm[32], one;
+			bool split = j - i <= sizeof tm / sizeof tm[0];
+			for (size_t m = i; split && m < j; m++)
+				tmpl_split(&tm[m - i], b->fields[m].name);
 			for (unsigned k = 0; k < cnt && !c.overflow; k++)
-				for (size_t m = i; m < j; m++)
-					emit(&c, &b->fields[m], k, ok,
-					     ok ? blt__record_off(&b->fields[m], base, k) : 0);
+				for (size_t m = i; m < j; m++) {
+					const blt_field_t *fm = &b->fields[m];
+					if (!split)
+						tmpl_split(&one, fm->name);
+					emit(&c, fm, split ? &tm[m - i] : &one, NULL, k, ok,
+					     ok ? blt__record_off(fm, base, k) : 0);
+				}
 		}
 		i = j;
 	}
+done:
 	if (c.overflow)
 		return blt_detail_set(d, BLT_E_BUFSIZE,
 		                      "block %u (%s): more than %d values; output truncated", b->id,
@@ -389,10 +793,23 @@ const blt_value_t *blt_decoded_get(const blt_decoded_t *r, const char *name)
 {
 	if (!r || !name)
 		return NULL;
-	for (size_t i = 0; i < r->count && i < BLT_MAX_VALUES; i++)
-		if (strcmp(r->values[i].name, name) == 0)
+	for (size_t i = 0; i < r->count && i < BLT_MAX_VALUES; i++) {
+		const char *vn = r->values[i].name;
+		/* first byte before the call: most names differ there */
+		if (vn && vn[0] == name[0] && strcmp(vn, name) == 0)
 			return &r->values[i];
+	}
 	return NULL;
+}
+
+void blt_decoded_copy(blt_decoded_t *dst, const blt_decoded_t *src)
+{
+	if (!dst || !src || dst == src)
+		return;
+	memcpy(dst, src, sizeof *dst);
+	for (size_t i = 0; i < dst->count && i < BLT_MAX_VALUES; i++)
+		if (src->values[i].name == src->names[i])
+			dst->values[i].name = dst->names[i];
 }
 
 bool blt_decoded_num(const blt_decoded_t *r, const char *name, double *out)

@@ -2,11 +2,156 @@
  * (names, units, device strings) goes through json_str, which escapes quotes, backslashes
  * and control characters and replaces invalid UTF-8 by U+FFFD. */
 #include <inttypes.h>
+#include <stdarg.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "decode/decode_internal.h"
+
+/* Output goes through a buffer on the stack and reaches the FILE in a few large fwrite
+ * calls: one stdio call per piece costs more than formatting the whole block. */
+typedef struct wr {
+	FILE *out;
+	size_t n;
+	unsigned flushes; /* how many times buf was emptied (JSON reuses what is still there) */
+	char buf[4096];
+} wr_t;
+
+static void w_flush(wr_t *w)
+{
+	if (w->n)
+		fwrite(w->buf, 1, w->n, w->out);
+	w->n = 0;
+	w->flushes++;
+}
+
+static void w_put(wr_t *w, const char *s, size_t len)
+{
+	if (len > sizeof w->buf - w->n) {
+		w_flush(w);
+		if (len > sizeof w->buf) {
+			fwrite(s, 1, len, w->out);
+			return;
+		}
+	}
+	memcpy(w->buf + w->n, s, len);
+	w->n += len;
+}
+
+/* A NUL-terminated string, copied byte by byte: the strings here are short, and a scan
+ * plus a copy costs more than one pass. */
+static void w_str(wr_t *w, const char *s)
+{
+	for (;;) {
+		size_t n = w->n;
+		while (n < sizeof w->buf && *s)
+			w->buf[n++] = *s++;
+		w->n = n;
+		if (!*s)
+			return;
+		w_flush(w);
+	}
+}
+
+static void w_ch(wr_t *w, char c)
+{
+	if (w->n == sizeof w->buf)
+		w_flush(w);
+	w->buf[w->n++] = c;
+}
+
+static void w_printf(wr_t *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void w_printf(wr_t *w, const char *fmt, ...)
+{
+	char tmp[256];
+	va_list ap;
+	int k;
+	va_start(ap, fmt);
+	k = vsnprintf(tmp, sizeof tmp, fmt, ap);
+	va_end(ap);
+	if (k < 0)
+		return;
+	if ((size_t)k < sizeof tmp) {
+		w_put(w, tmp, (size_t)k);
+		return;
+	}
+	w_flush(w); /* longer than tmp: straight to the FILE */
+	va_start(ap, fmt);
+	vfprintf(w->out, fmt, ap);
+	va_end(ap);
+}
+
+static const double pow10_tab[] = {1, 10, 100, 1000, 1e4, 1e5, 1e6};
+
+/* Decimal digits of v (v >= 0) right-aligned before end; returns the first digit. */
+static char *u64_digits(char *end, uint64_t v)
+{
+	do {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return end;
+}
+
+/* "%.*f" of x with dec (<= 6) decimals without printf, when the integer nearest to
+ * x * 10^dec is certain: the computed product is within a few units in the last place of
+ * the exact one, so a product that is not within that distance of a half-integer rounds
+ * as the exact value does. Returns the length, or 0 (near a tie, too large): printf's
+ * exact conversion decides. Never "-0.0". */
+static size_t fast_fixed(char *buf, double x, unsigned dec)
+{
+	double y = x * pow10_tab[dec], ay = fabs(y);
+	char dg[24]; /* digits, least significant first */
+	unsigned nd = 0;
+	int64_t m;
+	uint64_t a;
+	size_t len = 0;
+
+	if (!(ay < 1e15))
+		return 0;
+	m = (int64_t)(y < 0 ? y - 0.5 : y + 0.5);
+	if (fabs(fabs(y - (double)m) - 0.5) <= ay * 1e-15 + 1e-300)
+		return 0;
+	a = m < 0 ? (uint64_t)0 - (uint64_t)m : (uint64_t)m;
+	do {
+		dg[nd++] = (char)('0' + a % 10);
+		a /= 10;
+	} while (a);
+	while (nd <= dec) /* at least one digit before the point */
+		dg[nd++] = '0';
+	if (m < 0)
+		buf[len++] = '-';
+	for (unsigned i = nd; i-- > dec;) /* short: a loop, not a memcpy call */
+		buf[len++] = dg[i];
+	if (dec) {
+		buf[len++] = '.';
+		for (unsigned i = dec; i-- > 0;)
+			buf[len++] = dg[i];
+	}
+	buf[len] = '\0';
+	return len;
+}
+
+/* A number with dec decimals as fmt_num writes it, straight into the buffer. */
+static bool fmt_num(char *buf, size_t cap, double x, unsigned dec);
+static void w_num(wr_t *w, double x, unsigned dec)
+{
+	if (sizeof w->buf - w->n < 64)
+		w_flush(w);
+	if (isfinite(x) && dec <= 6) {
+		size_t k = fast_fixed(w->buf + w->n, x, dec);
+		if (k) {
+			w->n += k;
+			return;
+		}
+	}
+	{
+		char num[64];
+		fmt_num(num, sizeof num, x, dec);
+		w_str(w, num);
+	}
+}
 
 /* Number with the value's decimals; never "-0.0"; false if not finite. */
 static bool fmt_num(char *buf, size_t cap, double x, unsigned dec)
@@ -17,6 +162,8 @@ static bool fmt_num(char *buf, size_t cap, double x, unsigned dec)
 	}
 	if (dec > 6)
 		dec = 6;
+	if (cap >= 32 && fast_fixed(buf, x, dec))
+		return true;
 	snprintf(buf, cap, "%.*f", (int)dec, x);
 	if (buf[0] == '-') {
 		bool zero = true;
@@ -42,28 +189,37 @@ static uint64_t bitmap_bits(const blt_value_t *v, unsigned *hexdigits)
 	return (uint64_t)v->raw & m;
 }
 
-static void text_bitmap(const blt_value_t *v, FILE *out)
+static void text_bitmap(const blt_value_t *v, wr_t *w)
 {
 	unsigned hd;
 	uint64_t bits = bitmap_bits(v, &hd);
 	bool first = true;
-	fprintf(out, "0x%0*" PRIx64 " [", (int)hd, bits);
-	for (unsigned b = 0; b < 64; b++) {
+	{ /* "0x%0*" PRIx64 " [" */
+		char hx[24];
+		size_t k = 0;
+		hx[k++] = '0';
+		hx[k++] = 'x';
+		for (unsigned dgt = hd > 16 ? 16 : hd; dgt-- > 0;)
+			hx[k++] = "0123456789abcdef"[bits >> (4 * dgt) & 0xf];
+		hx[k++] = ' ';
+		hx[k++] = '[';
+		w_put(w, hx, k);
+	}
+	for (uint64_t rest = bits; rest; rest &= rest - 1) { /* the set bits, lowest first */
+		unsigned b = (unsigned)__builtin_ctzll(rest);
 		const char *name = NULL;
-		if (!(bits >> b & 1))
-			continue;
 		for (const blt_bit_name_t *bn = v->field->bits; bn && bn->name; bn++)
 			if (bn->bit == b)
 				name = bn->name;
 		if (!first)
-			fputs(", ", out);
+			w_put(w, ", ", 2);
 		first = false;
 		if (name)
-			fputs(name, out);
+			w_str(w, name);
 		else
-			fprintf(out, "bit%u", b);
+			w_printf(w, "bit%u", b);
 	}
-	fputc(']', out);
+	w_ch(w, ']');
 }
 
 /* Why a value is not shown (BLT_FMT_ALL lists these with the reason): NULL if it is. */
@@ -78,10 +234,21 @@ static const char *unavailable_reason(const blt_value_t *v, char *buf, size_t ca
 	}
 }
 
+/* "name: " */
+static void w_label(wr_t *w, const char *name)
+{
+	w_str(w, name);
+	w_put(w, ": ", 2);
+}
+
 int blt_format_text(const blt_decoded_t *r, unsigned flags, FILE *out)
 {
+	wr_t w;
 	if (!r || !out)
 		return BLT_E_INVAL;
+	w.out = out;
+	w.n = 0;
+	w.flushes = 0;
 	for (size_t i = 0; i < r->count && i < BLT_MAX_VALUES; i++) {
 		const blt_value_t *v = &r->values[i];
 		const blt_field_t *f = v->field;
@@ -89,34 +256,50 @@ int blt_format_text(const blt_decoded_t *r, unsigned flags, FILE *out)
 
 		switch (v->status) {
 		case BLT_VS_OK: break;
-		case BLT_VS_NOT_REPORTED: fprintf(out, "%s: n/a\n", v->name); continue;
-		case BLT_VS_HIDDEN: fprintf(out, "%s: ***\n", v->name); continue;
+		case BLT_VS_NOT_REPORTED:
+			w_label(&w, v->name);
+			w_put(&w, "n/a\n", 4);
+			continue;
+		case BLT_VS_HIDDEN:
+			w_label(&w, v->name);
+			w_put(&w, "***\n", 4);
+			continue;
 		case BLT_VS_UNAVAILABLE:
 			if (flags & BLT_FMT_ALL)
-				fprintf(out, "%s: (%s; raw %" PRId64 ")\n", v->name,
-				        blt_vreason_name((blt_vreason_t)v->reason), v->raw);
+				w_printf(&w, "%s: (%s; raw %" PRId64 ")\n", v->name,
+				         blt_vreason_name((blt_vreason_t)v->reason), v->raw);
 			continue;
 		default:
 			if ((flags & BLT_FMT_ALL) && unavailable_reason(v, num, sizeof num))
-				fprintf(out, "%s: (%s)\n", v->name,
-				        unavailable_reason(v, num, sizeof num));
+				w_printf(&w, "%s: (%s)\n", v->name,
+				         unavailable_reason(v, num, sizeof num));
 			continue;
 		}
-		fprintf(out, "%s: ", v->name);
+		w_label(&w, v->name);
 		if (v->kind == BLT_VK_STR) {
-			fputs(v->str, out);
+			w_str(&w, v->str);
 		} else if (f && f->enums) {
-			fprintf(out, "%s (%" PRId64 ")", v->str, v->raw);
+			char dg[24], *e = dg + sizeof dg, *q; /* "%s (%" PRId64 ")" */
+			uint64_t a = v->raw < 0 ? (uint64_t)0 - (uint64_t)v->raw : (uint64_t)v->raw;
+			w_str(&w, v->str);
+			w_put(&w, " (", 2);
+			*--e = ')';
+			q = u64_digits(e, a);
+			if (v->raw < 0)
+				*--q = '-';
+			w_put(&w, q, (size_t)(dg + sizeof dg - q));
 		} else if (is_bitmap(v)) {
-			text_bitmap(v, out);
+			text_bitmap(v, &w);
 		} else {
-			fmt_num(num, sizeof num, v->num, v->decimals);
-			fputs(num, out);
-			if (v->unit && *v->unit)
-				fprintf(out, " %s", v->unit);
+			w_num(&w, v->num, v->decimals);
+			if (v->unit && *v->unit) {
+				w_ch(&w, ' ');
+				w_str(&w, v->unit);
+			}
 		}
-		fputc('\n', out);
+		w_ch(&w, '\n');
 	}
+	w_flush(&w);
 	return ferror(out) ? BLT_E_IO : BLT_OK;
 }
 
@@ -151,59 +334,97 @@ static size_t utf8_len(const unsigned char *s)
 	return n;
 }
 
-static void json_str(FILE *out, const char *s)
+/* Printable ASCII other than '"' and '\\': copied as it is. */
+static const bool json_plain_tab[256] = {
+    [0x20 ... 0x21] = true, /* '"' = 0x22 */
+    [0x23 ... 0x5b] = true, /* '\\' = 0x5c */
+    [0x5d ... 0x7e] = true,
+};
+
+static inline bool json_plain(unsigned c)
+{
+	return json_plain_tab[c & 0xff];
+}
+
+static void json_str(wr_t *w, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
-	fputc('"', out);
+	if (sizeof w->buf - w->n >= 130) { /* the common case: a short plain string */
+		char *o = w->buf + w->n, *lim = o + 128;
+		*o++ = '"';
+		while (o < lim && json_plain(*p))
+			*o++ = (char)*p++;
+		if (!*p) {
+			*o++ = '"';
+			w->n = (size_t)(o - w->buf);
+			return;
+		}
+		w->n = (size_t)(o - w->buf); /* longer, or a character to escape: go on */
+	} else {
+		w_ch(w, '"');
+	}
 	while (*p) {
 		unsigned c = *p;
 		size_t n;
+		if (json_plain(c)) { /* plain characters: copied in the same pass */
+			size_t o = w->n;
+			while (json_plain(*p)) {
+				if (o == sizeof w->buf) {
+					w->n = o;
+					w_flush(w);
+					o = 0;
+				}
+				w->buf[o++] = (char)*p++;
+			}
+			w->n = o;
+			continue;
+		}
 		switch (c) {
 		case '"':
-			fputs("\\\"", out);
+			w_put(w, "\\\"", 2);
 			p++;
 			continue;
 		case '\\':
-			fputs("\\\\", out);
+			w_put(w, "\\\\", 2);
 			p++;
 			continue;
 		case '\n':
-			fputs("\\n", out);
+			w_put(w, "\\n", 2);
 			p++;
 			continue;
 		case '\r':
-			fputs("\\r", out);
+			w_put(w, "\\r", 2);
 			p++;
 			continue;
 		case '\t':
-			fputs("\\t", out);
+			w_put(w, "\\t", 2);
 			p++;
 			continue;
 		case '\b':
-			fputs("\\b", out);
+			w_put(w, "\\b", 2);
 			p++;
 			continue;
 		case '\f':
-			fputs("\\f", out);
+			w_put(w, "\\f", 2);
 			p++;
 			continue;
 		default: break;
 		}
 		if (c < 0x20 || c == 0x7f) {
-			fprintf(out, "\\u%04x", c);
+			w_printf(w, "\\u%04x", c);
 			p++;
 			continue;
 		}
 		n = utf8_len(p);
 		if (n == 0) {
-			fputs("\\ufffd", out);
+			w_put(w, "\\ufffd", 6);
 			p++;
 			continue;
 		}
-		fwrite(p, 1, n, out);
+		w_put(w, (const char *)p, n);
 		p += n;
 	}
-	fputc('"', out);
+	w_ch(w, '"');
 }
 
 static bool in_values(const blt_value_t *v)
@@ -216,36 +437,54 @@ int blt_format_json(const blt_decoded_t *r, unsigned flags, FILE *out)
 {
 	bool first;
 	size_t n;
+	wr_t w;
+	/* values[i]'s quoted name at buf[at, at + len) while w.flushes + 1 == flushes (0:
+	 * not recorded): the units repeat the names, copied instead of escaped again */
+	struct {
+		uint16_t at, len;
+		unsigned flushes;
+	} seen[BLT_MAX_VALUES];
 
 	if (!r || !out || !r->block)
 		return BLT_E_INVAL;
+	w.out = out;
+	w.n = 0;
+	w.flushes = 0;
 	n = r->count < BLT_MAX_VALUES ? r->count : BLT_MAX_VALUES;
-	fprintf(out, "{\"block\":%u,\"name\":", r->block->id);
-	json_str(out, r->block->name);
-	fputs(",\"values\":{", out);
+	w_printf(&w, "{\"block\":%u,\"name\":", r->block->id);
+	json_str(&w, r->block->name);
+	w_str(&w, ",\"values\":{");
 	first = true;
 	for (size_t i = 0; i < n; i++) {
 		const blt_value_t *v = &r->values[i];
-		char num[64];
+		seen[i].flushes = 0;
 		if (!in_values(v))
 			continue;
 		if (!first)
-			fputc(',', out);
+			w_ch(&w, ',');
 		first = false;
-		json_str(out, v->name);
-		fputc(':', out);
+		{ /* where the quoted name went, for the units below */
+			size_t at = w.n;
+			unsigned fl = w.flushes;
+			json_str(&w, v->name);
+			if (w.flushes == fl && w.n - at <= 0xffff) {
+				seen[i].at = (uint16_t)at;
+				seen[i].len = (uint16_t)(w.n - at);
+				seen[i].flushes = fl + 1;
+			}
+		}
+		w_ch(&w, ':');
 		if (v->status == BLT_VS_NOT_REPORTED) {
-			fputs("null", out);
+			w_put(&w, "null", 4);
 		} else if (v->status == BLT_VS_HIDDEN) {
-			json_str(out, "***");
+			json_str(&w, "***");
 		} else if (v->kind == BLT_VK_STR || (v->field && v->field->enums)) {
-			json_str(out, v->str);
+			json_str(&w, v->str);
 		} else {
-			fmt_num(num, sizeof num, v->num, v->decimals);
-			fputs(num, out);
+			w_num(&w, v->num, v->decimals);
 		}
 	}
-	fputs("},\"units\":{", out);
+	w_str(&w, "},\"units\":{");
 	first = true;
 	for (size_t i = 0; i < n; i++) {
 		const blt_value_t *v = &r->values[i];
@@ -254,28 +493,34 @@ int blt_format_json(const blt_decoded_t *r, unsigned flags, FILE *out)
 		    v->kind == BLT_VK_STR)
 			continue;
 		if (!first)
-			fputc(',', out);
+			w_ch(&w, ',');
 		first = false;
-		json_str(out, v->name);
-		fputc(':', out);
-		json_str(out, v->unit);
+		if (seen[i].flushes == w.flushes + 1 && sizeof w.buf - w.n >= seen[i].len) {
+			/* the same bytes as json_str(name) gave above, still in the buffer */
+			memcpy(w.buf + w.n, w.buf + seen[i].at, seen[i].len);
+			w.n += seen[i].len;
+		} else {
+			json_str(&w, v->name);
+		}
+		w_ch(&w, ':');
+		json_str(&w, v->unit);
 	}
-	fputs("},\"missing\":[", out);
+	w_str(&w, "},\"missing\":[");
 	first = true;
 	for (size_t i = 0; i < n; i++) {
 		const blt_value_t *v = &r->values[i];
 		if (v->status != BLT_VS_MISSING)
 			continue;
 		if (!first)
-			fputc(',', out);
+			w_ch(&w, ',');
 		first = false;
-		json_str(out, v->name);
+		json_str(&w, v->name);
 	}
-	fputc(']', out);
+	w_ch(&w, ']');
 	/* Values on the wire that are not facts: absent from "values", listed with the reason
 	 * and the raw integer so nothing is lost. With BLT_FMT_ALL, as the text output, also
 	 * every other value not shown (missing, gated) with its reason. */
-	fputs(",\"unavailable\":{", out);
+	w_str(&w, ",\"unavailable\":{");
 	first = true;
 	for (size_t i = 0; i < n; i++) {
 		const blt_value_t *v = &r->values[i];
@@ -289,18 +534,19 @@ int blt_format_json(const blt_decoded_t *r, unsigned flags, FILE *out)
 		if (!why)
 			continue;
 		if (!first)
-			fputc(',', out);
+			w_ch(&w, ',');
 		first = false;
-		json_str(out, v->name);
-		fputs(":{\"reason\":", out);
-		json_str(out, why);
+		json_str(&w, v->name);
+		w_str(&w, ":{\"reason\":");
+		json_str(&w, why);
 		if (v->status == BLT_VS_UNAVAILABLE)
-			fprintf(out, ",\"raw\":%" PRId64, v->raw);
+			w_printf(&w, ",\"raw\":%" PRId64, v->raw);
 		else if (v->status == BLT_VS_GATED && v->field)
-			fprintf(out, ",\"min_pv\":%u", v->field->min_pv);
-		fputc('}', out);
+			w_printf(&w, ",\"min_pv\":%u", v->field->min_pv);
+		w_ch(&w, '}');
 	}
-	fputc('}', out);
-	fputs("}\n", out);
+	w_ch(&w, '}');
+	w_put(&w, "}\n", 2);
+	w_flush(&w);
 	return ferror(out) ? BLT_E_IO : BLT_OK;
 }

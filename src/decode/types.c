@@ -74,7 +74,7 @@ const blt_field_t *blt__find_row(const blt_block_t *b, const char *name)
 	if (!name)
 		return NULL;
 	for (size_t i = 0; i < b->nfields; i++)
-		if (!b->fields[i].repeat && b->fields[i].name &&
+		if (!b->fields[i].repeat && b->fields[i].name && b->fields[i].name[0] == name[0] &&
 		    strcmp(b->fields[i].name, name) == 0)
 			return &b->fields[i];
 	return NULL;
