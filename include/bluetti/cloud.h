@@ -1,8 +1,10 @@
 /* cloud.h - the Bluetti account: login, device list, client certificate (PKCS#12) and
  * MQTT broker credentials, over the app's HTTPS gateway (PROTOCOL.md §2, libcurl).
  *
- * Flow: blt_cloud_new -> blt_cloud_login (or blt_cloud_set_token with a cached token) ->
- * blt_cloud_devices / blt_cloud_pfx / blt_cloud_mqtt_credentials.
+ * Programs use the account session (blt_cloud_session_*, at the end): the credential
+ * store, the TOTP key, token renewal and the data centre in one object. Underneath, the
+ * handle: blt_cloud_new -> blt_cloud_login (or blt_cloud_set_token with a cached token)
+ * -> blt_cloud_devices / blt_cloud_pfx / blt_cloud_mqtt_credentials.
  *
  * Code 805 means "token not honoured here": expired, or issued for an account that another
  * data centre holds (EVIDENCE.md §5). Login goes to the sign-in gateway (gw_url); the
@@ -48,14 +50,18 @@ extern "C" {
 #define BLT_CLOUD_GW_EU_DEFAULT "https://gwde.bluettipower.com"
 #define BLT_CLOUD_GW_US_DEFAULT "https://gwpry.bluettipower.com"
 /* Test/advanced override of the regional gateways: "eu=URL,us=URL" (either may be left
- * out). Read by the programs (not the library) and passed as opts.region_urls. */
+ * out). Read by the account session (not by blt_cloud_new: there it is
+ * opts.region_urls), as are the other settings of the programs: */
 #define BLT_CLOUD_REGIONS_ENV "BLUETTI_API_REGIONS"
-#define BLT_CLOUD_APP_KEY       "1783AF460D4D0615365940C9D3A" /* §2.2, public app id */
-#define BLT_CLOUD_APP_VER       "3.0.6"
-#define BLT_CLOUD_OS            "android"
-#define BLT_CLOUD_OS_VER        "13.0"
-#define BLT_CLOUD_BROKER_HOST   "iot.bluettipower.com"
-#define BLT_CLOUD_BROKER_PORT   18760
+#define BLT_CLOUD_API_ENV     "BLUETTI_API"                 /* gateway URL */
+#define BLT_CLOUD_API_CA_ENV  "BLUETTI_API_CA"              /* its CA bundle (PEM) */
+#define BLT_CLOUD_REGION_ENV  "BLUETTI_REGION"              /* auto, global, eu, us */
+#define BLT_CLOUD_APP_KEY     "1783AF460D4D0615365940C9D3A" /* §2.2, public app id */
+#define BLT_CLOUD_APP_VER     "3.0.6"
+#define BLT_CLOUD_OS          "android"
+#define BLT_CLOUD_OS_VER      "13.0"
+#define BLT_CLOUD_BROKER_HOST "iot.bluettipower.com"
+#define BLT_CLOUD_BROKER_PORT 18760
 /* The §2.8 shared TOTP key: 12 ASCII characters, the same for every user (the app's
  * SHARED_PRIVATE_KEY, PROTOCOL.md §2.8). Shipped as the default; opts.totp_key, env
  * BLUETTI_TOTP_KEY or `totp_key = ...` in the config file override it (for when the app
@@ -69,23 +75,23 @@ typedef struct blt_cloud blt_cloud_t;
 /* Gateway URLs must be https:// (the login sends passOpen, a reversible encryption of the
  * password: over plain HTTP it could be recovered); blt_cloud_new refuses others. */
 typedef struct blt_cloud_opts {
-	const char *gw_url;     /* sign-in (and default) gateway; NULL = BLT_CLOUD_GW_DEFAULT */
-	const char *gwpry_url;  /* second gateway, tried first for the PFX (§2.9); NULL =
-	                           BLT_CLOUD_GWPRY_DEFAULT when gw_url is NULL, else gw_url */
-	const char *ca_file;    /* PEM bundle verifying the gateway; NULL = system CAs */
-	int connect_timeout_ms; /* per request; 0 = 10000 */
-	int timeout_ms;         /* total per request; 0 = 30000 */
-	const char *app_key;    /* NULL = BLT_CLOUD_APP_KEY */
-	const char *app_ver;    /* NULL = BLT_CLOUD_APP_VER */
-	const char *os;         /* NULL = BLT_CLOUD_OS ("android" or "ios") */
-	const char *os_ver;     /* NULL = BLT_CLOUD_OS_VER (sent hex-encoded) */
-	const char *device_id;  /* x-device-id; NULL = 32 random hex digits */
-	const char *totp_key;   /* NULL = env BLUETTI_TOTP_KEY, else the built-in default */
-	const char *region;     /* data centre: "auto" (NULL; probe on 805), "global" (gw_url),
-	                           "eu", "us" (fixed: no probing) */
+	const char *gw_url;      /* sign-in (and default) gateway; NULL = BLT_CLOUD_GW_DEFAULT */
+	const char *gwpry_url;   /* second gateway, tried first for the PFX (§2.9); NULL =
+	                            BLT_CLOUD_GWPRY_DEFAULT when gw_url is NULL, else gw_url */
+	const char *ca_file;     /* PEM bundle verifying the gateway; NULL = system CAs */
+	int connect_timeout_ms;  /* per request; 0 = 10000 */
+	int timeout_ms;          /* total per request; 0 = 30000 */
+	const char *app_key;     /* NULL = BLT_CLOUD_APP_KEY */
+	const char *app_ver;     /* NULL = BLT_CLOUD_APP_VER */
+	const char *os;          /* NULL = BLT_CLOUD_OS ("android" or "ios") */
+	const char *os_ver;      /* NULL = BLT_CLOUD_OS_VER (sent hex-encoded) */
+	const char *device_id;   /* x-device-id; NULL = 32 random hex digits */
+	const char *totp_key;    /* NULL = env BLUETTI_TOTP_KEY, else the built-in default */
+	const char *region;      /* data centre: "auto" (NULL; probe on 805), "global" (gw_url),
+	                            "eu", "us" (fixed: no probing) */
 	const char *region_urls; /* "eu=URL,us=URL": override the regional gateways (tests) */
-	const char *dc_url;     /* the data-centre gateway found before (from the store); NULL
-	                           = gw_url, or the fixed region's */
+	const char *dc_url;      /* the data-centre gateway found before (from the store); NULL
+	                            = gw_url, or the fixed region's */
 } blt_cloud_opts_t;
 
 /* What went wrong in the last failed call (BLT_CLOUD_OK after a success). */
@@ -227,8 +233,8 @@ BLT_API void blt_cloud_on_token(blt_cloud_t *c, blt_cloud_token_fn fn, void *use
  * TOKEN_EXPIRED), and later calls fail the same way without asking the gateway again
  * until blt_cloud_set_token / blt_cloud_set_relogin. */
 BLT_API int blt_cloud_mqtt_credentials_fresh(blt_cloud_t *c, int max_age_s, char *user,
-                                             size_t user_cap, char *password,
-                                             size_t password_cap, blt_detail_t *d);
+                                             size_t user_cap, char *password, size_t password_cap,
+                                             blt_detail_t *d);
 
 /* A blt_cred_fn (transport.h) for blt_transport_on_credentials: cloud is the blt_cloud_t *
  * (used by that transport's thread only); blt_cloud_mqtt_credentials_fresh(cloud, 0, ...). */
@@ -266,7 +272,7 @@ BLT_API int blt_cloud_totp_key_load(const char *config_path, char out[13], blt_d
  * client.pass (0600); the directory is 0700. Loading refuses (BLT_E_CONFIG, detail
  * naming the file and the chmod that fixes it) a directory or file that group or others
  * can access, that is not ours, or that is a symlink. Writes are atomic (temp + rename). */
-typedef struct blt_cloud_session {
+typedef struct blt_cloud_saved {
 	char email[256];
 	char token[2048];
 	char uid[128];
@@ -278,21 +284,106 @@ typedef struct blt_cloud_session {
 	char api_dc[512];  /* its gateway URL ("" = api) */
 	int64_t saved_at;  /* unix seconds */
 	long ttl;          /* token ttl seconds (0 unknown) */
-} blt_cloud_session_t;
+} blt_cloud_saved_t;
 
 /* The store directory path (not created). BLT_E_CONFIG if neither XDG_STATE_HOME nor
  * HOME is set. */
 BLT_API int blt_cloud_store_dir(char *out, size_t cap, blt_detail_t *d);
 /* Create dir (0700) if needed and write the session, and the PFX + password if pfx !=
  * NULL. */
-BLT_API int blt_cloud_store_save(const char *dir, const blt_cloud_session_t *s, const uint8_t *pfx,
+BLT_API int blt_cloud_store_save(const char *dir, const blt_cloud_saved_t *s, const uint8_t *pfx,
                                  size_t pfx_len, const char *pfx_password, blt_detail_t *d);
 /* Load the session; BLT_E_NOT_FOUND "not logged in" if there is none. With pfx != NULL
  * also the PFX (malloc'd; blt_cloud_secret_free) and its password (malloc'd string). */
-BLT_API int blt_cloud_store_load(const char *dir, blt_cloud_session_t *s, uint8_t **pfx,
+BLT_API int blt_cloud_store_load(const char *dir, blt_cloud_saved_t *s, uint8_t **pfx,
                                  size_t *pfx_len, char **pfx_password, blt_detail_t *d);
 /* Remove the files (and the directory if empty). Absent files are fine. */
 BLT_API int blt_cloud_store_remove(const char *dir, blt_detail_t *d);
+
+/* ---- account session: the store + the handle, as the programs use it ----------------
+ * One object does the whole account dance the CLI and the bridge need: it reads the
+ * credential store (the saved login), resolves the gateway, its CA and the region, loads
+ * the TOTP key, and keeps a blt_cloud_t with the saved token. Every operation renews an
+ * expired token at most once (code 805, when a re-login password was given), finds the
+ * account's data centre when the sign-in gateway does not serve it (region "auto"), and
+ * writes what changed (the new token, the data centre) back to the store (0600, atomic).
+ * Nothing secret is logged: the log says what happened ("token renewed and saved in
+ * DIR"), never the token, password or TOTP.
+ *
+ * Where each setting comes from (first that is set wins):
+ *   gateway:     opts.api, env BLUETTI_API, the store's (login's), BLT_CLOUD_GW_DEFAULT
+ *   gateway CA:  opts.api_ca, env BLUETTI_API_CA, the store's, the system CAs
+ *   region:      opts.region, env BLUETTI_REGION, "auto" (then the store's data centre
+ *                is used, unless the gateway was overridden)
+ *   regions:     opts.region_urls, env BLT_CLOUD_REGIONS_ENV (BLUETTI_API_REGIONS)
+ *   TOTP key:    blt_cloud_totp_key_load (env BLUETTI_TOTP_KEY, config file, built-in)
+ * A session is used by one thread at a time (the credentials hook included). */
+typedef struct blt_cloud_session blt_cloud_session_t;
+
+typedef struct blt_cloud_session_opts {
+	const char *store_dir;   /* NULL = blt_cloud_store_dir() */
+	const char *api;         /* gateway URL override (see above); NULL = none */
+	const char *api_pry;     /* blt_cloud_session_new: second gateway for the PFX */
+	const char *api_ca;      /* CA file (PEM) override; saved as an absolute path */
+	const char *region;      /* "auto", "global", "eu", "us"; NULL = see above */
+	const char *region_urls; /* "eu=URL,us=URL"; NULL = env */
+	const char *password;    /* re-login on 805 (e.g. env BLUETTI_PASSWORD); NULL = none.
+	                            Only its SHA-256 and passOpen are kept */
+	int timeout_ms;          /* per request; 0 = the handle's default (30 s) */
+	int connect_timeout_ms;  /* 0 = the handle's default (10 s, at most timeout_ms) */
+} blt_cloud_session_opts_t;
+
+/* Open the saved login of the store (no network I/O). BLT_E_NOT_FOUND "not logged in"
+ * when there is none, BLT_E_CONFIG for a store others can read (the detail names the
+ * chmod); o may be NULL. *out is NULL on failure. */
+BLT_API blt_err_t blt_cloud_session_open(const blt_cloud_session_opts_t *o,
+                                         blt_cloud_session_t **out, blt_detail_t *d);
+/* A session for a new login (the store is not read; no network I/O). */
+BLT_API blt_err_t blt_cloud_session_new(const blt_cloud_session_opts_t *o,
+                                        blt_cloud_session_t **out, blt_detail_t *d);
+/* Log in (POST /accessToken), fetch the user id and save the login in the store (e-mail,
+ * token, user id, device id, gateways, absolute CA path, data centre). Errors as
+ * blt_cloud_login; blt_cloud_last_error(blt_cloud_session_cloud(s)) says which kind. */
+BLT_API blt_err_t blt_cloud_session_login(blt_cloud_session_t *s, const char *email,
+                                          const char *password, blt_detail_t *d);
+/* Fetch the client certificate (blt_cloud_pfx) and save it and its password in the store;
+ * *pfx_len (may be NULL) gets its size. BLT_E_CONFIG when there is no usable TOTP key. */
+BLT_API blt_err_t blt_cloud_session_fetch_certificate(blt_cloud_session_t *s, size_t *pfx_len,
+                                                      blt_detail_t *d);
+/* The cached certificate: *pfx (free with blt_cloud_secret_free(*pfx, *pfx_len)) and its
+ * password (NUL-terminated; blt_cloud_secret_free(pw, strlen(pw))); password may be NULL.
+ * BLT_E_NOT_FOUND with a detail saying how to get one when the store has none. */
+BLT_API blt_err_t blt_cloud_session_certificate(blt_cloud_session_t *s, uint8_t **pfx,
+                                                size_t *pfx_len, char **password, blt_detail_t *d);
+/* BLT_OK if the session has a usable TOTP key (the broker password and the certificate
+ * need one), else BLT_E_CONFIG with a detail saying why and where to set it. */
+BLT_API blt_err_t blt_cloud_session_check_key(const blt_cloud_session_t *s, blt_detail_t *d);
+/* blt_cloud_devices through the session (token renewal, data centre remembered). */
+BLT_API blt_err_t blt_cloud_session_devices(blt_cloud_session_t *s, blt_cloud_device_t *out,
+                                            size_t cap, size_t *n, blt_detail_t *d);
+/* Find a device by full serial or sub-serial and read its full record
+ * (blt_cloud_device_remote): when the record carries a static broker secret it becomes
+ * the session's MQTT password (rmt:) and is copied to secret ("" otherwise; secret may be
+ * NULL). A gateway without the record call keeps the TOTP; an expired token that cannot
+ * be renewed fails (BLT_E_AUTH). BLT_E_NOT_FOUND lists what the account has. */
+BLT_API blt_err_t blt_cloud_session_find_device(blt_cloud_session_t *s, const char *sn,
+                                                blt_cloud_device_t *dev, char *secret,
+                                                size_t secret_cap, blt_detail_t *d);
+/* A blt_cred_fn (transport.h) giving every broker (re)connect fresh credentials:
+ * blt_transport_on_credentials(t, blt_cloud_session_credentials_hook, session). A
+ * renewed token is saved in the store. */
+BLT_API int blt_cloud_session_credentials_hook(void *session, char *user, size_t user_cap,
+                                               char *password, size_t password_cap,
+                                               blt_detail_t *d);
+/* The handle (owned by the session): blt_cloud_last_error, blt_cloud_region, the calls
+ * the session does not wrap (they renew the token too; a renewed token is saved). */
+BLT_API blt_cloud_t *blt_cloud_session_cloud(blt_cloud_session_t *s);
+/* What the store holds (kept current by the session; secrets inside: never print the
+ * token) and the store directory. Owned by the session. */
+BLT_API const blt_cloud_saved_t *blt_cloud_session_saved(const blt_cloud_session_t *s);
+BLT_API const char *blt_cloud_session_dir(const blt_cloud_session_t *s);
+/* Wipe the secrets and free; NULL is a no-op. */
+BLT_API void blt_cloud_session_close(blt_cloud_session_t *s);
 
 #ifdef __cplusplus
 }

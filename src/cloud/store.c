@@ -199,7 +199,7 @@ static bool clean_value(const char *s)
 	return !strpbrk(s, "\r\n");
 }
 
-int blt_cloud_store_save(const char *dir, const blt_cloud_session_t *s, const uint8_t *pfx,
+int blt_cloud_store_save(const char *dir, const blt_cloud_saved_t *s, const uint8_t *pfx,
                          size_t pfx_len, const char *pfx_password, blt_detail_t *d)
 {
 	char buf[8192];
@@ -243,7 +243,7 @@ static void set_field(char *dst, size_t cap, const char *v, bool *ok)
 		memcpy(dst, v, strlen(v) + 1);
 }
 
-int blt_cloud_store_load(const char *dir, blt_cloud_session_t *s, uint8_t **pfx, size_t *pfx_len,
+int blt_cloud_store_load(const char *dir, blt_cloud_saved_t *s, uint8_t **pfx, size_t *pfx_len,
                          char **pfx_password, blt_detail_t *d)
 {
 	uint8_t *b = NULL, *pb = NULL, *pw = NULL;

@@ -35,7 +35,7 @@ static int teardown(void **st)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
-static void fill(blt_cloud_session_t *s)
+static void fill(blt_cloud_saved_t *s)
 {
 	memset(s, 0, sizeof *s);
 	snprintf(s->email, sizeof s->email, "me@example.com");
@@ -58,7 +58,7 @@ static mode_t mode_of(const char *name)
 
 static void test_roundtrip_and_modes(void **st)
 {
-	blt_cloud_session_t s, r;
+	blt_cloud_saved_t s, r;
 	const uint8_t pfx[] = {0x30, 0x82, 0x00, 0x01, 0xff, 0x00, 0x7f};
 	uint8_t *pb = NULL;
 	size_t pl = 0;
@@ -97,7 +97,7 @@ static void test_roundtrip_and_modes(void **st)
 
 static void test_refuses_open_permissions(void **st)
 {
-	blt_cloud_session_t s, r;
+	blt_cloud_saved_t s, r;
 	char p[700];
 	blt_detail_t d;
 	uint8_t *pb;
@@ -139,7 +139,7 @@ static void test_refuses_open_permissions(void **st)
 
 static void test_not_logged_in_and_logout(void **st)
 {
-	blt_cloud_session_t s, r;
+	blt_cloud_saved_t s, r;
 	blt_detail_t d;
 	(void)st;
 	assert_int_equal(blt_cloud_store_load(dir, &r, NULL, NULL, NULL, &d), BLT_E_NOT_FOUND);
@@ -155,7 +155,7 @@ static void test_not_logged_in_and_logout(void **st)
 
 static void test_damaged_and_bad_values(void **st)
 {
-	blt_cloud_session_t s, r;
+	blt_cloud_saved_t s, r;
 	blt_detail_t d;
 	char p[700];
 	FILE *f;

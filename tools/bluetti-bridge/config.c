@@ -903,7 +903,7 @@ typedef struct acct {
 	const br_config_t *cfg;
 	blt_cloud_t *cloud;
 	char dir[1024];
-	blt_cloud_session_t s;
+	blt_cloud_saved_t s;
 } acct_t;
 static acct_t *g_accts[4];
 

@@ -27,7 +27,8 @@ void account_set_api(const char *api, const char *api_ca);
  * into conn->password, freed by conn_args_free; conn_open must use a pre-set
  * conn->password, see docs/account.md). model gets the cloud model code (e.g. EL100V2),
  * sub_sn the serial the topics use. A token that expired is renewed with
- * BLUETTI_PASSWORD when set. Returns a blt_err_t with a one-line detail. */
+ * BLUETTI_PASSWORD when set (blt_cloud_session_*, which also saves it). Returns a
+ * blt_err_t with a one-line detail. */
 int account_connection(const char *sn, conn_args_t *conn, char *model, size_t model_cap,
                        char *sub_sn, size_t sub_sn_cap, blt_detail_t *d);
 
@@ -40,8 +41,8 @@ int account_connection(const char *sn, conn_args_t *conn, char *model, size_t mo
 int account_live_hook(blt_transport_t *t, blt_detail_t *d);
 void account_live_close(void);
 
-/* For `bluetti doctor`: the gateway URL and its CA file the account commands use for the
- * cached session s (--api / --api-ca, the environment, the store; NULL = the default). */
-void account_gateway(const blt_cloud_session_t *s, const char **url, const char **ca);
+/* For `bluetti doctor`: the cached login as the account commands see it (--api, --api-ca,
+ * the environment, the store), without token renewal, with timeout_ms per request. */
+blt_err_t account_session_open(blt_cloud_session_t **out, int timeout_ms, blt_detail_t *d);
 
 #endif

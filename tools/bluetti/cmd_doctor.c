@@ -164,28 +164,28 @@ static bool private_file(const char *path, char *why, size_t cap)
 
 static void account_steps(doctor_t *x)
 {
-	char dir[1024], key[BLT_CLOUD_TOTP_KEY_LEN + 1] = "", uid[128];
-	blt_cloud_session_t s;
-	blt_cloud_opts_t o;
-	blt_cloud_t *c = NULL;
+	char key[BLT_CLOUD_TOTP_KEY_LEN + 1] = "", uid[128];
+	blt_cloud_session_t *sess = NULL;
+	const blt_cloud_saved_t *s;
+	blt_cloud_t *c;
 	blt_detail_t d = {{0}};
-	const char *url = NULL, *ca = NULL;
 	int64_t server_ms;
 	uint64_t t1;
 	int err;
 
-	memset(&s, 0, sizeof s);
-	if (blt_cloud_store_dir(dir, sizeof dir, &d) != BLT_OK ||
-	    blt_cloud_store_load(dir, &s, NULL, NULL, NULL, &d) != BLT_OK) {
+	if (account_session_open(&sess, 15000, &d) != BLT_OK) {
 		step(x, "config", ST_FAIL,
-		     strstr(d.text, "chmod") ? "fix the permissions as the message says"
-		                             : "run `bluetti login` first",
+		     strstr(d.text, "chmod")       ? "fix the permissions as the message says"
+		     : strstr(d.text, "logged in") ? "run `bluetti login` first"
+		                                   : "check --api / BLUETTI_API and the CA file",
 		     "credential store: %s", d.text);
 		goto skip_rest;
 	}
-	mask_email(s.email, x->email_masked, sizeof x->email_masked);
-	step(x, "config", ST_PASS, NULL, "credential store %s (private), logged in as %s", dir,
-	     x->email_masked);
+	s = blt_cloud_session_saved(sess);
+	c = blt_cloud_session_cloud(sess);
+	mask_email(s->email, x->email_masked, sizeof x->email_masked);
+	step(x, "config", ST_PASS, NULL, "credential store %s (private), logged in as %s",
+	     blt_cloud_session_dir(sess), x->email_masked);
 
 	err = blt_cloud_totp_key_load(NULL, key, &d);
 	if (err != BLT_OK)
@@ -196,26 +196,8 @@ static void account_steps(doctor_t *x)
 		step(x, "totp-key", ST_PASS, NULL, "%s (%zu characters, not shown)",
 		     strcmp(key, BLT_CLOUD_TOTP_KEY_DEFAULT) ? "configured" : "built-in",
 		     strlen(key));
+	OPENSSL_cleanse(key, sizeof key);
 
-	account_gateway(&s, &url, &ca);
-	memset(&o, 0, sizeof o);
-	o.gw_url = url;
-	o.ca_file = ca;
-	/* the account's data centre as `bluetti login` found it (805 probe) */
-	o.dc_url = s.api_dc[0] && (!url || !strcmp(url, s.api[0] ? s.api : BLT_CLOUD_GW_DEFAULT))
-	               ? s.api_dc
-	               : NULL;
-	o.region_urls = getenv(BLT_CLOUD_REGIONS_ENV);
-	o.device_id = s.device_id[0] ? s.device_id : NULL;
-	o.totp_key = key[0] ? key : NULL;
-	o.timeout_ms = 15000;
-	o.connect_timeout_ms = 5000;
-	snprintf(x->gateway, sizeof x->gateway, "%s", url ? url : BLT_CLOUD_GW_DEFAULT);
-	if ((err = blt_cloud_new(&o, &c, &d)) != BLT_OK ||
-	    (err = blt_cloud_set_token(c, s.token, &d)) != BLT_OK) {
-		step(x, "gateway", ST_FAIL, NULL, "%s", d.text);
-		goto skip_clock;
-	}
 	snprintf(x->gateway, sizeof x->gateway, "%s (%s data centre)", blt_cloud_gateway(c),
 	         blt_cloud_region(c));
 	t1 = blt_now_ms();
@@ -251,7 +233,7 @@ static void account_steps(doctor_t *x)
 		step(x, "token", ST_FAIL, "run `bluetti login` again", "%s", d.text);
 	else
 		step(x, "token", ST_PASS, NULL, "accepted by the gateway (saved %lld h ago)",
-		     s.saved_at ? (long long)(time(NULL) - s.saved_at) / 3600 : 0LL);
+		     s->saved_at ? (long long)(time(NULL) - s->saved_at) / 3600 : 0LL);
 	OPENSSL_cleanse(uid, sizeof uid);
 	goto device;
 
@@ -259,9 +241,7 @@ skip_clock:
 	step(x, "clock", ST_SKIP, NULL, "no server time");
 	step(x, "token", ST_SKIP, NULL, "gateway not reachable");
 device:
-	blt_cloud_free(c);
-	OPENSSL_cleanse(key, sizeof key);
-	OPENSSL_cleanse(&s, sizeof s);
+	blt_cloud_session_close(sess); /* session_account opens its own */
 	if (session_account(&x->a, &d) != BLT_OK) {
 		step(x, "device", ST_FAIL, "`bluetti devices` lists the account's devices", "%s",
 		     d.text);
@@ -278,7 +258,6 @@ skip_rest:
 	step(x, "clock", ST_SKIP, NULL, "no login");
 	step(x, "token", ST_SKIP, NULL, "no login");
 	step(x, "device", ST_SKIP, NULL, "no login");
-	OPENSSL_cleanse(&s, sizeof s);
 }
 
 static void local_config_step(doctor_t *x)
@@ -963,8 +942,9 @@ static int parse(doctor_t *x, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (x->a.ble.mbtcp) {
-		fprintf(stderr, "bluetti doctor: diagnoses the cloud path only; over Modbus TCP use "
-		                "`bluetti check --transport modbus-tcp` (docs/local.md)\n");
+		fprintf(stderr,
+		        "bluetti doctor: diagnoses the cloud path only; over Modbus TCP use "
+		        "`bluetti check --transport modbus-tcp` (docs/local.md)\n");
 		return EXIT_USAGE;
 	}
 	if (x->a.ble.ble) {
