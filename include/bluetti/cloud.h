@@ -70,6 +70,18 @@ extern "C" {
 #define BLT_CLOUD_TOTP_KEY_ENV     "BLUETTI_TOTP_KEY"
 #define BLT_CLOUD_TOTP_KEY_DEFAULT "ga3sa4hj6kfl"
 
+/* The gateway's API (PROTOCOL.md §2): the paths the handle calls and the server codes it
+ * interprets (blt_cloud_error_t.server_code), for a simulator or a proxy of the gateway. */
+#define BLT_CLOUD_PATH_LOGIN          "/accessToken"
+#define BLT_CLOUD_PATH_UID            "/api/bluuc/uc/v1/basic/get"
+#define BLT_CLOUD_PATH_DEVICES        "/api/blusmartprod/device/group/v1/homeDevices"
+#define BLT_CLOUD_PATH_TIME           "/api/midppkic/cert/app/v2/now/utc-time"
+#define BLT_CLOUD_PATH_PFX            "/api/midppkic/cert/app/v1/pfx"
+#define BLT_CLOUD_PATH_REMOTE         "/api/blusmartprod/device/basic/v1/deviceRemoteSearch"
+#define BLT_CLOUD_CODE_TOKEN_EXPIRED  805       /* token not honoured here (see above) */
+#define BLT_CLOUD_CODE_WRONG_PASSWORD 20003015L /* login: password incorrect */
+#define BLT_CLOUD_CODE_NO_ACCOUNT     20003006L /* login: account does not exist */
+
 typedef struct blt_cloud blt_cloud_t;
 
 /* Gateway URLs must be https:// (the login sends passOpen, a reversible encryption of the

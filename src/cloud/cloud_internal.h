@@ -8,16 +8,6 @@
 
 #include <bluetti/cloud.h>
 
-#define BLT_CLOUD_PATH_LOGIN          "/accessToken"
-#define BLT_CLOUD_PATH_UID            "/api/bluuc/uc/v1/basic/get"
-#define BLT_CLOUD_PATH_DEVICES        "/api/blusmartprod/device/group/v1/homeDevices"
-#define BLT_CLOUD_PATH_TIME           "/api/midppkic/cert/app/v2/now/utc-time"
-#define BLT_CLOUD_PATH_PFX            "/api/midppkic/cert/app/v1/pfx"
-#define BLT_CLOUD_PATH_REMOTE         "/api/blusmartprod/device/basic/v1/deviceRemoteSearch"
-#define BLT_CLOUD_CODE_TOKEN_EXPIRED  805
-#define BLT_CLOUD_CODE_WRONG_PASSWORD 20003015L
-#define BLT_CLOUD_CODE_NO_ACCOUNT     20003006L
-
 int blt_cloud_md5_upper(const void *in, size_t n, char out[33]);
 
 /* Fill e and d; returns the blt_err_t that goes with kind. */

@@ -35,13 +35,13 @@
 
 #include <microhttpd.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include <bluetti/bluetti.h>
 #include <bluetti/cloud.h>
 
 #include "cloud.h"
-#include "cloud/cloud_internal.h"
 #include "common.h"
 
 #define PROG         "bluetti-sim --cloud"
@@ -240,17 +240,19 @@ static int auth(cloud_t *c, const char *gw, struct MHD_Connection *conn, const c
 		return -1;
 	}
 	if (c->always_805) { /* a gateway that honours no token at all */
-		*ret = send_code(c, conn, path, 805, "token rejected (--always-805)");
+		*ret = send_code(c, conn, path, BLT_CLOUD_CODE_TOKEN_EXPIRED,
+		                 "token rejected (--always-805)");
 		return -1;
 	}
 	for (size_t i = 0; i < c->ntok; i++)
 		if (!strcmp(c->tok[i].text, tok)) {
 			if (server_ms(c) >= c->tok[i].expires_ms) {
-				*ret = send_code(c, conn, path, 805, "token expired");
+				*ret = send_code(c, conn, path, BLT_CLOUD_CODE_TOKEN_EXPIRED,
+				                 "token expired");
 				return -1;
 			}
 			if (strcmp(c->acc[c->tok[i].account].region, gw) != 0) {
-				*ret = send_code(c, conn, path, 805,
+				*ret = send_code(c, conn, path, BLT_CLOUD_CODE_TOKEN_EXPIRED,
 				                 "token not valid in this data centre");
 				return -1;
 			}
@@ -271,10 +273,42 @@ static void full_sn(const cloud_t *c, size_t i, char *out, size_t cap)
 	snprintf(out + o, cap - o, "%s", c->dev[i].sn);
 }
 
+/* The session id the app signs with: the token's second '.'-separated part (§2.7). */
 static int token_sid(const char *token, char *sid, size_t cap)
 {
-	char p0[200];
-	return blt_cloud_token_parts(token, p0, sizeof p0, sid, cap);
+	const char *p = strchr(token, '.');
+	size_t n;
+	if (!p || p == token)
+		return -1;
+	n = strcspn(++p, ".");
+	if (!n || n >= cap)
+		return -1;
+	memcpy(sid, p, n);
+	sid[n] = '\0';
+	return 0;
+}
+
+/* The passOpen key (§2.3): uppercase hex MD5 of the password field. */
+static int pass_open_key(const char *pw_field, char out[33])
+{
+	uint8_t md[EVP_MAX_MD_SIZE];
+	unsigned int ml = 0;
+	if (EVP_Digest(pw_field, strlen(pw_field), md, &ml, EVP_md5(), NULL) != 1 || ml != 16 ||
+	    blt_hex_encode(md, ml, out, 33) < 0)
+		return -1;
+	for (char *q = out; *q; q++)
+		if (*q >= 'a' && *q <= 'f')
+			*q = (char)(*q - 'a' + 'A');
+	return 0;
+}
+
+/* --broker-address HOST:PORT ([v6]:PORT): what the device records announce. */
+static bool hostport_ok(const char *s)
+{
+	const char *colon = strrchr(s, ':');
+	unsigned long port;
+	return colon && colon != s && colon - s < 250 && !strpbrk(s, " \t\r\n\"") &&
+	       cli_parse_ulong(colon + 1, 1, 65535, &port) == 0;
 }
 
 /* ---- endpoints ---------------------------------------------------------------------- */
@@ -306,8 +340,8 @@ static enum MHD_Result ep_login(cloud_t *c, struct MHD_Connection *conn, const r
 	/* passOpen, when sent, is AES(password) under MD5(password field) (§2.3) */
 	if (!form_get(r->body, "passOpen", po, sizeof po) && po[0]) {
 		char k[33], h[65];
-		blt_cloud_md5_upper(pw, strlen(pw), k);
-		if (blt_cloud_aes_decrypt_hex(k, po, (uint8_t *)plain, sizeof plain, &n, NULL) !=
+		if (pass_open_key(pw, k) != 0 ||
+		    blt_cloud_aes_decrypt_hex(k, po, (uint8_t *)plain, sizeof plain, &n, NULL) !=
 		        0 ||
 		    (blt_cloud_password_hash(plain, h), strcmp(h, pw) != 0)) {
 			ret = send_code(c, conn, path, 20003001,
@@ -767,9 +801,7 @@ int sim_cloud_main(int argc, char **argv)
 			break;
 		}
 		case O_BROKER: {
-			char h[256];
-			uint16_t p;
-			if (blt_cloud_parse_hostport(optarg, h, sizeof h, &p) != 0) {
+			if (!hostport_ok(optarg)) {
 				say("--broker-address '%s': expected HOST:PORT", optarg);
 				return 2;
 			}
