@@ -27,140 +27,14 @@
 
 #include <bluetti/cloud.h>
 
+#include "it_cloud.h"
 #include "it_util.h"
-
-#ifndef BLT_CLOUD_DRIVER
-#error "BLT_CLOUD_DRIVER must name the test driver"
-#endif
-
-#define KEY      "TESTKEY12345"
-#define EMAIL    "owner@example.com"
-#define PASSWORD "correct horse"
-
-typedef struct simc {
-	pid_t pid;
-	unsigned port, eu_port, us_port;
-	char url[64], url2[64], log[600], regions[160];
-} simc_t;
 
 static bool g_builtin_key; /* start the simulator without a key file: the shipped one */
 
-static void sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-	nanosleep(&ts, NULL);
-}
-
-static void show_log(const char *path)
-{
-	char line[512];
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return;
-	while (fgets(line, sizeof line, f))
-		fprintf(stderr, "  | %s", line);
-	fclose(f);
-}
-
-/* Start the simulated cloud with extra options (NULL-terminated). */
 static void sim_start(simc_t *s, const char *name, const char **extra)
 {
-	static int seq;
-	char ready[600], pwf[600], keyf[600], ca[600], cakey[600];
-	const char *argv[64];
-	int n = 0;
-	snprintf(ready, sizeof ready, "%s/cloud-%s-%d.ready", it_env("BLT_IT_DIR"), name, ++seq);
-	snprintf(s->log, sizeof s->log, "%s/cloud-%s-%d.log", it_env("BLT_IT_DIR"), name, seq);
-	snprintf(pwf, sizeof pwf, "%s/cloud.pw", it_env("BLT_IT_DIR"));
-	snprintf(keyf, sizeof keyf, "%s/cloud.key", it_env("BLT_IT_DIR"));
-	FILE *f = fopen(pwf, "w");
-	fputs(PASSWORD "\n", f);
-	fclose(f);
-	f = fopen(keyf, "w");
-	fputs(KEY "\n", f);
-	fclose(f);
-	argv[n++] = BLT_CLOUD_DRIVER;
-	argv[n++] = "sim-cloud";
-	argv[n++] = "--ca-cert";
-	argv[n++] = it_path(ca, sizeof ca, "BLT_PKI", "ca.pem");
-	argv[n++] = "--ca-key";
-	argv[n++] = it_path(cakey, sizeof cakey, "BLT_PKI", "ca.key");
-	argv[n++] = "--account";
-	argv[n++] = EMAIL;
-	argv[n++] = "--account-password-file";
-	argv[n++] = pwf;
-	if (!g_builtin_key) {
-		argv[n++] = "--totp-key-file";
-		argv[n++] = keyf;
-	}
-	argv[n++] = "--device";
-	argv[n++] = "EL100V2:2434000112345";
-	argv[n++] = "--device";
-	argv[n++] = "AP300:2616113487436";
-	argv[n++] = "--broker-address";
-	argv[n++] = "localhost:18999";
-	argv[n++] = "--ready-file";
-	argv[n++] = ready;
-	for (int i = 0; extra && extra[i]; i++)
-		argv[n++] = extra[i];
-	argv[n] = NULL;
-	unlink(ready);
-	s->pid = fork();
-	if (s->pid == 0) {
-		int fd = open(s->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-			close(fd);
-		}
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	assert_true(s->pid > 0);
-	for (int i = 0; i < 500 && access(ready, F_OK) != 0; i++) {
-		int st;
-		if (waitpid(s->pid, &st, WNOHANG) == s->pid) {
-			s->pid = 0;
-			show_log(s->log);
-			fail_msg("cloud simulator exited before it was ready");
-		}
-		sleep_ms(20);
-	}
-	size_t len;
-	uint8_t *p = it_read(ready, &len);
-	s->port = (unsigned)strtoul((char *)p, NULL, 10);
-	for (char *l = strchr((char *)p, '\n'); l && l[1]; l = strchr(l + 1, '\n')) {
-		if (!strncmp(l + 1, "eu ", 3))
-			s->eu_port = (unsigned)strtoul(l + 4, NULL, 10);
-		if (!strncmp(l + 1, "us ", 3))
-			s->us_port = (unsigned)strtoul(l + 4, NULL, 10);
-	}
-	free(p);
-	snprintf(s->regions, sizeof s->regions, "eu=https://localhost:%u,us=https://localhost:%u",
-	         s->eu_port, s->us_port);
-	snprintf(s->url, sizeof s->url, "https://localhost:%u", s->port);
-	snprintf(s->url2, sizeof s->url2, "https://127.0.0.1:%u", s->port);
-}
-
-static void sim_stop(simc_t *s)
-{
-	if (s->pid > 0) {
-		int st;
-		kill(s->pid, SIGTERM);
-		for (int i = 0; i < 250; i++) {
-			if (waitpid(s->pid, &st, WNOHANG) == s->pid) {
-				s->pid = 0;
-				break;
-			}
-			sleep_ms(20);
-		}
-		if (s->pid > 0) {
-			kill(s->pid, SIGKILL);
-			waitpid(s->pid, &st, 0);
-		}
-		s->pid = 0;
-	}
+	it_cloud_start(s, name, extra, g_builtin_key);
 }
 
 static simc_t *g_sim; /* stopped by teardown, even when a test fails */
