@@ -126,6 +126,9 @@ if [ "$MODE" = check ] || [ "$MODE" = connect ]; then
 			ok "topics with spaces" || fail "no PUB/Elite 200 V2/$SN2 topic seen"
 		run read_e200 "$BLUETTI" read --model "Elite 200 V2" --account --sn "$SN2" --block 100
 		expect read_e200 0 ""
+		# watch: the account session's credentials hook installed for the reconnects
+		run watch "$BLUETTI" watch --account --sn "$SN" --block 100 --count 1
+		expect watch 0 ""
 		run bad_model "$BLUETTI" read --account --sn "$SN2" --model "Elite/200" --block 100
 		expect bad_model 2 "not usable in topics"
 	fi
