@@ -1258,6 +1258,18 @@ static void test_every_profile_device_docs(void **state)
 		ctx.via_device = "bluetti_bridge";
 		n = br_entities(&ctx, ents, BR_MAX_ENTITIES);
 		assert_true(n > 20);
+		/* computed energy counters exactly where the profile lacks the real one */
+		for (size_t q = 0; q < blt_derived_count(); q++) {
+			const blt_derived_t *dq = blt_derived_at(q);
+			bool have = false;
+			for (size_t k = 0; k < n; k++)
+				have = have || !strcmp(ents[k].key, dq->key);
+			if (dq->counter)
+				assert_int_equal(have, !blt_profile_has_quantity(
+				                           p, (blt_quantity_t)dq->counter));
+			if (dq->counter && have && !strcmp(p->id, "ELITE200V2"))
+				assert_string_equal(dq->key, "grid_export_energy_computed");
+		}
 		nd = br_device_docs(&ctx, ents, n, dd, BR_MAX_DEVDOCS);
 		/* the station, its pack (6300 cells: sub-device rows), B300 at 51, hub at 11 */
 		assert_true(nd >= 3);
