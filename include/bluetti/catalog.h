@@ -210,6 +210,12 @@ BLT_API void blt_unit_classes(const char *unit, const char **device_class,
                               const char **state_class);
 /* True if the profile reads block id in one of its groups. */
 BLT_API bool blt_profile_reads_block(const blt_profile_t *p, uint16_t id);
+/* True if the profile has a row tagged with quantity q (blt_present_t.quantity) that it can
+ * read: in a block of its groups, within its read length for that block, not gated by its
+ * protocol version, and whose first register does not read a "not supported" filler on
+ * it. Which energy counters a model has (the others are integrated from power:
+ * blt_derived_t.counter). */
+BLT_API bool blt_profile_has_quantity(const blt_profile_t *p, blt_quantity_t q);
 
 /* --- nodes (block 21000 NODE_INFO, PROTOCOL.md §1.6) -------------------------------------
  * A V2 system lists its mesh nodes (the power station, hubs, expansion batteries) in

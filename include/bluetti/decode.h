@@ -147,6 +147,11 @@ typedef enum blt_quantity {
 	BLT_Q_PROTOCOL_VERSION,
 	BLT_Q_MODEL,  /* string */
 	BLT_Q_SERIAL, /* string */
+	/* energy counters beside the grid and battery ones (a profile without a row for one
+	 * gets an integral of the power: blt_derived_t.counter) */
+	BLT_Q_PV_ENERGY,
+	BLT_Q_AC_LOAD_ENERGY,
+	BLT_Q_DC_LOAD_ENERGY,
 	BLT_Q__COUNT
 } blt_quantity_t;
 

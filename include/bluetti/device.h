@@ -25,6 +25,23 @@ extern "C" {
 
 typedef struct blt_device blt_device_t;
 
+/* Energy counters the library integrates from power for a profile without the counter row
+ * (blt_derived_t.counter names the row's quantity). */
+typedef enum blt_energy {
+	BLT_EN_PV = 0,
+	BLT_EN_GRID_IMPORT,
+	BLT_EN_GRID_EXPORT,
+	BLT_EN_BATTERY_CHARGE,
+	BLT_EN_BATTERY_DISCHARGE,
+	BLT_EN_AC_LOAD,
+	BLT_EN_DC_LOAD,
+	BLT_EN__COUNT
+} blt_energy_t;
+
+/* Samples further apart than this (a device offline, a block not read) are not
+ * integrated: the power in between is unknown. */
+#define BLT_ENERGY_GAP_MS (5u * 60u * 1000u)
+
 /* Quantities by name. NAN = not known yet (block not read, field missing or n/a). */
 typedef struct blt_device_summary {
 	/* grid (block 1300) */
@@ -68,6 +85,12 @@ typedef struct blt_device_summary {
 	/* alarms / faults: names of the bits set in the alarm and fault bitmaps */
 	unsigned nalarms;
 	const char *alarms[32];
+	/* computed energy counters (kWh): bit e of energy_computed is set when the profile has
+	 * no counter row for blt_energy_t e, and energy[e] is then the trapezoid integral of
+	 * the power over the read times (gaps > BLT_ENERGY_GAP_MS not integrated) plus the
+	 * seed (blt_device_energy_seed); NAN before the first sample or seed. Never decreases. */
+	uint16_t energy_computed;
+	double energy[BLT_EN__COUNT];
 } blt_device_summary_t;
 
 /* A stored value: the row it came from, its repetition index and number. Strings are
@@ -90,6 +113,15 @@ BLT_API int blt_device_update(blt_device_t *dev, const blt_decoded_t *r, uint64_
 			      blt_detail_t *d);
 
 BLT_API const blt_device_summary_t *blt_device_summary(const blt_device_t *dev);
+
+/* Seed the computed energy counter of derived key (e.g. "pv_energy_computed") with the
+ * value a previous run published, so the counter continues from it and never goes back
+ * across restarts: the counter becomes max(seed, earlier seeds) + what was integrated
+ * since blt_device_new. BLT_E_NOT_FOUND if key is not a computed counter of this device's
+ * profile (the profile has the real counter), BLT_E_RANGE if kwh is negative or not
+ * finite. */
+BLT_API blt_err_t blt_device_energy_seed(blt_device_t *dev, const char *key, double kwh,
+                                         blt_detail_t *d);
 BLT_API const blt_profile_t *blt_device_profile(const blt_device_t *dev);
 /* Decode options for this device (profile's, with the protocol version from block 1 when
  * the profile does not fix one). */
@@ -134,6 +166,16 @@ typedef struct blt_derived {
 	bool diagnostic;
 	uint8_t sub;        /* 1 = battery-pack sub-device */
 	const char *source; /* what it is computed from (docs) */
+	/* A computed energy counter (kWh, total_increasing): counter is the quantity of the
+	 * counter row it stands in for (blt_quantity_t; 0 = not an energy counter), offered
+	 * only on profiles without that row (blt_profile_has_quantity); energy its index in
+	 * the summary (blt_energy_t), power the W it integrates (NAN unknown, >= 0) and
+	 * power_time the quantities whose block's read time stamps a sample (the first
+	 * known). */
+	uint8_t counter;
+	uint8_t energy;
+	double (*power)(const blt_device_summary_t *s);
+	uint8_t power_time[2];
 	/* True if the quantity applies to a device in state s (the blocks it needs were read). */
 	bool (*applies)(const blt_device_summary_t *s);
 	void (*get)(const blt_device_summary_t *s, blt_derived_value_t *out);
@@ -142,6 +184,9 @@ typedef struct blt_derived {
 BLT_API size_t blt_derived_count(void);
 BLT_API const blt_derived_t *blt_derived_at(size_t i);
 BLT_API const blt_derived_t *blt_derived_find(const char *key); /* NULL if unknown */
+/* True if q can apply to a device of profile p (false for a computed energy counter of a
+ * profile that has the real counter). */
+BLT_API bool blt_derived_offered(const blt_profile_t *p, const blt_derived_t *q);
 /* Value of derived quantity q for dev. */
 BLT_API void blt_derived_get(const blt_device_t *dev, const blt_derived_t *q,
                              blt_derived_value_t *out);

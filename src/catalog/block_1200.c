@@ -17,7 +17,7 @@ static const blt_field_t fields[] = {
     U32("pv_power", 0, BLT_PROV_FW, "total PV charging power", .unit = "W", .flags = BLT_F_REQUIRED,
         .ha = {.same_as = "100:pv_power"}),
     U32("pv_energy", 4, BLT_PROV_FW, "total PV charging energy", .scale = 0.1, .unit = "kWh",
-        .ha = {.same_as = "100:pv_charge_energy"}),
+        .ha = {.same_as = "100:pv_charge_energy", .quantity = BLT_Q_PV_ENERGY}),
     U32("pv_to_ac_load_power", 8, BLT_PROV_FW, "PV power going to the AC load", .unit = "W",
         .ha = {.same_as = "100:pv_to_ac_load_power"}),
     U32("pv_to_ac_load_energy", 12, BLT_PROV_FW, "PV energy delivered to the AC load", .scale = 0.1,

@@ -91,6 +91,42 @@ bool blt_profile_reads_block(const blt_profile_t *p, uint16_t id)
 	return false;
 }
 
+/* True if register reg reads a "not supported" filler on this profile. */
+static bool filler_reg(const blt_profile_t *p, unsigned reg)
+{
+	for (size_t i = 0; i < p->nfillers; i++)
+		if (reg >= p->fillers[i].first && reg <= p->fillers[i].last)
+			return true;
+	return false;
+}
+
+bool blt_profile_has_quantity(const blt_profile_t *p, blt_quantity_t q)
+{
+	for (size_t g = 0; p && q && g < p->ngroups; g++)
+		for (size_t k = 0; k < p->groups[g].nblocks; k++) {
+			const blt_block_t *b = blt_catalog_find(p->groups[g].blocks[k]);
+			unsigned regs = b ? blt_profile_block_regs(p, b) : 0;
+			unsigned reply = b ? blt_profile_block_reply(p, b) : 0;
+			if (reply && reply < regs)
+				regs = reply;
+			for (size_t i = 0; b && i < b->nfields; i++) {
+				const blt_field_t *f = &b->fields[i];
+				unsigned size =
+				    f->size ? f->size : blt_type_size((blt_type_t)f->type);
+				unsigned off = f->offset + (f->repeat ? f->repeat->base_add : 0u);
+				if (f->ha.quantity != q || off + size > regs * 2u)
+					continue;
+				if (f->min_pv && p->protocol_version &&
+				    p->protocol_version < f->min_pv)
+					continue;
+				/* the decoder's rule: a filler at the row's first register */
+				if (!filler_reg(p, b->id + off / 2u))
+					return true;
+			}
+		}
+	return false;
+}
+
 void blt_block_prefix(const blt_block_t *b, char *prefix, size_t pcap, char *title, size_t tcap)
 {
 	if (b->ha.prefix) {

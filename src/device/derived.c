@@ -81,6 +81,67 @@ static void get_alarms(const blt_device_summary_t *s, blt_derived_value_t *out)
 	}
 }
 
+/* Computed energy counters: applicable where the profile lacks the counter row. */
+static bool computed(const blt_device_summary_t *s, blt_energy_t e)
+{
+	return (s->energy_computed >> e) & 1u;
+}
+#define ENERGY(id, low)                                                                            \
+	static bool applies_##low(const blt_device_summary_t *s)                                   \
+	{                                                                                          \
+		return computed(s, id);                                                            \
+	}                                                                                          \
+	static void get_##low(const blt_device_summary_t *s, blt_derived_value_t *out)             \
+	{                                                                                          \
+		number(s->energy[id], out);                                                        \
+	}
+ENERGY(BLT_EN_PV, pv)
+ENERGY(BLT_EN_GRID_IMPORT, grid_import)
+ENERGY(BLT_EN_GRID_EXPORT, grid_export)
+ENERGY(BLT_EN_BATTERY_CHARGE, battery_charge)
+ENERGY(BLT_EN_BATTERY_DISCHARGE, battery_discharge)
+ENERGY(BLT_EN_AC_LOAD, ac_load)
+ENERGY(BLT_EN_DC_LOAD, dc_load)
+#undef ENERGY
+
+/* The power each counter integrates, in W, >= 0 (NAN unknown). */
+static double positive(double w)
+{
+	return isnan(w) ? NAN : w > 0 ? w : 0;
+}
+static double pw_pv(const blt_device_summary_t *s)
+{
+	return positive(s->pv_power);
+}
+static double pw_import(const blt_device_summary_t *s)
+{
+	return positive(s->net_grid_power);
+}
+static double pw_export(const blt_device_summary_t *s)
+{
+	return positive(-s->net_grid_power);
+}
+static double pw_charge(const blt_device_summary_t *s)
+{
+	return positive(s->battery_power);
+}
+static double pw_discharge(const blt_device_summary_t *s)
+{
+	return positive(-s->battery_power);
+}
+static double pw_ac_load(const blt_device_summary_t *s)
+{
+	return positive(s->ac_load_power);
+}
+static double pw_dc_load(const blt_device_summary_t *s)
+{
+	return positive(s->dc_load_power);
+}
+
+#define COMPUTED_ENERGY                                                                            \
+	.unit = "kWh", .device_class = "energy", .state_class = "total_increasing",                \
+	.icon = "mdi:calculator-variant-outline", .decimals = 3
+
 static const blt_derived_t table[] = {
     {.key = "battery_power",
      .name = "Battery power",
@@ -143,6 +204,85 @@ static const blt_derived_t table[] = {
      .source = "names of the bits set in the rows flagged BLT_P_ALARM, or \"none\"",
      .applies = always,
      .get = get_alarms},
+    /* Energy counters for the Energy dashboard where the model has none (computed: the
+     * integral of the power the bridge reads, not the unit's own meter). */
+    {.key = "pv_energy_computed",
+     .name = "PV energy (computed)",
+     COMPUTED_ENERGY,
+     .source = "integral of pv_power (block 100) over the read times, where the profile has "
+               "no PV energy counter",
+     .applies = applies_pv,
+     .get = get_pv,
+     .counter = BLT_Q_PV_ENERGY,
+     .energy = BLT_EN_PV,
+     .power = pw_pv,
+     .power_time = {BLT_Q_PV_POWER}},
+    {.key = "grid_import_energy_computed",
+     .name = "Grid import energy (computed)",
+     COMPUTED_ENERGY,
+     .source = "integral of net_grid_power > 0 over the read times, where the profile has no "
+               "grid import counter",
+     .applies = applies_grid_import,
+     .get = get_grid_import,
+     .counter = BLT_Q_GRID_IMPORT_ENERGY,
+     .energy = BLT_EN_GRID_IMPORT,
+     .power = pw_import,
+     .power_time = {BLT_Q_GRID_POWER, BLT_Q_GRID_POWER_IMPORT}},
+    {.key = "grid_export_energy_computed",
+     .name = "Grid export energy (computed)",
+     COMPUTED_ENERGY,
+     .source = "integral of net_grid_power < 0 over the read times, where the profile has no "
+               "grid export counter",
+     .applies = applies_grid_export,
+     .get = get_grid_export,
+     .counter = BLT_Q_GRID_EXPORT_ENERGY,
+     .energy = BLT_EN_GRID_EXPORT,
+     .power = pw_export,
+     .power_time = {BLT_Q_GRID_POWER, BLT_Q_GRID_POWER_IMPORT}},
+    {.key = "battery_charge_energy_computed",
+     .name = "Battery charge energy (computed)",
+     COMPUTED_ENERGY,
+     .source = "integral of battery_power > 0 over the read times, where the profile has no "
+               "battery charge counter",
+     .applies = applies_battery_charge,
+     .get = get_battery_charge,
+     .counter = BLT_Q_BATTERY_CHARGE_ENERGY,
+     .energy = BLT_EN_BATTERY_CHARGE,
+     .power = pw_charge,
+     .power_time = {BLT_Q_PACK_CURRENT}},
+    {.key = "battery_discharge_energy_computed",
+     .name = "Battery discharge energy (computed)",
+     COMPUTED_ENERGY,
+     .source = "integral of battery_power < 0 over the read times, where the profile has no "
+               "battery discharge counter",
+     .applies = applies_battery_discharge,
+     .get = get_battery_discharge,
+     .counter = BLT_Q_BATTERY_DISCHARGE_ENERGY,
+     .energy = BLT_EN_BATTERY_DISCHARGE,
+     .power = pw_discharge,
+     .power_time = {BLT_Q_PACK_CURRENT}},
+    {.key = "ac_load_energy_computed",
+     .name = "AC load energy (computed)",
+     COMPUTED_ENERGY,
+     .source = "integral of ac_load_power (block 100) over the read times, where the profile "
+               "has no AC output energy counter",
+     .applies = applies_ac_load,
+     .get = get_ac_load,
+     .counter = BLT_Q_AC_LOAD_ENERGY,
+     .energy = BLT_EN_AC_LOAD,
+     .power = pw_ac_load,
+     .power_time = {BLT_Q_AC_LOAD_POWER}},
+    {.key = "dc_load_energy_computed",
+     .name = "DC load energy (computed)",
+     COMPUTED_ENERGY,
+     .source = "integral of dc_load_power (block 100) over the read times, where the profile "
+               "has no DC output energy counter",
+     .applies = applies_dc_load,
+     .get = get_dc_load,
+     .counter = BLT_Q_DC_LOAD_ENERGY,
+     .energy = BLT_EN_DC_LOAD,
+     .power = pw_dc_load,
+     .power_time = {BLT_Q_DC_LOAD_POWER}},
 };
 
 size_t blt_derived_count(void)
@@ -169,4 +309,9 @@ void blt_derived_get(const blt_device_t *dev, const blt_derived_t *q, blt_derive
 	out->num = NAN;
 	if (dev && q && q->get)
 		q->get(blt_device_summary(dev), out);
+}
+
+bool blt_derived_offered(const blt_profile_t *p, const blt_derived_t *q)
+{
+	return q && (!q->counter || !blt_profile_has_quantity(p, (blt_quantity_t)q->counter));
 }

@@ -14,6 +14,15 @@ typedef struct slot {
 	blt_device_value_t *vals;
 } slot_t;
 
+/* One computed energy counter: the integral since blt_device_new, the seed, the last sample. */
+typedef struct energy_state {
+	double integral; /* kWh */
+	double seed;     /* kWh */
+	double last_w;
+	uint64_t last_ms;
+	bool have_last, started, seeded;
+} energy_state_t;
+
 struct blt_device {
 	const blt_profile_t *profile;
 	char model[24];
@@ -28,6 +37,8 @@ struct blt_device {
 	blt_device_summary_t sum;
 	blt_node_t *nodes; /* from block 21000 */
 	size_t nnodes;
+	uint16_t energy_mask; /* bit e: the profile has no counter for blt_energy_t e */
+	energy_state_t energy[BLT_EN__COUNT];
 };
 
 static void nodes_free(blt_node_t *nodes, size_t n);
@@ -47,6 +58,11 @@ int blt_device_new(const blt_profile_t *profile, const char *model, const char *
 	snprintf(dev->model, sizeof dev->model, "%s",
 	         model ? model : (profile->model ? profile->model : ""));
 	snprintf(dev->sn, sizeof dev->sn, "%s", sn ? sn : "");
+	for (size_t i = 0; i < blt_derived_count(); i++) {
+		const blt_derived_t *q = blt_derived_at(i);
+		if (q->counter && q->energy < BLT_EN__COUNT && blt_derived_offered(profile, q))
+			dev->energy_mask |= (uint16_t)(1u << q->energy);
+	}
 	*out = dev;
 	blt_device_update(dev, NULL, 0, NULL); /* initialise the summary */
 	return BLT_OK;
@@ -153,6 +169,53 @@ static void qtab_fill(const blt_device_t *dev, qtab_t *t)
 static double qv(const qtab_t *t, blt_quantity_t q, unsigned i)
 {
 	return i < QMAX ? t->v[q][i] : NAN;
+}
+
+/* Read time of the block a quantity's value came from; 0 if not known. */
+static uint64_t quantity_time(const blt_device_t *dev, const qtab_t *t, unsigned q)
+{
+	if (!q || q >= BLT_Q__COUNT || isnan(t->v[q][0]))
+		return 0;
+	return blt_device_block_time(dev, t->blk[q][0]);
+}
+
+/* Trapezoid integration of the computed energy counters: one sample per read of the
+ * power's block (a recompute without a new read of it updates the sample's value only);
+ * an unknown power or a gap longer than BLT_ENERGY_GAP_MS ends the run of samples. */
+static void integrate(blt_device_t *dev, const qtab_t *t)
+{
+	blt_device_summary_t *s = &dev->sum;
+	s->energy_computed = dev->energy_mask;
+	for (size_t e = 0; e < BLT_EN__COUNT; e++)
+		s->energy[e] = NAN;
+	for (size_t i = 0; i < blt_derived_count(); i++) {
+		const blt_derived_t *q = blt_derived_at(i);
+		energy_state_t *st;
+		uint64_t when = 0;
+		double w;
+		if (!q->counter || q->energy >= BLT_EN__COUNT || !q->power ||
+		    !((dev->energy_mask >> q->energy) & 1u))
+			continue;
+		st = &dev->energy[q->energy];
+		w = q->power(s);
+		for (size_t k = 0; k < 2 && !when; k++)
+			when = quantity_time(dev, t, q->power_time[k]);
+		if (isnan(w) || !when) {
+			st->have_last = false;
+		} else if (st->have_last && when == st->last_ms) {
+			st->last_w = w; /* the same read, seen again after another block's */
+		} else {
+			if (st->have_last && when > st->last_ms &&
+			    when - st->last_ms <= BLT_ENERGY_GAP_MS)
+				st->integral +=
+				    (st->last_w + w) / 2.0 * (double)(when - st->last_ms) / 3.6e9;
+			st->last_w = w;
+			st->last_ms = when;
+			st->have_last = st->started = true;
+		}
+		if (st->started || st->seeded)
+			s->energy[q->energy] = st->seed + st->integral;
+	}
 }
 
 static void recompute(blt_device_t *dev)
@@ -275,6 +338,7 @@ static void recompute(blt_device_t *dev)
 	s->on_battery = s->have_grid && !s->grid_present && discharging;
 	s->grid_outage = s->have_grid && !s->grid_present && dev->grid_seen;
 	collect_alarms(dev, s);
+	integrate(dev, t);
 }
 
 int blt_device_update(blt_device_t *dev, const blt_decoded_t *r, uint64_t now_ms, blt_detail_t *d)
@@ -336,6 +400,28 @@ int blt_device_update(blt_device_t *dev, const blt_decoded_t *r, uint64_t now_ms
 const blt_device_summary_t *blt_device_summary(const blt_device_t *dev)
 {
 	return &dev->sum;
+}
+
+blt_err_t blt_device_energy_seed(blt_device_t *dev, const char *key, double kwh, blt_detail_t *d)
+{
+	const blt_derived_t *q = blt_derived_find(key);
+	energy_state_t *st;
+	if (!dev || !key)
+		return blt_detail_set(d, BLT_E_INVAL, "no device or key");
+	if (!q || !q->counter || q->energy >= BLT_EN__COUNT ||
+	    !((dev->energy_mask >> q->energy) & 1u))
+		return blt_detail_set(d, BLT_E_NOT_FOUND,
+		                      "%s is not a computed energy counter of %s", key,
+		                      dev->profile->id);
+	if (!isfinite(kwh) || kwh < 0)
+		return blt_detail_set(d, BLT_E_RANGE, "%s seed %g kWh: not a counter value", key,
+		                      kwh);
+	st = &dev->energy[q->energy];
+	if (!st->seeded || kwh > st->seed) /* never back */
+		st->seed = kwh;
+	st->seeded = true;
+	dev->sum.energy[q->energy] = st->seed + st->integral;
+	return BLT_OK;
 }
 
 void blt_device_decode_opts(const blt_device_t *dev, blt_decode_opts_t *out)

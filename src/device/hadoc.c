@@ -107,7 +107,7 @@ static void profile_section(FILE *out, const blt_profile_t *p)
 	}
 	for (size_t i = 0; i < blt_derived_count(); i++) {
 		const blt_derived_t *q = blt_derived_at(i);
-		if (!key_new(&ks, q->key))
+		if (!blt_derived_offered(p, q) || !key_new(&ks, q->key))
 			continue;
 		fprintf(out, "| `%s` | %s | %s | ", q->key, q->name,
 		        q->kind == BLT_DK_FLAG ? "binary_sensor" : "sensor");

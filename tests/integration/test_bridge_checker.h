@@ -12,6 +12,11 @@
  * Device-based discovery (HA 2024.11+, <prefix>/device/<node_id>/config): dev, o (origin
  * with a name; support_url an http(s) URL), cmps with each component's platform p; each
  * component, with the options it inherits from the document, obeys the per-entity rules.
+ * A device document carries exactly one device, whose identifier is the topic's node id,
+ * and no two documents describe one device: the power station's entities, its battery pack
+ * and each NODE_INFO node have a document each (a sub-device's node id extends its
+ * via_device's, and its components keep the unique_id of the per-entity form,
+ * <via_device>_<key>); a unique_id is a component of at most one document.
  * Names: every entity of one device has a distinct name, no word twice in a row ("Grid
  * grid power"), and none begins with its device's name. Categories: sensors are never
  * config; enabled_by_default is a boolean, and the noisy values (last_seen, per-cell
@@ -45,7 +50,9 @@ typedef struct chk_ctx {
 	size_t navail;
 	const char *const *known_devices; /* devices announced elsewhere (the bridge's own) */
 	size_t nknown;
-	bool noise_enabled; /* all_entities: the noisy values may start enabled */
+	bool noise_enabled;   /* all_entities: the noisy values may start enabled */
+	const char *uid_node; /* internal: node of the unique_ids while checking a device
+	                         document's components (NULL: the topic's node id) */
 	int problems;
 	char last[512]; /* last problem, for the assertion message */
 } chk_ctx_t;
@@ -55,6 +62,9 @@ static struct chk_name {
 	char dev[96], dev_name[128], name[128], topic[200];
 } chk_names[4096];
 static size_t chk_nnames;
+/* Devices that have a device document (one each). */
+static char chk_devdocs[64][96];
+static size_t chk_ndevdocs;
 
 /* True if name has the same word twice in a row. */
 static bool chk_stutters(const char *name)
@@ -320,8 +330,8 @@ static void chk_name(chk_ctx_t *c, const char *topic, const cJSON *o)
 }
 
 static void chk_doc(chk_ctx_t *c, const chk_doc_t *doc, const cJSON *state, char ids[][96],
-                    size_t *nids, size_t idcap, char devs[][96], chk_dev_t *devinfo,
-                    size_t *ndevs, size_t devcap, char vias[][96], size_t *nvias)
+                    size_t *nids, size_t idcap, char devs[][96], chk_dev_t *devinfo, size_t *ndevs,
+                    size_t devcap, char vias[][96], size_t *nvias)
 {
 	char comp[32], node[96], object[96], key[96];
 	const char *p = doc->topic, *q;
@@ -380,7 +390,7 @@ static void chk_doc(chk_ctx_t *c, const chk_doc_t *doc, const cJSON *state, char
 		chk_fail(c, doc->topic, "no unique_id");
 	} else {
 		char want[200];
-		snprintf(want, sizeof want, "%s_%s", node, object);
+		snprintf(want, sizeof want, "%s_%s", c->uid_node ? c->uid_node : node, object);
 		if (strcmp(s, want))
 			chk_fail(c, doc->topic, "unique_id %s, expected %s", s, want);
 		for (size_t i = 0; i < *nids; i++)
@@ -555,6 +565,7 @@ static void chk_device_doc(chk_ctx_t *c, const chk_doc_t *doc, const cJSON *stat
 	static const char *const platforms[] = {"sensor", "binary_sensor", "switch",
 	                                        "select", "number",        NULL};
 	char node[96];
+	const char *uid_node = NULL;
 	const char *p = doc->topic + strlen(c->prefix) + strlen("/device/");
 	const char *q = strchr(p, '/');
 	cJSON *o, *dev, *org, *cmps, *x;
@@ -575,8 +586,31 @@ static void chk_device_doc(chk_ctx_t *c, const chk_doc_t *doc, const cJSON *stat
 	dev = cJSON_GetObjectItemCaseSensitive(o, "dev");
 	org = cJSON_GetObjectItemCaseSensitive(o, "o");
 	cmps = cJSON_GetObjectItemCaseSensitive(o, "cmps");
-	if (!cJSON_IsObject(dev))
+	if (!cJSON_IsObject(dev)) {
 		chk_fail(c, doc->topic, "device document without dev");
+	} else {
+		const cJSON *idl = cJSON_GetObjectItemCaseSensitive(dev, "identifiers");
+		const char *via = chk_str(dev, "via_device");
+		const char *id0 = cJSON_IsArray(idl) && cJSON_GetArraySize(idl) == 1 &&
+		                          cJSON_IsString(cJSON_GetArrayItem(idl, 0))
+		                      ? cJSON_GetArrayItem(idl, 0)->valuestring
+		                      : NULL;
+		size_t vl = via ? strlen(via) : 0;
+		if (!id0)
+			chk_fail(c, doc->topic, "dev is not exactly one device (one identifier)");
+		else if (strcmp(id0, node))
+			chk_fail(c, doc->topic, "dev %s is not the device of node id %s", id0,
+			         node);
+		for (size_t i = 0; id0 && i < chk_ndevdocs; i++)
+			if (!strcmp(chk_devdocs[i], id0))
+				chk_fail(c, doc->topic, "device %s has a second device document",
+				         id0);
+		if (id0 && chk_ndevdocs < sizeof chk_devdocs / sizeof chk_devdocs[0])
+			snprintf(chk_devdocs[chk_ndevdocs++], sizeof chk_devdocs[0], "%s", id0);
+		/* a sub-device (its id extends its via_device's): the per-entity unique_ids */
+		if (via && !strncmp(node, via, vl) && node[vl] == '_')
+			uid_node = via;
+	}
 	if (!cJSON_IsObject(org) || !chk_str(org, "name"))
 		chk_fail(c, doc->topic, "device document without o (origin) and its name");
 	else if ((url = chk_str(org, "support_url")) && strncmp(url, "https://", 8) &&
@@ -615,8 +649,10 @@ static void chk_device_doc(chk_ctx_t *c, const chk_doc_t *doc, const cJSON *stat
 		         x->string);
 		one.topic = topic;
 		one.payload = payload;
+		c->uid_node = uid_node;
 		chk_doc(c, &one, state, ids, nids, idcap, devs, devinfo, ndevs, devcap, vias,
 		        nvias);
+		c->uid_node = NULL;
 		free(payload);
 	}
 	cJSON_Delete(o);
@@ -630,6 +666,7 @@ static int chk_all(chk_ctx_t *c, const chk_doc_t *docs, size_t n)
 	size_t nids = 0, ndevs = 0, nvias = 0, pl = strlen(c->prefix);
 	cJSON *state = c->state_doc ? cJSON_Parse(c->state_doc) : NULL;
 	chk_nnames = 0;
+	chk_ndevdocs = 0;
 	if (c->state_doc && !cJSON_IsObject(state))
 		chk_fail(c, c->state_topic ? c->state_topic : "state",
 		         "state is not a JSON object");

@@ -1206,6 +1206,194 @@ static void test_every_profile_names_and_sources(void **state)
 #undef PROBLEM
 }
 
+/* A computed energy counter through the bridge's generators: announced as a kWh
+ * total_increasing sensor marked computed, null until a sample or a seed, then the seed
+ * (the previous run's value) in the state document. */
+static void test_computed_energy_entity(void **state)
+{
+	br_config_t *c = NULL;
+	br_errors_t e;
+	blt_device_t *dev;
+	static br_entity_t ents[BR_MAX_ENTITIES];
+	const br_entity_t *x = NULL;
+	cJSON *o;
+	char *doc;
+	(void)state;
+	assert_int_equal(parse(MINIMAL "[device e2]\nprofile = ELITE200V2\nsn = 2434000112345\n",
+	                       &c, &e),
+	                 BLT_OK);
+	assert_int_equal(blt_device_new(c->dev[0].profile, NULL, "2434000112345", &dev, NULL),
+	                 BLT_OK);
+	br_ha_ctx_t ctx = {
+	    .base = "bluetti", .prefix = "homeassistant", .cfg = &c->dev[0], .dev = dev};
+	size_t n = br_entities(&ctx, ents, BR_MAX_ENTITIES);
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(ents[i].key, "grid_export_energy_computed"))
+			x = &ents[i];
+	assert_non_null(x);
+	doc = br_discovery_doc(&ctx, x);
+	o = cJSON_Parse(doc);
+	assert_string_equal(cJSON_GetObjectItem(o, "name")->valuestring,
+	                    "Grid export energy (computed)");
+	assert_string_equal(cJSON_GetObjectItem(o, "device_class")->valuestring, "energy");
+	assert_string_equal(cJSON_GetObjectItem(o, "state_class")->valuestring, "total_increasing");
+	assert_string_equal(cJSON_GetObjectItem(o, "unit_of_measurement")->valuestring, "kWh");
+	cJSON_Delete(o);
+	free(doc);
+	doc = br_state_doc(&ctx, ents, n);
+	o = cJSON_Parse(doc);
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(o, "grid_export_energy_computed")));
+	cJSON_Delete(o);
+	free(doc);
+	assert_int_equal(blt_device_energy_seed(dev, "grid_export_energy_computed", 12.345, NULL),
+	                 BLT_OK);
+	doc = br_state_doc(&ctx, ents, n);
+	o = cJSON_Parse(doc);
+	assert_true(cJSON_GetObjectItem(o, "grid_export_energy_computed")->valuedouble == 12.345);
+	cJSON_Delete(o);
+	free(doc);
+	blt_device_free(dev);
+	br_config_free(c);
+}
+
+/* Device-based discovery for everything: every profile, with its blocks read, a battery
+ * pack and the packs and hubs of NODE_INFO: br_device_docs gives one document per HA
+ * device (station first, the others via_device it), every entity is a component of
+ * exactly one of them with the unique_id of the per-entity form, and the set passes the
+ * discovery rules. */
+static void test_every_profile_device_docs(void **state)
+{
+	static br_entity_t ents[BR_MAX_ENTITIES];
+	static br_devdoc_t dd[BR_MAX_DEVDOCS];
+	static const char *const avail[] = {"bluetti/bridge/state", "bluetti/d/availability"};
+	static const char *const bridge_dev[] = {"bluetti_bridge"};
+	uint8_t data[64];
+	size_t len;
+	blt_decoded_t *r = calloc(1, sizeof *r);
+	(void)state;
+	assert_int_equal(blt_hex_decode("0010 0004 0cfd 0cfc 0cfc 0cfc 0cfc 0cfc 0cfc 0cfb 0cfb "
+	                                "0cfb 0cfb 0cfb 0cfb 0cfb 0cfb 0cf9 4545 4545 0000 0000",
+	                                data, sizeof data, &len, NULL),
+	                 BLT_OK);
+	assert_int_equal(blt_decode(blt_catalog_find(6300), data, len, NULL, r, NULL), BLT_OK);
+	for (size_t pi = 0; pi <= blt_profile_count(); pi++) {
+		const blt_profile_t *p = blt_profile_at(pi);
+		br_config_t *cfg = NULL;
+		blt_device_t *dev = NULL;
+		br_errors_t e;
+		br_ha_ctx_t ctx;
+		char text[1024], *st;
+		size_t n, nd, ncomp = 0, nsub = 0;
+		chk_doc_t docs[BR_MAX_DEVDOCS];
+		snprintf(text, sizeof text,
+		         MINIMAL "[device d]\nprofile = %s\nsn = 2616113487436\nname = Unit\n"
+		                 "model = %s\nallow_unverified = true\n",
+		         p->id, p->model ? p->model : "XY9");
+		assert_int_equal(parse(text, &cfg, &e), BLT_OK);
+		assert_int_equal(blt_device_new(p, p->model, "2616113487436", &dev, NULL), BLT_OK);
+		for (size_t g = 0; g < p->ngroups; g++)
+			for (size_t k = 0; k < p->groups[g].nblocks; k++) {
+				const blt_block_t *b = blt_catalog_find(p->groups[g].blocks[k]);
+				if (b && b->id != BLT_NODE_INFO_BLOCK)
+					load_simulated(dev, b, blt_profile_block_regs(p, b));
+			}
+		load_block(dev, 21000, "ap300_block21000.hex");
+		assert_int_equal(blt_device_update_node(dev, 51, r, 3, NULL), BLT_OK);
+		memset(&ctx, 0, sizeof ctx);
+		ctx.base = cfg->base_topic;
+		ctx.prefix = cfg->discovery_prefix;
+		ctx.cfg = &cfg->dev[0];
+		ctx.dev = dev;
+		ctx.link = "cloud";
+		ctx.via_device = "bluetti_bridge";
+		n = br_entities(&ctx, ents, BR_MAX_ENTITIES);
+		assert_true(n > 20);
+		/* computed energy counters exactly where the profile lacks the real one */
+		for (size_t q = 0; q < blt_derived_count(); q++) {
+			const blt_derived_t *dq = blt_derived_at(q);
+			bool have = false;
+			for (size_t k = 0; k < n; k++)
+				have = have || !strcmp(ents[k].key, dq->key);
+			if (dq->counter)
+				assert_int_equal(have, !blt_profile_has_quantity(
+				                           p, (blt_quantity_t)dq->counter));
+			if (dq->counter && have && !strcmp(p->id, "ELITE200V2"))
+				assert_string_equal(dq->key, "grid_export_energy_computed");
+		}
+		nd = br_device_docs(&ctx, ents, n, dd, BR_MAX_DEVDOCS);
+		/* the station, its pack (6300 cells: sub-device rows), B300 at 51, hub at 11 */
+		assert_true(nd >= 3);
+		assert_string_equal(dd[0].topic,
+		                    "homeassistant/device/bluetti_2616113487436/config");
+		for (size_t i = 0; i < nd; i++) {
+			cJSON *o = cJSON_Parse(dd[i].doc), *cmps = cJSON_GetObjectItem(o, "cmps"),
+			      *x;
+			const char *via = cJSON_GetStringValue(
+			    cJSON_GetObjectItem(cJSON_GetObjectItem(o, "dev"), "via_device"));
+			assert_non_null(o);
+			docs[i].topic = dd[i].topic;
+			docs[i].payload = dd[i].doc;
+			assert_non_null(via);
+			assert_string_equal(via, i ? "bluetti_2616113487436" : "bluetti_bridge");
+			nsub += i > 0;
+			cJSON_ArrayForEach(x, cmps)
+			{
+				/* the component is an entity of ents, of this document's device */
+				size_t hits = 0;
+				for (size_t k = 0; k < n; k++) {
+					if (strcmp(ents[k].key, x->string))
+						continue;
+					hits++;
+					assert_int_equal(i == 0, !ents[k].sub && !ents[k].node);
+				}
+				assert_int_equal(hits, 1);
+				snprintf(text, sizeof text, "bluetti_2616113487436_%s", x->string);
+				assert_string_equal(
+				    cJSON_GetStringValue(cJSON_GetObjectItem(x, "unique_id")),
+				    text);
+				ncomp++;
+			}
+			cJSON_Delete(o);
+		}
+		/* every entity in exactly one document (keys are unique: counts suffice) */
+		assert_int_equal(ncomp, n);
+		assert_true(nsub >= 2);
+		{
+			bool pack = false, b300 = false, hub = false;
+			for (size_t i = 1; i < nd; i++) {
+				pack = pack ||
+				       strstr(dd[i].topic, "/bluetti_2616113487436_pack/config");
+				b300 = b300 ||
+				       strstr(dd[i].topic, "/bluetti_2616113487436_pack51/config");
+				hub = hub ||
+				      strstr(dd[i].topic, "/bluetti_2616113487436_hub11/config");
+			}
+			assert_true(b300 && hub);
+			assert_int_equal(pack, blt_profile_reads_block(p, 6300));
+		}
+		st = br_state_doc(&ctx, ents, n);
+		chk_ctx_t chk = {.prefix = "homeassistant",
+		                 .state_doc = st,
+		                 .state_topic = "bluetti/d/state",
+		                 .avail_topics = avail,
+		                 .navail = 2,
+		                 .known_devices = bridge_dev,
+		                 .nknown = 1};
+		if (chk_all(&chk, docs, nd))
+			fail_msg("%s: %s", p->id, chk.last);
+		/* the same document twice: a device with two documents, unique_ids reused */
+		docs[nd] = docs[nd - 1];
+		chk_ctx_t again = chk;
+		again.problems = 0;
+		assert_true(chk_all(&again, docs, nd + 1) > 0);
+		free(st);
+		br_devdocs_free(dd, nd);
+		blt_device_free(dev);
+		br_config_free(cfg);
+	}
+	free(r);
+}
+
 static void test_command_text(void **state)
 {
 	char out[32];
@@ -1250,6 +1438,8 @@ int main(void)
 	    cmocka_unit_test(test_checker_catches_bad_sub_devices),
 	    cmocka_unit_test(test_state_unknown_is_null),
 	    cmocka_unit_test(test_device_discovery),
+	    cmocka_unit_test(test_every_profile_device_docs),
+	    cmocka_unit_test(test_computed_energy_entity),
 	    cmocka_unit_test(test_checker_catches_names_and_defaults),
 	    cmocka_unit_test(test_every_profile_names_and_sources),
 	    cmocka_unit_test(test_command_text),

@@ -105,8 +105,10 @@ static void test_derived_values(void **state)
 	blt_derived_get(dev, blt_derived_find("alarms"), &v);
 	assert_true(v.known);
 	assert_string_equal(v.text, "none");
-	for (size_t i = 0; i < blt_derived_count(); i++) /* every quantity applies here */
-		assert_true(blt_derived_at(i)->applies(s));
+	/* every quantity applies here, except the computed energy counters: the AP300 has
+	 * the real ones */
+	for (size_t i = 0; i < blt_derived_count(); i++)
+		assert_int_equal(blt_derived_at(i)->applies(s), blt_derived_at(i)->counter == 0);
 	blt_device_free(dev);
 }
 

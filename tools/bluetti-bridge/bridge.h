@@ -204,14 +204,33 @@ size_t br_entities(const br_ha_ctx_t *c, br_entity_t *out, size_t cap);
 int br_discovery_topic(const br_ha_ctx_t *c, const br_entity_t *e, char *topic, size_t cap);
 /* The discovery document (JSON) of one entity; NULL on allocation failure. */
 char *br_discovery_doc(const br_ha_ctx_t *c, const br_entity_t *e);
-/* Device-based discovery (HA 2024.11+): the topic and the one document for all ents. The
- * topic is "<prefix>/device/bluetti_<sn>/config"; the document holds the device (dev),
- * the origin (o) and every entity as a component (cmps, keyed by the entity key, each
- * with its platform p). Sub-devices (battery pack, nodes) are not in it: their entities
- * keep their per-entity documents (a device document describes one device). NULL on
- * allocation failure. */
+/* Device-based discovery (HA 2024.11+): one document per HA device. The power station's
+ * topic is "<prefix>/device/bluetti_<sn>/config"; its document holds the device (dev), the
+ * origin (o) and every entity of the station as a component (cmps, keyed by the entity
+ * key, each with its platform p). NULL on allocation failure. */
 int br_device_discovery_topic(const br_ha_ctx_t *c, char *topic, size_t cap);
 char *br_device_discovery_doc(const br_ha_ctx_t *c, const br_entity_t *ents, size_t n);
+
+/* One device document: topic, the node id in it (the device's identifier) and the JSON
+ * (malloc'd; br_devdocs_free). */
+typedef struct br_devdoc {
+	char topic[300];
+	char node[BR_ID_MAX + 32];
+	char *doc;
+} br_devdoc_t;
+
+/* 1 power station + 1 battery pack + the nodes of NODE_INFO (block 21000: at most 15) */
+#define BR_MAX_DEVDOCS 17
+
+/* Every device document a device needs, the power station first (the others name it as
+ * via_device): then its battery pack ("<prefix>/device/bluetti_<sn>_pack/config") and
+ * each NODE_INFO node ("bluetti_<sn>_pack51", "..._hub11"), each with exactly the
+ * entities of ents it owns; a sub-device without entities gets none. Every entity of ents
+ * is a component of exactly one document, with the unique_id of the per-entity form.
+ * Returns the count (0 on allocation failure, nothing to free then). */
+size_t br_device_docs(const br_ha_ctx_t *c, const br_entity_t *ents, size_t n, br_devdoc_t *out,
+                      size_t cap);
+void br_devdocs_free(br_devdoc_t *docs, size_t n);
 /* The state document: every entity's key with its value (null if unknown). */
 char *br_state_doc(const br_ha_ctx_t *c, const br_entity_t *e, size_t n);
 /* Topics of a device: "<base>/<id>/state", ".../availability", ".../set/<setting>". */

@@ -590,30 +590,35 @@ int br_device_discovery_topic(const br_ha_ctx_t *c, char *topic, size_t cap)
 	return fmt_topic(topic, cap, "%s/device/bluetti_%s/config", c->prefix, node);
 }
 
-char *br_device_discovery_doc(const br_ha_ctx_t *c, const br_entity_t *ents, size_t n)
+/* Which HA device an entity belongs to: 0 the power station, 1 its battery pack, 2 + slave a
+ * node of NODE_INFO. */
+static unsigned owner_of(const br_entity_t *e)
+{
+	return e->node ? 2u + e->node_slave : e->sub ? 1u : 0u;
+}
+
+/* The device document of owner (see owner_of) from the entities of ents it owns; NULL on
+ * allocation failure. rep: one entity of that owner (the station's may be NULL). */
+static char *device_doc(const br_ha_ctx_t *c, const br_entity_t *ents, size_t n, unsigned owner,
+                        const br_entity_t *rep)
 {
 	cJSON *o = cJSON_CreateObject(), *cmps;
-	const br_entity_t *main_ent = NULL;
+	br_entity_t none;
 	char *json;
 	if (!o)
 		return NULL;
-	for (size_t i = 0; i < n && !main_ent; i++)
-		if (!ents[i].sub && !ents[i].node)
-			main_ent = &ents[i];
-	if (main_ent) {
-		cJSON_AddItemToObject(o, "dev", device_block(c, main_ent));
-	} else { /* no entity yet: the device alone */
-		br_entity_t none;
+	if (!rep) { /* no entity yet: the power station alone */
 		memset(&none, 0, sizeof none);
-		cJSON_AddItemToObject(o, "dev", device_block(c, &none));
+		rep = &none;
 	}
+	cJSON_AddItemToObject(o, "dev", device_block(c, rep));
 	cJSON_AddItemToObject(o, "o", origin());
 	topics_fields(c, o); /* inherited by every component */
 	cmps = cJSON_AddObjectToObject(o, "cmps");
 	for (size_t i = 0; cmps && i < n; i++) {
 		const br_entity_t *e = &ents[i];
 		cJSON *x;
-		if (e->sub || e->node) /* another device: its own per-entity documents */
+		if (owner_of(e) != owner) /* another device: its own document */
 			continue;
 		x = cJSON_CreateObject();
 		if (!x)
@@ -625,6 +630,79 @@ char *br_device_discovery_doc(const br_ha_ctx_t *c, const br_entity_t *ents, siz
 	json = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	return json;
+}
+
+char *br_device_discovery_doc(const br_ha_ctx_t *c, const br_entity_t *ents, size_t n)
+{
+	const br_entity_t *rep = NULL;
+	for (size_t i = 0; i < n && !rep; i++)
+		if (owner_of(&ents[i]) == 0)
+			rep = &ents[i];
+	return device_doc(c, ents, n, 0, rep);
+}
+
+/* Node id of a sub-device's document: the identifier of its device block. */
+static int sub_node_id(const br_ha_ctx_t *c, const br_entity_t *e, char *out, size_t cap)
+{
+	char node[BR_ID_MAX], pfx[16];
+	node_id(c->cfg->sn, node, sizeof node);
+	if (e->node) {
+		const blt_node_t *x = blt_device_node_find(c->dev, e->node_slave);
+		if (x)
+			node_prefix(x, pfx, sizeof pfx);
+		else
+			snprintf(pfx, sizeof pfx, "node%u", e->node_slave);
+	} else {
+		snprintf(pfx, sizeof pfx, "pack");
+	}
+	return fmt_topic(out, cap, "bluetti_%s_%s", node, pfx);
+}
+
+size_t br_device_docs(const br_ha_ctx_t *c, const br_entity_t *ents, size_t n, br_devdoc_t *out,
+                      size_t cap)
+{
+	size_t nd = 0;
+	if (!c || !c->cfg || !c->dev || !out || cap == 0)
+		return 0;
+	/* the power station first: the others name it as via_device */
+	if (br_device_discovery_topic(c, out[0].topic, sizeof out[0].topic) != BLT_OK)
+		return 0;
+	out[0].doc = br_device_discovery_doc(c, ents, n);
+	if (!out[0].doc)
+		return 0;
+	snprintf(out[0].node, sizeof out[0].node, "bluetti_");
+	node_id(c->cfg->sn, out[0].node + 8, sizeof out[0].node - 8);
+	nd = 1;
+	/* then one document per sub-device, in the order of its first entity */
+	for (size_t i = 0; i < n; i++) {
+		unsigned owner = owner_of(&ents[i]);
+		bool done = owner == 0;
+		for (size_t k = 0; k < i && !done; k++)
+			done = owner_of(&ents[k]) == owner;
+		if (done)
+			continue;
+		if (nd >= cap)
+			break;
+		if (sub_node_id(c, &ents[i], out[nd].node, sizeof out[nd].node) != BLT_OK ||
+		    fmt_topic(out[nd].topic, sizeof out[nd].topic, "%s/device/%s/config", c->prefix,
+		              out[nd].node) != BLT_OK)
+			continue;
+		out[nd].doc = device_doc(c, ents, n, owner, &ents[i]);
+		if (!out[nd].doc) {
+			br_devdocs_free(out, nd);
+			return 0;
+		}
+		nd++;
+	}
+	return nd;
+}
+
+void br_devdocs_free(br_devdoc_t *docs, size_t n)
+{
+	for (size_t i = 0; docs && i < n; i++) {
+		free(docs[i].doc);
+		docs[i].doc = NULL;
+	}
 }
 
 /* ---- state document ------------------------------------------------------------------ */
