@@ -98,3 +98,8 @@ endif()
 add_test(NAME install/no-libcurl
          COMMAND bash ${CMAKE_SOURCE_DIR}/tests/install/no_libcurl.sh ${CMAKE_BINARY_DIR})
 set_tests_properties(install/no-libcurl PROPERTIES LABELS install TIMEOUT 60)
+
+# --- test: libsystemd only loaded for Bluetooth LE, clear error without it -----------------
+add_test(NAME install/no-libsystemd
+         COMMAND bash ${CMAKE_SOURCE_DIR}/tests/install/no_libsystemd.sh ${CMAKE_BINARY_DIR})
+set_tests_properties(install/no-libsystemd PROPERTIES LABELS install TIMEOUT 60)

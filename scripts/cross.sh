@@ -29,7 +29,7 @@ build=build-$arch
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 TARGET_DEV=(libc6-dev libssl-dev libmosquitto-dev libcjson-dev libinih-dev libcurl4-openssl-dev
-	libmicrohttpd-dev libcmocka-dev)
+	libmicrohttpd-dev libcmocka-dev libsystemd-dev)
 
 if [ $deps = 1 ]; then
 	pk=(gcc-$triplet qemu-user cmake pkg-config)

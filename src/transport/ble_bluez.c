@@ -10,13 +10,12 @@
 #include <string.h>
 #include <strings.h>
 
-#include <systemd/sd-bus.h>
-
 #include <bluetti/ble.h>
 #include <bluetti/bluetti.h>
 
 #include "transport/ble_link.h"
 #include "transport/ble_session.h"
+#include "transport/sdbus_dl.h" /* sd-bus, loaded when first used */
 
 #define BLUEZ "org.bluez"
 #define PROPS "org.freedesktop.DBus.Properties"
@@ -53,7 +52,11 @@ static int call(ble_link_t *l, const char *path, const char *iface, const char *
 
 static int open_bus(sd_bus **bus, blt_detail_t *d)
 {
-	int r = sd_bus_open_system(bus);
+	int r = blt_sdbus_load(d);
+
+	if (r != BLT_OK)
+		return r;
+	r = sd_bus_open_system(bus);
 	if (r < 0)
 		return blt_detail_set(d, BLT_E_CONNECT,
 		                      "cannot reach the D-Bus system bus (BlueZ): %s",
