@@ -25,6 +25,7 @@
 #include "transport/transport_internal.h"
 
 static pthread_once_t tls_once = PTHREAD_ONCE_INIT;
+static pthread_once_t legacy_once = PTHREAD_ONCE_INIT;
 static int diag_index = -1;
 static OSSL_PROVIDER *prov_legacy, *prov_default;
 
@@ -44,18 +45,30 @@ static void tls_init_once(void)
 	/* Make sure OpenSSL's atexit cleanup is registered before ours. */
 	OPENSSL_init_ssl(0, NULL);
 	/* Loading any provider explicitly stops OpenSSL from loading "default" implicitly,
-	 * so load both; old RC2/3DES PFX files need "legacy". Missing legacy is not fatal. */
+	 * and the legacy one may be loaded later (tls_load_legacy): load "default" now. */
+	prov_default = OSSL_PROVIDER_load(NULL, "default");
+	if (!prov_default)
+		ERR_clear_error();
+	atexit(tls_unload_providers);
+	diag_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+}
+
+static void legacy_init_once(void)
+{
 	prov_legacy = OSSL_PROVIDER_load(NULL, "legacy");
 	if (!prov_legacy) {
 		ERR_clear_error();
 		blt_log(BLT_LOG_DEBUG, "tls: OpenSSL legacy provider not available; "
 		                       "RC2/3DES PKCS#12 files will not open");
 	}
-	prov_default = OSSL_PROVIDER_load(NULL, "default");
-	if (!prov_default)
-		ERR_clear_error();
-	atexit(tls_unload_providers);
-	diag_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+}
+
+/* OpenSSL's legacy provider (RC2 and other algorithms of old PKCS#12 files) is loaded only
+ * when a PKCS#12 file needs it: a process that never meets one does not map legacy.so
+ * (docs/performance.md, "Footprint"). */
+static void tls_load_legacy(void)
+{
+	pthread_once(&legacy_once, legacy_init_once);
 }
 
 void blt_tls_global_init(void)
@@ -354,6 +367,19 @@ static void p12_parts_free(p12_parts_t *p)
 	memset(p, 0, sizeof *p);
 }
 
+/* PKCS12_parse; a file with RC2 or another old algorithm fails without OpenSSL's legacy
+ * provider, so a failure is tried again with it loaded (or, when it cannot be loaded, again
+ * without it, which leaves the reason in the error queue). */
+static bool p12_parse(PKCS12 *p12, const char *pass, p12_parts_t *parts)
+{
+	if (PKCS12_parse(p12, pass, &parts->key, &parts->cert, &parts->ca) == 1)
+		return true;
+	p12_parts_free(parts);
+	ERR_clear_error();
+	tls_load_legacy();
+	return PKCS12_parse(p12, pass, &parts->key, &parts->cert, &parts->ca) == 1;
+}
+
 static int p12_load(const blt_tls_opts_t *o, p12_parts_t *parts, bool check_time, blt_detail_t *d)
 {
 	const unsigned char *p = o->pfx;
@@ -371,7 +397,7 @@ static int p12_load(const blt_tls_opts_t *o, p12_parts_t *parts, bool check_time
 		                      "not a PKCS#12 file (%zu bytes, DER parse failed: %s)",
 		                      o->pfx_len, ossl_err(eb, sizeof eb));
 	rc = p12_check_mac(p12, pass, d);
-	if (rc == BLT_OK && !PKCS12_parse(p12, pass, &parts->key, &parts->cert, &parts->ca)) {
+	if (rc == BLT_OK && !p12_parse(p12, pass, parts)) {
 		const char *why = ossl_err(eb, sizeof eb);
 		rc =
 		    blt_detail_set(d, BLT_E_CERT, "cannot decrypt the PKCS#12 contents (%s)%s", why,

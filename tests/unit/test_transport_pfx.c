@@ -11,6 +11,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/pkcs12.h>
+#include <openssl/provider.h>
 #include <openssl/x509.h>
 
 #include <bluetti/bluetti.h>
@@ -44,11 +45,23 @@ static pfx_t make_pfx(const char *pass, long from_s, long to_s, bool with_key, b
 	                           0);
 	X509_set_issuer_name(x, name);
 	assert_true(X509_sign(x, key, EVP_sha256()) > 0);
-	if (legacy)
-		p12 = PKCS12_create(pass, "unit", with_key ? key : NULL, x, NULL,
-		                    NID_pbe_WithSHA1And3_Key_TripleDES_CBC,
-		                    NID_pbe_WithSHA1And40BitRC2_CBC, 2048, 2048, 0);
-	else
+	if (legacy) {
+		/* RC2 needs OpenSSL's legacy provider: loaded in a library context of the
+		 * test's own, so the transport (default context) must load it by itself. */
+		OSSL_LIB_CTX *lc = OSSL_LIB_CTX_new();
+		OSSL_PROVIDER *pl, *pd;
+		assert_non_null(lc);
+		pl = OSSL_PROVIDER_load(lc, "legacy");
+		pd = OSSL_PROVIDER_load(lc, "default");
+		assert_non_null(pl);
+		assert_non_null(pd);
+		p12 = PKCS12_create_ex(pass, "unit", with_key ? key : NULL, x, NULL,
+		                       NID_pbe_WithSHA1And3_Key_TripleDES_CBC,
+		                       NID_pbe_WithSHA1And40BitRC2_CBC, 2048, 2048, 0, lc, NULL);
+		OSSL_PROVIDER_unload(pl);
+		OSSL_PROVIDER_unload(pd);
+		OSSL_LIB_CTX_free(lc);
+	} else
 		p12 = PKCS12_create(pass, "unit", with_key ? key : NULL, x, NULL, 0, 0, 0, 0, 0);
 	assert_non_null(p12);
 	out.len = i2d_PKCS12(p12, &p);
@@ -120,7 +133,10 @@ static void test_legacy_pfx(void **state)
 	blt_detail_t d = {""};
 	pfx_t p = make_pfx("pw", -60, 3600, true, true);
 	(void)state;
+	/* The tests before opened only current (AES, PBKDF2) files: no legacy provider yet. */
+	assert_false(OSSL_PROVIDER_available(NULL, "legacy"));
 	assert_int_equal(new_with(&p, "pw", &t, &d), BLT_OK);
+	assert_true(OSSL_PROVIDER_available(NULL, "legacy"));
 	blt_transport_free(t);
 	OPENSSL_free(p.der);
 }
