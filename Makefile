@@ -18,8 +18,9 @@
 #                 pkg-config build against the installed ones, purge (scripts/pkg-test.sh;
 #                 needs root or sudo). `make deb` only builds and lints them.
 #   make cross-arm64 / cross-armhf / cross   cross build for ARM (Debian cross toolchain +
-#                 multiarch -dev packages, installed on first use), unit tests and offline
-#                 CLI tests under qemu-user; into build-arm64/, build-armhf/ (scripts/cross.sh)
+#                 the target's -dev packages: multiarch for arm64, a sysroot in build-armhf/
+#                 for armhf; installed on first use), unit tests and offline CLI tests under
+#                 qemu-user; into build-arm64/, build-armhf/ (scripts/cross.sh)
 #   make deps     install the Debian packages the build and tests need
 #   make docs     regenerate docs/registers.md and docs/ha-entities.md from the catalog
 #   make format   clang-format the sources
@@ -57,8 +58,14 @@ deb:
 
 cross: cross-arm64 cross-armhf
 
+# arm64 installs the target's -dev packages as multiarch packages (libssl-dev:arm64); armhf
+# unpacks them into build-armhf/sysroot instead (the mirror's armhf index lags the host's,
+# which multiarch cannot mix). CROSS_ARGS adds options (--sysroot, --no-test).
+CROSS_ARGS ?=
+CROSS_MODE_arm64 =
+CROSS_MODE_armhf = --sysroot
 cross-arm64 cross-armhf:
-	scripts/cross.sh $(@:cross-%=%) --deps
+	scripts/cross.sh $(@:cross-%=%) --deps $(CROSS_MODE_$(@:cross-%=%)) $(CROSS_ARGS)
 
 uninstall:
 	DESTDIR="$(DESTDIR)" cmake -DBLT_BIN=$(abspath $(BUILD)) -P cmake/uninstall.cmake
