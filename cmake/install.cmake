@@ -47,6 +47,11 @@ install(FILES docs/bluetti.1 docs/bluetti-bridge.1 DESTINATION ${CMAKE_INSTALL_M
         COMPONENT bluetti)
 install(FILES packaging/bridge.example.ini
         DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/bluetti/examples COMPONENT bluetti)
+# The MIT license goes with every component (the Debian packages carry it as
+# debian/copyright instead: debian/not-installed).
+foreach(part bluetti lib dev sim)
+  install(FILES LICENSE DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/bluetti COMPONENT ${part})
+endforeach()
 if(TARGET bluetti-sim)
   install(TARGETS bluetti-sim RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT sim)
   install(FILES docs/bluetti-sim.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1 COMPONENT sim)
