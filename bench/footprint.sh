@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Memory footprint of bluetti-bridge with one device and of the CLI's read (issue 15).
 #
-#   bench/footprint.sh [-b BUILD_DIR | -p BINDIR] [-w SECONDS] [-k]
+#   bench/footprint.sh [-b BUILD_DIR | -p BINDIR] [-w SECONDS] [-f] [-k]
 #
 # Starts a throwaway PKI, mosquitto with mutual TLS upstream and a plain one downstream
 # (scripts/broker.sh), bluetti-sim as one Elite 100 V2, then:
@@ -14,6 +14,9 @@
 #  - bluetti read of the same groups: /proc/<pid>/status sampled every millisecond until it
 #    exits (the last sample: VmRSS, RssAnon, RssFile, VmHWM).
 # -p BINDIR measures installed programs (e.g. /usr/bin) instead of BUILD_DIR's.
+# -f also measures the floor of any OpenSSL client (bench/tls_floor.c: PKCS#12, mutual-TLS
+#    handshake, MQTT CONNECT, nothing else) built against the shared libssl/libcrypto and
+#    statically (libssl.a, libcrypto.a, libc.a, --gc-sections), with its size.
 # Prints markdown tables (docs/performance.md, "Footprint"); -k keeps the smaps files.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -21,12 +24,14 @@ ROOT=$(cd "$HERE/.." && pwd)
 BIN=$ROOT/build
 WAIT=20
 KEEP=0
-while getopts "b:p:w:k" o; do
+FLOOR=0
+while getopts "b:p:w:fk" o; do
 	case $o in
 	b | p) BIN=$(cd "$OPTARG" && pwd) ;;
 	w) WAIT=$OPTARG ;;
 	k) KEEP=1 ;;
-	*) sed -n '2,19p' "$0" >&2; exit 2 ;;
+	f) FLOOR=1 ;;
+	*) sed -n '2,22p' "$0" >&2; exit 2 ;;
 	esac
 done
 for b in bluetti bluetti-sim bluetti-bridge; do
@@ -137,6 +142,17 @@ print(" | ".join([mb("VmRSS"), mb("RssAnon"), mb("RssFile"), "", "", "", mb("VmH
 PY
 )
 echo "| bluetti read (core, grid, battery), last sample before exit | $peak |"
+if [ "$FLOOR" = 1 ]; then
+	cc -std=c11 -O2 -o "$work/floor-shared" "$ROOT/bench/tls_floor.c" -lssl -lcrypto
+	cc -std=c11 -O2 -static -ffunction-sections -fdata-sections -Wl,--gc-sections \
+		-o "$work/floor-static" "$ROOT/bench/tls_floor.c" -lssl -lcrypto -lpthread 2>"$work/floor.log" ||
+		{ cat "$work/floor.log" >&2; exit 1; }
+	for v in shared static; do
+		f=$("$work/floor-$v" "$work/pki/client.pfx" "$work/pki/client.pass" "$work/pki/ca.pem" "$up" |
+			awk -F' [|] ' '{ print $1 " | " $2 " | " $3 " |  |  |  | " $4 }')
+		echo "| OpenSSL floor (bench/tls_floor.c), $v, $(stat -c %s "$work/floor-$v") bytes | $f |"
+	done
+fi
 echo
 echo "File-backed resident memory of the bridge by file: $(by_file "bluetti-bridge, 1 device, after ${WAIT} s")"
 echo
