@@ -17,10 +17,10 @@
 #                 into $(BUILD)/pkg, lintian them, install them, run the demo and a
 #                 pkg-config build against the installed ones, purge (scripts/pkg-test.sh;
 #                 needs root or sudo). `make deb` only builds and lints them.
-#   make cross-arm64 / cross-armhf / cross   cross build for ARM (Debian cross toolchain +
-#                 the target's -dev packages: multiarch for arm64, a sysroot in build-armhf/
-#                 for armhf; installed on first use), unit tests and offline CLI tests under
-#                 qemu-user; into build-arm64/, build-armhf/ (scripts/cross.sh)
+#   make cross-arm64 / cross-armhf / cross   cross build for ARM (Debian cross toolchain,
+#                 the target's Debian -dev packages unpacked into a sysroot in build-<arch>/,
+#                 both fetched on first use), unit tests and offline CLI tests under
+#                 qemu-user; into build-arm64/, build-armhf/ (scripts/cross.sh; ~4 min each)
 #   make deps     install the Debian packages the build and tests need
 #   make docs     regenerate docs/registers.md and docs/ha-entities.md from the catalog
 #   make format   clang-format the sources
@@ -58,14 +58,13 @@ deb:
 
 cross: cross-arm64 cross-armhf
 
-# arm64 installs the target's -dev packages as multiarch packages (libssl-dev:arm64); armhf
-# unpacks them into build-armhf/sysroot instead (the mirror's armhf index lags the host's,
-# which multiarch cannot mix). CROSS_ARGS adds options (--sysroot, --no-test).
+# The target's -dev packages are unpacked into build-<arch>/sysroot (--sysroot: dpkg is not
+# touched, and a mirror whose index of the target lags the host's does not matter);
+# `scripts/cross.sh ARCH --deps` without --sysroot installs them as multiarch packages
+# instead. CROSS_ARGS adds options (--no-test).
 CROSS_ARGS ?=
-CROSS_MODE_arm64 =
-CROSS_MODE_armhf = --sysroot
 cross-arm64 cross-armhf:
-	scripts/cross.sh $(@:cross-%=%) --deps $(CROSS_MODE_$(@:cross-%=%)) $(CROSS_ARGS)
+	scripts/cross.sh $(@:cross-%=%) --deps --sysroot $(CROSS_ARGS)
 
 uninstall:
 	DESTDIR="$(DESTDIR)" cmake -DBLT_BIN=$(abspath $(BUILD)) -P cmake/uninstall.cmake
