@@ -46,8 +46,8 @@ int main(int argc, char **argv)
 	SSL *ssl;
 	int s;
 	struct sockaddr_in a = {.sin_family = AF_INET};
-	static const unsigned char conn[] = {0x10, 0x10, 0, 4, 'M', 'Q', 'T', 'T', 4, 2,
-	                                     0,    60,   0, 4, 'f', 'l', 'o', 'r'};
+	static const unsigned char conn[] = {0x10, 0x10, 0,  4, 'M', 'Q', 'T', 'T', 4,
+	                                     2,    0,    60, 0, 4,   'f', 'l', 'o', 'r'};
 	unsigned char ack[4];
 
 	if (argc != 5 || !(f = fopen(argv[1], "rb")))
