@@ -15,159 +15,28 @@
 #include <bluetti/client.h>
 #include <bluetti/transport.h>
 
-#include "transport/transport_internal.h"
+#include "unit/fake_transport.h"
 
-/* --- fake transport: several listeners, messages routed by topic ------------------------- */
+/* --- the shared fake transport (tests/unit/fake_transport.h): several listeners, messages
+ * routed by topic, time driven by the tests (idle_ms 0) --------------------------------- */
 
-typedef struct qmsg {
-	char topic[128];
-	uint8_t p[BLT_PAYLOAD_MAX];
-	size_t n;
-	bool retained;
-} qmsg_t;
-
-typedef struct fake fake_t;
-struct fake {
-	struct blt_transport base;
-	struct {
-		char topic[128];
-		blt_msg_fn fn;
-		void *user;
-	} ls[8];
-	int nls;
-	char pub_topic[128];
-	uint8_t pub[BLT_PAYLOAD_MAX];
-	size_t pub_len;
-	int npub;
-	int fail_publish; /* publishes to fail with BLT_E_DISCONNECTED */
-	qmsg_t q[32];
-	int nq, qi;
-	/* called on every publish: topic and the request RTU (envelope stripped) */
-	void (*script)(fake_t *f, const char *topic, const uint8_t *rtu, size_t n);
-};
-
-static int f_connect(blt_transport_t *t, blt_detail_t *d)
+/* Queue a V2 message on a reply topic. */
+static void queue_rtu(fake_transport_t *f, const char *topic, const uint8_t *rtu, size_t n,
+                      bool retained)
 {
-	(void)t, (void)d;
-	return BLT_OK;
+	fake_queue_env(f, topic, BLT_ENV_V2, 0, -60, rtu, n, retained);
 }
 
-static int f_listen(blt_transport_t *t, const char *topic, blt_msg_fn fn, void *user,
-                    blt_detail_t *d)
+static void queue_read_reply(fake_transport_t *f, const char *topic, uint8_t slave, uint16_t first,
+                             int nregs, bool retained)
 {
-	fake_t *f = (fake_t *)t;
-	(void)d;
-	assert_true(f->nls < 8);
-	snprintf(f->ls[f->nls].topic, sizeof f->ls[0].topic, "%s", topic);
-	f->ls[f->nls].fn = fn;
-	f->ls[f->nls].user = user;
-	f->nls++;
-	return BLT_OK;
-}
-
-static void f_unlisten(blt_transport_t *t, const char *topic, blt_msg_fn fn, void *user)
-{
-	fake_t *f = (fake_t *)t;
-	for (int i = 0; i < f->nls; i++)
-		if (!strcmp(f->ls[i].topic, topic) && f->ls[i].fn == fn && f->ls[i].user == user)
-			f->ls[i].fn = NULL;
-}
-
-static int f_publish(blt_transport_t *t, const char *topic, const void *payload, size_t len,
-                     int qos, bool retain, blt_detail_t *d)
-{
-	fake_t *f = (fake_t *)t;
-	blt_env_info_t env;
-	(void)qos, (void)retain;
-	if (f->fail_publish > 0) {
-		f->fail_publish--;
-		return blt_detail_set(d, BLT_E_DISCONNECTED, "fake: not connected");
-	}
-	snprintf(f->pub_topic, sizeof f->pub_topic, "%s", topic);
-	memcpy(f->pub, payload, len);
-	f->pub_len = len;
-	f->npub++;
-	assert_int_equal(blt_env_unwrap(f->pub, len, &env, NULL), BLT_OK);
-	if (f->script)
-		f->script(f, topic, env.rtu, env.rtu_len);
-	return BLT_OK;
-}
-
-/* Deliver one queued message (never blocks: the tests drive time explicitly). */
-static int f_poll(blt_transport_t *t, int timeout_ms, blt_detail_t *d)
-{
-	fake_t *f = (fake_t *)t;
-	(void)timeout_ms, (void)d;
-	if (f->qi < f->nq) {
-		qmsg_t m = f->q[f->qi++]; /* a copy: a callback may queue more */
-		for (int i = 0; i < f->nls; i++)
-			if (f->ls[i].fn && !strcmp(f->ls[i].topic, m.topic))
-				f->ls[i].fn(f->ls[i].user, m.topic, m.p, m.n, m.retained);
-	}
-	return BLT_OK;
-}
-
-static bool f_connected(const blt_transport_t *t)
-{
-	(void)t;
-	return true;
-}
-
-static void f_noop(blt_transport_t *t)
-{
-	(void)t;
-}
-
-static const struct blt_transport_ops fake_ops = {
-    f_connect, f_listen, f_unlisten, f_publish, f_poll, f_connected, f_noop, f_noop, NULL,
-};
-
-static void fake_init(fake_t *f)
-{
-	memset(f, 0, sizeof *f);
-	f->base.ops = &fake_ops;
-}
-
-static void drain(fake_t *f)
-{
-	while (f->qi < f->nq)
-		blt_transport_poll(&f->base, 0, NULL);
-}
-
-/* Queue a V2 message on "<sn>" reply topic of the v2 preset. */
-static void queue_rtu(fake_t *f, const char *topic, const uint8_t *rtu, size_t n, bool retained)
-{
-	qmsg_t *m;
-	if (f->nq == (int)(sizeof f->q / sizeof f->q[0])) { /* compact */
-		memmove(f->q, f->q + f->qi, (size_t)(f->nq - f->qi) * sizeof f->q[0]);
-		f->nq -= f->qi;
-		f->qi = 0;
-	}
-	assert_true(f->nq < (int)(sizeof f->q / sizeof f->q[0]));
-	m = &f->q[f->nq++];
-	snprintf(m->topic, sizeof m->topic, "%s", topic);
-	assert_int_equal(blt_env_wrap(BLT_ENV_V2, 0, -60, rtu, n, m->p, sizeof m->p, &m->n),
-	                 BLT_OK);
-	m->retained = retained;
-}
-
-static void queue_read_reply(fake_t *f, const char *topic, uint8_t slave, uint16_t first, int nregs,
-                             bool retained)
-{
-	uint8_t data[250], rtu[BLT_RTU_MAX];
-	size_t n;
-	for (int i = 0; i < nregs; i++) {
-		data[2 * i] = (uint8_t)((first + i) >> 8);
-		data[2 * i + 1] = (uint8_t)(first + i);
-	}
-	assert_int_equal(
-	    blt_rtu_build_read_reply(slave, data, 2 * (size_t)nregs, rtu, sizeof rtu, &n), BLT_OK);
-	queue_rtu(f, topic, rtu, n, retained);
+	fake_queue_read_reply(f, topic, -60, slave, first, nregs, retained);
 }
 
 static char reply_topic[2][128];
 
-static blt_client_t *make_client(fake_t *f, const char *sn, int timeout_ms, int retries, int k)
+static blt_client_t *make_client(fake_transport_t *f, const char *sn, int timeout_ms, int retries,
+                                 int k)
 {
 	blt_client_t *c = NULL;
 	blt_detail_t d = {""};
@@ -228,19 +97,19 @@ static void on_reply(void *user, const blt_client_result_t *r)
 
 /* scripts: the device with serial "1111111111111" answers reads, "2222222222222" is
  * silent */
-static void s_answer_first(fake_t *f, const char *topic, const uint8_t *rtu, size_t n)
+static void s_answer_first(fake_transport_t *f, const char *topic, const uint8_t *rtu, size_t n)
 {
 	(void)rtu, (void)n;
 	if (strstr(topic, "1111111111111"))
 		queue_read_reply(f, reply_topic[0], 0, 0x1000, 4, false);
 }
 
-static void s_silent(fake_t *f, const char *topic, const uint8_t *rtu, size_t n)
+static void s_silent(fake_transport_t *f, const char *topic, const uint8_t *rtu, size_t n)
 {
 	(void)f, (void)topic, (void)rtu, (void)n;
 }
 
-static void s_noise_then_good(fake_t *f, const char *topic, const uint8_t *rtu, size_t n)
+static void s_noise_then_good(fake_transport_t *f, const char *topic, const uint8_t *rtu, size_t n)
 {
 	(void)topic, (void)rtu, (void)n;
 	queue_read_reply(f, reply_topic[0], 0, 0x7777, 4, true);  /* retained: history */
@@ -251,7 +120,7 @@ static void s_noise_then_good(fake_t *f, const char *topic, const uint8_t *rtu, 
 	queue_read_reply(f, reply_topic[0], 0, 0x1000, 4, false);
 }
 
-static void s_exception(fake_t *f, const char *topic, const uint8_t *rtu, size_t n)
+static void s_exception(fake_transport_t *f, const char *topic, const uint8_t *rtu, size_t n)
 {
 	uint8_t ex[8];
 	size_t len;
@@ -261,7 +130,7 @@ static void s_exception(fake_t *f, const char *topic, const uint8_t *rtu, size_t
 }
 
 static int answer_from;
-static void s_answer_from_nth(fake_t *f, const char *topic, const uint8_t *rtu, size_t n)
+static void s_answer_from_nth(fake_transport_t *f, const char *topic, const uint8_t *rtu, size_t n)
 {
 	(void)topic, (void)rtu, (void)n;
 	if (f->npub >= answer_from)
@@ -272,12 +141,12 @@ static void s_answer_from_nth(fake_t *f, const char *topic, const uint8_t *rtu, 
 
 static void test_reply_through_callback(void **state)
 {
-	fake_t f;
+	fake_transport_t f;
 	rec_t r = {0};
 	blt_client_stats_t st;
 	blt_detail_t d = {""};
 	(void)state;
-	fake_init(&f);
+	fake_transport_init(&f);
 	f.script = s_answer_first;
 	blt_client_t *c = make_client(&f, "1111111111111", 1000, 0, 0);
 	assert_false(blt_client_busy(c));
@@ -287,7 +156,7 @@ static void test_reply_through_callback(void **state)
 	assert_true(blt_client_busy(c));
 	assert_true(blt_client_deadline(c) >= blt_now_ms());
 	assert_int_equal(r.calls, 0); /* nothing before the transport is driven */
-	drain(&f);
+	fake_transport_drain(&f);
 	assert_int_equal(r.calls, 1);
 	assert_int_equal(r.err, BLT_OK);
 	assert_int_equal(r.nbytes, 8);
@@ -310,13 +179,13 @@ static void test_reply_through_callback(void **state)
 
 static void test_busy_both_ways(void **state)
 {
-	fake_t f;
+	fake_transport_t f;
 	rec_t r = {0}, r2 = {0};
 	uint8_t buf[64], req[16];
 	size_t n, rlen;
 	blt_detail_t d = {""};
 	(void)state;
-	fake_init(&f);
+	fake_transport_init(&f);
 	f.script = s_silent;
 	blt_client_t *c = make_client(&f, "1111111111111", 1000, 0, 0);
 	assert_int_equal(blt_client_submit_read(c, 100, 4, on_reply, &r, &d), BLT_OK);
@@ -338,12 +207,12 @@ static void test_busy_both_ways(void **state)
 
 static void test_bad_arguments(void **state)
 {
-	fake_t f;
+	fake_transport_t f;
 	rec_t r = {0};
 	uint8_t junk[4] = {0, 3, 0, 0};
 	blt_detail_t d = {""};
 	(void)state;
-	fake_init(&f);
+	fake_transport_init(&f);
 	blt_client_t *c = make_client(&f, "1111111111111", 1000, 0, 0);
 	assert_int_equal(blt_client_submit_read(c, 100, 4, NULL, &r, &d), BLT_E_INVAL);
 	assert_int_equal(blt_client_submit_read(NULL, 100, 4, on_reply, &r, &d), BLT_E_INVAL);
@@ -363,13 +232,13 @@ static void test_bad_arguments(void **state)
 
 static void test_timeout_and_retries(void **state)
 {
-	fake_t f;
+	fake_transport_t f;
 	rec_t r = {0};
 	blt_client_stats_t st;
 	blt_detail_t d = {""};
 	uint64_t dl;
 	(void)state;
-	fake_init(&f);
+	fake_transport_init(&f);
 	f.script = s_silent;
 	blt_client_t *c = make_client(&f, "1111111111111", 500, 2, 0);
 	assert_int_equal(blt_client_submit_read(c, 1300, 17, on_reply, &r, &d), BLT_OK);
@@ -396,7 +265,7 @@ static void test_timeout_and_retries(void **state)
 	/* the client is usable again */
 	f.script = s_answer_first;
 	assert_int_equal(blt_client_submit_read(c, 100, 4, on_reply, &r, &d), BLT_OK);
-	drain(&f);
+	fake_transport_drain(&f);
 	assert_int_equal(r.calls, 2);
 	assert_int_equal(r.err, BLT_OK);
 	blt_client_free(c);
@@ -404,19 +273,19 @@ static void test_timeout_and_retries(void **state)
 
 static void test_retry_then_reply(void **state)
 {
-	fake_t f;
+	fake_transport_t f;
 	rec_t r = {0};
 	(void)state;
-	fake_init(&f);
+	fake_transport_init(&f);
 	answer_from = 2;
 	f.script = s_answer_from_nth;
 	blt_client_t *c = make_client(&f, "1111111111111", 500, 1, 0);
 	assert_int_equal(blt_client_submit_read(c, 100, 4, on_reply, &r, NULL), BLT_OK);
-	drain(&f);
+	fake_transport_drain(&f);
 	assert_int_equal(r.calls, 0);
 	assert_int_equal(blt_client_check_timeouts(c, blt_client_deadline(c)), 0);
 	assert_int_equal(f.npub, 2);
-	drain(&f);
+	fake_transport_drain(&f);
 	assert_int_equal(r.calls, 1);
 	assert_int_equal(r.err, BLT_OK);
 	assert_int_equal(r.attempts, 2);
@@ -425,10 +294,10 @@ static void test_retry_then_reply(void **state)
 
 static void test_resend_fails(void **state)
 {
-	fake_t f;
+	fake_transport_t f;
 	rec_t r = {0};
 	(void)state;
-	fake_init(&f);
+	fake_transport_init(&f);
 	f.script = s_silent;
 	blt_client_t *c = make_client(&f, "1111111111111", 500, 3, 0);
 	assert_int_equal(blt_client_submit_read(c, 100, 4, on_reply, &r, NULL), BLT_OK);
@@ -441,15 +310,15 @@ static void test_resend_fails(void **state)
 
 static void test_same_matching_rules(void **state)
 {
-	fake_t f;
+	fake_transport_t f;
 	rec_t r = {0};
 	blt_client_stats_t st;
 	(void)state;
-	fake_init(&f);
+	fake_transport_init(&f);
 	f.script = s_noise_then_good;
 	blt_client_t *c = make_client(&f, "1111111111111", 500, 0, 0);
 	assert_int_equal(blt_client_submit_read(c, 100, 4, on_reply, &r, NULL), BLT_OK);
-	drain(&f);
+	fake_transport_drain(&f);
 	assert_int_equal(r.calls, 1);
 	assert_int_equal(r.err, BLT_OK);
 	assert_int_equal(r.data[0], 0x10); /* the good one, not 0x77 / 0x55 / 0x44 / 0x20 */
@@ -461,14 +330,14 @@ static void test_same_matching_rules(void **state)
 
 static void test_exception(void **state)
 {
-	fake_t f;
+	fake_transport_t f;
 	rec_t r = {0};
 	(void)state;
-	fake_init(&f);
+	fake_transport_init(&f);
 	f.script = s_exception;
 	blt_client_t *c = make_client(&f, "1111111111111", 500, 0, 0);
 	assert_int_equal(blt_client_submit_read(c, 100, 4, on_reply, &r, NULL), BLT_OK);
-	drain(&f);
+	fake_transport_drain(&f);
 	assert_int_equal(r.calls, 1);
 	assert_int_equal(r.err, BLT_E_EXCEPTION);
 	assert_int_equal(r.exception, 2);
@@ -482,10 +351,10 @@ static void test_exception(void **state)
  * outstanding; the silent one then times out on its own. */
 static void test_silent_device_does_not_block_other(void **state)
 {
-	fake_t f;
+	fake_transport_t f;
 	rec_t good = {0}, dead = {0};
 	(void)state;
-	fake_init(&f);
+	fake_transport_init(&f);
 	f.script = s_answer_first;
 	blt_client_t *a = make_client(&f, "1111111111111", 500, 0, 0);
 	blt_client_t *b = make_client(&f, "2222222222222", 500, 1, 1);
@@ -493,7 +362,7 @@ static void test_silent_device_does_not_block_other(void **state)
 	good.chain_left = 9;
 	assert_int_equal(blt_client_submit_read(b, 100, 4, on_reply, &dead, NULL), BLT_OK);
 	assert_int_equal(blt_client_submit_read(a, 100, 4, on_reply, &good, NULL), BLT_OK);
-	drain(&f);
+	fake_transport_drain(&f);
 	assert_int_equal(good.calls, 10);
 	assert_int_equal(good.err, BLT_OK);
 	assert_false(good.busy_in_cb); /* idle when the callback runs */
@@ -514,17 +383,17 @@ static void test_silent_device_does_not_block_other(void **state)
 
 static void test_cancel(void **state)
 {
-	fake_t f;
+	fake_transport_t f;
 	rec_t r = {0};
 	blt_client_stats_t st;
 	(void)state;
-	fake_init(&f);
+	fake_transport_init(&f);
 	f.script = s_answer_first;
 	blt_client_t *c = make_client(&f, "1111111111111", 500, 0, 0);
 	assert_int_equal(blt_client_submit_read(c, 100, 4, on_reply, &r, NULL), BLT_OK);
 	blt_client_cancel(c);
 	assert_false(blt_client_busy(c));
-	drain(&f); /* the reply arrives late: not a reply to anything */
+	fake_transport_drain(&f); /* the reply arrives late: not a reply to anything */
 	assert_int_equal(r.calls, 0);
 	assert_int_equal(blt_client_check_timeouts(c, blt_now_ms() + 100000), 0);
 	blt_client_stats(c, &st);
@@ -546,7 +415,7 @@ static int short_first;      /* when > 0, queue a reply of this many registers f
 static uint8_t prev_rtu[BLT_RTU_MAX];
 static size_t prev_len;
 
-static void s_device(fake_t *f, const char *topic, const uint8_t *rtu, size_t n)
+static void s_device(fake_transport_t *f, const char *topic, const uint8_t *rtu, size_t n)
 {
 	blt_rtu_t q;
 	uint8_t data[250], out[BLT_RTU_MAX];
@@ -584,9 +453,9 @@ static void s_device(fake_t *f, const char *topic, const uint8_t *rtu, size_t n)
 	prev_len = len;
 }
 
-static blt_client_t *stray_setup(fake_t *f)
+static blt_client_t *stray_setup(fake_transport_t *f)
 {
-	fake_init(f);
+	fake_transport_init(f);
 	f->script = s_device;
 	short_200 = 0;
 	dup_before = other_len_first = false;
@@ -595,18 +464,18 @@ static blt_client_t *stray_setup(fake_t *f)
 	return make_client(f, "1111111111111", 500, 0, 0);
 }
 
-static void read_ok(fake_t *f, blt_client_t *c, uint16_t reg, uint16_t count, rec_t *r)
+static void read_ok(fake_transport_t *f, blt_client_t *c, uint16_t reg, uint16_t count, rec_t *r)
 {
 	int calls = r->calls;
 	assert_int_equal(blt_client_submit_read(c, reg, count, on_reply, r, NULL), BLT_OK);
-	drain(f);
+	fake_transport_drain(f);
 	assert_int_equal(r->calls, calls + 1);
 	assert_int_equal(r->err, BLT_OK);
 }
 
 static void test_stray_duplicate_rejected(void **state)
 {
-	fake_t f;
+	fake_transport_t f;
 	rec_t r = {0};
 	blt_client_stats_t st;
 	(void)state;
@@ -627,7 +496,7 @@ static void test_stray_duplicate_rejected(void **state)
 
 static void test_stray_other_block_length_rejected(void **state)
 {
-	fake_t f;
+	fake_transport_t f;
 	rec_t r = {0};
 	blt_client_stats_t st;
 	(void)state;
@@ -651,7 +520,7 @@ static void test_stray_other_block_length_rejected(void **state)
 
 static void test_stray_guess_heals(void **state)
 {
-	fake_t f;
+	fake_transport_t f;
 	rec_t r = {0};
 	uint64_t dl;
 	blt_client_stats_t st;
@@ -662,7 +531,7 @@ static void test_stray_guess_heals(void **state)
 	 * 100's reply): taken for a stray once, then trusted after the timeout */
 	short_200 = 6;
 	assert_int_equal(blt_client_submit_read(c, 200, 8, on_reply, &r, NULL), BLT_OK);
-	drain(&f);
+	fake_transport_drain(&f);
 	assert_int_equal(r.calls, 1);
 	dl = blt_client_deadline(c);
 	assert_int_equal(blt_client_check_timeouts(c, dl), 1);
@@ -679,7 +548,7 @@ static void test_stray_guess_heals(void **state)
 
 static void test_short_first_reply_held(void **state)
 {
-	fake_t f;
+	fake_transport_t f;
 	rec_t r = {0};
 	blt_client_stats_t st;
 	(void)state;
@@ -696,7 +565,7 @@ static void test_short_first_reply_held(void **state)
 	short_first = 0;
 	short_200 = 6;
 	assert_int_equal(blt_client_submit_read(c, 200, 8, on_reply, &r, NULL), BLT_OK);
-	drain(&f);
+	fake_transport_drain(&f);
 	assert_int_equal(r.calls, 1);
 	assert_int_equal(blt_client_check_timeouts(c, blt_client_deadline(c)), 1);
 	assert_int_equal(r.calls, 2);
@@ -730,7 +599,7 @@ static struct unit {
 	bool stray_first;    /* queue another block's reply naming register 4242 first */
 } U;
 
-static void queue_env_reg(fake_t *f, uint16_t reg, const uint8_t *rtu, size_t n)
+static void queue_env_reg(fake_transport_t *f, uint16_t reg, const uint8_t *rtu, size_t n)
 {
 	queue_rtu(f, reply_topic[0], rtu, n, false);
 	f->q[f->nq - 1].p[3] = (uint8_t)(reg >> 8);
@@ -748,7 +617,7 @@ static uint16_t unit_env(uint16_t reg)
 	return 0;
 }
 
-static void s_unit(fake_t *f, const char *topic, const uint8_t *rtu, size_t n)
+static void s_unit(fake_transport_t *f, const char *topic, const uint8_t *rtu, size_t n)
 {
 	blt_rtu_t q;
 	uint8_t data[250], out[BLT_RTU_MAX];
@@ -807,9 +676,9 @@ static void s_unit(fake_t *f, const char *topic, const uint8_t *rtu, size_t n)
 	queue_env_reg(f, unit_env(q.reg), out, len);
 }
 
-static blt_client_t *unit_setup(fake_t *f, int timeout_ms)
+static blt_client_t *unit_setup(fake_transport_t *f, int timeout_ms)
 {
-	fake_init(f);
+	fake_transport_init(f);
 	f->script = s_unit;
 	memset(&U, 0, sizeof U);
 	return make_client(f, "1111111111111", timeout_ms, 0, 0);
@@ -830,7 +699,7 @@ static const blt_read_len_t *len_of(blt_client_t *c, uint16_t start)
  * remembered, and every later read is one request of that length. */
 static void test_block_read_search(void **state)
 {
-	fake_t f;
+	fake_transport_t f;
 	uint8_t data[256];
 	size_t n = 0;
 	uint8_t exc = 0xff;
@@ -880,14 +749,14 @@ static void test_block_read_search(void **state)
 /* The same through the non-blocking path: one callback after all the requests. */
 static void test_block_read_search_async(void **state)
 {
-	fake_t f;
+	fake_transport_t f;
 	rec_t r = {0};
 	(void)state;
 	blt_client_t *c = unit_setup(&f, 500);
 	U.limit_block = 2000;
 	U.limit = 90;
 	assert_int_equal(blt_client_submit_read_block(c, 2000, 95, 24, on_reply, &r, NULL), BLT_OK);
-	drain(&f);
+	fake_transport_drain(&f);
 	assert_int_equal(r.calls, 1);
 	assert_int_equal(r.err, BLT_OK);
 	assert_int_equal(r.reg, 2000);
@@ -899,14 +768,14 @@ static void test_block_read_search_async(void **state)
 	assert_int_equal(U.counts[7], 91);
 	assert_false(blt_client_busy(c));
 	assert_int_equal(blt_client_submit_read_block(c, 2000, 95, 24, on_reply, &r, NULL), BLT_OK);
-	drain(&f);
+	fake_transport_drain(&f);
 	assert_int_equal(r.calls, 2);
 	assert_int_equal(r.attempts, 1);
 	assert_int_equal(U.counts[8], 90);
 	/* a unit whose firmware shrank the block: 90 refused now, searched again */
 	U.limit = 60;
 	assert_int_equal(blt_client_submit_read_block(c, 2000, 95, 24, on_reply, &r, NULL), BLT_OK);
-	drain(&f);
+	fake_transport_drain(&f);
 	assert_int_equal(r.calls, 3);
 	assert_int_equal(r.err, BLT_OK);
 	assert_int_equal(r.nbytes, 120);
@@ -918,7 +787,7 @@ static void test_block_read_search_async(void **state)
 /* A length stored by an earlier run is used at once; one that does not fit is refused. */
 static void test_block_read_stored(void **state)
 {
-	fake_t f;
+	fake_transport_t f;
 	uint8_t data[256];
 	size_t n = 0;
 	blt_detail_t d = {""};
@@ -953,7 +822,7 @@ static void test_block_read_stored(void **state)
  * is taken at once. */
 static void test_known_short_reply(void **state)
 {
-	fake_t f;
+	fake_transport_t f;
 	rec_t r = {0};
 	blt_detail_t d = {""};
 	const blt_read_len_t *l;
@@ -963,7 +832,7 @@ static void test_known_short_reply(void **state)
 	U.answer = 90;
 	assert_int_equal(blt_client_submit_read_block(c, 6100, 104, 12, on_reply, &r, NULL),
 	                 BLT_OK);
-	drain(&f);
+	fake_transport_drain(&f);
 	assert_int_equal(r.calls, 0); /* held */
 	assert_int_equal(blt_client_check_timeouts(c, blt_client_deadline(c)), 1);
 	assert_int_equal(r.calls, 1);
@@ -988,7 +857,7 @@ static void test_known_short_reply(void **state)
 	r.calls = 0;
 	assert_int_equal(blt_client_submit_read_block(c, 6100, 104, 12, on_reply, &r, NULL),
 	                 BLT_OK);
-	drain(&f);
+	fake_transport_drain(&f);
 	assert_int_equal(r.calls, 1);
 	assert_int_equal(r.err, BLT_OK);
 	assert_int_equal(r.nbytes, 180);
@@ -997,7 +866,7 @@ static void test_known_short_reply(void **state)
 	U.answer = 0;
 	assert_int_equal(blt_client_submit_read_block(c, 6100, 104, 12, on_reply, &r, NULL),
 	                 BLT_OK);
-	drain(&f);
+	fake_transport_drain(&f);
 	assert_int_equal(blt_client_check_timeouts(c, blt_client_deadline(c)), 1);
 	assert_int_equal(r.err, BLT_E_TIMEOUT);
 	read_ok(&f, c, 6100, 104, &r);
@@ -1009,7 +878,7 @@ static void test_known_short_reply(void **state)
  * delay, up to twice; a write never. */
 static void test_busy_resent(void **state)
 {
-	fake_t f;
+	fake_transport_t f;
 	rec_t r = {0};
 	blt_client_stats_t st;
 	uint8_t data[64];
@@ -1020,7 +889,7 @@ static void test_busy_resent(void **state)
 	blt_client_t *c = unit_setup(&f, 500);
 	U.busy = 1;
 	assert_int_equal(blt_client_submit_read_block(c, 1300, 4, 4, on_reply, &r, NULL), BLT_OK);
-	drain(&f);
+	fake_transport_drain(&f);
 	assert_int_equal(r.calls, 0); /* waiting to send again */
 	assert_true(blt_client_busy(c));
 	t0 = blt_client_deadline(c);
@@ -1029,7 +898,7 @@ static void test_busy_resent(void **state)
 	assert_int_equal(U.reads, 1);
 	assert_int_equal(blt_client_check_timeouts(c, t0), 0); /* sent again */
 	assert_int_equal(U.reads, 2);
-	drain(&f);
+	fake_transport_drain(&f);
 	assert_int_equal(r.calls, 1);
 	assert_int_equal(r.err, BLT_OK);
 	assert_int_equal(r.nbytes, 8);
@@ -1059,7 +928,7 @@ static void test_busy_resent(void **state)
  * (before, each was a "stray" and every read timed out). */
 static void test_envelope_cycle_counter(void **state)
 {
-	fake_t f;
+	fake_transport_t f;
 	rec_t r = {0};
 	blt_client_stats_t st;
 	(void)state;
@@ -1081,7 +950,7 @@ static void test_envelope_cycle_counter(void **state)
  * timeout ends the rule. */
 static void test_envelope_echo_learned(void **state)
 {
-	fake_t f;
+	fake_transport_t f;
 	rec_t r = {0};
 	blt_client_stats_t st;
 	(void)state;
@@ -1103,7 +972,7 @@ static void test_envelope_echo_learned(void **state)
 	/* firmware update: a counter now. One timeout, then replies are taken again. */
 	U.env = 2;
 	assert_int_equal(blt_client_submit_read(c, 100, 4, on_reply, &r, NULL), BLT_OK);
-	drain(&f);
+	fake_transport_drain(&f);
 	assert_int_equal(blt_client_check_timeouts(c, blt_client_deadline(c)), 1);
 	assert_int_equal(r.err, BLT_E_TIMEOUT);
 	assert_false(blt_client_envelope_echoes(c));
@@ -1116,19 +985,19 @@ static void test_envelope_echo_learned(void **state)
  * any other length mismatch, in both paths, also for block reads. */
 static void test_longer_reply_refused(void **state)
 {
-	fake_t f;
+	fake_transport_t f;
 	rec_t r = {0};
 	uint8_t data[64];
 	size_t n = 0;
 	blt_client_stats_t st;
 	blt_detail_t d = {""};
 	(void)state;
-	fake_init(&f);
+	fake_transport_init(&f);
 	f.script = NULL;
 	blt_client_t *c = make_client(&f, "1111111111111", 200, 0, 0);
 	assert_int_equal(blt_client_submit_read_block(c, 100, 4, 4, on_reply, &r, NULL), BLT_OK);
 	queue_read_reply(&f, reply_topic[0], 0, 0x4444, 5, false);
-	drain(&f);
+	fake_transport_drain(&f);
 	assert_int_equal(r.calls, 0);
 	assert_int_equal(blt_client_check_timeouts(c, blt_client_deadline(c)), 1);
 	assert_int_equal(r.err, BLT_E_TIMEOUT);

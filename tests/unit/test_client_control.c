@@ -19,11 +19,11 @@
 #include <bluetti/control.h>
 #include <bluetti/settings.h>
 
-#include "transport/transport_internal.h"
+#include "unit/fake_transport.h"
 
 #define SN "2434000112345"
 
-/* ---- the fake device behind a fake transport ---------------------------------------- */
+/* ---- the fake device behind the shared fake transport (tests/unit/fake_transport.h) ---- */
 
 typedef enum dev_mode {
 	DEV_OK,            /* applies writes, echoes */
@@ -34,164 +34,71 @@ typedef enum dev_mode {
 	DEV_EXCEPTION,     /* writes answer exception 04 */
 } dev_mode_t;
 
-typedef struct fake {
-	struct blt_transport base; /* first: the library's view */
-	blt_msg_fn fn;
-	void *user;
-	char topic[BLT_TOPIC_MAX];
+typedef struct fake_dev {
 	dev_mode_t mode;
 	uint8_t slave;
-	unsigned publishes, reads, writes;
-	char last_pub_topic[BLT_TOPIC_MAX];
-	uint8_t last_payload[BLT_PAYLOAD_MAX];
-	size_t last_len;
-	uint8_t pending[BLT_PAYLOAD_MAX];
-	size_t pending_len;
-} fake_t;
+	unsigned reads, writes; /* publishes: the transport's npub */
+} fake_dev_t;
 
 static uint16_t mem[65536];
 
-static int f_connect(blt_transport_t *t, blt_detail_t *d)
+static void reply(fake_transport_t *f, const uint8_t *rtu, size_t n)
 {
-	(void)t;
-	(void)d;
-	return BLT_OK;
+	fake_queue_env(f, NULL, BLT_ENV_V2, 0, -60, rtu, n, false);
 }
 
-static int f_listen(blt_transport_t *t, const char *topic, blt_msg_fn fn, void *user,
-                    blt_detail_t *d)
+/* The device: answers every request the client publishes (fake_transport_t.script). */
+FAKE_SCRIPT(device)
 {
-	fake_t *f = (fake_t *)t;
-	(void)d;
-	f->fn = fn;
-	f->user = user;
-	snprintf(f->topic, sizeof f->topic, "%s", topic);
-	return BLT_OK;
-}
-
-static void f_unlisten(blt_transport_t *t, const char *topic, blt_msg_fn fn, void *user)
-{
-	fake_t *f = (fake_t *)t;
-	(void)topic;
-	(void)fn;
-	(void)user;
-	f->fn = NULL;
-}
-
-static void reply(fake_t *f, const uint8_t *rtu, size_t n)
-{
-	assert_int_equal(blt_env_wrap(BLT_ENV_V2, 0, -60, rtu, n, f->pending, sizeof f->pending,
-	                              &f->pending_len),
-	                 BLT_OK);
-}
-
-static int f_publish(blt_transport_t *t, const char *topic, const void *payload, size_t len,
-                     int qos, bool retain, blt_detail_t *d)
-{
-	fake_t *f = (fake_t *)t;
-	blt_env_info_t env;
+	fake_dev_t *dev = f->ctx;
 	blt_rtu_t req;
 	uint8_t out[BLT_RTU_MAX], data[256];
 	size_t n;
-	(void)qos;
-	(void)retain;
-	(void)d;
 
-	f->publishes++;
-	snprintf(f->last_pub_topic, sizeof f->last_pub_topic, "%s", topic);
-	assert_true(len <= sizeof f->last_payload);
-	memcpy(f->last_payload, payload, len);
-	f->last_len = len;
-	assert_int_equal(blt_env_unwrap(payload, len, &env, NULL), BLT_OK);
-	assert_int_equal(blt_rtu_parse(env.rtu, env.rtu_len, BLT_RTU_REQUEST, &req, NULL), BLT_OK);
-	assert_int_equal(req.slave, f->slave);
-	if (f->mode == DEV_SILENT)
-		return BLT_OK;
+	assert_int_equal(blt_rtu_parse(req_rtu, req_len, BLT_RTU_REQUEST, &req, NULL), BLT_OK);
+	assert_int_equal(req.slave, dev->slave);
+	if (dev->mode == DEV_SILENT)
+		return;
 	if (req.function == BLT_FC_READ) {
-		f->reads++;
+		dev->reads++;
 		for (unsigned i = 0; i < req.count; i++) {
 			data[2 * i] = (uint8_t)(mem[req.reg + i] >> 8);
 			data[2 * i + 1] = (uint8_t)mem[req.reg + i];
 		}
 		assert_int_equal(
-		    blt_rtu_build_read_reply(f->slave, data, 2u * req.count, out, sizeof out, &n),
+		    blt_rtu_build_read_reply(dev->slave, data, 2u * req.count, out, sizeof out, &n),
 		    BLT_OK);
 		reply(f, out, n);
-		return BLT_OK;
+		return;
 	}
 	assert_int_equal(req.function, BLT_FC_WRITE1); /* the gate never uses FC10 */
-	f->writes++;
-	switch (f->mode) {
+	dev->writes++;
+	switch (dev->mode) {
 	case DEV_SILENT_WRITES:
-	case DEV_SILENT: return BLT_OK;
+	case DEV_SILENT: return;
 	case DEV_EXCEPTION:
 		assert_int_equal(
-		    blt_rtu_build_exception(f->slave, BLT_FC_WRITE1, 4, out, sizeof out, &n),
+		    blt_rtu_build_exception(dev->slave, BLT_FC_WRITE1, 4, out, sizeof out, &n),
 		    BLT_OK);
 		reply(f, out, n);
-		return BLT_OK;
+		return;
 	case DEV_WRONG_ECHO:
-		assert_int_equal(blt_rtu_build_write1(f->slave, req.reg, (uint16_t)(req.value ^ 1),
-		                                      out, sizeof out, &n),
+		assert_int_equal(blt_rtu_build_write1(dev->slave, req.reg,
+		                                      (uint16_t)(req.value ^ 1), out, sizeof out,
+		                                      &n),
 		                 BLT_OK);
 		reply(f, out, n);
-		return BLT_OK;
+		return;
 	case DEV_OK: mem[req.reg] = req.value; /* fall through */
-	case DEV_IGNORE: reply(f, env.rtu, env.rtu_len); return BLT_OK;
+	case DEV_IGNORE: reply(f, req_rtu, req_len); return;
 	}
-	return BLT_OK;
 }
-
-static int f_poll(blt_transport_t *t, int timeout_ms, blt_detail_t *d)
-{
-	fake_t *f = (fake_t *)t;
-	(void)d;
-	if (f->pending_len && f->fn) {
-		uint8_t p[BLT_PAYLOAD_MAX];
-		size_t n = f->pending_len;
-		memcpy(p, f->pending, n);
-		f->pending_len = 0;
-		f->fn(f->user, f->topic, p, n, false);
-		return BLT_OK;
-	}
-	{
-		struct timespec ts = {0, (long)(timeout_ms < 5 ? timeout_ms : 5) * 1000000L};
-		nanosleep(&ts, NULL);
-	}
-	return BLT_OK;
-}
-
-static bool f_connected(const blt_transport_t *t)
-{
-	(void)t;
-	return true;
-}
-
-static void f_disconnect(blt_transport_t *t)
-{
-	(void)t;
-}
-
-static void f_destroy(blt_transport_t *t)
-{
-	(void)t;
-}
-
-static const struct blt_transport_ops fake_ops = {
-    .connect = f_connect,
-    .listen = f_listen,
-    .unlisten = f_unlisten,
-    .publish = f_publish,
-    .poll = f_poll,
-    .connected = f_connected,
-    .disconnect = f_disconnect,
-    .destroy = f_destroy,
-};
 
 /* ---- fixture ------------------------------------------------------------------------ */
 
 typedef struct fx {
-	fake_t f;
+	fake_transport_t f;
+	fake_dev_t dev;
 	blt_client_opts_t co;
 	blt_client_t *c;
 	blt_write_opts_t wo;
@@ -234,8 +141,11 @@ static int setup(void **state)
 	fx_t *x = calloc(1, sizeof *x);
 	blt_detail_t d = {{0}};
 	assert_non_null(x);
-	x->f.base.ops = &fake_ops;
-	x->f.slave = 0;
+	fake_transport_init(&x->f);
+	x->f.idle_ms = 5;
+	x->f.script = device;
+	x->f.ctx = &x->dev;
+	x->dev.slave = 0;
 	x->co.model = "EL100V2";
 	x->co.sn = SN;
 	x->co.preset = "v2";
@@ -292,7 +202,7 @@ static void test_dry_run_frame_v2(void **state)
 	assert_string_equal(r.topic, "SUB/EL100V2/" SN);
 	assert_false(r.write_sent);
 	assert_int_equal(r.requests, 0);
-	assert_int_equal(x->f.publishes, 0);
+	assert_int_equal(x->f.npub, 0);
 	assert_int_equal(x->audits, 1);
 	assert_string_equal(x->last_result, "dry-run");
 	assert_non_null(strstr(x->audit_line, "ac_output reg=2011 old=? new=1(on) result=dry-run"));
@@ -302,7 +212,7 @@ static void test_dry_run_frame_v2(void **state)
 	    blt_setting_write(NULL, "EL100V2", blt_setting_find("ac_output"), 1, &x->wo, &r, &d),
 	    BLT_OK);
 	assert_memory_equal(r.payload, want, sizeof want);
-	assert_int_equal(x->f.publishes, 0);
+	assert_int_equal(x->f.npub, 0);
 	assert_int_equal(x->audits, 2);
 }
 
@@ -327,7 +237,7 @@ static void test_dry_run_frame_seed(void **state)
 	assert_string_equal(r.topic, "SUB/" SN);
 	assert_int_equal(blt_register_write(NULL, "EL100V2", 2012, 1, &x->wo, &r, &d), BLT_OK);
 	assert_memory_equal(r.payload, dc_on, sizeof dc_on);
-	assert_int_equal(x->f.publishes, 0);
+	assert_int_equal(x->f.npub, 0);
 
 	/* Explicit slave / envelope overrides are honoured like the client honours them. */
 	seed.slave = 5;
@@ -479,8 +389,8 @@ static void test_deny_list_never_reaches_the_wire(void **state)
 			    BLT_E_DENIED);
 		}
 	}
-	assert_int_equal(x->f.publishes, 0);
-	assert_int_equal(x->f.writes, 0);
+	assert_int_equal(x->f.npub, 0);
+	assert_int_equal(x->dev.writes, 0);
 }
 
 /* A register that is neither denied nor a setting is refused too (allow list). Swept over
@@ -498,7 +408,7 @@ static void test_unknown_registers_refused(void **state)
 		    blt_register_write(x->c, "EL100V2", (uint16_t)reg, 1, &x->wo, NULL, &d),
 		    BLT_E_DENIED);
 	}
-	assert_int_equal(x->f.publishes, 0);
+	assert_int_equal(x->f.npub, 0);
 	assert_int_equal(blt_register_write(x->c, "EL100V2", 2002, 1, &x->wo, NULL, &d),
 	                 BLT_E_DENIED);
 	assert_non_null(strstr(d.text, "not a known writable setting"));
@@ -550,7 +460,7 @@ static void test_ranges(void **state)
 	assert_non_null(strstr(d.text, "5..20 W"));
 	assert_int_equal(blt_register_write(x->c, "AP300", 2213, 0x10000, &x->wo, &r, &d),
 	                 BLT_E_RANGE);
-	assert_int_equal(x->f.publishes, 0);
+	assert_int_equal(x->f.npub, 0);
 }
 
 /* Unverified settings need ALLOW_UNVERIFIED; unsupported profiles ALLOW_PROFILE; no
@@ -583,7 +493,7 @@ static void test_unverified_and_profile(void **state)
 	    BLT_E_INVAL);
 	assert_int_equal(blt_setting_write(NULL, "EL100V2", NULL, 1, &x->wo, NULL, &d),
 	                 BLT_E_INVAL);
-	assert_int_equal(x->f.publishes, 0);
+	assert_int_equal(x->f.npub, 0);
 	assert_int_equal(x->audits, 6);
 }
 
@@ -605,11 +515,11 @@ static void test_write_ok_sequence(void **state)
 	assert_int_equal(r.readback, 0);
 	assert_true(r.write_sent);
 	assert_int_equal(r.requests, 3); /* read, write, read back */
-	assert_int_equal(x->f.publishes, 3);
-	assert_int_equal(x->f.reads, 2);
-	assert_int_equal(x->f.writes, 1);
+	assert_int_equal(x->f.npub, 3);
+	assert_int_equal(x->dev.reads, 2);
+	assert_int_equal(x->dev.writes, 1);
 	assert_int_equal(mem[2011], 0);
-	assert_string_equal(x->f.last_pub_topic, "SUB/EL100V2/" SN);
+	assert_string_equal(x->f.pub_topic, "SUB/EL100V2/" SN);
 	assert_non_null(strstr(x->audit_line, " EL100V2 " SN " ac_output reg=2011 old=1(on) "
 	                                      "new=0(off) result=ok"));
 	assert_null(strstr(x->audit_line, "detail="));
@@ -634,7 +544,7 @@ static void test_every_setting_written_and_read_back(void **state)
 		int32_t old = (int32_t)mem[s->reg], want, got = -1;
 		blt_write_result_t r;
 		blt_detail_t d = {{0}};
-		unsigned before = x->f.publishes;
+		unsigned before = x->f.npub;
 
 		if (s->kind == BLT_SK_SWITCH2) { /* the switch's bits only, 1 on / 2 off */
 			old &= (int32_t)s->row->mask;
@@ -651,7 +561,7 @@ static void test_every_setting_written_and_read_back(void **state)
 			fail_msg("%s = %d: %s", s->name, want, d.text);
 		assert_int_equal(r.old_value, old);
 		assert_int_equal(r.readback, want);
-		assert_int_equal(x->f.publishes - before, 3);
+		assert_int_equal(x->f.npub - before, 3);
 		assert_int_equal(mem[s->reg], (uint16_t)want);
 		assert_int_equal(blt_setting_read(x->c, NULL, s, &got, &d), BLT_OK);
 		assert_int_equal(got, want);
@@ -666,13 +576,13 @@ static void check_failure(fx_t *x, dev_mode_t mode, int want_err, unsigned want_
 	blt_detail_t d = {{0}};
 	int rc;
 
-	x->f.mode = mode;
-	x->f.publishes = x->f.reads = x->f.writes = 0;
+	x->dev.mode = mode;
+	x->f.npub = x->dev.reads = x->dev.writes = 0;
 	rc = blt_setting_write(x->c, "EL100V2", blt_setting_find("ac_output"), 0, &x->wo, &r, &d);
 	if (rc != want_err)
 		fail_msg("mode %d: got %s (%s), want %s", mode, blt_strerror(rc), d.text,
 		         blt_strerror(want_err));
-	assert_int_equal(x->f.publishes, want_publishes);
+	assert_int_equal(x->f.npub, want_publishes);
 	assert_int_equal(r.requests, want_publishes);
 	assert_string_equal(x->last_result, result);
 	assert_non_null(strstr(x->audit_line, "detail=\""));
@@ -681,7 +591,7 @@ static void check_failure(fx_t *x, dev_mode_t mode, int want_err, unsigned want_
 	/* Nothing is sent later either (the client is idle): poll a while. */
 	for (int i = 0; i < 10; i++)
 		blt_transport_poll(&x->f.base, 5, NULL);
-	assert_int_equal(x->f.publishes, want_publishes);
+	assert_int_equal(x->f.npub, want_publishes);
 }
 
 static void test_no_echo(void **state)
@@ -700,14 +610,14 @@ static void test_no_echo_write_not_retried(void **state)
 	x->co.retries = 2;
 	assert_int_equal(blt_client_new(&x->f.base, &x->co, &x->c, &d), BLT_OK);
 	check_failure(x, DEV_SILENT_WRITES, BLT_E_TIMEOUT, 2, "timeout", "no echo");
-	assert_int_equal(x->f.writes, 1);
+	assert_int_equal(x->dev.writes, 1);
 }
 
 static void test_no_reply_at_all(void **state)
 {
 	fx_t *x = *state;
 	check_failure(x, DEV_SILENT, BLT_E_TIMEOUT, 1, "timeout", "nothing written");
-	assert_int_equal(x->f.writes, 0);
+	assert_int_equal(x->dev.writes, 0);
 }
 
 static void test_wrong_echo(void **state)

@@ -7,7 +7,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -15,136 +14,33 @@
 #include <bluetti/client.h>
 #include <bluetti/transport.h>
 
-#include "transport/transport_internal.h"
+#include "unit/fake_transport.h"
 
-/* --- fake transport ---------------------------------------------------------------------- */
+/* --- the shared fake transport (tests/unit/fake_transport.h): one listener, a publish
+ * drops what was not delivered, poll waits like a quiet network ---------------------------- */
 
-typedef struct qmsg {
-	uint8_t p[BLT_PAYLOAD_MAX];
-	size_t n;
-	bool retained;
-} qmsg_t;
-
-typedef struct fake {
-	struct blt_transport base;
-	char topic[128];
-	blt_msg_fn fn;
-	void *user;
-	int unlistened;
-	char pub_topic[128];
-	uint8_t pub[BLT_PAYLOAD_MAX];
-	size_t pub_len;
-	int pub_qos;
-	int npub;
-	qmsg_t q[8];
-	int nq, qi;
-	/* script: called on every publish with the publish count (1-based) */
-	void (*script)(struct fake *f, int npub);
-} fake_t;
-
-static int f_connect(blt_transport_t *t, blt_detail_t *d)
+static void fake_init(fake_transport_t *f)
 {
-	(void)t, (void)d;
-	return BLT_OK;
-}
-
-static int f_listen(blt_transport_t *t, const char *topic, blt_msg_fn fn, void *user,
-                    blt_detail_t *d)
-{
-	fake_t *f = (fake_t *)t;
-	(void)d;
-	snprintf(f->topic, sizeof f->topic, "%s", topic);
-	f->fn = fn;
-	f->user = user;
-	return BLT_OK;
-}
-
-static void f_unlisten(blt_transport_t *t, const char *topic, blt_msg_fn fn, void *user)
-{
-	fake_t *f = (fake_t *)t;
-	if (strcmp(topic, f->topic) == 0 && (!fn || (fn == f->fn && user == f->user)))
-		f->unlistened++;
-}
-
-static int f_publish(blt_transport_t *t, const char *topic, const void *payload, size_t len,
-                     int qos, bool retain, blt_detail_t *d)
-{
-	fake_t *f = (fake_t *)t;
-	(void)retain, (void)d;
-	snprintf(f->pub_topic, sizeof f->pub_topic, "%s", topic);
-	memcpy(f->pub, payload, len);
-	f->pub_len = len;
-	f->pub_qos = qos;
-	f->npub++;
-	f->nq = f->qi = 0;
-	if (f->script)
-		f->script(f, f->npub);
-	return BLT_OK;
-}
-
-static int f_poll(blt_transport_t *t, int timeout_ms, blt_detail_t *d)
-{
-	fake_t *f = (fake_t *)t;
-	(void)d;
-	if (f->qi < f->nq && f->fn) {
-		qmsg_t *m = &f->q[f->qi++];
-		f->fn(f->user, f->topic, m->p, m->n, m->retained);
-		return BLT_OK;
-	}
-	poll(NULL, 0, timeout_ms); /* nothing to deliver: behave like a quiet network */
-	return BLT_OK;
-}
-
-static bool f_connected(const blt_transport_t *t)
-{
-	(void)t;
-	return true;
-}
-
-static void f_disconnect(blt_transport_t *t)
-{
-	(void)t;
-}
-
-static void f_destroy(blt_transport_t *t)
-{
-	(void)t;
-}
-
-static const struct blt_transport_ops fake_ops = {
-    f_connect, f_listen, f_unlisten, f_publish, f_poll, f_connected, f_disconnect, f_destroy, NULL,
-};
-
-static void fake_init(fake_t *f)
-{
-	memset(f, 0, sizeof *f);
-	f->base.ops = &fake_ops;
+	fake_transport_init(f);
+	f->drop_on_publish = true;
+	f->idle_ms = 1000000;
 }
 
 /* Queue a device message: RTU frame wrapped in env (V2 rssi -71, reg). */
-static void queue_env(fake_t *f, blt_envelope_t env, uint16_t reg, const uint8_t *rtu, size_t n,
-                      bool retained)
+static void queue_env(fake_transport_t *f, blt_envelope_t env, uint16_t reg, const uint8_t *rtu,
+                      size_t n, bool retained)
 {
-	qmsg_t *m = &f->q[f->nq++];
-	assert_int_equal(blt_env_wrap(env, reg, -71, rtu, n, m->p, sizeof m->p, &m->n), BLT_OK);
-	m->retained = retained;
+	fake_queue_env(f, NULL, env, reg, -71, rtu, n, retained);
 }
 
-static void queue_read_reply(fake_t *f, uint8_t slave, uint16_t first_value, int nregs,
+static void queue_read_reply(fake_transport_t *f, uint8_t slave, uint16_t first_value, int nregs,
                              bool retained)
 {
-	uint8_t data[250], rtu[BLT_RTU_MAX];
-	size_t n;
-	for (int i = 0; i < nregs; i++) {
-		data[2 * i] = (uint8_t)((first_value + i) >> 8);
-		data[2 * i + 1] = (uint8_t)(first_value + i);
-	}
-	assert_int_equal(
-	    blt_rtu_build_read_reply(slave, data, 2 * (size_t)nregs, rtu, sizeof rtu, &n), BLT_OK);
-	queue_env(f, BLT_ENV_V2, 0, rtu, n, retained);
+	fake_queue_read_reply(f, NULL, -71, slave, first_value, nregs, retained);
 }
 
-static blt_client_t *make_client(fake_t *f, const char *preset, int timeout_ms, int retries)
+static blt_client_t *make_client(fake_transport_t *f, const char *preset, int timeout_ms,
+                                 int retries)
 {
 	blt_client_t *c = NULL;
 	blt_detail_t d = {""};
@@ -162,23 +58,20 @@ static blt_client_t *make_client(fake_t *f, const char *preset, int timeout_ms, 
 
 /* --- scripts ------------------------------------------------------------------------------ */
 
-static void s_good(fake_t *f, int n)
+FAKE_SCRIPT(s_good)
 {
-	(void)n;
 	queue_read_reply(f, 0, 0x1000, 4, false);
 }
 
-static void s_badcrc_then_good(fake_t *f, int n)
+FAKE_SCRIPT(s_badcrc_then_good)
 {
-	(void)n;
 	queue_read_reply(f, 0, 0x2000, 4, false);
 	f->q[0].p[f->q[0].n - 1] ^= 0xFF; /* break the CRC */
 	queue_read_reply(f, 0, 0x1000, 4, false);
 }
 
-static void s_badcrc_only(fake_t *f, int n)
+FAKE_SCRIPT(s_badcrc_only)
 {
-	(void)n;
 	queue_read_reply(f, 0, 0x2000, 4, false);
 	f->q[0].p[f->q[0].n - 1] ^= 0xFF;
 	/* and a truncated V2 envelope */
@@ -188,95 +81,85 @@ static void s_badcrc_only(fake_t *f, int n)
 	f->nq = 2;
 }
 
-static void s_push_then_good(fake_t *f, int n)
+FAKE_SCRIPT(s_push_then_good)
 {
 	uint8_t rtu[BLT_RTU_MAX];
 	size_t len;
 	const uint16_t vals[3] = {1, 2, 3};
-	(void)n;
 	/* device-originated FC10 push (request-shaped) for block 1300 */
 	assert_int_equal(blt_rtu_build_writen(0, 1300, vals, 3, rtu, sizeof rtu, &len), BLT_OK);
 	queue_env(f, BLT_ENV_V2, 1300, rtu, len, false);
 	queue_read_reply(f, 0, 0x1000, 4, false);
 }
 
-static void s_retained_then_good(fake_t *f, int n)
+FAKE_SCRIPT(s_retained_then_good)
 {
-	(void)n;
 	queue_read_reply(f, 0, 0x7777, 4, true);
 	queue_read_reply(f, 0, 0x1000, 4, false);
 }
 
-static void s_other_slave_then_good(fake_t *f, int n)
+FAKE_SCRIPT(s_other_slave_then_good)
 {
-	(void)n;
 	queue_read_reply(f, 1, 0x5555, 4, false);
 	queue_read_reply(f, 0, 0x1000, 4, false);
 }
 
-static void s_late_reply_other_reg_then_good(fake_t *f, int n)
+FAKE_SCRIPT(s_late_reply_other_reg_then_good)
 {
 	uint8_t rtu[BLT_RTU_MAX], data[8] = {0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66};
 	size_t len;
-	(void)n;
 	/* a plausible read reply whose V2 envelope names register 6000, not 100 */
 	assert_int_equal(blt_rtu_build_read_reply(0, data, 8, rtu, sizeof rtu, &len), BLT_OK);
 	queue_env(f, BLT_ENV_V2, 6000, rtu, len, false);
 	queue_read_reply(f, 0, 0x1000, 4, false);
 }
 
-static void s_too_many_regs_then_good(fake_t *f, int n)
+FAKE_SCRIPT(s_too_many_regs_then_good)
 {
-	(void)n;
 	queue_read_reply(f, 0, 0x4444, 5, false); /* 5 registers for a read of 4: not ours */
 	queue_read_reply(f, 0, 0x1000, 3, false); /* fewer than asked: fine (§1.3) */
 }
 
-static void s_exception(fake_t *f, int n)
+FAKE_SCRIPT(s_exception)
 {
 	uint8_t rtu[8];
 	size_t len;
-	(void)n;
 	assert_int_equal(blt_rtu_build_exception(0, 0x03, 2, rtu, sizeof rtu, &len), BLT_OK);
 	queue_env(f, BLT_ENV_V2, 0, rtu, len, false);
 }
 
-static void s_echo(fake_t *f, int n)
+FAKE_SCRIPT(s_echo)
 {
-	(void)n;
 	/* echo what was published, envelope stripped */
 	queue_env(f, BLT_ENV_V2, 0, f->pub + BLT_ENV_V2_LEN, f->pub_len - BLT_ENV_V2_LEN, false);
 }
 
-static void s_bad_echo(fake_t *f, int n)
+FAKE_SCRIPT(s_bad_echo)
 {
-	(void)n;
 	uint8_t rtu[8];
 	size_t len;
 	assert_int_equal(blt_rtu_build_write1(0, 2011, 0, rtu, sizeof rtu, &len), BLT_OK);
 	queue_env(f, BLT_ENV_V2, 0, rtu, len, false);
 }
 
-static void s_writen_reply(fake_t *f, int n)
+FAKE_SCRIPT(s_writen_reply)
 {
 	uint8_t rtu[8];
 	size_t len;
-	(void)n;
 	assert_int_equal(blt_rtu_build_writen_reply(0, 2011, 2, rtu, sizeof rtu, &len), BLT_OK);
 	queue_env(f, BLT_ENV_V2, 0, rtu, len, false);
 }
 
-static void s_second_attempt(fake_t *f, int n)
+FAKE_SCRIPT(s_second_attempt)
 {
-	if (n >= 2)
+	if (f->npub >= 2)
 		queue_read_reply(f, 0, 0x1000, 4, false);
 }
 
-static void s_seed(fake_t *f, int n)
+FAKE_SCRIPT(s_seed)
 {
 	uint8_t data[4] = {0x12, 0x34, 0x56, 0x78}, rtu[16];
 	size_t len;
-	(void)n;
 	assert_int_equal(blt_rtu_build_read_reply(1, data, 4, rtu, sizeof rtu, &len), BLT_OK);
 	queue_env(f, BLT_ENV_BARE, 0, rtu, len, false);
 }
@@ -297,7 +180,7 @@ static void read4(blt_client_t *c, int expect_rc, uint16_t expect_first, blt_det
 
 static void test_read_v2_exact_bytes(void **state)
 {
-	fake_t f;
+	fake_transport_t f;
 	blt_detail_t d = {""};
 	blt_client_stats_t st;
 	uint8_t data[200];
@@ -309,7 +192,7 @@ static void test_read_v2_exact_bytes(void **state)
 	fake_init(&f);
 	f.script = s_good;
 	blt_client_t *c = make_client(&f, NULL, 500, 0);
-	assert_string_equal(f.topic, "PUB/EL100V2/2345678901234");
+	assert_string_equal(f.ls[0].topic, "PUB/EL100V2/2345678901234");
 	assert_int_equal(blt_client_read(c, 100, 66, data, sizeof data, &n, &d), BLT_OK);
 	assert_string_equal(f.pub_topic, "SUB/EL100V2/2345678901234");
 	assert_int_equal(f.pub_qos, 1);
@@ -328,7 +211,7 @@ static void test_read_v2_exact_bytes(void **state)
 
 static void test_timeout_names_topic_and_register(void **state)
 {
-	fake_t f;
+	fake_transport_t f;
 	blt_detail_t d = {""};
 	blt_client_stats_t st;
 	(void)state;
@@ -346,7 +229,7 @@ static void test_timeout_names_topic_and_register(void **state)
 
 static void test_bad_crc_then_good(void **state)
 {
-	fake_t f;
+	fake_transport_t f;
 	blt_detail_t d = {""};
 	blt_client_stats_t st;
 	(void)state;
@@ -362,7 +245,7 @@ static void test_bad_crc_then_good(void **state)
 
 static void test_only_bad_frames(void **state)
 {
-	fake_t f;
+	fake_transport_t f;
 	blt_detail_t d = {""};
 	(void)state;
 	fake_init(&f);
@@ -373,16 +256,15 @@ static void test_only_bad_frames(void **state)
 	blt_client_free(c);
 }
 
-static void s_crc_once(fake_t *f, int n)
+FAKE_SCRIPT(s_crc_once)
 {
-	(void)n;
 	queue_read_reply(f, 0, 0x2000, 4, false);
 	f->q[0].p[f->q[0].n - 2] ^= 0x01;
 }
 
 static void test_crc_named_in_timeout(void **state)
 {
-	fake_t f;
+	fake_transport_t f;
 	blt_detail_t d = {""};
 	(void)state;
 	fake_init(&f);
@@ -413,7 +295,7 @@ static void on_unsol(void *user, const blt_rtu_t *fr, const uint8_t *payload, si
 
 static void test_unsolicited_push_before_reply(void **state)
 {
-	fake_t f;
+	fake_transport_t f;
 	blt_detail_t d = {""};
 	blt_client_stats_t st;
 	seen_t s = {0};
@@ -434,7 +316,7 @@ static void test_unsolicited_push_before_reply(void **state)
 
 static void test_retained_ignored(void **state)
 {
-	fake_t f;
+	fake_transport_t f;
 	blt_detail_t d = {""};
 	blt_client_stats_t st;
 	(void)state;
@@ -449,7 +331,7 @@ static void test_retained_ignored(void **state)
 
 static void test_other_slave_ignored(void **state)
 {
-	fake_t f;
+	fake_transport_t f;
 	blt_detail_t d = {""};
 	seen_t s = {0};
 	(void)state;
@@ -468,7 +350,7 @@ static void test_other_slave_ignored(void **state)
  * it echoes the register (test_client_async: test_envelope_echo_learned). */
 static void test_envelope_register_not_a_filter(void **state)
 {
-	fake_t f;
+	fake_transport_t f;
 	blt_detail_t d = {""};
 	(void)state;
 	fake_init(&f);
@@ -480,7 +362,7 @@ static void test_envelope_register_not_a_filter(void **state)
 
 static void test_length_plausibility(void **state)
 {
-	fake_t f;
+	fake_transport_t f;
 	blt_detail_t d = {""};
 	uint8_t data[16];
 	size_t n = 0;
@@ -496,7 +378,7 @@ static void test_length_plausibility(void **state)
 
 static void test_exception(void **state)
 {
-	fake_t f;
+	fake_transport_t f;
 	blt_detail_t d = {""};
 	blt_client_stats_t st;
 	uint8_t exc = 0, reply[16], req[8];
@@ -518,7 +400,7 @@ static void test_exception(void **state)
 
 static void test_write1_echo(void **state)
 {
-	fake_t f;
+	fake_transport_t f;
 	blt_detail_t d = {""};
 	/* PROTOCOL.md §1.5: battery-ha's V2 enveloped AC-on write, slave 0 */
 	const uint8_t want[] = {0x01, 0xf8, 0x0f, 0x07, 0xdb, 0,    0,    0,    0,
@@ -539,7 +421,7 @@ static void test_write1_echo(void **state)
 
 static void test_writen(void **state)
 {
-	fake_t f;
+	fake_transport_t f;
 	blt_detail_t d = {""};
 	const uint16_t v[2] = {1, 1};
 	(void)state;
@@ -556,7 +438,7 @@ static void test_writen(void **state)
 
 static void test_retries(void **state)
 {
-	fake_t f;
+	fake_transport_t f;
 	blt_detail_t d = {""};
 	blt_client_stats_t st;
 	(void)state;
@@ -573,7 +455,7 @@ static void test_retries(void **state)
 
 static void test_seed_preset(void **state)
 {
-	fake_t f;
+	fake_transport_t f;
 	blt_detail_t d = {""};
 	uint8_t data[8];
 	size_t n;
@@ -582,7 +464,7 @@ static void test_seed_preset(void **state)
 	fake_init(&f);
 	f.script = s_seed;
 	blt_client_t *c = make_client(&f, "seed", 500, 0);
-	assert_string_equal(f.topic, "PUB/2345678901234");
+	assert_string_equal(f.ls[0].topic, "PUB/2345678901234");
 	assert_int_equal(blt_client_read(c, 100, 66, data, sizeof data, &n, &d), BLT_OK);
 	assert_string_equal(f.pub_topic, "SUB/2345678901234");
 	assert_int_equal(f.pub_len, sizeof want);
@@ -596,7 +478,7 @@ static void test_seed_preset(void **state)
 
 static void test_bad_options(void **state)
 {
-	fake_t f;
+	fake_transport_t f;
 	blt_client_t *c = NULL;
 	blt_detail_t d = {""};
 	blt_client_opts_t o = {.model = "EL100V2", .sn = "A/B", .slave = -1, .envelope = -1};
@@ -647,7 +529,7 @@ static void on_unsol_reenter(void *user, const blt_rtu_t *fr, const uint8_t *p, 
 
 static void test_busy(void **state)
 {
-	fake_t f;
+	fake_transport_t f;
 	blt_detail_t d = {""};
 	(void)state;
 	fake_init(&f);
@@ -661,7 +543,7 @@ static void test_busy(void **state)
 
 static void test_bad_request(void **state)
 {
-	fake_t f;
+	fake_transport_t f;
 	blt_detail_t d = {""};
 	uint8_t req[8] = {0, 3, 0, 100, 0, 4, 0, 0}, reply[16];
 	size_t n;

@@ -9,7 +9,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -17,136 +16,34 @@
 #include <bluetti/client.h>
 #include <bluetti/transport.h>
 
-#include "transport/transport_internal.h"
+#include "unit/fake_transport.h"
+#include "unit/testdata.h"
 
-/* --- fake transport ---------------------------------------------------------------------- */
+/* --- the shared fake transport (tests/unit/fake_transport.h): one listener, a publish
+ * drops what was not delivered, poll waits like a quiet network ---------------------------- */
 
-typedef struct qmsg {
-	uint8_t p[BLT_PAYLOAD_MAX];
-	size_t n;
-	bool retained;
-} qmsg_t;
-
-typedef struct fake {
-	struct blt_transport base;
-	char topic[128];
-	blt_msg_fn fn;
-	void *user;
-	int unlistened;
-	char pub_topic[128];
-	uint8_t pub[BLT_PAYLOAD_MAX];
-	size_t pub_len;
-	int pub_qos;
-	int npub;
-	qmsg_t q[8];
-	int nq, qi;
-	/* script: called on every publish with the publish count (1-based) */
-	void (*script)(struct fake *f, int npub);
-} fake_t;
-
-static int f_connect(blt_transport_t *t, blt_detail_t *d)
+static void fake_init(fake_transport_t *f)
 {
-	(void)t, (void)d;
-	return BLT_OK;
-}
-
-static int f_listen(blt_transport_t *t, const char *topic, blt_msg_fn fn, void *user,
-                    blt_detail_t *d)
-{
-	fake_t *f = (fake_t *)t;
-	(void)d;
-	snprintf(f->topic, sizeof f->topic, "%s", topic);
-	f->fn = fn;
-	f->user = user;
-	return BLT_OK;
-}
-
-static void f_unlisten(blt_transport_t *t, const char *topic, blt_msg_fn fn, void *user)
-{
-	fake_t *f = (fake_t *)t;
-	if (strcmp(topic, f->topic) == 0 && (!fn || (fn == f->fn && user == f->user)))
-		f->unlistened++;
-}
-
-static int f_publish(blt_transport_t *t, const char *topic, const void *payload, size_t len,
-                     int qos, bool retain, blt_detail_t *d)
-{
-	fake_t *f = (fake_t *)t;
-	(void)retain, (void)d;
-	snprintf(f->pub_topic, sizeof f->pub_topic, "%s", topic);
-	memcpy(f->pub, payload, len);
-	f->pub_len = len;
-	f->pub_qos = qos;
-	f->npub++;
-	f->nq = f->qi = 0;
-	if (f->script)
-		f->script(f, f->npub);
-	return BLT_OK;
-}
-
-static int f_poll(blt_transport_t *t, int timeout_ms, blt_detail_t *d)
-{
-	fake_t *f = (fake_t *)t;
-	(void)d;
-	if (f->qi < f->nq && f->fn) {
-		qmsg_t *m = &f->q[f->qi++];
-		f->fn(f->user, f->topic, m->p, m->n, m->retained);
-		return BLT_OK;
-	}
-	poll(NULL, 0, timeout_ms); /* nothing to deliver: behave like a quiet network */
-	return BLT_OK;
-}
-
-static bool f_connected(const blt_transport_t *t)
-{
-	(void)t;
-	return true;
-}
-
-static void f_disconnect(blt_transport_t *t)
-{
-	(void)t;
-}
-
-static void f_destroy(blt_transport_t *t)
-{
-	(void)t;
-}
-
-static const struct blt_transport_ops fake_ops = {
-    f_connect, f_listen, f_unlisten, f_publish, f_poll, f_connected, f_disconnect, f_destroy, NULL,
-};
-
-static void fake_init(fake_t *f)
-{
-	memset(f, 0, sizeof *f);
-	f->base.ops = &fake_ops;
+	fake_transport_init(f);
+	f->drop_on_publish = true;
+	f->idle_ms = 1000000;
 }
 
 /* Queue a device message: RTU frame wrapped in env (V2 rssi -71, reg). */
-static void queue_env(fake_t *f, blt_envelope_t env, uint16_t reg, const uint8_t *rtu, size_t n,
-                      bool retained)
+static void queue_env(fake_transport_t *f, blt_envelope_t env, uint16_t reg, const uint8_t *rtu,
+                      size_t n, bool retained)
 {
-	qmsg_t *m = &f->q[f->nq++];
-	assert_int_equal(blt_env_wrap(env, reg, -71, rtu, n, m->p, sizeof m->p, &m->n), BLT_OK);
-	m->retained = retained;
+	fake_queue_env(f, NULL, env, reg, -71, rtu, n, retained);
 }
 
-static void queue_read_reply(fake_t *f, uint8_t slave, uint16_t first_value, int nregs,
+static void queue_read_reply(fake_transport_t *f, uint8_t slave, uint16_t first_value, int nregs,
                              bool retained)
 {
-	uint8_t data[250], rtu[BLT_RTU_MAX];
-	size_t n;
-	for (int i = 0; i < nregs; i++) {
-		data[2 * i] = (uint8_t)((first_value + i) >> 8);
-		data[2 * i + 1] = (uint8_t)(first_value + i);
-	}
-	assert_int_equal(
-	    blt_rtu_build_read_reply(slave, data, 2 * (size_t)nregs, rtu, sizeof rtu, &n), BLT_OK);
-	queue_env(f, BLT_ENV_V2, 0, rtu, n, retained);
+	fake_queue_read_reply(f, NULL, -71, slave, first_value, nregs, retained);
 }
 
-static blt_client_t *make_client(fake_t *f, const char *preset, int timeout_ms, int retries)
+static blt_client_t *make_client(fake_transport_t *f, const char *preset, int timeout_ms,
+                                 int retries)
 {
 	blt_client_t *c = NULL;
 	blt_detail_t d = {""};
@@ -164,17 +61,13 @@ static blt_client_t *make_client(fake_t *f, const char *preset, int timeout_ms, 
 
 /* --- scripts ------------------------------------------------------------------------------ */
 
-/* The real AP300 node list (tests/data/payloads/ap300_block21000.hex, battery-ha). */
-static const char nodes_hex[] = "0001 0003 0000 0000 0001 de4c 1c83 0261 0000 0006"
-                                "0b0b 0b00 0003 e06c be77 0251 0000 0bbf"
-                                "2033 2000 0001 de4c 1c83 0261 0000 0fa5";
-
-static void queue_node_answer(fake_t *f, uint8_t slave)
+static void queue_node_answer(fake_transport_t *f, uint8_t slave)
 {
 	uint8_t data[64], rtu[BLT_RTU_MAX];
 	uint16_t regs[32];
 	size_t n, len;
-	assert_int_equal(blt_hex_decode(nodes_hex, data, sizeof data, &n, NULL), BLT_OK);
+	/* The real AP300 node list (battery-ha, see tests/data/payloads/README.md). */
+	n = test_data_hex("payloads/ap300_block21000.hex", data, sizeof data);
 	for (size_t i = 0; i < n / 2; i++)
 		regs[i] = (uint16_t)(data[2 * i] << 8 | data[2 * i + 1]);
 	assert_int_equal(
@@ -183,7 +76,7 @@ static void queue_node_answer(fake_t *f, uint8_t slave)
 	queue_env(f, BLT_ENV_V2, 0, rtu, len, false);
 }
 
-static void queue_ack(fake_t *f)
+static void queue_ack(fake_transport_t *f)
 {
 	uint8_t rtu[16];
 	size_t len;
@@ -191,30 +84,26 @@ static void queue_ack(fake_t *f)
 	queue_env(f, BLT_ENV_V2, 0, rtu, len, false);
 }
 
-static void s_ack_then_nodes(fake_t *f, int n)
+FAKE_SCRIPT(s_ack_then_nodes)
 {
-	(void)n;
 	queue_ack(f);
 	queue_node_answer(f, 0);
 }
 
-static void s_ack_only(fake_t *f, int n)
+FAKE_SCRIPT(s_ack_only)
 {
-	(void)n;
 	queue_ack(f);
 }
 
-static void s_nodes_other_slave(fake_t *f, int n)
+FAKE_SCRIPT(s_nodes_other_slave)
 {
-	(void)n;
 	queue_node_answer(f, 7);
 }
 
-static void s_exception(fake_t *f, int n)
+FAKE_SCRIPT(s_exception)
 {
 	uint8_t rtu[16];
 	size_t len;
-	(void)n;
 	assert_int_equal(blt_rtu_build_exception(0, BLT_FC_WRITEN, 2, rtu, sizeof rtu, &len),
 	                 BLT_OK);
 	queue_env(f, BLT_ENV_V2, 0, rtu, len, false);
@@ -222,10 +111,9 @@ static void s_exception(fake_t *f, int n)
 
 /* Reads: the unit (slave 0) answers 6100 short (90 of 104 like the AP300), a pack at 51
  * answers all 104; a reply from slave 0 to a read at 51 is ignored. */
-static void s_reads(fake_t *f, int n)
+FAKE_SCRIPT(s_reads)
 {
 	uint8_t slave = f->pub[BLT_ENV_V2_LEN];
-	(void)n;
 	if (slave == 51)
 		queue_read_reply(f, 0, 0x1000, 90, false); /* the wrong slave: not the answer */
 	queue_read_reply(f, slave, slave == 0 ? 0x0100 : 0x5100, slave == 0 ? 90 : 104, false);
@@ -235,7 +123,7 @@ static void s_reads(fake_t *f, int n)
 
 static void test_node_query_bytes_and_answer(void **state)
 {
-	fake_t f;
+	fake_transport_t f;
 	uint8_t data[256];
 	size_t n = 0;
 	blt_detail_t d = {""};
@@ -245,19 +133,19 @@ static void test_node_query_bytes_and_answer(void **state)
 	blt_client_t *c = make_client(&f, "v2", 300, 0);
 	assert_int_equal(blt_client_node_info(c, data, sizeof data, &n, &d), BLT_OK);
 	/* the query as the app sends it: V2 envelope naming 21000, FC10 of 1 to 21000 */
-	static const uint8_t want[] = {0x01, 0xf8, 0x0f, 0x52, 0x08, 0, 0, 0, 0, 0,
+	static const uint8_t want[] = {0x01, 0xf8, 0x0f, 0x52, 0x08, 0,    0,    0,    0,   0,
 	                               0x00, 0x10, 0x52, 0x08, 0x00, 0x01, 0x02, 0x00, 0x01};
 	assert_int_equal(f.pub_len, sizeof want + 2);
 	assert_memory_equal(f.pub, want, sizeof want);
 	assert_int_equal(n, 52);
-	assert_int_equal(data[3], 3);    /* node count */
+	assert_int_equal(data[3], 3);           /* node count */
 	assert_int_equal(data[4 + 16 + 1], 11); /* the hub's slave */
 	blt_client_free(c);
 }
 
 static void test_node_query_ack_or_other_slave_is_no_answer(void **state)
 {
-	fake_t f;
+	fake_transport_t f;
 	uint8_t data[256];
 	size_t n = 0;
 	blt_detail_t d = {""};
@@ -277,7 +165,7 @@ static void test_node_query_ack_or_other_slave_is_no_answer(void **state)
 
 static void test_node_query_exception(void **state)
 {
-	fake_t f;
+	fake_transport_t f;
 	uint8_t data[256];
 	size_t n = 0;
 	blt_detail_t d = {""};
@@ -292,7 +180,7 @@ static void test_node_query_exception(void **state)
 
 static void test_read_at_slave_lengths_per_slave(void **state)
 {
-	fake_t f;
+	fake_transport_t f;
 	uint8_t data[256];
 	size_t n = 0;
 	blt_detail_t d = {""};
