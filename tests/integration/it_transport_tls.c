@@ -246,19 +246,12 @@ static void test_connect_timeout(void **state)
 	blt_transport_t *t = NULL;
 	blt_detail_t d = {""};
 	uint8_t *pfx;
-	struct sockaddr_in sa = {0};
-	socklen_t sl = sizeof sa;
-	int s = socket(AF_INET, SOCK_STREAM, 0);
+	uint16_t port;
 	(void)state;
 
 	/* A listener that never accepts: TCP completes, the TLS handshake never does. */
-	assert_true(s >= 0);
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(s, (struct sockaddr *)&sa, sizeof sa), 0);
-	assert_int_equal(listen(s, 4), 0);
-	assert_int_equal(getsockname(s, (struct sockaddr *)&sa, &sl), 0);
-	blt_mqtt_opts_t o = it_tls_opts("localhost", ntohs(sa.sin_port), "client.pfx", &pfx);
+	int s = it_loopback_socket(4, &port);
+	blt_mqtt_opts_t o = it_tls_opts("localhost", port, "client.pfx", &pfx);
 	o.connect_timeout_ms = 400;
 	assert_int_equal(connect_with(&o, &t, &d), BLT_E_TIMEOUT);
 	assert_non_null(strstr(d.text, "400 ms"));

@@ -6,7 +6,6 @@
  * between two replies of a healthy device stays within the cadence plus a generous margin
  * (behaviour, not speed: a poller waiting for the silent device would leave gaps of
  * timeout x 2). Runs under with_brokers.sh (BLT_IT_DIR, BLT_PKI). */
-#include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -17,7 +16,6 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -82,32 +80,8 @@ static pid_t spawn_sim(const char *sn, const char *count, bool silent, const cha
 	                      ready,
 	                      silent ? "--silent" : NULL,
 	                      NULL};
-	pid_t pid = fork();
-	if (pid == 0) {
-		int fd = open(logp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-			close(fd);
-		}
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	for (int i = 0; i < 300 && access(ready, F_OK) != 0; i++) {
-		struct timespec ts = {0, 20 * 1000000L};
-		nanosleep(&ts, NULL);
-	}
-	return access(ready, F_OK) == 0 ? pid : -1;
-}
-
-static void stop(pid_t *pid)
-{
-	if (*pid > 0) {
-		kill(*pid, SIGTERM);
-		waitpid(*pid, NULL, 0);
-	}
-	*pid = 0;
+	pid_t pid = it_spawn(argv, logp, NULL);
+	return it_wait_file(ready, pid, 6000, NULL) ? pid : -1;
 }
 
 static int setup(void **state)
@@ -156,8 +130,8 @@ static int teardown(void **state)
 		blt_client_free(W.d[i].c);
 	blt_transport_free(W.t);
 	free(W.pfx);
-	stop(&W.sim_ok);
-	stop(&W.sim_dead);
+	it_stop(&W.sim_ok, SIGTERM, 10000);
+	it_stop(&W.sim_dead, SIGTERM, 10000);
 	it_broker_stop("async");
 	return 0;
 }

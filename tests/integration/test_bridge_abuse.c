@@ -24,7 +24,6 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -64,12 +63,6 @@ static struct {
 	pid_t sim_a, sim_b, sim_many, bridge;
 	char dir[512], cfg[600], log[600], stats[600];
 } E;
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-	nanosleep(&ts, NULL);
-}
 
 static msg_t *msg_find(const char *topic)
 {
@@ -171,21 +164,15 @@ static bool wait_state(const char *id, const char *key, const char *want, int ms
 
 /* ---- processes ----------------------------------------------------------------------- */
 
-static pid_t spawn(const char *const *argv, const char *logpath, bool append)
+/* Children: logs appended; the waits keep the watcher's MQTT loop going. */
+static const it_spawn_opts_t spawn_opts = {.append = true};
+
+static void mqtt_idle(int ms)
 {
-	pid_t pid = fork();
-	if (pid == 0) {
-		int fd = open(logpath, O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC), 0644);
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-			close(fd);
-		}
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	return pid;
+	if (E.m)
+		mosquitto_loop(E.m, ms, 1);
+	else
+		it_sleep_ms(ms);
 }
 
 static pid_t spawn_sim(const char *sn, const char *name, const char *count)
@@ -214,59 +201,15 @@ static pid_t spawn_sim(const char *sn, const char *name, const char *count)
 	                      count ? "--count" : NULL,
 	                      count,
 	                      NULL};
-	pid_t pid = spawn(argv, logp, true);
-	for (int i = 0; i < 250 && access(ready, F_OK) != 0; i++)
-		sleep_ms(20);
-	assert_int_equal(access(ready, F_OK), 0);
+	pid_t pid = it_spawn(argv, logp, &spawn_opts);
+	assert_true(it_wait_file(ready, pid, 5000, NULL));
 	return pid;
 }
 
 static pid_t spawn_bridge(void)
 {
 	const char *argv[] = {BLT_BRIDGE_PATH, "-c", E.cfg, "-v", "--stats", E.stats, NULL};
-	return spawn(argv, E.log, true);
-}
-
-static int wait_exit(pid_t pid, int ms)
-{
-	int st;
-	for (int waited = 0;; waited += 20) {
-		pid_t r = waitpid(pid, &st, WNOHANG);
-		if (r == pid)
-			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-		if (r < 0 || waited >= ms)
-			return -1;
-		mosquitto_loop(E.m, 20, 1);
-	}
-}
-
-static void stop(pid_t *pid, int sig)
-{
-	if (*pid > 0) {
-		kill(*pid, sig);
-		if (wait_exit(*pid, 5000) < 0) {
-			kill(*pid, SIGKILL);
-			wait_exit(*pid, 2000);
-		}
-	}
-	*pid = 0;
-}
-
-static void show_log(void)
-{
-	char line[600];
-	FILE *f = fopen(E.log, "r");
-	if (!f)
-		return;
-	fprintf(stderr, "---- %s (last lines)\n", E.log);
-	long n = 0;
-	while (fgets(line, sizeof line, f))
-		n++;
-	rewind(f);
-	for (long i = 0; fgets(line, sizeof line, f); i++)
-		if (i >= n - 60)
-			fputs(line, stderr);
-	fclose(f);
+	return it_spawn(argv, E.log, &spawn_opts);
 }
 
 static void write_config(int many)
@@ -295,20 +238,6 @@ static void write_config(int many)
 		        SN_MANY + (unsigned long long)i);
 	fclose(f);
 	assert_int_equal(rename(tmp, E.cfg), 0);
-}
-
-/* Lines of the simulator log path containing needle. */
-static unsigned log_count(const char *path, const char *needle)
-{
-	char line[1024];
-	unsigned n = 0;
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof line, f))
-		n += strstr(line, needle) != NULL;
-	fclose(f);
-	return n;
 }
 
 static long vmrss_kb(pid_t pid)
@@ -373,6 +302,7 @@ static int setup(void **state)
 	E.up_port = it_broker_start("up", "");
 	E.down_port = it_broker_start("down", "--plain");
 	mosquitto_lib_init();
+	it_set_idle(mqtt_idle);
 	E.m = mosquitto_new("bridge-abuse-watcher", true, NULL);
 	mosquitto_message_callback_set(E.m, on_message);
 	if (mosquitto_connect(E.m, "127.0.0.1", E.down_port, 30) != MOSQ_ERR_SUCCESS ||
@@ -388,10 +318,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	stop(&E.bridge, SIGTERM);
-	stop(&E.sim_a, SIGTERM);
-	stop(&E.sim_b, SIGTERM);
-	stop(&E.sim_many, SIGTERM);
+	it_stop(&E.bridge, SIGTERM, 5000);
+	it_stop(&E.sim_a, SIGTERM, 5000);
+	it_stop(&E.sim_b, SIGTERM, 5000);
+	it_stop(&E.sim_many, SIGTERM, 5000);
 	mosquitto_disconnect(E.m);
 	mosquitto_destroy(E.m);
 	mosquitto_lib_cleanup();
@@ -404,7 +334,7 @@ static int teardown(void **state)
 	do {                                                                                       \
 		bool ok_ = (cond);                                                                 \
 		if (!ok_)                                                                          \
-			show_log();                                                                \
+			it_show_log(E.log, 60);                                                    \
 		assert_true(ok_);                                                                  \
 	} while (0)
 
@@ -425,7 +355,7 @@ static void test_command_flood(void **state)
 	const char *t = "bluetti/alpha/set/ac_output";
 	(void)state;
 	snprintf(simlog, sizeof simlog, "%s/sim_a.log", E.dir);
-	unsigned w0 = log_count(simlog, SN_A ": write ");
+	unsigned w0 = it_log_count(simlog, SN_A ": write ");
 	msg_t *bs = msg_find("bluetti/beta/state");
 	CHECK(bs != NULL);
 	unsigned b0 = bs->count;
@@ -443,7 +373,7 @@ static void test_command_flood(void **state)
 	CHECK(wait_state("alpha", "ac_output", "OFF", 15000));
 	pump(4000); /* anything still pending would be written now */
 	uint64_t elapsed = blt_now_ms() - t0;
-	unsigned writes = log_count(simlog, SN_A ": write ") - w0;
+	unsigned writes = it_log_count(simlog, SN_A ": write ") - w0;
 	fprintf(stderr,
 	        "flood: 5000 commands sent in %llu ms; %u write(s) on the wire in %llu ms; "
 	        "beta: %u state documents, longest gap %llu ms\n",
@@ -467,7 +397,7 @@ static void test_command_flood(void **state)
 	CHECK(stat_cmd("alpha", "coalesced") >= 1000);
 	CHECK(stat_cmd("alpha", "written") >= 1);
 	/* a value the device holds is not written again */
-	unsigned w1 = log_count(simlog, SN_A ": write ");
+	unsigned w1 = it_log_count(simlog, SN_A ": write ");
 	long long sk = stat_cmd("alpha", "skipped");
 	pump(2500);
 	CHECK(mosquitto_publish(E.m, NULL, t, 3, "OFF", 1, false) == MOSQ_ERR_SUCCESS);
@@ -475,7 +405,7 @@ static void test_command_flood(void **state)
 	while (stat_cmd("alpha", "skipped") <= sk && blt_now_ms() < end)
 		mosquitto_loop(E.m, 50, 1);
 	CHECK(stat_cmd("alpha", "skipped") > sk);
-	CHECK(log_count(simlog, SN_A ": write ") == w1);
+	CHECK(it_log_count(simlog, SN_A ": write ") == w1);
 	/* and back on, for the tests that follow */
 	CHECK(mosquitto_publish(E.m, NULL, t, 2, "ON", 1, false) == MOSQ_ERR_SUCCESS);
 	CHECK(wait_state("alpha", "ac_output", "ON", 10000));
@@ -488,7 +418,7 @@ static void test_invalid_commands_cost_nothing(void **state)
 	pump(2000);
 	long rss0 = vmrss_kb(E.bridge);
 	unsigned st0 = count_of("bluetti/alpha/state");
-	unsigned lines0 = log_count(E.log, "refused");
+	unsigned lines0 = it_log_count(E.log, "refused");
 	long long r0 = stat_cmd("alpha", "refused");
 	uint64_t t0 = blt_now_ms();
 	CHECK(rss0 > 0);
@@ -505,7 +435,7 @@ static void test_invalid_commands_cost_nothing(void **state)
 	uint64_t elapsed = blt_now_ms() - t0;
 	long rss1 = vmrss_kb(E.bridge);
 	unsigned states = count_of("bluetti/alpha/state") - st0;
-	unsigned lines = log_count(E.log, "refused") - lines0;
+	unsigned lines = it_log_count(E.log, "refused") - lines0;
 	fprintf(stderr,
 	        "invalid: 10000 refused in %llu ms; VmRSS %ld -> %ld kB; %u state documents, "
 	        "%u log lines\n",
@@ -553,10 +483,10 @@ static void test_reload_fifo_refused(void **state)
 	snprintf(saved, sizeof saved, "%s.saved", E.cfg);
 	CHECK(rename(E.cfg, saved) == 0);
 	CHECK(mkfifo(E.cfg, 0600) == 0);
-	unsigned lines0 = log_count(E.log, "not a regular file (a FIFO)");
+	unsigned lines0 = it_log_count(E.log, "not a regular file (a FIFO)");
 	kill(E.bridge, SIGHUP);
 	pump(2500);
-	CHECK(log_count(E.log, "not a regular file (a FIFO)") > lines0);
+	CHECK(it_log_count(E.log, "not a regular file (a FIFO)") > lines0);
 	CHECK(waitpid(E.bridge, NULL, WNOHANG) == 0);
 	char a0[64] = "", a1[64] = "";
 	state_value("alpha", "last_seen", a0, sizeof a0);
@@ -585,12 +515,12 @@ static void test_sigterm_during_backlog(void **state)
 	pid_t broker = down_broker_pid();
 	CHECK(broker > 0);
 	CHECK(kill(broker, SIGSTOP) == 0);
-	sleep_ms(3000);
+	it_sleep_ms(3000);
 	kill(E.bridge, SIGTERM);
-	sleep_ms(1500); /* longer than the old bridge's 700 ms drain */
+	it_sleep_ms(1500); /* longer than the old bridge's 700 ms drain */
 	kill(broker, SIGCONT);
 	uint64_t t0 = blt_now_ms();
-	int rc = wait_exit(E.bridge, 15000);
+	int rc = it_wait_exit(E.bridge, 15000);
 	fprintf(stderr, "backlog: bridge exited %d, %llu ms after the broker resumed\n", rc,
 	        (unsigned long long)(blt_now_ms() - t0));
 	CHECK(rc == 0);

@@ -21,7 +21,6 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -90,12 +89,6 @@ static struct {
 	pid_t sim_a, sim_b, bridge;
 	char dir[512], cfg[600], log[600];
 } E;
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-	nanosleep(&ts, NULL);
-}
 
 static msg_t *msg_find(const char *topic)
 {
@@ -199,21 +192,15 @@ static bool wait_state(const char *id, const char *key, const char *want, int ms
 
 /* ---- processes ----------------------------------------------------------------------- */
 
-static pid_t spawn(const char *const *argv, const char *logpath, bool append)
+/* Children: logs appended; the waits keep the watcher's MQTT loop going. */
+static const it_spawn_opts_t spawn_opts = {.append = true};
+
+static void mqtt_idle(int ms)
 {
-	pid_t pid = fork();
-	if (pid == 0) {
-		int fd = open(logpath, O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC), 0644);
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-			close(fd);
-		}
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	return pid;
+	if (E.m)
+		mosquitto_loop(E.m, ms, 1);
+	else
+		it_sleep_ms(ms);
 }
 
 static pid_t spawn_sim(const char *sn, const char *name, const char *model)
@@ -241,59 +228,15 @@ static pid_t spawn_sim(const char *sn, const char *name, const char *model)
 	                      model ? "--model" : NULL,
 	                      model,
 	                      NULL};
-	pid_t pid = spawn(argv, logp, true);
-	for (int i = 0; i < 250 && access(ready, F_OK) != 0; i++)
-		sleep_ms(20);
-	assert_int_equal(access(ready, F_OK), 0);
+	pid_t pid = it_spawn(argv, logp, &spawn_opts);
+	assert_true(it_wait_file(ready, pid, 5000, NULL));
 	return pid;
 }
 
 static pid_t spawn_bridge(void)
 {
 	const char *argv[] = {BLT_BRIDGE_PATH, "-c", E.cfg, "-v", NULL};
-	return spawn(argv, E.log, true);
-}
-
-static int wait_exit(pid_t pid, int ms)
-{
-	int st;
-	for (int waited = 0;; waited += 20) {
-		pid_t r = waitpid(pid, &st, WNOHANG);
-		if (r == pid)
-			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-		if (r < 0 || waited >= ms)
-			return -1;
-		mosquitto_loop(E.m, 20, 1);
-	}
-}
-
-static void stop(pid_t *pid, int sig)
-{
-	if (*pid > 0) {
-		kill(*pid, sig);
-		if (wait_exit(*pid, 5000) < 0) {
-			kill(*pid, SIGKILL);
-			wait_exit(*pid, 2000);
-		}
-	}
-	*pid = 0;
-}
-
-static void show_log(void)
-{
-	char line[600];
-	FILE *f = fopen(E.log, "r");
-	if (!f)
-		return;
-	fprintf(stderr, "---- %s (last lines)\n", E.log);
-	long n = 0;
-	while (fgets(line, sizeof line, f))
-		n++;
-	rewind(f);
-	for (long i = 0; fgets(line, sizeof line, f); i++)
-		if (i >= n - 60)
-			fputs(line, stderr);
-	fclose(f);
+	return it_spawn(argv, E.log, &spawn_opts);
 }
 
 static void write_config(bool with_beta, const char *alpha_name, bool broken)
@@ -336,6 +279,7 @@ static int setup(void **state)
 	E.up_port = it_broker_start("up", "");
 	E.down_port = it_broker_start("down", "--plain");
 	mosquitto_lib_init();
+	it_set_idle(mqtt_idle);
 	E.m = mosquitto_new("bridge-e2e-watcher", true, NULL);
 	mosquitto_message_callback_set(E.m, on_message);
 	if (mosquitto_connect(E.m, "127.0.0.1", E.down_port, 30) != MOSQ_ERR_SUCCESS ||
@@ -351,9 +295,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	stop(&E.bridge, SIGTERM);
-	stop(&E.sim_a, SIGTERM);
-	stop(&E.sim_b, SIGTERM);
+	it_stop(&E.bridge, SIGTERM, 5000);
+	it_stop(&E.sim_a, SIGTERM, 5000);
+	it_stop(&E.sim_b, SIGTERM, 5000);
 	mosquitto_disconnect(E.m);
 	mosquitto_destroy(E.m);
 	mosquitto_lib_cleanup();
@@ -367,7 +311,7 @@ static int teardown(void **state)
 	do {                                                                                       \
 		bool ok_ = (cond);                                                                 \
 		if (!ok_)                                                                          \
-			show_log();                                                                \
+			it_show_log(E.log, 60);                                                    \
 		assert_true(ok_);                                                                  \
 	} while (0)
 
@@ -509,7 +453,7 @@ static void test_silent_device(void **state)
 	msg_t *as = msg_find("bluetti/alpha/state");
 	CHECK(as != NULL);
 	pump(1500);
-	stop(&E.sim_b, SIGTERM);
+	it_stop(&E.sim_b, SIGTERM, 5000);
 	/* While beta's requests time out (2.5 s each, one retry) and then while it is
 	 * probed, alpha keeps its 1 s core cadence: the longest gap between its state
 	 * updates stays within the interval plus a generous margin (not a speed test: a
@@ -561,7 +505,7 @@ static void test_sigterm_publishes_offline(void **state)
 	(void)state;
 	CHECK(wait_payload("bluetti/bridge/state", "online", 5000));
 	kill(E.bridge, SIGTERM);
-	CHECK(wait_exit(E.bridge, 5000) == 0);
+	CHECK(it_wait_exit(E.bridge, 5000) == 0);
 	E.bridge = 0;
 	CHECK(wait_payload("bluetti/bridge/state", "offline", 3000));
 	CHECK(wait_payload("bluetti/alpha/availability", "offline", 3000));
@@ -591,7 +535,7 @@ static void test_restart_state_complete(void **state)
 	cJSON_Delete(R.want);
 	R.want = NULL;
 	kill(E.bridge, SIGTERM);
-	CHECK(wait_exit(E.bridge, 5000) == 0);
+	CHECK(it_wait_exit(E.bridge, 5000) == 0);
 	E.bridge = 0;
 }
 
@@ -602,7 +546,7 @@ static void test_sigkill_last_will(void **state)
 	CHECK(wait_payload("bluetti/bridge/state", "online", 15000));
 	CHECK(wait_payload("bluetti/alpha/availability", "online", 15000));
 	kill(E.bridge, SIGKILL);
-	wait_exit(E.bridge, 5000);
+	it_wait_exit(E.bridge, 5000);
 	E.bridge = 0;
 	/* the broker publishes the last will when the connection drops */
 	CHECK(wait_payload("bluetti/bridge/state", "offline", 10000));

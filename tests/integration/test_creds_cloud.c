@@ -32,7 +32,8 @@ static char g_api[128];
 
 static pid_t start_cloud(const char *tag, const char *extra, char *api, size_t cap)
 {
-	char dir[512], ready[600], pw[600], key[600], ca[600], cakey[600], off[32];
+	char dir[512], ready[600], pw[600], key[600], ca[600], cakey[600], off[32], log[600];
+	uint16_t port;
 	pid_t pid;
 	snprintf(dir, sizeof dir, "%s/%s", it_env("BLT_IT_DIR"), tag);
 	it_sh("mkdir -p '%s'", dir);
@@ -44,53 +45,37 @@ static pid_t start_cloud(const char *tag, const char *extra, char *api, size_t c
 	snprintf(off, sizeof off, "%d", OFFSET);
 	it_sh("printf '%%s\\n' '" PASSWORD "' >'%s'; printf '" KEY "\\n' >'%s'; rm -f '%s'", pw,
 	      key, ready);
-	pid = fork();
-	if (pid == 0) {
-		char log[600];
-		snprintf(log, sizeof log, "%s/sim.log", dir);
-		if (!freopen(log, "w", stdout) || !freopen(log, "a", stderr))
-			_exit(127);
-		const char *argv[32] = {BLT_SIM_PATH,
-		                        "--cloud",
-		                        "--ca-cert",
-		                        ca,
-		                        "--ca-key",
-		                        cakey,
-		                        "--account",
-		                        EMAIL,
-		                        "--account-password-file",
-		                        pw,
-		                        "--device",
-		                        "EL100V2:2434000112345",
-		                        "--totp-key-file",
-		                        key,
-		                        "--time-offset",
-		                        off,
-		                        "--ready-file",
-		                        ready,
-		                        NULL};
-		size_t n = 18;
-		if (extra) {
-			argv[n++] = "--token-ttl";
-			argv[n++] = extra;
-			argv[n] = NULL;
-		}
-		execv(BLT_SIM_PATH, (char *const *)argv);
-		_exit(127);
+	snprintf(log, sizeof log, "%s/sim.log", dir);
+	const char *argv[32] = {BLT_SIM_PATH,
+	                        "--cloud",
+	                        "--ca-cert",
+	                        ca,
+	                        "--ca-key",
+	                        cakey,
+	                        "--account",
+	                        EMAIL,
+	                        "--account-password-file",
+	                        pw,
+	                        "--device",
+	                        "EL100V2:2434000112345",
+	                        "--totp-key-file",
+	                        key,
+	                        "--time-offset",
+	                        off,
+	                        "--ready-file",
+	                        ready,
+	                        NULL};
+	size_t n = 18;
+	if (extra) {
+		argv[n++] = "--token-ttl";
+		argv[n++] = extra;
+		argv[n] = NULL;
 	}
-	for (int i = 0; i < 500; i++) {
-		FILE *f = fopen(ready, "r");
-		int port = 0;
-		if (f) {
-			if (fscanf(f, "%d", &port) != 1)
-				port = 0;
-			fclose(f);
-		}
-		if (port > 0) {
-			snprintf(api, cap, "https://localhost:%d", port);
-			return pid;
-		}
-		usleep(20000);
+	pid = it_spawn(argv, log, NULL);
+	port = it_wait_port(ready, pid, 10000);
+	if (port > 0) {
+		snprintf(api, cap, "https://localhost:%u", port);
+		return pid;
 	}
 	fprintf(stderr, "cloud simulator did not start\n");
 	kill(pid, SIGTERM);
@@ -99,10 +84,7 @@ static pid_t start_cloud(const char *tag, const char *extra, char *api, size_t c
 
 static void stop_cloud(pid_t pid)
 {
-	if (pid > 0) {
-		kill(pid, SIGTERM);
-		waitpid(pid, NULL, 0);
-	}
+	it_stop(&pid, SIGTERM, 10000);
 }
 
 static blt_cloud_t *new_handle(const char *api)

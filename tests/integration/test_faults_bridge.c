@@ -80,12 +80,6 @@ static struct {
 	bool baseline_done;
 } E;
 
-static void sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-	nanosleep(&ts, NULL);
-}
-
 /* ---- plausibility of a state document ------------------------------------------------ */
 
 /* The simulated AP300 (model.c): grid 228-232 V / 49.9-50.1 Hz, SOC from 76 %, a few
@@ -231,7 +225,7 @@ static void watcher_connect(void)
 		if (mosquitto_connect(E.m, "127.0.0.1", E.down_port, 30) == MOSQ_ERR_SUCCESS &&
 		    mosquitto_subscribe(E.m, NULL, "bluetti/#", 1) == MOSQ_ERR_SUCCESS)
 			return;
-		sleep_ms(100);
+		it_sleep_ms(100);
 	}
 	fail_msg("watcher cannot connect to the downstream broker");
 }
@@ -241,7 +235,7 @@ static void pump(int ms)
 	uint64_t end = blt_now_ms() + (uint64_t)ms;
 	while (blt_now_ms() < end)
 		if (mosquitto_loop(E.m, 20, 1) != MOSQ_ERR_SUCCESS)
-			sleep_ms(20);
+			it_sleep_ms(20);
 }
 
 /* Pump until cond() or ms elapse. */
@@ -252,7 +246,7 @@ static bool pump_until(bool (*cond)(void), int ms)
 		if (blt_now_ms() >= end)
 			return false;
 		if (mosquitto_loop(E.m, 50, 1) != MOSQ_ERR_SUCCESS)
-			sleep_ms(20);
+			it_sleep_ms(20);
 	}
 	return true;
 }
@@ -296,109 +290,27 @@ static bool more_states(unsigned n, int ms)
 	uint64_t end = blt_now_ms() + (uint64_t)ms;
 	while (E.nstate < want && blt_now_ms() < end)
 		if (mosquitto_loop(E.m, 50, 1) != MOSQ_ERR_SUCCESS)
-			sleep_ms(20);
+			it_sleep_ms(20);
 	return E.nstate >= want;
 }
 
 /* ---- processes ----------------------------------------------------------------------- */
-
-/* argv[0] is the program; BLT_VALGRIND (words split on spaces) goes in front. */
-static pid_t spawn(const char *const *argv, const char *logpath)
-{
-	pid_t pid = fork();
-	if (pid == 0) {
-		const char *vg = getenv("BLT_VALGRIND");
-		const char *full[64];
-		char vgbuf[512];
-		size_t n = 0;
-		int fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0644);
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-			close(fd);
-		}
-		if (vg && vg[0]) {
-			snprintf(vgbuf, sizeof vgbuf, "%s", vg);
-			for (char *save = NULL, *w = strtok_r(vgbuf, " ", &save); w && n < 16;
-			     w = strtok_r(NULL, " ", &save))
-				full[n++] = w;
-		}
-		for (size_t i = 0; argv[i] && n < 63; i++)
-			full[n++] = argv[i];
-		full[n] = NULL;
-		execvp(full[0], (char *const *)full);
-		_exit(127);
-	}
-	return pid;
-}
-
-static int wait_exit(pid_t pid, int ms)
-{
-	int st;
-	for (int waited = 0;; waited += 20) {
-		pid_t r = waitpid(pid, &st, WNOHANG);
-		if (r == pid)
-			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-		if (r < 0 || waited >= ms)
-			return -1;
-		if (E.m)
-			mosquitto_loop(E.m, 20, 1);
-		else
-			sleep_ms(20);
-	}
-}
-
-/* SIGTERM, then the exit status (valgrind needs time to write its report). */
-static int stop(pid_t *pid)
-{
-	int rc = -1;
-	if (*pid > 0) {
-		kill(*pid, SIGTERM);
-		rc = wait_exit(*pid, 20000);
-		if (rc < 0) {
-			kill(*pid, SIGKILL);
-			wait_exit(*pid, 2000);
-		}
-	}
-	*pid = 0;
-	return rc;
-}
 
 static bool alive(pid_t pid)
 {
 	return pid > 0 && waitpid(pid, NULL, WNOHANG) == 0;
 }
 
-static void show_log(const char *path)
-{
-	char line[700];
-	long n = 0;
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return;
-	fprintf(stderr, "---- %s (last lines)\n", path);
-	while (fgets(line, sizeof line, f))
-		n++;
-	rewind(f);
-	for (long i = 0; fgets(line, sizeof line, f); i++)
-		if (i >= n - 40)
-			fputs(line, stderr);
-	fclose(f);
-}
+/* Children (under valgrind with BLT_VALGRIND set): logs appended; the waits keep the
+ * watcher's MQTT loop going. */
+static const it_spawn_opts_t spawn_opts = {.append = true, .valgrind = true};
 
-/* Count the lines of path that contain needle. */
-static int log_count(const char *path, const char *needle)
+static void mqtt_idle(int ms)
 {
-	char line[700];
-	int n = 0;
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof line, f))
-		n += strstr(line, needle) != NULL;
-	fclose(f);
-	return n;
+	if (E.m)
+		mosquitto_loop(E.m, ms, 1);
+	else
+		it_sleep_ms(ms);
 }
 
 /* (Re)start the simulator with extra fault switches (NULL-terminated list). */
@@ -409,7 +321,7 @@ static void sim_start(const char *first, ...)
 	size_t n = 0;
 	va_list ap;
 	if (E.sim)
-		assert_int_equal(stop(&E.sim), 0);
+		assert_int_equal(it_stop(&E.sim, SIGTERM, 20000), 0);
 	snprintf(broker, sizeof broker, "localhost:%u", E.up_port);
 	snprintf(ready, sizeof ready, "%s/sim.ready", E.dir);
 	snprintf(logp, sizeof logp, "%s/sim.log", E.dir);
@@ -440,10 +352,8 @@ static void sim_start(const char *first, ...)
 		argv[n++] = a;
 	va_end(ap);
 	argv[n] = NULL;
-	E.sim = spawn(argv, logp);
-	for (int i = 0; i < 1500 && access(ready, F_OK) != 0; i++)
-		sleep_ms(20);
-	assert_int_equal(access(ready, F_OK), 0);
+	E.sim = it_spawn(argv, logp, &spawn_opts);
+	assert_true(it_wait_file(ready, E.sim, 30000, NULL));
 }
 
 /* Request timeout of the bridge. The stray group uses a long one: it is about which reply
@@ -484,6 +394,7 @@ static int setup(void **state)
 	E.up_port = it_broker_start("up", "");
 	E.down_port = it_broker_start("down", "--plain");
 	mosquitto_lib_init();
+	it_set_idle(mqtt_idle);
 	E.m = mosquitto_new("faults-watcher", true, NULL);
 	if (!E.m)
 		return -1;
@@ -492,7 +403,7 @@ static int setup(void **state)
 	write_config();
 	sim_start(NULL);
 	const char *argv[] = {BLT_BRIDGE_PATH, "-c", E.cfg, "-v", NULL};
-	E.bridge = spawn(argv, E.log);
+	E.bridge = it_spawn(argv, E.log, &spawn_opts);
 	return 0;
 }
 
@@ -500,8 +411,8 @@ static int teardown(void **state)
 {
 	int brc, src;
 	(void)state;
-	brc = stop(&E.bridge);
-	src = stop(&E.sim);
+	brc = it_stop(&E.bridge, SIGTERM, 20000);
+	src = it_stop(&E.sim, SIGTERM, 20000);
 	mosquitto_disconnect(E.m);
 	mosquitto_destroy(E.m);
 	mosquitto_lib_cleanup();
@@ -511,7 +422,7 @@ static int teardown(void **state)
 	/* Under BLT_VALGRIND a memory error makes the exit status 99. */
 	if (brc != 0 || src != 0) {
 		fprintf(stderr, "bridge exit %d, simulator exit %d\n", brc, src);
-		show_log(E.log);
+		it_show_log(E.log, 40);
 		return -1;
 	}
 	return 0;
@@ -522,7 +433,7 @@ static int teardown(void **state)
 	do {                                                                                       \
 		bool ok_ = (cond);                                                                 \
 		if (!ok_)                                                                          \
-			show_log(E.log);                                                           \
+			it_show_log(E.log, 40);                                                    \
 		assert_true(ok_);                                                                  \
 	} while (0)
 
@@ -531,7 +442,7 @@ static void no_wrong_values(void)
 	for (unsigned i = 0; i < E.wrong && i < MAX_BAD; i++)
 		fprintf(stderr, "wrong value published as valid: %s\n", E.bad[i]);
 	if (E.wrong)
-		show_log(E.log);
+		it_show_log(E.log, 40);
 	assert_int_equal(E.wrong, 0);
 }
 
@@ -631,7 +542,7 @@ static void test_upstream_broker_restart(void **state)
 {
 	char broker[64], cert[512], pass[512], ca[512], logp[600];
 	pid_t watch;
-	int before;
+	unsigned before;
 	(void)state;
 	sim_start(NULL);
 	CHECK(pump_until(is_online, 20000));
@@ -658,12 +569,12 @@ static void test_upstream_broker_restart(void **state)
 	                      "--timeout",
 	                      "700",
 	                      NULL};
-	watch = spawn(argv, logp);
+	watch = it_spawn(argv, logp, &spawn_opts);
 	pump(4000);
-	assert_true(log_count(logp, " 1300 ") > 0);
+	assert_true(it_log_count(logp, " 1300 ") > 0);
 	/* restart mid-poll: the bridge polls every second */
 	assert_int_equal(it_broker_restart("up"), 0);
-	before = log_count(logp, " 1300 ");
+	before = it_log_count(logp, " 1300 ");
 	mark_now();
 	pump(1500);
 	CHECK(pump_until(last_seen_after_mark, 30000));
@@ -671,10 +582,10 @@ static void test_upstream_broker_restart(void **state)
 	pump(3000);
 	CHECK(alive(E.bridge));
 	assert_true(alive(watch));
-	if (log_count(logp, " 1300 ") <= before + 1)
-		show_log(logp);
-	assert_true(log_count(logp, " 1300 ") > before + 1); /* watch lines after the restart */
-	assert_int_equal(stop(&watch), 0);
+	if (it_log_count(logp, " 1300 ") <= before + 1)
+		it_show_log(logp, 40);
+	assert_true(it_log_count(logp, " 1300 ") > before + 1); /* watch lines after the restart */
+	assert_int_equal(it_stop(&watch, SIGTERM, 20000), 0);
 	pump(5500);
 	CHECK(stat_of("upstream", "drops") >= 1);
 	CHECK(stat_of("upstream", "connects") >= 2);
@@ -690,9 +601,9 @@ static void test_downstream_away(void **state)
 	snprintf(dir, sizeof dir, "%s/down", E.dir);
 	it_sh("'%s/broker.sh' stop '%s'", it_env("BLT_SCRIPTS"), dir);
 	mosquitto_disconnect(E.m);
-	sleep_ms(4000); /* the device state moves on meanwhile (load, last_seen) */
+	it_sleep_ms(4000); /* the device state moves on meanwhile (load, last_seen) */
 	mark_now();
-	sleep_ms(1500);
+	it_sleep_ms(1500);
 	assert_int_equal(it_broker_restart("down"), 0);
 	n0 = E.nstate;
 	watcher_connect();
@@ -736,10 +647,11 @@ static void test_session_kicked(void **state)
 	uint8_t *pfx;
 	blt_transport_t *t = NULL;
 	blt_mqtt_opts_t o;
-	int drops = 0, kicked0;
+	int drops = 0;
+	unsigned kicked0;
 	(void)state;
 	CHECK(pump_until(is_online, 10000));
-	kicked0 = log_count(E.log, "upstream broker: disconnected");
+	kicked0 = it_log_count(E.log, "upstream broker: disconnected");
 	o = it_tls_opts("localhost", E.up_port, "client.pfx", &pfx);
 	o.client_id = UP_ID; /* the bridge's: mosquitto drops the older session */
 	o.reconnect_min_ms = 600000;
@@ -752,7 +664,7 @@ static void test_session_kicked(void **state)
 		mosquitto_loop(E.m, 0, 1);
 	}
 	CHECK(drops == 1);
-	CHECK(log_count(E.log, "upstream broker: disconnected") > kicked0);
+	CHECK(it_log_count(E.log, "upstream broker: disconnected") > kicked0);
 	blt_transport_free(t);
 	free(pfx);
 	mark_now();

@@ -7,7 +7,6 @@
  *  - against an independent server (pymodbus, mbtcp_server.py) loaded with the map.
  * Run through with_brokers.sh (scratch directory). */
 #include <errno.h>
-#include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -34,48 +33,6 @@
 
 #define SN "2434000112345"
 
-static pid_t spawn(const char *const argv[], const char *log)
-{
-	pid_t pid = fork();
-	if (pid == 0) {
-		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	return pid;
-}
-
-static void stop(pid_t pid)
-{
-	if (pid > 0) {
-		kill(pid, SIGTERM);
-		waitpid(pid, NULL, 0);
-	}
-}
-
-/* Wait for a ready file holding a port; 0 if the process died or time ran out. */
-static uint16_t wait_port(const char *ready, pid_t pid)
-{
-	for (int i = 0; i < 100; i++) {
-		FILE *f = fopen(ready, "r");
-		unsigned p = 0;
-		if (f) {
-			int ok = fscanf(f, "%u", &p) == 1;
-			fclose(f);
-			if (ok && p)
-				return (uint16_t)p;
-		}
-		if (waitpid(pid, NULL, WNOHANG) == pid)
-			return 0;
-		usleep(50000);
-	}
-	return 0;
-}
-
 static pid_t start_sim(const char *port_arg, uint16_t *port)
 {
 	char ready[512], log[512];
@@ -86,8 +43,8 @@ static pid_t start_sim(const char *port_arg, uint16_t *port)
 	it_path(ready, sizeof ready, "BLT_IT_DIR", "mbsim.port");
 	it_path(log, sizeof log, "BLT_IT_DIR", "mbsim.log");
 	unlink(ready);
-	pid = spawn(argv, log);
-	*port = wait_port(ready, pid);
+	pid = it_spawn(argv, log, NULL);
+	*port = it_wait_port(ready, pid, 5000);
 	assert_true(*port != 0);
 	return pid;
 }
@@ -189,7 +146,7 @@ static void test_sim_reads(void **state)
 		char p[8];
 		uint16_t port2;
 		int ok = 0;
-		stop(sim);
+		it_stop(&sim, SIGTERM, 10000);
 		snprintf(p, sizeof p, "%u", port);
 		sim = start_sim(p, &port2);
 		assert_int_equal(port2, port);
@@ -203,24 +160,7 @@ static void test_sim_reads(void **state)
 	}
 	blt_client_free(c);
 	blt_transport_free(t);
-	stop(sim);
-}
-
-/* A listening socket played by the test. */
-static int listen_any(uint16_t *port)
-{
-	struct sockaddr_in sa;
-	socklen_t sl = sizeof sa;
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	memset(&sa, 0, sizeof sa);
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
-	assert_int_equal(listen(fd, 2), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
-	*port = ntohs(sa.sin_port);
-	return fd;
+	it_stop(&sim, SIGTERM, 10000);
 }
 
 static int delivered;
@@ -260,7 +200,7 @@ static size_t recv_adu(blt_transport_t *t, int fd, uint8_t *buf)
 static void test_transaction_ids_and_pacing(void **state)
 {
 	uint16_t port;
-	int lfd = listen_any(&port), cfd;
+	int lfd = it_loopback_socket(2, &port), cfd;
 	blt_transport_t *t = new_transport(port, 300);
 	uint8_t rtu[16], adu[300];
 	size_t n;
@@ -352,8 +292,8 @@ static void test_pymodbus_server(void **state)
 	it_path(ready, sizeof ready, "BLT_IT_DIR", "pymodbus.port");
 	it_path(log, sizeof log, "BLT_IT_DIR", "pymodbus.log");
 	unlink(ready);
-	srv = spawn(argv, log);
-	port = wait_port(ready, srv);
+	srv = it_spawn(argv, log, NULL);
+	port = it_wait_port(ready, srv, 5000);
 	assert_true(port != 0);
 	t = new_transport(port, -1);
 	c = new_client(t, 2000);
@@ -399,7 +339,7 @@ static void test_pymodbus_server(void **state)
 	}
 	blt_client_free(c);
 	blt_transport_free(t);
-	stop(srv);
+	it_stop(&srv, SIGTERM, 10000);
 }
 
 int main(void)

@@ -17,7 +17,6 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -45,12 +44,6 @@ static struct {
 	pid_t sim, bridge;
 	char dir[512], cfg[600], log[600], tls[2048];
 } E;
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-	nanosleep(&ts, NULL);
-}
 
 static msg_t *msg_find(const char *topic)
 {
@@ -113,55 +106,11 @@ static bool wait_num(const char *key, int ms)
 	return false;
 }
 
-static pid_t spawn(const char *const *argv, const char *logpath)
-{
-	pid_t pid = fork();
-	if (pid == 0) {
-		int fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0644);
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-			close(fd);
-		}
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	return pid;
-}
-
-static void stop(pid_t *pid)
-{
-	int st;
-	if (*pid <= 0)
-		return;
-	kill(*pid, SIGTERM);
-	for (int i = 0; i < 250 && waitpid(*pid, &st, WNOHANG) == 0; i++)
-		sleep_ms(20);
-	if (waitpid(*pid, &st, WNOHANG) == 0) {
-		kill(*pid, SIGKILL);
-		waitpid(*pid, &st, 0);
-	}
-	*pid = 0;
-}
-
-static void show(const char *path)
-{
-	char line[600];
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return;
-	fprintf(stderr, "---- %s\n", path);
-	while (fgets(line, sizeof line, f))
-		fputs(line, stderr);
-	fclose(f);
-}
-
 #define CHECK(cond)                                                                                \
 	do {                                                                                       \
 		bool ok_ = (cond);                                                                 \
 		if (!ok_)                                                                          \
-			show(E.log);                                                               \
+			it_show_log(E.log, 0);                                                     \
 		assert_true(ok_);                                                                  \
 	} while (0)
 
@@ -213,17 +162,15 @@ static int setup(void **state)
 	                      "--cert-password-file", pass, "--ca", ca, "--profile", "AP300",
 	                      "--sn", SN, "--packs", "2", "--hub", "--ready-file", ready, "-v",
 	                      NULL};
-	E.sim = spawn(argv, simlog);
-	for (int i = 0; i < 250 && access(ready, F_OK) != 0; i++)
-		sleep_ms(20);
-	return access(ready, F_OK) == 0 ? 0 : -1;
+	E.sim = it_spawn(argv, simlog, &(it_spawn_opts_t){.append = true});
+	return it_wait_file(ready, E.sim, 5000, NULL) ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	stop(&E.bridge);
-	stop(&E.sim);
+	it_stop(&E.bridge, SIGTERM, 5000);
+	it_stop(&E.sim, SIGTERM, 5000);
 	mosquitto_disconnect(E.m);
 	mosquitto_destroy(E.m);
 	mosquitto_lib_cleanup();
@@ -340,7 +287,7 @@ static void test_bridge_sub_devices(void **state)
 	        it_path(ca, sizeof ca, "BLT_PKI", "ca.pem"), E.down_port);
 	fclose(f);
 	const char *argv[] = {BLT_BRIDGE_PATH, "-c", E.cfg, "-v", NULL};
-	E.bridge = spawn(argv, E.log);
+	E.bridge = it_spawn(argv, E.log, &(it_spawn_opts_t){.append = true});
 
 	CHECK(wait_num("pack51_soc", 20000));
 	CHECK(wait_num("pack52_cell_15_voltage", 20000));
@@ -357,7 +304,7 @@ static void test_bridge_sub_devices(void **state)
 	               .avail_topics = avail,
 	               .navail = 2};
 	if (chk_all(&c, docs, n)) {
-		show(E.log);
+		it_show_log(E.log, 0);
 		fail_msg("%d discovery problems, last: %s", c.problems, c.last);
 	}
 

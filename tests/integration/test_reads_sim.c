@@ -29,7 +29,6 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -69,51 +68,6 @@ typedef struct env {
 	bool ok;
 } env_t;
 
-static void sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-	nanosleep(&ts, NULL);
-}
-
-static int wait_exit(pid_t pid, int ms)
-{
-	int st;
-	for (int waited = 0;; waited += 20) {
-		pid_t r = waitpid(pid, &st, WNOHANG);
-		if (r == pid)
-			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-		if (r < 0 || waited >= ms)
-			return -1;
-		sleep_ms(20);
-	}
-}
-
-static void show_file(const char *path)
-{
-	char line[600];
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return;
-	fprintf(stderr, "---- %s\n", path);
-	while (fgets(line, sizeof line, f))
-		fputs(line, stderr);
-	fclose(f);
-}
-
-static unsigned file_count(const char *path, const char *needle)
-{
-	char line[600];
-	unsigned n = 0;
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof line, f))
-		if (strstr(line, needle))
-			n++;
-	fclose(f);
-	return n;
-}
-
 static void on_wire(void *user, const char *topic, const uint8_t *payload, size_t len,
                     bool retained)
 {
@@ -127,30 +81,14 @@ static void on_wire(void *user, const char *topic, const uint8_t *payload, size_
 		e->wire_reads++;
 }
 
-static pid_t spawn(const char *const *argv, const char *logpath, const char *xdg)
-{
-	pid_t pid = fork();
-	if (pid == 0) {
-		int fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0644);
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		if (fd >= 0) {
-			dup2(fd, 2);
-			if (!xdg)
-				dup2(fd, 1);
-			close(fd);
-		}
-		if (xdg)
-			setenv("XDG_STATE_HOME", xdg, 1);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	return pid;
-}
-
 /* Broker, the simulator (-v, AP300, extra switches), a client listening on the wire. */
+/* The simulator and the bridge: logs appended, SIGTERM when the test dies. */
+static const it_spawn_opts_t spawn_opts = {.append = true, .death_signal = SIGTERM};
+
 static void start(env_t *e, const char *name, const char **sim_args)
 {
 	char ready[600], broker[64], cert[512], pass[512], ca[512], sub[128];
+	int st = -1;
 	const char *argv[40];
 	blt_detail_t d = {{0}};
 	blt_mqtt_opts_t o;
@@ -182,17 +120,14 @@ static void start(env_t *e, const char *name, const char **sim_args)
 		argv[n++] = sim_args[i];
 	argv[n] = NULL;
 	unlink(ready);
-	e->sim = spawn(argv, e->logp, NULL);
+	e->sim = it_spawn(argv, e->logp, &spawn_opts);
 	assert_true(e->sim > 0);
-	for (int i = 0; i < 500 && access(ready, F_OK) != 0; i++) {
-		if (wait_exit(e->sim, 0) >= 0) {
+	if (!it_wait_file(ready, e->sim, 10000, &st)) {
+		if (st >= 0)
 			e->sim = 0;
-			fail_msg("bluetti-sim exited before it was ready");
-		}
-		sleep_ms(20);
+		fail_msg("%s", st >= 0 ? "bluetti-sim exited before it was ready"
+		                       : "bluetti-sim not ready after 10 s");
 	}
-	if (access(ready, F_OK) != 0)
-		fail_msg("bluetti-sim not ready after 10 s");
 	o = it_tls_opts("localhost", e->port, "client.pfx", &e->pfx);
 	assert_int_equal(blt_mqtt_new(&o, &e->t, &d), BLT_OK);
 	if (blt_transport_connect(e->t, &d) != BLT_OK)
@@ -232,15 +167,9 @@ static int teardown(void **state)
 	if (e->t)
 		blt_transport_free(e->t);
 	free(e->pfx);
-	if (e->sim > 0) {
-		kill(e->sim, SIGTERM);
-		if (wait_exit(e->sim, 5000) < 0) {
-			kill(e->sim, SIGKILL);
-			wait_exit(e->sim, 2000);
-		}
-	}
+	it_stop(&e->sim, SIGTERM, 5000);
 	if (!e->ok && e->logp[0])
-		show_file(e->logp);
+		it_show_log(e->logp, 0);
 	if (e->name[0])
 		it_broker_stop(e->name);
 	free(e);
@@ -250,13 +179,13 @@ static int teardown(void **state)
 /* Read requests on the wire so far; the simulator's log must show as many. */
 static unsigned wire_reads(env_t *e)
 {
-	unsigned logged = file_count(e->logp, SN ": read ");
+	unsigned logged = it_log_count(e->logp, SN ": read ");
 	/* the copies the broker delivers to us may still be on their way */
 	for (int i = 0; i < 60 && e->wire_reads < logged; i++)
 		blt_transport_poll(e->t, 50, NULL);
 	for (int i = 0; i < 4; i++)
 		blt_transport_poll(e->t, 50, NULL);
-	logged = file_count(e->logp, SN ": read ");
+	logged = it_log_count(e->logp, SN ": read ");
 	if (logged != e->wire_reads)
 		fail_msg("the simulator logged %u reads, the wire carried %u", logged,
 		         e->wire_reads);
@@ -298,10 +227,10 @@ static void test_adaptive_read(void **state)
 	 * in 9 requests (the full length, the core, then a bisection), once */
 	assert_int_equal(read_block(e, e->c, 100, NULL), 85);
 	assert_int_equal(wire_reads(e), 9);
-	assert_int_equal(file_count(e->logp, "read 100 x116: past register 184"), 1);
+	assert_int_equal(it_log_count(e->logp, "read 100 x116: past register 184"), 1);
 	assert_int_equal(read_block(e, e->c, 100, NULL), 85);
 	assert_int_equal(wire_reads(e), 10);
-	assert_int_equal(file_count(e->logp, "read 100 x85 -> 85 registers"), 2);
+	assert_int_equal(it_log_count(e->logp, "read 100 x85 -> 85 registers"), 2);
 	/* 95 of 2000 refused: 95, 24, 59, 77, 86, 81, 79, 80 */
 	assert_int_equal(read_block(e, e->c, 2000, NULL), 80);
 	assert_int_equal(wire_reads(e), 18);
@@ -353,7 +282,7 @@ static void test_cycle_counter_and_busy(void **state)
 	assert_int_equal(st.timeouts, 0);
 	assert_int_equal(st.busy, 8);
 	assert_int_equal(st.stray, 0);
-	assert_int_equal(file_count(e->logp, "exception 06"), 8);
+	assert_int_equal(it_log_count(e->logp, "exception 06"), 8);
 	e->ok = true;
 }
 
@@ -401,7 +330,7 @@ static int cli(env_t *e, const char *xdg, const char *out_path, const char *err_
 		_exit(127);
 	}
 	assert_true(pid > 0);
-	return wait_exit(pid, 60000);
+	return it_wait_exit(pid, 60000);
 }
 
 static void test_cli_stores_lengths(void **state)
@@ -425,19 +354,20 @@ static void test_cli_stores_lengths(void **state)
 
 	/* first run: the search (9 requests for 100), 6100 at once (profile) */
 	if (cli(e, xdg, out, err, read2) != 0) {
-		show_file(err);
+		it_show_log(err, 0);
 		fail_msg("bluetti read failed");
 	}
 	assert_int_equal(wire_reads(e), 10);
-	assert_int_equal(file_count(err, "refuses reads of 91 registers (exception 02) and accepts "
-	                                 "90 (the longest that works); asking 90 of 116 (learned "
-	                                 "now"),
+	assert_int_equal(it_log_count(err,
+	                              "refuses reads of 91 registers (exception 02) and accepts "
+	                              "90 (the longest that works); asking 90 of 116 (learned "
+	                              "now"),
 	                 1);
-	assert_int_equal(file_count(err, "block 6100: the device answers 90 registers to a read "
-	                                 "of 104 (profile)"),
+	assert_int_equal(it_log_count(err, "block 6100: the device answers 90 registers to a read "
+	                                   "of 104 (profile)"),
 	                 1);
-	assert_int_equal(file_count(out, "== block 100 "), 1);
-	assert_int_equal(file_count(out, "== block 6100 "), 1);
+	assert_int_equal(it_log_count(out, "== block 100 "), 1);
+	assert_int_equal(it_log_count(out, "== block 6100 "), 1);
 	text = it_read(store, &len);
 	assert_non_null(strstr((char *)text, "\n" SN " 100 116 90 91 0 0 9\n"));
 	free(text);
@@ -449,8 +379,8 @@ static void test_cli_stores_lengths(void **state)
 	/* second run: one request per block */
 	assert_int_equal(cli(e, xdg, out, err, read2), 0);
 	assert_int_equal(wire_reads(e), 12);
-	assert_int_equal(file_count(err, "asking 90 of 116 (stored, 9 requests"), 1);
-	assert_int_equal(file_count(e->logp, "read 100 x116"), 1);
+	assert_int_equal(it_log_count(err, "asking 90 of 116 (stored, 9 requests"), 1);
+	assert_int_equal(it_log_count(e->logp, "read 100 x116"), 1);
 
 	/* an unknown model (generic profile): the short 6100 reply is held to the deadline
 	 * once, remembered for the serial, and taken at once by the next run */
@@ -472,9 +402,9 @@ static void test_cli_stores_lengths(void **state)
 	/* --regs N that cuts a required field (phase_count, register 1312): exit 1, text or
 	 * JSON, as when the device truncates */
 	assert_int_equal(cli(e, xdg, out, err, trunc), 1);
-	assert_int_equal(file_count(err, "required field 'phase_count'"), 1);
+	assert_int_equal(it_log_count(err, "required field 'phase_count'"), 1);
 	assert_int_equal(cli(e, xdg, out, err, trunc_json), 1);
-	assert_int_equal(file_count(err, "required field 'phase_count'"), 1);
+	assert_int_equal(it_log_count(err, "required field 'phase_count'"), 1);
 	/* --json --all lists what is not shown, with the reason, as the text output does */
 	assert_int_equal(cli(e, xdg, out, err, partial), 0);
 	text = it_read(out, &len);
@@ -558,7 +488,7 @@ static void test_bridge_busy_once(void **state)
 	mosquitto_message_callback_set(m, on_down);
 	assert_int_equal(mosquitto_connect(m, "127.0.0.1", down, 30), MOSQ_ERR_SUCCESS);
 	assert_int_equal(mosquitto_subscribe(m, NULL, "bluetti/alpha/state", 1), MOSQ_ERR_SUCCESS);
-	bridge = spawn(argv, blog, NULL);
+	bridge = it_spawn(argv, blog, &spawn_opts);
 	assert_true(bridge > 0);
 	t0 = blt_now_ms();
 	/* every group's values within one poll interval (15 s) of the start, though every
@@ -571,7 +501,7 @@ static void test_bridge_busy_once(void **state)
 			all = state_has(keys[i]);
 	}
 	if (!all) {
-		show_file(blog);
+		it_show_log(blog, 0);
 		fail_msg("values missing 15 s after the start: %s",
 		         W.state ? W.state : "(no state)");
 	}
@@ -579,14 +509,14 @@ static void test_bridge_busy_once(void **state)
 	for (uint64_t end = t0 + 15000 + 6000; blt_now_ms() < end;)
 		mosquitto_loop(m, 50, 1);
 	kill(bridge, SIGTERM);
-	assert_int_equal(wait_exit(bridge, 10000), 0);
-	if (file_count(blog, "skipping it") != 0) {
-		show_file(blog);
+	assert_int_equal(it_wait_exit(bridge, 10000), 0);
+	if (it_log_count(blog, "skipping it") != 0) {
+		it_show_log(blog, 0);
 		fail_msg("the bridge skipped a block");
 	}
-	assert_int_equal(file_count(e->logp, "read 100 x116: past register 189"), 1);
-	assert_true(file_count(e->logp, "read 100 x90 -> 90 registers") >= 2);
-	assert_true(file_count(e->logp, "exception 06") >= 8);
+	assert_int_equal(it_log_count(e->logp, "read 100 x116: past register 189"), 1);
+	assert_true(it_log_count(e->logp, "read 100 x90 -> 90 registers") >= 2);
+	assert_true(it_log_count(e->logp, "exception 06") >= 8);
 	mosquitto_disconnect(m);
 	mosquitto_destroy(m);
 	mosquitto_lib_cleanup();

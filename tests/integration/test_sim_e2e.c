@@ -18,7 +18,6 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <bluetti/bluetti.h>
@@ -50,12 +49,6 @@ static blt_decoded_t dec; /* large */
 
 /* ---- processes ------------------------------------------------------------------------ */
 
-static void sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-	nanosleep(&ts, NULL);
-}
-
 /* Run the simulator with the connection options for broker port (if port != 0) and the
  * extra arguments; stdout/stderr go to logpath. Returns the child pid. */
 static pid_t spawn_sim(uint16_t port, const char *logpath, const char *ready, const char **extra)
@@ -63,7 +56,6 @@ static pid_t spawn_sim(uint16_t port, const char *logpath, const char *ready, co
 	char broker[64], cert[512], pass[512], ca[512];
 	const char *argv[MAX_ARGS];
 	int n = 0;
-	pid_t pid;
 
 	argv[n++] = BLT_SIM_PATH;
 	if (port) {
@@ -85,51 +77,14 @@ static pid_t spawn_sim(uint16_t port, const char *logpath, const char *ready, co
 		argv[n++] = extra[i];
 	argv[n] = NULL;
 
-	pid = fork();
-	if (pid == 0) {
-		int fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-			close(fd);
-		}
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	return pid;
-}
-
-/* Wait up to ms for pid to exit; returns its exit status, or -1 if it is still running. */
-static int wait_exit(pid_t pid, int ms)
-{
-	int st;
-	for (int waited = 0;; waited += 20) {
-		pid_t r = waitpid(pid, &st, WNOHANG);
-		if (r == pid)
-			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-		if (r < 0 || waited >= ms)
-			return -1;
-		sleep_ms(20);
-	}
-}
-
-static void show_log(const char *path)
-{
-	char line[512];
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return;
-	fprintf(stderr, "---- %s\n", path);
-	while (fgets(line, sizeof line, f))
-		fputs(line, stderr);
-	fclose(f);
+	return it_spawn(argv, logpath, &(it_spawn_opts_t){.death_signal = SIGTERM});
 }
 
 /* Broker + simulator + connected transport; extra = simulator options (NULL-terminated). */
 static void start(env_t *e, const char *name, const char **extra)
 {
 	char ready[600], logp[600];
+	int st = -1;
 	blt_detail_t d = {{0}};
 	blt_mqtt_opts_t o;
 
@@ -141,16 +96,13 @@ static void start(env_t *e, const char *name, const char **extra)
 	unlink(ready);
 	e->sim = spawn_sim(e->port, logp, ready, extra);
 	assert_true(e->sim > 0);
-	for (int i = 0; i < 500 && access(ready, F_OK) != 0; i++) {
-		if (wait_exit(e->sim, 0) >= 0) {
+	if (!it_wait_file(ready, e->sim, 10000, &st)) {
+		if (st >= 0)
 			e->sim = 0;
-			show_log(logp);
-			fail_msg("bluetti-sim exited before it was ready");
-		}
-		sleep_ms(20);
+		it_show_log(logp, 0);
+		fail_msg("%s", st >= 0 ? "bluetti-sim exited before it was ready"
+		                       : "bluetti-sim not ready after 10 s");
 	}
-	if (access(ready, F_OK) != 0)
-		fail_msg("bluetti-sim not ready after 10 s");
 
 	o = it_tls_opts("localhost", e->port, "client.pfx", &e->pfx);
 	assert_int_equal(blt_mqtt_new(&o, &e->t, &d), BLT_OK);
@@ -185,10 +137,10 @@ static int stop_sim(env_t *e)
 	if (e->sim <= 0)
 		return e->sim_status;
 	kill(e->sim, SIGTERM);
-	st = wait_exit(e->sim, 5000);
+	st = it_wait_exit(e->sim, 5000);
 	if (st < 0) {
 		kill(e->sim, SIGKILL);
-		st = wait_exit(e->sim, 2000);
+		st = it_wait_exit(e->sim, 2000);
 		st = 999;
 	}
 	e->sim = 0;
@@ -215,7 +167,7 @@ static int teardown(void **state)
 	stop_sim(e);
 	if (!e->ok && e->dir[0]) {
 		snprintf(logp, sizeof logp, "%s/sim.log", e->dir);
-		show_log(logp);
+		it_show_log(logp, 0);
 	}
 	if (e->name[0])
 		it_broker_stop(e->name);
@@ -342,7 +294,7 @@ static void test_write_ac_output(void **state)
 	assert_int_equal(n, 60);
 	assert_int_equal(data[22], 0);
 	assert_int_equal(data[23], 0); /* AC output flag, low byte of 2011 (§4.10) */
-	sleep_ms(600);                 /* a few ticks */
+	it_sleep_ms(600);              /* a few ticks */
 	read_decode(c, 100, &dec);
 	assert_float_equal(num(&dec, "ac_load_power"), 0, 0);
 	read_decode(c, 1400, &dec);
@@ -356,7 +308,7 @@ static void test_write_ac_output(void **state)
 	assert_int_equal(n, 4);
 	assert_int_equal(data[1], 1);
 	assert_int_equal(data[3], 1);
-	sleep_ms(600);
+	it_sleep_ms(600);
 	read_decode(c, 100, &dec);
 	assert_true(num(&dec, "ac_load_power") >= 130);
 	assert_int_equal(stop_sim(e), 0);
@@ -641,14 +593,14 @@ static void test_cli(void **state)
 	snprintf(logp, sizeof logp, "%s/sim.log", e->dir);
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		pid_t p = spawn_sim(0, logp, NULL, cases[i]);
-		int st = wait_exit(p, 5000);
+		int st = it_wait_exit(p, 5000);
 		if (st != 2) {
-			show_log(logp);
+			it_show_log(logp, 0);
 			fail_msg("case %zu: exit %d, want 2", i, st);
 		}
 	}
 	/* connection refused: exit 1 with a message */
-	assert_int_equal(wait_exit(spawn_sim(0, logp, NULL, down), 15000), 1);
+	assert_int_equal(it_wait_exit(spawn_sim(0, logp, NULL, down), 15000), 1);
 	f = fopen(logp, "r");
 	assert_non_null(f);
 	n = fread(buf, 1, sizeof buf - 1, f);
@@ -656,7 +608,7 @@ static void test_cli(void **state)
 	fclose(f);
 	assert_non_null(strstr(buf, "127.0.0.1:1"));
 	/* --help: exit 0, names every fault switch */
-	assert_int_equal(wait_exit(spawn_sim(0, logp, NULL, help), 5000), 0);
+	assert_int_equal(it_wait_exit(spawn_sim(0, logp, NULL, help), 5000), 0);
 	f = fopen(logp, "r");
 	assert_non_null(f);
 	n = fread(buf, 1, sizeof buf - 1, f);
@@ -677,7 +629,7 @@ static void test_cli(void **state)
 		if (!strstr(buf, sw[i]))
 			fail_msg("--help does not mention %s", sw[i]);
 	/* --cloud selects the simulated account API (its own options) */
-	assert_int_equal(wait_exit(spawn_sim(0, logp, NULL, cloud_help), 5000), 0);
+	assert_int_equal(it_wait_exit(spawn_sim(0, logp, NULL, cloud_help), 5000), 0);
 	f = fopen(logp, "r");
 	assert_non_null(f);
 	n = fread(buf, 1, sizeof buf - 1, f);

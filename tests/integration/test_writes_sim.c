@@ -20,7 +20,6 @@
 #include <sys/prctl.h>
 #include <sys/types.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <bluetti/bluetti.h>
@@ -55,37 +54,6 @@ typedef struct env {
 	bool ok;
 } env_t;
 
-static void sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-	nanosleep(&ts, NULL);
-}
-
-static int wait_exit(pid_t pid, int ms)
-{
-	int st;
-	for (int waited = 0;; waited += 20) {
-		pid_t r = waitpid(pid, &st, WNOHANG);
-		if (r == pid)
-			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-		if (r < 0 || waited >= ms)
-			return -1;
-		sleep_ms(20);
-	}
-}
-
-static void show_log(const char *path)
-{
-	char line[512];
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return;
-	fprintf(stderr, "---- %s\n", path);
-	while (fgets(line, sizeof line, f))
-		fputs(line, stderr);
-	fclose(f);
-}
-
 /* Every request published to the device, as the broker delivers it. */
 static void on_wire(void *user, const char *topic, const uint8_t *payload, size_t len,
                     bool retained)
@@ -115,6 +83,7 @@ static void on_audit(void *user, const blt_audit_rec_t *rec)
 static void start(env_t *e, const char *name, const char **sim_args, int timeout_ms)
 {
 	char ready[600], broker[64], cert[512], pass[512], ca[512];
+	int st = -1;
 	blt_detail_t d = {{0}};
 	blt_mqtt_opts_t o;
 
@@ -147,28 +116,14 @@ static void start(env_t *e, const char *name, const char **sim_args, int timeout
 			argv[n++] = sim_args[i];
 		argv[n] = NULL;
 		unlink(ready);
-		e->sim = fork();
-		if (e->sim == 0) {
-			int fd = open(e->logp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-			prctl(PR_SET_PDEATHSIG, SIGTERM);
-			if (fd >= 0) {
-				dup2(fd, 1);
-				dup2(fd, 2);
-				close(fd);
-			}
-			execv(argv[0], (char *const *)argv);
-			_exit(127);
-		}
+		e->sim = it_spawn(argv, e->logp, &(it_spawn_opts_t){.death_signal = SIGTERM});
 		assert_true(e->sim > 0);
-		for (int i = 0; i < 500 && access(ready, F_OK) != 0; i++) {
-			if (wait_exit(e->sim, 0) >= 0) {
+		if (!it_wait_file(ready, e->sim, 10000, &st)) {
+			if (st >= 0)
 				e->sim = 0;
-				fail_msg("bluetti-sim exited before it was ready");
-			}
-			sleep_ms(20);
+			fail_msg("%s", st >= 0 ? "bluetti-sim exited before it was ready"
+			                       : "bluetti-sim not ready after 10 s");
 		}
-		if (access(ready, F_OK) != 0)
-			fail_msg("bluetti-sim not ready after 10 s");
 	}
 	o = it_tls_opts("localhost", e->port, "client.pfx", &e->pfx);
 	assert_int_equal(blt_mqtt_new(&o, &e->t, &d), BLT_OK);
@@ -206,15 +161,9 @@ static int teardown(void **state)
 	if (e->t)
 		blt_transport_free(e->t);
 	free(e->pfx);
-	if (e->sim > 0) {
-		kill(e->sim, SIGTERM);
-		if (wait_exit(e->sim, 5000) < 0) {
-			kill(e->sim, SIGKILL);
-			wait_exit(e->sim, 2000);
-		}
-	}
+	it_stop(&e->sim, SIGTERM, 5000);
 	if (!e->ok && e->logp[0])
-		show_log(e->logp);
+		it_show_log(e->logp, 0);
 	if (e->name[0])
 		it_broker_stop(e->name);
 	free(e);
@@ -332,10 +281,10 @@ static void test_every_setting_written_and_read_back(void **state)
 		blt_detail_t d = {{0}};
 		const blt_setting_t *ac = blt_setting_find("ac_output");
 		assert_int_equal(blt_setting_write(e->c, MODEL, ac, 1, &e->wo, NULL, &d), BLT_OK);
-		sleep_ms(500);
+		it_sleep_ms(500);
 		assert_true(read_num(e, 1400, "ac_load_power") > 0);
 		assert_int_equal(blt_setting_write(e->c, MODEL, ac, 0, &e->wo, NULL, &d), BLT_OK);
-		sleep_ms(600);
+		it_sleep_ms(600);
 		assert_float_equal(read_num(e, 1400, "ac_load_power"), 0, 0);
 	}
 	e->ok = true;
@@ -405,7 +354,7 @@ static void failing_write(env_t *e, int want_err, const char *detail_has, unsign
 		fail_msg("detail '%s' lacks '%s'", d.text, detail_has);
 	assert_int_equal(e->audits, 1);
 	assert_non_null(strstr(e->audit_line, "detail=\""));
-	sleep_ms(300);
+	it_sleep_ms(300);
 	sim_requests(e, &reads, &writes);
 	assert_int_equal(reads, want_reads);
 	assert_int_equal(writes, want_writes);
