@@ -1,6 +1,6 @@
 /* Golden vectors: every real capture of PROTOCOL.md §7.1 and the synthetic wire-faithful
  * frames of §7.2, decoded with the real catalog tables, checked value by value. The hex is
- * copied from the spec (register groups) so the test does not depend on tests/data. */
+ * read from tests/data (the spec's register groups, one file each). */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,60 +14,31 @@
 
 #include <bluetti/bluetti.h>
 
-/* §7.1 AP300 block 100: the 62-register data of the enveloped reply. */
-static const char ap300_100[] =
-    "14c1 0000 005f 0000 4e84 4e84 0000 0002 0002 0000 5041 3033 0030 0000 0000 0000"
-    "de4c 1c83 0261 0000 0001 0001 0001 0000 0000 0000 0000 0000 0000 0000 0000 0000"
-    "0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000"
-    "0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000";
-/* The whole enveloped MQTT reply of the same read (§7.1), for the envelope/RTU path. */
-static const char ap300_100_frame[] =
-    "01f80f00000000b90000 0003 7c"
-    "14c1 0000 005f 0000 4e84 4e84 0000 0002 0002 0000 5041 3033 0030 0000 0000 0000"
-    "de4c 1c83 0261 0000 0001 0001 0001 0000 0000 0000 0000 0000 0000 0000 0000 0000"
-    "0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000"
-    "0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000  069f";
-static const char ap300_6000[] =
-    "0000 0001 0001 14c1 0000 005f 0019 0000 0022 0000 0000 0000 0000 0003 0000 0000"
-    "0003 4e84 4e84 b2be 0066 b2be 0066 0000 0000 0000 0000 0000 0000 0000 0000 0000"
-    "0000 0000";
-static const char ap300_1300[] = /* 41 registers: the zero tail written out */
-    "0000 0000 0000 0021 0000 0000 0000 0000 0000 0000 0000 0000 0001 0000 0000 0000"
-    "0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000"
-    "0000 0000 0000 0000 0000 0000 0000 0000 0000";
-static const char ap300_6300[] = "0010 0004 0cfd 0cfc 0cfc 0cfc 0cfc 0cfc 0cfc 0cfb 0cfb"
-                                 "0cfb 0cfb 0cfb 0cfb 0cfb 0cfb 0cf9 4545 4545 0000 0000";
-static const char ap300_1100[] = "0000 5041 3033 0030 0000 0000 0000 de4c 1c83 0261 0000"
-                                 "0001 0004 0001 5cff 0003 0002 5149 0003 000e dc79 000d"
-                                 "0003 a32c 0001";
-/* §7.2 synthetic Elite 100 V2-like frames. */
-static const char el100_100[] =
-    "14c1 ffe3 004c 0002 0000 051d 0000 0001 0001 0000 4c45 3031 5630 0032 0000 0000"
-    "4ad9 b5b6 0236 0000 0001 0001 0001 0428 000b 0000 0000 0000 0000 0000 0000 0000"
-    "0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0091 0000 0000 0000 0000 0000"
-    "009a 0000 0038 0000 04d2 0000 0237 0000 037a 0000 0000 0000 0000 0001";
-static const char el100_1300[] =
-    "01f4 fea2 ffff 04d2 0000 0038 0000 0000 0000 0000 0000 0000 0001 fea2 08fd fff0"
-    "017c 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000";
-static const char el100_6000[] =
-    "0000 0001 0001 14c1 ffe3 004c 0064 0041 0001 0002 0240 00c8 012c 0003 0000 0000"
-    "0001 0000 051d c849 0002 9ce2 0002 0000 0000 0000 0000 0000 0000 0000 0000 0000"
-    "0000 0000";
-/* §7.3 three-phase 1300 extension (phases 1 and 2 in the evidence layout). */
-static const char ref_1300_3p[] =
-    "01f4 0000 0000 0000 04d2 0000 0038 0000 0000 0000 0000 0000 0003 fea2 08fd fff0"
-    "017c 0000 0000 fe5c 08f7 ffed 01b4 0000 0000 fed4 0906 fff2 0143 0000 0000";
+#include "unit/testdata.h"
+
+/* The captures and synthetic frames live in tests/data (payloads/, frames/: README.md
+ * there names each one's source in the spec). */
+#define AP300_100       "payloads/ap300_block100.hex"   /* §7.1, 62 registers */
+#define AP300_100_FRAME "frames/ap300_block100.hex"     /* §7.1, the whole MQTT reply */
+#define AP300_6000      "payloads/ap300_block6000.hex"  /* §7.1 */
+#define AP300_1300      "payloads/ap300_block1300.hex"  /* §7.1, the zero tail written out */
+#define AP300_6300      "payloads/ap300_block6300.hex"  /* §7.1 */
+#define AP300_1100      "payloads/ap300_block1100.hex"  /* §7.1, the first 50 bytes */
+#define EL100_100       "payloads/el100v2_block100.hex" /* §7.2 synthetic Elite 100 V2 */
+#define EL100_1300      "payloads/el100v2_block1300.hex"
+#define EL100_6000      "payloads/el100v2_block6000.hex"
+#define REF_1300_3P     "payloads/ref_block1300_3phase.hex" /* §7.3 three-phase extension */
 
 static blt_decoded_t res; /* 40 kB: keep it off the stack */
 
-static void decode_hex(uint16_t id, const char *hex, size_t expect_len, const blt_decode_opts_t *o)
+static void decode_hex(uint16_t id, const char *file, size_t expect_len, const blt_decode_opts_t *o)
 {
 	uint8_t buf[256];
 	size_t n = 0;
 	blt_detail_t d = {{0}};
 	const blt_block_t *b = blt_catalog_find(id);
 	assert_non_null(b);
-	assert_int_equal(blt_hex_decode(hex, buf, sizeof buf, &n, NULL), BLT_OK);
+	assert_int_equal(blt_hex_decode(test_data_text(file), buf, sizeof buf, &n, NULL), BLT_OK);
 	assert_int_equal(n, expect_len);
 	int rc = blt_decode(b, buf, n, o, &res, &d);
 	if (rc != BLT_OK)
@@ -109,7 +80,7 @@ static void status_is(const char *name, int st)
 static void test_ap300_100(void **state)
 {
 	(void)state;
-	decode_hex(100, ap300_100, 124, NULL);
+	decode_hex(100, AP300_100, 124, NULL);
 	NUM("pack_voltage", 53.13);
 	NUM("pack_current", 0);
 	NUM("soc", 95);
@@ -133,7 +104,7 @@ static void test_ap300_100(void **state)
 	assert_true(res.missing > 0);
 	/* pack voltage follows the profile scale (0.1 V per the firmware comment) */
 	blt_decode_opts_t o = {.pack_voltage_scale = 0.1};
-	decode_hex(100, ap300_100, 124, &o);
+	decode_hex(100, AP300_100, 124, &o);
 	NUM("pack_voltage", 531.3);
 }
 
@@ -143,7 +114,8 @@ static void test_ap300_100_frame(void **state)
 	uint8_t buf[300];
 	size_t n = 0;
 	(void)state;
-	assert_int_equal(blt_hex_decode(ap300_100_frame, buf, sizeof buf, &n, NULL), BLT_OK);
+	assert_int_equal(blt_hex_decode(test_data_text(AP300_100_FRAME), buf, sizeof buf, &n, NULL),
+	                 BLT_OK);
 	/* envelope (10) + addr, fc, count (3) + 124 data + CRC (2) */
 	assert_int_equal(n, 10 + 3 + 124 + 2);
 	assert_int_equal(buf[12], 124); /* byte count; CRC and envelope are the modbus tests' job */
@@ -155,7 +127,7 @@ static void test_ap300_100_frame(void **state)
 static void test_ap300_6000(void **state)
 {
 	(void)state;
-	decode_hex(6000, ap300_6000, 68, NULL);
+	decode_hex(6000, AP300_6000, 68, NULL);
 	NUM("voltage_platform", 0);
 	NUM("pack_count", 1);
 	NUM("packs_online", 1);
@@ -183,7 +155,7 @@ static void test_ap300_6000(void **state)
 static void test_ap300_1300(void **state)
 {
 	(void)state;
-	decode_hex(1300, ap300_1300, 82, NULL);
+	decode_hex(1300, AP300_1300, 82, NULL);
 	NUM("frequency", 0);
 	NUM("grid_power", 0);
 	NUM("charge_energy", 3.3);
@@ -208,7 +180,7 @@ static void test_ap300_6300(void **state)
 	                                 3.323, 3.323, 3.323, 3.323, 3.323, 3.323, 3.323, 3.321};
 	char name[32];
 	(void)state;
-	decode_hex(6300, ap300_6300, 44, NULL);
+	decode_hex(6300, AP300_6300, 44, NULL);
 	NUM("cell_count", 16);
 	NUM("ntc_count", 4);
 	for (int i = 0; i < 16; i++) {
@@ -233,7 +205,7 @@ static void test_ap300_6300(void **state)
 static void test_ap300_1100(void **state)
 {
 	(void)state;
-	decode_hex(1100, ap300_1100, 50, NULL);
+	decode_hex(1100, AP300_1100, 50, NULL);
 	NUM("inverter_id", 0);
 	str_is("device_model", "AP300");
 	str_is("device_serial", "2616113487436");
@@ -257,7 +229,7 @@ static void test_ap300_1100(void **state)
 static void test_el100_100(void **state)
 {
 	(void)state;
-	decode_hex(100, el100_100, 124, NULL);
+	decode_hex(100, EL100_100, 124, NULL);
 	NUM("pack_voltage", 53.13);
 	NUM("pack_current", -2.9);
 	NUM("soc", 76);
@@ -289,7 +261,7 @@ static void test_el100_100(void **state)
 static void test_el100_1300(void **state)
 {
 	(void)state;
-	decode_hex(1300, el100_1300, 62, NULL);
+	decode_hex(1300, EL100_1300, 62, NULL);
 	NUM("frequency", 50.0);
 	NUM("grid_power", -350);
 	NUM("charge_energy", 123.4);
@@ -304,7 +276,7 @@ static void test_el100_1300(void **state)
 static void test_3phase_1300(void **state)
 {
 	(void)state;
-	decode_hex(1300, ref_1300_3p, 62, NULL);
+	decode_hex(1300, REF_1300_3P, 62, NULL);
 	NUM("phase_count", 3);
 	NUM("phase_1_power", -420);
 	NUM("phase_1_voltage", 229.5);
@@ -319,7 +291,7 @@ static void test_3phase_1300(void **state)
 static void test_el100_6000(void **state)
 {
 	(void)state;
-	decode_hex(6000, el100_6000, 68, NULL);
+	decode_hex(6000, EL100_6000, 68, NULL);
 	NUM("packs_online", 1);
 	NUM("voltage", 53.13);
 	NUM("current", -2.9);

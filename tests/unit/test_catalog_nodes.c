@@ -13,22 +13,9 @@
 
 #include <bluetti/bluetti.h>
 
-static blt_decoded_t res;
+#include "unit/testdata.h"
 
-static size_t load(const char *file, uint8_t *buf, size_t cap)
-{
-	char path[512], text[2048];
-	size_t n = 0, len;
-	FILE *f;
-	snprintf(path, sizeof path, "%s/payloads/%s", BLT_TEST_DATA, file);
-	f = fopen(path, "r");
-	assert_non_null(f);
-	len = fread(text, 1, sizeof text - 1, f);
-	fclose(f);
-	text[len] = '\0';
-	assert_int_equal(blt_hex_decode(text, buf, cap, &n, NULL), BLT_OK);
-	return n;
-}
+static blt_decoded_t res;
 
 static double num(const char *name)
 {
@@ -51,7 +38,7 @@ static void test_real_ap300_node_info(void **state)
 	uint8_t buf[256];
 	blt_detail_t d = {{0}};
 	(void)state;
-	size_t n = load("ap300_block21000.hex", buf, sizeof buf);
+	size_t n = test_data_hex("payloads/ap300_block21000.hex", buf, sizeof buf);
 	assert_int_equal(n, 52);
 	const blt_block_t *b = blt_catalog_find(BLT_NODE_INFO_BLOCK);
 	assert_non_null(b);
@@ -91,7 +78,7 @@ static void test_truncated_node_list(void **state)
 	uint8_t buf[256];
 	blt_detail_t d = {{0}};
 	(void)state;
-	size_t n = load("ap300_block21000.hex", buf, sizeof buf);
+	size_t n = test_data_hex("payloads/ap300_block21000.hex", buf, sizeof buf);
 	/* the count says 3 but only 2 records arrive: the third is missing, not invented */
 	assert_int_equal(blt_decode(blt_catalog_find(21000), buf, n - 16, NULL, &res, &d), BLT_OK);
 	assert_true(res.missing > 0);

@@ -15,6 +15,8 @@
 
 #include <bluetti/bluetti.h>
 
+#include "unit/testdata.h"
+
 #include "unit/test_decode_json.h"
 
 static blt_decoded_t res;
@@ -41,15 +43,10 @@ static void decode_hex(uint16_t id, const char *hex, const blt_decode_opts_t *o)
 	assert_int_equal(blt_decode(blt_catalog_find(id), buf, n, o, &res, NULL), BLT_OK);
 }
 
-/* §7.2 synthetic Elite 100 V2 block 1300 */
-static const char el100_1300[] =
-    "01f4 fea2 ffff 04d2 0000 0038 0000 0000 0000 0000 0000 0000 0001 fea2 08fd fff0"
-    "017c 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000";
-
 static void test_golden_1300(void **state)
 {
 	(void)state;
-	decode_hex(1300, el100_1300, NULL);
+	decode_hex(1300, test_data_text("payloads/el100v2_block1300.hex"), NULL);
 	char *t = capture(blt_format_text, 0, NULL);
 	assert_string_equal(t, "frequency: 50.0 Hz\n"
 	                       "grid_power: -350 W\n"
@@ -76,13 +73,10 @@ static void test_golden_1300(void **state)
 	free(j);
 }
 
-static const char ap300_6300[] = "0010 0004 0cfd 0cfc 0cfc 0cfc 0cfc 0cfc 0cfc 0cfb 0cfb"
-                                 "0cfb 0cfb 0cfb 0cfb 0cfb 0cfb 0cf9 4545 4545 0000 0000";
-
 static void test_golden_6300(void **state)
 {
 	(void)state;
-	decode_hex(6300, ap300_6300, NULL);
+	decode_hex(6300, test_data_text("payloads/ap300_block6300.hex"), NULL);
 	char *t = capture(blt_format_text, 0, NULL);
 	assert_true(strncmp(t,
 	                    "cell_count: 16\n"
@@ -97,16 +91,10 @@ static void test_golden_6300(void **state)
 	free(t);
 }
 
-static const char ap300_100[] =
-    "14c1 0000 005f 0000 4e84 4e84 0000 0002 0002 0000 5041 3033 0030 0000 0000 0000"
-    "de4c 1c83 0261 0000 0001 0001 0001 0000 0000 0000 0000 0000 0000 0000 0000 0000"
-    "0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000"
-    "0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000";
-
 static void test_golden_100(void **state)
 {
 	(void)state;
-	decode_hex(100, ap300_100, NULL);
+	decode_hex(100, test_data_text("payloads/ap300_block100.hex"), NULL);
 	char *t = capture(blt_format_text, 0, NULL);
 	assert_true(strncmp(t,
 	                    "pack_voltage: 53.13 V\n"

@@ -12,16 +12,12 @@
 #include <bluetti/bluetti.h>
 #include <bluetti/device.h>
 
-static const char *HEX_100 =
-	"14c1 ffe3 004c 0002 0000 051d 0000 0001 0001 0000 4c45 3031 5630 0032 0000 0000"
-	"4ad9 b5b6 0236 0000 0001 0001 0001 0428 000b 0000 0000 0000 0000 0000 0000 0000"
-	"0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0091 0000 0000 0000 0000 0000"
-	"009a 0000 0038 0000 04d2 0000 0237 0000 037a 0000 0000 0000 0000 0001";
-static const char *HEX_1300 =
-	"01f4 fea2 ffff 04d2 0000 0038 0000 0000 0000 0000 0000 0000 0001 fea2 08fd fff0"
-	"017c 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000";
-static const char *HEX_6300 = "0010 0004 0cfd 0cfc 0cfc 0cfc 0cfc 0cfc 0cfc 0cfb 0cfb"
-			      "0cfb 0cfb 0cfb 0cfb 0cfb 0cfb 0cf9 4545 4545 0000 0000";
+#include "unit/testdata.h"
+
+/* §7.2 synthetic Elite 100 V2 blocks and the §7.1 AP300 cells (tests/data/payloads). */
+#define HEX_100  test_data_text("payloads/el100v2_block100.hex")
+#define HEX_1300 test_data_text("payloads/el100v2_block1300.hex")
+#define HEX_6300 test_data_text("payloads/ap300_block6300.hex")
 /* Grid gone: frequency 0, no phase values. */
 static const char *HEX_1300_OUTAGE =
 	"0000 0000 0000 04d2 0000 0038 0000 0000 0000 0000 0000 0000 0001 0000 0000 0000"

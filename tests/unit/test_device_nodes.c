@@ -14,29 +14,16 @@
 #include <bluetti/bluetti.h>
 #include <bluetti/device.h>
 
-static blt_decoded_t dec;
+#include "unit/testdata.h"
 
-static size_t load(const char *file, uint8_t *buf, size_t cap)
-{
-	char path[512], text[2048];
-	size_t n = 0, len;
-	FILE *f;
-	snprintf(path, sizeof path, "%s/payloads/%s", BLT_TEST_DATA, file);
-	f = fopen(path, "r");
-	assert_non_null(f);
-	len = fread(text, 1, sizeof text - 1, f);
-	fclose(f);
-	text[len] = '\0';
-	assert_int_equal(blt_hex_decode(text, buf, cap, &n, NULL), BLT_OK);
-	return n;
-}
+static blt_decoded_t dec;
 
 static blt_device_t *with_nodes(size_t cut)
 {
 	uint8_t buf[256];
 	blt_detail_t d = {{0}};
 	blt_device_t *dev = NULL;
-	size_t n = load("ap300_block21000.hex", buf, sizeof buf);
+	size_t n = test_data_hex("payloads/ap300_block21000.hex", buf, sizeof buf);
 	assert_int_equal(blt_device_new(blt_profile_find("AP300"), NULL, "2616113487436", &dev, &d),
 	                 BLT_OK);
 	int rc = blt_decode(blt_catalog_find(21000), buf, n - cut, NULL, &dec, &d);
@@ -151,7 +138,7 @@ static void test_state_survives_a_new_list(void **state)
 	(void)state;
 	blt_device_t *dev = with_nodes(0);
 	feed_pack(dev, 51, 64, -2.5);
-	size_t n = load("ap300_block21000.hex", buf, sizeof buf);
+	size_t n = test_data_hex("payloads/ap300_block21000.hex", buf, sizeof buf);
 	/* the same list again: the pack keeps its state */
 	assert_int_equal(blt_decode(blt_catalog_find(21000), buf, n, NULL, &dec, &d), BLT_OK);
 	assert_int_equal(blt_device_update(dev, &dec, 3000, &d), BLT_OK);

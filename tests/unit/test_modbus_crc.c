@@ -9,6 +9,8 @@
 
 #include <bluetti/bluetti.h>
 
+#include "unit/testdata.h"
+
 /* Bitwise CRC-16/MODBUS, the textbook algorithm: the table version must agree with it. */
 static uint16_t crc_bitwise(const uint8_t *p, size_t n)
 {
@@ -19,13 +21,6 @@ static uint16_t crc_bitwise(const uint8_t *p, size_t n)
 			crc = (crc & 1) ? (uint16_t)((crc >> 1) ^ 0xA001) : (uint16_t)(crc >> 1);
 	}
 	return crc;
-}
-
-static size_t hx(const char *s, uint8_t *out, size_t cap)
-{
-	size_t n = 0;
-	assert_int_equal(blt_hex_decode(s, out, cap, &n, NULL), BLT_OK);
-	return n;
 }
 
 static void test_check_value(void **state)
@@ -71,7 +66,7 @@ static void test_residue_zero(void **state)
 {
 	uint8_t f[8];
 	(void)state;
-	hx("01 03 00 64 00 42 84 24", f, sizeof f);
+	test_hex("01 03 00 64 00 42 84 24", f, sizeof f);
 	assert_int_equal(blt_crc16(f, 8), 0x0000);
 }
 
@@ -111,7 +106,7 @@ static void test_spec_frames(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof frames / sizeof frames[0]; i++) {
 		uint8_t f[32];
-		size_t n = hx(frames[i], f, sizeof f);
+		size_t n = test_hex(frames[i], f, sizeof f);
 		uint16_t crc = blt_crc16(f, n - 2);
 		assert_int_equal(f[n - 2], crc & 0xFF);
 		assert_int_equal(f[n - 1], crc >> 8);
@@ -122,7 +117,7 @@ static void test_one_bit_flip_detected(void **state)
 {
 	uint8_t f[8];
 	(void)state;
-	hx("01 03 00 64 00 42 84 24", f, sizeof f);
+	test_hex("01 03 00 64 00 42 84 24", f, sizeof f);
 	for (int i = 0; i < 6 * 8; i++) {
 		f[i / 8] ^= (uint8_t)(1u << (i % 8));
 		assert_int_not_equal(blt_crc16(f, 6), 0x2484);

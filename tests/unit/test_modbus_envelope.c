@@ -10,27 +10,7 @@
 
 #include <bluetti/bluetti.h>
 
-static size_t hx(const char *s, uint8_t *out, size_t cap)
-{
-	size_t n = 0;
-	assert_int_equal(blt_hex_decode(s, out, cap, &n, NULL), BLT_OK);
-	return n;
-}
-
-static size_t load_hex(const char *rel, uint8_t *out, size_t cap)
-{
-	char path[512], text[4096];
-	size_t tn;
-	FILE *fp;
-	snprintf(path, sizeof path, "%s/%s", BLT_TEST_DATA, rel);
-	fp = fopen(path, "r");
-	if (!fp)
-		fail_msg("cannot open %s", path);
-	tn = fread(text, 1, sizeof text - 1, fp);
-	fclose(fp);
-	text[tn] = '\0';
-	return hx(text, out, cap);
-}
+#include "unit/testdata.h"
 
 static void test_names(void **state)
 {
@@ -64,7 +44,7 @@ static void test_wrap_v2_write1(void **state)
 	(void)state;
 	assert_int_equal(blt_rtu_build_write1(0, 2011, 1, rtu, sizeof rtu, &n), BLT_OK);
 	assert_int_equal(blt_env_wrap(BLT_ENV_V2, 2011, 0, rtu, n, out, sizeof out, &len), BLT_OK);
-	wn = hx("01 f8 0f 07 db 00 00 00 00 00 00 06 07 db 00 01 38 94", want, sizeof want);
+	wn = test_hex("01 f8 0f 07 db 00 00 00 00 00 00 06 07 db 00 01 38 94", want, sizeof want);
 	assert_int_equal(len, wn);
 	assert_memory_equal(out, want, wn);
 }
@@ -78,8 +58,8 @@ static void test_wrap_v2_node_info(void **state)
 	(void)state;
 	assert_int_equal(blt_rtu_build_writen(0, 21000, &v, 1, rtu, sizeof rtu, &n), BLT_OK);
 	assert_int_equal(blt_env_wrap(BLT_ENV_V2, 21000, 0, rtu, n, out, sizeof out, &len), BLT_OK);
-	wn =
-	    hx("01 f8 0f 52 08 00 00 00 00 00 00 10 52 08 00 01 02 00 01 18 8d", want, sizeof want);
+	wn = test_hex("01 f8 0f 52 08 00 00 00 00 00 00 10 52 08 00 01 02 00 01 18 8d", want,
+	              sizeof want);
 	assert_int_equal(len, wn);
 	assert_memory_equal(out, want, wn);
 }
@@ -183,13 +163,13 @@ static void test_unwrap_edge_cases(void **state)
 	assert_int_equal(blt_env_unwrap(NULL, 3, &e, &d), BLT_E_INVAL);
 	assert_int_equal(blt_env_unwrap(p, 3, NULL, &d), BLT_E_INVAL);
 	/* V2 marker with fewer than 10 bytes. */
-	n = hx("01 f8 0f 00 64 00 00 00 00", p, sizeof p);
+	n = test_hex("01 f8 0f 00 64 00 00 00 00", p, sizeof p);
 	for (size_t t = 2; t <= n; t++) {
 		assert_int_equal(blt_env_unwrap(p, t, &e, &d), BLT_E_ENVELOPE);
 		assert_non_null(strstr(d.text, "10"));
 	}
 	/* Exactly the envelope: an empty frame, which the parser calls short. */
-	n = hx("01 f8 0f 00 64 00 00 00 00 00", p, sizeof p);
+	n = test_hex("01 f8 0f 00 64 00 00 00 00 00", p, sizeof p);
 	assert_int_equal(blt_env_unwrap(p, n, &e, &d), BLT_OK);
 	assert_int_equal(e.rtu_len, 0);
 	/* A lone 0x01: not V2, nothing verifies -> bare. */
@@ -198,17 +178,17 @@ static void test_unwrap_edge_cases(void **state)
 	assert_int_equal(e.envelope, BLT_ENV_BARE);
 	assert_int_equal(e.rtu_len, 1);
 	/* Legacy with a bad CRC: nothing verifies -> bare, and the parser reports it. */
-	n = hx("01 00 03 00 64 00 42 85 f4", p, sizeof p);
+	n = test_hex("01 00 03 00 64 00 42 85 f4", p, sizeof p);
 	assert_int_equal(blt_env_unwrap(p, n, &e, &d), BLT_OK);
 	assert_int_equal(e.envelope, BLT_ENV_BARE);
 	assert_int_equal(e.rtu_len, n);
 	/* Legacy with a good CRC. */
-	n = hx("01 00 03 00 64 00 42 85 f5", p, sizeof p);
+	n = test_hex("01 00 03 00 64 00 42 85 f5", p, sizeof p);
 	assert_int_equal(blt_env_unwrap(p, n, &e, &d), BLT_OK);
 	assert_int_equal(e.envelope, BLT_ENV_LEGACY);
 	assert_int_equal(e.rtu_len, 8);
 	/* Legacy exception frame (6 bytes). */
-	n = hx("01 01 83 02 c0 f1", p, sizeof p);
+	n = test_hex("01 01 83 02 c0 f1", p, sizeof p);
 	assert_int_equal(blt_env_unwrap(p, n, &e, &d), BLT_OK);
 	assert_int_equal(e.envelope, BLT_ENV_LEGACY);
 	assert_int_equal(e.rtu_len, 5);
@@ -224,8 +204,8 @@ static void test_unwrap_edge_cases(void **state)
 static void check_capture(const char *file, int8_t rssi, size_t nbytes, const char *first_regs)
 {
 	uint8_t p[BLT_PAYLOAD_MAX], want[16];
-	size_t n = load_hex(file, p, sizeof p);
-	size_t wn = hx(first_regs, want, sizeof want);
+	size_t n = test_data_hex(file, p, sizeof p);
+	size_t wn = test_hex(first_regs, want, sizeof want);
 	blt_env_info_t e;
 	blt_rtu_t r, q;
 	blt_detail_t d;
@@ -292,7 +272,7 @@ static void test_capture_block6000(void **state)
 static void test_capture_bad_crc(void **state)
 {
 	uint8_t p[BLT_PAYLOAD_MAX];
-	size_t n = load_hex("frames/ap300_block100.hex", p, sizeof p);
+	size_t n = test_data_hex("frames/ap300_block100.hex", p, sizeof p);
 	blt_env_info_t e;
 	blt_rtu_t r;
 	blt_detail_t d;
@@ -319,7 +299,7 @@ static void test_payload_files(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
 		uint8_t b[300], f[BLT_RTU_MAX];
-		size_t n = load_hex(t[i].file, b, sizeof b), fn;
+		size_t n = test_data_hex(t[i].file, b, sizeof b), fn;
 		blt_rtu_t r;
 		if (n != t[i].bytes)
 			fail_msg("%s: %zu bytes, want %zu", t[i].file, n, t[i].bytes);
@@ -331,12 +311,12 @@ static void test_payload_files(void **state)
 	/* The data files of the two captures equal the frames' data. */
 	{
 		uint8_t pl[300], fr[BLT_PAYLOAD_MAX];
-		size_t pn = load_hex("payloads/ap300_block6000.hex", pl, sizeof pl);
-		size_t fn = load_hex("frames/ap300_block6000.hex", fr, sizeof fr);
+		size_t pn = test_data_hex("payloads/ap300_block6000.hex", pl, sizeof pl);
+		size_t fn = test_data_hex("frames/ap300_block6000.hex", fr, sizeof fr);
 		assert_int_equal(fn, 10 + 3 + pn + 2);
 		assert_memory_equal(fr + 13, pl, pn);
-		pn = load_hex("payloads/ap300_block100.hex", pl, sizeof pl);
-		fn = load_hex("frames/ap300_block100.hex", fr, sizeof fr);
+		pn = test_data_hex("payloads/ap300_block100.hex", pl, sizeof pl);
+		fn = test_data_hex("frames/ap300_block100.hex", fr, sizeof fr);
 		assert_int_equal(fn, 10 + 3 + pn + 2);
 		assert_memory_equal(fr + 13, pl, pn);
 	}

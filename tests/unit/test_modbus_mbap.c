@@ -10,12 +10,7 @@
 
 #include <bluetti/bluetti.h>
 
-static size_t hx(const char *s, uint8_t *out, size_t cap)
-{
-	size_t n = 0;
-	assert_int_equal(blt_hex_decode(s, out, cap, &n, NULL), BLT_OK);
-	return n;
-}
+#include "unit/testdata.h"
 
 /* RTU read built by the RTU builder, wrapped as an ADU: the spec's bytes. */
 static void test_read_request_from_rtu(void **state)
@@ -26,13 +21,13 @@ static void test_read_request_from_rtu(void **state)
 	(void)state;
 	assert_int_equal(blt_rtu_build_read(1, 50001, 9, rtu, sizeof rtu, &n), BLT_OK);
 	assert_int_equal(blt_mbap_from_rtu(1, rtu, n, adu, sizeof adu, &len, NULL), BLT_OK);
-	wn = hx("00 01 00 00 00 06 01 03 c3 51 00 09", want, sizeof want);
+	wn = test_hex("00 01 00 00 00 06 01 03 c3 51 00 09", want, sizeof want);
 	assert_int_equal(len, wn);
 	assert_memory_equal(adu, want, wn);
 
 	assert_int_equal(blt_rtu_build_read(1, 57001, 1, rtu, sizeof rtu, &n), BLT_OK);
 	assert_int_equal(blt_mbap_from_rtu(2, rtu, n, adu, sizeof adu, &len, NULL), BLT_OK);
-	wn = hx("00 02 00 00 00 06 01 03 de a9 00 01", want, sizeof want);
+	wn = test_hex("00 02 00 00 00 06 01 03 de a9 00 01", want, sizeof want);
 	assert_memory_equal(adu, want, wn);
 }
 
@@ -41,7 +36,7 @@ static void test_read_request_from_rtu(void **state)
 static void test_write_echo_reply_to_rtu(void **state)
 {
 	uint8_t adu[32], rtu[BLT_RTU_MAX];
-	size_t n = hx("00 03 00 00 00 06 01 06 07 dc 00 01", adu, sizeof adu), rn;
+	size_t n = test_hex("00 03 00 00 00 06 01 06 07 dc 00 01", adu, sizeof adu), rn;
 	blt_mbap_t m;
 	blt_rtu_t r;
 
@@ -65,14 +60,14 @@ static void test_read_reply_and_exception(void **state)
 	blt_rtu_t r;
 
 	(void)state;
-	n = hx("00 02 00 00 00 05 01 03 02 00 01", adu, sizeof adu);
+	n = test_hex("00 02 00 00 00 05 01 03 02 00 01", adu, sizeof adu);
 	assert_int_equal(blt_mbap_parse(adu, n, &m, NULL), BLT_OK);
 	assert_int_equal(blt_mbap_to_rtu(&m, rtu, sizeof rtu, &rn, NULL), BLT_OK);
 	assert_int_equal(blt_rtu_parse(rtu, rn, BLT_RTU_REPLY, &r, NULL), BLT_OK);
 	assert_int_equal(r.nbytes, 2);
 	assert_int_equal(r.data[1], 1);
 
-	n = hx("00 07 00 00 00 03 01 83 02", adu, sizeof adu);
+	n = test_hex("00 07 00 00 00 03 01 83 02", adu, sizeof adu);
 	assert_int_equal(blt_mbap_parse(adu, n, &m, NULL), BLT_OK);
 	assert_int_equal(blt_mbap_to_rtu(&m, rtu, sizeof rtu, &rn, NULL), BLT_OK);
 	assert_int_equal(blt_rtu_parse(rtu, rn, BLT_RTU_REPLY, &r, NULL), BLT_E_EXCEPTION);
@@ -83,7 +78,8 @@ static void test_read_reply_and_exception(void **state)
 static void test_stream(void **state)
 {
 	uint8_t buf[64];
-	size_t n = hx("00 01 00 00 00 05 01 03 02 00 2a  00 02 00 00 00 05 01", buf, sizeof buf);
+	size_t n =
+	    test_hex("00 01 00 00 00 05 01 03 02 00 2a  00 02 00 00 00 05 01", buf, sizeof buf);
 	blt_mbap_t m;
 	blt_detail_t d = {{0}};
 
@@ -104,17 +100,17 @@ static void test_malformed(void **state)
 	blt_detail_t d = {{0}};
 
 	(void)state;
-	n = hx("00 01 00 01 00 06 01 03 c3 51 00 09", buf, sizeof buf); /* protocol id 1 */
+	n = test_hex("00 01 00 01 00 06 01 03 c3 51 00 09", buf, sizeof buf); /* protocol id 1 */
 	assert_int_equal(blt_mbap_parse(buf, n, &m, &d), BLT_E_PROTOCOL);
 	assert_non_null(strstr(d.text, "protocol id 1"));
-	n = hx("00 01 00 00 00 01 01", buf, sizeof buf); /* length 1: unit id, no function */
+	n = test_hex("00 01 00 00 00 01 01", buf, sizeof buf); /* length 1: unit id, no function */
 	assert_int_equal(blt_mbap_parse(buf, n, &m, NULL), BLT_E_PROTOCOL);
-	n = hx("00 01 00 00 01 00 01", buf, sizeof buf); /* length 256 > 254 */
+	n = test_hex("00 01 00 00 01 00 01", buf, sizeof buf); /* length 256 > 254 */
 	assert_int_equal(blt_mbap_parse(buf, n, &m, NULL), BLT_E_PROTOCOL);
 	assert_int_equal(blt_mbap_parse(NULL, 0, &m, NULL), BLT_E_INVAL);
 
 	/* An RTU frame with a broken CRC is not wrapped. */
-	n = hx("01 03 c3 51 00 09 00 00", buf, sizeof buf);
+	n = test_hex("01 03 c3 51 00 09 00 00", buf, sizeof buf);
 	assert_int_equal(blt_mbap_from_rtu(1, buf, n, buf + 100, 100, &n, NULL), BLT_E_CRC);
 	assert_int_equal(blt_mbap_from_rtu(1, buf, 3, buf + 100, 100, &n, NULL), BLT_E_SHORT);
 }

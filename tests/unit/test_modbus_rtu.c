@@ -11,12 +11,7 @@
 
 #include <bluetti/bluetti.h>
 
-static size_t hx(const char *s, uint8_t *out, size_t cap)
-{
-	size_t n = 0;
-	assert_int_equal(blt_hex_decode(s, out, cap, &n, NULL), BLT_OK);
-	return n;
-}
+#include "unit/testdata.h"
 
 /* Append CRC (low byte first) to f[0..n); returns n + 2. */
 static size_t with_crc(uint8_t *f, size_t n)
@@ -30,7 +25,7 @@ static size_t with_crc(uint8_t *f, size_t n)
 static void assert_frame(const uint8_t *got, size_t n, const char *want_hex)
 {
 	uint8_t want[300];
-	size_t wn = hx(want_hex, want, sizeof want);
+	size_t wn = test_hex(want_hex, want, sizeof want);
 	if (n != wn || memcmp(got, want, n) != 0) {
 		char g[700];
 		blt_hex_encode(got, n, g, sizeof g);
@@ -158,9 +153,7 @@ static void test_build_read_reply(void **state)
 	size_t n = 0;
 	(void)state;
 	/* The AP300 block-100 capture (§7.1): register data -> CRC 06 9f. */
-	size_t dn = hx("14c1 0000 005f 0000 4e84 4e84 0000 0002 0002 0000 5041 3033 0030 0000"
-	               "0000 0000 de4c 1c83 0261 0000 0001 0001 0001",
-	               data, sizeof data);
+	size_t dn = test_data_hex("payloads/ap300_block100.hex", data, sizeof data);
 	memset(data + dn, 0, 124 - dn);
 	assert_int_equal(blt_rtu_build_read_reply(0, data, 124, f, sizeof f, &n), BLT_OK);
 	assert_int_equal(n, 129);
@@ -198,7 +191,7 @@ static void test_parse_read_request(void **state)
 	blt_rtu_t r;
 	blt_detail_t d;
 	(void)state;
-	hx("00 03 17 70 00 20 41 ac", f, sizeof f);
+	test_hex("00 03 17 70 00 20 41 ac", f, sizeof f);
 	assert_int_equal(blt_rtu_parse(f, 8, BLT_RTU_REQUEST, &r, &d), BLT_OK);
 	assert_int_equal(r.slave, 0);
 	assert_int_equal(r.function, BLT_FC_READ);
@@ -264,7 +257,7 @@ static void test_parse_writen_request(void **state)
 			assert_int_equal(r.data[2 * i] << 8 | r.data[2 * i + 1], v[i]);
 	}
 	/* A device push has the request shape (§1.6). */
-	hx("00 10 52 08 00 01 02 00 01 18 8d", f, sizeof f);
+	test_hex("00 10 52 08 00 01 02 00 01 18 8d", f, sizeof f);
 	assert_int_equal(blt_rtu_parse(f, 11, BLT_RTU_REQUEST, &r, NULL), BLT_OK);
 	assert_int_equal(r.reg, 21000);
 	assert_int_equal(r.count, 1);
@@ -275,7 +268,7 @@ static void test_parse_writen_reply(void **state)
 	uint8_t f[8];
 	blt_rtu_t r;
 	(void)state;
-	hx("01 10 07 db 00 02 30 87", f, sizeof f);
+	test_hex("01 10 07 db 00 02 30 87", f, sizeof f);
 	assert_int_equal(blt_rtu_parse(f, 8, BLT_RTU_REPLY, &r, NULL), BLT_OK);
 	assert_int_equal(r.function, BLT_FC_WRITEN);
 	assert_int_equal(r.reg, 2011);
@@ -314,7 +307,7 @@ static void test_parse_spec_exception(void **state)
 	blt_rtu_t r;
 	blt_detail_t d;
 	(void)state;
-	hx("01 83 02 c0 f1", f, sizeof f);
+	test_hex("01 83 02 c0 f1", f, sizeof f);
 	assert_int_equal(blt_rtu_parse(f, 5, BLT_RTU_REPLY, &r, &d), BLT_E_EXCEPTION);
 	assert_int_equal(r.exception, 2);
 	assert_detail_has(&d, "illegal data address");
@@ -466,20 +459,10 @@ static void test_truncated_captures(void **state)
 	uint8_t f[300];
 	size_t n;
 	blt_rtu_t r;
-	char path[512];
-	static const char *files[] = {"ap300_block100.hex", "ap300_block6000.hex"};
+	static const char *files[] = {"frames/ap300_block100.hex", "frames/ap300_block6000.hex"};
 	(void)state;
 	for (size_t i = 0; i < 2; i++) {
-		char text[2048];
-		FILE *fp;
-		size_t tn;
-		snprintf(path, sizeof path, "%s/frames/%s", BLT_TEST_DATA, files[i]);
-		fp = fopen(path, "r");
-		assert_non_null(fp);
-		tn = fread(text, 1, sizeof text - 1, fp);
-		fclose(fp);
-		text[tn] = '\0';
-		n = hx(text, f, sizeof f);
+		n = test_data_hex(files[i], f, sizeof f);
 		assert_true(n > 10);
 		/* Skip the 10-byte envelope. */
 		assert_int_equal(blt_rtu_parse(f + 10, n - 10, BLT_RTU_REPLY, &r, NULL), BLT_OK);
@@ -496,13 +479,13 @@ static void test_bytecount_odd(void **state)
 	blt_detail_t d;
 	size_t n;
 	(void)state;
-	n = hx("01 03 03 00 01 02", f, sizeof f);
+	n = test_hex("01 03 03 00 01 02", f, sizeof f);
 	n = with_crc(f, n);
 	assert_int_equal(blt_rtu_parse(f, n, BLT_RTU_REPLY, &r, &d), BLT_E_BYTECOUNT);
 	assert_detail_has(&d, "byte count 3");
 	assert_detail_has(&d, "odd");
 	/* FC10 request with an odd byte count. */
-	n = hx("01 10 00 64 00 02 03 00 01 02", f, sizeof f);
+	n = test_hex("01 10 00 64 00 02 03 00 01 02", f, sizeof f);
 	n = with_crc(f, n);
 	assert_int_equal(blt_rtu_parse(f, n, BLT_RTU_REQUEST, &r, &d), BLT_E_BYTECOUNT);
 	assert_detail_has(&d, "odd");
@@ -516,26 +499,26 @@ static void test_bytecount_lies(void **state)
 	size_t n;
 	(void)state;
 	/* Says 6, holds 4 (CRC correct over the whole frame). */
-	n = with_crc(f, hx("01 03 06 00 01 00 02", f, sizeof f));
+	n = with_crc(f, test_hex("01 03 06 00 01 00 02", f, sizeof f));
 	assert_int_equal(blt_rtu_parse(f, n, BLT_RTU_REPLY, &r, &d), BLT_E_BYTECOUNT);
 	assert_detail_has(&d, "byte count 6 but frame holds 4 data bytes");
 	/* Says 2, holds 4. */
-	n = with_crc(f, hx("01 03 02 00 01 00 02", f, sizeof f));
+	n = with_crc(f, test_hex("01 03 02 00 01 00 02", f, sizeof f));
 	assert_int_equal(blt_rtu_parse(f, n, BLT_RTU_REPLY, &r, &d), BLT_E_BYTECOUNT);
 	assert_detail_has(&d, "byte count 2 but frame holds 4 data bytes");
 	/* FC10: says 4, holds 2; says 2, holds 4. */
-	n = with_crc(f, hx("01 10 00 64 00 02 04 00 01", f, sizeof f));
+	n = with_crc(f, test_hex("01 10 00 64 00 02 04 00 01", f, sizeof f));
 	assert_int_equal(blt_rtu_parse(f, n, BLT_RTU_REQUEST, &r, &d), BLT_E_BYTECOUNT);
 	assert_detail_has(&d, "byte count 4 but frame holds 2 data bytes");
-	n = with_crc(f, hx("01 10 00 64 00 01 02 00 01 00 02", f, sizeof f));
+	n = with_crc(f, test_hex("01 10 00 64 00 01 02 00 01 00 02", f, sizeof f));
 	assert_int_equal(blt_rtu_parse(f, n, BLT_RTU_REQUEST, &r, &d), BLT_E_BYTECOUNT);
 	assert_detail_has(&d, "byte count 2 but frame holds 4 data bytes");
 	/* FC10: byte count consistent with the frame but not with the quantity. */
-	n = with_crc(f, hx("01 10 00 64 00 02 02 00 01", f, sizeof f));
+	n = with_crc(f, test_hex("01 10 00 64 00 02 02 00 01", f, sizeof f));
 	assert_int_equal(blt_rtu_parse(f, n, BLT_RTU_REQUEST, &r, &d), BLT_E_BYTECOUNT);
 	assert_detail_has(&d, "quantity 2 needs 4");
 	/* An FC03 request parsed as a reply: byte count 0 vs 3 data bytes. */
-	n = hx("01 03 00 64 00 42 84 24", f, sizeof f);
+	n = test_hex("01 03 00 64 00 42 84 24", f, sizeof f);
 	assert_int_equal(blt_rtu_parse(f, n, BLT_RTU_REPLY, &r, &d), BLT_E_BYTECOUNT);
 }
 
@@ -591,32 +574,32 @@ static void test_register_count_limits(void **state)
 	size_t n;
 	(void)state;
 	/* FC03 request count 0 / 126 / 125. */
-	n = with_crc(f, hx("01 03 00 64 00 00", f, sizeof f));
+	n = with_crc(f, test_hex("01 03 00 64 00 00", f, sizeof f));
 	assert_int_equal(blt_rtu_parse(f, n, BLT_RTU_REQUEST, &r, &d), BLT_E_RANGE);
 	assert_detail_has(&d, "count 0");
-	n = with_crc(f, hx("01 03 00 64 00 7e", f, sizeof f));
+	n = with_crc(f, test_hex("01 03 00 64 00 7e", f, sizeof f));
 	assert_int_equal(blt_rtu_parse(f, n, BLT_RTU_REQUEST, &r, &d), BLT_E_RANGE);
 	assert_detail_has(&d, "count 126");
-	n = with_crc(f, hx("01 03 00 64 00 7d", f, sizeof f));
+	n = with_crc(f, test_hex("01 03 00 64 00 7d", f, sizeof f));
 	assert_int_equal(blt_rtu_parse(f, n, BLT_RTU_REQUEST, &r, &d), BLT_OK);
 	/* FC03 reply with no registers. */
-	n = with_crc(f, hx("01 03 00", f, sizeof f));
+	n = with_crc(f, test_hex("01 03 00", f, sizeof f));
 	assert_int_equal(blt_rtu_parse(f, n, BLT_RTU_REPLY, &r, &d), BLT_E_RANGE);
 	/* FC10 request qty 0 and 124 (a 257-byte frame, byte count 248). */
-	n = with_crc(f, hx("01 10 00 64 00 00 00", f, sizeof f));
+	n = with_crc(f, test_hex("01 10 00 64 00 00 00", f, sizeof f));
 	assert_int_equal(blt_rtu_parse(f, n, BLT_RTU_REQUEST, &r, &d), BLT_E_RANGE);
 	memset(f, 0, sizeof f);
-	hx("01 10 00 64 00 7c f8", f, sizeof f);
+	test_hex("01 10 00 64 00 7c f8", f, sizeof f);
 	n = with_crc(f, 7 + 248);
 	assert_int_equal(n, 257);
 	assert_int_equal(blt_rtu_parse(f, n, BLT_RTU_REQUEST, &r, &d), BLT_E_RANGE);
 	assert_detail_has(&d, "count 124");
 	/* FC10 reply qty 0 and 124. */
-	n = with_crc(f, hx("01 10 00 64 00 00", f, sizeof f));
+	n = with_crc(f, test_hex("01 10 00 64 00 00", f, sizeof f));
 	assert_int_equal(blt_rtu_parse(f, n, BLT_RTU_REPLY, &r, &d), BLT_E_RANGE);
-	n = with_crc(f, hx("01 10 00 64 00 7c", f, sizeof f));
+	n = with_crc(f, test_hex("01 10 00 64 00 7c", f, sizeof f));
 	assert_int_equal(blt_rtu_parse(f, n, BLT_RTU_REPLY, &r, &d), BLT_E_RANGE);
-	n = with_crc(f, hx("01 10 00 64 00 7b", f, sizeof f));
+	n = with_crc(f, test_hex("01 10 00 64 00 7b", f, sizeof f));
 	assert_int_equal(blt_rtu_parse(f, n, BLT_RTU_REPLY, &r, &d), BLT_OK);
 }
 
@@ -625,7 +608,7 @@ static void test_parse_bad_args(void **state)
 	uint8_t f[8];
 	blt_rtu_t r;
 	(void)state;
-	hx("01 03 00 64 00 42 84 24", f, sizeof f);
+	test_hex("01 03 00 64 00 42 84 24", f, sizeof f);
 	assert_int_equal(blt_rtu_parse(f, 8, BLT_RTU_REQUEST, NULL, NULL), BLT_E_INVAL);
 	assert_int_equal(blt_rtu_parse(NULL, 8, BLT_RTU_REQUEST, &r, NULL), BLT_E_INVAL);
 	assert_int_equal(blt_rtu_parse(NULL, 0, BLT_RTU_REQUEST, &r, NULL), BLT_E_SHORT);
@@ -639,7 +622,7 @@ static void test_detail_messages(void **state)
 	blt_detail_t d;
 	size_t n;
 	(void)state;
-	n = hx("01 03 00 64 00 42 84 24", f, sizeof f);
+	n = test_hex("01 03 00 64 00 42 84 24", f, sizeof f);
 	assert_int_equal(blt_rtu_parse(f, 5, BLT_RTU_REQUEST, &r, &d), BLT_E_SHORT);
 	assert_detail_has(&d, "FC03 request truncated: 5 of 8 bytes");
 	f[n] = 0;
@@ -748,7 +731,7 @@ static void test_random_round_trips(void **state)
 
 static void parse_ok(const char *hex, blt_rtu_dir_t dir, uint8_t *buf, blt_rtu_t *r)
 {
-	size_t n = hx(hex, buf, 64);
+	size_t n = test_hex(hex, buf, 64);
 	int rc = blt_rtu_parse(buf, n, dir, r, NULL);
 	assert_true(rc == BLT_OK || rc == BLT_E_EXCEPTION);
 }

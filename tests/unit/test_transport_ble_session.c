@@ -15,19 +15,14 @@
 
 #include <bluetti/bluetti.h>
 
-#include "transport/ble_session.h"
+#include "unit/testdata.h"
 
-static size_t hx(const char *s, uint8_t *out, size_t cap)
-{
-	size_t n = 0;
-	assert_int_equal(blt_hex_decode(s, out, cap, &n, NULL), BLT_OK);
-	return n;
-}
+#include "transport/ble_session.h"
 
 #define assert_hex(buf, len, text)                                                                 \
 	do {                                                                                       \
 		uint8_t _e[BLT_BLE_MSG_MAX];                                                       \
-		size_t _n = hx(text, _e, sizeof _e);                                               \
+		size_t _n = test_hex(text, _e, sizeof _e);                                         \
 		assert_int_equal((len), _n);                                                       \
 		assert_memory_equal((buf), _e, _n);                                                \
 	} while (0)
@@ -76,7 +71,7 @@ static void v3_nonce(uint8_t k[32])
 static int recv_hex(blt_ble_session_t *s, const char *hex, blt_ble_out_t *o, blt_detail_t *d)
 {
 	uint8_t m[BLT_BLE_MSG_MAX];
-	size_t n = hx(hex, m, sizeof m);
+	size_t n = test_hex(hex, m, sizeof m);
 	return blt_ble_receive(s, m, n, o, d);
 }
 
@@ -89,7 +84,7 @@ static void v3_client(blt_ble_session_t *s, uint8_t seed0)
 	blt_ble_out_t o;
 	blt_detail_t d;
 
-	hx(V3_D, dpriv, sizeof dpriv);
+	test_hex(V3_D, dpriv, sizeof dpriv);
 	v3_nonce(k);
 	assert_int_equal(blt_ble_init(s, &cfg, &d), BLT_OK);
 	assert_int_equal(recv_hex(s, V1_CHALLENGE, &o, &d), BLT_OK);
@@ -116,7 +111,7 @@ static void test_v1_v3_client(void **state)
 	blt_ble_out_t o;
 	blt_detail_t d;
 	uint8_t req[16], wire[64], seed[4] = {0x12, 0x34, 0x56, 0x78};
-	size_t rn = hx(V3_REQ, req, sizeof req), wn = 0;
+	size_t rn = test_hex(V3_REQ, req, sizeof req), wn = 0;
 	(void)state;
 
 	v3_client(&s, 0);
@@ -139,9 +134,9 @@ static void test_v1_signature_k2(void **state)
 	blt_detail_t d;
 	(void)state;
 
-	hx(V1_DEVPUB, msg, 64);
-	hx(V1_IV, msg + 64, 16);
-	hx(V1_DEVSIG, sig, sizeof sig);
+	test_hex(V1_DEVPUB, msg, 64);
+	test_hex(V1_IV, msg + 64, 16);
+	test_hex(V1_DEVSIG, sig, sizeof sig);
 	assert_int_equal(blt_ble_verify(blt_ble_k2_pub, msg, sizeof msg, sig, &d), BLT_OK);
 	sig[10] ^= 1;
 	assert_int_equal(blt_ble_verify(blt_ble_k2_pub, msg, sizeof msg, sig, &d),
@@ -155,11 +150,11 @@ static void test_v3_signature(void **state)
 	(void)state;
 
 	/* L1 public half is the device's verify key (§3.5) */
-	hx("4f19a16e3e87bdd9bd24d3e5495b88041511943cbc8b969ade9641d0f56af337", l1, sizeof l1);
+	test_hex("4f19a16e3e87bdd9bd24d3e5495b88041511943cbc8b969ade9641d0f56af337", l1, sizeof l1);
 	assert_int_equal(blt_ble_pubkey(l1, msg, &d), BLT_OK);
 	assert_memory_equal(msg, blt_ble_l1_pub, 64);
-	hx(V3_CLIENT_PUB, msg, 64);
-	hx(V1_IV, msg + 64, 16);
+	test_hex(V3_CLIENT_PUB, msg, 64);
+	test_hex(V1_IV, msg + 64, 16);
 	v3_nonce(k);
 	assert_int_equal(blt_ble_sign(l1, k, msg, sizeof msg, sig, &d), BLT_OK);
 	assert_hex(sig, 64, V3_SIG);
@@ -315,7 +310,7 @@ static void test_duplicates(void **state)
 	assert_int_equal(blt_ble_feed(&c, (uint8_t[]){0}, 0, &o, &d), 0);
 	{
 		uint8_t m[32];
-		size_t n = hx(V3_TYPE6, m, sizeof m);
+		size_t n = test_hex(V3_TYPE6, m, sizeof m);
 		assert_int_equal(blt_ble_feed(&c, m, n, &o, &d), 0); /* late type 6: dropped */
 		assert_int_equal(c.rx_len, 0);
 	}
@@ -328,7 +323,7 @@ static void test_duplicates(void **state)
 	{
 		uint8_t dpriv[32], k[32];
 		blt_ble_config_t cfg = {.role = BLT_BLE_CLIENT, .ephemeral = dpriv, .nonce = k};
-		hx(V3_D, dpriv, sizeof dpriv);
+		test_hex(V3_D, dpriv, sizeof dpriv);
 		v3_nonce(k);
 		assert_int_equal(blt_ble_init(&c, &cfg, &d), BLT_OK);
 		assert_int_equal(recv_hex(&c, V1_CHALLENGE, &o, &d), BLT_OK);
