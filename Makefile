@@ -23,7 +23,9 @@
 #                 qemu-user; into build-arm64/, build-armhf/ (scripts/cross.sh; ~4 min each)
 #   make deps     install the Debian packages the build and tests need
 #   make docs     regenerate docs/registers.md and docs/ha-entities.md from the catalog
-#   make format   clang-format the sources
+#   make format   clang-format the sources (scripts/format.sh: tracked *.c/*.h under src/
+#                 include/ tools/ tests/ bench/); make format-check lists the files that
+#                 deviate without changing them (the ctest format_check)
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD ?= build
 FUZZ_SECONDS ?= 20
@@ -31,7 +33,7 @@ CTEST_ARGS ?=
 PREFIX ?= /usr/local
 DESTDIR ?=
 
-.PHONY: all build install uninstall packages deb cross cross-arm64 cross-armhf test demo asan fuzz fuzz-build valgrind bench deps check-deps docs format clean
+.PHONY: all build install uninstall packages deb cross cross-arm64 cross-armhf test demo asan fuzz fuzz-build valgrind bench deps check-deps docs format format-check clean
 
 all: build
 
@@ -115,7 +117,10 @@ docs: build
 	$(BUILD)/bluetti blocks --ha-entities > docs/ha-entities.md
 
 format:
-	clang-format -i $$(git ls-files '*.c' '*.h')
+	scripts/format.sh
+
+format-check:
+	scripts/format.sh --check
 
 clean:
 	rm -rf build build-asan build-fuzz build-arm64 build-armhf

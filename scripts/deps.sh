@@ -5,7 +5,7 @@
 #   scripts/deps.sh --packages [--check]   the same, with the Debian packaging tools
 set -euo pipefail
 PKGS=(
-  build-essential cmake pkg-config clang
+  build-essential cmake pkg-config clang clang-format
   libssl-dev openssl
   libmosquitto-dev mosquitto mosquitto-clients
   libcjson-dev libinih-dev libcurl4-openssl-dev libmicrohttpd-dev
