@@ -17,6 +17,7 @@
 
 #include "transport/ble_link.h"
 #include "transport/ble_session.h"
+#include "transport/listeners.h"
 #include "transport/transport_internal.h"
 
 enum ble_state { ST_DOWN, ST_HANDSHAKE, ST_UP };
@@ -24,14 +25,6 @@ enum ble_state { ST_DOWN, ST_HANDSHAKE, ST_UP };
 #define RXQ_N        64
 #define RXQ_FRAG     520
 #define KEEPALIVE_MS 8000 /* the device drops a session without a write 11 s after type 6 */
-
-struct listener {
-	struct listener *next;
-	char *topic;
-	blt_msg_fn fn;
-	void *user;
-	bool dead;
-};
 
 typedef struct ble {
 	struct blt_transport base; /* first member */
@@ -62,8 +55,7 @@ typedef struct ble {
 	int rxq_head, rxq_count;
 	uint64_t rxq_dropped;
 
-	struct listener *ls;
-	int dispatching;
+	blt_listeners_t ls;
 	blt_ble_stats_t stats;
 } ble_t;
 
@@ -73,21 +65,6 @@ static void notify_conn(ble_t *b, bool up, int err)
 {
 	if (b->base.conn_fn)
 		b->base.conn_fn(b->base.conn_user, up, err);
-}
-
-static void sweep(ble_t *b)
-{
-	struct listener **pp = &b->ls;
-	while (*pp) {
-		struct listener *l = *pp;
-		if (l->dead) {
-			*pp = l->next;
-			free(l->topic);
-			free(l);
-		} else {
-			pp = &l->next;
-		}
-	}
 }
 
 /* --- link callbacks ---------------------------------------------------------------------- */
@@ -117,13 +94,7 @@ static void on_down(void *user, const char *why)
 
 static void deliver(ble_t *b, const uint8_t *p, size_t n)
 {
-	b->dispatching++;
-	for (struct listener *l = b->ls; l; l = l->next)
-		if (!l->dead)
-			l->fn(l->user, l->topic, p, n, false);
-	b->dispatching--;
-	if (!b->dispatching)
-		sweep(b);
+	blt_listeners_dispatch(&b->ls, NULL, p, n, false);
 }
 
 static int send_out(ble_t *b, const blt_ble_out_t *o, blt_detail_t *d)
@@ -494,28 +465,15 @@ static int ble_listen(blt_transport_t *t, const char *topic, blt_msg_fn fn, void
                       blt_detail_t *d)
 {
 	ble_t *b = (ble_t *)t;
-	struct listener *l = calloc(1, sizeof *l), **pp;
 
-	if (!l || !(l->topic = strdup(topic))) {
-		free(l);
+	if (!blt_listeners_add(&b->ls, topic, fn, user))
 		return blt_detail_set(d, BLT_E_NOMEM, "out of memory");
-	}
-	l->fn = fn;
-	l->user = user;
-	for (pp = &b->ls; *pp; pp = &(*pp)->next)
-		;
-	*pp = l;
 	return BLT_OK;
 }
 
 static void ble_unlisten(blt_transport_t *t, const char *topic, blt_msg_fn fn, void *user)
 {
-	ble_t *b = (ble_t *)t;
-	for (struct listener *l = b->ls; l; l = l->next)
-		if (!strcmp(l->topic, topic) && (!fn || (l->fn == fn && l->user == user)))
-			l->dead = true;
-	if (!b->dispatching)
-		sweep(b);
+	blt_listeners_remove(&((ble_t *)t)->ls, topic, fn, user, NULL);
 }
 
 static bool ble_connected(const blt_transport_t *t)
@@ -537,15 +495,12 @@ static void ble_disconnect(blt_transport_t *t)
 static void ble_destroy(blt_transport_t *t)
 {
 	ble_t *b = (ble_t *)t;
-	if (b->dispatching)
-		return;
+	if (!blt_listeners_clear(&b->ls))
+		return; /* called from a handler: freeing now would pull the rug */
 	if (b->link) {
 		link_reset(b);
 		ble_link_close(b->link);
 	}
-	for (struct listener *l = b->ls; l; l = l->next)
-		l->dead = true;
-	sweep(b);
 	OPENSSL_cleanse(b, sizeof *b);
 	free(b);
 }

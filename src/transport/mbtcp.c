@@ -26,19 +26,11 @@
 #include <bluetti/bluetti.h>
 #include <bluetti/transport.h>
 
+#include "transport/listeners.h"
 #include "transport/transport_internal.h"
 
-#define MB_QUEUE      8
-#define MB_LISTENERS  8
-#define MB_RX         (4 * BLT_MBAP_MAX)
-#define MB_TOPIC_MAX  160
-
-struct mb_listener {
-	char topic[MB_TOPIC_MAX];
-	blt_msg_fn fn;
-	void *user;
-	bool used;
-};
+#define MB_QUEUE 8
+#define MB_RX    (4 * BLT_MBAP_MAX)
 
 typedef struct mbtcp {
 	struct blt_transport base; /* first member */
@@ -63,7 +55,7 @@ typedef struct mbtcp {
 
 	uint8_t rx[MB_RX];
 	size_t rxlen;
-	struct mb_listener ls[MB_LISTENERS];
+	blt_listeners_t ls;
 	uint64_t stale;                 /* replies dropped for a wrong transaction id */
 } mbtcp_t;
 
@@ -194,9 +186,7 @@ static int mb_connect(blt_transport_t *t, blt_detail_t *d)
 
 static void deliver(mbtcp_t *m, const uint8_t *rtu, size_t n)
 {
-	for (size_t i = 0; i < MB_LISTENERS; i++)
-		if (m->ls[i].used)
-			m->ls[i].fn(m->ls[i].user, m->ls[i].topic, rtu, n, false);
+	blt_listeners_dispatch(&m->ls, NULL, rtu, n, false);
 }
 
 /* Parse whatever complete ADUs are buffered. Returns BLT_OK, or an error when the stream
@@ -323,30 +313,16 @@ static int mb_listen(blt_transport_t *t, const char *topic, blt_msg_fn fn, void 
 {
 	mbtcp_t *m = (mbtcp_t *)t;
 
-	if (!topic || !fn || strlen(topic) >= MB_TOPIC_MAX)
+	if (!topic || !fn)
 		return blt_detail_set(d, BLT_E_INVAL, "modbus-tcp: bad listener");
-	for (size_t i = 0; i < MB_LISTENERS; i++) {
-		if (!m->ls[i].used) {
-			snprintf(m->ls[i].topic, sizeof m->ls[i].topic, "%s", topic);
-			m->ls[i].fn = fn;
-			m->ls[i].user = user;
-			m->ls[i].used = true;
-			return BLT_OK;
-		}
-	}
-	return blt_detail_set(d, BLT_E_NOMEM,
-	                      "modbus-tcp: more than %d listeners on one device connection",
-	                      MB_LISTENERS);
+	if (!blt_listeners_add(&m->ls, topic, fn, user))
+		return blt_detail_set(d, BLT_E_NOMEM, "modbus-tcp: out of memory");
+	return BLT_OK;
 }
 
 static void mb_unlisten(blt_transport_t *t, const char *topic, blt_msg_fn fn, void *user)
 {
-	mbtcp_t *m = (mbtcp_t *)t;
-
-	for (size_t i = 0; i < MB_LISTENERS; i++)
-		if (m->ls[i].used && strcmp(m->ls[i].topic, topic) == 0 &&
-		    (!fn || (m->ls[i].fn == fn && m->ls[i].user == user)))
-			m->ls[i].used = false;
+	blt_listeners_remove(&((mbtcp_t *)t)->ls, topic, fn, user, NULL);
 }
 
 /* The payload is an RTU frame (bare envelope); the topic names the device and is ignored:
@@ -401,6 +377,8 @@ static void mb_destroy(blt_transport_t *t)
 {
 	mbtcp_t *m = (mbtcp_t *)t;
 
+	if (!blt_listeners_clear(&m->ls))
+		return; /* called from a handler: freeing now would pull the rug */
 	close_fd(m);
 	free(m->host);
 	free(m);

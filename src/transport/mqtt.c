@@ -21,17 +21,10 @@
 #include <bluetti/bluetti.h>
 #include <bluetti/transport.h>
 
+#include "transport/listeners.h"
 #include "transport/transport_internal.h"
 
 enum mqtt_state { ST_DOWN, ST_CONNECTING, ST_UP };
-
-struct listener {
-	struct listener *next;
-	char *topic;
-	blt_msg_fn fn;
-	void *user;
-	bool dead; /* removed while dispatching; swept afterwards */
-};
 
 typedef struct mqtt {
 	struct blt_transport base; /* first member */
@@ -58,9 +51,7 @@ typedef struct mqtt {
 	int lost_errno;    /* errno at the time libmosquitto reported a disconnect */
 	char log_err[200]; /* last error line libmosquitto logged (OpenSSL reasons) */
 
-	struct listener *ls;
-	int dispatching;
-	bool sweep;
+	blt_listeners_t ls;
 
 	int sub_mid;
 	bool sub_done;
@@ -96,33 +87,6 @@ static void notify(mqtt_t *m, bool up, int err)
 		m->base.conn_fn(m->base.conn_user, up, err);
 }
 
-/* --- listeners ------------------------------------------------------------------------ */
-
-static void sweep_listeners(mqtt_t *m)
-{
-	struct listener **pp = &m->ls;
-	while (*pp) {
-		struct listener *l = *pp;
-		if (l->dead) {
-			*pp = l->next;
-			free(l->topic);
-			free(l);
-		} else {
-			pp = &l->next;
-		}
-	}
-	m->sweep = false;
-}
-
-/* Another live listener on the same topic before l (so the topic is subscribed once). */
-static bool topic_seen_before(const mqtt_t *m, const struct listener *l)
-{
-	for (const struct listener *o = m->ls; o && o != l; o = o->next)
-		if (!o->dead && strcmp(o->topic, l->topic) == 0)
-			return true;
-	return false;
-}
-
 /* --- libmosquitto callbacks ------------------------------------------------------------- */
 
 static void on_connect(struct mosquitto *mosq, void *obj, int rc)
@@ -138,8 +102,8 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc)
 	m->backoff_ms = m->reconnect_min_ms;
 	m->unacked = 0; /* a flow-control hint: start afresh with each session */
 	/* Clean session: every (re)connect starts without subscriptions. */
-	for (struct listener *l = m->ls; l; l = l->next) {
-		if (l->dead || topic_seen_before(m, l))
+	for (blt_listener_t *l = m->ls.head; l; l = l->next) {
+		if (l->dead || blt_listeners_seen_before(&m->ls, l))
 			continue;
 		int src = mosquitto_subscribe(m->mosq, NULL, l->topic, 1);
 		if (src != MOSQ_ERR_SUCCESS)
@@ -179,14 +143,8 @@ static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto
 	(void)mosq;
 	if (!msg || !msg->topic || msg->payloadlen < 0)
 		return;
-	m->dispatching++;
-	for (struct listener *l = m->ls; l; l = l->next)
-		if (!l->dead && strcmp(l->topic, msg->topic) == 0)
-			l->fn(l->user, msg->topic, msg->payload, (size_t)msg->payloadlen,
-			      msg->retain);
-	m->dispatching--;
-	if (!m->dispatching && m->sweep)
-		sweep_listeners(m);
+	blt_listeners_dispatch(&m->ls, msg->topic, msg->payload, (size_t)msg->payloadlen,
+	                       msg->retain);
 }
 
 static void on_subscribe(struct mosquitto *mosq, void *obj, int mid, int n, const int *granted)
@@ -525,7 +483,7 @@ static int mqtt_listen(blt_transport_t *t, const char *topic, blt_msg_fn fn, voi
                        blt_detail_t *d)
 {
 	mqtt_t *m = (mqtt_t *)t;
-	struct listener *l, **pp;
+	blt_listener_t *l;
 	bool first;
 	int mid = 0, rc;
 
@@ -533,17 +491,10 @@ static int mqtt_listen(blt_transport_t *t, const char *topic, blt_msg_fn fn, voi
 	    mosquitto_sub_topic_check(topic) != MOSQ_ERR_SUCCESS)
 		return blt_detail_set(d, BLT_E_INVAL,
 		                      "listen needs an exact topic (no wildcards): '%s'", topic);
-	l = calloc(1, sizeof *l);
-	if (!l || !(l->topic = strdup(topic))) {
-		free(l);
+	l = blt_listeners_add(&m->ls, topic, fn, user);
+	if (!l)
 		return blt_detail_set(d, BLT_E_NOMEM, "out of memory");
-	}
-	l->fn = fn;
-	l->user = user;
-	for (pp = &m->ls; *pp; pp = &(*pp)->next)
-		;
-	*pp = l;
-	first = !topic_seen_before(m, l);
+	first = !blt_listeners_seen_before(&m->ls, l);
 	if (m->st != ST_UP || !first)
 		return BLT_OK; /* subscribed on (re)connect, or already subscribed */
 
@@ -551,8 +502,7 @@ static int mqtt_listen(blt_transport_t *t, const char *topic, blt_msg_fn fn, voi
 	if (rc == MOSQ_ERR_NO_CONN || rc == MOSQ_ERR_CONN_LOST)
 		return BLT_OK; /* connection dropping: on_connect subscribes again */
 	if (rc != MOSQ_ERR_SUCCESS) {
-		l->dead = true;
-		sweep_listeners(m);
+		blt_listeners_drop(&m->ls, l);
 		return blt_detail_set(d, BLT_E_INVAL, "subscribe to %s: %s", topic,
 		                      mosquitto_strerror(rc));
 	}
@@ -573,11 +523,7 @@ static int mqtt_listen(blt_transport_t *t, const char *topic, blt_msg_fn fn, voi
 	}
 	m->sub_mid = 0;
 	if (m->sub_granted >= 0x80) {
-		l->dead = true;
-		if (!m->dispatching)
-			sweep_listeners(m);
-		else
-			m->sweep = true;
+		blt_listeners_drop(&m->ls, l);
 		return blt_detail_set(d, BLT_E_AUTH, "broker refused the subscription to %s",
 		                      topic);
 	}
@@ -587,24 +533,10 @@ static int mqtt_listen(blt_transport_t *t, const char *topic, blt_msg_fn fn, voi
 static void mqtt_unlisten(blt_transport_t *t, const char *topic, blt_msg_fn fn, void *user)
 {
 	mqtt_t *m = (mqtt_t *)t;
-	bool found = false, left = false;
+	bool left = false;
 
-	for (struct listener *l = m->ls; l; l = l->next) {
-		if (l->dead || strcmp(l->topic, topic) != 0)
-			continue;
-		if (!fn || (l->fn == fn && l->user == user)) {
-			l->dead = true;
-			found = true;
-		} else {
-			left = true;
-		}
-	}
-	if (!found)
+	if (!blt_listeners_remove(&m->ls, topic, fn, user, &left))
 		return;
-	if (m->dispatching)
-		m->sweep = true;
-	else
-		sweep_listeners(m);
 	if (!left && m->st == ST_UP)
 		mosquitto_unsubscribe(m->mosq, NULL, topic);
 }
@@ -673,14 +605,11 @@ static void mqtt_destroy(blt_transport_t *t)
 {
 	mqtt_t *m = (mqtt_t *)t;
 
-	if (m->dispatching) /* freeing from inside a handler would pull the rug */
+	if (!blt_listeners_clear(&m->ls)) /* freeing from inside a handler would pull the rug */
 		return;
 	if (m->mosq)
 		mosquitto_destroy(m->mosq); /* closes the socket, drops its SSL_CTX reference */
 	SSL_CTX_free(m->ctx);
-	for (struct listener *l = m->ls; l; l = l->next)
-		l->dead = true;
-	sweep_listeners(m);
 	free(m->host);
 	if (m->opt_user)
 		OPENSSL_cleanse(m->opt_user, strlen(m->opt_user));
