@@ -42,7 +42,16 @@ static int check_out(uint8_t *out, size_t cap, size_t *len, size_t need, blt_det
 	return BLT_OK;
 }
 
-/* Header (addr, fc, two words) + CRC: FC03 request, FC06, FC10 reply. */
+/* The 6-byte head of FC03/FC06/FC10 requests and FC06/FC10 replies: addr, fc, two words. */
+static void put_head(uint8_t *out, uint8_t slave, uint8_t fc, uint16_t a, uint16_t b)
+{
+	out[0] = slave;
+	out[1] = fc;
+	put_be16(out + 2, a);
+	put_be16(out + 4, b);
+}
+
+/* Head + CRC: FC03 request, FC06, FC10 reply. */
 static int build_fixed(uint8_t slave, uint8_t fc, uint16_t a, uint16_t b, uint8_t *out, size_t cap,
                        size_t *len)
 {
@@ -50,10 +59,7 @@ static int build_fixed(uint8_t slave, uint8_t fc, uint16_t a, uint16_t b, uint8_
 
 	if (rc != BLT_OK)
 		return rc;
-	out[0] = slave;
-	out[1] = fc;
-	put_be16(out + 2, a);
-	put_be16(out + 4, b);
+	put_head(out, slave, fc, a, b);
 	blt_crc_append(out, 6);
 	*len = RTU_FIXED_LEN;
 	return BLT_OK;
@@ -87,10 +93,7 @@ int blt_rtu_build_writen(uint8_t slave, uint16_t start, const uint16_t *values, 
 	rc = check_out(out, cap, len, need, NULL);
 	if (rc != BLT_OK)
 		return rc;
-	out[0] = slave;
-	out[1] = BLT_FC_WRITEN;
-	put_be16(out + 2, start);
-	put_be16(out + 4, count);
+	put_head(out, slave, BLT_FC_WRITEN, start, count);
 	out[6] = (uint8_t)(2 * count);
 	for (size_t i = 0; i < count; i++)
 		put_be16(out + 7 + 2 * i, values[i]);

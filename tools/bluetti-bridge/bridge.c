@@ -47,7 +47,7 @@
 #include <bluetti/transport.h>
 
 #include "br_account.h"
-#include "ble_args.h"
+#include "transport_args.h"
 #include "bridge.h"
 
 #define MAX_SKIP       16

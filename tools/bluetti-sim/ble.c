@@ -12,7 +12,6 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +28,7 @@
 
 #include "sim.h"
 #include "sim_ble.h"
+#include "say.h"
 #include "transport/ble_session.h"
 
 #define PROG          "bluetti-sim --ble"
@@ -86,21 +86,6 @@ typedef struct sb {
 	bool out_of_range;
 	uint64_t sessions, handshakes;
 } sb_t;
-
-static int g_verbose;
-
-static void say(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void say(int level, const char *fmt, ...)
-{
-	va_list ap;
-	if (level > g_verbose + 2)
-		return;
-	fprintf(stderr, PROG ": %s", level == 0 ? "error: " : level == 1 ? "warning: " : "");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 /* --- notifications ---------------------------------------------------------------------- */
 
@@ -798,6 +783,7 @@ int sim_ble_main(int argc, char **argv)
 	char *end;
 	int c, r;
 
+	say_prog = PROG;
 	snprintf(s->address, sizeof s->address, "C0:FF:EE:00:00:01");
 	snprintf(s->adapter, sizeof s->adapter, "hci0");
 	s->mtu = 247;
@@ -857,7 +843,7 @@ int sim_ble_main(int argc, char **argv)
 			return 2;
 		}
 	}
-	g_verbose = s->verbose;
+	say_verbose = s->verbose;
 	if (optind < argc) {
 		say(0, "unexpected argument '%s'", argv[optind]);
 		return 2;

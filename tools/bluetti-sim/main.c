@@ -28,6 +28,7 @@
 #include "mbtcp.h"
 #include "sim.h"
 #include "sim_ble.h"
+#include "say.h"
 
 #define PROG        "bluetti-sim"
 #define EXIT_FAIL   1
@@ -89,23 +90,6 @@ typedef struct app {
 	uint64_t wrong, truncated, duplicated;
 	uint16_t cycle; /* --cycle-counter: frames published so far (wraps) */
 } app_t;
-
-static int g_verbose;
-
-static void say(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* level: 0 error, 1 warning, 2 info (default on), 3 per-request (-v), 4 debug (-vv) */
-static void say(int level, const char *fmt, ...)
-{
-	static const char *tag[] = {"error: ", "warning: ", "", "", "debug: "};
-	va_list ap;
-	if (level > g_verbose + 2 || level < 0 || level > 4)
-		return;
-	fprintf(stderr, PROG ": %s", tag[level]);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 static void lib_log(blt_log_level_t level, const char *msg, void *user)
 {
@@ -545,7 +529,7 @@ static int parse_args(app_t *a, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	g_verbose = a->verbose;
+	say_verbose = a->verbose;
 	if (optind < argc) {
 		say(0, "unexpected argument '%s' (see --help)", argv[optind]);
 		return EXIT_USAGE;

@@ -13,7 +13,6 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +26,7 @@
 #include "common.h"
 #include "mbtcp.h"
 #include "sim.h"
+#include "say.h"
 
 #define PROG       "bluetti-sim"
 #define EXIT_FAIL  1
@@ -299,22 +299,6 @@ static void on_signal(int sig)
 	stop_signal = sig;
 }
 
-static int g_verbose;
-
-static void say(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void say(int level, const char *fmt, ...)
-{
-	static const char *tag[] = {"error: ", "warning: ", "", ""};
-	va_list ap;
-	if (level > g_verbose + 2 || level < 0 || level > 3)
-		return;
-	fprintf(stderr, PROG ": %s", tag[level]);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
 static void usage(FILE *out)
 {
 	fprintf(
@@ -557,7 +541,7 @@ int sim_mbtcp_main(int argc, char **argv)
 			break;
 		case OPT_READY: ready = optarg; break;
 		case OPT_BUSY_ONCE: so.busy_once = true; break;
-		case 'v': g_verbose++; break;
+		case 'v': say_verbose++; break;
 		case 'h': usage(stdout); return 0;
 		case ':': say(0, "%s needs an argument", argv[optind - 1]); return EXIT_USAGE;
 		default:

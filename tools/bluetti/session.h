@@ -12,7 +12,7 @@
 #include <bluetti/bluetti.h>
 #include <bluetti/client.h>
 
-#include "ble_args.h"
+#include "transport_args.h"
 #include "conn.h"
 
 enum {

@@ -1,8 +1,9 @@
-/* Bluetooth LE options shared by the programs that talk to a device: --transport cloud|ble,
- * --address, --adapter, and the TEST-ONLY --ble-test-key (the verify key of a simulator,
- * replacing the device key K2 every real unit uses). */
-#ifndef BLT_TOOLS_BLE_ARGS_H
-#define BLT_TOOLS_BLE_ARGS_H
+/* Transport options shared by the programs that talk to a device: --transport
+ * cloud|ble|modbus-tcp; for Bluetooth LE --address, --adapter, --ble-connect-timeout and the
+ * TEST-ONLY --ble-test-key (the verify key of a simulator, replacing the device key K2 every
+ * real unit uses); for Modbus TCP --host H[:PORT] and --request-gap. */
+#ifndef BLT_TOOLS_TRANSPORT_ARGS_H
+#define BLT_TOOLS_TRANSPORT_ARGS_H
 
 #include <getopt.h>
 #include <stdbool.h>

@@ -1,10 +1,10 @@
-/* Bluetooth LE options shared by the programs (ble_args.h). */
+/* Transport options shared by the programs (transport_args.h). */
 #include <stdlib.h>
 #include <string.h>
 
 #include <bluetti/ble.h>
 
-#include "ble_args.h"
+#include "transport_args.h"
 #include "common.h"
 
 void ble_args_init(ble_args_t *a)
@@ -180,6 +180,23 @@ int ble_read_key_file(const char *path, uint8_t key[64], blt_detail_t *d)
 	return BLT_OK;
 }
 
+/* Connect t, just created with status err; on failure print one line naming what (kind,
+ * where), free t and return the error. */
+static int connect_new(blt_transport_t *t, int err, const char *prog, const char *kind,
+                       const char *where, blt_transport_t **out, blt_detail_t *d)
+{
+	if (!err)
+		err = blt_transport_connect(t, d);
+	if (err) {
+		fprintf(stderr, "%s: %s %s: %s: %s\n", prog, kind, where, blt_strerror(err),
+		        d->text);
+		blt_transport_free(t);
+		return err;
+	}
+	*out = t;
+	return BLT_OK;
+}
+
 int mbtcp_open(const ble_args_t *a, const char *prog, blt_transport_t **out, blt_detail_t *d)
 {
 	blt_mbtcp_opts_t o;
@@ -191,15 +208,7 @@ int mbtcp_open(const ble_args_t *a, const char *prog, blt_transport_t **out, blt
 	o.port = a->port;
 	o.min_gap_ms = a->request_gap_ms;
 	err = blt_mbtcp_new(&o, &t, d);
-	if (!err)
-		err = blt_transport_connect(t, d);
-	if (err) {
-		fprintf(stderr, "%s: %s: %s\n", prog, blt_strerror(err), d->text);
-		blt_transport_free(t);
-		return err;
-	}
-	*out = t;
-	return BLT_OK;
+	return connect_new(t, err, prog, "modbus-tcp", a->host, out, d);
 }
 
 int ble_open(const ble_args_t *a, const char *prog, blt_transport_t **out, blt_detail_t *d)
@@ -226,14 +235,5 @@ int ble_open(const ble_args_t *a, const char *prog, blt_transport_t **out, blt_d
 		        prog);
 	}
 	err = blt_ble_new(&o, &t, d);
-	if (!err)
-		err = blt_transport_connect(t, d);
-	if (err) {
-		fprintf(stderr, "%s: bluetooth %s: %s: %s\n", prog, a->address, blt_strerror(err),
-		        d->text);
-		blt_transport_free(t);
-		return err;
-	}
-	*out = t;
-	return BLT_OK;
+	return connect_new(t, err, prog, "bluetooth", a->address, out, d);
 }
