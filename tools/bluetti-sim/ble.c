@@ -756,7 +756,14 @@ static int write_text(const char *path, const char *text)
 	return 0;
 }
 
-int sim_ble_main(int argc, char **argv)
+/* The options of --ble mode that are not kept in the device state. */
+typedef struct sb_args {
+	const char *profile, *sn, *key_out, *key_file, *ready;
+} sb_args_t;
+
+/* Parse the options into s and a. Returns -1 to go on, else the exit status (0 after
+ * --help). */
+static int parse_args(int argc, char **argv, sb_t *s, sb_args_t *a)
 {
 	static const struct option longopts[] = {{"ble", no_argument, NULL, 'B'},
 	                                         {"profile", required_argument, NULL, 'p'},
@@ -772,29 +779,16 @@ int sim_ble_main(int argc, char **argv)
 	                                         {"verbose", no_argument, NULL, 'v'},
 	                                         {"help", no_argument, NULL, 'h'},
 	                                         {NULL, 0, NULL, 0}};
-	static sb_t sbs;
-	sb_t *s = &sbs;
-	const char *profile = "EL100V2", *sn = "2434000112345", *key_out = NULL, *ready = NULL;
-	const char *key_file = NULL;
-	blt_detail_t d = {{0}};
-	struct sigaction sa;
-	uint64_t last_tick;
-	char hex[129];
 	char *end;
-	int c, r;
+	int c;
 
-	say_prog = PROG;
-	snprintf(s->address, sizeof s->address, "C0:FF:EE:00:00:01");
-	snprintf(s->adapter, sizeof s->adapter, "hci0");
-	s->mtu = 247;
-	s->rssi = -60;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":p:s:vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'B': break;
-		case 'p': profile = optarg; break;
-		case 's': sn = optarg; break;
+		case 'p': a->profile = optarg; break;
+		case 's': a->sn = optarg; break;
 		case 'a':
 			if (blt_ble_address_ok(optarg) != BLT_OK) {
 				say(0, "--address '%s': expected AA:BB:CC:DD:EE:FF", optarg);
@@ -826,9 +820,9 @@ int sim_ble_main(int argc, char **argv)
 				return 2;
 			}
 			break;
-		case 'k': key_out = optarg; break;
-		case 'K': key_file = optarg; break;
-		case 'R': ready = optarg; break;
+		case 'k': a->key_out = optarg; break;
+		case 'K': a->key_file = optarg; break;
+		case 'R': a->ready = optarg; break;
 		case 'f':
 			if (parse_fault(s, optarg) != 0) {
 				say(0, "--fault '%s': unknown or malformed (see --help)", optarg);
@@ -848,26 +842,12 @@ int sim_ble_main(int argc, char **argv)
 		say(0, "unexpected argument '%s'", argv[optind]);
 		return 2;
 	}
-	s->so.profile = blt_profile_find(profile);
-	if (!s->so.profile) {
-		say(0, "--profile '%s': unknown profile", profile);
-		return 2;
-	}
-	s->so.preset = blt_wire_preset_find("ble");
-	s->so.slave = 1;
-	s->so.speed = 1.0;
-	s->so.seed = (uint32_t)time(NULL) ^ (uint32_t)getpid();
-	{
-		uint64_t snv = strtoull(sn, &end, 10);
-		if (!sn[0] || *end || strlen(sn) > 20) {
-			say(0, "--sn must be decimal digits");
-			return 2;
-		}
-		if (sim_device_init(&s->dev, &s->so, snv, &d) != BLT_OK) {
-			say(0, "device: %s", d.text);
-			return 2;
-		}
-	}
+	return -1;
+}
+
+/* The D-Bus object paths of the adapter, the device and its GATT objects. */
+static void set_paths(sb_t *s)
+{
 	snprintf(s->name, sizeof s->name, "%.39s%.23s", s->dev.model, s->dev.sn);
 	snprintf(s->adapter_path, sizeof s->adapter_path, "/org/bluez/%.16s", s->adapter);
 	snprintf(s->dev_path, sizeof s->dev_path, "%.63s/dev_%.17s", s->adapter_path, s->address);
@@ -877,21 +857,17 @@ int sim_ble_main(int argc, char **argv)
 	snprintf(s->svc_path, sizeof s->svc_path, "%.127s/service0010", s->dev_path);
 	snprintf(s->nfy_path, sizeof s->nfy_path, "%.159s/char0011", s->svc_path);
 	snprintf(s->wr_path, sizeof s->wr_path, "%.159s/char0014", s->svc_path);
+}
 
-	if (load_or_make_key(s, key_file) != 0)
-		return 1;
-	blt_hex_encode(s->pub, 64, hex, sizeof hex);
-	if (key_out) {
-		char line[140];
-		snprintf(line, sizeof line, "%s\n", hex);
-		if (write_text(key_out, line))
-			return 1;
-	}
+/* Serve org.bluez on the bus of DBUS_SYSTEM_BUS_ADDRESS. 0, or -1 (said). */
+static int open_bus(sb_t *s)
+{
+	int r;
 
 	r = sd_bus_open_system(&s->bus);
 	if (r < 0) {
 		say(0, "D-Bus (DBUS_SYSTEM_BUS_ADDRESS): %s", strerror(-r));
-		return 1;
+		return -1;
 	}
 	if ((r = sd_bus_add_object_manager(s->bus, NULL, "/")) < 0 ||
 	    (r = sd_bus_add_object_vtable(s->bus, NULL, s->adapter_path, IFACE_ADAPTER, adapter_vt,
@@ -900,16 +876,17 @@ int sim_ble_main(int argc, char **argv)
 		say(0, "cannot serve org.bluez on the bus: %s (is BlueZ itself running there?)",
 		    strerror(-r));
 		sd_bus_flush_close_unref(s->bus);
-		return 1;
+		return -1;
 	}
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	say(2, "%s %s at %s on %s: BlueZ imitation ready (MTU %d)%s", s->so.profile->id, s->name,
-	    s->address, s->adapter, s->mtu, s->out_of_range ? " - out of range" : "");
-	if (ready && write_text(ready, "ready\n"))
-		return 1;
+	return 0;
+}
+
+/* Run the bus, the timers and the device until SIGINT/SIGTERM or a bus error. */
+static void serve(sb_t *s)
+{
+	uint64_t last_tick;
+	int r;
+
 	last_tick = blt_now_ms();
 	while (!stop_signal) {
 		uint64_t now;
@@ -929,13 +906,74 @@ int sim_ble_main(int argc, char **argv)
 		sd_bus_flush(s->bus);
 		sd_bus_wait(s->bus, 20000);
 	}
+}
+
+int sim_ble_main(int argc, char **argv)
+{
+	static sb_t sbs;
+	sb_t *s = &sbs;
+	sb_args_t a = {.profile = "EL100V2", .sn = "2434000112345"};
+	blt_detail_t d = {{0}};
+	struct sigaction sa;
+	char hex[129];
+	char *end;
+	int rc;
+
+	say_prog = PROG;
+	snprintf(s->address, sizeof s->address, "C0:FF:EE:00:00:01");
+	snprintf(s->adapter, sizeof s->adapter, "hci0");
+	s->mtu = 247;
+	s->rssi = -60;
+	if ((rc = parse_args(argc, argv, s, &a)) >= 0)
+		return rc;
+	s->so.profile = blt_profile_find(a.profile);
+	if (!s->so.profile) {
+		say(0, "--profile '%s': unknown profile", a.profile);
+		return 2;
+	}
+	s->so.preset = blt_wire_preset_find("ble");
+	s->so.slave = 1;
+	s->so.speed = 1.0;
+	s->so.seed = (uint32_t)time(NULL) ^ (uint32_t)getpid();
+	{
+		uint64_t snv = strtoull(a.sn, &end, 10);
+		if (!a.sn[0] || *end || strlen(a.sn) > 20) {
+			say(0, "--sn must be decimal digits");
+			return 2;
+		}
+		if (sim_device_init(&s->dev, &s->so, snv, &d) != BLT_OK) {
+			say(0, "device: %s", d.text);
+			return 2;
+		}
+	}
+	set_paths(s);
+	if (load_or_make_key(s, a.key_file) != 0)
+		return 1;
+	blt_hex_encode(s->pub, 64, hex, sizeof hex);
+	if (a.key_out) {
+		char line[140];
+		snprintf(line, sizeof line, "%s\n", hex);
+		if (write_text(a.key_out, line))
+			return 1;
+	}
+	if (open_bus(s) != 0)
+		return 1;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	say(2, "%s %s at %s on %s: BlueZ imitation ready (MTU %d)%s", s->so.profile->id, s->name,
+	    s->address, s->adapter, s->mtu, s->out_of_range ? " - out of range" : "");
+	if (a.ready && write_text(a.ready, "ready\n"))
+		return 1;
+	serve(s);
 	say(2, "stopping: %llu sessions, %llu handshakes, %llu replies",
 	    (unsigned long long)s->sessions, (unsigned long long)s->handshakes,
 	    (unsigned long long)s->dev.answered);
 	end_session(s);
 	OPENSSL_cleanse(s->priv, sizeof s->priv);
 	sd_bus_flush_close_unref(s->bus);
-	if (ready)
-		unlink(ready);
+	if (a.ready)
+		unlink(a.ready);
 	return 0;
 }

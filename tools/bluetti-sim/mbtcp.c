@@ -473,7 +473,15 @@ static int parse_sn(const char *s, uint64_t *out)
 	return 0;
 }
 
-int sim_mbtcp_main(int argc, char **argv)
+/* The options of --modbus-tcp mode. */
+typedef struct mb_args {
+	const char *bind_addr, *profile, *sn_text, *ready;
+	unsigned long port;
+} mb_args_t;
+
+/* Parse the options into a, so and srv (--fragile). Returns -1 to go on, else the exit
+ * status (0 after --help). */
+static int parse_args(int argc, char **argv, mb_args_t *a, sim_opts_t *so, server_t *srv)
 {
 	static const struct option longopts[] = {
 	    {"modbus-tcp", required_argument, NULL, OPT_TCP},
@@ -489,58 +497,44 @@ int sim_mbtcp_main(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	static sim_device_t dev;
-	static server_t srv;
-	sim_opts_t so;
-	const char *bind_addr = "127.0.0.1", *profile = "EL100V2", *sn_text = "2434000112345";
-	const char *ready = NULL;
-	unsigned long port = 0, v;
-	uint64_t sn;
-	struct sockaddr_in sa;
-	socklen_t sl = sizeof sa;
-	struct sigaction sig;
-	blt_detail_t d = {{0}};
-	int c, one = 1, rc;
+	unsigned long v;
+	int c;
 
-	memset(&so, 0, sizeof so);
-	so.slave = -1;
-	so.speed = 1.0;
-	so.seed = (uint32_t)time(NULL) ^ (uint32_t)getpid() << 16;
 	opterr = 0;
 	optind = 1;
 	while ((c = cli_getopt_long(argc, argv, ":vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_TCP:
-			if (cli_parse_ulong(optarg, 0, 65535, &port)) {
+			if (cli_parse_ulong(optarg, 0, 65535, &a->port)) {
 				say(0, "--modbus-tcp '%s': expected a port 0-65535", optarg);
 				return EXIT_USAGE;
 			}
 			break;
-		case OPT_BIND: bind_addr = optarg; break;
-		case OPT_PROFILE: profile = optarg; break;
-		case OPT_SN: sn_text = optarg; break;
+		case OPT_BIND: a->bind_addr = optarg; break;
+		case OPT_PROFILE: a->profile = optarg; break;
+		case OPT_SN: a->sn_text = optarg; break;
 		case OPT_SOC:
 			if (cli_parse_ulong(optarg, 1, 100, &v)) {
 				say(0, "--soc '%s': expected 1-100", optarg);
 				return EXIT_USAGE;
 			}
-			so.start_soc = (double)v;
+			so->start_soc = (double)v;
 			break;
 		case OPT_SEED:
 			if (cli_parse_ulong(optarg, 0, 0xFFFFFFFFul, &v)) {
 				say(0, "--seed '%s': expected a whole number", optarg);
 				return EXIT_USAGE;
 			}
-			so.seed = (uint32_t)v;
+			so->seed = (uint32_t)v;
 			break;
 		case OPT_FRAGILE:
-			if (cli_parse_ulong(optarg, 1, 63, &srv.fragile)) {
+			if (cli_parse_ulong(optarg, 1, 63, &srv->fragile)) {
 				say(0, "--fragile '%s': expected 1-63 connections", optarg);
 				return EXIT_USAGE;
 			}
 			break;
-		case OPT_READY: ready = optarg; break;
-		case OPT_BUSY_ONCE: so.busy_once = true; break;
+		case OPT_READY: a->ready = optarg; break;
+		case OPT_BUSY_ONCE: so->busy_once = true; break;
 		case 'v': say_verbose++; break;
 		case 'h': usage(stdout); return 0;
 		case ':': say(0, "%s needs an argument", argv[optind - 1]); return EXIT_USAGE;
@@ -557,13 +551,84 @@ int sim_mbtcp_main(int argc, char **argv)
 		say(0, "unexpected argument '%s'", argv[optind]);
 		return EXIT_USAGE;
 	}
-	so.profile = blt_profile_find(profile);
-	if (!so.profile) {
-		say(0, "--profile '%s': unknown (see --list-profiles)", profile);
+	return -1;
+}
+
+/* The listening socket on a->bind_addr:a->port in srv->lfd, the bound address in sa.
+ * Returns -1 to go on, else the exit status. */
+static int open_listener(server_t *srv, const mb_args_t *a, struct sockaddr_in *sa)
+{
+	socklen_t sl = sizeof *sa;
+	int one = 1;
+
+	memset(sa, 0, sizeof *sa);
+	sa->sin_family = AF_INET;
+	sa->sin_port = htons((uint16_t)a->port);
+	if (inet_pton(AF_INET, a->bind_addr, &sa->sin_addr) != 1) {
+		say(0, "--bind '%s': expected an IPv4 address", a->bind_addr);
 		return EXIT_USAGE;
 	}
-	if (parse_sn(sn_text, &sn)) {
-		say(0, "--sn '%s': expected 1-19 decimal digits", sn_text);
+	srv->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (srv->lfd < 0 || setsockopt(srv->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) ||
+	    bind(srv->lfd, (struct sockaddr *)sa, sizeof *sa) || listen(srv->lfd, 4) ||
+	    getsockname(srv->lfd, (struct sockaddr *)sa, &sl)) {
+		say(0, "listen on %s:%lu: %s", a->bind_addr, a->port, strerror(errno));
+		return EXIT_FAIL;
+	}
+	return -1;
+}
+
+/* Serve one client at a time until SIGINT/SIGTERM; the device ticks once a second. */
+static void serve(server_t *srv, sim_device_t *dev)
+{
+	uint64_t last = blt_now_ms();
+	while (!stop_signal) {
+		struct pollfd pf;
+		uint64_t now;
+		/* one client at a time: the listening socket is watched only when idle */
+		pf.fd = srv->cfd >= 0 ? srv->cfd : srv->lfd;
+		pf.events = POLLIN;
+		pf.revents = 0;
+		if (poll(&pf, 1, 200) > 0) {
+			if (srv->cfd >= 0)
+				on_data(srv, dev);
+			else
+				on_accept(srv);
+		}
+		now = blt_now_ms();
+		if (now - last >= 1000) {
+			sim_device_tick(dev, (double)(now - last) / 1000.0);
+			last = now;
+		}
+	}
+}
+
+int sim_mbtcp_main(int argc, char **argv)
+{
+	static sim_device_t dev;
+	static server_t srv;
+	mb_args_t a = {.bind_addr = "127.0.0.1", .profile = "EL100V2", .sn_text = "2434000112345"};
+	sim_opts_t so;
+	uint64_t sn;
+	struct sockaddr_in sa;
+	struct sigaction sig;
+	blt_detail_t d = {{0}};
+	int rc;
+
+	memset(&so, 0, sizeof so);
+	so.slave = -1;
+	so.speed = 1.0;
+	so.seed = (uint32_t)time(NULL) ^ (uint32_t)getpid() << 16;
+	srv.cfd = srv.lfd = -1;
+	if ((rc = parse_args(argc, argv, &a, &so, &srv)) >= 0)
+		return rc;
+	so.profile = blt_profile_find(a.profile);
+	if (!so.profile) {
+		say(0, "--profile '%s': unknown (see --list-profiles)", a.profile);
+		return EXIT_USAGE;
+	}
+	if (parse_sn(a.sn_text, &sn)) {
+		say(0, "--sn '%s': expected 1-19 decimal digits", a.sn_text);
 		return EXIT_USAGE;
 	}
 	rc = sim_device_init(&dev, &so, sn, &d);
@@ -571,22 +636,8 @@ int sim_mbtcp_main(int argc, char **argv)
 		say(0, "device: %s: %s", blt_strerror(rc), d.text);
 		return EXIT_FAIL;
 	}
-
-	memset(&sa, 0, sizeof sa);
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons((uint16_t)port);
-	if (inet_pton(AF_INET, bind_addr, &sa.sin_addr) != 1) {
-		say(0, "--bind '%s': expected an IPv4 address", bind_addr);
-		return EXIT_USAGE;
-	}
-	srv.cfd = -1;
-	srv.lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (srv.lfd < 0 || setsockopt(srv.lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) ||
-	    bind(srv.lfd, (struct sockaddr *)&sa, sizeof sa) || listen(srv.lfd, 4) ||
-	    getsockname(srv.lfd, (struct sockaddr *)&sa, &sl)) {
-		say(0, "listen on %s:%lu: %s", bind_addr, port, strerror(errno));
-		return EXIT_FAIL;
-	}
+	if ((rc = open_listener(&srv, &a, &sa)) >= 0)
+		return rc;
 	memset(&sig, 0, sizeof sig);
 	sig.sa_handler = on_signal;
 	sigemptyset(&sig.sa_mask);
@@ -594,38 +645,16 @@ int sim_mbtcp_main(int argc, char **argv)
 	sigaction(SIGTERM, &sig, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	say(2, "%s %s on Modbus TCP %s:%u (unit 1; one client at a time)", so.profile->id, dev.sn,
-	    bind_addr, ntohs(sa.sin_port));
-	if (write_port_file(ready, ntohs(sa.sin_port)))
+	    a.bind_addr, ntohs(sa.sin_port));
+	if (write_port_file(a.ready, ntohs(sa.sin_port)))
 		return EXIT_FAIL;
-
-	{
-		uint64_t last = blt_now_ms();
-		while (!stop_signal) {
-			struct pollfd pf;
-			uint64_t now;
-			/* one client at a time: the listening socket is watched only when idle */
-			pf.fd = srv.cfd >= 0 ? srv.cfd : srv.lfd;
-			pf.events = POLLIN;
-			pf.revents = 0;
-			if (poll(&pf, 1, 200) > 0) {
-				if (srv.cfd >= 0)
-					on_data(&srv, &dev);
-				else
-					on_accept(&srv);
-			}
-			now = blt_now_ms();
-			if (now - last >= 1000) {
-				sim_device_tick(&dev, (double)(now - last) / 1000.0);
-				last = now;
-			}
-		}
-	}
+	serve(&srv, &dev);
 	say(2, "signal %d: stopping (%llu requests, %llu replies, %llu unanswered)",
 	    (int)stop_signal, (unsigned long long)srv.requests, (unsigned long long)srv.replies,
 	    (unsigned long long)srv.silent);
 	client_close(&srv, "shutdown");
 	close(srv.lfd);
-	if (ready)
-		unlink(ready);
+	if (a.ready)
+		unlink(a.ready);
 	return 0;
 }
