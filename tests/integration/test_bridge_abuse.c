@@ -33,6 +33,7 @@
 #include <bluetti/bluetti.h>
 
 #include "it_util.h"
+#include "it_watch.h"
 
 #ifndef BLT_SIM_PATH
 #error "BLT_SIM_PATH must name the bluetti-sim binary"
@@ -43,124 +44,16 @@
 
 #define SN_A     "2616113487436"
 #define SN_B     "2616113487999"
-#define MAX_MSGS 4096
 #define SN_MANY  2616113488000ULL
 
 /* ---- the watcher: last payload and a counter per topic ------------------------------- */
 
-typedef struct msg {
-	char topic[256];
-	char *payload;
-	unsigned count;
-	uint64_t at, max_gap; /* last arrival; longest gap between arrivals (ms) */
-} msg_t;
-
 static struct {
-	struct mosquitto *m;
-	msg_t msgs[MAX_MSGS];
-	size_t n;
+	it_watch_t w; /* the downstream broker, every topic */
 	uint16_t up_port, down_port;
 	pid_t sim_a, sim_b, sim_many, bridge;
 	char dir[512], cfg[600], log[600], stats[600];
 } E;
-
-static msg_t *msg_find(const char *topic)
-{
-	for (size_t i = 0; i < E.n; i++)
-		if (!strcmp(E.msgs[i].topic, topic))
-			return &E.msgs[i];
-	return NULL;
-}
-
-static void on_message(struct mosquitto *m, void *u, const struct mosquitto_message *mm)
-{
-	msg_t *x = msg_find(mm->topic);
-	(void)m;
-	(void)u;
-	if (!x) {
-		if (E.n >= MAX_MSGS || strlen(mm->topic) >= sizeof x->topic)
-			return;
-		x = &E.msgs[E.n++];
-		snprintf(x->topic, sizeof x->topic, "%s", mm->topic);
-	}
-	free(x->payload);
-	x->payload = malloc((size_t)mm->payloadlen + 1);
-	if (mm->payloadlen > 0)
-		memcpy(x->payload, mm->payload, (size_t)mm->payloadlen);
-	x->payload[mm->payloadlen] = '\0';
-	x->count++;
-	uint64_t now = blt_now_ms();
-	if (x->at && now - x->at > x->max_gap)
-		x->max_gap = now - x->at;
-	x->at = now;
-}
-
-static void pump(int ms)
-{
-	uint64_t end = blt_now_ms() + (uint64_t)ms;
-	while (blt_now_ms() < end)
-		mosquitto_loop(E.m, 20, 1);
-}
-
-static const char *payload_of(const char *topic)
-{
-	msg_t *x = msg_find(topic);
-	return x ? x->payload : NULL;
-}
-
-static unsigned count_of(const char *topic)
-{
-	msg_t *x = msg_find(topic);
-	return x ? x->count : 0;
-}
-
-/* Pump until topic carries exactly want (or ms elapse). */
-static bool wait_payload(const char *topic, const char *want, int ms)
-{
-	uint64_t end = blt_now_ms() + (uint64_t)ms;
-	do {
-		const char *p = payload_of(topic);
-		if (p && !strcmp(p, want))
-			return true;
-		mosquitto_loop(E.m, 50, 1);
-	} while (blt_now_ms() < end);
-	return false;
-}
-
-/* Value of key in the JSON state of device id, as text ("null" if null, NULL if absent). */
-static bool state_value(const char *id, const char *key, char *out, size_t cap)
-{
-	char topic[128];
-	cJSON *o, *v;
-	snprintf(topic, sizeof topic, "bluetti/%s/state", id);
-	o = cJSON_Parse(payload_of(topic) ? payload_of(topic) : "");
-	v = o ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
-	if (!v) {
-		cJSON_Delete(o);
-		return false;
-	}
-	if (cJSON_IsString(v))
-		snprintf(out, cap, "%s", v->valuestring);
-	else if (cJSON_IsNumber(v))
-		snprintf(out, cap, "%g", v->valuedouble);
-	else
-		snprintf(out, cap, "null");
-	cJSON_Delete(o);
-	return true;
-}
-
-static bool wait_state(const char *id, const char *key, const char *want, int ms)
-{
-	uint64_t end = blt_now_ms() + (uint64_t)ms;
-	char v[128];
-	do {
-		if (state_value(id, key, v, sizeof v) &&
-		    (!want ? strcmp(v, "null") : !strcmp(v, want)))
-			return true;
-		mosquitto_loop(E.m, 50, 1);
-	} while (blt_now_ms() < end);
-	return false;
-}
 
 /* ---- processes ----------------------------------------------------------------------- */
 
@@ -169,8 +62,8 @@ static const it_spawn_opts_t spawn_opts = {.append = true};
 
 static void mqtt_idle(int ms)
 {
-	if (E.m)
-		mosquitto_loop(E.m, ms, 1);
+	if (E.w.m)
+		mosquitto_loop(E.w.m, ms, 1);
 	else
 		it_sleep_ms(ms);
 }
@@ -258,8 +151,9 @@ static long vmrss_kb(pid_t pid)
 /* A counter of device id in the retained <base>/bridge/stats document (-1 if absent). */
 static long long stat_cmd(const char *id, const char *key)
 {
-	cJSON *o = cJSON_Parse(
-	    payload_of("bluetti/bridge/stats") ? payload_of("bluetti/bridge/stats") : "");
+	cJSON *o = cJSON_Parse(it_watch_payload(&E.w, "bluetti/bridge/stats")
+	                           ? it_watch_payload(&E.w, "bluetti/bridge/stats")
+	                           : "");
 	cJSON *d = o ? cJSON_GetObjectItemCaseSensitive(o, "devices") : NULL;
 	d = d ? cJSON_GetObjectItemCaseSensitive(d, id) : NULL;
 	d = d ? cJSON_GetObjectItemCaseSensitive(d, "commands") : NULL;
@@ -303,10 +197,7 @@ static int setup(void **state)
 	E.down_port = it_broker_start("down", "--plain");
 	mosquitto_lib_init();
 	it_set_idle(mqtt_idle);
-	E.m = mosquitto_new("bridge-abuse-watcher", true, NULL);
-	mosquitto_message_callback_set(E.m, on_message);
-	if (mosquitto_connect(E.m, "127.0.0.1", E.down_port, 30) != MOSQ_ERR_SUCCESS ||
-	    mosquitto_subscribe(E.m, NULL, "#", 1) != MOSQ_ERR_SUCCESS)
+	if (it_watch_start(&E.w, "bridge-abuse-watcher", E.down_port, NULL) != 0)
 		return -1;
 	E.sim_a = spawn_sim(SN_A, "sim_a", NULL);
 	E.sim_b = spawn_sim(SN_B, "sim_b", NULL);
@@ -322,11 +213,8 @@ static int teardown(void **state)
 	it_stop(&E.sim_a, SIGTERM, 5000);
 	it_stop(&E.sim_b, SIGTERM, 5000);
 	it_stop(&E.sim_many, SIGTERM, 5000);
-	mosquitto_disconnect(E.m);
-	mosquitto_destroy(E.m);
+	it_watch_stop(&E.w);
 	mosquitto_lib_cleanup();
-	for (size_t i = 0; i < E.n; i++)
-		free(E.msgs[i].payload);
 	return 0;
 }
 
@@ -343,10 +231,10 @@ static int teardown(void **state)
 static void test_startup(void **state)
 {
 	(void)state;
-	CHECK(wait_payload("bluetti/bridge/state", "online", 15000));
-	CHECK(wait_payload("bluetti/alpha/availability", "online", 15000));
-	CHECK(wait_payload("bluetti/beta/availability", "online", 15000));
-	CHECK(wait_state("alpha", "ac_output", "ON", 10000));
+	CHECK(it_watch_wait_payload(&E.w, "bluetti/bridge/state", "online", 15000));
+	CHECK(it_watch_wait_payload(&E.w, "bluetti/alpha/availability", "online", 15000));
+	CHECK(it_watch_wait_payload(&E.w, "bluetti/beta/availability", "online", 15000));
+	CHECK(it_watch_wait_state(&E.w, "alpha", "ac_output", "ON", 10000));
 }
 
 static void test_command_flood(void **state)
@@ -356,7 +244,7 @@ static void test_command_flood(void **state)
 	(void)state;
 	snprintf(simlog, sizeof simlog, "%s/sim_a.log", E.dir);
 	unsigned w0 = it_log_count(simlog, SN_A ": write ");
-	msg_t *bs = msg_find("bluetti/beta/state");
+	it_msg_t *bs = it_watch_find(&E.w, "bluetti/beta/state");
 	CHECK(bs != NULL);
 	unsigned b0 = bs->count;
 	bs->max_gap = 0;
@@ -364,14 +252,14 @@ static void test_command_flood(void **state)
 	/* 5000 alternating commands, the last one OFF */
 	for (int i = 0; i < 5000; i++) {
 		const char *p = i % 2 ? "OFF" : "ON";
-		CHECK(mosquitto_publish(E.m, NULL, t, (int)strlen(p), p, 0, false) ==
+		CHECK(mosquitto_publish(E.w.m, NULL, t, (int)strlen(p), p, 0, false) ==
 		      MOSQ_ERR_SUCCESS);
 		if (i % 50 == 0)
-			mosquitto_loop(E.m, 0, 1);
+			mosquitto_loop(E.w.m, 0, 1);
 	}
 	uint64_t sent = blt_now_ms() - t0;
-	CHECK(wait_state("alpha", "ac_output", "OFF", 15000));
-	pump(4000); /* anything still pending would be written now */
+	CHECK(it_watch_wait_state(&E.w, "alpha", "ac_output", "OFF", 15000));
+	it_watch_pump(&E.w, 4000); /* anything still pending would be written now */
 	uint64_t elapsed = blt_now_ms() - t0;
 	unsigned writes = it_log_count(simlog, SN_A ": write ") - w0;
 	fprintf(stderr,
@@ -380,7 +268,7 @@ static void test_command_flood(void **state)
 	        (unsigned long long)sent, writes, (unsigned long long)elapsed, bs->count - b0,
 	        (unsigned long long)bs->max_gap);
 	/* the last value won, and was written */
-	CHECK(wait_state("alpha", "ac_output", "OFF", 100));
+	CHECK(it_watch_wait_state(&E.w, "alpha", "ac_output", "OFF", 100));
 	CHECK(writes >= 1);
 	/* one write per setting per 2 s at most (plus the first) */
 	CHECK(writes <= 1 + elapsed / 2000);
@@ -390,7 +278,7 @@ static void test_command_flood(void **state)
 	/* counted in the bridge stats (published every 5 s) */
 	uint64_t end = blt_now_ms() + 8000;
 	while (stat_cmd("alpha", "coalesced") < 1000 && blt_now_ms() < end)
-		mosquitto_loop(E.m, 50, 1);
+		mosquitto_loop(E.w.m, 50, 1);
 	fprintf(stderr, "flood: received %lld, coalesced %lld, skipped %lld, written %lld\n",
 	        stat_cmd("alpha", "received"), stat_cmd("alpha", "coalesced"),
 	        stat_cmd("alpha", "skipped"), stat_cmd("alpha", "written"));
@@ -399,25 +287,25 @@ static void test_command_flood(void **state)
 	/* a value the device holds is not written again */
 	unsigned w1 = it_log_count(simlog, SN_A ": write ");
 	long long sk = stat_cmd("alpha", "skipped");
-	pump(2500);
-	CHECK(mosquitto_publish(E.m, NULL, t, 3, "OFF", 1, false) == MOSQ_ERR_SUCCESS);
+	it_watch_pump(&E.w, 2500);
+	CHECK(mosquitto_publish(E.w.m, NULL, t, 3, "OFF", 1, false) == MOSQ_ERR_SUCCESS);
 	end = blt_now_ms() + 12000;
 	while (stat_cmd("alpha", "skipped") <= sk && blt_now_ms() < end)
-		mosquitto_loop(E.m, 50, 1);
+		mosquitto_loop(E.w.m, 50, 1);
 	CHECK(stat_cmd("alpha", "skipped") > sk);
 	CHECK(it_log_count(simlog, SN_A ": write ") == w1);
 	/* and back on, for the tests that follow */
-	CHECK(mosquitto_publish(E.m, NULL, t, 2, "ON", 1, false) == MOSQ_ERR_SUCCESS);
-	CHECK(wait_state("alpha", "ac_output", "ON", 10000));
+	CHECK(mosquitto_publish(E.w.m, NULL, t, 2, "ON", 1, false) == MOSQ_ERR_SUCCESS);
+	CHECK(it_watch_wait_state(&E.w, "alpha", "ac_output", "ON", 10000));
 }
 
 static void test_invalid_commands_cost_nothing(void **state)
 {
 	const char *t = "bluetti/alpha/set/ac_output";
 	(void)state;
-	pump(2000);
+	it_watch_pump(&E.w, 2000);
 	long rss0 = vmrss_kb(E.bridge);
-	unsigned st0 = count_of("bluetti/alpha/state");
+	unsigned st0 = it_watch_count(&E.w, "bluetti/alpha/state");
 	unsigned lines0 = it_log_count(E.log, "refused");
 	long long r0 = stat_cmd("alpha", "refused");
 	uint64_t t0 = blt_now_ms();
@@ -425,16 +313,16 @@ static void test_invalid_commands_cost_nothing(void **state)
 	for (int i = 0; i < 10000; i++) {
 		char p[32];
 		int n = snprintf(p, sizeof p, "banana%d", i);
-		CHECK(mosquitto_publish(E.m, NULL, t, n, p, 0, false) == MOSQ_ERR_SUCCESS);
+		CHECK(mosquitto_publish(E.w.m, NULL, t, n, p, 0, false) == MOSQ_ERR_SUCCESS);
 		if (i % 50 == 0)
-			mosquitto_loop(E.m, 0, 1);
+			mosquitto_loop(E.w.m, 0, 1);
 	}
 	uint64_t end = blt_now_ms() + 20000;
 	while (stat_cmd("alpha", "refused") < (r0 < 0 ? 0 : r0) + 10000 && blt_now_ms() < end)
-		mosquitto_loop(E.m, 50, 1);
+		mosquitto_loop(E.w.m, 50, 1);
 	uint64_t elapsed = blt_now_ms() - t0;
 	long rss1 = vmrss_kb(E.bridge);
-	unsigned states = count_of("bluetti/alpha/state") - st0;
+	unsigned states = it_watch_count(&E.w, "bluetti/alpha/state") - st0;
 	unsigned lines = it_log_count(E.log, "refused") - lines0;
 	fprintf(stderr,
 	        "invalid: 10000 refused in %llu ms; VmRSS %ld -> %ld kB; %u state documents, "
@@ -451,7 +339,7 @@ static void test_invalid_commands_cost_nothing(void **state)
 	CHECK(states <= 5 + elapsed / 1000 * 6);
 	/* one line per device per 10 s (+ the first) */
 	CHECK(lines <= 2 + elapsed / 10000);
-	CHECK(wait_state("alpha", "ac_output", "ON", 100));
+	CHECK(it_watch_wait_state(&E.w, "alpha", "ac_output", "ON", 100));
 }
 
 static void test_stats_file_no_symlink(void **state)
@@ -485,13 +373,13 @@ static void test_reload_fifo_refused(void **state)
 	CHECK(mkfifo(E.cfg, 0600) == 0);
 	unsigned lines0 = it_log_count(E.log, "not a regular file (a FIFO)");
 	kill(E.bridge, SIGHUP);
-	pump(2500);
+	it_watch_pump(&E.w, 2500);
 	CHECK(it_log_count(E.log, "not a regular file (a FIFO)") > lines0);
 	CHECK(waitpid(E.bridge, NULL, WNOHANG) == 0);
 	char a0[64] = "", a1[64] = "";
-	state_value("alpha", "last_seen", a0, sizeof a0);
-	pump(2500);
-	state_value("alpha", "last_seen", a1, sizeof a1);
+	it_watch_state_value(&E.w, "alpha", "last_seen", a0, sizeof a0);
+	it_watch_pump(&E.w, 2500);
+	it_watch_state_value(&E.w, "alpha", "last_seen", a1, sizeof a1);
 	CHECK(strcmp(a0, a1) != 0); /* still polling and publishing */
 	unlink(E.cfg);
 	CHECK(rename(saved, E.cfg) == 0);
@@ -508,9 +396,9 @@ static void test_sigterm_during_backlog(void **state)
 	for (int i = 0; i < 30; i++) {
 		char topic[64];
 		snprintf(topic, sizeof topic, "bluetti/m%02d/availability", i);
-		CHECK(wait_payload(topic, "online", 30000));
+		CHECK(it_watch_wait_payload(&E.w, topic, "online", 30000));
 	}
-	CHECK(wait_payload("bluetti/alpha/availability", "online", 15000));
+	CHECK(it_watch_wait_payload(&E.w, "bluetti/alpha/availability", "online", 15000));
 	/* the Home Assistant broker stops reading: state documents pile up in the bridge */
 	pid_t broker = down_broker_pid();
 	CHECK(broker > 0);
@@ -526,23 +414,24 @@ static void test_sigterm_during_backlog(void **state)
 	CHECK(rc == 0);
 	E.bridge = 0;
 	/* a fresh subscriber: what is retained now */
-	E.n = 0;
-	struct mosquitto *m = mosquitto_new("bridge-abuse-after", true, NULL);
-	mosquitto_message_callback_set(m, on_message);
-	CHECK(mosquitto_connect(m, "127.0.0.1", E.down_port, 30) == MOSQ_ERR_SUCCESS);
-	CHECK(mosquitto_subscribe(m, NULL, "bluetti/+/availability", 1) == MOSQ_ERR_SUCCESS);
-	CHECK(mosquitto_subscribe(m, NULL, "bluetti/bridge/state", 1) == MOSQ_ERR_SUCCESS);
-	uint64_t end = blt_now_ms() + 3000;
-	while (blt_now_ms() < end)
-		mosquitto_loop(m, 50, 1);
-	mosquitto_disconnect(m);
-	mosquitto_destroy(m);
-	CHECK(E.n >= 33);
-	for (size_t i = 0; i < E.n; i++) {
-		if (strcmp(E.msgs[i].payload, "offline") != 0)
-			fprintf(stderr, "retained %s = %s\n", E.msgs[i].topic, E.msgs[i].payload);
-		CHECK(!strcmp(E.msgs[i].payload, "offline"));
+	static const char *const retained[] = {"bluetti/+/availability", "bluetti/bridge/state",
+	                                       NULL};
+	it_watch_t after = {0};
+	CHECK(it_watch_start(&after, "bridge-abuse-after", E.down_port, retained) == 0);
+	it_watch_pump(&after, 3000);
+	bool all_offline = after.n >= 33;
+	for (size_t i = 0; i < after.n; i++) {
+		if (strcmp(after.msgs[i].payload, "offline") != 0) {
+			fprintf(stderr, "retained %s = %s\n", after.msgs[i].topic,
+			        after.msgs[i].payload);
+			all_offline = false;
+		}
 	}
+	if (after.n < 33)
+		fprintf(stderr, "%zu retained availability/state topics, want 33 or more\n",
+		        after.n);
+	it_watch_stop(&after);
+	CHECK(all_offline);
 }
 
 int main(void)

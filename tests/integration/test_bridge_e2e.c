@@ -30,6 +30,7 @@
 #include <bluetti/bluetti.h>
 
 #include "it_util.h"
+#include "it_watch.h"
 #include "test_bridge_checker.h"
 
 #ifndef BLT_SIM_PATH
@@ -42,17 +43,9 @@
 #define SN_A "2616113487436"
 #define SN_B "2616113487999"
 /* a cloud model code with spaces, as the Elite 200 V2's: topics PUB/AP 300 X/<sn> */
-#define MODEL_B  "AP 300 X"
-#define MAX_MSGS 4096
+#define MODEL_B "AP 300 X"
 
 /* ---- the watcher: last payload and a counter per topic ------------------------------- */
-
-typedef struct msg {
-	char topic[256];
-	char *payload;
-	unsigned count;
-	uint64_t at, max_gap; /* last arrival; longest gap between arrivals (ms) */
-} msg_t;
 
 /* After a restart, every state document of alpha must carry every key of the state
  * before it (issue: complete state from the first message); set by test_restart_*. */
@@ -81,114 +74,20 @@ static void check_restart_state(const char *payload)
 	cJSON_Delete(o);
 }
 
+/* Every state document of alpha is checked while R.on. */
+static void on_watched(const it_msg_t *x, void *user)
+{
+	(void)user;
+	if (R.on && !strcmp(x->topic, "bluetti/alpha/state"))
+		check_restart_state(x->payload);
+}
+
 static struct {
-	struct mosquitto *m;
-	msg_t msgs[MAX_MSGS];
-	size_t n;
+	it_watch_t w; /* the downstream broker, every topic */
 	uint16_t up_port, down_port;
 	pid_t sim_a, sim_b, bridge;
 	char dir[512], cfg[600], log[600];
 } E;
-
-static msg_t *msg_find(const char *topic)
-{
-	for (size_t i = 0; i < E.n; i++)
-		if (!strcmp(E.msgs[i].topic, topic))
-			return &E.msgs[i];
-	return NULL;
-}
-
-static void on_message(struct mosquitto *m, void *u, const struct mosquitto_message *mm)
-{
-	msg_t *x = msg_find(mm->topic);
-	(void)m;
-	(void)u;
-	if (!x) {
-		if (E.n >= MAX_MSGS || strlen(mm->topic) >= sizeof x->topic)
-			return;
-		x = &E.msgs[E.n++];
-		snprintf(x->topic, sizeof x->topic, "%s", mm->topic);
-	}
-	free(x->payload);
-	x->payload = malloc((size_t)mm->payloadlen + 1);
-	if (mm->payloadlen > 0)
-		memcpy(x->payload, mm->payload, (size_t)mm->payloadlen);
-	x->payload[mm->payloadlen] = '\0';
-	x->count++;
-	if (R.on && !strcmp(mm->topic, "bluetti/alpha/state"))
-		check_restart_state(x->payload);
-	uint64_t now = blt_now_ms();
-	if (x->at && now - x->at > x->max_gap)
-		x->max_gap = now - x->at;
-	x->at = now;
-}
-
-static void pump(int ms)
-{
-	uint64_t end = blt_now_ms() + (uint64_t)ms;
-	while (blt_now_ms() < end)
-		mosquitto_loop(E.m, 20, 1);
-}
-
-static const char *payload_of(const char *topic)
-{
-	msg_t *x = msg_find(topic);
-	return x ? x->payload : NULL;
-}
-
-static unsigned count_of(const char *topic)
-{
-	msg_t *x = msg_find(topic);
-	return x ? x->count : 0;
-}
-
-/* Pump until topic carries exactly want (or ms elapse). */
-static bool wait_payload(const char *topic, const char *want, int ms)
-{
-	uint64_t end = blt_now_ms() + (uint64_t)ms;
-	do {
-		const char *p = payload_of(topic);
-		if (p && !strcmp(p, want))
-			return true;
-		mosquitto_loop(E.m, 50, 1);
-	} while (blt_now_ms() < end);
-	return false;
-}
-
-/* Value of key in the JSON state of device id, as text ("null" if null, NULL if absent). */
-static bool state_value(const char *id, const char *key, char *out, size_t cap)
-{
-	char topic[128];
-	cJSON *o, *v;
-	snprintf(topic, sizeof topic, "bluetti/%s/state", id);
-	o = cJSON_Parse(payload_of(topic) ? payload_of(topic) : "");
-	v = o ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
-	if (!v) {
-		cJSON_Delete(o);
-		return false;
-	}
-	if (cJSON_IsString(v))
-		snprintf(out, cap, "%s", v->valuestring);
-	else if (cJSON_IsNumber(v))
-		snprintf(out, cap, "%g", v->valuedouble);
-	else
-		snprintf(out, cap, "null");
-	cJSON_Delete(o);
-	return true;
-}
-
-static bool wait_state(const char *id, const char *key, const char *want, int ms)
-{
-	uint64_t end = blt_now_ms() + (uint64_t)ms;
-	char v[128];
-	do {
-		if (state_value(id, key, v, sizeof v) &&
-		    (!want ? strcmp(v, "null") : !strcmp(v, want)))
-			return true;
-		mosquitto_loop(E.m, 50, 1);
-	} while (blt_now_ms() < end);
-	return false;
-}
 
 /* ---- processes ----------------------------------------------------------------------- */
 
@@ -197,8 +96,8 @@ static const it_spawn_opts_t spawn_opts = {.append = true};
 
 static void mqtt_idle(int ms)
 {
-	if (E.m)
-		mosquitto_loop(E.m, ms, 1);
+	if (E.w.m)
+		mosquitto_loop(E.w.m, ms, 1);
 	else
 		it_sleep_ms(ms);
 }
@@ -280,11 +179,9 @@ static int setup(void **state)
 	E.down_port = it_broker_start("down", "--plain");
 	mosquitto_lib_init();
 	it_set_idle(mqtt_idle);
-	E.m = mosquitto_new("bridge-e2e-watcher", true, NULL);
-	mosquitto_message_callback_set(E.m, on_message);
-	if (mosquitto_connect(E.m, "127.0.0.1", E.down_port, 30) != MOSQ_ERR_SUCCESS ||
-	    mosquitto_subscribe(E.m, NULL, "#", 1) != MOSQ_ERR_SUCCESS)
+	if (it_watch_start(&E.w, "bridge-e2e-watcher", E.down_port, NULL) != 0)
 		return -1;
+	E.w.on_msg = on_watched;
 	E.sim_a = spawn_sim(SN_A, "sim_a", NULL);
 	E.sim_b = spawn_sim(SN_B, "sim_b", MODEL_B);
 	write_config(true, "Alpha station", false);
@@ -298,11 +195,8 @@ static int teardown(void **state)
 	it_stop(&E.bridge, SIGTERM, 5000);
 	it_stop(&E.sim_a, SIGTERM, 5000);
 	it_stop(&E.sim_b, SIGTERM, 5000);
-	mosquitto_disconnect(E.m);
-	mosquitto_destroy(E.m);
+	it_watch_stop(&E.w);
 	mosquitto_lib_cleanup();
-	for (size_t i = 0; i < E.n; i++)
-		free(E.msgs[i].payload);
 	return 0;
 }
 
@@ -320,21 +214,21 @@ static int teardown(void **state)
 static void test_startup(void **state)
 {
 	(void)state;
-	CHECK(wait_payload("bluetti/bridge/state", "online", 15000));
-	CHECK(wait_payload("bluetti/alpha/availability", "online", 15000));
-	CHECK(wait_payload("bluetti/beta/availability", "online", 15000));
+	CHECK(it_watch_wait_payload(&E.w, "bluetti/bridge/state", "online", 15000));
+	CHECK(it_watch_wait_payload(&E.w, "bluetti/alpha/availability", "online", 15000));
+	CHECK(it_watch_wait_payload(&E.w, "bluetti/beta/availability", "online", 15000));
 	/* every group read once: cells, inverter and settings values present */
-	CHECK(wait_state("alpha", "battery_pack_cell_0_voltage", NULL, 15000));
-	CHECK(wait_state("alpha", "ac_output", NULL, 15000));
-	CHECK(wait_state("alpha", "grid_phase_0_voltage", NULL, 15000));
-	CHECK(wait_state("beta", "soc", NULL, 15000));
+	CHECK(it_watch_wait_state(&E.w, "alpha", "battery_pack_cell_0_voltage", NULL, 15000));
+	CHECK(it_watch_wait_state(&E.w, "alpha", "ac_output", NULL, 15000));
+	CHECK(it_watch_wait_state(&E.w, "alpha", "grid_phase_0_voltage", NULL, 15000));
+	CHECK(it_watch_wait_state(&E.w, "beta", "soc", NULL, 15000));
 }
 
 static size_t collect_docs(const char *node, chk_doc_t *docs, size_t cap)
 {
 	size_t n = 0;
-	for (size_t i = 0; i < E.n && n < cap; i++) {
-		const msg_t *x = &E.msgs[i];
+	for (size_t i = 0; i < E.w.n && n < cap; i++) {
+		const it_msg_t *x = &E.w.msgs[i];
 		size_t tl = strlen(x->topic);
 		if (strncmp(x->topic, "homeassistant/", 14) || tl < 7 ||
 		    strcmp(x->topic + tl - 7, "/config") || !x->payload[0])
@@ -350,45 +244,49 @@ static size_t collect_docs(const char *node, chk_doc_t *docs, size_t cap)
 
 static void test_discovery_rules(void **state)
 {
-	static chk_doc_t docs[MAX_MSGS];
+	static chk_doc_t docs[IT_WATCH_MAX];
 	static const char *const avail_a[] = {"bluetti/bridge/state", "bluetti/alpha/availability"};
 	static const char *const avail_b[] = {"bluetti/bridge/state", "bluetti/beta/availability"};
 	size_t before, n;
 	(void)state;
 	/* let the announcements settle: no new document for 2 s */
 	do {
-		before = collect_docs(NULL, docs, MAX_MSGS);
-		pump(2000);
-	} while (collect_docs(NULL, docs, MAX_MSGS) != before);
+		before = collect_docs(NULL, docs, IT_WATCH_MAX);
+		it_watch_pump(&E.w, 2000);
+	} while (collect_docs(NULL, docs, IT_WATCH_MAX) != before);
 
-	n = collect_docs("bluetti_" SN_A "/", docs, MAX_MSGS);
+	n = collect_docs("bluetti_" SN_A "/", docs, IT_WATCH_MAX);
 	fprintf(stderr, "alpha: %zu discovery documents\n", n);
 	CHECK(n >= 60);
 	chk_ctx_t ca = {.prefix = "homeassistant",
-	                .state_doc = payload_of("bluetti/alpha/state"),
+	                .state_doc = it_watch_payload(&E.w, "bluetti/alpha/state"),
 	                .state_topic = "bluetti/alpha/state",
 	                .avail_topics = avail_a,
 	                .navail = 2};
 	if (chk_all(&ca, docs, n))
 		fail_msg("alpha: %d discovery problems, last: %s", ca.problems, ca.last);
 	/* what HA must see for the power station */
-	CHECK(payload_of("homeassistant/switch/bluetti_" SN_A "/ac_output/config") != NULL);
-	CHECK(payload_of("homeassistant/select/bluetti_" SN_A "/charging_mode/config") != NULL);
-	CHECK(payload_of("homeassistant/number/bluetti_" SN_A "/soc_high/config") != NULL);
-	CHECK(payload_of("homeassistant/sensor/bluetti_" SN_A "/grid_charge_energy/config") !=
+	CHECK(it_watch_payload(&E.w, "homeassistant/switch/bluetti_" SN_A "/ac_output/config") !=
 	      NULL);
-	CHECK(strstr(payload_of("homeassistant/sensor/bluetti_" SN_A "/grid_charge_energy/config"),
+	CHECK(it_watch_payload(&E.w, "homeassistant/select/bluetti_" SN_A
+	                             "/charging_mode/config") != NULL);
+	CHECK(it_watch_payload(&E.w, "homeassistant/number/bluetti_" SN_A "/soc_high/config") !=
+	      NULL);
+	CHECK(it_watch_payload(&E.w, "homeassistant/sensor/bluetti_" SN_A
+	                             "/grid_charge_energy/config") != NULL);
+	CHECK(strstr(it_watch_payload(&E.w, "homeassistant/sensor/bluetti_" SN_A
+	                                    "/grid_charge_energy/config"),
 	             "\"state_class\":\"total_increasing\"") != NULL);
 	/* battery pack as a sub-device of the station */
-	CHECK(strstr(payload_of("homeassistant/sensor/bluetti_" SN_A
-	                        "/battery_pack_cell_0_voltage/config"),
+	CHECK(strstr(it_watch_payload(&E.w, "homeassistant/sensor/bluetti_" SN_A
+	                                    "/battery_pack_cell_0_voltage/config"),
 	             "\"via_device\":\"bluetti_" SN_A "\"") != NULL);
-	CHECK(strstr(payload_of("homeassistant/sensor/bluetti_" SN_A "/soc/config"),
+	CHECK(strstr(it_watch_payload(&E.w, "homeassistant/sensor/bluetti_" SN_A "/soc/config"),
 	             "\"name\":\"Alpha station\"") != NULL);
 
-	n = collect_docs("bluetti_" SN_B "/", docs, MAX_MSGS);
+	n = collect_docs("bluetti_" SN_B "/", docs, IT_WATCH_MAX);
 	chk_ctx_t cb = {.prefix = "homeassistant",
-	                .state_doc = payload_of("bluetti/beta/state"),
+	                .state_doc = it_watch_payload(&E.w, "bluetti/beta/state"),
 	                .state_topic = "bluetti/beta/state",
 	                .avail_topics = avail_b,
 	                .navail = 2};
@@ -398,7 +296,7 @@ static void test_discovery_rules(void **state)
 	/* unique_ids unique across both devices */
 	static const char *const avail_all[] = {
 	    "bluetti/bridge/state", "bluetti/alpha/availability", "bluetti/beta/availability"};
-	n = collect_docs(NULL, docs, MAX_MSGS);
+	n = collect_docs(NULL, docs, IT_WATCH_MAX);
 	chk_ctx_t call = {.prefix = "homeassistant", .avail_topics = avail_all, .navail = 3};
 	if (chk_all(&call, docs, n))
 		fail_msg("all: %d discovery problems, last: %s", call.problems, call.last);
@@ -407,73 +305,73 @@ static void test_discovery_rules(void **state)
 static void test_state_updates(void **state)
 {
 	char first[64] = "", v[64];
-	unsigned c0 = count_of("bluetti/alpha/state");
+	unsigned c0 = it_watch_count(&E.w, "bluetti/alpha/state");
 	(void)state;
-	CHECK(state_value("alpha", "last_seen", first, sizeof first));
-	pump(3500);
-	CHECK(count_of("bluetti/alpha/state") >= c0 + 2);
-	CHECK(state_value("alpha", "last_seen", v, sizeof v));
+	CHECK(it_watch_state_value(&E.w, "alpha", "last_seen", first, sizeof first));
+	it_watch_pump(&E.w, 3500);
+	CHECK(it_watch_count(&E.w, "bluetti/alpha/state") >= c0 + 2);
+	CHECK(it_watch_state_value(&E.w, "alpha", "last_seen", v, sizeof v));
 	CHECK(strcmp(v, first) != 0);
 }
 
 static void test_command_ac_output(void **state)
 {
 	(void)state;
-	CHECK(wait_state("alpha", "ac_output", "ON", 5000));
-	CHECK(mosquitto_publish(E.m, NULL, "bluetti/alpha/set/ac_output", 3, "OFF", 1, false) ==
+	CHECK(it_watch_wait_state(&E.w, "alpha", "ac_output", "ON", 5000));
+	CHECK(mosquitto_publish(E.w.m, NULL, "bluetti/alpha/set/ac_output", 3, "OFF", 1, false) ==
 	      MOSQ_ERR_SUCCESS);
-	CHECK(wait_state("alpha", "ac_output", "OFF", 10000));
+	CHECK(it_watch_wait_state(&E.w, "alpha", "ac_output", "OFF", 10000));
 	/* the power follows the switch on the next core poll */
-	CHECK(wait_state("alpha", "ac_load_power", "0", 10000));
+	CHECK(it_watch_wait_state(&E.w, "alpha", "ac_load_power", "0", 10000));
 	/* garbage is refused and changes nothing */
-	mosquitto_publish(E.m, NULL, "bluetti/alpha/set/ac_output", 6, "banana", 1, false);
-	pump(1500);
-	CHECK(wait_state("alpha", "ac_output", "OFF", 100));
-	CHECK(mosquitto_publish(E.m, NULL, "bluetti/alpha/set/ac_output", 2, "ON", 1, false) ==
+	mosquitto_publish(E.w.m, NULL, "bluetti/alpha/set/ac_output", 6, "banana", 1, false);
+	it_watch_pump(&E.w, 1500);
+	CHECK(it_watch_wait_state(&E.w, "alpha", "ac_output", "OFF", 100));
+	CHECK(mosquitto_publish(E.w.m, NULL, "bluetti/alpha/set/ac_output", 2, "ON", 1, false) ==
 	      MOSQ_ERR_SUCCESS);
-	CHECK(wait_state("alpha", "ac_output", "ON", 10000));
+	CHECK(it_watch_wait_state(&E.w, "alpha", "ac_output", "ON", 10000));
 }
 
 static void test_ha_birth_republishes(void **state)
 {
 	const char *t = "homeassistant/switch/bluetti_" SN_A "/ac_output/config";
-	unsigned c0 = count_of(t);
+	unsigned c0 = it_watch_count(&E.w, t);
 	(void)state;
-	mosquitto_publish(E.m, NULL, "homeassistant/status", 6, "online", 1, false);
+	mosquitto_publish(E.w.m, NULL, "homeassistant/status", 6, "online", 1, false);
 	uint64_t end = blt_now_ms() + 5000;
-	while (count_of(t) == c0 && blt_now_ms() < end)
-		mosquitto_loop(E.m, 50, 1);
-	CHECK(count_of(t) > c0);
+	while (it_watch_count(&E.w, t) == c0 && blt_now_ms() < end)
+		mosquitto_loop(E.w.m, 50, 1);
+	CHECK(it_watch_count(&E.w, t) > c0);
 }
 
 static void test_silent_device(void **state)
 {
 	char a0[64] = "", a1[64] = "";
 	(void)state;
-	msg_t *as = msg_find("bluetti/alpha/state");
+	it_msg_t *as = it_watch_find(&E.w, "bluetti/alpha/state");
 	CHECK(as != NULL);
-	pump(1500);
+	it_watch_pump(&E.w, 1500);
 	it_stop(&E.sim_b, SIGTERM, 5000);
 	/* While beta's requests time out (2.5 s each, one retry) and then while it is
 	 * probed, alpha keeps its 1 s core cadence: the longest gap between its state
 	 * updates stays within the interval plus a generous margin (not a speed test: a
 	 * poller waiting for beta would leave 5 s gaps). */
 	as->max_gap = 0;
-	CHECK(wait_payload("bluetti/beta/availability", "offline", 20000));
-	pump(6000);
+	CHECK(it_watch_wait_payload(&E.w, "bluetti/beta/availability", "offline", 20000));
+	it_watch_pump(&E.w, 6000);
 	fprintf(stderr, "alpha: longest gap between state updates while beta is silent: %llu ms\n",
 	        (unsigned long long)as->max_gap);
 	CHECK(as->max_gap > 0);
 	CHECK(as->max_gap < 1000 + 1500);
 	/* the dead device does not stall the live one */
-	state_value("alpha", "last_seen", a0, sizeof a0);
-	pump(3000);
-	state_value("alpha", "last_seen", a1, sizeof a1);
+	it_watch_state_value(&E.w, "alpha", "last_seen", a0, sizeof a0);
+	it_watch_pump(&E.w, 3000);
+	it_watch_state_value(&E.w, "alpha", "last_seen", a1, sizeof a1);
 	CHECK(strcmp(a0, a1) != 0);
-	CHECK(wait_payload("bluetti/alpha/availability", "online", 100));
+	CHECK(it_watch_wait_payload(&E.w, "bluetti/alpha/availability", "online", 100));
 	/* and back */
 	E.sim_b = spawn_sim(SN_B, "sim_b", MODEL_B);
-	CHECK(wait_payload("bluetti/beta/availability", "online", 25000));
+	CHECK(it_watch_wait_payload(&E.w, "bluetti/beta/availability", "online", 25000));
 }
 
 static void test_reload(void **state)
@@ -483,32 +381,33 @@ static void test_reload(void **state)
 	/* a broken file is reported and ignored */
 	write_config(true, "Alpha station", true);
 	kill(E.bridge, SIGHUP);
-	pump(2000);
+	it_watch_pump(&E.w, 2000);
 	CHECK(waitpid(E.bridge, NULL, WNOHANG) == 0);
-	CHECK(wait_payload("bluetti/bridge/state", "online", 100));
-	CHECK(payload_of(beta_soc) && payload_of(beta_soc)[0]);
+	CHECK(it_watch_wait_payload(&E.w, "bluetti/bridge/state", "online", 100));
+	CHECK(it_watch_payload(&E.w, beta_soc) && it_watch_payload(&E.w, beta_soc)[0]);
 	/* beta removed, alpha renamed */
 	write_config(false, "Alpha renamed", false);
 	kill(E.bridge, SIGHUP);
-	CHECK(wait_payload(beta_soc, "", 10000));
-	CHECK(wait_payload("bluetti/beta/availability", "", 1000));
+	CHECK(it_watch_wait_payload(&E.w, beta_soc, "", 10000));
+	CHECK(it_watch_wait_payload(&E.w, "bluetti/beta/availability", "", 1000));
 	uint64_t end = blt_now_ms() + 10000;
 	const char *t = "homeassistant/sensor/bluetti_" SN_A "/soc/config";
-	while (!(payload_of(t) && strstr(payload_of(t), "Alpha renamed")) && blt_now_ms() < end)
-		mosquitto_loop(E.m, 50, 1);
-	CHECK(strstr(payload_of(t), "Alpha renamed") != NULL);
-	CHECK(wait_payload("bluetti/alpha/availability", "online", 10000));
+	while (!(it_watch_payload(&E.w, t) && strstr(it_watch_payload(&E.w, t), "Alpha renamed")) &&
+	       blt_now_ms() < end)
+		mosquitto_loop(E.w.m, 50, 1);
+	CHECK(strstr(it_watch_payload(&E.w, t), "Alpha renamed") != NULL);
+	CHECK(it_watch_wait_payload(&E.w, "bluetti/alpha/availability", "online", 10000));
 }
 
 static void test_sigterm_publishes_offline(void **state)
 {
 	(void)state;
-	CHECK(wait_payload("bluetti/bridge/state", "online", 5000));
+	CHECK(it_watch_wait_payload(&E.w, "bluetti/bridge/state", "online", 5000));
 	kill(E.bridge, SIGTERM);
 	CHECK(it_wait_exit(E.bridge, 5000) == 0);
 	E.bridge = 0;
-	CHECK(wait_payload("bluetti/bridge/state", "offline", 3000));
-	CHECK(wait_payload("bluetti/alpha/availability", "offline", 3000));
+	CHECK(it_watch_wait_payload(&E.w, "bluetti/bridge/state", "offline", 3000));
+	CHECK(it_watch_wait_payload(&E.w, "bluetti/alpha/availability", "offline", 3000));
 }
 
 /* A restarted bridge (Home Assistant still holding the retained discovery and state)
@@ -518,13 +417,13 @@ static void test_restart_state_complete(void **state)
 {
 	(void)state;
 	CHECK(E.bridge == 0);
-	CHECK(payload_of("bluetti/alpha/state") != NULL);
-	R.want = cJSON_Parse(payload_of("bluetti/alpha/state"));
+	CHECK(it_watch_payload(&E.w, "bluetti/alpha/state") != NULL);
+	R.want = cJSON_Parse(it_watch_payload(&E.w, "bluetti/alpha/state"));
 	CHECK(cJSON_IsObject(R.want) && cJSON_GetArraySize(R.want) > 20);
 	R.on = true;
 	E.bridge = spawn_bridge();
-	CHECK(wait_payload("bluetti/alpha/availability", "online", 15000));
-	pump(4000); /* several polls of the fast groups */
+	CHECK(it_watch_wait_payload(&E.w, "bluetti/alpha/availability", "online", 15000));
+	it_watch_pump(&E.w, 4000); /* several polls of the fast groups */
 	R.on = false;
 	printf("# %u state documents after the restart, %u incomplete (e.g. %s), %u with "
 	       "ac_output null\n",
@@ -543,13 +442,13 @@ static void test_sigkill_last_will(void **state)
 {
 	(void)state;
 	E.bridge = spawn_bridge();
-	CHECK(wait_payload("bluetti/bridge/state", "online", 15000));
-	CHECK(wait_payload("bluetti/alpha/availability", "online", 15000));
+	CHECK(it_watch_wait_payload(&E.w, "bluetti/bridge/state", "online", 15000));
+	CHECK(it_watch_wait_payload(&E.w, "bluetti/alpha/availability", "online", 15000));
 	kill(E.bridge, SIGKILL);
 	it_wait_exit(E.bridge, 5000);
 	E.bridge = 0;
 	/* the broker publishes the last will when the connection drops */
-	CHECK(wait_payload("bluetti/bridge/state", "offline", 10000));
+	CHECK(it_watch_wait_payload(&E.w, "bluetti/bridge/state", "offline", 10000));
 }
 
 int main(void)

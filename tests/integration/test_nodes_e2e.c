@@ -26,69 +26,24 @@
 #include <bluetti/bluetti.h>
 
 #include "it_util.h"
+#include "it_watch.h"
 #include "test_bridge_checker.h"
 
-#define SN       "2616113487436"
-#define MAX_MSGS 2048
-
-typedef struct msg {
-	char topic[256];
-	char *payload;
-} msg_t;
+#define SN "2616113487436"
 
 static struct {
-	struct mosquitto *m;
-	msg_t msgs[MAX_MSGS];
-	size_t n;
+	it_watch_t w; /* the downstream broker, every topic */
 	uint16_t up_port, down_port;
 	pid_t sim, bridge;
 	char dir[512], cfg[600], log[600], tls[2048];
 } E;
 
-static msg_t *msg_find(const char *topic)
-{
-	for (size_t i = 0; i < E.n; i++)
-		if (!strcmp(E.msgs[i].topic, topic))
-			return &E.msgs[i];
-	return NULL;
-}
-
-static void on_message(struct mosquitto *m, void *u, const struct mosquitto_message *mm)
-{
-	msg_t *x = msg_find(mm->topic);
-	(void)m;
-	(void)u;
-	if (!x) {
-		if (E.n >= MAX_MSGS || strlen(mm->topic) >= sizeof x->topic)
-			return;
-		x = &E.msgs[E.n++];
-		snprintf(x->topic, sizeof x->topic, "%s", mm->topic);
-	}
-	free(x->payload);
-	x->payload = malloc((size_t)mm->payloadlen + 1);
-	if (mm->payloadlen > 0)
-		memcpy(x->payload, mm->payload, (size_t)mm->payloadlen);
-	x->payload[mm->payloadlen] = '\0';
-}
-
-static const char *payload_of(const char *topic)
-{
-	msg_t *x = msg_find(topic);
-	return x ? x->payload : NULL;
-}
-
-static void pump(int ms)
-{
-	uint64_t end = blt_now_ms() + (uint64_t)ms;
-	while (blt_now_ms() < end)
-		mosquitto_loop(E.m, 20, 1);
-}
-
 /* Number under key in the bridge's state document; NAN if absent or null. */
 static double state_num(const char *key)
 {
-	cJSON *o = cJSON_Parse(payload_of("bluetti/station/state") ? payload_of("bluetti/station/state")
-	                                                            : "");
+	cJSON *o = cJSON_Parse(it_watch_payload(&E.w, "bluetti/station/state")
+	                           ? it_watch_payload(&E.w, "bluetti/station/state")
+	                           : "");
 	const cJSON *v = o ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
 	double r = cJSON_IsNumber(v) ? v->valuedouble : NAN;
 	cJSON_Delete(o);
@@ -101,7 +56,7 @@ static bool wait_num(const char *key, int ms)
 	do {
 		if (!isnan(state_num(key)))
 			return true;
-		mosquitto_loop(E.m, 50, 1);
+		mosquitto_loop(E.w.m, 50, 1);
 	} while (blt_now_ms() < end);
 	return false;
 }
@@ -151,10 +106,7 @@ static int setup(void **state)
 	snprintf(E.tls, sizeof E.tls, "--broker %s --cert '%s' --cert-password-file '%s' --ca '%s'",
 	         broker, pfx, pass, ca);
 	mosquitto_lib_init();
-	E.m = mosquitto_new("nodes-e2e-watcher", true, NULL);
-	mosquitto_message_callback_set(E.m, on_message);
-	if (mosquitto_connect(E.m, "127.0.0.1", E.down_port, 30) != MOSQ_ERR_SUCCESS ||
-	    mosquitto_subscribe(E.m, NULL, "#", 1) != MOSQ_ERR_SUCCESS)
+	if (it_watch_start(&E.w, "nodes-e2e-watcher", E.down_port, NULL) != 0)
 		return -1;
 	snprintf(ready, sizeof ready, "%s/sim.ready", E.dir);
 	snprintf(simlog, sizeof simlog, "%s/sim.log", E.dir);
@@ -171,11 +123,8 @@ static int teardown(void **state)
 	(void)state;
 	it_stop(&E.bridge, SIGTERM, 5000);
 	it_stop(&E.sim, SIGTERM, 5000);
-	mosquitto_disconnect(E.m);
-	mosquitto_destroy(E.m);
+	it_watch_stop(&E.w);
 	mosquitto_lib_cleanup();
-	for (size_t i = 0; i < E.n; i++)
-		free(E.msgs[i].payload);
 	return 0;
 }
 
@@ -252,8 +201,8 @@ static void test_cli_read_node(void **state)
 static size_t collect_docs(chk_doc_t *docs, size_t cap)
 {
 	size_t n = 0;
-	for (size_t i = 0; i < E.n && n < cap; i++) {
-		const msg_t *x = &E.msgs[i];
+	for (size_t i = 0; i < E.w.n && n < cap; i++) {
+		const it_msg_t *x = &E.w.msgs[i];
 		size_t tl = strlen(x->topic);
 		if (strncmp(x->topic, "homeassistant/", 14) || tl < 7 ||
 		    strcmp(x->topic + tl - 7, "/config") || !x->payload[0])
@@ -268,7 +217,7 @@ static size_t collect_docs(chk_doc_t *docs, size_t cap)
 /* The bridge: every pack and the hub as sub-devices that pass the HA rules. */
 static void test_bridge_sub_devices(void **state)
 {
-	static chk_doc_t docs[MAX_MSGS];
+	static chk_doc_t docs[IT_WATCH_MAX];
 	static const char *const avail[] = {"bluetti/bridge/state", "bluetti/station/availability"};
 	char pfx[512], pass[512], ca[512];
 	size_t n, before;
@@ -294,12 +243,12 @@ static void test_bridge_sub_devices(void **state)
 	CHECK(wait_num("battery_pack_cell_0_voltage", 20000));
 	/* let the announcements settle: no new document for 2 s */
 	do {
-		before = collect_docs(docs, MAX_MSGS);
-		pump(2000);
-	} while (collect_docs(docs, MAX_MSGS) != before);
-	n = collect_docs(docs, MAX_MSGS);
+		before = collect_docs(docs, IT_WATCH_MAX);
+		it_watch_pump(&E.w, 2000);
+	} while (collect_docs(docs, IT_WATCH_MAX) != before);
+	n = collect_docs(docs, IT_WATCH_MAX);
 	chk_ctx_t c = {.prefix = "homeassistant",
-	               .state_doc = payload_of("bluetti/station/state"),
+	               .state_doc = it_watch_payload(&E.w, "bluetti/station/state"),
 	               .state_topic = "bluetti/station/state",
 	               .avail_topics = avail,
 	               .navail = 2};
@@ -314,7 +263,7 @@ static void test_bridge_sub_devices(void **state)
 		char topic[200];
 		snprintf(topic, sizeof topic, "homeassistant/%s/bluetti_" SN "/%s/config",
 		         strstr(subs[i], "online") ? "binary_sensor" : "sensor", subs[i]);
-		const char *doc = payload_of(topic);
+		const char *doc = it_watch_payload(&E.w, topic);
 		CHECK(doc != NULL);
 		cJSON *o = cJSON_Parse(doc);
 		const cJSON *dev = cJSON_GetObjectItem(o, "device");
@@ -329,12 +278,15 @@ static void test_bridge_sub_devices(void **state)
 		assert_non_null(cJSON_GetObjectItem(dev, "serial_number"));
 		cJSON_Delete(o);
 	}
-	CHECK(strstr(payload_of("homeassistant/sensor/bluetti_" SN "/pack51_soc/config"),
-	             "\"model\":\"B300\"") != NULL);
-	CHECK(strstr(payload_of("homeassistant/binary_sensor/bluetti_" SN "/hub11_online/config"),
+	CHECK(
+	    strstr(it_watch_payload(&E.w, "homeassistant/sensor/bluetti_" SN "/pack51_soc/config"),
+	           "\"model\":\"B300\"") != NULL);
+	CHECK(strstr(it_watch_payload(&E.w, "homeassistant/binary_sensor/bluetti_" SN
+	                                    "/hub11_online/config"),
 	             "\"model\":\"D1 hub\"") != NULL);
 	/* a hub has no battery values */
-	CHECK(payload_of("homeassistant/sensor/bluetti_" SN "/hub11_soc/config") == NULL);
+	CHECK(it_watch_payload(&E.w, "homeassistant/sensor/bluetti_" SN "/hub11_soc/config") ==
+	      NULL);
 
 	/* the packs' state: P = V x I, cells sum to the pack voltage, SOC in range */
 	for (int slave = 51; slave <= 52; slave++) {
