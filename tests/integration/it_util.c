@@ -140,6 +140,34 @@ bool it_poll_until(blt_transport_t *t, volatile bool *flag, int budget_ms)
 	return *flag;
 }
 
+/* ---- argument vectors ----------------------------------------------------------------- */
+
+void it_argv_add(it_argv_t *a, ...)
+{
+	va_list ap;
+	const char *s;
+	va_start(ap, a);
+	while ((s = va_arg(ap, const char *)) != NULL) {
+		if (a->n >= IT_ARGV_MAX - 1) {
+			fprintf(stderr, "it_argv_add: more than %d arguments\n", IT_ARGV_MAX - 1);
+			exit(2);
+		}
+		a->v[a->n++] = s;
+	}
+	va_end(ap);
+	a->v[a->n] = NULL;
+}
+
+void it_argv_tls(it_argv_t *a, uint16_t port)
+{
+	snprintf(a->broker, sizeof a->broker, "localhost:%u", port);
+	it_argv_add(a, "--broker", a->broker, "--cert",
+	            it_path(a->cert, sizeof a->cert, "BLT_PKI", "client.pfx"),
+	            "--cert-password-file",
+	            it_path(a->pass, sizeof a->pass, "BLT_PKI", "client.pass"), "--ca",
+	            it_path(a->ca, sizeof a->ca, "BLT_PKI", "ca.pem"), NULL);
+}
+
 /* ---- child processes ------------------------------------------------------------------ */
 
 #define SLICE_MS 20

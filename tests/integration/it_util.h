@@ -45,6 +45,24 @@ blt_mqtt_opts_t it_tls_opts(const char *host, uint16_t port, const char *pfx, ui
 /* Poll until *flag becomes true or about budget_ms of polling elapsed. */
 bool it_poll_until(blt_transport_t *t, volatile bool *flag, int budget_ms);
 
+/* ---- argument vectors ----------------------------------------------------------------- */
+
+#define IT_ARGV_MAX 64
+
+/* An argument vector for it_spawn, built piece by piece; v stays NULL-terminated. The
+ * strings that it_argv_tls formats live in it. */
+typedef struct it_argv {
+	const char *v[IT_ARGV_MAX];
+	int n;
+	char broker[64], cert[512], pass[512], ca[512];
+} it_argv_t;
+
+/* Append the strings up to the terminating NULL (exits when the vector is full). */
+void it_argv_add(it_argv_t *a, ...) __attribute__((sentinel));
+/* Append --broker localhost:PORT --cert --cert-password-file --ca of the test PKI (the
+ * connection options of bluetti and bluetti-sim). */
+void it_argv_tls(it_argv_t *a, uint16_t port);
+
 /* ---- child processes ------------------------------------------------------------------ */
 
 void it_sleep_ms(int ms);

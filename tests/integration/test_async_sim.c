@@ -56,31 +56,18 @@ static struct {
 
 static pid_t spawn_sim(const char *sn, const char *count, bool silent, const char *name)
 {
-	char broker[64], cert[512], pass[512], ca[512], ready[600], logp[600];
-	snprintf(broker, sizeof broker, "localhost:%u", W.port);
+	char ready[600], logp[600];
 	snprintf(ready, sizeof ready, "%s/%s.ready", it_env("BLT_IT_DIR"), name);
 	snprintf(logp, sizeof logp, "%s/%s.log", it_env("BLT_IT_DIR"), name);
 	unlink(ready);
-	const char *argv[] = {BLT_SIM_PATH,
-	                      "--broker",
-	                      broker,
-	                      "--cert",
-	                      it_path(cert, sizeof cert, "BLT_PKI", "client.pfx"),
-	                      "--cert-password-file",
-	                      it_path(pass, sizeof pass, "BLT_PKI", "client.pass"),
-	                      "--ca",
-	                      it_path(ca, sizeof ca, "BLT_PKI", "ca.pem"),
-	                      "--profile",
-	                      "EL100V2",
-	                      "--sn",
-	                      sn,
-	                      "--count",
-	                      count,
-	                      "--ready-file",
-	                      ready,
-	                      silent ? "--silent" : NULL,
-	                      NULL};
-	pid_t pid = it_spawn(argv, logp, NULL);
+	it_argv_t a = {0};
+	it_argv_add(&a, BLT_SIM_PATH, NULL);
+	it_argv_tls(&a, W.port);
+	it_argv_add(&a, "--profile", "EL100V2", "--sn", sn, "--count", count, "--ready-file", ready,
+	            NULL);
+	if (silent)
+		it_argv_add(&a, "--silent", NULL);
+	pid_t pid = it_spawn(a.v, logp, NULL);
 	return it_wait_file(ready, pid, 6000, NULL) ? pid : -1;
 }
 

@@ -70,31 +70,17 @@ static void mqtt_idle(int ms)
 
 static pid_t spawn_sim(const char *sn, const char *name, const char *count)
 {
-	char broker[64], cert[512], pass[512], ca[512], ready[600], logp[600];
-	snprintf(broker, sizeof broker, "localhost:%u", E.up_port);
+	char ready[600], logp[600];
 	snprintf(ready, sizeof ready, "%s/%s.ready", E.dir, name);
 	snprintf(logp, sizeof logp, "%s/%s.log", E.dir, name);
 	unlink(ready);
-	const char *argv[] = {BLT_SIM_PATH,
-	                      "--broker",
-	                      broker,
-	                      "--cert",
-	                      it_path(cert, sizeof cert, "BLT_PKI", "client.pfx"),
-	                      "--cert-password-file",
-	                      it_path(pass, sizeof pass, "BLT_PKI", "client.pass"),
-	                      "--ca",
-	                      it_path(ca, sizeof ca, "BLT_PKI", "ca.pem"),
-	                      "--profile",
-	                      "AP300",
-	                      "--sn",
-	                      sn,
-	                      "--ready-file",
-	                      ready,
-	                      "-v",
-	                      count ? "--count" : NULL,
-	                      count,
-	                      NULL};
-	pid_t pid = it_spawn(argv, logp, &spawn_opts);
+	it_argv_t a = {0};
+	it_argv_add(&a, BLT_SIM_PATH, NULL);
+	it_argv_tls(&a, E.up_port);
+	it_argv_add(&a, "--profile", "AP300", "--sn", sn, "--ready-file", ready, "-v", NULL);
+	if (count)
+		it_argv_add(&a, "--count", count, NULL);
+	pid_t pid = it_spawn(a.v, logp, &spawn_opts);
 	assert_true(it_wait_file(ready, pid, 5000, NULL));
 	return pid;
 }

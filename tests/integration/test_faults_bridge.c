@@ -316,43 +316,23 @@ static void mqtt_idle(int ms)
 /* (Re)start the simulator with extra fault switches (NULL-terminated list). */
 static void sim_start(const char *first, ...)
 {
-	char broker[64], cert[512], pass[512], ca[512], ready[600], logp[600];
-	const char *argv[48];
-	size_t n = 0;
+	char ready[600], logp[600];
+	it_argv_t args = {0};
 	va_list ap;
 	if (E.sim)
 		assert_int_equal(it_stop(&E.sim, SIGTERM, 20000), 0);
-	snprintf(broker, sizeof broker, "localhost:%u", E.up_port);
 	snprintf(ready, sizeof ready, "%s/sim.ready", E.dir);
 	snprintf(logp, sizeof logp, "%s/sim.log", E.dir);
 	unlink(ready);
-	const char *base[] = {BLT_SIM_PATH,
-	                      "--broker",
-	                      broker,
-	                      "--cert",
-	                      it_path(cert, sizeof cert, "BLT_PKI", "client.pfx"),
-	                      "--cert-password-file",
-	                      it_path(pass, sizeof pass, "BLT_PKI", "client.pass"),
-	                      "--ca",
-	                      it_path(ca, sizeof ca, "BLT_PKI", "ca.pem"),
-	                      "--profile",
-	                      "AP300",
-	                      "--sn",
-	                      SN,
-	                      "--count",
-	                      "2",
-	                      "--seed",
-	                      "7",
-	                      "--ready-file",
-	                      ready};
-	for (size_t i = 0; i < sizeof base / sizeof base[0]; i++)
-		argv[n++] = base[i];
+	it_argv_add(&args, BLT_SIM_PATH, NULL);
+	it_argv_tls(&args, E.up_port);
+	it_argv_add(&args, "--profile", "AP300", "--sn", SN, "--count", "2", "--seed", "7",
+	            "--ready-file", ready, NULL);
 	va_start(ap, first);
-	for (const char *a = first; a && n < 46; a = va_arg(ap, const char *))
-		argv[n++] = a;
+	for (const char *a = first; a; a = va_arg(ap, const char *))
+		it_argv_add(&args, a, NULL);
 	va_end(ap);
-	argv[n] = NULL;
-	E.sim = it_spawn(argv, logp, &spawn_opts);
+	E.sim = it_spawn(args.v, logp, &spawn_opts);
 	assert_true(it_wait_file(ready, E.sim, 30000, NULL));
 }
 
@@ -540,36 +520,20 @@ static void mark_now(void)
 
 static void test_upstream_broker_restart(void **state)
 {
-	char broker[64], cert[512], pass[512], ca[512], logp[600];
+	char logp[600];
 	pid_t watch;
 	unsigned before;
 	(void)state;
 	sim_start(NULL);
 	CHECK(pump_until(is_online, 20000));
-	snprintf(broker, sizeof broker, "localhost:%u", E.up_port);
 	snprintf(logp, sizeof logp, "%s/watch.log", E.dir);
-	const char *argv[] = {BLT_CLI_PATH,
-	                      "watch",
-	                      "--broker",
-	                      broker,
-	                      "--cert",
-	                      it_path(cert, sizeof cert, "BLT_PKI", "client.pfx"),
-	                      "--cert-password-file",
-	                      it_path(pass, sizeof pass, "BLT_PKI", "client.pass"),
-	                      "--ca",
-	                      it_path(ca, sizeof ca, "BLT_PKI", "ca.pem"),
-	                      "--profile",
-	                      "AP300",
-	                      "--sn",
-	                      SN2, /* on SN its replies would be stray replies for the bridge */
-	                      "--block",
-	                      "1300",
-	                      "--interval",
-	                      "1",
-	                      "--timeout",
-	                      "700",
-	                      NULL};
-	watch = it_spawn(argv, logp, &spawn_opts);
+	it_argv_t args = {0};
+	it_argv_add(&args, BLT_CLI_PATH, "watch", NULL);
+	it_argv_tls(&args, E.up_port);
+	it_argv_add(&args, "--profile", "AP300", "--sn",
+	            SN2, /* on SN its replies would be stray replies for the bridge */
+	            "--block", "1300", "--interval", "1", "--timeout", "700", NULL);
+	watch = it_spawn(args.v, logp, &spawn_opts);
 	pump(4000);
 	assert_true(it_log_count(logp, " 1300 ") > 0);
 	/* restart mid-poll: the bridge polls every second */

@@ -87,40 +87,24 @@ static const it_spawn_opts_t spawn_opts = {.append = true, .death_signal = SIGTE
 
 static void start(env_t *e, const char *name, const char **sim_args)
 {
-	char ready[600], broker[64], cert[512], pass[512], ca[512], sub[128];
+	char ready[600], sub[128];
 	int st = -1;
-	const char *argv[40];
+	it_argv_t args = {0};
 	blt_detail_t d = {{0}};
 	blt_mqtt_opts_t o;
-	int n = 0;
 
 	snprintf(e->name, sizeof e->name, "%s", name);
 	snprintf(e->dir, sizeof e->dir, "%s/%s", it_env("BLT_IT_DIR"), name);
 	e->port = it_broker_start(name, "");
 	snprintf(e->logp, sizeof e->logp, "%s/sim.log", e->dir);
 	snprintf(ready, sizeof ready, "%s/sim.ready", e->dir);
-	snprintf(broker, sizeof broker, "localhost:%u", e->port);
-	argv[n++] = BLT_SIM_PATH;
-	argv[n++] = "--broker";
-	argv[n++] = broker;
-	argv[n++] = "--cert";
-	argv[n++] = it_path(cert, sizeof cert, "BLT_PKI", "client.pfx");
-	argv[n++] = "--cert-password-file";
-	argv[n++] = it_path(pass, sizeof pass, "BLT_PKI", "client.pass");
-	argv[n++] = "--ca";
-	argv[n++] = it_path(ca, sizeof ca, "BLT_PKI", "ca.pem");
-	argv[n++] = "--ready-file";
-	argv[n++] = ready;
-	argv[n++] = "--profile";
-	argv[n++] = MODEL;
-	argv[n++] = "--sn";
-	argv[n++] = SN;
-	argv[n++] = "-v";
-	for (int i = 0; sim_args && sim_args[i] && n < 39; i++)
-		argv[n++] = sim_args[i];
-	argv[n] = NULL;
+	it_argv_add(&args, BLT_SIM_PATH, NULL);
+	it_argv_tls(&args, e->port);
+	it_argv_add(&args, "--ready-file", ready, "--profile", MODEL, "--sn", SN, "-v", NULL);
+	for (int i = 0; sim_args && sim_args[i]; i++)
+		it_argv_add(&args, sim_args[i], NULL);
 	unlink(ready);
-	e->sim = it_spawn(argv, e->logp, &spawn_opts);
+	e->sim = it_spawn(args.v, e->logp, &spawn_opts);
 	assert_true(e->sim > 0);
 	if (!it_wait_file(ready, e->sim, 10000, &st)) {
 		if (st >= 0)
@@ -292,30 +276,13 @@ static void test_cycle_counter_and_busy(void **state)
 static int cli(env_t *e, const char *xdg, const char *out_path, const char *err_path,
                const char **args)
 {
-	char broker[64], cert[512], pass[512], ca[512];
-	const char *argv[48];
-	int n = 0;
+	it_argv_t av = {0};
 	pid_t pid;
-	snprintf(broker, sizeof broker, "localhost:%u", e->port);
-	argv[n++] = BLT_CLI_PATH;
-	argv[n++] = args[0]; /* the command */
-	argv[n++] = "--broker";
-	argv[n++] = broker;
-	argv[n++] = "--cert";
-	argv[n++] = it_path(cert, sizeof cert, "BLT_PKI", "client.pfx");
-	argv[n++] = "--cert-password-file";
-	argv[n++] = it_path(pass, sizeof pass, "BLT_PKI", "client.pass");
-	argv[n++] = "--ca";
-	argv[n++] = it_path(ca, sizeof ca, "BLT_PKI", "ca.pem");
-	argv[n++] = "--profile";
-	argv[n++] = MODEL;
-	argv[n++] = "--sn";
-	argv[n++] = SN;
-	argv[n++] = "--timeout";
-	argv[n++] = "3000";
-	for (int i = 1; args[i] && n < 47; i++) /* last: they override the defaults above */
-		argv[n++] = args[i];
-	argv[n] = NULL;
+	it_argv_add(&av, BLT_CLI_PATH, args[0] /* the command */, NULL);
+	it_argv_tls(&av, e->port);
+	it_argv_add(&av, "--profile", MODEL, "--sn", SN, "--timeout", "3000", NULL);
+	for (int i = 1; args[i]; i++) /* last: they override the defaults above */
+		it_argv_add(&av, args[i], NULL);
 	unlink(out_path);
 	unlink(err_path);
 	pid = fork();
@@ -326,7 +293,7 @@ static int cli(env_t *e, const char *xdg, const char *out_path, const char *err_
 		dup2(fo, 1);
 		dup2(fe, 2);
 		setenv("XDG_STATE_HOME", xdg, 1);
-		execv(argv[0], (char *const *)argv);
+		execv(av.v[0], (char *const *)av.v);
 		_exit(127);
 	}
 	assert_true(pid > 0);

@@ -30,8 +30,7 @@
 #error "BLT_SIM_PATH must name the bluetti-sim binary"
 #endif
 
-#define SN       "2434000112345"
-#define MAX_ARGS 48
+#define SN "2434000112345"
 
 typedef struct env {
 	char name[64];
@@ -53,31 +52,19 @@ static blt_decoded_t dec; /* large */
  * extra arguments; stdout/stderr go to logpath. Returns the child pid. */
 static pid_t spawn_sim(uint16_t port, const char *logpath, const char *ready, const char **extra)
 {
-	char broker[64], cert[512], pass[512], ca[512];
-	const char *argv[MAX_ARGS];
-	int n = 0;
+	it_argv_t args = {0};
 
-	argv[n++] = BLT_SIM_PATH;
+	it_argv_add(&args, BLT_SIM_PATH, NULL);
 	if (port) {
-		snprintf(broker, sizeof broker, "localhost:%u", port);
-		argv[n++] = "--broker";
-		argv[n++] = broker;
-		argv[n++] = "--cert";
-		argv[n++] = it_path(cert, sizeof cert, "BLT_PKI", "client.pfx");
-		argv[n++] = "--cert-password-file";
-		argv[n++] = it_path(pass, sizeof pass, "BLT_PKI", "client.pass");
-		argv[n++] = "--ca";
-		argv[n++] = it_path(ca, sizeof ca, "BLT_PKI", "ca.pem");
+		it_argv_tls(&args, port);
 	}
 	if (ready) {
-		argv[n++] = "--ready-file";
-		argv[n++] = ready;
+		it_argv_add(&args, "--ready-file", ready, NULL);
 	}
-	for (int i = 0; extra && extra[i] && n < MAX_ARGS - 1; i++)
-		argv[n++] = extra[i];
-	argv[n] = NULL;
+	for (int i = 0; extra && extra[i]; i++)
+		it_argv_add(&args, extra[i], NULL);
 
-	return it_spawn(argv, logpath, &(it_spawn_opts_t){.death_signal = SIGTERM});
+	return it_spawn(args.v, logpath, &(it_spawn_opts_t){.death_signal = SIGTERM});
 }
 
 /* Broker + simulator + connected transport; extra = simulator options (NULL-terminated). */

@@ -82,7 +82,7 @@ static void on_audit(void *user, const blt_audit_rec_t *rec)
  * connected transport and client (timeout_ms per request, no retries). */
 static void start(env_t *e, const char *name, const char **sim_args, int timeout_ms)
 {
-	char ready[600], broker[64], cert[512], pass[512], ca[512];
+	char ready[600];
 	int st = -1;
 	blt_detail_t d = {{0}};
 	blt_mqtt_opts_t o;
@@ -92,31 +92,16 @@ static void start(env_t *e, const char *name, const char **sim_args, int timeout
 	e->port = it_broker_start(name, "");
 	snprintf(e->logp, sizeof e->logp, "%s/sim.log", e->dir);
 	if (sim_args) {
-		const char *argv[40];
-		int n = 0;
+		it_argv_t args = {0};
 		snprintf(ready, sizeof ready, "%s/sim.ready", e->dir);
-		snprintf(broker, sizeof broker, "localhost:%u", e->port);
-		argv[n++] = BLT_SIM_PATH;
-		argv[n++] = "--broker";
-		argv[n++] = broker;
-		argv[n++] = "--cert";
-		argv[n++] = it_path(cert, sizeof cert, "BLT_PKI", "client.pfx");
-		argv[n++] = "--cert-password-file";
-		argv[n++] = it_path(pass, sizeof pass, "BLT_PKI", "client.pass");
-		argv[n++] = "--ca";
-		argv[n++] = it_path(ca, sizeof ca, "BLT_PKI", "ca.pem");
-		argv[n++] = "--ready-file";
-		argv[n++] = ready;
-		argv[n++] = "--profile";
-		argv[n++] = MODEL;
-		argv[n++] = "--sn";
-		argv[n++] = SN;
-		argv[n++] = "-v";
-		for (int i = 0; sim_args[i] && n < 39; i++)
-			argv[n++] = sim_args[i];
-		argv[n] = NULL;
+		it_argv_add(&args, BLT_SIM_PATH, NULL);
+		it_argv_tls(&args, e->port);
+		it_argv_add(&args, "--ready-file", ready, "--profile", MODEL, "--sn", SN, "-v",
+		            NULL);
+		for (int i = 0; sim_args[i]; i++)
+			it_argv_add(&args, sim_args[i], NULL);
 		unlink(ready);
-		e->sim = it_spawn(argv, e->logp, &(it_spawn_opts_t){.death_signal = SIGTERM});
+		e->sim = it_spawn(args.v, e->logp, &(it_spawn_opts_t){.death_signal = SIGTERM});
 		assert_true(e->sim > 0);
 		if (!it_wait_file(ready, e->sim, 10000, &st)) {
 			if (st >= 0)

@@ -1,4 +1,5 @@
 /* fake_transport.c - the one in-memory transport of the unit tests (fake_transport.h). */
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -114,10 +115,34 @@ void fake_transport_init(fake_transport_t *f)
 {
 	memset(f, 0, sizeof *f);
 	f->base.ops = &fake_ops;
+	f->rssi = -60;
+}
+
+void fake_transport_init_realtime(fake_transport_t *f)
+{
+	fake_transport_init(f);
+	f->drop_on_publish = true;
+	f->idle_ms = INT_MAX;
+}
+
+blt_client_t *fake_client(fake_transport_t *f, const char *preset, int timeout_ms, int retries)
+{
+	blt_client_t *c = NULL;
+	blt_detail_t d = {""};
+	blt_client_opts_t o = {.model = FAKE_MODEL,
+	                       .sn = FAKE_SN,
+	                       .preset = preset,
+	                       .slave = -1,
+	                       .envelope = -1,
+	                       .timeout_ms = timeout_ms,
+	                       .retries = retries};
+	assert_int_equal(blt_client_new(&f->base, &o, &c, &d), BLT_OK);
+	assert_int_equal(blt_client_start(c, &d), BLT_OK);
+	return c;
 }
 
 void fake_queue_env(fake_transport_t *f, const char *topic, blt_envelope_t env, uint16_t reg,
-                    int8_t rssi, const uint8_t *rtu, size_t n, bool retained)
+                    const uint8_t *rtu, size_t n, bool retained)
 {
 	fake_msg_t *m;
 	if (f->nq == FAKE_QUEUE && f->qi > 0) { /* compact */
@@ -128,12 +153,12 @@ void fake_queue_env(fake_transport_t *f, const char *topic, blt_envelope_t env, 
 	assert_true(f->nq < FAKE_QUEUE);
 	m = &f->q[f->nq++];
 	snprintf(m->topic, sizeof m->topic, "%s", topic ? topic : "");
-	assert_int_equal(blt_env_wrap(env, reg, rssi, rtu, n, m->p, sizeof m->p, &m->n), BLT_OK);
+	assert_int_equal(blt_env_wrap(env, reg, f->rssi, rtu, n, m->p, sizeof m->p, &m->n), BLT_OK);
 	m->retained = retained;
 }
 
-void fake_queue_read_reply(fake_transport_t *f, const char *topic, int8_t rssi, uint8_t slave,
-                           uint16_t first, int nregs, bool retained)
+void fake_queue_read_reply(fake_transport_t *f, const char *topic, uint8_t slave, uint16_t first,
+                           int nregs, bool retained)
 {
 	uint8_t data[250], rtu[BLT_RTU_MAX];
 	size_t n;
@@ -144,7 +169,7 @@ void fake_queue_read_reply(fake_transport_t *f, const char *topic, int8_t rssi, 
 	}
 	assert_int_equal(
 	    blt_rtu_build_read_reply(slave, data, 2 * (size_t)nregs, rtu, sizeof rtu, &n), BLT_OK);
-	fake_queue_env(f, topic, BLT_ENV_V2, 0, rssi, rtu, n, retained);
+	fake_queue_env(f, topic, BLT_ENV_V2, 0, rtu, n, retained);
 }
 
 void fake_transport_drain(fake_transport_t *f)

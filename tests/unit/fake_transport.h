@@ -8,8 +8,8 @@
  * test drive time itself (blt_client_check_timeouts), a positive value behaves like a quiet
  * network for the blocking calls.
  *
- * Compiled once (CMake object library blt_unit_fake) and linked into the unit tests that
- * need a transport; it reaches into src/transport/transport_internal.h for the vtable. */
+ * Compiled once (CMake object library blt_unit_fake) and linked into the client layer's unit
+ * tests; it reaches into src/transport/transport_internal.h for the vtable. */
 #ifndef BLT_TEST_FAKE_TRANSPORT_H
 #define BLT_TEST_FAKE_TRANSPORT_H
 
@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include <bluetti/bluetti.h>
+#include <bluetti/client.h>
 #include <bluetti/control.h>
 #include <bluetti/modbus.h>
 
@@ -63,7 +64,9 @@ struct fake_transport {
 	int pub_qos;
 	int npub;
 	int fail_publish; /* the next publishes to fail with BLT_E_DISCONNECTED */
-	/* settings (fake_transport_init sets 0 / false / NULL) */
+	/* settings (fake_transport_init: -60, 0, false, NULL; fake_transport_init_realtime:
+	 * idle_ms without bound, drop_on_publish) */
+	int8_t rssi;          /* the RSSI of the V2 envelopes fake_queue_* wrap */
 	int idle_ms;          /* poll with nothing queued sleeps min(timeout, idle_ms) */
 	bool drop_on_publish; /* a publish discards the messages not delivered yet */
 	fake_script_fn script;
@@ -73,16 +76,27 @@ struct fake_transport {
 };
 
 void fake_transport_init(fake_transport_t *f);
+/* The same for a device that answers each request in turn: a publish drops the answers not
+ * delivered yet, and poll waits like a quiet network (the blocking client calls). */
+void fake_transport_init_realtime(fake_transport_t *f);
 
-/* Queue a message: rtu wrapped in envelope env (register reg, RSSI rssi) for topic (NULL =
- * every listener). */
+/* The device's model and serial for fake_client. */
+#define FAKE_MODEL "EL100V2"
+#define FAKE_SN    "2345678901234"
+
+/* A client of the device FAKE_MODEL / FAKE_SN on f (preset NULL: the model's), created and
+ * started (asserted). */
+blt_client_t *fake_client(fake_transport_t *f, const char *preset, int timeout_ms, int retries);
+
+/* Queue a message: rtu wrapped in envelope env (register reg, RSSI f->rssi) for topic (NULL
+ * = every listener). */
 void fake_queue_env(fake_transport_t *f, const char *topic, blt_envelope_t env, uint16_t reg,
-                    int8_t rssi, const uint8_t *rtu, size_t n, bool retained);
+                    const uint8_t *rtu, size_t n, bool retained);
 
 /* Queue an FC03 reply of slave with nregs registers counting up from first, in a V2
- * envelope (register 0, RSSI rssi). */
-void fake_queue_read_reply(fake_transport_t *f, const char *topic, int8_t rssi, uint8_t slave,
-                           uint16_t first, int nregs, bool retained);
+ * envelope (register 0). */
+void fake_queue_read_reply(fake_transport_t *f, const char *topic, uint8_t slave, uint16_t first,
+                           int nregs, bool retained);
 
 /* Deliver every queued message. */
 void fake_transport_drain(fake_transport_t *f);

@@ -20,19 +20,6 @@
 /* --- the shared fake transport (tests/unit/fake_transport.h): several listeners, messages
  * routed by topic, time driven by the tests (idle_ms 0) --------------------------------- */
 
-/* Queue a V2 message on a reply topic. */
-static void queue_rtu(fake_transport_t *f, const char *topic, const uint8_t *rtu, size_t n,
-                      bool retained)
-{
-	fake_queue_env(f, topic, BLT_ENV_V2, 0, -60, rtu, n, retained);
-}
-
-static void queue_read_reply(fake_transport_t *f, const char *topic, uint8_t slave, uint16_t first,
-                             int nregs, bool retained)
-{
-	fake_queue_read_reply(f, topic, -60, slave, first, nregs, retained);
-}
-
 static char reply_topic[2][128];
 
 static blt_client_t *make_client(fake_transport_t *f, const char *sn, int timeout_ms, int retries,
@@ -101,7 +88,7 @@ static void s_answer_first(fake_transport_t *f, const char *topic, const uint8_t
 {
 	(void)rtu, (void)n;
 	if (strstr(topic, "1111111111111"))
-		queue_read_reply(f, reply_topic[0], 0, 0x1000, 4, false);
+		fake_queue_read_reply(f, reply_topic[0], 0, 0x1000, 4, false);
 }
 
 static void s_silent(fake_transport_t *f, const char *topic, const uint8_t *rtu, size_t n)
@@ -112,12 +99,12 @@ static void s_silent(fake_transport_t *f, const char *topic, const uint8_t *rtu,
 static void s_noise_then_good(fake_transport_t *f, const char *topic, const uint8_t *rtu, size_t n)
 {
 	(void)topic, (void)rtu, (void)n;
-	queue_read_reply(f, reply_topic[0], 0, 0x7777, 4, true);  /* retained: history */
-	queue_read_reply(f, reply_topic[0], 1, 0x5555, 4, false); /* other slave */
-	queue_read_reply(f, reply_topic[0], 0, 0x4444, 5, false); /* too many registers */
-	queue_read_reply(f, reply_topic[0], 0, 0x2000, 4, false);
+	fake_queue_read_reply(f, reply_topic[0], 0, 0x7777, 4, true);  /* retained: history */
+	fake_queue_read_reply(f, reply_topic[0], 1, 0x5555, 4, false); /* other slave */
+	fake_queue_read_reply(f, reply_topic[0], 0, 0x4444, 5, false); /* too many registers */
+	fake_queue_read_reply(f, reply_topic[0], 0, 0x2000, 4, false);
 	f->q[f->nq - 1].p[f->q[f->nq - 1].n - 1] ^= 0xFF; /* CRC broken */
-	queue_read_reply(f, reply_topic[0], 0, 0x1000, 4, false);
+	fake_queue_read_reply(f, reply_topic[0], 0, 0x1000, 4, false);
 }
 
 static void s_exception(fake_transport_t *f, const char *topic, const uint8_t *rtu, size_t n)
@@ -126,7 +113,7 @@ static void s_exception(fake_transport_t *f, const char *topic, const uint8_t *r
 	size_t len;
 	(void)topic, (void)rtu, (void)n;
 	assert_int_equal(blt_rtu_build_exception(0, 0x03, 2, ex, sizeof ex, &len), BLT_OK);
-	queue_rtu(f, reply_topic[0], ex, len, false);
+	fake_queue_env(f, reply_topic[0], BLT_ENV_V2, 0, ex, len, false);
 }
 
 static int answer_from;
@@ -134,7 +121,7 @@ static void s_answer_from_nth(fake_transport_t *f, const char *topic, const uint
 {
 	(void)topic, (void)rtu, (void)n;
 	if (f->npub >= answer_from)
-		queue_read_reply(f, reply_topic[0], 0, 0x1000, 4, false);
+		fake_queue_read_reply(f, reply_topic[0], 0, 0x1000, 4, false);
 }
 
 /* --- tests ------------------------------------------------------------------------------- */
@@ -428,7 +415,7 @@ static void s_device(fake_transport_t *f, const char *topic, const uint8_t *rtu,
 		data[2 * i + 1] = (uint8_t)i;
 	}
 	if (dup_before && prev_len)
-		queue_rtu(f, reply_topic[0], prev_rtu, prev_len, false);
+		fake_queue_env(f, reply_topic[0], BLT_ENV_V2, 0, prev_rtu, prev_len, false);
 	if (short_first) {
 		uint8_t sd[250], sx[BLT_RTU_MAX];
 		size_t slen;
@@ -436,7 +423,7 @@ static void s_device(fake_transport_t *f, const char *topic, const uint8_t *rtu,
 		assert_int_equal(
 		    blt_rtu_build_read_reply(0, sd, 2 * (size_t)short_first, sx, sizeof sx, &slen),
 		    BLT_OK);
-		queue_rtu(f, reply_topic[0], sx, slen, false);
+		fake_queue_env(f, reply_topic[0], BLT_ENV_V2, 0, sx, slen, false);
 	}
 	if (other_len_first) {
 		uint8_t other[12], orx[BLT_RTU_MAX];
@@ -444,11 +431,11 @@ static void s_device(fake_transport_t *f, const char *topic, const uint8_t *rtu,
 		memset(other, 0x99, sizeof other);
 		assert_int_equal(blt_rtu_build_read_reply(0, other, 12, orx, sizeof orx, &olen),
 		                 BLT_OK);
-		queue_rtu(f, reply_topic[0], orx, olen, false);
+		fake_queue_env(f, reply_topic[0], BLT_ENV_V2, 0, orx, olen, false);
 	}
 	assert_int_equal(
 	    blt_rtu_build_read_reply(0, data, 2 * (size_t)nregs, out, sizeof out, &len), BLT_OK);
-	queue_rtu(f, reply_topic[0], out, len, false);
+	fake_queue_env(f, reply_topic[0], BLT_ENV_V2, 0, out, len, false);
 	memcpy(prev_rtu, out, len);
 	prev_len = len;
 }
@@ -601,7 +588,7 @@ static struct unit {
 
 static void queue_env_reg(fake_transport_t *f, uint16_t reg, const uint8_t *rtu, size_t n)
 {
-	queue_rtu(f, reply_topic[0], rtu, n, false);
+	fake_queue_env(f, reply_topic[0], BLT_ENV_V2, 0, rtu, n, false);
 	f->q[f->nq - 1].p[3] = (uint8_t)(reg >> 8);
 	f->q[f->nq - 1].p[4] = (uint8_t)reg;
 }
@@ -996,12 +983,12 @@ static void test_longer_reply_refused(void **state)
 	f.script = NULL;
 	blt_client_t *c = make_client(&f, "1111111111111", 200, 0, 0);
 	assert_int_equal(blt_client_submit_read_block(c, 100, 4, 4, on_reply, &r, NULL), BLT_OK);
-	queue_read_reply(&f, reply_topic[0], 0, 0x4444, 5, false);
+	fake_queue_read_reply(&f, reply_topic[0], 0, 0x4444, 5, false);
 	fake_transport_drain(&f);
 	assert_int_equal(r.calls, 0);
 	assert_int_equal(blt_client_check_timeouts(c, blt_client_deadline(c)), 1);
 	assert_int_equal(r.err, BLT_E_TIMEOUT);
-	queue_read_reply(&f, reply_topic[0], 0, 0x4444, 5, false);
+	fake_queue_read_reply(&f, reply_topic[0], 0, 0x4444, 5, false);
 	assert_int_equal(blt_client_read(c, 100, 4, data, sizeof data, &n, &d), BLT_E_TIMEOUT);
 	blt_client_stats(c, &st);
 	assert_int_equal(st.replies, 0);

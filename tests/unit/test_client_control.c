@@ -44,7 +44,7 @@ static uint16_t mem[65536];
 
 static void reply(fake_transport_t *f, const uint8_t *rtu, size_t n)
 {
-	fake_queue_env(f, NULL, BLT_ENV_V2, 0, -60, rtu, n, false);
+	fake_queue_env(f, NULL, BLT_ENV_V2, 0, rtu, n, false);
 }
 
 /* The device: answers every request the client publishes (fake_transport_t.script). */

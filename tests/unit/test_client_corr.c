@@ -16,63 +16,31 @@
 
 #include "unit/fake_transport.h"
 
-/* --- the shared fake transport (tests/unit/fake_transport.h): one listener, a publish
- * drops what was not delivered, poll waits like a quiet network ---------------------------- */
-
+/* The shared fake transport (tests/unit/fake_transport.h) in real time: one device answers
+ * each request, in V2 envelopes with RSSI -71. */
 static void fake_init(fake_transport_t *f)
 {
-	fake_transport_init(f);
-	f->drop_on_publish = true;
-	f->idle_ms = 1000000;
-}
-
-/* Queue a device message: RTU frame wrapped in env (V2 rssi -71, reg). */
-static void queue_env(fake_transport_t *f, blt_envelope_t env, uint16_t reg, const uint8_t *rtu,
-                      size_t n, bool retained)
-{
-	fake_queue_env(f, NULL, env, reg, -71, rtu, n, retained);
-}
-
-static void queue_read_reply(fake_transport_t *f, uint8_t slave, uint16_t first_value, int nregs,
-                             bool retained)
-{
-	fake_queue_read_reply(f, NULL, -71, slave, first_value, nregs, retained);
-}
-
-static blt_client_t *make_client(fake_transport_t *f, const char *preset, int timeout_ms,
-                                 int retries)
-{
-	blt_client_t *c = NULL;
-	blt_detail_t d = {""};
-	blt_client_opts_t o = {.model = "EL100V2",
-	                       .sn = "2345678901234",
-	                       .preset = preset,
-	                       .slave = -1,
-	                       .envelope = -1,
-	                       .timeout_ms = timeout_ms,
-	                       .retries = retries};
-	assert_int_equal(blt_client_new(&f->base, &o, &c, &d), BLT_OK);
-	assert_int_equal(blt_client_start(c, &d), BLT_OK);
-	return c;
+	fake_transport_init_realtime(f);
+	f->rssi = -71;
 }
 
 /* --- scripts ------------------------------------------------------------------------------ */
 
 FAKE_SCRIPT(s_good)
 {
-	queue_read_reply(f, 0, 0x1000, 4, false);
+	fake_queue_read_reply(f, NULL, 0, 0x1000, 4, false);
 }
 
 FAKE_SCRIPT(s_badcrc_then_good)
 {
-	queue_read_reply(f, 0, 0x2000, 4, false);
+	fake_queue_read_reply(f, NULL, 0, 0x2000, 4, false);
 	f->q[0].p[f->q[0].n - 1] ^= 0xFF; /* break the CRC */
-	queue_read_reply(f, 0, 0x1000, 4, false);
+	fake_queue_read_reply(f, NULL, 0, 0x1000, 4, false);
 }
 
 FAKE_SCRIPT(s_badcrc_only)
 {
-	queue_read_reply(f, 0, 0x2000, 4, false);
+	fake_queue_read_reply(f, NULL, 0, 0x2000, 4, false);
 	f->q[0].p[f->q[0].n - 1] ^= 0xFF;
 	/* and a truncated V2 envelope */
 	f->q[1].p[0] = 0x01;
@@ -88,20 +56,20 @@ FAKE_SCRIPT(s_push_then_good)
 	const uint16_t vals[3] = {1, 2, 3};
 	/* device-originated FC10 push (request-shaped) for block 1300 */
 	assert_int_equal(blt_rtu_build_writen(0, 1300, vals, 3, rtu, sizeof rtu, &len), BLT_OK);
-	queue_env(f, BLT_ENV_V2, 1300, rtu, len, false);
-	queue_read_reply(f, 0, 0x1000, 4, false);
+	fake_queue_env(f, NULL, BLT_ENV_V2, 1300, rtu, len, false);
+	fake_queue_read_reply(f, NULL, 0, 0x1000, 4, false);
 }
 
 FAKE_SCRIPT(s_retained_then_good)
 {
-	queue_read_reply(f, 0, 0x7777, 4, true);
-	queue_read_reply(f, 0, 0x1000, 4, false);
+	fake_queue_read_reply(f, NULL, 0, 0x7777, 4, true);
+	fake_queue_read_reply(f, NULL, 0, 0x1000, 4, false);
 }
 
 FAKE_SCRIPT(s_other_slave_then_good)
 {
-	queue_read_reply(f, 1, 0x5555, 4, false);
-	queue_read_reply(f, 0, 0x1000, 4, false);
+	fake_queue_read_reply(f, NULL, 1, 0x5555, 4, false);
+	fake_queue_read_reply(f, NULL, 0, 0x1000, 4, false);
 }
 
 FAKE_SCRIPT(s_late_reply_other_reg_then_good)
@@ -110,14 +78,15 @@ FAKE_SCRIPT(s_late_reply_other_reg_then_good)
 	size_t len;
 	/* a plausible read reply whose V2 envelope names register 6000, not 100 */
 	assert_int_equal(blt_rtu_build_read_reply(0, data, 8, rtu, sizeof rtu, &len), BLT_OK);
-	queue_env(f, BLT_ENV_V2, 6000, rtu, len, false);
-	queue_read_reply(f, 0, 0x1000, 4, false);
+	fake_queue_env(f, NULL, BLT_ENV_V2, 6000, rtu, len, false);
+	fake_queue_read_reply(f, NULL, 0, 0x1000, 4, false);
 }
 
 FAKE_SCRIPT(s_too_many_regs_then_good)
 {
-	queue_read_reply(f, 0, 0x4444, 5, false); /* 5 registers for a read of 4: not ours */
-	queue_read_reply(f, 0, 0x1000, 3, false); /* fewer than asked: fine (§1.3) */
+	fake_queue_read_reply(f, NULL, 0, 0x4444, 5,
+	                      false); /* 5 registers for a read of 4: not ours */
+	fake_queue_read_reply(f, NULL, 0, 0x1000, 3, false); /* fewer than asked: fine (§1.3) */
 }
 
 FAKE_SCRIPT(s_exception)
@@ -125,13 +94,14 @@ FAKE_SCRIPT(s_exception)
 	uint8_t rtu[8];
 	size_t len;
 	assert_int_equal(blt_rtu_build_exception(0, 0x03, 2, rtu, sizeof rtu, &len), BLT_OK);
-	queue_env(f, BLT_ENV_V2, 0, rtu, len, false);
+	fake_queue_env(f, NULL, BLT_ENV_V2, 0, rtu, len, false);
 }
 
 FAKE_SCRIPT(s_echo)
 {
 	/* echo what was published, envelope stripped */
-	queue_env(f, BLT_ENV_V2, 0, f->pub + BLT_ENV_V2_LEN, f->pub_len - BLT_ENV_V2_LEN, false);
+	fake_queue_env(f, NULL, BLT_ENV_V2, 0, f->pub + BLT_ENV_V2_LEN, f->pub_len - BLT_ENV_V2_LEN,
+	               false);
 }
 
 FAKE_SCRIPT(s_bad_echo)
@@ -139,7 +109,7 @@ FAKE_SCRIPT(s_bad_echo)
 	uint8_t rtu[8];
 	size_t len;
 	assert_int_equal(blt_rtu_build_write1(0, 2011, 0, rtu, sizeof rtu, &len), BLT_OK);
-	queue_env(f, BLT_ENV_V2, 0, rtu, len, false);
+	fake_queue_env(f, NULL, BLT_ENV_V2, 0, rtu, len, false);
 }
 
 FAKE_SCRIPT(s_writen_reply)
@@ -147,13 +117,13 @@ FAKE_SCRIPT(s_writen_reply)
 	uint8_t rtu[8];
 	size_t len;
 	assert_int_equal(blt_rtu_build_writen_reply(0, 2011, 2, rtu, sizeof rtu, &len), BLT_OK);
-	queue_env(f, BLT_ENV_V2, 0, rtu, len, false);
+	fake_queue_env(f, NULL, BLT_ENV_V2, 0, rtu, len, false);
 }
 
 FAKE_SCRIPT(s_second_attempt)
 {
 	if (f->npub >= 2)
-		queue_read_reply(f, 0, 0x1000, 4, false);
+		fake_queue_read_reply(f, NULL, 0, 0x1000, 4, false);
 }
 
 FAKE_SCRIPT(s_seed)
@@ -161,7 +131,7 @@ FAKE_SCRIPT(s_seed)
 	uint8_t data[4] = {0x12, 0x34, 0x56, 0x78}, rtu[16];
 	size_t len;
 	assert_int_equal(blt_rtu_build_read_reply(1, data, 4, rtu, sizeof rtu, &len), BLT_OK);
-	queue_env(f, BLT_ENV_BARE, 0, rtu, len, false);
+	fake_queue_env(f, NULL, BLT_ENV_BARE, 0, rtu, len, false);
 }
 
 /* --- tests ------------------------------------------------------------------------------- */
@@ -191,7 +161,7 @@ static void test_read_v2_exact_bytes(void **state)
 	(void)state;
 	fake_init(&f);
 	f.script = s_good;
-	blt_client_t *c = make_client(&f, NULL, 500, 0);
+	blt_client_t *c = fake_client(&f, NULL, 500, 0);
 	assert_string_equal(f.ls[0].topic, "PUB/EL100V2/2345678901234");
 	assert_int_equal(blt_client_read(c, 100, 66, data, sizeof data, &n, &d), BLT_OK);
 	assert_string_equal(f.pub_topic, "SUB/EL100V2/2345678901234");
@@ -216,7 +186,7 @@ static void test_timeout_names_topic_and_register(void **state)
 	blt_client_stats_t st;
 	(void)state;
 	fake_init(&f);
-	blt_client_t *c = make_client(&f, "v2", 30, 0);
+	blt_client_t *c = fake_client(&f, "v2", 30, 0);
 	read4(c, BLT_E_TIMEOUT, 0, &d);
 	assert_non_null(strstr(d.text, "PUB/EL100V2/2345678901234"));
 	assert_non_null(strstr(d.text, "at 100"));
@@ -235,7 +205,7 @@ static void test_bad_crc_then_good(void **state)
 	(void)state;
 	fake_init(&f);
 	f.script = s_badcrc_then_good;
-	blt_client_t *c = make_client(&f, NULL, 500, 0);
+	blt_client_t *c = fake_client(&f, NULL, 500, 0);
 	read4(c, BLT_OK, 0x1000, &d);
 	blt_client_stats(c, &st);
 	assert_int_equal(st.bad_frames, 1);
@@ -250,7 +220,7 @@ static void test_only_bad_frames(void **state)
 	(void)state;
 	fake_init(&f);
 	f.script = s_badcrc_only;
-	blt_client_t *c = make_client(&f, NULL, 40, 0);
+	blt_client_t *c = fake_client(&f, NULL, 40, 0);
 	read4(c, BLT_E_TIMEOUT, 0, &d);
 	assert_non_null(strstr(d.text, "2 invalid frames received (last: malformed envelope)"));
 	blt_client_free(c);
@@ -258,7 +228,7 @@ static void test_only_bad_frames(void **state)
 
 FAKE_SCRIPT(s_crc_once)
 {
-	queue_read_reply(f, 0, 0x2000, 4, false);
+	fake_queue_read_reply(f, NULL, 0, 0x2000, 4, false);
 	f->q[0].p[f->q[0].n - 2] ^= 0x01;
 }
 
@@ -269,7 +239,7 @@ static void test_crc_named_in_timeout(void **state)
 	(void)state;
 	fake_init(&f);
 	f.script = s_crc_once;
-	blt_client_t *c = make_client(&f, NULL, 40, 0);
+	blt_client_t *c = fake_client(&f, NULL, 40, 0);
 	read4(c, BLT_E_TIMEOUT, 0, &d);
 	assert_non_null(strstr(d.text, "1 invalid frames received (last: CRC mismatch)"));
 	blt_client_free(c);
@@ -302,7 +272,7 @@ static void test_unsolicited_push_before_reply(void **state)
 	(void)state;
 	fake_init(&f);
 	f.script = s_push_then_good;
-	blt_client_t *c = make_client(&f, NULL, 500, 0);
+	blt_client_t *c = fake_client(&f, NULL, 500, 0);
 	blt_client_on_unsolicited(c, on_unsol, &s);
 	read4(c, BLT_OK, 0x1000, &d);
 	assert_int_equal(s.n, 1);
@@ -322,7 +292,7 @@ static void test_retained_ignored(void **state)
 	(void)state;
 	fake_init(&f);
 	f.script = s_retained_then_good;
-	blt_client_t *c = make_client(&f, NULL, 500, 0);
+	blt_client_t *c = fake_client(&f, NULL, 500, 0);
 	read4(c, BLT_OK, 0x1000, &d); /* not 0x7777 from the retained one */
 	blt_client_stats(c, &st);
 	assert_int_equal(st.replies, 1);
@@ -337,7 +307,7 @@ static void test_other_slave_ignored(void **state)
 	(void)state;
 	fake_init(&f);
 	f.script = s_other_slave_then_good;
-	blt_client_t *c = make_client(&f, NULL, 500, 0);
+	blt_client_t *c = fake_client(&f, NULL, 500, 0);
 	blt_client_on_unsolicited(c, on_unsol, &s);
 	read4(c, BLT_OK, 0x1000, &d);
 	assert_int_equal(s.n, 1);
@@ -355,7 +325,7 @@ static void test_envelope_register_not_a_filter(void **state)
 	(void)state;
 	fake_init(&f);
 	f.script = s_late_reply_other_reg_then_good;
-	blt_client_t *c = make_client(&f, NULL, 500, 0);
+	blt_client_t *c = fake_client(&f, NULL, 500, 0);
 	read4(c, BLT_OK, 0x6666, &d);
 	blt_client_free(c);
 }
@@ -369,7 +339,7 @@ static void test_length_plausibility(void **state)
 	(void)state;
 	fake_init(&f);
 	f.script = s_too_many_regs_then_good;
-	blt_client_t *c = make_client(&f, NULL, 500, 0);
+	blt_client_t *c = fake_client(&f, NULL, 500, 0);
 	assert_int_equal(blt_client_read(c, 100, 4, data, sizeof data, &n, &d), BLT_OK);
 	assert_int_equal(n, 6);
 	assert_int_equal(data[0], 0x10);
@@ -386,7 +356,7 @@ static void test_exception(void **state)
 	(void)state;
 	fake_init(&f);
 	f.script = s_exception;
-	blt_client_t *c = make_client(&f, NULL, 500, 0);
+	blt_client_t *c = fake_client(&f, NULL, 500, 0);
 	read4(c, BLT_E_EXCEPTION, 0, &d);
 	assert_non_null(strstr(d.text, "illegal data address"));
 	assert_int_equal(blt_rtu_build_read(0, 100, 4, req, sizeof req, &rl), BLT_OK);
@@ -408,13 +378,13 @@ static void test_write1_echo(void **state)
 	(void)state;
 	fake_init(&f);
 	f.script = s_echo;
-	blt_client_t *c = make_client(&f, NULL, 500, 0);
+	blt_client_t *c = fake_client(&f, NULL, 500, 0);
 	assert_int_equal(blt_client_write1_raw(c, 2011, 1, &d), BLT_OK);
 	assert_memory_equal(f.pub, want, sizeof want);
 	/* an echo with another value is not our reply: no confirmation, a timeout */
 	f.script = s_bad_echo;
 	blt_client_free(c);
-	c = make_client(&f, NULL, 40, 0);
+	c = fake_client(&f, NULL, 40, 0);
 	assert_int_equal(blt_client_write1_raw(c, 2011, 1, &d), BLT_E_TIMEOUT);
 	blt_client_free(c);
 }
@@ -427,7 +397,7 @@ static void test_writen(void **state)
 	(void)state;
 	fake_init(&f);
 	f.script = s_writen_reply;
-	blt_client_t *c = make_client(&f, NULL, 500, 0);
+	blt_client_t *c = fake_client(&f, NULL, 500, 0);
 	assert_int_equal(blt_client_writen_raw(c, 2011, v, 2, &d), BLT_OK);
 	/* request as in PROTOCOL.md §1.6 (slave 0 here) */
 	assert_int_equal(f.pub_len, BLT_ENV_V2_LEN + 13);
@@ -444,7 +414,7 @@ static void test_retries(void **state)
 	(void)state;
 	fake_init(&f);
 	f.script = s_second_attempt;
-	blt_client_t *c = make_client(&f, NULL, 30, 1);
+	blt_client_t *c = fake_client(&f, NULL, 30, 1);
 	read4(c, BLT_OK, 0x1000, &d);
 	blt_client_stats(c, &st);
 	assert_int_equal(st.requests, 2);
@@ -463,7 +433,7 @@ static void test_seed_preset(void **state)
 	(void)state;
 	fake_init(&f);
 	f.script = s_seed;
-	blt_client_t *c = make_client(&f, "seed", 500, 0);
+	blt_client_t *c = fake_client(&f, "seed", 500, 0);
 	assert_string_equal(f.ls[0].topic, "PUB/2345678901234");
 	assert_int_equal(blt_client_read(c, 100, 66, data, sizeof data, &n, &d), BLT_OK);
 	assert_string_equal(f.pub_topic, "SUB/2345678901234");
@@ -534,7 +504,7 @@ static void test_busy(void **state)
 	(void)state;
 	fake_init(&f);
 	f.script = s_push_then_good;
-	reentrant_client = make_client(&f, NULL, 500, 0);
+	reentrant_client = fake_client(&f, NULL, 500, 0);
 	blt_client_on_unsolicited(reentrant_client, on_unsol_reenter, NULL);
 	read4(reentrant_client, BLT_OK, 0x1000, &d);
 	assert_int_equal(reentrant_rc, BLT_E_BUSY);
@@ -549,7 +519,7 @@ static void test_bad_request(void **state)
 	size_t n;
 	(void)state;
 	fake_init(&f);
-	blt_client_t *c = make_client(&f, NULL, 500, 0);
+	blt_client_t *c = fake_client(&f, NULL, 500, 0);
 	assert_int_equal(blt_client_transact(c, req, sizeof req, reply, sizeof reply, &n, NULL, &d),
 	                 BLT_E_CRC);
 	assert_int_equal(f.npub, 0);

@@ -19,44 +19,12 @@
 #include "unit/fake_transport.h"
 #include "unit/testdata.h"
 
-/* --- the shared fake transport (tests/unit/fake_transport.h): one listener, a publish
- * drops what was not delivered, poll waits like a quiet network ---------------------------- */
-
+/* The shared fake transport (tests/unit/fake_transport.h) in real time: one device answers
+ * each request, in V2 envelopes with RSSI -71. */
 static void fake_init(fake_transport_t *f)
 {
-	fake_transport_init(f);
-	f->drop_on_publish = true;
-	f->idle_ms = 1000000;
-}
-
-/* Queue a device message: RTU frame wrapped in env (V2 rssi -71, reg). */
-static void queue_env(fake_transport_t *f, blt_envelope_t env, uint16_t reg, const uint8_t *rtu,
-                      size_t n, bool retained)
-{
-	fake_queue_env(f, NULL, env, reg, -71, rtu, n, retained);
-}
-
-static void queue_read_reply(fake_transport_t *f, uint8_t slave, uint16_t first_value, int nregs,
-                             bool retained)
-{
-	fake_queue_read_reply(f, NULL, -71, slave, first_value, nregs, retained);
-}
-
-static blt_client_t *make_client(fake_transport_t *f, const char *preset, int timeout_ms,
-                                 int retries)
-{
-	blt_client_t *c = NULL;
-	blt_detail_t d = {""};
-	blt_client_opts_t o = {.model = "EL100V2",
-	                       .sn = "2345678901234",
-	                       .preset = preset,
-	                       .slave = -1,
-	                       .envelope = -1,
-	                       .timeout_ms = timeout_ms,
-	                       .retries = retries};
-	assert_int_equal(blt_client_new(&f->base, &o, &c, &d), BLT_OK);
-	assert_int_equal(blt_client_start(c, &d), BLT_OK);
-	return c;
+	fake_transport_init_realtime(f);
+	f->rssi = -71;
 }
 
 /* --- scripts ------------------------------------------------------------------------------ */
@@ -73,7 +41,7 @@ static void queue_node_answer(fake_transport_t *f, uint8_t slave)
 	assert_int_equal(
 	    blt_rtu_build_writen(slave, 21000, regs, (uint16_t)(n / 2), rtu, sizeof rtu, &len),
 	    BLT_OK);
-	queue_env(f, BLT_ENV_V2, 0, rtu, len, false);
+	fake_queue_env(f, NULL, BLT_ENV_V2, 0, rtu, len, false);
 }
 
 static void queue_ack(fake_transport_t *f)
@@ -81,7 +49,7 @@ static void queue_ack(fake_transport_t *f)
 	uint8_t rtu[16];
 	size_t len;
 	assert_int_equal(blt_rtu_build_writen_reply(0, 21000, 1, rtu, sizeof rtu, &len), BLT_OK);
-	queue_env(f, BLT_ENV_V2, 0, rtu, len, false);
+	fake_queue_env(f, NULL, BLT_ENV_V2, 0, rtu, len, false);
 }
 
 FAKE_SCRIPT(s_ack_then_nodes)
@@ -106,7 +74,7 @@ FAKE_SCRIPT(s_exception)
 	size_t len;
 	assert_int_equal(blt_rtu_build_exception(0, BLT_FC_WRITEN, 2, rtu, sizeof rtu, &len),
 	                 BLT_OK);
-	queue_env(f, BLT_ENV_V2, 0, rtu, len, false);
+	fake_queue_env(f, NULL, BLT_ENV_V2, 0, rtu, len, false);
 }
 
 /* Reads: the unit (slave 0) answers 6100 short (90 of 104 like the AP300), a pack at 51
@@ -115,8 +83,10 @@ FAKE_SCRIPT(s_reads)
 {
 	uint8_t slave = f->pub[BLT_ENV_V2_LEN];
 	if (slave == 51)
-		queue_read_reply(f, 0, 0x1000, 90, false); /* the wrong slave: not the answer */
-	queue_read_reply(f, slave, slave == 0 ? 0x0100 : 0x5100, slave == 0 ? 90 : 104, false);
+		fake_queue_read_reply(f, NULL, 0, 0x1000, 90,
+		                      false); /* the wrong slave: not the answer */
+	fake_queue_read_reply(f, NULL, slave, slave == 0 ? 0x0100 : 0x5100, slave == 0 ? 90 : 104,
+	                      false);
 }
 
 /* --- tests -------------------------------------------------------------------------------- */
@@ -130,7 +100,7 @@ static void test_node_query_bytes_and_answer(void **state)
 	(void)state;
 	fake_init(&f);
 	f.script = s_ack_then_nodes;
-	blt_client_t *c = make_client(&f, "v2", 300, 0);
+	blt_client_t *c = fake_client(&f, "v2", 300, 0);
 	assert_int_equal(blt_client_node_info(c, data, sizeof data, &n, &d), BLT_OK);
 	/* the query as the app sends it: V2 envelope naming 21000, FC10 of 1 to 21000 */
 	static const uint8_t want[] = {0x01, 0xf8, 0x0f, 0x52, 0x08, 0,    0,    0,    0,   0,
@@ -152,7 +122,7 @@ static void test_node_query_ack_or_other_slave_is_no_answer(void **state)
 	(void)state;
 	fake_init(&f);
 	f.script = s_ack_only;
-	blt_client_t *c = make_client(&f, "v2", 200, 0);
+	blt_client_t *c = fake_client(&f, "v2", 200, 0);
 	assert_int_equal(blt_client_node_info(c, data, sizeof data, &n, &d), BLT_E_TIMEOUT);
 	f.script = s_nodes_other_slave;
 	assert_int_equal(blt_client_node_info(c, data, sizeof data, &n, &d), BLT_E_TIMEOUT);
@@ -172,7 +142,7 @@ static void test_node_query_exception(void **state)
 	(void)state;
 	fake_init(&f);
 	f.script = s_exception;
-	blt_client_t *c = make_client(&f, "v2", 300, 0);
+	blt_client_t *c = fake_client(&f, "v2", 300, 0);
 	assert_int_equal(blt_client_node_info(c, data, sizeof data, &n, &d), BLT_E_EXCEPTION);
 	assert_non_null(strstr(d.text, "exception 2"));
 	blt_client_free(c);
@@ -188,7 +158,7 @@ static void test_read_at_slave_lengths_per_slave(void **state)
 	(void)state;
 	fake_init(&f);
 	f.script = s_reads;
-	blt_client_t *c = make_client(&f, "v2", 300, 0);
+	blt_client_t *c = fake_client(&f, "v2", 300, 0);
 	assert_int_equal(blt_client_slave(c), 0);
 	/* the unit: 90 registers, confirmed for (6100, 104) at slave 0 */
 	for (int k = 0; k < 2; k++) {
