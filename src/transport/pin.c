@@ -12,6 +12,7 @@
 
 #include <bluetti/bluetti.h>
 
+#include "core/core_internal.h"
 #include "transport/transport_internal.h"
 
 #define PIN_FILE_MAX 512
@@ -127,26 +128,10 @@ int blt_pin_load(const char *dir, const char *path, char out[65], char *err, siz
 /* mkdir -p with 0700 components, then the same checks as a load. */
 static int make_dir(const char *dir, char *err, size_t errcap)
 {
-	char p[1024];
 	struct stat st;
-	size_t n = strlen(dir);
 
-	if (n == 0 || n >= sizeof p) {
-		snprintf(err, errcap, "bad pin directory");
+	if (blt_mkdir_private(dir, err, errcap) != 0)
 		return -1;
-	}
-	memcpy(p, dir, n + 1);
-	for (size_t i = 1; i <= n; i++) {
-		if (p[i] != '/' && p[i] != '\0')
-			continue;
-		char save = p[i];
-		p[i] = '\0';
-		if (mkdir(p, 0700) != 0 && errno != EEXIST) {
-			snprintf(err, errcap, "cannot create %s: %s", p, strerror(errno));
-			return -1;
-		}
-		p[i] = save;
-	}
 	if (lstat(dir, &st) != 0 || S_ISLNK(st.st_mode)) {
 		snprintf(err, errcap, "%s: not a usable directory", dir);
 		return -1;

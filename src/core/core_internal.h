@@ -1,0 +1,12 @@
+/* core_internal.h - helpers of the core layer that other layers of the library use.
+ * Not installed; not part of the public API. */
+#ifndef BLT_CORE_INTERNAL_H
+#define BLT_CORE_INTERNAL_H
+
+#include <stddef.h>
+
+/* mkdir -p: every missing component of dir created with mode 0700 (private state, pins).
+ * 0, or -1 with a one-line reason in err. Existing components are left as they are. */
+int blt_mkdir_private(const char *dir, char *err, size_t errcap);
+
+#endif
