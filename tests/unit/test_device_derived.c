@@ -15,6 +15,8 @@
 #include <bluetti/bluetti.h>
 #include <bluetti/device.h>
 
+#include "unit/testdata.h"
+
 static void test_derived_table(void **state)
 {
 	static const char *const none[] = {NULL};
@@ -60,18 +62,12 @@ static blt_decoded_t dec;
 
 static void load(blt_device_t *dev, uint16_t id, const char *file)
 {
-	char path[512], text[4096];
+	char path[512];
 	uint8_t data[512];
-	size_t n, len;
+	size_t len;
 	blt_decode_opts_t o;
-	FILE *f;
-	snprintf(path, sizeof path, "%s/payloads/%s", BLT_TEST_DATA, file);
-	f = fopen(path, "rb");
-	assert_non_null(f);
-	n = fread(text, 1, sizeof text - 1, f);
-	fclose(f);
-	text[n] = 0;
-	assert_int_equal(blt_hex_decode(text, data, sizeof data, &len, NULL), BLT_OK);
+	snprintf(path, sizeof path, "payloads/%s", file);
+	len = test_data_hex(path, data, sizeof data);
 	blt_device_decode_opts(dev, &o);
 	int err = blt_decode(blt_catalog_find(id), data, len, &o, &dec, NULL);
 	assert_true(err == BLT_OK || err == BLT_E_MISSING);
