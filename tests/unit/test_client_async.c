@@ -20,7 +20,7 @@
 /* --- the shared fake transport (tests/unit/fake_transport.h): several listeners, messages
  * routed by topic, time driven by the tests (idle_ms 0) --------------------------------- */
 
-static char reply_topic[2][128];
+static char reply_topic[2][BLT_TOPIC_MAX];
 
 static blt_client_t *make_client(fake_transport_t *f, const char *sn, int timeout_ms, int retries,
                                  int k)
