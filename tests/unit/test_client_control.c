@@ -321,7 +321,7 @@ static void test_open_map_frames_and_aliases(void **state)
 		}
 	}
 	assert_true(aliases >= 1); /* 57026 */
-	assert_int_equal(x->f.publishes, 0);
+	assert_int_equal(x->f.npub, 0);
 }
 
 /* ---- the gate --------------------------------------------------------------------------- */
