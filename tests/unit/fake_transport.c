@@ -125,12 +125,13 @@ void fake_transport_init_realtime(fake_transport_t *f)
 	f->idle_ms = INT_MAX;
 }
 
-blt_client_t *fake_client(fake_transport_t *f, const char *preset, int timeout_ms, int retries)
+blt_client_t *fake_client(fake_transport_t *f, const char *sn, const char *preset, int timeout_ms,
+                          int retries)
 {
 	blt_client_t *c = NULL;
 	blt_detail_t d = {""};
 	blt_client_opts_t o = {.model = FAKE_MODEL,
-	                       .sn = FAKE_SN,
+	                       .sn = sn ? sn : FAKE_SN,
 	                       .preset = preset,
 	                       .slave = -1,
 	                       .envelope = -1,

@@ -84,9 +84,10 @@ void fake_transport_init_realtime(fake_transport_t *f);
 #define FAKE_MODEL "EL100V2"
 #define FAKE_SN    "2345678901234"
 
-/* A client of the device FAKE_MODEL / FAKE_SN on f (preset NULL: the model's), created and
- * started (asserted). */
-blt_client_t *fake_client(fake_transport_t *f, const char *preset, int timeout_ms, int retries);
+/* A client of the device FAKE_MODEL with serial sn (NULL: FAKE_SN) on f (preset NULL: the
+ * model's), created and started (asserted). */
+blt_client_t *fake_client(fake_transport_t *f, const char *sn, const char *preset, int timeout_ms,
+                          int retries);
 
 /* Queue a message: rtu wrapped in envelope env (register reg, RSSI f->rssi) for topic (NULL
  * = every listener). */

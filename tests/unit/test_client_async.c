@@ -25,16 +25,7 @@ static char reply_topic[2][BLT_TOPIC_MAX];
 static blt_client_t *make_client(fake_transport_t *f, const char *sn, int timeout_ms, int retries,
                                  int k)
 {
-	blt_client_t *c = NULL;
-	blt_detail_t d = {""};
-	blt_client_opts_t o = {.model = "EL100V2",
-	                       .sn = sn,
-	                       .slave = -1,
-	                       .envelope = -1,
-	                       .timeout_ms = timeout_ms,
-	                       .retries = retries};
-	assert_int_equal(blt_client_new(&f->base, &o, &c, &d), BLT_OK);
-	assert_int_equal(blt_client_start(c, &d), BLT_OK);
+	blt_client_t *c = fake_client(f, sn, NULL, timeout_ms, retries);
 	snprintf(reply_topic[k], sizeof reply_topic[k], "%s", f->ls[f->nls - 1].topic);
 	return c;
 }

@@ -161,7 +161,7 @@ static void test_read_v2_exact_bytes(void **state)
 	(void)state;
 	fake_init(&f);
 	f.script = s_good;
-	blt_client_t *c = fake_client(&f, NULL, 500, 0);
+	blt_client_t *c = fake_client(&f, NULL, NULL, 500, 0);
 	assert_string_equal(f.ls[0].topic, "PUB/EL100V2/2345678901234");
 	assert_int_equal(blt_client_read(c, 100, 66, data, sizeof data, &n, &d), BLT_OK);
 	assert_string_equal(f.pub_topic, "SUB/EL100V2/2345678901234");
@@ -186,7 +186,7 @@ static void test_timeout_names_topic_and_register(void **state)
 	blt_client_stats_t st;
 	(void)state;
 	fake_init(&f);
-	blt_client_t *c = fake_client(&f, "v2", 30, 0);
+	blt_client_t *c = fake_client(&f, NULL, "v2", 30, 0);
 	read4(c, BLT_E_TIMEOUT, 0, &d);
 	assert_non_null(strstr(d.text, "PUB/EL100V2/2345678901234"));
 	assert_non_null(strstr(d.text, "at 100"));
@@ -205,7 +205,7 @@ static void test_bad_crc_then_good(void **state)
 	(void)state;
 	fake_init(&f);
 	f.script = s_badcrc_then_good;
-	blt_client_t *c = fake_client(&f, NULL, 500, 0);
+	blt_client_t *c = fake_client(&f, NULL, NULL, 500, 0);
 	read4(c, BLT_OK, 0x1000, &d);
 	blt_client_stats(c, &st);
 	assert_int_equal(st.bad_frames, 1);
@@ -220,7 +220,7 @@ static void test_only_bad_frames(void **state)
 	(void)state;
 	fake_init(&f);
 	f.script = s_badcrc_only;
-	blt_client_t *c = fake_client(&f, NULL, 40, 0);
+	blt_client_t *c = fake_client(&f, NULL, NULL, 40, 0);
 	read4(c, BLT_E_TIMEOUT, 0, &d);
 	assert_non_null(strstr(d.text, "2 invalid frames received (last: malformed envelope)"));
 	blt_client_free(c);
@@ -239,7 +239,7 @@ static void test_crc_named_in_timeout(void **state)
 	(void)state;
 	fake_init(&f);
 	f.script = s_crc_once;
-	blt_client_t *c = fake_client(&f, NULL, 40, 0);
+	blt_client_t *c = fake_client(&f, NULL, NULL, 40, 0);
 	read4(c, BLT_E_TIMEOUT, 0, &d);
 	assert_non_null(strstr(d.text, "1 invalid frames received (last: CRC mismatch)"));
 	blt_client_free(c);
@@ -272,7 +272,7 @@ static void test_unsolicited_push_before_reply(void **state)
 	(void)state;
 	fake_init(&f);
 	f.script = s_push_then_good;
-	blt_client_t *c = fake_client(&f, NULL, 500, 0);
+	blt_client_t *c = fake_client(&f, NULL, NULL, 500, 0);
 	blt_client_on_unsolicited(c, on_unsol, &s);
 	read4(c, BLT_OK, 0x1000, &d);
 	assert_int_equal(s.n, 1);
@@ -292,7 +292,7 @@ static void test_retained_ignored(void **state)
 	(void)state;
 	fake_init(&f);
 	f.script = s_retained_then_good;
-	blt_client_t *c = fake_client(&f, NULL, 500, 0);
+	blt_client_t *c = fake_client(&f, NULL, NULL, 500, 0);
 	read4(c, BLT_OK, 0x1000, &d); /* not 0x7777 from the retained one */
 	blt_client_stats(c, &st);
 	assert_int_equal(st.replies, 1);
@@ -307,7 +307,7 @@ static void test_other_slave_ignored(void **state)
 	(void)state;
 	fake_init(&f);
 	f.script = s_other_slave_then_good;
-	blt_client_t *c = fake_client(&f, NULL, 500, 0);
+	blt_client_t *c = fake_client(&f, NULL, NULL, 500, 0);
 	blt_client_on_unsolicited(c, on_unsol, &s);
 	read4(c, BLT_OK, 0x1000, &d);
 	assert_int_equal(s.n, 1);
@@ -325,7 +325,7 @@ static void test_envelope_register_not_a_filter(void **state)
 	(void)state;
 	fake_init(&f);
 	f.script = s_late_reply_other_reg_then_good;
-	blt_client_t *c = fake_client(&f, NULL, 500, 0);
+	blt_client_t *c = fake_client(&f, NULL, NULL, 500, 0);
 	read4(c, BLT_OK, 0x6666, &d);
 	blt_client_free(c);
 }
@@ -339,7 +339,7 @@ static void test_length_plausibility(void **state)
 	(void)state;
 	fake_init(&f);
 	f.script = s_too_many_regs_then_good;
-	blt_client_t *c = fake_client(&f, NULL, 500, 0);
+	blt_client_t *c = fake_client(&f, NULL, NULL, 500, 0);
 	assert_int_equal(blt_client_read(c, 100, 4, data, sizeof data, &n, &d), BLT_OK);
 	assert_int_equal(n, 6);
 	assert_int_equal(data[0], 0x10);
@@ -356,7 +356,7 @@ static void test_exception(void **state)
 	(void)state;
 	fake_init(&f);
 	f.script = s_exception;
-	blt_client_t *c = fake_client(&f, NULL, 500, 0);
+	blt_client_t *c = fake_client(&f, NULL, NULL, 500, 0);
 	read4(c, BLT_E_EXCEPTION, 0, &d);
 	assert_non_null(strstr(d.text, "illegal data address"));
 	assert_int_equal(blt_rtu_build_read(0, 100, 4, req, sizeof req, &rl), BLT_OK);
@@ -378,13 +378,13 @@ static void test_write1_echo(void **state)
 	(void)state;
 	fake_init(&f);
 	f.script = s_echo;
-	blt_client_t *c = fake_client(&f, NULL, 500, 0);
+	blt_client_t *c = fake_client(&f, NULL, NULL, 500, 0);
 	assert_int_equal(blt_client_write1_raw(c, 2011, 1, &d), BLT_OK);
 	assert_memory_equal(f.pub, want, sizeof want);
 	/* an echo with another value is not our reply: no confirmation, a timeout */
 	f.script = s_bad_echo;
 	blt_client_free(c);
-	c = fake_client(&f, NULL, 40, 0);
+	c = fake_client(&f, NULL, NULL, 40, 0);
 	assert_int_equal(blt_client_write1_raw(c, 2011, 1, &d), BLT_E_TIMEOUT);
 	blt_client_free(c);
 }
@@ -397,7 +397,7 @@ static void test_writen(void **state)
 	(void)state;
 	fake_init(&f);
 	f.script = s_writen_reply;
-	blt_client_t *c = fake_client(&f, NULL, 500, 0);
+	blt_client_t *c = fake_client(&f, NULL, NULL, 500, 0);
 	assert_int_equal(blt_client_writen_raw(c, 2011, v, 2, &d), BLT_OK);
 	/* request as in PROTOCOL.md §1.6 (slave 0 here) */
 	assert_int_equal(f.pub_len, BLT_ENV_V2_LEN + 13);
@@ -414,7 +414,7 @@ static void test_retries(void **state)
 	(void)state;
 	fake_init(&f);
 	f.script = s_second_attempt;
-	blt_client_t *c = fake_client(&f, NULL, 30, 1);
+	blt_client_t *c = fake_client(&f, NULL, NULL, 30, 1);
 	read4(c, BLT_OK, 0x1000, &d);
 	blt_client_stats(c, &st);
 	assert_int_equal(st.requests, 2);
@@ -433,7 +433,7 @@ static void test_seed_preset(void **state)
 	(void)state;
 	fake_init(&f);
 	f.script = s_seed;
-	blt_client_t *c = fake_client(&f, "seed", 500, 0);
+	blt_client_t *c = fake_client(&f, NULL, "seed", 500, 0);
 	assert_string_equal(f.ls[0].topic, "PUB/2345678901234");
 	assert_int_equal(blt_client_read(c, 100, 66, data, sizeof data, &n, &d), BLT_OK);
 	assert_string_equal(f.pub_topic, "SUB/2345678901234");
@@ -504,7 +504,7 @@ static void test_busy(void **state)
 	(void)state;
 	fake_init(&f);
 	f.script = s_push_then_good;
-	reentrant_client = fake_client(&f, NULL, 500, 0);
+	reentrant_client = fake_client(&f, NULL, NULL, 500, 0);
 	blt_client_on_unsolicited(reentrant_client, on_unsol_reenter, NULL);
 	read4(reentrant_client, BLT_OK, 0x1000, &d);
 	assert_int_equal(reentrant_rc, BLT_E_BUSY);
@@ -519,7 +519,7 @@ static void test_bad_request(void **state)
 	size_t n;
 	(void)state;
 	fake_init(&f);
-	blt_client_t *c = fake_client(&f, NULL, 500, 0);
+	blt_client_t *c = fake_client(&f, NULL, NULL, 500, 0);
 	assert_int_equal(blt_client_transact(c, req, sizeof req, reply, sizeof reply, &n, NULL, &d),
 	                 BLT_E_CRC);
 	assert_int_equal(f.npub, 0);

@@ -100,7 +100,7 @@ static void test_node_query_bytes_and_answer(void **state)
 	(void)state;
 	fake_init(&f);
 	f.script = s_ack_then_nodes;
-	blt_client_t *c = fake_client(&f, "v2", 300, 0);
+	blt_client_t *c = fake_client(&f, NULL, "v2", 300, 0);
 	assert_int_equal(blt_client_node_info(c, data, sizeof data, &n, &d), BLT_OK);
 	/* the query as the app sends it: V2 envelope naming 21000, FC10 of 1 to 21000 */
 	static const uint8_t want[] = {0x01, 0xf8, 0x0f, 0x52, 0x08, 0,    0,    0,    0,   0,
@@ -122,7 +122,7 @@ static void test_node_query_ack_or_other_slave_is_no_answer(void **state)
 	(void)state;
 	fake_init(&f);
 	f.script = s_ack_only;
-	blt_client_t *c = fake_client(&f, "v2", 200, 0);
+	blt_client_t *c = fake_client(&f, NULL, "v2", 200, 0);
 	assert_int_equal(blt_client_node_info(c, data, sizeof data, &n, &d), BLT_E_TIMEOUT);
 	f.script = s_nodes_other_slave;
 	assert_int_equal(blt_client_node_info(c, data, sizeof data, &n, &d), BLT_E_TIMEOUT);
@@ -142,7 +142,7 @@ static void test_node_query_exception(void **state)
 	(void)state;
 	fake_init(&f);
 	f.script = s_exception;
-	blt_client_t *c = fake_client(&f, "v2", 300, 0);
+	blt_client_t *c = fake_client(&f, NULL, "v2", 300, 0);
 	assert_int_equal(blt_client_node_info(c, data, sizeof data, &n, &d), BLT_E_EXCEPTION);
 	assert_non_null(strstr(d.text, "exception 2"));
 	blt_client_free(c);
@@ -158,7 +158,7 @@ static void test_read_at_slave_lengths_per_slave(void **state)
 	(void)state;
 	fake_init(&f);
 	f.script = s_reads;
-	blt_client_t *c = fake_client(&f, "v2", 300, 0);
+	blt_client_t *c = fake_client(&f, NULL, "v2", 300, 0);
 	assert_int_equal(blt_client_slave(c), 0);
 	/* the unit: 90 registers, confirmed for (6100, 104) at slave 0 */
 	for (int k = 0; k < 2; k++) {
