@@ -4,15 +4,12 @@
 #ifndef BLT_IT_CLOUD_H
 #define BLT_IT_CLOUD_H
 
-#include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "it_util.h"
@@ -31,23 +28,6 @@ typedef struct simc {
 	char url[64], url2[64], log[600], regions[160];
 } simc_t;
 
-static inline void sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-	nanosleep(&ts, NULL);
-}
-
-static inline void show_log(const char *path)
-{
-	char line[512];
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return;
-	while (fgets(line, sizeof line, f))
-		fprintf(stderr, "  | %s", line);
-	fclose(f);
-}
-
 /* Start the simulated cloud (test_cloud_driver sim-cloud: the account EMAIL with PASSWORD,
  * the TOTP key KEY unless builtin_key, two devices) with extra options (NULL-terminated);
  * sim_stop (or the test's teardown) ends it. A cmocka test (assert_true, fail_msg). */
@@ -56,7 +36,7 @@ static inline void it_cloud_start(simc_t *s, const char *name, const char **extr
 	static int seq;
 	char ready[600], pwf[600], keyf[600], ca[600], cakey[600];
 	const char *argv[64];
-	int n = 0;
+	int n = 0, st = -1;
 	snprintf(ready, sizeof ready, "%s/cloud-%s-%d.ready", it_env("BLT_IT_DIR"), name, ++seq);
 	snprintf(s->log, sizeof s->log, "%s/cloud-%s-%d.log", it_env("BLT_IT_DIR"), name, seq);
 	snprintf(pwf, sizeof pwf, "%s/cloud.pw", it_env("BLT_IT_DIR"));
@@ -93,27 +73,13 @@ static inline void it_cloud_start(simc_t *s, const char *name, const char **extr
 		argv[n++] = extra[i];
 	argv[n] = NULL;
 	unlink(ready);
-	s->pid = fork();
-	if (s->pid == 0) {
-		int fd = open(s->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-			close(fd);
-		}
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
+	s->pid = it_spawn(argv, s->log, &(it_spawn_opts_t){.death_signal = SIGTERM});
 	assert_true(s->pid > 0);
-	for (int i = 0; i < 500 && access(ready, F_OK) != 0; i++) {
-		int st;
-		if (waitpid(s->pid, &st, WNOHANG) == s->pid) {
+	if (!it_wait_file(ready, s->pid, 10000, &st)) {
+		if (st >= 0)
 			s->pid = 0;
-			show_log(s->log);
-			fail_msg("cloud simulator exited before it was ready");
-		}
-		sleep_ms(20);
+		it_show_log(s->log, 0);
+		fail_msg("cloud simulator exited before it was ready, or not ready after 10 s");
 	}
 	size_t len;
 	uint8_t *p = it_read(ready, &len);
@@ -133,22 +99,7 @@ static inline void it_cloud_start(simc_t *s, const char *name, const char **extr
 
 static inline void sim_stop(simc_t *s)
 {
-	if (s->pid > 0) {
-		int st;
-		kill(s->pid, SIGTERM);
-		for (int i = 0; i < 250; i++) {
-			if (waitpid(s->pid, &st, WNOHANG) == s->pid) {
-				s->pid = 0;
-				break;
-			}
-			sleep_ms(20);
-		}
-		if (s->pid > 0) {
-			kill(s->pid, SIGKILL);
-			waitpid(s->pid, &st, 0);
-		}
-		s->pid = 0;
-	}
+	it_stop(&s->pid, SIGTERM, 5000);
 }
 
 #endif

@@ -214,12 +214,9 @@ static void test_network_timeout_tls_http(void **st)
 	char url[128];
 	(void)st;
 	/* closed port: network error */
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t sl = sizeof sa;
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
-	snprintf(url, sizeof url, "https://127.0.0.1:%u", ntohs(sa.sin_port));
+	uint16_t port;
+	int fd = it_loopback_socket(0, &port);
+	snprintf(url, sizeof url, "https://127.0.0.1:%u", port);
 	blt_cloud_t *c = client(url, NULL, KEY, 0);
 	assert_int_equal(blt_cloud_login(c, EMAIL, PASSWORD, &d), BLT_E_CONNECT);
 	assert_int_equal(kind(c), BLT_CLOUD_NETWORK);
@@ -361,7 +358,7 @@ static void test_token_expiry_renewed_once(void **st)
 	blt_cloud_t *c = client(s->url, NULL, KEY, 0);
 	assert_int_equal(blt_cloud_login(c, EMAIL, PASSWORD, &d), BLT_OK);
 	snprintf(first, sizeof first, "%s", blt_cloud_token(c));
-	sleep_ms(1300); /* the token expires mid-run */
+	it_sleep_ms(1300); /* the token expires mid-run */
 	if (blt_cloud_devices(c, dv, 4, &n, &d) != BLT_OK)
 		fail_msg("devices after expiry: %s", d.text);
 	assert_int_equal(n, 2);

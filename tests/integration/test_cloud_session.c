@@ -282,7 +282,7 @@ static void test_token_expiry_one_relogin(void **st)
 	x = login(s, dir, NULL);
 	snprintf(first, sizeof first, "%s", blt_cloud_session_saved(x)->token);
 	blt_cloud_session_close(x);
-	sleep_ms(2300); /* the saved token expires */
+	it_sleep_ms(2300); /* the saved token expires */
 
 	/* no password: a clear error, no login */
 	x = reopen(dir, NULL, NULL);
