@@ -17,6 +17,7 @@
 #include <bluetti/cloud.h>
 
 #include "cloud/cloud_internal.h"
+#include "core/core_internal.h"
 
 #define F_SESSION      "session"
 #define F_PFX          "client.pfx"
@@ -80,21 +81,9 @@ static int check_dir(const char *dir, blt_detail_t *d)
 /* mkdir -p; the last component 0700, parents 0700 too (XDG says so for ~/.local/state). */
 static int make_dir(const char *dir, blt_detail_t *d)
 {
-	char p[1024];
-	size_t n = strlen(dir);
-	if (n == 0 || n >= sizeof p)
-		return blt_detail_set(d, BLT_E_CONFIG, "bad store path");
-	memcpy(p, dir, n + 1);
-	for (size_t i = 1; i <= n; i++) {
-		if (p[i] != '/' && p[i] != '\0')
-			continue;
-		char save = p[i];
-		p[i] = '\0';
-		if (mkdir(p, 0700) != 0 && errno != EEXIST)
-			return blt_detail_set(d, BLT_E_IO, "cannot create %s: %s", p,
-			                      strerror(errno));
-		p[i] = save;
-	}
+	char err[1200];
+	if (blt_mkdir_private(dir, err, sizeof err) != 0)
+		return blt_detail_set(d, BLT_E_IO, "store directory: %s", err);
 	return check_dir(dir, d);
 }
 
