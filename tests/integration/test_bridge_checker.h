@@ -542,10 +542,16 @@ static void chk_doc(chk_ctx_t *c, const chk_doc_t *doc, const cJSON *state, char
 				snprintf(devs[(*ndevs)++], 96, "%s", id0);
 			}
 		}
-		if (!chk_str(dev, "name") || !chk_str(dev, "manufacturer") ||
+		const cJSON *id0j = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(dev, "identifiers"), 0);
+		bool bridge = cJSON_IsString(id0j) && !strncmp(id0j->valuestring, "bluetti_bridge_", 15);
+		if (bridge) {
+			/* the bridge's own device (issue 14): the program, not a Bluetti product */
+			if (!chk_str(dev, "name") || !chk_str(dev, "model") || !chk_str(dev, "sw_version") || via)
+				chk_fail(c, doc->topic, "bridge device needs name, model, sw_version, no via_device");
+		} else if (!chk_str(dev, "name") || !chk_str(dev, "manufacturer") ||
 		    strcmp(chk_str(dev, "manufacturer"), "Bluetti"))
 			chk_fail(c, doc->topic, "device needs name and manufacturer Bluetti");
-		if (!via && (!chk_str(dev, "model") || !chk_str(dev, "serial_number")))
+		if (!via && !bridge && (!chk_str(dev, "model") || !chk_str(dev, "serial_number")))
 			chk_fail(c, doc->topic,
 			         "power station device needs model and serial_number");
 		if (via && *nvias < devcap)
@@ -680,7 +686,8 @@ static int chk_all(chk_ctx_t *c, const chk_doc_t *docs, size_t n)
 			        vias, &nvias);
 	}
 	for (size_t i = 0; i < nvias; i++) {
-		bool found = false;
+		/* the bridge's own device is announced beside the stations' documents */
+		bool found = !strncmp(vias[i], "bluetti_bridge_", 15);
 		for (size_t k = 0; k < ndevs; k++)
 			if (!strcmp(devs[k], vias[i]))
 				found = true;

@@ -280,6 +280,41 @@ static void test_discovery_rules(void **state)
 	if (chk_all(&cb, docs, n))
 		fail_msg("beta: %d discovery problems, last: %s", cb.problems, cb.last);
 
+	/* the bridge's own device (issue 14): its entities and their state */
+	CHECK(payload_of("homeassistant/binary_sensor/bluetti_bridge_bluetti/cloud/config") != NULL);
+	CHECK(payload_of("homeassistant/sensor/bluetti_bridge_bluetti/reads_per_s/config") != NULL);
+	CHECK(payload_of("homeassistant/binary_sensor/bluetti_bridge_bluetti/ble/config") == NULL);
+	{
+		/* published at most every 5 s, when it changed: wait for both devices online */
+		uint64_t end = blt_now_ms() + 12000;
+		while (!strstr(payload_of("bluetti/bridge/info") ? payload_of("bluetti/bridge/info") : "",
+		               "\"devices_online\":2,") &&
+		       blt_now_ms() < end)
+			mosquitto_loop(E.m, 50, 1);
+		cJSON *info = cJSON_Parse(payload_of("bluetti/bridge/info"));
+		CHECK(cJSON_IsObject(info));
+		CHECK(cJSON_IsString(cJSON_GetObjectItem(info, "version")));
+		CHECK(!strcmp(cJSON_GetObjectItem(info, "cloud")->valuestring, "ON"));
+		CHECK(cJSON_GetObjectItem(info, "devices_online")->valuedouble == 2);
+		CHECK(cJSON_IsNumber(cJSON_GetObjectItem(info, "reads_per_s")));
+		CHECK(cJSON_IsNumber(cJSON_GetObjectItem(info, "timeouts")));
+		CHECK(cJSON_IsNumber(cJSON_GetObjectItem(info, "stray_replies")));
+		CHECK(cJSON_GetObjectItem(info, "last_error") != NULL);
+		cJSON_Delete(info);
+	}
+	/* published once: no discovery document went out twice with the same content, and
+	 * none before the device's first round (its software version is in every one) */
+	for (size_t i = 0; i < E.n; i++) {
+		const msg_t *x = &E.msgs[i];
+		if (!strncmp(x->topic, "homeassistant/sensor/bluetti_" SN_A "/", 30) &&
+		    strstr(x->topic, "/config") && x->count != 1) {
+			fprintf(stderr, "%s published %u times\n", x->topic, x->count);
+			CHECK(x->count == 1);
+		}
+	}
+	CHECK(strstr(payload_of("homeassistant/sensor/bluetti_" SN_A "/soc/config"),
+	             "\"sw_version\"") != NULL);
+
 	/* unique_ids unique across both devices */
 	static const char *const avail_all[] = {
 	    "bluetti/bridge/state", "bluetti/alpha/availability", "bluetti/beta/availability"};

@@ -1,6 +1,8 @@
-/* bridge.h - internals of bluetti-bridge: configuration (config.c), Home Assistant entities,
- * discovery and state documents (ha.c, pure functions of the device state), and the
- * runtime (bridge.c: the two MQTT connections, polling, availability, commands).
+/* bridge.h - internals of bluetti-bridge: configuration (config.c: parse and validate,
+ * secrets.c: the secrets from their files), the account (br_account.c), Home Assistant
+ * entities, discovery and state documents (ha.c, pure functions of the device state), and
+ * the runtime (runtime.h and its parts: runtime.c, br_dev.c, poll.c, publish.c,
+ * commands.c, stats.c, outbox.c, log.c).
  *
  * Ownership: br_config_load allocates the config (free with br_config_free, which wipes
  * the secrets). Discovery and state documents are malloc'd strings (free()).
@@ -23,6 +25,7 @@
 #define BR_MAX_GROUPS  16
 #define BR_PATH        512
 #define BR_ID_MAX      65 /* topic segment: <= 64 characters + NUL */
+#define BR_TCP_POLL_S  30 /* modbus-tcp: default (and shortest default) poll interval */
 
 /* Secrets may come from the environment (documented in --help and the man page). */
 #define BR_ENV_UP_CERT_PASSWORD "BLUETTI_CERT_PASSWORD"
@@ -84,8 +87,13 @@ typedef struct br_device_cfg {
 	bool allow_unverified; /* let settings marked unverified be written */
 	bool enabled;
 	/* transport = cloud (default) | ble: Bluetooth LE to address | auto: Bluetooth when
-	 * the link is up, the cloud otherwise (docs/bluetooth.md) */
-	char transport[8];
+	 * the link is up, the cloud otherwise (docs/bluetooth.md) | modbus-tcp: the device's
+	 * Modbus TCP server at host:port, unit | local-mqtt: the device's own MQTT client on
+	 * the [local-mqtt] broker (docs/local.md) */
+	char transport[16];
+	char host[256]; /* modbus-tcp: "H" or "H:PORT" as given */
+	int tcp_port;   /* resolved from host; 502 by default */
+	int unit;       /* modbus-tcp unit id (default 1) */
 	char address[18];
 	char adapter[17];
 	char ble_test_key[BR_PATH]; /* TEST ONLY: a simulator's verify key file */
@@ -102,12 +110,23 @@ typedef struct br_config {
 	int backoff_max_s; /* longest wait between probes of an offline device */
 	br_mqtt_cfg_t up, down;
 	char account[256];
+	int account_line;
+	/* [local-mqtt]: the broker the local-mqtt devices' own MQTT clients use (LOCAL.md §2);
+	 * without the section, the [homeassistant] broker's settings */
+	br_mqtt_cfg_t lan;
+	bool lan_section;
 	char base_topic[128];
 	char discovery_prefix[128];
-	bool discovery;
+	bool discovery;       /* publish discovery documents at all */
+	int discovery_form;   /* br_disco_form_t */
 	br_device_cfg_t *dev; /* ndev entries (grown per [device] section), freed with the config */
 	size_t ndev, devcap;
 } br_config_t;
+
+typedef enum br_disco_form {
+	BR_DISCO_DEVICE = 0, /* one document per HA device with its components (HA 2024.11+) */
+	BR_DISCO_ENTITY,     /* one document per entity (older Home Assistant) */
+} br_disco_form_t;
 
 #define BR_MAX_ERRORS 32
 typedef struct br_errors {
@@ -125,6 +144,18 @@ int br_config_parse(const char *text, size_t len, const char *name, bool load_se
                     br_config_t **out, br_errors_t *errs);
 /* Read path and br_config_parse it. */
 int br_config_load(const char *path, bool load_secrets, br_config_t **out, br_errors_t *errs);
+/* Read the certificates and secrets cfg names (files, environment, the account's cached
+ * login; local files only, no network). Problems are added to errs; BLT_E_CONFIG then. */
+int br_config_load_secrets(br_config_t *cfg, br_errors_t *errs);
+/* Finish a device whose model and profile came from the account (br_account.c):
+ * validates it as br_config_parse would; problems go to errs. */
+void br_config_finish_device(br_config_t *cfg, br_device_cfg_t *d, br_errors_t *errs);
+/* Section equality for a reload (secrets compared by content, line numbers ignored). */
+bool br_mqtt_cfg_equal(const br_mqtt_cfg_t *a, const br_mqtt_cfg_t *b);
+bool br_device_cfg_equal(const br_device_cfg_t *a, const br_device_cfg_t *b);
+/* What a device's transport needs: the upstream (cloud) broker, the [local-mqtt] one. */
+bool br_device_uses_upstream(const br_device_cfg_t *d);
+bool br_device_uses_lan(const br_device_cfg_t *d);
 /* The resolved setup, secrets never shown. */
 void br_config_print(const br_config_t *c, FILE *out);
 void br_config_free(br_config_t *c);
@@ -248,20 +279,21 @@ void br_sw_version(const blt_device_t *dev, char *out, size_t cap);
 
 typedef struct br_runtime br_runtime_t;
 
-/* Flags the signal handlers set; the loop polls them. */
+/* Flags the signal handlers set; the loop polls them (the only mutable file-scope state
+ * of the bridge besides the log settings). */
 extern volatile int br_stop_requested;
 extern volatile int br_reload_requested;
-/* --stats FILE: a JSON line of counters and read round-trip percentiles, rewritten every
- * second (atomically, via FILE.tmp); NULL = off. SIGUSR1 restarts the histogram. */
-extern const char *br_stats_path;
 extern volatile int br_stats_reset_requested;
 
 /* Run the bridge with cfg (loaded from path; br_run owns and frees it) until a stop
- * request; a reload request re-reads path and, if valid, restarts with the new
- * configuration (devices no longer configured get their entities cleared), else keeps
- * the old one. cli_level >= 0 overrides the file's log_level. Returns the exit status:
+ * request; a reload request re-reads path and, if valid, applies the difference: every
+ * connection whose section did not change is kept, only changed, added and removed
+ * devices are touched (removed ones get their entities cleared); an invalid file keeps
+ * the running configuration. cli_level >= 0 overrides the file's log_level. stats_path
+ * (--stats FILE, NULL = off): a JSON line of counters and read round-trip percentiles,
+ * rewritten every second (SIGUSR1 restarts the histogram). Returns the exit status:
  * 0 after a stop, 1 on a fatal error (logged). */
-int br_run(const char *path, br_config_t *cfg, int cli_level);
+int br_run(const char *path, br_config_t *cfg, int cli_level, const char *stats_path);
 
 /* Logging (stderr; systemd journal priorities when JOURNAL_STREAM is set). */
 void br_log_init(int level);

@@ -16,7 +16,6 @@
 #include <unistd.h>
 
 #include <ini.h>
-#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
@@ -25,39 +24,13 @@
 #include <bluetti/cloud.h>
 #include <bluetti/transport.h>
 
-#include "br_account.h"
 #include "bridge.h"
 #include "common.h"
+#include "config_internal.h"
 
 #define LINE_MAX_LEN 1024
 
-typedef struct parser {
-	br_config_t *c;
-	br_errors_t *errs;
-	const char *name; /* file name for messages */
-	const char *p, *end;
-	int line;             /* line last handed to inih */
-	char section[160];    /* last section header seen by the reader */
-	br_device_cfg_t *cur; /* device of the current section (NULL otherwise) */
-	/* keys seen per section, for duplicate detection: "section\0key" hashes are overkill
-	 * for a few dozen keys; a flat list is enough */
-	struct seen {
-		char section[160];
-		char key[64];
-		int line;
-	} seen[512];
-	size_t nseen;
-	struct sect {
-		char name[160];
-		int line;
-	} * sects; /* grown per section, at most BR_MAX_DEVICES + 8 */
-	size_t nsects, sectcap;
-	int upstream_line, down_line, account_line;
-} parser_t;
-
-static void add_error_at(br_errors_t *e, int line, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void add_error_at(br_errors_t *e, int line, const char *fmt, ...)
+void add_error_at(br_errors_t *e, int line, const char *fmt, ...)
 {
 	va_list ap;
 	if (!e)
@@ -71,10 +44,9 @@ static void add_error_at(br_errors_t *e, int line, const char *fmt, ...)
 	va_end(ap);
 	e->line[e->n++] = line;
 }
-#define add_error(e, ...) add_error_at(e, 0, __VA_ARGS__)
 
 /* Report in file order (validation runs after parsing). Insertion sort: stable. */
-static void sort_errors(br_errors_t *e)
+void sort_errors(br_errors_t *e)
 {
 	for (size_t i = 1; e && i < e->n; i++) {
 		for (size_t k = i; k > 0 && e->line[k - 1] > e->line[k]; k--) {
@@ -90,9 +62,7 @@ static void sort_errors(br_errors_t *e)
 }
 
 /* "file:line: [section] key: message" */
-static void perr(parser_t *ps, int line, const char *section, const char *key, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
-static void perr(parser_t *ps, int line, const char *section, const char *key, const char *fmt, ...)
+void perr(parser_t *ps, int line, const char *section, const char *key, const char *fmt, ...)
 {
 	char msg[240];
 	va_list ap;
@@ -187,7 +157,7 @@ static bool parse_int(const char *v, long lo, long hi, int *out)
 	return true;
 }
 
-static bool copy(char *dst, size_t cap, const char *v)
+bool copy(char *dst, size_t cap, const char *v)
 {
 	size_t n = strlen(v);
 	if (n >= cap)
@@ -198,7 +168,7 @@ static bool copy(char *dst, size_t cap, const char *v)
 
 /* ---- keys ---------------------------------------------------------------------------- */
 
-enum ktype { K_STR, K_BOOL, K_INT, K_LEVEL };
+enum ktype { K_STR, K_BOOL, K_INT, K_LEVEL, K_DISCO };
 
 typedef struct key {
 	const char *name;
@@ -244,7 +214,8 @@ static const key_t_ bridge_keys[] = {
 static const key_t_ ha_keys[] = {
     {"base_topic", K_STR, CF(base_topic), 0, 0, "base topic"},
     {"discovery_prefix", K_STR, CF(discovery_prefix), 0, 0, "discovery prefix"},
-    {"discovery", K_BOOL, CF(discovery), 0, 0, "publish discovery documents"},
+    {"discovery", K_DISCO, CF(discovery), 0, 0,
+     "device (one document per device, HA 2024.11+), entity (one per entity) or off"},
 };
 
 static const key_t_ device_keys[] = {
@@ -262,7 +233,10 @@ static const key_t_ device_keys[] = {
     {"allow_unverified", K_BOOL, DV(allow_unverified), 0, 0,
      "allow writes of settings marked unverified"},
     {"enabled", K_BOOL, DV(enabled), 0, 0, "poll this device"},
-    {"transport", K_STR, DV(transport), 0, 0, "cloud (default) or ble"},
+    {"transport", K_STR, DV(transport), 0, 0,
+     "cloud (default), ble, auto, modbus-tcp or local-mqtt"},
+    {"host", K_STR, DV(host), 0, 0, "Modbus TCP server: host or host:port (modbus-tcp)"},
+    {"unit", K_INT, DV(unit), 0, 255, "Modbus TCP unit id (modbus-tcp; default 1)"},
     {"address", K_STR, DV(address), 0, 0, "Bluetooth address (transport = ble)"},
     {"adapter", K_STR, DV(adapter), 0, 0, "Bluetooth adapter (default hci0)"},
     {"ble_test_key", K_STR, DV(ble_test_key), 0, 0,
@@ -300,6 +274,22 @@ static void set_key(parser_t *ps, const char *section, const key_t_ *k, void *ba
 			return;
 		}
 		*(int *)(void *)dst = n;
+		return;
+	}
+	case K_DISCO: {
+		/* device | entity | a boolean (true: the default form, false: none) */
+		br_config_t *c = ps->c;
+		bool on;
+		if (!strcasecmp(value, "device") || !strcasecmp(value, "entity")) {
+			c->discovery = true;
+			c->discovery_form =
+			    !strcasecmp(value, "device") ? BR_DISCO_DEVICE : BR_DISCO_ENTITY;
+		} else if (parse_bool(value, &on)) {
+			c->discovery = on;
+		} else {
+			perr(ps, ps->line, section, k->name,
+			     "'%s' is not device, entity, or a boolean (off: no discovery)", value);
+		}
 		return;
 	}
 	case K_LEVEL: {
@@ -356,34 +346,93 @@ static void device_defaults(br_device_cfg_t *d)
 	d->retries = 0;
 	d->controls = true;
 	d->enabled = true;
+	d->unit = -1;
 }
 
 /* A section header seen by the reader. */
+/* ---- sections and their keys (hashed: 10000 device sections are allowed) ------------ */
+
+static size_t name_hash(const char *s)
+{
+	size_t h = 2166136261u; /* FNV-1a of the lower-cased name */
+	for (; *s; s++)
+		h = (h ^ (unsigned char)tolower((unsigned char)*s)) * 16777619u;
+	return h;
+}
+
+/* The first section named name, or NULL. */
+static br_sect_t *sect_find(parser_t *ps, const char *name)
+{
+	if (!ps->nbucket)
+		return NULL;
+	for (size_t i = ps->bucket[name_hash(name) % ps->nbucket]; i != SIZE_MAX;
+	     i = ps->sects[i].hnext)
+		if (!strcasecmp(ps->sects[i].name, name))
+			return &ps->sects[i];
+	return NULL;
+}
+
+/* Record a section header; false if out of memory (or over the limit). */
+static bool sect_add(parser_t *ps, const char *name)
+{
+	br_sect_t *s;
+	size_t b;
+	if (ps->nsects == ps->sectcap) {
+		size_t ncap = ps->sectcap ? 2 * ps->sectcap : 16;
+		br_sect_t *ns;
+		if (ps->sectcap >= BR_MAX_DEVICES + 8)
+			return false;
+		ns = realloc(ps->sects, ncap * sizeof *ns);
+		if (!ns)
+			return false;
+		ps->sects = ns;
+		ps->sectcap = ncap;
+	}
+	if (!ps->nbucket) {
+		ps->nbucket = 2 * (BR_MAX_DEVICES + 8) + 1;
+		ps->bucket = malloc(ps->nbucket * sizeof *ps->bucket);
+		if (!ps->bucket) {
+			ps->nbucket = 0;
+			return false;
+		}
+		memset(ps->bucket, 0xff, ps->nbucket * sizeof *ps->bucket); /* SIZE_MAX */
+	}
+	s = &ps->sects[ps->nsects];
+	memset(s, 0, sizeof *s);
+	snprintf(s->name, sizeof s->name, "%s", name);
+	s->line = ps->line;
+	b = name_hash(name) % ps->nbucket;
+	if (sect_find(ps, name)) { /* a repeat: after the first, so lookups find the first */
+		s->hnext = SIZE_MAX;
+		br_sect_t *t = sect_find(ps, name);
+		while (t->hnext != SIZE_MAX)
+			t = &ps->sects[t->hnext];
+		t->hnext = ps->nsects;
+	} else {
+		s->hnext = ps->bucket[b];
+		ps->bucket[b] = ps->nsects;
+	}
+	ps->cur_sect = ps->nsects++;
+	return true;
+}
+
+static void sects_free(parser_t *ps)
+{
+	for (size_t i = 0; i < ps->nsects; i++)
+		free(ps->sects[i].keys);
+	free(ps->sects);
+	free(ps->bucket);
+}
+
 static void on_section(parser_t *ps, const char *name)
 {
 	char id[160];
-	for (size_t i = 0; i < ps->nsects; i++) {
-		if (!strcasecmp(ps->sects[i].name, name)) {
-			perr(ps, ps->line, name, NULL, "section given twice (first at line %d)",
-			     ps->sects[i].line);
-			break;
-		}
-	}
-	if (ps->nsects == ps->sectcap && ps->sectcap < BR_MAX_DEVICES + 8) {
-		size_t ncap = ps->sectcap ? 2 * ps->sectcap : 16;
-		struct sect *ns;
-		if (ncap > BR_MAX_DEVICES + 8)
-			ncap = BR_MAX_DEVICES + 8;
-		ns = realloc(ps->sects, ncap * sizeof *ns);
-		if (ns) {
-			ps->sects = ns;
-			ps->sectcap = ncap;
-		}
-	}
-	if (ps->nsects < ps->sectcap) {
-		snprintf(ps->sects[ps->nsects].name, sizeof ps->sects[0].name, "%s", name);
-		ps->sects[ps->nsects++].line = ps->line;
-	}
+	br_sect_t *first = sect_find(ps, name);
+	if (first)
+		perr(ps, ps->line, name, NULL, "section given twice (first at line %d)",
+		     first->line);
+	if (!sect_add(ps, name))
+		ps->cur_sect = SIZE_MAX;
 	if (device_section(name, id, sizeof id)) {
 		br_device_cfg_t *d;
 		if (!blt_topic_segment_ok(id) || !strcmp(id, "bridge")) {
@@ -420,10 +469,13 @@ static void on_section(parser_t *ps, const char *name)
 		ps->upstream_line = ps->line;
 	} else if (is_ha_section(name)) {
 		ps->down_line = ps->line;
+	} else if (!strcasecmp(name, "local-mqtt")) {
+		ps->lan_line = ps->line;
+		ps->c->lan_section = true;
 	} else if (strcasecmp(name, "bridge") != 0) {
 		perr(ps, ps->line, name, NULL,
-		     "unknown section (expected [bridge], [upstream], [homeassistant] or "
-		     "[device NAME])");
+		     "unknown section (expected [bridge], [upstream], [homeassistant], "
+		     "[local-mqtt] or [device NAME])");
 	}
 }
 
@@ -487,21 +539,35 @@ static char *reader(char *str, int num, void *stream)
 	return str;
 }
 
+/* A key given twice in its section is refused (the keys are tracked per section, so any
+ * number of sections is checked). */
 static bool seen_before(parser_t *ps, const char *section, const char *key)
 {
-	for (size_t i = 0; i < ps->nseen; i++) {
-		if (!strcasecmp(ps->seen[i].section, section) &&
-		    !strcasecmp(ps->seen[i].key, key)) {
+	br_sect_t *s;
+	if (ps->cur_sect == SIZE_MAX) {
+		perr(ps, ps->line, section, key, "cannot be checked (out of memory)");
+		return true;
+	}
+	s = &ps->sects[ps->cur_sect];
+	for (size_t i = 0; i < s->nkeys; i++) {
+		if (!strcasecmp(s->keys[i].key, key)) {
 			perr(ps, ps->line, section, key, "given twice (first at line %d)",
-			     ps->seen[i].line);
+			     s->keys[i].line);
 			return true;
 		}
 	}
-	if (ps->nseen < sizeof ps->seen / sizeof ps->seen[0]) {
-		snprintf(ps->seen[ps->nseen].section, sizeof ps->seen[0].section, "%s", section);
-		snprintf(ps->seen[ps->nseen].key, sizeof ps->seen[0].key, "%s", key);
-		ps->seen[ps->nseen++].line = ps->line;
+	if (s->nkeys == s->capkeys) {
+		size_t nc = s->capkeys ? 2 * s->capkeys : 8;
+		br_seen_key_t *nk = realloc(s->keys, nc * sizeof *nk);
+		if (!nk) {
+			perr(ps, ps->line, section, key, "out of memory");
+			return true;
+		}
+		s->keys = nk;
+		s->capkeys = nc;
 	}
+	snprintf(s->keys[s->nkeys].key, sizeof s->keys[0].key, "%s", key);
+	s->keys[s->nkeys++].line = ps->line;
 	return false;
 }
 
@@ -549,6 +615,12 @@ static int handler(void *user, const char *section, const char *name, const char
 			set_key(ps, section, k, &c->down, value);
 			return 1;
 		}
+	} else if (!strcasecmp(section, "local-mqtt")) {
+		k = find_key(mqtt_keys, sizeof mqtt_keys / sizeof mqtt_keys[0], name);
+		if (k) {
+			set_key(ps, section, k, &c->lan, value);
+			return 1;
+		}
 	} else if (device_section(section, id, sizeof id)) {
 		br_device_cfg_t *d = find_device(c, id);
 		if (!d)
@@ -586,23 +658,23 @@ static int handler(void *user, const char *section, const char *name, const char
 
 /* ---- validation ---------------------------------------------------------------------- */
 
-static int section_line(parser_t *ps, const char *name)
+int section_line(parser_t *ps, const char *name)
 {
-	for (size_t i = 0; i < ps->nsects; i++)
-		if (!strcasecmp(ps->sects[i].name, name))
-			return ps->sects[i].line;
+	br_sect_t *s = sect_find(ps, name);
+	return s ? s->line : 0;
+}
+
+/* The line of key in the first section named section (where a value counts). */
+int key_line(parser_t *ps, const char *section, const char *key)
+{
+	br_sect_t *s = sect_find(ps, section);
+	for (size_t i = 0; s && i < s->nkeys; i++)
+		if (!strcasecmp(s->keys[i].key, key))
+			return s->keys[i].line;
 	return 0;
 }
 
-static int key_line(parser_t *ps, const char *section, const char *key)
-{
-	for (size_t i = 0; i < ps->nseen; i++)
-		if (!strcasecmp(ps->seen[i].section, section) && !strcasecmp(ps->seen[i].key, key))
-			return ps->seen[i].line;
-	return 0;
-}
-
-static const char *down_section(parser_t *ps)
+const char *down_section(parser_t *ps)
 {
 	static const char *names[] = {"homeassistant", "downstream", "mqtt"};
 	for (size_t i = 0; i < 3; i++)
@@ -652,14 +724,48 @@ static void validate_mqtt(parser_t *ps, br_mqtt_cfg_t *m, const char *section, b
 }
 
 /* transport / address / adapter / ble_test_key of a device section. */
+/* host = H[:PORT] of a modbus-tcp device -> host (without the port) and tcp_port. */
+static void validate_tcp_host(parser_t *ps, br_device_cfg_t *d, const char *section)
+{
+	char *colon = strrchr(d->host, ':');
+	int port = 502;
+	if (!d->host[0]) {
+		perr(ps, d->line, section, "host",
+		     "is required with transport = modbus-tcp (the device's address, H or H:PORT)");
+		return;
+	}
+	if (colon && strchr(d->host, ':') == colon) { /* one ':': a port (not an IPv6 address) */
+		char *end;
+		long n = strtol(colon + 1, &end, 10);
+		if (colon == d->host || *end || n < 1 || n > 65535) {
+			perr(ps, key_line(ps, section, "host"), section, "host",
+			     "'%s' is not H or H:PORT (port 1-65535)", d->host);
+			return;
+		}
+		port = (int)n;
+		*colon = '\0';
+	}
+	for (const char *p = d->host; *p; p++)
+		if ((unsigned char)*p <= 0x20 || *p == '/') {
+			perr(ps, key_line(ps, section, "host"), section, "host",
+			     "'%s' is not a host name or address", d->host);
+			return;
+		}
+	d->tcp_port = port;
+}
+
+/* transport and what belongs to it (address / adapter / ble_test_key, host / unit). */
 static void br_validate_transport(parser_t *ps, br_device_cfg_t *d, const char *section)
 {
 	bool ble = !strcmp(d->transport, "ble") || !strcmp(d->transport, "auto");
+	bool tcp = !strcmp(d->transport, "modbus-tcp");
 	if (!d->transport[0])
 		snprintf(d->transport, sizeof d->transport, "cloud");
-	if (!ble && strcmp(d->transport, "cloud") != 0)
+	if (!ble && !tcp && strcmp(d->transport, "cloud") != 0 &&
+	    strcmp(d->transport, "local-mqtt") != 0)
 		perr(ps, key_line(ps, section, "transport"), section, "transport",
-		     "'%s' is not a transport (cloud, ble or auto)", d->transport);
+		     "'%s' is not a transport (cloud, ble, auto, modbus-tcp or local-mqtt)",
+		     d->transport);
 	if (ble && !d->address[0])
 		perr(ps, d->line, section, "address",
 		     "is required with transport = %s (see `bluetti scan`)", d->transport);
@@ -672,9 +778,25 @@ static void br_validate_transport(parser_t *ps, br_device_cfg_t *d, const char *
 	if (d->adapter[0] && strchr(d->adapter, '/'))
 		perr(ps, key_line(ps, section, "adapter"), section, "adapter",
 		     "'%s' is not an adapter name (e.g. hci0)", d->adapter);
+	if (!tcp && (d->host[0] || d->unit >= 0))
+		perr(ps, key_line(ps, section, d->host[0] ? "host" : "unit"), section,
+		     d->host[0] ? "host" : "unit", "needs transport = modbus-tcp");
+	if (!tcp)
+		return;
+	validate_tcp_host(ps, d, section);
+	if (d->unit < 0)
+		d->unit = 1;
+	if (d->slave < 0)
+		d->slave = d->unit;
+	/* the gate's echo check and the settings' registers are the internal map's; writes
+	 * through the open map are not supported yet (docs/local.md) */
+	if (key_line(ps, section, "controls") && d->controls)
+		perr(ps, key_line(ps, section, "controls"), section, "controls",
+		     "settings over Modbus TCP are not supported yet (use the cloud or ble)");
+	d->controls = false;
 }
 
-static void validate_device(parser_t *ps, br_device_cfg_t *d)
+void validate_device(parser_t *ps, br_device_cfg_t *d)
 {
 	char section[160];
 	const blt_wire_preset_t *preset;
@@ -723,9 +845,11 @@ static void validate_device(parser_t *ps, br_device_cfg_t *d)
 	br_validate_transport(ps, d, section);
 	if (!d->preset[0] && d->profile)
 		snprintf(d->preset, sizeof d->preset, "%s",
-		         !strcmp(d->transport, "ble") ? "ble"
-		         : d->profile->preset         ? d->profile->preset
-		                                      : "v2");
+		         !strcmp(d->transport, "ble")          ? "ble"
+		         : !strcmp(d->transport, "modbus-tcp") ? "modbus-tcp"
+		         : !strcmp(d->transport, "local-mqtt") ? "local-mqtt"
+		         : d->profile->preset                  ? d->profile->preset
+		                                               : "v2");
 	preset = blt_wire_preset_find(d->preset);
 	if (d->preset[0] && !preset)
 		perr(ps, key_line(ps, section, "preset"), section, "preset",
@@ -744,9 +868,14 @@ static void validate_device(parser_t *ps, br_device_cfg_t *d)
 		}
 	if (!d->profile)
 		return;
-	/* Group intervals: the profile's, overridden by poll_<group>. */
-	for (size_t g = 0; g < d->profile->ngroups && g < BR_MAX_GROUPS; g++)
+	/* Group intervals: the profile's (over Modbus TCP at least BR_TCP_POLL_S: the
+	 * community's field lesson), overridden by poll_<group>. */
+	for (size_t g = 0; g < d->profile->ngroups && g < BR_MAX_GROUPS; g++) {
 		d->interval_s[g] = d->profile->groups[g].interval_s;
+		if (!strcmp(d->transport, "modbus-tcp") && d->interval_s[g] &&
+		    d->interval_s[g] < BR_TCP_POLL_S)
+			d->interval_s[g] = BR_TCP_POLL_S;
+	}
 	for (size_t i = 0; i < d->npoll; i++) {
 		size_t g;
 		for (g = 0; g < d->profile->ngroups && g < BR_MAX_GROUPS; g++)
@@ -769,13 +898,47 @@ static void validate_device(parser_t *ps, br_device_cfg_t *d)
 	}
 }
 
-/* Every device talks Bluetooth (transport = ble): the bridge needs no upstream broker. */
-static bool br_all_ble(const br_config_t *c)
+bool br_device_uses_upstream(const br_device_cfg_t *d)
+{
+	return !strcmp(d->transport, "cloud") || !strcmp(d->transport, "auto") || !d->transport[0];
+}
+
+bool br_device_uses_lan(const br_device_cfg_t *d)
+{
+	return !strcmp(d->transport, "local-mqtt");
+}
+
+/* No device goes through the Bluetti cloud: the bridge needs no upstream broker. */
+static bool br_no_upstream(const br_config_t *c)
 {
 	for (size_t i = 0; i < c->ndev; i++)
-		if (strcmp(c->dev[i].transport, "ble") != 0)
+		if (br_device_uses_upstream(&c->dev[i]))
 			return false;
 	return c->ndev > 0;
+}
+
+/* [local-mqtt]: its own section, else the Home Assistant broker's settings (its own
+ * client id); only needed when a device uses it. */
+static void validate_lan(parser_t *ps)
+{
+	br_config_t *c = ps->c;
+	bool used = false;
+	for (size_t i = 0; i < c->ndev; i++)
+		used |= br_device_uses_lan(&c->dev[i]);
+	if (c->lan_section) {
+		validate_mqtt(ps, &c->lan, "local-mqtt", false);
+		if (!used)
+			perr(ps, ps->lan_line, "local-mqtt", NULL,
+			     "no device uses it (transport = local-mqtt)");
+		return;
+	}
+	if (!used)
+		return;
+	c->lan = c->down;
+	c->lan.pfx = NULL;
+	c->lan.password = c->lan.cert_password = NULL;
+	snprintf(c->lan.client_id, sizeof c->lan.client_id, "%.100s-lan",
+	         c->down.client_id[0] ? c->down.client_id : BR_PROG);
 }
 
 static void validate(parser_t *ps)
@@ -799,15 +962,18 @@ static void validate(parser_t *ps)
 			perr(ps, ps->account_line, "upstream", "account",
 			     "'%s' is not an e-mail address (the account of `bluetti login`)",
 			     c->account);
-	} else if (!section_line(ps, "upstream") && br_all_ble(c)) {
-		c->up.host[0] = '\0'; /* every device over Bluetooth: no broker needed */
+		c->up.host[0] = '\0'; /* the account's broker: from its device list at the start */
+		c->up.tls = true;
+		c->up.cloud = true;
+	} else if (!section_line(ps, "upstream") && br_no_upstream(c)) {
+		c->up.host[0] = '\0'; /* no device through the cloud: no broker needed */
 	} else {
 		validate_mqtt(ps, &c->up, "upstream", true);
 	}
-	if (!section_line(ps, "upstream") && !br_all_ble(c))
+	if (!section_line(ps, "upstream") && !br_no_upstream(c))
 		perr(ps, 1, NULL, NULL,
 		     "no [upstream] section (the Bluetti broker to poll through; only a "
-		     "configuration whose devices all use transport = ble can do without)");
+		     "configuration without cloud devices can do without)");
 	validate_mqtt(ps, &c->down, ds, false);
 	if (!br_topic_ok(c->base_topic))
 		perr(ps, key_line(ps, ds, "base_topic"), ds, "base_topic",
@@ -822,8 +988,10 @@ static void validate(parser_t *ps)
 	if (c->ndev == 0)
 		perr(ps, ps->line ? ps->line : 1, NULL, NULL,
 		     "no [device NAME] section: nothing to bridge");
-	for (size_t i = 0; i < c->ndev; i++) {
+	for (size_t i = 0; i < c->ndev; i++)
 		validate_device(ps, &c->dev[i]);
+	validate_lan(ps);
+	for (size_t i = 0; i < c->ndev; i++) {
 		for (size_t j = 0; j < i; j++) {
 			if (c->dev[i].sn[0] && !strcmp(c->dev[i].sn, c->dev[j].sn) &&
 			    !strcmp(c->dev[i].model, c->dev[j].model)) {
@@ -835,303 +1003,6 @@ static void validate(parser_t *ps)
 			}
 		}
 	}
-}
-
-/* ---- secrets ------------------------------------------------------------------------- */
-
-static void load_secret(parser_t *ps, const char *section, const char *key, const char *file,
-                        const char *env, char **out, char *src, size_t srccap)
-{
-	blt_detail_t d = {{0}};
-	int err;
-	snprintf(src, srccap, "none");
-	if (!file[0] && !(env && getenv(env) && *getenv(env)))
-		return;
-	err = cli_secret(file[0] ? file : NULL, env, NULL, out, &d);
-	if (err) {
-		/* a path in the configuration file is no secret (on a command line it may be) */
-		if (file[0])
-			perr(ps, key_line(ps, section, key), section, key, "%s: %s", file, d.text);
-		else
-			perr(ps, key_line(ps, section, key), section, key, "%s", d.text);
-		return;
-	}
-	if (file[0])
-		snprintf(src, srccap, "file %s", file);
-	else
-		snprintf(src, srccap, "environment %s", env);
-}
-
-static void load_secrets(parser_t *ps, br_mqtt_cfg_t *m, const char *section, const char *pw_env,
-                         const char *cert_pw_env)
-{
-	blt_detail_t d = {{0}};
-	if (m->tls && m->cert[0]) {
-		if (cli_read_file(m->cert, &m->pfx, &m->pfx_len, &d) != BLT_OK)
-			perr(ps, key_line(ps, section, "cert"), section, "cert", "%s", d.text);
-		else if (m->pfx_len == 0)
-			perr(ps, key_line(ps, section, "cert"), section, "cert", "%s is empty",
-			     m->cert);
-		load_secret(ps, section, "cert_password_file", m->cert_password_file, cert_pw_env,
-		            &m->cert_password, m->cert_password_src, sizeof m->cert_password_src);
-	} else {
-		snprintf(m->cert_password_src, sizeof m->cert_password_src, "none");
-	}
-	if (m->tls && m->ca[0]) {
-		FILE *f = fopen(m->ca, "r");
-		if (!f)
-			perr(ps, key_line(ps, section, "ca"), section, "ca", "%s: %s", m->ca,
-			     strerror(errno));
-		else
-			fclose(f);
-	}
-	load_secret(ps, section, "password_file", m->password_file, pw_env, &m->password,
-	            m->password_src, sizeof m->password_src);
-	if (m->password && !m->user[0])
-		perr(ps,
-		     key_line(ps, section, "password_file") ? key_line(ps, section, "password_file")
-		                                            : section_line(ps, section),
-		     section, "username", "a password is set (%s) but no username",
-		     m->password_src);
-}
-
-/* ---- [upstream] account ------------------------------------------------------------- */
-
-/* The cloud handle of each loaded configuration with an account (a reload has two alive
- * for a moment); the bridge is single-threaded. */
-typedef struct acct {
-	const br_config_t *cfg;
-	blt_cloud_t *cloud;
-	char dir[1024];
-	blt_cloud_saved_t s;
-} acct_t;
-static acct_t *g_accts[4];
-
-static acct_t *account_of(const br_config_t *c)
-{
-	for (size_t i = 0; i < sizeof g_accts / sizeof g_accts[0]; i++)
-		if (g_accts[i] && g_accts[i]->cfg == c)
-			return g_accts[i];
-	return NULL;
-}
-
-static void account_release(const br_config_t *c)
-{
-	for (size_t i = 0; i < sizeof g_accts / sizeof g_accts[0]; i++) {
-		acct_t *a = g_accts[i];
-		if (a && a->cfg == c) {
-			blt_cloud_free(a->cloud);
-			OPENSSL_cleanse(a, sizeof *a);
-			free(a);
-			g_accts[i] = NULL;
-		}
-	}
-}
-
-/* After a re-login on 805 (BLUETTI_PASSWORD set): keep the store current. */
-static void account_token(void *user, const char *token)
-{
-	acct_t *a = user;
-	blt_detail_t d = {{0}};
-	snprintf(a->s.token, sizeof a->s.token, "%s", token);
-	if (blt_cloud_token_ttl(a->cloud))
-		a->s.ttl = blt_cloud_token_ttl(a->cloud);
-	a->s.saved_at = 0;
-	if (blt_cloud_store_save(a->dir, &a->s, NULL, 0, NULL, &d) != BLT_OK)
-		blt_log(BLT_LOG_WARN, "account: renewed token not saved: %s", d.text);
-	else
-		blt_log(BLT_LOG_INFO, "account: token renewed and saved in %s", a->dir);
-}
-
-void br_account_install(const br_config_t *cfg, blt_transport_t *t)
-{
-	acct_t *a = account_of(cfg);
-	if (a && t)
-		blt_transport_on_credentials(t, blt_cloud_credentials_hook, a->cloud);
-}
-
-/* The cached login: certificate, broker, the devices' model codes and topic serials. */
-static void load_account(parser_t *ps, br_config_t *c)
-{
-	const int al = ps->account_line;
-	blt_cloud_device_t *devs = NULL;
-	blt_cloud_opts_t o;
-	blt_detail_t d = {{0}};
-	char key[BLT_CLOUD_TOTP_KEY_LEN + 1];
-	char *pw = NULL;
-	size_t n = 0, slot;
-	acct_t *a;
-	int err;
-
-	for (slot = 0; slot < sizeof g_accts / sizeof g_accts[0] && g_accts[slot]; slot++)
-		;
-	a = slot < sizeof g_accts / sizeof g_accts[0] ? calloc(1, sizeof *a) : NULL;
-	if (!a) {
-		perr(ps, al, "upstream", "account", "out of memory");
-		return;
-	}
-	a->cfg = c;
-	g_accts[slot] = a;
-	if (blt_cloud_store_dir(a->dir, sizeof a->dir, &d) != BLT_OK) {
-		perr(ps, al, "upstream", "account", "%s", d.text);
-		return;
-	}
-	err = blt_cloud_store_load(a->dir, &a->s, &c->up.pfx, &c->up.pfx_len, &c->up.cert_password,
-	                           &d);
-	if (err == BLT_E_NOT_FOUND) {
-		perr(ps, al, "upstream", "account",
-		     "no cached login with a client certificate in %s: run `bluetti login --email "
-		     "%s` as the user the bridge runs as",
-		     a->dir, c->account);
-		return;
-	}
-	if (err) {
-		perr(ps, al, "upstream", "account", "%s", d.text);
-		return;
-	}
-	if (strcasecmp(a->s.email, c->account) != 0) {
-		perr(ps, al, "upstream", "account",
-		     "the cached login in %s is for %s, not %s (run `bluetti login --email %s`)",
-		     a->dir, a->s.email, c->account, c->account);
-		return;
-	}
-	{
-		char buf[sizeof a->dir + 32];
-		snprintf(buf, sizeof buf, "%s/client.pfx", a->dir);
-		if (!copy(c->up.cert, sizeof c->up.cert, buf))
-			snprintf(c->up.cert, sizeof c->up.cert, "client.pfx of the account store");
-		snprintf(buf, sizeof buf, "file %s/client.pass", a->dir);
-		if (!copy(c->up.cert_password_src, sizeof c->up.cert_password_src, buf))
-			snprintf(c->up.cert_password_src, sizeof c->up.cert_password_src,
-			         "client.pass of the account store");
-	}
-	/* user stays empty: the hook supplies tid:<token part 1> and the TOTP per attempt */
-	snprintf(c->up.password_src, sizeof c->up.password_src,
-	         "account: user tid:<token> and a TOTP, fresh for every connection");
-	c->up.tls = true;
-	if (blt_cloud_totp_key_load(NULL, key, &d) != BLT_OK) {
-		perr(ps, al, "upstream", "account", "%s", d.text);
-		return;
-	}
-	memset(&o, 0, sizeof o);
-	o.gw_url = a->s.api[0] ? a->s.api : NULL;
-	o.gwpry_url = a->s.api_pry[0] ? a->s.api_pry : NULL;
-	o.ca_file = a->s.api_ca[0] ? a->s.api_ca : NULL;
-	o.device_id = a->s.device_id[0] ? a->s.device_id : NULL;
-	o.totp_key = key;
-	/* the data centre `bluetti login` found (code 805 probe), else auto */
-	o.dc_url = a->s.api_dc[0] ? a->s.api_dc : NULL;
-	o.region_urls = getenv(BLT_CLOUD_REGIONS_ENV);
-	err = blt_cloud_new(&o, &a->cloud, &d);
-	OPENSSL_cleanse(key, sizeof key);
-	if (!err)
-		err = blt_cloud_set_token(a->cloud, a->s.token, &d);
-	if (!err && (pw = getenv("BLUETTI_PASSWORD")) && pw[0])
-		err = blt_cloud_set_relogin(a->cloud, a->s.email, pw, &d);
-	if (err) {
-		perr(ps, al, "upstream", "account", "%s", d.text);
-		return;
-	}
-	blt_cloud_on_token(a->cloud, account_token, a);
-	devs = calloc(BR_MAX_DEVICES, sizeof *devs);
-	if (!devs) {
-		perr(ps, al, "upstream", "account", "out of memory");
-		return;
-	}
-	err = blt_cloud_devices(a->cloud, devs, BR_MAX_DEVICES, &n, &d);
-	if (err && err != BLT_E_BUFSIZE) {
-		perr(ps, al, "upstream", "account", "device list: %s", d.text);
-		free(devs);
-		return;
-	}
-	if (n > BR_MAX_DEVICES)
-		n = BR_MAX_DEVICES;
-	if (strcmp(a->s.api_dc, blt_cloud_gateway(a->cloud)) != 0) {
-		/* the device list found the account's data centre: keep it for next time */
-		snprintf(a->s.api_dc, sizeof a->s.api_dc, "%s", blt_cloud_gateway(a->cloud));
-		snprintf(a->s.region, sizeof a->s.region, "%s", blt_cloud_region(a->cloud));
-		if (blt_cloud_store_save(a->dir, &a->s, NULL, 0, NULL, &d) != BLT_OK)
-			blt_log(BLT_LOG_WARN, "account: data centre not saved: %s", d.text);
-	}
-	c->up.host[0] = '\0';
-	/* the devices' full records: a static broker password rmt:<iotConnSecret> when the
-	 * bridged devices share one (one connection has one password); else the TOTP */
-	{
-		char sec[256], common[256] = "";
-		bool same = true, any = false;
-		for (size_t i = 0; i < c->ndev && same; i++)
-			for (size_t k = 0; k < n; k++) {
-				if (strcmp(devs[k].sn, c->dev[i].sn) && strcmp(devs[k].sub_sn, c->dev[i].sn))
-					continue;
-				blt_detail_t d2;
-				if (blt_cloud_device_remote(a->cloud, &devs[k], sec, sizeof sec, &d2) !=
-				    BLT_OK)
-					sec[0] = '\0';
-				if (!any)
-					snprintf(common, sizeof common, "%s", sec);
-				else if (strcmp(common, sec) != 0)
-					same = false;
-				any = true;
-				break;
-			}
-		if (any && same && common[0])
-			(void)blt_cloud_set_broker_secret(a->cloud, common, NULL);
-		else if (any && !same)
-			blt_log(BLT_LOG_WARN,
-			        "account: the bridged devices carry different broker secrets; using "
-			        "the TOTP password");
-		OPENSSL_cleanse(sec, sizeof sec);
-		OPENSSL_cleanse(common, sizeof common);
-	}
-	for (size_t i = 0; i < c->ndev; i++) {
-		br_device_cfg_t *dv = &c->dev[i];
-		const blt_cloud_device_t *m = NULL;
-		char section[160], list[200] = "";
-		size_t lo = 0;
-		snprintf(section, sizeof section, "device %s", dv->id);
-		for (size_t k = 0; k < n && !m; k++)
-			if (!strcmp(devs[k].sn, dv->sn) || !strcmp(devs[k].sub_sn, dv->sn))
-				m = &devs[k];
-		if (!m) {
-			for (size_t k = 0; k < n && lo < sizeof list; k++)
-				lo += (size_t)snprintf(list + lo, sizeof list - lo, "%s%s",
-				                       k ? ", " : "", devs[k].sn);
-			perr(ps,
-			     key_line(ps, section, "sn") ? key_line(ps, section, "sn") : dv->line,
-			     section, "sn", "%s is not a device of the account %s (it has: %s)",
-			     dv->sn, c->account, n ? list : "none");
-			continue;
-		}
-		if (!blt_topic_segment_ok(m->sub_sn) ||
-		    (!dv->model[0] && !blt_topic_model_ok(m->model))) {
-			perr(ps, dv->line, section, "sn",
-			     "the account lists %s with a model or serial not usable in topics",
-			     dv->sn);
-			continue;
-		}
-		snprintf(dv->sn, sizeof dv->sn, "%s", m->sub_sn);
-		if (!dv->profile) { /* sn only: model and profile from the account */
-			snprintf(dv->model, sizeof dv->model, "%s", m->model);
-			validate_device(ps, dv);
-		}
-		if (!c->up.host[0]) {
-			snprintf(c->up.host, sizeof c->up.host, "%s", m->broker_host);
-			c->up.port = m->broker_port ? m->broker_port : BLT_CLOUD_BROKER_PORT;
-		} else if (strcmp(c->up.host, m->broker_host) != 0 ||
-		           c->up.port !=
-		               (m->broker_port ? m->broker_port : BLT_CLOUD_BROKER_PORT)) {
-			perr(ps, dv->line, section, "sn",
-			     "%s is served by broker %s:%u, the other devices by %s:%d (one bridge "
-			     "per broker)",
-			     dv->sn, m->broker_host, m->broker_port, c->up.host, c->up.port);
-		}
-	}
-	free(devs);
-	if (!c->up.host[0]) {
-		snprintf(c->up.host, sizeof c->up.host, "%s", BLT_CLOUD_BROKER_HOST);
-		c->up.port = BLT_CLOUD_BROKER_PORT;
-	}
-	c->up.cloud = true; /* the account's broker: the Bluetti TLS preset */
 }
 
 /* ---- entry points -------------------------------------------------------------------- */
@@ -1165,6 +1036,8 @@ int br_config_parse(const char *text, size_t len, const char *name, bool want_se
 	if (errs)
 		memset(errs, 0, sizeof *errs);
 	ps = calloc(1, sizeof *ps);
+	if (ps)
+		ps->cur_sect = SIZE_MAX;
 	c = calloc(1, sizeof *c);
 	if (!ps || !c) {
 		free(ps);
@@ -1206,24 +1079,12 @@ int br_config_parse(const char *text, size_t len, const char *name, bool want_se
 		          rc == -2 ? "out of memory" : "I/O error");
 	}
 	validate(ps);
-	if (c->account[0] && !want_secrets && (!errs || errs->n == 0))
-		for (size_t i = 0; i < c->ndev; i++)
-			if (!c->dev[i].profile)
-				perr(
-				    ps, c->dev[i].line, NULL, NULL,
-				    "[device %s]: model and profile come from the account's device "
-				    "list, which is only read with the secrets",
-				    c->dev[i].id);
-	if (want_secrets && (!errs || errs->n == 0) && c->account[0])
-		load_account(ps, c);
-	if (want_secrets && (!errs || errs->n == 0)) {
-		if (!c->account[0] && c->up.host[0])
-			load_secrets(ps, &c->up, "upstream", BR_ENV_UP_PASSWORD,
-			             BR_ENV_UP_CERT_PASSWORD);
-		load_secrets(ps, &c->down, down_section(ps), BR_ENV_HA_PASSWORD,
-		             BR_ENV_HA_CERT_PASSWORD);
-	}
-	free(ps->sects);
+	c->account_line = ps->account_line;
+	/* Local files only (certificates, passwords, the account's cached login): the
+	 * account's device list is read from the network at the runtime's start, never here. */
+	if (want_secrets && (!errs || errs->n == 0))
+		load_all_secrets(ps);
+	sects_free(ps);
 	free(ps);
 	sort_errors(errs);
 	if (errs && (errs->n || errs->dropped)) {
@@ -1322,9 +1183,9 @@ void br_config_free(br_config_t *c)
 {
 	if (!c)
 		return;
-	account_release(c);
 	mqtt_free(&c->up);
 	mqtt_free(&c->down);
+	mqtt_free(&c->lan);
 	free(c->dev);
 	free(c);
 }
@@ -1352,6 +1213,77 @@ static void print_mqtt(FILE *out, const char *what, const br_mqtt_cfg_t *m)
 	fprintf(out, "  reconnect delay: %d s\n", m->reconnect_delay_s);
 }
 
+static void print_groups(FILE *out, const br_device_cfg_t *d)
+{
+	fprintf(out, "  groups:");
+	for (size_t g = 0; g < d->profile->ngroups && g < BR_MAX_GROUPS; g++) {
+		const blt_group_t *gr = &d->profile->groups[g];
+		fprintf(out, "%s %s ", g ? "," : "", gr->name);
+		if (d->interval_s[g])
+			fprintf(out, "every %d s", d->interval_s[g]);
+		else
+			fprintf(out, "off");
+		fprintf(out, " (blocks");
+		for (size_t b = 0; b < gr->nblocks; b++)
+			fprintf(out, " %u", gr->blocks[b]);
+		fprintf(out, ")");
+	}
+	fprintf(out, "\n  controls:");
+	if (!d->controls) {
+		fprintf(out, " off\n");
+		return;
+	}
+	size_t shown = 0;
+	for (size_t s = 0; s < blt_setting_count(); s++) {
+		const blt_setting_t *st = blt_setting_at(s);
+		if (!br_setting_exposed(d, st))
+			continue;
+		fprintf(out, "%s %s (%s)", shown++ ? "," : "", st->name,
+		        blt_setting_kind_name((blt_setting_kind_t)st->kind));
+	}
+	fprintf(out, "%s\n", shown ? "" : " none for this profile");
+}
+
+static void print_device(FILE *out, const br_config_t *c, const br_device_cfg_t *d)
+{
+	const blt_wire_preset_t *p = blt_wire_preset_find(d->preset);
+	char sub[200] = "?", pub[200] = "?";
+	fprintf(out, "device %s: \"%s\"%s\n", d->id, d->name, d->enabled ? "" : " (disabled)");
+	if (!d->profile) { /* [upstream] account = with sn only */
+		fprintf(out,
+		        "  sn %s: model, profile and topic serial from the account's device list "
+		        "at the start (not read by --check-config: no network)\n",
+		        d->sn);
+		return;
+	}
+	if (p) {
+		blt_topic_expand(p->sub_topic, d->model, d->sn, sub, sizeof sub, NULL);
+		blt_topic_expand(p->pub_topic, d->model, d->sn, pub, sizeof pub, NULL);
+	}
+	fprintf(out, "  profile %s (%s), model %s, sn %s\n", d->profile->id, d->profile->name,
+	        d->model, d->sn);
+	fprintf(out, "  transport %s, preset %s, slave %d, timeout %d ms, retries %d\n",
+	        d->transport, d->preset, d->slave >= 0 ? d->slave : (p ? p->slave : 0),
+	        d->timeout_ms, d->retries);
+	if (!strcmp(d->transport, "ble") || !strcmp(d->transport, "auto"))
+		fprintf(out, "  bluetooth: %s on %s%s%s\n", d->address,
+		        d->adapter[0] ? d->adapter : "hci0",
+		        d->ble_test_key[0] ? " (TEST verify key)" : "",
+		        !strcmp(d->transport, "auto") ? ", cloud when out of range" : "");
+	if (!strcmp(d->transport, "modbus-tcp"))
+		fprintf(out,
+		        "  modbus tcp: %s:%d unit %d (one connection, >= 1 s between requests)\n",
+		        d->host, d->tcp_port, d->unit);
+	else if (!strcmp(d->transport, "local-mqtt"))
+		fprintf(out, "  local mqtt on %s:%d: requests -> %s, replies <- %s\n", c->lan.host,
+		        c->lan.port, pub, sub);
+	else if (strcmp(d->transport, "ble") != 0)
+		fprintf(out, "  upstream topics: requests -> %s, replies <- %s\n", pub, sub);
+	fprintf(out, "  state: %s/%s/state, availability: %s/%s/availability\n", c->base_topic,
+	        d->id, c->base_topic, d->id);
+	print_groups(out, d);
+}
+
 void br_config_print(const br_config_t *c, FILE *out)
 {
 	fprintf(out, "config: %s\n", c->path);
@@ -1359,8 +1291,11 @@ void br_config_print(const br_config_t *c, FILE *out)
 	        c->log_level >= 0 ? br_log_level_name(c->log_level) : "info (default)");
 	if (c->up.host[0])
 		print_mqtt(out, "upstream", &c->up);
+	else if (c->account[0])
+		fprintf(out,
+		        "upstream: the account's broker (from its device list at the start)\n");
 	else
-		fprintf(out, "upstream: none (every device uses Bluetooth)\n");
+		fprintf(out, "upstream: none (no device goes through the cloud)\n");
 	if (c->account[0])
 		fprintf(out,
 		        "  account: %s (broker, certificate and a fresh MQTT login for every "
@@ -1368,65 +1303,72 @@ void br_config_print(const br_config_t *c, FILE *out)
 		        c->account);
 	print_mqtt(out, "homeassistant", &c->down);
 	fprintf(out, "  base topic: %s, discovery: %s (prefix %s)\n", c->base_topic,
-	        c->discovery ? "on" : "off", c->discovery_prefix);
+	        !c->discovery                          ? "off"
+	        : c->discovery_form == BR_DISCO_ENTITY ? "per entity"
+	                                               : "per device",
+	        c->discovery_prefix);
 	fprintf(out, "  bridge availability: %s/bridge/state (retained, last will 'offline')\n",
 	        c->base_topic);
+	if (c->lan.host[0])
+		print_mqtt(out,
+		           c->lan_section ? "local-mqtt" : "local-mqtt (the homeassistant broker)",
+		           &c->lan);
 	fprintf(out,
 	        "devices: %zu (offline after %d failed requests in a row; probes back off "
 	        "up to %d s)\n",
 	        c->ndev, c->offline_after, c->backoff_max_s);
-	for (size_t i = 0; i < c->ndev; i++) {
-		const br_device_cfg_t *d = &c->dev[i];
-		const blt_wire_preset_t *p = blt_wire_preset_find(d->preset);
-		char sub[200] = "?", pub[200] = "?";
-		if (p) {
-			blt_topic_expand(p->sub_topic, d->model, d->sn, sub, sizeof sub, NULL);
-			blt_topic_expand(p->pub_topic, d->model, d->sn, pub, sizeof pub, NULL);
-		}
-		fprintf(out, "device %s: \"%s\"%s\n", d->id, d->name,
-		        d->enabled ? "" : " (disabled)");
-		fprintf(out, "  profile %s (%s), model %s, sn %s\n", d->profile->id,
-		        d->profile->name, d->model, d->sn);
-		fprintf(out, "  preset %s, slave %d, timeout %d ms, retries %d\n", d->preset,
-		        d->slave >= 0 ? d->slave : (p ? p->slave : 0), d->timeout_ms, d->retries);
-		if (strcmp(d->transport, "cloud") != 0)
-			fprintf(out, "  bluetooth: %s on %s%s%s\n", d->address,
-			        d->adapter[0] ? d->adapter : "hci0",
-			        d->ble_test_key[0] ? " (TEST verify key)" : "",
-			        !strcmp(d->transport, "auto") ? ", cloud when out of range" : "");
-		if (strcmp(d->transport, "ble") != 0)
-			fprintf(out, "  upstream topics: requests -> %s, replies <- %s\n", pub,
-			        sub);
-		fprintf(out, "  state: %s/%s/state, availability: %s/%s/availability\n",
-		        c->base_topic, d->id, c->base_topic, d->id);
-		fprintf(out, "  groups:");
-		for (size_t g = 0; g < d->profile->ngroups && g < BR_MAX_GROUPS; g++) {
-			const blt_group_t *gr = &d->profile->groups[g];
-			fprintf(out, "%s %s ", g ? "," : "", gr->name);
-			if (d->interval_s[g])
-				fprintf(out, "every %d s", d->interval_s[g]);
-			else
-				fprintf(out, "off");
-			fprintf(out, " (blocks");
-			for (size_t b = 0; b < gr->nblocks; b++)
-				fprintf(out, " %u", gr->blocks[b]);
-			fprintf(out, ")");
-		}
-		fprintf(out, "\n  controls:");
-		if (!d->controls) {
-			fprintf(out, " off\n");
-			continue;
-		}
-		size_t shown = 0;
-		for (size_t s = 0; s < blt_setting_count(); s++) {
-			const blt_setting_t *st = blt_setting_at(s);
-			if (!br_setting_exposed(d, st))
-				continue;
-			fprintf(out, "%s %s (%s)", shown++ ? "," : "", st->name,
-			        blt_setting_kind_name((blt_setting_kind_t)st->kind));
-		}
-		fprintf(out, "%s\n", shown ? "" : " none for this profile");
-	}
+	for (size_t i = 0; i < c->ndev; i++)
+		print_device(out, c, &c->dev[i]);
+}
+
+void br_config_finish_device(br_config_t *cfg, br_device_cfg_t *d, br_errors_t *errs)
+{
+	parser_t ps;
+	memset(&ps, 0, sizeof ps);
+	ps.c = cfg;
+	ps.errs = errs;
+	ps.name = cfg->path;
+	ps.cur_sect = SIZE_MAX;
+	validate_device(&ps, d);
+}
+
+/* ---- reload: which sections changed ------------------------------------------------- */
+
+static bool secret_equal(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+bool br_mqtt_cfg_equal(const br_mqtt_cfg_t *a, const br_mqtt_cfg_t *b)
+{
+	return !strcmp(a->host, b->host) && a->port == b->port && a->tls == b->tls &&
+	       !strcmp(a->ca, b->ca) && !strcmp(a->cert, b->cert) &&
+	       !strcmp(a->cert_password_file, b->cert_password_file) &&
+	       !strcmp(a->tls_name, b->tls_name) && a->insecure == b->insecure &&
+	       !strcmp(a->ciphers, b->ciphers) && a->cloud == b->cloud &&
+	       !strcmp(a->user, b->user) && !strcmp(a->password_file, b->password_file) &&
+	       !strcmp(a->client_id, b->client_id) && a->keepalive_s == b->keepalive_s &&
+	       a->reconnect_delay_s == b->reconnect_delay_s && a->pfx_len == b->pfx_len &&
+	       (!a->pfx_len || !memcmp(a->pfx, b->pfx, a->pfx_len)) &&
+	       secret_equal(a->password, b->password) &&
+	       secret_equal(a->cert_password, b->cert_password);
+}
+
+bool br_device_cfg_equal(const br_device_cfg_t *a, const br_device_cfg_t *b)
+{
+	/* field by field (where a key was given is no change; poll_ keys count through the
+	 * resolved interval_s) */
+	return !strcmp(a->id, b->id) && !strcmp(a->name, b->name) && a->profile == b->profile &&
+	       !strcmp(a->sn, b->sn) && !strcmp(a->model, b->model) &&
+	       !strcmp(a->preset, b->preset) && a->slave == b->slave &&
+	       a->timeout_ms == b->timeout_ms && a->retries == b->retries &&
+	       a->controls == b->controls && a->all_entities == b->all_entities &&
+	       a->allow_unverified == b->allow_unverified && a->enabled == b->enabled &&
+	       !strcmp(a->transport, b->transport) && !strcmp(a->host, b->host) &&
+	       a->tcp_port == b->tcp_port && a->unit == b->unit &&
+	       !strcmp(a->address, b->address) && !strcmp(a->adapter, b->adapter) &&
+	       !strcmp(a->ble_test_key, b->ble_test_key) &&
+	       !memcmp(a->interval_s, b->interval_s, sizeof a->interval_s);
 }
 
 bool br_device_polls_block(const br_device_cfg_t *d, uint16_t id)

@@ -31,7 +31,8 @@ static void usage(FILE *out)
 	    out,
 	    "usage: " BR_PROG " [-c FILE] [--check-config] [-v | --log-level LEVEL]\n"
 	    "\n"
-	    "Polls Bluetti V2 power stations through the Bluetti MQTT broker (or a local one)\n"
+	    "Polls Bluetti V2 power stations through the Bluetti MQTT broker, Bluetooth, their\n"
+	    "Modbus TCP server or their own MQTT client on a local broker (per device)\n"
 	    "and publishes them to an MQTT broker for Home Assistant: one retained JSON state\n"
 	    "document per device (<base>/<device>/state), MQTT discovery for every useful\n"
 	    "value, availability per device and for the bridge (<base>/bridge/state, last\n"
@@ -41,7 +42,8 @@ static void usage(FILE *out)
 	    "options:\n"
 	    "  -c, --config FILE      configuration (INI; default " DEFAULT_CONFIG ")\n"
 	    "      --check-config     validate the configuration, print the resolved setup\n"
-	    "                         and exit (no network connection is made)\n"
+	    "                         and exit (no network connection is made: devices of\n"
+	    "                         an account are resolved when the bridge starts)\n"
 	    "  -v, --verbose          more log output (-v info, -vv debug)\n"
 	    "  -q, --quiet            errors only\n"
 	    "      --log-level LEVEL  error, warn, info (default) or debug; overrides the file\n"
@@ -57,7 +59,8 @@ static void usage(FILE *out)
 	    "  " BR_ENV_HA_CERT_PASSWORD "    [homeassistant] PKCS#12 certificate password\n"
 	    "\n"
 	    "signals: SIGTERM/SIGINT stop (devices and bridge published offline), SIGHUP\n"
-	    "reloads the configuration (an invalid file is reported and ignored), SIGUSR1\n"
+	    "reloads the configuration (an invalid file is reported and ignored; connections\n"
+	    "whose sections did not change are kept), SIGUSR1\n"
 	    "restarts the --stats round-trip histogram.\n"
 	    "See bluetti-bridge(1) and packaging/bridge.example.ini.\n");
 }
@@ -76,7 +79,7 @@ int main(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *path = DEFAULT_CONFIG;
+	const char *path = DEFAULT_CONFIG, *stats_path = NULL;
 	bool check = false;
 	int cli_level = -1, verbose = 0, opt;
 	br_config_t *cfg = NULL;
@@ -87,7 +90,7 @@ int main(int argc, char **argv)
 		switch (opt) {
 		case 'c': path = optarg; break;
 		case OPT_CHECK: check = true; break;
-		case OPT_STATS: br_stats_path = optarg; break;
+		case OPT_STATS: stats_path = optarg; break;
 		case 'v':
 			verbose++;
 			cli_level = verbose >= 2 ? BLT_LOG_DEBUG : BLT_LOG_INFO;
@@ -139,5 +142,5 @@ int main(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	return br_run(path, cfg, cli_level);
+	return br_run(path, cfg, cli_level, stats_path);
 }
