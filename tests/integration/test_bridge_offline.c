@@ -215,6 +215,107 @@ static void test_config_required_and_account(void **state)
 	assert_true(has_error(&e, "[homeassistant] ca: only meaningful with tls = true"));
 }
 
+/* Duplicate keys are checked per section, however many sections there are (a fixed list
+ * of 512 section/key pairs let a repeated key through once 130 sections filled it). */
+static void test_config_duplicates_many_sections(void **state)
+{
+	size_t cap = 1u << 16, o = 0;
+	char *text = malloc(cap);
+	br_config_t *c = NULL;
+	br_errors_t e;
+	int line = 5; /* MINIMAL has 5 lines */
+	(void)state;
+	assert_non_null(text);
+	o += (size_t)snprintf(text + o, cap - o, "%s", MINIMAL);
+	for (int i = 0; i < 140; i++) {
+		o += (size_t)snprintf(text + o, cap - o,
+		                      "[device d%d]\nprofile = AP300\nsn = %d\npoll_core = 5\n", i,
+		                      1000 + i);
+		line += 4;
+	}
+	/* the 141st section repeats a key */
+	o += (size_t)snprintf(text + o, cap - o,
+	                      "[device last]\nprofile = AP300\nsn = 9999\nsn = 9998\n");
+	assert_int_equal(br_config_parse(text, o, "t.ini", false, &c, &e), BLT_E_CONFIG);
+	char want[80];
+	snprintf(want, sizeof want, "t.ini:%d: [device last] sn: given twice (first at line %d)",
+	         line + 4, line + 3);
+	assert_true(has_error(&e, want));
+	assert_int_equal(e.n, 1);
+	/* and the same 141 sections without the repeat are fine */
+	o -= strlen("sn = 9998\n");
+	text[o] = '\0';
+	assert_int_equal(br_config_parse(text, o, "t.ini", false, &c, &e), BLT_OK);
+	assert_int_equal(c->ndev, 141);
+	br_config_free(c);
+	free(text);
+}
+
+/* transport = modbus-tcp / local-mqtt, discovery = device | entity, and the section
+ * comparison a reload relies on. */
+static void test_config_lan_transports(void **state)
+{
+	br_config_t *c = NULL, *c2 = NULL;
+	br_errors_t e;
+	(void)state;
+	assert_int_equal(parse("[homeassistant]\nhost = ha.local\nport = 1884\n"
+	                       "[device tcp]\nprofile = AP300\nsn = 1\ntransport = modbus-tcp\n"
+	                       "host = 192.168.1.50\n"
+	                       "[device own]\nprofile = AP300\nsn = 2\ntransport = local-mqtt\n",
+	                       &c, &e),
+	                 BLT_OK);
+	assert_string_equal(c->dev[0].host, "192.168.1.50");
+	assert_int_equal(c->dev[0].tcp_port, 502);
+	assert_int_equal(c->dev[0].unit, 1);
+	assert_string_equal(c->dev[0].preset, "modbus-tcp");
+	assert_false(c->dev[0].controls); /* no writes over the open map yet */
+	for (size_t g = 0; g < c->dev[0].profile->ngroups; g++)
+		assert_true(c->dev[0].interval_s[g] == 0 || c->dev[0].interval_s[g] >= 30);
+	assert_string_equal(c->dev[1].preset, "local-mqtt");
+	assert_string_equal(c->lan.host, "ha.local"); /* the HA broker by default */
+	assert_int_equal(c->lan.port, 1884);
+	assert_string_equal(c->up.host, ""); /* no cloud device: no upstream */
+	assert_int_equal(c->discovery_form, BR_DISCO_DEVICE);
+	assert_true(br_device_cfg_equal(&c->dev[0], &c->dev[0]));
+	assert_false(br_device_cfg_equal(&c->dev[0], &c->dev[1]));
+	assert_int_equal(parse("[homeassistant]\nhost = ha.local\nport = 1884\ndiscovery = entity\n"
+	                       "[device tcp]\nprofile = AP300\nsn = 1\ntransport = modbus-tcp\n"
+	                       "host = 192.168.1.50:1502\nunit = 3\npoll_core = 60\n"
+	                       "[device own]\nprofile = AP300\nsn = 2\ntransport = local-mqtt\n",
+	                       &c2, &e),
+	                 BLT_OK);
+	assert_int_equal(c2->discovery_form, BR_DISCO_ENTITY);
+	assert_int_equal(c2->dev[0].tcp_port, 1502);
+	assert_int_equal(c2->dev[0].slave, 3);
+	assert_false(br_device_cfg_equal(&c->dev[0], &c2->dev[0]));
+	assert_true(br_device_cfg_equal(&c->dev[1], &c2->dev[1]));
+	assert_true(br_mqtt_cfg_equal(&c->down, &c2->down));
+	br_config_free(c);
+	br_config_free(c2);
+
+	assert_int_equal(parse("[homeassistant]\nhost = ha.local\n"
+	                       "[device tcp]\nprofile = AP300\nsn = 1\ntransport = modbus-tcp\n"
+	                       "controls = true\nunit = 300\n"
+	                       "[device t2]\nprofile = AP300\nsn = 2\ntransport = modbus-tcp\n"
+	                       "host = h:99999\n"
+	                       "[device t3]\nprofile = AP300\nsn = 3\nhost = x\n",
+	                       &c, &e),
+	                 BLT_E_CONFIG);
+	assert_true(has_error(&e, "[device tcp] host: is required with transport = modbus-tcp"));
+	assert_true(has_error(&e, "[device tcp] controls: settings over Modbus TCP are not"));
+	assert_true(has_error(&e, "[device tcp] unit: '300' is not an integer in 0..255"));
+	assert_true(has_error(&e, "[device t2] host: 'h:99999' is not H or H:PORT"));
+	assert_true(has_error(&e, "[device t3] host: needs transport = modbus-tcp"));
+	assert_int_equal(parse(MINIMAL "discovery = sometimes\n[device d]\nprofile = AP300\nsn = 1\n",
+	                       &c, &e),
+	                 BLT_E_CONFIG);
+	assert_true(has_error(&e, "discovery: 'sometimes' is not device, entity"));
+	assert_int_equal(parse(MINIMAL "[local-mqtt]\nhost = lan\n[device d]\nprofile = AP300\nsn = 1\n",
+	                       &c, &e),
+	                 BLT_E_CONFIG);
+	assert_true(has_error(&e, "[local-mqtt]: no device uses it"));
+}
+
 static void test_config_bad_bytes(void **state)
 {
 	br_config_t *c = NULL;
@@ -1425,6 +1526,8 @@ int main(void)
 	    cmocka_unit_test(test_config_minimal_defaults),
 	    cmocka_unit_test(test_config_errors_name_file_line_key),
 	    cmocka_unit_test(test_config_required_and_account),
+	    cmocka_unit_test(test_config_duplicates_many_sections),
+	    cmocka_unit_test(test_config_lan_transports),
 	    cmocka_unit_test(test_config_bad_bytes),
 	    cmocka_unit_test(test_config_edges),
 	    cmocka_unit_test(test_config_secrets),
