@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# bluetti-bridge serving a cloud device and a Modbus TCP device at once, and a SIGHUP
+# bluetti-bridge serving a cloud, a Modbus TCP and a local-MQTT device at once, and a SIGHUP
 # reload that keeps every unchanged connection (run by with_brokers.sh):
 #   upstream broker (mutual TLS) + bluetti-sim AP300 "cloud" through it;
 #   bluetti-sim --modbus-tcp AP300 "lan" (one connection, >= 1 s between requests);
+#   bluetti-sim --plain --preset local-mqtt AP300 "own" on the Home Assistant broker (the
+#   device's own MQTT client: bare RTU, QoS 0);
 #   the Home Assistant broker (plain) watched with mosquitto_sub.
 # Checked: both devices online with complete state (every announced key in every state
 # document, values read); the bridge device shows both transports; a reload changing only
@@ -20,6 +22,7 @@ W=$BLT_IT_DIR/bridge-lan
 mkdir -p "$W"
 SN_C=2616113480001
 SN_T=2616113480002
+SN_L=2616113480003
 pids=()
 cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
@@ -54,6 +57,13 @@ wait_file "$W/cloud.ready" || { cat "$W/cloud.log" >&2; echo "cloud sim did not 
 pids+=($!)
 wait_file "$W/tcp.port" || { cat "$W/tcp.log" >&2; echo "modbus-tcp sim did not start" >&2; exit 1; }
 TCP=$(cat "$W/tcp.port")
+
+# a device whose own MQTT client uses the owner's broker (here the Home Assistant one):
+# bare RTU frames, QoS 0, SUB/<model>/<sn> / PUB/<model>/<sn> (the local-mqtt preset)
+"$SIM" --broker "127.0.0.1:$DOWN" --plain --preset local-mqtt --profile AP300 --sn "$SN_L" \
+	--ready-file "$W/own.ready" >"$W/own.log" 2>&1 &
+pids+=($!)
+wait_file "$W/own.ready" || { cat "$W/own.log" >&2; echo "local-mqtt sim did not start" >&2; exit 1; }
 
 # everything the bridge publishes, retained or not, one line per message
 mosquitto_sub -h 127.0.0.1 -p "$DOWN" -t '#' -v >"$W/down.txt" 2>/dev/null &
@@ -91,6 +101,17 @@ profile = AP300
 sn = $SN_T
 transport = modbus-tcp
 host = 127.0.0.1:$TCP
+poll_grid = 0
+poll_battery = 0
+poll_cells = 0
+poll_inverter = 0
+poll_settings = 0
+[device own]
+name = Own MQTT unit
+profile = AP300
+sn = $SN_L
+transport = local-mqtt
+poll_core = 2
 poll_grid = 0
 poll_battery = 0
 poll_cells = 0
@@ -137,17 +158,21 @@ if wait_complete cloud "$SN_C" 20 30; then ok "cloud device: complete state ($(c
 	tail -n 30 "$W/bridge.log" >&2; fail "cloud device state"; fi
 if wait_complete lan "$SN_T" 10 60; then ok "modbus-tcp device: complete state ($(cat "$W/complete.out"))"; else
 	tail -n 40 "$W/bridge.log" >&2; fail "modbus-tcp device state"; fi
-grep -q '^bluetti/lan/availability online' "$W/down.txt" && ok "modbus-tcp device online" ||
+grep -aq '^bluetti/lan/availability online' "$W/down.txt" && ok "modbus-tcp device online" ||
 	fail "modbus-tcp device not online"
-info=$(grep '^bluetti/bridge/info ' "$W/down.txt" | tail -n 1)
-case $info in *'"cloud":"ON"'*'"modbus_tcp":"ON"'*) ok "bridge device: cloud and modbus tcp connected" ;;
+if wait_complete own "$SN_L" 10 30; then ok "local-mqtt device: complete state ($(cat "$W/complete.out"))"; else
+	tail -n 30 "$W/bridge.log" >&2; fail "local-mqtt device state"; fi
+info=$(grep -a '^bluetti/bridge/info ' "$W/down.txt" | tail -n 1)
+case $info in *'"cloud":"ON"'*'"modbus_tcp":"ON","local_mqtt":"ON"'*) ok "bridge device: cloud, modbus tcp and local mqtt connected" ;;
 *) fail "bridge device state: $info" ;; esac
 # one connection at a time, and only one so far
 [ "$(count "$W/tcp.log" "connected")" = 1 ] && ok "one Modbus TCP connection" ||
 	fail "Modbus TCP connections: $(count "$W/tcp.log" "connected")"
 
-up_conn() { count "$BLT_IT_DIR/up/mosquitto.log" "as lan-test-up"; }
-ha_conn() { count "$BLT_IT_DIR/down/mosquitto.log" "as lan-test-ha"; }
+up_conn() { count "$BLT_IT_DIR/up/mosquitto.log" "as lan-test-up ("; }
+ha_conn() { count "$BLT_IT_DIR/down/mosquitto.log" "as lan-test-ha ("; }
+lan_conn() { count "$BLT_IT_DIR/down/mosquitto.log" "as lan-test-ha-lan ("; }
+lan0=$(lan_conn)
 up0=$(up_conn) ha0=$(ha_conn) tcp0=$(count "$W/tcp.log" "connected")
 [ "$up0" = 1 ] && [ "$ha0" = 1 ] || fail "broker connections before the reload: up $up0, ha $ha0"
 
@@ -173,8 +198,10 @@ grep -q "cloud: section changed" "$W/bridge.log" && fail "reload 1: cloud restar
 	fail "reload 1: upstream reconnected ($up0 -> $(up_conn))"
 [ "$(ha_conn)" = "$ha0" ] && ok "reload 1: Home Assistant connection kept" ||
 	fail "reload 1: Home Assistant reconnected ($ha0 -> $(ha_conn))"
+[ "$lan0" = 1 ] && [ "$(lan_conn)" = "$lan0" ] && ok "reload 1: local-mqtt connection kept" ||
+	fail "reload 1: local-mqtt connections $lan0 -> $(lan_conn)"
 if wait_complete lan "$SN_T" 10 60 &&
-	grep -q 'bluetti_'"$SN_T"'/.*"LAN unit renamed"' "$W/down.txt"; then
+	grep -aq 'bluetti_'"$SN_T"'/.*"LAN unit renamed"' "$W/down.txt"; then
 	ok "reload 1: lan back with its new name"; else fail "reload 1: lan state after the reload"; fi
 
 # reload 2: only the cloud device's section changed
@@ -193,7 +220,7 @@ grep -q "cloud: section changed; restarting it" "$W/bridge.log" && ok "reload 2:
 [ "$(up_conn)" = "$up0" ] && ok "reload 2: upstream connection kept" ||
 	fail "reload 2: upstream reconnected ($up0 -> $(up_conn))"
 if wait_complete cloud "$SN_C" 20 30 &&
-	grep -q 'bluetti_'"$SN_C"'/.*"Cloud unit renamed"' "$W/down.txt"; then
+	grep -aq 'bluetti_'"$SN_C"'/.*"Cloud unit renamed"' "$W/down.txt"; then
 	ok "reload 2: cloud back with its new name"; else fail "reload 2: cloud state after the reload"; fi
 
 kill "$BPID" 2>/dev/null
