@@ -48,11 +48,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(c != NULL && errs.n == 0);
 	CHECK(c->ndev <= BR_MAX_DEVICES);
 	CHECK(br_topic_ok(c->base_topic));
-	CHECK(c->up.port > 0 && c->up.port <= 65535 && c->down.port > 0 && c->down.port <= 65535);
+	/* no upstream without a cloud device; with an account its broker comes at the start */
+	CHECK(!c->up.host[0] || (c->up.port > 0 && c->up.port <= 65535));
+	CHECK(c->down.port > 0 && c->down.port <= 65535);
+	CHECK(!c->lan.host[0] || (c->lan.port > 0 && c->lan.port <= 65535));
 	for (size_t i = 0; i < c->ndev; i++) {
 		const br_device_cfg_t *d = &c->dev[i];
 		CHECK(blt_topic_segment_ok(d->id));
-		CHECK(d->profile != NULL);
+		/* by serial only with an account: resolved from its device list at the start */
+		CHECK(d->profile != NULL || c->account[0]);
+		if (!strcmp(d->transport, "modbus-tcp"))
+			CHECK(d->host[0] && d->tcp_port > 0 && d->tcp_port <= 65535 && !d->controls);
 		if (d->sn[0])
 			CHECK(blt_topic_segment_ok(d->sn));
 		CHECK(d->npoll <= BR_MAX_GROUPS);

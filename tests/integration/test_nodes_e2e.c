@@ -207,6 +207,8 @@ static size_t collect_docs(chk_doc_t *docs, size_t cap)
 		if (strncmp(x->topic, "homeassistant/", 14) || tl < 7 ||
 		    strcmp(x->topic + tl - 7, "/config") || !x->payload[0])
 			continue;
+		if (strstr(x->topic, "/bluetti_bridge_")) /* the bridge's own device: its own state */
+			continue;
 		docs[n].topic = x->topic;
 		docs[n].payload = x->payload;
 		n++;
