@@ -295,7 +295,10 @@ static void on_tcp_read(void *user, const blt_client_result_t *r)
 	blt_client_result_t x = *r;
 	blt_detail_t det = {{0}};
 	x.reg = t->block; /* the block, not the public address */
-	if (r->err == BLT_OK && r->data) {
+	if (r->err == BLT_OK && !r->data) {
+		x.err = blt_detail_set(&det, BLT_E_PROTOCOL, "reply without register data");
+		x.detail = &det;
+	} else if (r->err == BLT_OK) {
 		tcp_place(t, r->data, r->nbytes);
 		if (++t->seg < t->nplan) {
 			int err = submit_tcp_segment(d, &det);
