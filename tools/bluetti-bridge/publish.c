@@ -201,8 +201,10 @@ static bool disco_ready(br_dev_t *d)
 }
 
 /* One document per entity: published when new, when its content changed, or forced (a
- * new Home Assistant session). */
-static void disco_entities(br_dev_t *d, const br_ha_ctx_t *c, size_t n, bool force)
+ * new Home Assistant session). Documents are only built for entities not announced yet,
+ * unless forced or the device block (sw_version, in every document) changed: then all
+ * are built and those whose content is unchanged are not sent again. */
+static void disco_entities(br_dev_t *d, const br_ha_ctx_t *c, size_t n, bool force, bool recheck)
 {
 	br_runtime_t *rt = d->rt;
 	size_t sent = 0;
@@ -214,14 +216,17 @@ static void disco_entities(br_dev_t *d, const br_ha_ctx_t *c, size_t n, bool for
 			br_ann_t *a;
 			char *doc;
 			uint32_t h;
-			if (e->sub != pass ||
-			    br_discovery_topic(c, e, topic, sizeof topic) != BLT_OK)
+			if (e->sub != pass)
+				continue;
+			a = anns_find(&d->ann, e->key);
+			if (a && a->component == e->component && !force && !recheck)
+				continue;
+			if (br_discovery_topic(c, e, topic, sizeof topic) != BLT_OK)
 				continue;
 			doc = br_discovery_doc(c, e);
 			if (!doc)
 				continue;
 			h = br_hash(doc);
-			a = anns_find(&d->ann, e->key);
 			if (a && a->doc_hash == h && a->component == e->component && !force) {
 				free(doc);
 				continue;
@@ -281,6 +286,12 @@ static void disco_device(br_dev_t *d, const br_ha_ctx_t *c, size_t n, bool force
 
 static void publish_discovery(br_dev_t *d, const br_ha_ctx_t *c, size_t n, bool force)
 {
+	char sw[sizeof d->sw];
+	bool recheck;
+	br_sw_version(d->dev, sw, sizeof sw);
+	recheck = strcmp(sw, d->sw) != 0; /* in every document: build them all again */
+	if (recheck)
+		memcpy(d->sw, sw, sizeof sw);
 #if BR_HAVE_DEVICE_DISCOVERY
 	if (d->rt->cfg->discovery_form == BR_DISCO_DEVICE) {
 		disco_device(d, c, n, force);
@@ -293,7 +304,7 @@ static void publish_discovery(br_dev_t *d, const br_ha_ctx_t *c, size_t n, bool 
 		d->disco_form_cleared = true;
 	}
 #endif
-	disco_entities(d, c, n, force);
+	disco_entities(d, c, n, force, recheck);
 }
 
 /* ---- state ------------------------------------------------------------------------------ */
@@ -301,11 +312,44 @@ static void publish_discovery(br_dev_t *d, const br_ha_ctx_t *c, size_t n, bool 
 /* The state document: the current entities' values, null for every entity announced
  * earlier but absent now (so no template ever sees a missing key), the previous run's
  * keys. Printed into the runtime's reused buffer; NULL on failure. */
+/* True if every announced key is among the current entities (then the generated state
+ * document carries all of them as it is: the usual case, no JSON to merge). */
+static bool anns_covered(br_dev_t *d, size_t n)
+{
+	size_t want = 0, have = 0;
+	for (size_t i = 0; i < d->ann.n; i++)
+		want += d->ann.v[i].key[0] != '\x01';
+	for (size_t i = 0; i < n && have < want; i++)
+		have += anns_find(&d->ann, d->rt->ents[i].key) != NULL;
+	return have == want;
+}
+
+/* doc (taken) into the runtime's reused buffer. */
+static const char *keep_text(br_runtime_t *rt, char *doc)
+{
+	size_t len = strlen(doc) + 1;
+	if (len > rt->state_cap) {
+		char *nb = realloc(rt->state_buf, len);
+		if (!nb) {
+			free(doc);
+			return NULL;
+		}
+		rt->state_buf = nb;
+		rt->state_cap = len;
+	}
+	memcpy(rt->state_buf, doc, len);
+	free(doc);
+	return rt->state_buf;
+}
+
 static const char *state_text(br_dev_t *d, const br_ha_ctx_t *c, size_t n)
 {
 	br_runtime_t *rt = d->rt;
 	char *doc = br_state_doc(c, rt->ents, n);
-	cJSON *o = doc ? cJSON_Parse(doc) : NULL;
+	cJSON *o;
+	if (doc && !d->seed && anns_covered(d, n))
+		return keep_text(rt, doc);
+	o = doc ? cJSON_Parse(doc) : NULL;
 	free(doc);
 	if (!cJSON_IsObject(o)) {
 		cJSON_Delete(o);

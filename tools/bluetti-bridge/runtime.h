@@ -161,6 +161,7 @@ struct br_dev {
 	cJSON *seed;
 	uint64_t seed_until;
 	br_anns_t ann; /* entities announced (for the state's keys, republish and cleanup) */
+	char sw[200];  /* sw_version the discovery documents were last built with */
 	bool disco_form_cleared; /* the other discovery form's documents were cleared */
 	cmd_listener_t *cmds;
 	size_t ncmds;
