@@ -308,8 +308,15 @@ static void bridge_discovery(br_runtime_t *rt)
 	bridge_entity(rt, "sensor", "version", "Version", NULL);
 	for (size_t i = 0; i < sizeof link_kinds / sizeof link_kinds[0]; i++) {
 		bool up;
-		if (!kind_count(rt, link_kinds[i].kind, &up))
+		if (!kind_count(rt, link_kinds[i].kind, &up)) {
+			/* a transport no longer used (a reload): its entity goes */
+			char topic[400], id[200];
+			br_bridge_device_id(rt, id, sizeof id);
+			snprintf(topic, sizeof topic, "%s/binary_sensor/%s/%s/config",
+			         rt->cfg->discovery_prefix, id, link_kinds[i].key);
+			br_publish(rt, topic, "", true);
 			continue;
+		}
 		bridge_entity(rt, "binary_sensor", link_kinds[i].key, link_kinds[i].name,
 		              "{\"device_class\":\"connectivity\",\"payload_on\":\"ON\","
 		              "\"payload_off\":\"OFF\"}");
