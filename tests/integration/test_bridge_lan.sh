@@ -225,6 +225,9 @@ if wait_complete cloud "$SN_C" 20 30 &&
 
 kill "$BPID" 2>/dev/null
 wait "$BPID" 2>/dev/null
+rc=$?
+# exit 0 after SIGTERM (under AddressSanitizer also: no leak, no memory error)
+[ $rc = 0 ] && ok "bridge stopped cleanly" || { fail "bridge exit status $rc"; grep -A20 "Sanitizer" "$W/bridge.log" | head -40 >&2; }
 "$BLT_SCRIPTS/broker.sh" stop "$BLT_IT_DIR/up"
 "$BLT_SCRIPTS/broker.sh" stop "$BLT_IT_DIR/down"
 [ $fails = 0 ] || { tail -n 40 "$W/bridge.log" >&2; exit 1; }

@@ -170,6 +170,20 @@ int br_dev_new(br_runtime_t *rt, const br_device_cfg_t *dc, br_dev_t **out)
 	return BLT_OK;
 }
 
+/* A kept device at a reload: its configuration is now dc (equal to the old one); the
+ * client options point into it (the old configuration is freed). */
+void br_dev_rebind(br_dev_t *dv, const br_device_cfg_t *dc)
+{
+	dv->cfg = dc;
+	dv->copts.model = dc->model;
+	dv->copts.sn = dc->sn;
+	dv->copts.preset = dc->preset;
+	if (dv->client_cloud) {
+		dv->copts_ble.model = dc->model;
+		dv->copts_ble.sn = dc->sn;
+	}
+}
+
 /* Subscriptions on the Home Assistant broker: the previous run's retained state (once)
  * and a listener per exposed setting (~280 bytes each). */
 int br_dev_listen(br_dev_t *dv)

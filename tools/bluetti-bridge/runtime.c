@@ -413,7 +413,7 @@ static size_t sort_devices(br_runtime_t *rt, const br_config_t *n, keep_t k, br_
 		br_dev_t *d = rt->devs[i];
 		const br_device_cfg_t *dc = kept_as(d, n, k);
 		if (dc) {
-			d->cfg = dc;
+			br_dev_rebind(d, dc);
 			nd[dc - n->dev] = d;
 			kept++;
 			continue;

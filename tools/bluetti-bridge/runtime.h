@@ -281,6 +281,7 @@ void br_note_error(br_dev_t *d, const char *fmt, ...) __attribute__((format(prin
 
 /* br_dev.c */
 int br_dev_new(br_runtime_t *rt, const br_device_cfg_t *dc, br_dev_t **out);
+void br_dev_rebind(br_dev_t *d, const br_device_cfg_t *dc); /* kept at a reload */
 int br_dev_listen(br_dev_t *d); /* subscriptions on the Home Assistant broker */
 void br_dev_unlisten(br_dev_t *d);
 void br_dev_start(br_dev_t *d, size_t i); /* connect its link, first polls due */
