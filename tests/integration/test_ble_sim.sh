@@ -166,6 +166,7 @@ log_level = debug
 [homeassistant]
 host = 127.0.0.1
 port = $DOWN
+discovery = entity
 [device elite]
 profile = EL100V2
 sn = 2434000112345
@@ -238,6 +239,7 @@ tls = false
 [homeassistant]
 host = 127.0.0.1
 port = $DOWN
+discovery = entity
 [device elite]
 profile = EL100V2
 sn = 2434000112345

@@ -135,7 +135,8 @@ static void write_config(bool with_beta, const char *alpha_name, bool broken)
 	        "[bridge]\noffline_after = 2\nbackoff_max = 5\n\n"
 	        "[upstream]\nhost = localhost\nport = %u\ncert = %s\ncert_password_file = %s\n"
 	        "ca = %s\n\n"
-	        "[homeassistant]\nhost = 127.0.0.1\nport = %u\nclient_id = bridge-e2e\n\n"
+	        "[homeassistant]\nhost = 127.0.0.1\nport = %u\nclient_id = bridge-e2e\n"
+	        "discovery = entity\n\n"
 	        "[device alpha]\nname = %s\nprofile = AP300\nsn = " SN_A "\ntimeout = 700\n"
 	        "poll_core = 1\npoll_grid = 1\npoll_battery = 2\npoll_cells = 4\n"
 	        "poll_inverter = 4\npoll_settings = 3\n",

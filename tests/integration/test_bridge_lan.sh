@@ -6,8 +6,9 @@
 #   bluetti-sim --plain --preset local-mqtt AP300 "own" on the Home Assistant broker (the
 #   device's own MQTT client: bare RTU, QoS 0);
 #   the Home Assistant broker (plain) watched with mosquitto_sub.
-# Checked: both devices online with complete state (every announced key in every state
-# document, values read); the bridge device shows both transports; a reload changing only
+# Checked: the devices online with complete state (every key announced by the device
+# discovery document, the default form, in the state document, values read), each device
+# document naming the bridge's own device as via_device; the bridge device shows both transports; a reload changing only
 # the Modbus TCP device's section reconnects that device (the simulator sees a new client)
 # and neither broker connection (the brokers see no new bridge client); a reload changing
 # only the cloud device's section restarts that device on the kept upstream connection and
@@ -84,7 +85,6 @@ client_id = lan-test-up
 host = 127.0.0.1
 port = $DOWN
 client_id = lan-test-ha
-discovery = entity
 [device cloud]
 name = $1
 profile = AP300
@@ -132,14 +132,21 @@ complete() { # ID SN MIN_VALUES
 	"$PY" - "$W/down.txt" "$1" "$2" "$3" <<'PYEOF'
 import json, sys
 path, dev, sn, need = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-keys, state = set(), None
+keys, state, devdoc = set(), None, None
 for line in open(path, errors="replace"):
     topic, _, payload = line.rstrip("\n").partition(" ")
     parts = topic.split("/")
+    # per-entity documents (sub-devices) and the device document (the station, default form)
     if topic.startswith("homeassistant/") and len(parts) == 5 and parts[2] == "bluetti_" + sn and payload:
         keys.add(parts[3])
+    if topic == "homeassistant/device/bluetti_%s/config" % sn and payload:
+        devdoc = json.loads(payload)
     if topic == "bluetti/%s/state" % dev and payload:
         state = json.loads(payload)
+if devdoc is None or devdoc.get("dev", {}).get("via_device") != "bluetti_bridge_bluetti":
+    print("%s: no device document linked to the bridge device" % dev)
+    sys.exit(1)
+keys |= set(devdoc.get("cmps", {}))
 if not keys or state is None:
     print("%s: %d keys announced, state %s" % (dev, len(keys), "none" if state is None else "seen"))
     sys.exit(1)
@@ -165,6 +172,12 @@ if wait_complete own "$SN_L" 10 30; then ok "local-mqtt device: complete state (
 info=$(grep -a '^bluetti/bridge/info ' "$W/down.txt" | tail -n 1)
 case $info in *'"cloud":"ON"'*'"modbus_tcp":"ON","local_mqtt":"ON"'*) ok "bridge device: cloud, modbus tcp and local mqtt connected" ;;
 *) fail "bridge device state: $info" ;; esac
+# each device's discovery document went out once (after its first round), not again
+for sn in "$SN_C" "$SN_T" "$SN_L"; do
+	n=$(grep -ac "^homeassistant/device/bluetti_$sn/config {" "$W/down.txt")
+	[ "$n" = 1 ] && ok "device document of $sn published once" ||
+		fail "device document of $sn published $n times"
+done
 # one connection at a time, and only one so far
 [ "$(count "$W/tcp.log" "connected")" = 1 ] && ok "one Modbus TCP connection" ||
 	fail "Modbus TCP connections: $(count "$W/tcp.log" "connected")"

@@ -229,7 +229,8 @@ static void test_bridge_sub_devices(void **state)
 	assert_non_null(f);
 	fprintf(f,
 	        "[upstream]\nhost = localhost\nport = %u\ncert = %s\ncert_password_file = %s\n"
-	        "ca = %s\n\n[homeassistant]\nhost = 127.0.0.1\nport = %u\nclient_id = nodes-e2e\n\n"
+	        "ca = %s\n\n[homeassistant]\nhost = 127.0.0.1\nport = %u\nclient_id = nodes-e2e\n"
+	        "discovery = entity\n\n"
 	        "[device station]\nname = Station\nprofile = AP300\nsn = " SN "\ntimeout = 1500\n"
 	        "poll_core = 2\npoll_grid = 2\npoll_battery = 2\npoll_cells = 3\n"
 	        "poll_inverter = 5\npoll_settings = 5\n",

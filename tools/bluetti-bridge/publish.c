@@ -14,12 +14,6 @@
 
 #include "runtime.h"
 
-/* Set to 1 once ha.c has br_device_discovery_topic / br_device_discovery_doc (one document
- * per Home Assistant device with its components, HA 2024.11+). */
-#ifndef BR_HAVE_DEVICE_DISCOVERY
-#define BR_HAVE_DEVICE_DISCOVERY 0
-#endif
-
 bool br_down_ok(const br_runtime_t *rt)
 {
 	return rt->down && blt_transport_connected(rt->down);
@@ -247,42 +241,50 @@ static void disco_entities(br_dev_t *d, const br_ha_ctx_t *c, size_t n, bool for
 		br_log(BLT_LOG_DEBUG, "%s: published %zu discovery documents", d->cfg->id, sent);
 }
 
-#if BR_HAVE_DEVICE_DISCOVERY
-/* One document per Home Assistant device (HA 2024.11+); the per-entity documents of an
- * earlier run (or of entity form) are cleared once. */
-static void disco_device(br_dev_t *d, const br_ha_ctx_t *c, size_t n, bool force)
+/* One document per Home Assistant device (HA 2024.11+): the power station, its battery
+ * pack, each node (br_device_docs), each published when new or changed (a hash per
+ * document, kept under "\001<node>" among the announced keys). Migration: the per-entity
+ * documents (an earlier run in entity form) of the entities announced here are cleared
+ * once. */
+static void disco_device(br_dev_t *d, const br_ha_ctx_t *c, size_t n, bool force, bool recheck)
 {
 	br_runtime_t *rt = d->rt;
-	char topic[300], *doc;
-	uint32_t h;
-	br_ann_t *a;
-	if (br_device_discovery_topic(c, topic, sizeof topic) != BLT_OK)
+	br_devdoc_t docs[BR_MAX_DEVDOCS];
+	size_t nd;
+	bool fresh = false;
+	char topic[300];
+	for (size_t i = 0; i < n && !fresh; i++) /* a new entity: a document changes */
+		fresh = !anns_find(&d->ann, rt->ents[i].key);
+	if (!force && !recheck && !fresh)
 		return;
-	doc = br_device_discovery_doc(c, rt->ents, n);
-	if (!doc)
-		return;
-	h = br_hash(doc);
-	a = anns_find(&d->ann, "\x01device");
-	if (force || !a || a->doc_hash != h) {
-		if (br_publish(rt, topic, doc, true) == BLT_OK) {
-			if (!a)
-				a = anns_add(&d->ann, "\x01device", 0, h);
-			if (a)
-				a->doc_hash = h;
-		}
+	nd = br_device_docs(c, rt->ents, n, docs, BR_MAX_DEVDOCS);
+	for (size_t k = 0; k < nd; k++) {
+		char key[sizeof d->ann.v[0].key];
+		uint32_t h = br_hash(docs[k].doc);
+		br_ann_t *a;
+		snprintf(key, sizeof key, "\001%.60s", docs[k].node);
+		a = anns_find(&d->ann, key);
+		if (!force && a && a->doc_hash == h)
+			continue;
+		if (br_publish(rt, docs[k].topic, docs[k].doc, true) != BLT_OK)
+			continue;
+		if (!a)
+			a = anns_add(&d->ann, key, 0, h);
+		if (a)
+			a->doc_hash = h;
+		br_log(BLT_LOG_DEBUG, "%s: published the device document %s", d->cfg->id,
+		       docs[k].topic);
 	}
-	free(doc);
-	if (!d->disco_form_cleared) { /* migration: the per-entity documents go */
-		for (size_t i = 0; i < n; i++)
-			if (br_discovery_topic(c, &rt->ents[i], topic, sizeof topic) == BLT_OK)
-				br_publish(rt, topic, "", true);
-		d->disco_form_cleared = true;
+	br_devdocs_free(docs, nd);
+	for (size_t i = 0; i < n; i++) { /* the state's keys; migration from entity form */
+		const br_entity_t *e = &rt->ents[i];
+		if (anns_find(&d->ann, e->key))
+			continue;
+		anns_add(&d->ann, e->key, e->component, 0);
+		if (br_discovery_topic(c, e, topic, sizeof topic) == BLT_OK)
+			br_publish(rt, topic, "", true);
 	}
-	for (size_t i = 0; i < n; i++) /* the state's keys */
-		if (!anns_find(&d->ann, rt->ents[i].key))
-			anns_add(&d->ann, rt->ents[i].key, rt->ents[i].component, 0);
 }
-#endif
 
 static void publish_discovery(br_dev_t *d, const br_ha_ctx_t *c, size_t n, bool force)
 {
@@ -292,18 +294,16 @@ static void publish_discovery(br_dev_t *d, const br_ha_ctx_t *c, size_t n, bool 
 	recheck = strcmp(sw, d->sw) != 0; /* in every document: build them all again */
 	if (recheck)
 		memcpy(d->sw, sw, sizeof sw);
-#if BR_HAVE_DEVICE_DISCOVERY
 	if (d->rt->cfg->discovery_form == BR_DISCO_DEVICE) {
-		disco_device(d, c, n, force);
+		disco_device(d, c, n, force, recheck);
 		return;
 	}
-	if (!d->disco_form_cleared) { /* migration: the device document goes */
+	if (!d->disco_form_cleared) { /* migration from device form: its document goes */
 		char topic[300];
 		if (br_device_discovery_topic(c, topic, sizeof topic) == BLT_OK)
 			br_publish(d->rt, topic, "", true);
 		d->disco_form_cleared = true;
 	}
-#endif
 	disco_entities(d, c, n, force, recheck);
 }
 
@@ -435,10 +435,14 @@ void br_clear_device(br_dev_t *d)
 		if (br_discovery_topic(&c, &e, topic, sizeof topic) == BLT_OK)
 			br_publish(d->rt, topic, "", true);
 	}
-#if BR_HAVE_DEVICE_DISCOVERY
+	for (size_t i = 0; i < d->ann.n; i++) /* device documents: "\001<node>" */
+		if (d->ann.v[i].key[0] == '\001') {
+			snprintf(topic, sizeof topic, "%s/device/%s/config", c.prefix,
+			         d->ann.v[i].key + 1);
+			br_publish(d->rt, topic, "", true);
+		}
 	if (br_device_discovery_topic(&c, topic, sizeof topic) == BLT_OK)
 		br_publish(d->rt, topic, "", true);
-#endif
 	br_device_topic(&c, "state", topic, sizeof topic);
 	br_publish(d->rt, topic, "", true);
 	br_device_topic(&c, "availability", topic, sizeof topic);
