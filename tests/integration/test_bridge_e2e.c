@@ -281,7 +281,10 @@ static void test_discovery_rules(void **state)
 	if (chk_all(&cb, docs, n))
 		fail_msg("beta: %d discovery problems, last: %s", cb.problems, cb.last);
 
-	/* the bridge's own device (issue 14): its entities and their state */
+	/* the bridge's own device (issue 14): every station is linked to it */
+	CHECK(strstr(payload_of("homeassistant/sensor/bluetti_" SN_A "/soc/config"),
+	             "\"via_device\":\"bluetti_bridge_bluetti\"") != NULL);
+	/* its entities and their state */
 	CHECK(payload_of("homeassistant/binary_sensor/bluetti_bridge_bluetti/cloud/config") != NULL);
 	CHECK(payload_of("homeassistant/sensor/bluetti_bridge_bluetti/reads_per_s/config") != NULL);
 	/* no Bluetooth device: no (or a cleared) Bluetooth connection entity */
