@@ -192,6 +192,7 @@ done:
 	l->last_run = blt_now_ms();
 	d->next_write = l->last_run + WRITE_DEVICE_MS;
 	rt->next_scan = 0; /* other devices' deadlines passed meanwhile, maybe */
+	br_wake(d, blt_now_ms());
 }
 
 /* Run at most one due command (bounded work per loop iteration), devices in turn so a

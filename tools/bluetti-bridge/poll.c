@@ -15,6 +15,7 @@
  * Over Modbus TCP a block is read through the open map (LOCAL.md §1.4): the plan's
  * segments one at a time (submit_tcp_segment), the registers placed at their internal
  * positions with a bitmap of what the map delivered, then decoded like any block. */
+#include <stdlib.h>
 #include <string.h>
 
 #include <bluetti/bluetti.h>
@@ -371,7 +372,7 @@ static void group_next(br_dev_t *d)
 	group_done(d);
 }
 
-static void on_read(void *user, const blt_client_result_t *r)
+static void on_read_done(void *user, const blt_client_result_t *r)
 {
 	br_dev_t *d = user;
 	int err;
@@ -494,7 +495,7 @@ static bool node_result(br_dev_t *d, const blt_client_result_t *r, const char *w
 	return r->err == BLT_OK && r->data;
 }
 
-static void on_node_read(void *user, const blt_client_result_t *r)
+static void on_node_read_done(void *user, const blt_client_result_t *r)
 {
 	br_dev_t *d = user;
 	uint8_t slave = d->node_reads[d->node_cur].slave;
@@ -525,7 +526,7 @@ static void on_node_read(void *user, const blt_client_result_t *r)
 	nodes_next(d);
 }
 
-static void on_node_info(void *user, const blt_client_result_t *r)
+static void on_node_info_done(void *user, const blt_client_result_t *r)
 {
 	br_dev_t *d = user;
 	const blt_block_t *b = blt_catalog_find(BLT_NODE_INFO_BLOCK);
@@ -567,6 +568,25 @@ static void on_node_info(void *user, const blt_client_result_t *r)
 	d->node_phase = 2;
 	d->node_idx = 0;
 	nodes_next(d);
+}
+
+/* The replies: the device's state changed, it may have work now (br_wake). */
+static void on_read(void *user, const blt_client_result_t *r)
+{
+	on_read_done(user, r);
+	br_wake(user, blt_now_ms());
+}
+
+static void on_node_read(void *user, const blt_client_result_t *r)
+{
+	on_node_read_done(user, r);
+	br_wake(user, blt_now_ms());
+}
+
+static void on_node_info(void *user, const blt_client_result_t *r)
+{
+	on_node_info_done(user, r);
+	br_wake(user, blt_now_ms());
 }
 
 /* Idle device, no group due: start a node round if one is due. Returns when to look
@@ -643,35 +663,135 @@ static uint64_t device_work(br_dev_t *d, uint64_t now)
 	return now; /* nothing sent (all skipped or failed): look again soon */
 }
 
-/* Every device: timeouts, due groups, probes, pending availability and state. Sets
- * rt->next_scan. */
+/* ---- the timer heap ---------------------------------------------------------------
+ * Every device sits in a min-heap keyed by when it next needs a look (a request deadline,
+ * a group or probe due, at most DEV_MAX_MS away): br_scan visits only the devices whose
+ * time has come instead of walking the whole list. A reply (the callbacks below), a
+ * command and the connection watchers wake a device (br_wake) when its state changed. */
+
+static void heap_swap(br_runtime_t *rt, size_t a, size_t b)
+{
+	br_dev_t *t = rt->heap[a];
+	rt->heap[a] = rt->heap[b];
+	rt->heap[b] = t;
+	rt->heap[a]->heap_pos = a;
+	rt->heap[b]->heap_pos = b;
+}
+
+static void heap_up(br_runtime_t *rt, size_t i)
+{
+	while (i && rt->heap[(i - 1) / 2]->wake_at > rt->heap[i]->wake_at) {
+		heap_swap(rt, i, (i - 1) / 2);
+		i = (i - 1) / 2;
+	}
+}
+
+static void heap_down(br_runtime_t *rt, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		if (l < rt->nheap && rt->heap[l]->wake_at < rt->heap[m]->wake_at)
+			m = l;
+		if (r < rt->nheap && rt->heap[r]->wake_at < rt->heap[m]->wake_at)
+			m = r;
+		if (m == i)
+			return;
+		heap_swap(rt, i, m);
+		i = m;
+	}
+}
+
+int br_heap_build(br_runtime_t *rt)
+{
+	br_dev_t **h = realloc(rt->heap, (rt->ndev ? rt->ndev : 1) * sizeof *h);
+	uint64_t now = blt_now_ms();
+	if (!h)
+		return BLT_E_NOMEM;
+	rt->heap = h;
+	rt->nheap = rt->ndev;
+	for (size_t i = 0; i < rt->ndev; i++) { /* all due now: equal keys are a heap */
+		h[i] = rt->devs[i];
+		h[i]->heap_pos = i;
+		h[i]->wake_at = now;
+		h[i]->in_visit = false;
+	}
+	rt->next_scan = 0;
+	return BLT_OK;
+}
+
+void br_wake(br_dev_t *d, uint64_t t)
+{
+	br_runtime_t *rt = d->rt;
+	if (d->in_visit) { /* being looked at: taken into account when the visit ends */
+		if (t < d->wake_req)
+			d->wake_req = t;
+		return;
+	}
+	if (d->heap_pos >= rt->nheap || rt->heap[d->heap_pos] != d || t >= d->wake_at)
+		return;
+	d->wake_at = t;
+	heap_up(rt, d->heap_pos);
+	if (t < rt->next_scan)
+		rt->next_scan = t;
+}
+
+void br_wake_all(br_runtime_t *rt)
+{
+	uint64_t now = blt_now_ms();
+	for (size_t i = 0; i < rt->nheap; i++)
+		rt->heap[i]->wake_at = now; /* all equal: still a heap */
+	rt->next_scan = 0;
+}
+
+/* One device: pending availability and state, timeouts, due groups and probes. Returns
+ * when it next needs a look. */
+static uint64_t visit(br_runtime_t *rt, br_dev_t *d, uint64_t now)
+{
+	br_cmd_log_flush(d, now);
+	if (!d->avail_sent && br_down_ok(rt) && (d->online || d->probe_at || !d->client))
+		br_publish_availability(d);
+	if (d->dirty && (!d->client || !blt_client_busy(d->client)))
+		br_publish_device(d, false, false);
+	if (!d->disco_ready && d->client && now >= d->started_ms + DISCO_HOLD_MS)
+		d->dirty = true; /* the discovery hold is over: announce */
+	if (shared_link_down(d)) {
+		/* Nothing can be sent; outstanding requests still time out. (A Bluetooth or
+		 * Modbus TCP device reconnects from its own poll; its failed requests count.) */
+		if (d->client)
+			blt_client_check_timeouts(d->client, now);
+		return now + SCAN_MAX_MS;
+	}
+	return device_work(d, now);
+}
+
+/* The devices whose time has come (each at most once per call). Sets rt->next_scan. */
 void br_scan(br_runtime_t *rt)
 {
-	uint64_t now = blt_now_ms(), next = now + SCAN_MAX_MS;
-	for (size_t i = 0; i < rt->ndev; i++) {
-		br_dev_t *d = rt->devs[i];
-		br_cmd_log_flush(d, now);
-		if (!d->avail_sent && br_down_ok(rt) && (d->online || d->probe_at || !d->client))
-			br_publish_availability(d);
-		if (d->dirty && (!d->client || !blt_client_busy(d->client)))
-			br_publish_device(d, false, false);
-		if (!d->disco_ready && d->client && now >= d->started_ms + DISCO_HOLD_MS)
-			d->dirty = true; /* the discovery hold is over: announce */
-		if (shared_link_down(d)) {
-			/* Nothing can be sent; outstanding requests still time out. (A Bluetooth or
-			 * Modbus TCP device reconnects from its own poll; its failed requests
-			 * count.) */
-			if (d->client)
-				blt_client_check_timeouts(d->client, now);
-			continue;
-		}
-		uint64_t t = device_work(d, now);
-		if (t < next)
-			next = t;
+	uint64_t now = blt_now_ms();
+	for (size_t budget = rt->nheap; budget && rt->nheap && rt->heap[0]->wake_at <= now;
+	     budget--) {
+		br_dev_t *d = rt->heap[0];
+		uint64_t t;
+		d->in_visit = true;
+		d->wake_req = UINT64_MAX;
+		t = visit(rt, d, now);
+		d->in_visit = false;
+		if (d->dirty && br_down_ok(rt) && t > now + SCAN_MAX_MS)
+			t = now + SCAN_MAX_MS; /* a state to publish once the device is idle */
+		if (d->wake_req < t)
+			t = d->wake_req;
+		if (t > now + DEV_MAX_MS)
+			t = now + DEV_MAX_MS;
+		if (t < now + SCAN_MIN_MS)
+			t = now + SCAN_MIN_MS;
+		d->wake_at = t;
+		heap_down(rt, 0);
 	}
-	if (next < now + SCAN_MIN_MS)
-		next = now + SCAN_MIN_MS;
-	rt->next_scan = next;
+	rt->next_scan = rt->nheap ? rt->heap[0]->wake_at : now + SCAN_MAX_MS;
+	if (rt->next_scan < now + SCAN_MIN_MS)
+		rt->next_scan = now + SCAN_MIN_MS;
+	if (rt->next_scan > now + SCAN_MAX_MS)
+		rt->next_scan = now + SCAN_MAX_MS;
 }
 
 /* A shared broker connection (kind: BR_T_CLOUD on rt->up, BR_T_LAN on rt->lan): when it
@@ -687,8 +807,10 @@ static void shared_watch(br_runtime_t *rt, blt_transport_t *t, br_tkind_t kind, 
 	if (up) {
 		if (!*was) /* back: probe every offline device now */
 			for (size_t i = 0; i < rt->ndev; i++)
-				if (!rt->devs[i]->online && rt->devs[i]->kind == kind)
+				if (!rt->devs[i]->online && rt->devs[i]->kind == kind) {
 					rt->devs[i]->probe_at = now;
+					br_wake(rt->devs[i], now);
+				}
 		*since = 0;
 	} else if (!*since) {
 		*since = now;

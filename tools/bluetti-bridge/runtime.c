@@ -29,6 +29,7 @@ static void on_down_conn(void *user, bool connected, int err)
 		rt->down_fresh = true;
 		for (size_t i = 0; i < rt->ndev; i++)
 			rt->devs[i]->avail_sent = false;
+		br_wake_all(rt); /* their availability goes out again */
 	} else {
 		rt->down_drops++;
 		br_ob_clear(&rt->ob); /* nothing is kept for a dead connection */
@@ -190,6 +191,7 @@ static void runtime_free(br_runtime_t *rt)
 	for (size_t i = 0; i < rt->ndev; i++)
 		br_dev_free(rt->devs[i]);
 	free(rt->devs);
+	free(rt->heap);
 	br_ob_free(&rt->ob);
 	blt_transport_free(rt->up);
 	blt_transport_free(rt->down);
@@ -259,7 +261,8 @@ static int runtime_start(br_runtime_t *rt)
 		return err;
 	for (size_t i = 0; i < rt->ndev; i++)
 		br_dev_start(rt->devs[i], i);
-	rt->next_scan = 0;
+	if (br_heap_build(rt) != BLT_OK)
+		return BLT_E_NOMEM;
 	rt->up_was_connected = blt_transport_connected(rt->up);
 	rt->up_down_since = rt->up_was_connected ? 0 : blt_now_ms();
 	rt->lan_was_connected = blt_transport_connected(rt->lan);
@@ -511,6 +514,7 @@ static int reload(br_runtime_t *rt, br_config_t *n)
 		return BLT_E_NOMEM;
 	}
 	k = compare(o, n);
+	rt->nheap = 0; /* devices go and come: rebuilt below */
 	nkept = sort_devices(rt, n, k, nd);
 	br_dev_t **kept = calloc(nkept ? nkept : 1, sizeof *kept);
 	size_t nk = 0;
@@ -547,7 +551,8 @@ static int reload(br_runtime_t *rt, br_config_t *n)
 	if (o->discovery != n->discovery || o->discovery_form != n->discovery_form || !k.topics)
 		rt->down_fresh = true; /* republish everything in the new form */
 	rt->bridge_announced = false;
-	rt->next_scan = 0;
+	if (!err)
+		err = br_heap_build(rt);
 	br_config_free(o);
 	return err;
 }

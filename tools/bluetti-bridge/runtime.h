@@ -35,7 +35,8 @@
 #define UP_GRACE_MS    10000
 #define BACKOFF_MIN_MS 2000
 #define SCAN_MIN_MS    10   /* walk the device list at most this often */
-#define SCAN_MAX_MS    200  /* ... and at least this often */
+#define SCAN_MAX_MS    200  /* the loop looks at the heap at least this often */
+#define DEV_MAX_MS     1000 /* each device is looked at at least this often */
 #define STAGGER_MS     5    /* first polls of many devices: one device per STAGGER_MS */
 #define STATS_FILE_MS  1000 /* --stats FILE rewritten this often */
 /* Commands (documented in bluetti-bridge(1), COMMANDS). */
@@ -152,9 +153,13 @@ struct br_dev {
 	int backoff_ms;
 	uint64_t last_seen_unix_ms;
 	uint64_t started_ms; /* when this device's polling started */
-	bool dirty;          /* state changed since the last publish */
-	bool disco_ready;    /* the first round is done (or DISCO_HOLD_MS passed) */
-	char *last_state;    /* last published state document */
+	/* the scheduler's timer heap (poll.c): when the device next needs a look */
+	uint64_t wake_at, wake_req;
+	size_t heap_pos;
+	bool in_visit;
+	bool dirty;       /* state changed since the last publish */
+	bool disco_ready; /* the first round is done (or DISCO_HOLD_MS passed) */
+	char *last_state; /* last published state document */
 	/* The previous run's retained state document (read once at start): every key it has
 	 * stays in every state document, with its old value until this run has read it or
 	 * seed_until passes (then null), so a restart never publishes a partial state. */
@@ -207,6 +212,8 @@ struct br_runtime {
 	blt_transport_t *up, *down, *lan;
 	br_dev_t **devs;
 	size_t ndev;
+	br_dev_t **heap; /* min-heap of the devices by wake_at (poll.c) */
+	size_t nheap;
 	uint64_t next_scan;
 	uint64_t next_stats;
 	bool down_fresh; /* downstream (re)connected: republish everything */
@@ -262,6 +269,10 @@ void br_choose_path(br_dev_t *d);
 blt_transport_t *br_dev_transport(const br_dev_t *d);
 const char *br_dev_path_name(const br_dev_t *d);
 void br_upstream_watch(br_runtime_t *rt);
+/* The timer heap: every device in it once, keyed by when it next needs a look. */
+int br_heap_build(br_runtime_t *rt);   /* after the device list changed; all due now */
+void br_wake(br_dev_t *d, uint64_t t); /* look at d no later than t */
+void br_wake_all(br_runtime_t *rt);
 
 /* commands.c */
 void br_on_command(void *user, const char *topic, const uint8_t *payload, size_t len,
