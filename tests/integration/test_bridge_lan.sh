@@ -3,8 +3,8 @@
 # reload that keeps every unchanged connection (run by with_brokers.sh):
 #   upstream broker (mutual TLS) + bluetti-sim AP300 "cloud" through it;
 #   bluetti-sim --modbus-tcp AP300 "lan" (one connection, >= 1 s between requests);
-#   bluetti-sim --plain --preset local-mqtt AP300 "own" on the Home Assistant broker (the
-#   device's own MQTT client: bare RTU, QoS 0);
+#   bluetti-sim --local-mqtt AP300 "own" on the Home Assistant broker (the device's own
+#   MQTT client: bare RTU, QoS 0, the periodic 11000 push);
 #   the Home Assistant broker (plain) watched with mosquitto_sub.
 # Checked: the devices online with complete state (every key announced by the device
 # discovery document, the default form, in the state document, values read), each device
@@ -59,9 +59,10 @@ pids+=($!)
 wait_file "$W/tcp.port" || { cat "$W/tcp.log" >&2; echo "modbus-tcp sim did not start" >&2; exit 1; }
 TCP=$(cat "$W/tcp.port")
 
-# a device whose own MQTT client uses the owner's broker (here the Home Assistant one):
-# bare RTU frames, QoS 0, SUB/<model>/<sn> / PUB/<model>/<sn> (the local-mqtt preset)
-"$SIM" --broker "127.0.0.1:$DOWN" --plain --preset local-mqtt --profile AP300 --sn "$SN_L" \
+# a device whose own MQTT client ("Open MQTT", LOCAL.md §2) uses the owner's broker (here
+# the Home Assistant one): bare RTU frames, QoS 0, SUB/<model>/<sn> / PUB/<model>/<sn>, and
+# its block-11000 push every report cycle
+"$SIM" --local-mqtt "127.0.0.1:$DOWN" --profile AP300 --sn "$SN_L" --report-cycle 4 \
 	--ready-file "$W/own.ready" >"$W/own.log" 2>&1 &
 pids+=($!)
 wait_file "$W/own.ready" || { cat "$W/own.log" >&2; echo "local-mqtt sim did not start" >&2; exit 1; }
