@@ -89,6 +89,15 @@ void br_set_online(br_dev_t *d, bool online, const char *why)
 	br_publish_availability(d);
 }
 
+/* A local-mqtt device whose block-11000 push (LOCAL.md §2.5, every report cycle + 1 s,
+ * 60 s by default) came within LAN_PUSH_LIVE_MS. */
+#define LAN_PUSH_LIVE_MS (3 * 61 * 1000)
+static bool pushing(const br_dev_t *d, uint64_t now)
+{
+	uint64_t at = d->kind == BR_T_LAN && d->client ? blt_client_last_push(d->client) : 0;
+	return at && now - at < LAN_PUSH_LIVE_MS;
+}
+
 void br_request_failed(br_dev_t *d, int err, const char *what, const char *detail)
 {
 	uint64_t now = blt_now_ms();
@@ -96,7 +105,12 @@ void br_request_failed(br_dev_t *d, int err, const char *what, const char *detai
 	br_log(d->online ? BLT_LOG_WARN : BLT_LOG_DEBUG, "%s: %s: %s: %s", d->cfg->id, what,
 	       blt_strerror(err), detail);
 	br_note_error(d, "%s: %s", what, blt_strerror(err));
-	if (d->online && d->fails >= d->rt->cfg->offline_after) {
+	if (d->online && d->fails >= d->rt->cfg->offline_after && pushing(d, now)) {
+		/* local-mqtt: requests at QoS 0 may be lost; a device that pushes is alive */
+		br_log(BLT_LOG_DEBUG, "%s: %d failed requests, but it pushed %llu s ago: online",
+		       d->cfg->id, d->fails,
+		       (unsigned long long)((now - blt_client_last_push(d->client)) / 1000));
+	} else if (d->online && d->fails >= d->rt->cfg->offline_after) {
 		char why[80];
 		snprintf(why, sizeof why, "%d failed requests in a row", d->fails);
 		br_set_online(d, false, why);

@@ -349,7 +349,7 @@ static char *bridge_state(br_runtime_t *rt)
 		if (!d->client)
 			continue;
 		blt_client_stats(d->client, &st);
-		stray += st.stray + st.unsolicited;
+		stray += st.stray; /* not the pushes (unsolicited): those are expected */
 		timeouts += st.timeouts;
 		if (d->kind == BR_T_TCP)
 			stray += blt_mbtcp_stale_replies(d->link);
