@@ -142,6 +142,9 @@ for line in open(path, errors="replace"):
         keys.add(parts[3])
     if topic == "homeassistant/device/bluetti_%s/config" % sn and payload:
         devdoc = json.loads(payload)
+    # its sub-devices' documents (battery pack, nodes): their entities are in the state too
+    if topic.startswith("homeassistant/device/bluetti_%s_" % sn) and payload:
+        keys |= set(json.loads(payload).get("cmps", {}))
     if topic == "bluetti/%s/state" % dev and payload:
         state = json.loads(payload)
 if devdoc is None or devdoc.get("dev", {}).get("via_device") != "bluetti_bridge_bluetti":
