@@ -58,7 +58,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* by serial only with an account: resolved from its device list at the start */
 		CHECK(d->profile != NULL || c->account[0]);
 		if (!strcmp(d->transport, "modbus-tcp"))
-			CHECK(d->host[0] && d->tcp_port > 0 && d->tcp_port <= 65535 && !d->controls);
+			CHECK(d->host[0] && d->tcp_port > 0 && d->tcp_port <= 65535 &&
+			      !d->controls);
 		if (d->sn[0])
 			CHECK(blt_topic_segment_ok(d->sn));
 		CHECK(d->npoll <= BR_MAX_GROUPS);

@@ -542,14 +542,19 @@ static void chk_doc(chk_ctx_t *c, const chk_doc_t *doc, const cJSON *state, char
 				snprintf(devs[(*ndevs)++], 96, "%s", id0);
 			}
 		}
-		const cJSON *id0j = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(dev, "identifiers"), 0);
-		bool bridge = cJSON_IsString(id0j) && !strncmp(id0j->valuestring, "bluetti_bridge_", 15);
+		const cJSON *id0j =
+		    cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(dev, "identifiers"), 0);
+		bool bridge =
+		    cJSON_IsString(id0j) && !strncmp(id0j->valuestring, "bluetti_bridge_", 15);
 		if (bridge) {
 			/* the bridge's own device (issue 14): the program, not a Bluetti product */
-			if (!chk_str(dev, "name") || !chk_str(dev, "model") || !chk_str(dev, "sw_version") || via)
-				chk_fail(c, doc->topic, "bridge device needs name, model, sw_version, no via_device");
+			if (!chk_str(dev, "name") || !chk_str(dev, "model") ||
+			    !chk_str(dev, "sw_version") || via)
+				chk_fail(
+				    c, doc->topic,
+				    "bridge device needs name, model, sw_version, no via_device");
 		} else if (!chk_str(dev, "name") || !chk_str(dev, "manufacturer") ||
-		    strcmp(chk_str(dev, "manufacturer"), "Bluetti"))
+		           strcmp(chk_str(dev, "manufacturer"), "Bluetti"))
 			chk_fail(c, doc->topic, "device needs name and manufacturer Bluetti");
 		if (!via && !bridge && (!chk_str(dev, "model") || !chk_str(dev, "serial_number")))
 			chk_fail(c, doc->topic,

@@ -282,22 +282,28 @@ static void test_discovery_rules(void **state)
 		fail_msg("beta: %d discovery problems, last: %s", cb.problems, cb.last);
 
 	/* the bridge's own device (issue 14): every station is linked to it */
-	CHECK(strstr(payload_of("homeassistant/sensor/bluetti_" SN_A "/soc/config"),
+	CHECK(strstr(it_watch_payload(&E.w, "homeassistant/sensor/bluetti_" SN_A "/soc/config"),
 	             "\"via_device\":\"bluetti_bridge_bluetti\"") != NULL);
 	/* its entities and their state */
-	CHECK(payload_of("homeassistant/binary_sensor/bluetti_bridge_bluetti/cloud/config") != NULL);
-	CHECK(payload_of("homeassistant/sensor/bluetti_bridge_bluetti/reads_per_s/config") != NULL);
+	CHECK(it_watch_payload(
+	          &E.w, "homeassistant/binary_sensor/bluetti_bridge_bluetti/cloud/config") != NULL);
+	CHECK(it_watch_payload(
+	          &E.w, "homeassistant/sensor/bluetti_bridge_bluetti/reads_per_s/config") != NULL);
 	/* no Bluetooth device: no (or a cleared) Bluetooth connection entity */
-	CHECK(!payload_of("homeassistant/binary_sensor/bluetti_bridge_bluetti/ble/config") ||
-	      !payload_of("homeassistant/binary_sensor/bluetti_bridge_bluetti/ble/config")[0]);
+	CHECK(!it_watch_payload(&E.w,
+	                        "homeassistant/binary_sensor/bluetti_bridge_bluetti/ble/config") ||
+	      !it_watch_payload(
+	          &E.w, "homeassistant/binary_sensor/bluetti_bridge_bluetti/ble/config")[0]);
 	{
 		/* published at most every 5 s, when it changed: wait for both devices online */
 		uint64_t end = blt_now_ms() + 12000;
-		while (!strstr(payload_of("bluetti/bridge/info") ? payload_of("bluetti/bridge/info") : "",
+		while (!strstr(it_watch_payload(&E.w, "bluetti/bridge/info")
+		                   ? it_watch_payload(&E.w, "bluetti/bridge/info")
+		                   : "",
 		               "\"devices_online\":2,") &&
 		       blt_now_ms() < end)
-			mosquitto_loop(E.m, 50, 1);
-		cJSON *info = cJSON_Parse(payload_of("bluetti/bridge/info"));
+			it_watch_pump(&E.w, 50);
+		cJSON *info = cJSON_Parse(it_watch_payload(&E.w, "bluetti/bridge/info"));
 		CHECK(cJSON_IsObject(info));
 		CHECK(cJSON_IsString(cJSON_GetObjectItem(info, "version")));
 		CHECK(!strcmp(cJSON_GetObjectItem(info, "cloud")->valuestring, "ON"));
@@ -310,15 +316,15 @@ static void test_discovery_rules(void **state)
 	}
 	/* published once: no discovery document went out twice with the same content, and
 	 * none before the device's first round (its software version is in every one) */
-	for (size_t i = 0; i < E.n; i++) {
-		const msg_t *x = &E.msgs[i];
+	for (size_t i = 0; i < E.w.n; i++) {
+		const it_msg_t *x = &E.w.msgs[i];
 		if (!strncmp(x->topic, "homeassistant/sensor/bluetti_" SN_A "/", 30) &&
 		    strstr(x->topic, "/config") && x->count != 1) {
 			fprintf(stderr, "%s published %u times\n", x->topic, x->count);
 			CHECK(x->count == 1);
 		}
 	}
-	CHECK(strstr(payload_of("homeassistant/sensor/bluetti_" SN_A "/soc/config"),
+	CHECK(strstr(it_watch_payload(&E.w, "homeassistant/sensor/bluetti_" SN_A "/soc/config"),
 	             "\"sw_version\"") != NULL);
 
 	/* unique_ids unique across both devices */

@@ -306,11 +306,12 @@ static void test_config_lan_transports(void **state)
 	assert_true(has_error(&e, "[device tcp] unit: '300' is not an integer in 0..255"));
 	assert_true(has_error(&e, "[device t2] host: 'h:99999' is not H or H:PORT"));
 	assert_true(has_error(&e, "[device t3] host: needs transport = modbus-tcp"));
-	assert_int_equal(parse(MINIMAL "discovery = sometimes\n[device d]\nprofile = AP300\nsn = 1\n",
-	                       &c, &e),
-	                 BLT_E_CONFIG);
+	assert_int_equal(
+	    parse(MINIMAL "discovery = sometimes\n[device d]\nprofile = AP300\nsn = 1\n", &c, &e),
+	    BLT_E_CONFIG);
 	assert_true(has_error(&e, "discovery: 'sometimes' is not device, entity"));
-	assert_int_equal(parse(MINIMAL "[local-mqtt]\nhost = lan\n[device d]\nprofile = AP300\nsn = 1\n",
+	assert_int_equal(parse(MINIMAL
+	                       "[local-mqtt]\nhost = lan\n[device d]\nprofile = AP300\nsn = 1\n",
 	                       &c, &e),
 	                 BLT_E_CONFIG);
 	assert_true(has_error(&e, "[local-mqtt]: no device uses it"));
@@ -568,7 +569,8 @@ static const br_entity_t *find_ent(const fixture_t *fx, const char *key)
 static void test_noisy_entities_disabled(void **state)
 {
 	fixture_t *fx = fixture_new(false);
-	const br_entity_t *cell = NULL, *seen = find_ent(fx, "last_seen"), *soc = find_ent(fx, "soc");
+	const br_entity_t *cell = NULL, *seen = find_ent(fx, "last_seen"),
+	                  *soc = find_ent(fx, "soc");
 	char *doc;
 	(void)state;
 	for (size_t i = 0; i < fx->n && !cell; i++)
@@ -607,12 +609,11 @@ static void test_entity_units_follow_the_model(void **state)
 	size_t n;
 	const br_entity_t *ac = NULL, *pv = NULL;
 	(void)state;
-	assert_int_equal(parse(MINIMAL "[device e2]\nprofile = ELITE200V2\nsn = 2434000112345\n",
-	                       &cfg, &e),
-	                 BLT_OK);
-	assert_int_equal(blt_device_new(cfg->dev[0].profile, "ELITE200V2", "2434000112345", &dev,
-	                                NULL),
-	                 BLT_OK);
+	assert_int_equal(
+	    parse(MINIMAL "[device e2]\nprofile = ELITE200V2\nsn = 2434000112345\n", &cfg, &e),
+	    BLT_OK);
+	assert_int_equal(
+	    blt_device_new(cfg->dev[0].profile, "ELITE200V2", "2434000112345", &dev, NULL), BLT_OK);
 	load_block(dev, 100, "ap300_block100.hex");
 	memset(&ctx, 0, sizeof ctx);
 	ctx.base = cfg->base_topic;
@@ -753,11 +754,13 @@ static void test_discovery_follows_ha_rules(void **state)
 			/* software list of block 1100 (live AP300: 4 entries) */
 			assert_non_null(strstr(cJSON_GetObjectItem(dev, "sw_version")->valuestring,
 			                       "inverter_arm"));
-			/* the bridge's own version: the one string set in CMake (cmake/version.cmake) */
+			/* the bridge's own version: the one string set in CMake
+			 * (cmake/version.cmake) */
 			cJSON *org = cJSON_GetObjectItem(o, "origin");
 			assert_string_equal(cJSON_GetObjectItem(org, "sw_version")->valuestring,
 			                    blt_version());
-			assert_memory_equal(blt_version(), BLT_VERSION_STRING, strlen(BLT_VERSION_STRING));
+			assert_memory_equal(blt_version(), BLT_VERSION_STRING,
+			                    strlen(BLT_VERSION_STRING));
 		}
 		cJSON_Delete(o);
 	}
@@ -858,11 +861,12 @@ static void test_node_sub_devices(void **state)
 	assert_int_equal(blt_device_update_node(fx->dev, 51, r, 3, NULL), BLT_OK);
 	fx->n = br_entities(&fx->ctx, fx->ents, BR_MAX_ENTITIES);
 
-	const br_entity_t *soc = find_ent(fx, "pack51_soc"), *cell = find_ent(fx, "pack51_cell_15_voltage");
+	const br_entity_t *soc = find_ent(fx, "pack51_soc"),
+	                  *cell = find_ent(fx, "pack51_cell_15_voltage");
 	assert_non_null(soc);
 	assert_non_null(cell);
 	assert_non_null(find_ent(fx, "hub11_online"));
-	assert_null(find_ent(fx, "hub11_soc")); /* nothing invented for a hub */
+	assert_null(find_ent(fx, "hub11_soc"));    /* nothing invented for a hub */
 	assert_null(find_ent(fx, "pack0_online")); /* the station is not its own node */
 	assert_null(find_ent(fx, "pack51_cell_16_voltage"));
 
@@ -928,12 +932,18 @@ static void test_checker_catches_bad_sub_devices(void **state)
 	};
 #undef SUBDOC
 	(void)state;
-	chk_ctx_t c1 = {.prefix = "homeassistant", .state_doc = st, .state_topic = "b/d/state",
-	                .avail_topics = avail, .navail = 1};
+	chk_ctx_t c1 = {.prefix = "homeassistant",
+	                .state_doc = st,
+	                .state_topic = "b/d/state",
+	                .avail_topics = avail,
+	                .navail = 1};
 	assert_true(chk_all(&c1, self, 1) > 0);
 	assert_non_null(strstr(c1.last, "its own via_device"));
-	chk_ctx_t c2 = {.prefix = "homeassistant", .state_doc = st, .state_topic = "b/d/state",
-	                .avail_topics = avail, .navail = 1};
+	chk_ctx_t c2 = {.prefix = "homeassistant",
+	                .state_doc = st,
+	                .state_topic = "b/d/state",
+	                .avail_topics = avail,
+	                .navail = 1};
 	assert_int_equal(chk_all(&c2, differ, 1), 0);
 	assert_true(chk_all(&c2, differ, 2) > 0);
 	assert_non_null(strstr(c2.last, "described differently"));
@@ -1320,9 +1330,9 @@ static void test_computed_energy_entity(void **state)
 	cJSON *o;
 	char *doc;
 	(void)state;
-	assert_int_equal(parse(MINIMAL "[device e2]\nprofile = ELITE200V2\nsn = 2434000112345\n",
-	                       &c, &e),
-	                 BLT_OK);
+	assert_int_equal(
+	    parse(MINIMAL "[device e2]\nprofile = ELITE200V2\nsn = 2434000112345\n", &c, &e),
+	    BLT_OK);
 	assert_int_equal(blt_device_new(c->dev[0].profile, NULL, "2434000112345", &dev, NULL),
 	                 BLT_OK);
 	br_ha_ctx_t ctx = {
