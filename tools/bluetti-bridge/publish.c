@@ -10,6 +10,7 @@
 #include <cjson/cJSON.h>
 
 #include <bluetti/bluetti.h>
+#include <bluetti/device.h>
 #include <bluetti/settings.h>
 
 #include "runtime.h"
@@ -158,6 +159,21 @@ static void merge_seed(br_dev_t *d, cJSON *o)
 	}
 }
 
+/* The computed energy counters (profiles without the counter row) continue from the
+ * previous run's published totals, so they never go back across a restart. */
+static void seed_energy(br_dev_t *d)
+{
+	const cJSON *it;
+	if (!d->dev)
+		return;
+	cJSON_ArrayForEach(it, d->seed)
+	{
+		const blt_derived_t *q = it->string ? blt_derived_find(it->string) : NULL;
+		if (q && q->counter && cJSON_IsNumber(it))
+			(void)blt_device_energy_seed(d->dev, it->string, it->valuedouble, NULL);
+	}
+}
+
 /* The retained state of the previous run, delivered once after the subscription. */
 void br_on_seed(void *user, const char *topic, const uint8_t *payload, size_t len, bool retained)
 {
@@ -170,9 +186,11 @@ void br_on_seed(void *user, const char *topic, const uint8_t *payload, size_t le
 		cJSON_Delete(d->seed);
 		d->seed = NULL;
 	}
-	if (d->seed)
-		br_log(BLT_LOG_DEBUG, "%s: previous state has %d keys; kept until read again",
-		       d->cfg->id, cJSON_GetArraySize(d->seed));
+	if (!d->seed)
+		return;
+	br_log(BLT_LOG_DEBUG, "%s: previous state has %d keys; kept until read again", d->cfg->id,
+	       cJSON_GetArraySize(d->seed));
+	seed_energy(d);
 }
 
 /* ---- discovery ------------------------------------------------------------------------ */
