@@ -4,6 +4,8 @@
 
 #include <bluetti/bluetti.h>
 
+#include "core/core_internal.h"
+
 static blt_log_fn log_fn;
 static void *log_user;
 static blt_log_level_t log_max = BLT_LOG_WARN;
@@ -26,4 +28,9 @@ void blt_log(blt_log_level_t level, const char *fmt, ...)
 	vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
 	log_fn(level, buf, log_user);
+}
+
+bool blt_log_active(blt_log_level_t level)
+{
+	return log_fn && level <= log_max;
 }

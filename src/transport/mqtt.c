@@ -21,6 +21,7 @@
 #include <bluetti/bluetti.h>
 #include <bluetti/transport.h>
 
+#include "core/core_internal.h"
 #include "transport/listeners.h"
 #include "transport/transport_internal.h"
 
@@ -89,10 +90,11 @@ static void notify(mqtt_t *m, bool up, int err)
 
 /* --- libmosquitto callbacks ------------------------------------------------------------- */
 
+static void on_log(struct mosquitto *mosq, void *obj, int level, const char *str);
+
 static void on_connect(struct mosquitto *mosq, void *obj, int rc)
 {
 	mqtt_t *m = obj;
-	(void)mosq;
 	m->last_connack = rc;
 	if (rc != 0) {
 		m->connack_rc = rc;
@@ -100,6 +102,10 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc)
 	}
 	m->st = ST_UP;
 	m->backoff_ms = m->reconnect_min_ms;
+	/* Connected: libmosquitto's per-packet lines are only worth formatting when they are
+	 * logged; its error lines matter again while (re)connecting (on_disconnect). */
+	if (!blt_log_active(BLT_LOG_DEBUG))
+		mosquitto_log_callback_set(mosq, NULL);
 	m->unacked = 0; /* a flow-control hint: start afresh with each session */
 	/* Clean session: every (re)connect starts without subscriptions. */
 	for (blt_listener_t *l = m->ls.head; l; l = l->next) {
@@ -127,8 +133,8 @@ static void on_publish(struct mosquitto *mosq, void *obj, int mid)
 static void on_disconnect(struct mosquitto *mosq, void *obj, int rc)
 {
 	mqtt_t *m = obj;
-	(void)mosq;
 	m->lost_errno = errno;
+	mosquitto_log_callback_set(mosq, on_log);
 	if (m->st == ST_UP) {
 		m->st = ST_DOWN;
 		blt_log(rc ? BLT_LOG_WARN : BLT_LOG_INFO, "mqtt: disconnected from %s:%d (%s)",
