@@ -53,7 +53,7 @@ typedef struct blt_ble_opts {
 } blt_ble_opts_t;
 
 /* Create a BLE transport (no I/O yet). Errors: BLT_E_INVAL (bad address), BLT_E_BLE_KEY. */
-BLT_API int blt_ble_new(const blt_ble_opts_t *o, blt_transport_t **out, blt_detail_t *d);
+BLT_API blt_err_t blt_ble_new(const blt_ble_opts_t *o, blt_transport_t **out, blt_detail_t *d);
 
 typedef struct blt_ble_stats {
 	uint64_t connects;   /* link connections made */
@@ -78,7 +78,7 @@ typedef struct blt_ble_device_info {
 
 /* Discover for duration_ms on adapter (NULL = "hci0") and list the devices seen, Bluetti
  * first. Errors: BLT_E_CONNECT (no bus / no adapter). */
-BLT_API int blt_ble_scan(const char *adapter, int duration_ms, blt_ble_device_info_t *out,
+BLT_API blt_err_t blt_ble_scan(const char *adapter, int duration_ms, blt_ble_device_info_t *out,
                          size_t cap, size_t *n, blt_detail_t *d);
 
 /* Fill the Bluetti fields (bluetti, encrypted, model) from name and manufacturer data. */

@@ -124,7 +124,7 @@ BLT_API void blt_log(blt_log_level_t level, const char *fmt, ...)
 /* Hex helpers. blt_hex_decode accepts upper/lower case and ignores ASCII whitespace,
  * ':' and '-' separators and an optional "0x" prefix; an odd number of digits or any
  * other character is BLT_E_HEX. */
-BLT_API int blt_hex_decode(const char *text, uint8_t *out, size_t cap, size_t *out_len,
+BLT_API blt_err_t blt_hex_decode(const char *text, uint8_t *out, size_t cap, size_t *out_len,
 			   blt_detail_t *d);
 /* Lowercase hex, no separators, NUL-terminated; needs cap >= 2*n+1. */
 BLT_API int blt_hex_encode(const uint8_t *in, size_t n, char *out, size_t cap);

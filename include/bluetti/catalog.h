@@ -53,7 +53,7 @@ BLT_API const blt_wire_preset_t *blt_wire_preset_find(const char *name);
 
 /* Expand a topic template. sn and model must be valid topic segments (see
  * blt_topic_segment_ok), else BLT_E_SERIAL. */
-BLT_API int blt_topic_expand(const char *tmpl, const char *model, const char *sn, char *out,
+BLT_API blt_err_t blt_topic_expand(const char *tmpl, const char *model, const char *sn, char *out,
 			     size_t cap, blt_detail_t *d);
 /* True if s is a non-empty, <= 64 character segment of [A-Za-z0-9._-] only (no '/', '+',
  * '#', spaces or control characters, so it cannot inject topic levels or wildcards). */

@@ -40,10 +40,10 @@ typedef struct blt_client_opts {
 typedef void (*blt_unsolicited_fn)(void *user, const blt_rtu_t *frame, const uint8_t *payload,
 				   size_t len);
 
-BLT_API int blt_client_new(blt_transport_t *t, const blt_client_opts_t *o, blt_client_t **out,
+BLT_API blt_err_t blt_client_new(blt_transport_t *t, const blt_client_opts_t *o, blt_client_t **out,
 			   blt_detail_t *d);
 /* Subscribe to the device's reply topic. */
-BLT_API int blt_client_start(blt_client_t *c, blt_detail_t *d);
+BLT_API blt_err_t blt_client_start(blt_client_t *c, blt_detail_t *d);
 BLT_API void blt_client_on_unsolicited(blt_client_t *c, blt_unsolicited_fn fn, void *user);
 
 /* send_frame: publish one RTU request (wrapped in the preset's envelope) and wait for the
@@ -54,7 +54,7 @@ BLT_API void blt_client_on_unsolicited(blt_client_t *c, blt_unsolicited_fn fn, v
  * A read answered with exception 05 (acknowledge: "needs a long time") or 06 (busy) is
  * sent again after a short delay (250 ms, then 500 ms; at most 2 times) before the
  * exception is returned (PROTOCOL.md §1.4: transient). Writes are never re-sent. */
-BLT_API int blt_client_transact(blt_client_t *c, const uint8_t *req, size_t req_len,
+BLT_API blt_err_t blt_client_transact(blt_client_t *c, const uint8_t *req, size_t req_len,
 				uint8_t *reply, size_t cap, size_t *reply_len,
 				uint8_t *exception, blt_detail_t *d);
 
@@ -62,20 +62,20 @@ BLT_API int blt_client_transact(blt_client_t *c, const uint8_t *req, size_t req_
  * retries), and for a write an echo for the same register with other data is taken as the
  * reply (returned with BLT_OK for the caller's byte-for-byte echo check) instead of being
  * passed over as unsolicited until the request times out. */
-BLT_API int blt_client_transact_once(blt_client_t *c, const uint8_t *req, size_t req_len,
+BLT_API blt_err_t blt_client_transact_once(blt_client_t *c, const uint8_t *req, size_t req_len,
 				     uint8_t *reply, size_t cap, size_t *reply_len,
 				     uint8_t *exception, blt_detail_t *d);
 
 /* FC03: read count registers from start; data gets the register bytes (may be fewer than
  * asked: *nbytes says how many). */
-BLT_API int blt_client_read(blt_client_t *c, uint16_t start, uint16_t count, uint8_t *data,
+BLT_API blt_err_t blt_client_read(blt_client_t *c, uint16_t start, uint16_t count, uint8_t *data,
 			    size_t cap, size_t *nbytes, blt_detail_t *d);
 
 /* Raw FC06 / FC10 with byte-for-byte echo verification. NO safety gate here: callers
  * must go through the settings gate (settings layer) - never expose these directly. */
-BLT_API int blt_client_write1_raw(blt_client_t *c, uint16_t reg, uint16_t value,
+BLT_API blt_err_t blt_client_write1_raw(blt_client_t *c, uint16_t reg, uint16_t value,
 				  blt_detail_t *d);
-BLT_API int blt_client_writen_raw(blt_client_t *c, uint16_t start, const uint16_t *values,
+BLT_API blt_err_t blt_client_writen_raw(blt_client_t *c, uint16_t start, const uint16_t *values,
 				  uint16_t count, blt_detail_t *d);
 
 /* --- non-blocking requests (additive) ----------------------------------------------------
@@ -109,10 +109,10 @@ typedef void (*blt_reply_fn)(void *user, const blt_client_result_t *r);
 
 /* Publish req (an RTU request, as for transact) and return. Errors (no callback then):
  * BLT_E_BUSY, BLT_E_INVAL, BLT_E_RANGE, transport errors of the publish. */
-BLT_API int blt_client_submit(blt_client_t *c, const uint8_t *req, size_t req_len,
+BLT_API blt_err_t blt_client_submit(blt_client_t *c, const uint8_t *req, size_t req_len,
 			      blt_reply_fn cb, void *user, blt_detail_t *d);
 /* FC03 read of count registers from start, non-blocking; r->data has the bytes. */
-BLT_API int blt_client_submit_read(blt_client_t *c, uint16_t start, uint16_t count,
+BLT_API blt_err_t blt_client_submit_read(blt_client_t *c, uint16_t start, uint16_t count,
 				   blt_reply_fn cb, void *user, blt_detail_t *d);
 /* Fail or re-send the outstanding request if its deadline is past now_ms (blt_now_ms()).
  * Returns 1 if a callback ran, else 0. Cheap when nothing is outstanding. */
@@ -167,12 +167,12 @@ BLT_API uint16_t blt_read_len_use(const blt_read_len_t *l, uint16_t asked);
 BLT_API bool blt_read_len_settled(const blt_read_len_t *l);
 
 /* exception (may be NULL) gets the Modbus exception code when BLT_E_EXCEPTION is returned. */
-BLT_API int blt_client_read_block(blt_client_t *c, uint16_t start, uint16_t count, uint16_t core,
+BLT_API blt_err_t blt_client_read_block(blt_client_t *c, uint16_t start, uint16_t count, uint16_t core,
                                   uint8_t *data, size_t cap, size_t *nbytes, uint8_t *exception,
                                   blt_detail_t *d);
 /* Non-blocking: the callback runs once, after all the requests the read needed; r->attempts
  * counts them all, r->data is the longest reply. */
-BLT_API int blt_client_submit_read_block(blt_client_t *c, uint16_t start, uint16_t count,
+BLT_API blt_err_t blt_client_submit_read_block(blt_client_t *c, uint16_t start, uint16_t count,
                                          uint16_t core, blt_reply_fn cb, void *user,
                                          blt_detail_t *d);
 /* Copy up to cap entries of what is known (learned, profile, stored) into out; returns
@@ -182,9 +182,9 @@ BLT_API unsigned blt_client_read_lens_gen(const blt_client_t *c);
 /* Give a fact back (a profile's known reply length, an earlier run's learned length).
  * Checked: start + lengths within a Modbus read (<= 125 registers), ok < refused when both
  * are set, reply <= the read it answers. BLT_E_RANGE otherwise; BLT_E_NOMEM when full. */
-BLT_API int blt_client_read_len_set(blt_client_t *c, const blt_read_len_t *l, blt_detail_t *d);
+BLT_API blt_err_t blt_client_read_len_set(blt_client_t *c, const blt_read_len_t *l, blt_detail_t *d);
 /* The profile's known reply lengths (blt_profile_block_reply) as BLT_RL_PROFILE facts. */
-BLT_API int blt_client_use_profile(blt_client_t *c, const blt_profile_t *p, blt_detail_t *d);
+BLT_API blt_err_t blt_client_use_profile(blt_client_t *c, const blt_profile_t *p, blt_detail_t *d);
 
 /* True once the device has shown that it fills bytes 3-4 of the V2 envelope of its replies
  * with the request's register (two replies for two different registers, nothing else in
@@ -226,12 +226,12 @@ BLT_API size_t blt_openmap_plan(uint16_t start, uint16_t count, blt_openmap_read
  * elsewhere; present (a bitmap, bit i = register start+i) says which were delivered;
  * *delivered counts them. BLT_E_NOT_FOUND if none is mapped; the first failing read's
  * error otherwise. */
-BLT_API int blt_client_read_mapped(blt_client_t *c, uint16_t start, uint16_t count,
+BLT_API blt_err_t blt_client_read_mapped(blt_client_t *c, uint16_t start, uint16_t count,
 				   uint8_t *data, size_t cap, uint8_t *present,
 				   size_t present_cap, unsigned *delivered, blt_detail_t *d);
 /* The public address a write of internal register reg goes to: BLT_E_NOT_FOUND if the map
  * lacks it, BLT_E_DENIED if the map has it read-only. (The device's echo names reg.) */
-BLT_API int blt_openmap_write_target(uint16_t reg, uint16_t *pub, blt_detail_t *d);
+BLT_API blt_err_t blt_openmap_write_target(uint16_t reg, uint16_t *pub, blt_detail_t *d);
 /* True when c reaches its device through the open map (its wire preset says so: Modbus
  * TCP): block reads must go through blt_client_read_mapped, writes to public aliases. */
 BLT_API bool blt_client_open_map(const blt_client_t *c);
@@ -258,9 +258,9 @@ BLT_API void blt_client_free(blt_client_t *c);
  * per request, the topics and the envelope stay the client's. */
 BLT_API uint8_t blt_client_slave(const blt_client_t *c); /* the client's own slave */
 /* FC03 read at slave (a node's address) instead of the client's. */
-BLT_API int blt_client_read_at(blt_client_t *c, uint8_t slave, uint16_t start, uint16_t count,
+BLT_API blt_err_t blt_client_read_at(blt_client_t *c, uint8_t slave, uint16_t start, uint16_t count,
 			       uint8_t *data, size_t cap, size_t *nbytes, blt_detail_t *d);
-BLT_API int blt_client_submit_read_at(blt_client_t *c, uint8_t slave, uint16_t start,
+BLT_API blt_err_t blt_client_submit_read_at(blt_client_t *c, uint8_t slave, uint16_t start,
 				      uint16_t count, blt_reply_fn cb, void *user,
 				      blt_detail_t *d);
 /* The NODE_INFO query: FC10 of the version selector 1 to register 21000 (the one write the
@@ -268,9 +268,9 @@ BLT_API int blt_client_submit_read_at(blt_client_t *c, uint8_t slave, uint16_t s
  * 21000 whose data (block 21000, decode with the catalog) goes to data. A plain FC10
  * acknowledgement is not taken as the answer. A unit without nodes answers an exception
  * (BLT_E_EXCEPTION) or nothing (BLT_E_TIMEOUT). The async form gives the data in r->data. */
-BLT_API int blt_client_node_info(blt_client_t *c, uint8_t *data, size_t cap, size_t *nbytes,
+BLT_API blt_err_t blt_client_node_info(blt_client_t *c, uint8_t *data, size_t cap, size_t *nbytes,
 				 blt_detail_t *d);
-BLT_API int blt_client_submit_node_info(blt_client_t *c, blt_reply_fn cb, void *user,
+BLT_API blt_err_t blt_client_submit_node_info(blt_client_t *c, blt_reply_fn cb, void *user,
 					blt_detail_t *d);
 
 #ifdef __cplusplus

@@ -138,7 +138,7 @@ typedef struct blt_cloud_error {
 BLT_API const char *blt_cloud_fail_name(blt_cloud_fail_t kind);
 
 /* Create a handle (no network I/O). The options' strings are copied. */
-BLT_API int blt_cloud_new(const blt_cloud_opts_t *o, blt_cloud_t **out, blt_detail_t *d);
+BLT_API blt_err_t blt_cloud_new(const blt_cloud_opts_t *o, blt_cloud_t **out, blt_detail_t *d);
 /* Wipes the secrets it holds and frees; NULL is a no-op. */
 BLT_API void blt_cloud_free(blt_cloud_t *c);
 BLT_API const blt_cloud_error_t *blt_cloud_last_error(const blt_cloud_t *c);
@@ -157,17 +157,17 @@ BLT_API bool blt_cloud_region_valid(const char *name);
 /* POST /accessToken (§2.3). Keeps the token and, for one re-login on code 805, the
  * password's SHA-256 and passOpen (never the password itself). Errors: BLT_E_AUTH with
  * kind WRONG_PASSWORD / UNKNOWN_ACCOUNT / LOGIN_REFUSED, network and protocol errors. */
-BLT_API int blt_cloud_login(blt_cloud_t *c, const char *email, const char *password,
+BLT_API blt_err_t blt_cloud_login(blt_cloud_t *c, const char *email, const char *password,
                             blt_detail_t *d);
 /* Use a cached token (at least two '.'-separated parts). No re-login on 805 then. */
-BLT_API int blt_cloud_set_token(blt_cloud_t *c, const char *token, blt_detail_t *d);
+BLT_API blt_err_t blt_cloud_set_token(blt_cloud_t *c, const char *token, blt_detail_t *d);
 /* The current token (changes after a re-login) or NULL; owned by the handle. */
 BLT_API const char *blt_cloud_token(const blt_cloud_t *c);
 /* Token lifetime in seconds the server announced at login (0 if unknown). */
 BLT_API long blt_cloud_token_ttl(const blt_cloud_t *c);
 
 /* GET /api/bluuc/uc/v1/basic/get (§2.4): data.uid, cached in the handle. */
-BLT_API int blt_cloud_user_id(blt_cloud_t *c, char *out, size_t cap, blt_detail_t *d);
+BLT_API blt_err_t blt_cloud_user_id(blt_cloud_t *c, char *out, size_t cap, blt_detail_t *d);
 
 typedef struct blt_cloud_device {
 	char name[128];
@@ -182,38 +182,38 @@ typedef struct blt_cloud_device {
 
 /* GET .../homeDevices (§2.5). Fills up to cap entries, *n = how many the account has;
  * BLT_E_BUFSIZE (entries 0..cap-1 valid) when *n > cap. */
-BLT_API int blt_cloud_devices(blt_cloud_t *c, blt_cloud_device_t *out, size_t cap, size_t *n,
+BLT_API blt_err_t blt_cloud_devices(blt_cloud_t *c, blt_cloud_device_t *out, size_t cap, size_t *n,
                               blt_detail_t *d);
 /* Find a device by full serial or sub-serial (one devices call). BLT_E_NOT_FOUND if
  * absent (the detail lists what the account has). */
-BLT_API int blt_cloud_find_device(blt_cloud_t *c, const char *sn, blt_cloud_device_t *out,
+BLT_API blt_err_t blt_cloud_find_device(blt_cloud_t *c, const char *sn, blt_cloud_device_t *out,
                                   blt_detail_t *d);
 
 /* GET .../now/utc-time (§2.6): server time in ms; also takes the X-Signature (PFX
  * password, §2.7) and x-iot-server headers and remembers the server-minus-local offset. */
-BLT_API int blt_cloud_server_time(blt_cloud_t *c, int64_t *ms, blt_detail_t *d);
+BLT_API blt_err_t blt_cloud_server_time(blt_cloud_t *c, int64_t *ms, blt_detail_t *d);
 
 /* POST .../cert/app/v1/pfx (§2.9), the second gateway first, then the first. *pfx is
  * malloc'd (free with blt_cloud_secret_free(pfx, len)); password gets the PFX password
  * (NUL-terminated; BLT_E_BUFSIZE if it does not fit). The MAC is checked with the
  * password before returning. Needs the TOTP key. */
-BLT_API int blt_cloud_pfx(blt_cloud_t *c, uint8_t **pfx, size_t *pfx_len, char *password,
+BLT_API blt_err_t blt_cloud_pfx(blt_cloud_t *c, uint8_t **pfx, size_t *pfx_len, char *password,
                           size_t password_cap, blt_detail_t *d);
 
 /* GET .../device/basic/v1/deviceRemoteSearch?deviceSn=<dev->sn> (§2.5, what the Venus
  * gateway does): the device's full record. Its model, subSn and iotSrvIp replace dev's
  * when present; secret gets iotConnSecret ("" when the record has none), the static
  * broker password some records carry (secret material: wipe it). */
-BLT_API int blt_cloud_device_remote(blt_cloud_t *c, blt_cloud_device_t *dev, char *secret,
+BLT_API blt_err_t blt_cloud_device_remote(blt_cloud_t *c, blt_cloud_device_t *dev, char *secret,
                                     size_t secret_cap, blt_detail_t *d);
 /* Broker password "rmt:<secret>" from now on instead of the TOTP (venus-gateway); NULL or
  * "" goes back to the TOTP. Copied and wiped on free. */
-BLT_API int blt_cloud_set_broker_secret(blt_cloud_t *c, const char *secret, blt_detail_t *d);
+BLT_API blt_err_t blt_cloud_set_broker_secret(blt_cloud_t *c, const char *secret, blt_detail_t *d);
 
 /* MQTT username "tid:<token part 1>" and password totp(part1, part0, server now) (§2.10),
  * or "rmt:<secret>" after blt_cloud_set_broker_secret; fetches the server time if not
  * known (not for rmt:). */
-BLT_API int blt_cloud_mqtt_credentials(blt_cloud_t *c, char *user, size_t user_cap, char *password,
+BLT_API blt_err_t blt_cloud_mqtt_credentials(blt_cloud_t *c, char *user, size_t user_cap, char *password,
                                        size_t password_cap, blt_detail_t *d);
 
 /* ---- long-running clients (a bridge, `watch`): fresh broker credentials --------------
@@ -228,7 +228,7 @@ BLT_API int blt_cloud_mqtt_credentials(blt_cloud_t *c, char *user, size_t user_c
 /* Let a handle with a cached token (blt_cloud_set_token) log in again once on code 805,
  * as after blt_cloud_login: keeps the e-mail, the password's SHA-256 and passOpen (not the
  * password). No network I/O. */
-BLT_API int blt_cloud_set_relogin(blt_cloud_t *c, const char *email, const char *password,
+BLT_API blt_err_t blt_cloud_set_relogin(blt_cloud_t *c, const char *email, const char *password,
                                   blt_detail_t *d);
 
 /* Called with the new token after an automatic re-login (e.g. to save it in the store);
@@ -244,7 +244,7 @@ BLT_API void blt_cloud_on_token(blt_cloud_t *c, blt_cloud_token_fn fn, void *use
  * as a warning); an expired token that cannot be renewed fails with BLT_E_AUTH (kind
  * TOKEN_EXPIRED), and later calls fail the same way without asking the gateway again
  * until blt_cloud_set_token / blt_cloud_set_relogin. */
-BLT_API int blt_cloud_mqtt_credentials_fresh(blt_cloud_t *c, int max_age_s, char *user,
+BLT_API blt_err_t blt_cloud_mqtt_credentials_fresh(blt_cloud_t *c, int max_age_s, char *user,
                                              size_t user_cap, char *password, size_t password_cap,
                                              blt_detail_t *d);
 
@@ -268,7 +268,7 @@ BLT_API int blt_cloud_totp(const char *a, const char *b, int64_t t_ms, const cha
  * decrypt: BLT_E_HEX bad hex, BLT_E_PROTOCOL bad length or padding. */
 BLT_API int blt_cloud_aes_encrypt_hex(const char key[32], const uint8_t *in, size_t n, char *hex,
                                       size_t hex_cap);
-BLT_API int blt_cloud_aes_decrypt_hex(const char key[32], const char *hex, uint8_t *out, size_t cap,
+BLT_API blt_err_t blt_cloud_aes_decrypt_hex(const char key[32], const char *hex, uint8_t *out, size_t cap,
                                       size_t *out_len, blt_detail_t *d);
 /* §2.3: password field (uppercase SHA-256 hex, 64 + NUL) and passOpen (lowercase hex). */
 BLT_API void blt_cloud_password_hash(const char *password, char out[65]);
@@ -277,7 +277,7 @@ BLT_API int blt_cloud_pass_open(const char *password, char *out, size_t cap);
 /* The TOTP key from env BLUETTI_TOTP_KEY, else `totp_key = ...` in config_path (NULL =
  * $XDG_CONFIG_HOME/bluetti/config, default ~/.config/bluetti/config). BLT_E_CONFIG with
  * a detail saying where to put it when absent or not 12 printable characters. */
-BLT_API int blt_cloud_totp_key_load(const char *config_path, char out[13], blt_detail_t *d);
+BLT_API blt_err_t blt_cloud_totp_key_load(const char *config_path, char out[13], blt_detail_t *d);
 
 /* ---- credential store ($XDG_STATE_HOME/bluetti, default ~/.local/state/bluetti) ------
  * Files: session (email, token, uid, device id, gateway; 0600), client.pfx (0600),
@@ -300,17 +300,17 @@ typedef struct blt_cloud_saved {
 
 /* The store directory path (not created). BLT_E_CONFIG if neither XDG_STATE_HOME nor
  * HOME is set. */
-BLT_API int blt_cloud_store_dir(char *out, size_t cap, blt_detail_t *d);
+BLT_API blt_err_t blt_cloud_store_dir(char *out, size_t cap, blt_detail_t *d);
 /* Create dir (0700) if needed and write the session, and the PFX + password if pfx !=
  * NULL. */
-BLT_API int blt_cloud_store_save(const char *dir, const blt_cloud_saved_t *s, const uint8_t *pfx,
+BLT_API blt_err_t blt_cloud_store_save(const char *dir, const blt_cloud_saved_t *s, const uint8_t *pfx,
                                  size_t pfx_len, const char *pfx_password, blt_detail_t *d);
 /* Load the session; BLT_E_NOT_FOUND "not logged in" if there is none. With pfx != NULL
  * also the PFX (malloc'd; blt_cloud_secret_free) and its password (malloc'd string). */
-BLT_API int blt_cloud_store_load(const char *dir, blt_cloud_saved_t *s, uint8_t **pfx,
+BLT_API blt_err_t blt_cloud_store_load(const char *dir, blt_cloud_saved_t *s, uint8_t **pfx,
                                  size_t *pfx_len, char **pfx_password, blt_detail_t *d);
 /* Remove the files (and the directory if empty). Absent files are fine. */
-BLT_API int blt_cloud_store_remove(const char *dir, blt_detail_t *d);
+BLT_API blt_err_t blt_cloud_store_remove(const char *dir, blt_detail_t *d);
 
 /* ---- account session: the store + the handle, as the programs use it ----------------
  * One object does the whole account dance the CLI and the bridge need: it reads the

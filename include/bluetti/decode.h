@@ -331,7 +331,7 @@ typedef struct blt_decoded {
 /* Decode payload (the FC03 register data, §3.1) of block b into out. Rows beyond the
  * payload are reported with status MISSING; if any of them is BLT_F_REQUIRED the call
  * still fills out and returns BLT_E_MISSING. opts may be NULL (defaults). */
-BLT_API int blt_decode(const blt_block_t *b, const uint8_t *payload, size_t n,
+BLT_API blt_err_t blt_decode(const blt_block_t *b, const uint8_t *payload, size_t n,
 		       const blt_decode_opts_t *opts, blt_decoded_t *out, blt_detail_t *d);
 
 /* Copy src into dst, names included (dst's values point into dst's own names pool). */

@@ -103,13 +103,13 @@ typedef struct blt_device_value {
 	double num;
 } blt_device_value_t;
 
-BLT_API int blt_device_new(const blt_profile_t *profile, const char *model, const char *sn,
+BLT_API blt_err_t blt_device_new(const blt_profile_t *profile, const char *model, const char *sn,
 			   blt_device_t **out, blt_detail_t *d);
 BLT_API void blt_device_free(blt_device_t *dev);
 
 /* Replace the stored values of r->block with r's and recompute the summary. A block that
  * decoded with BLT_E_MISSING may still be applied: missing values are stored as such. */
-BLT_API int blt_device_update(blt_device_t *dev, const blt_decoded_t *r, uint64_t now_ms,
+BLT_API blt_err_t blt_device_update(blt_device_t *dev, const blt_decoded_t *r, uint64_t now_ms,
 			      blt_detail_t *d);
 
 BLT_API const blt_device_summary_t *blt_device_summary(const blt_device_t *dev);
@@ -217,7 +217,7 @@ BLT_API const blt_node_t *blt_device_node_at(const blt_device_t *dev, size_t i);
 BLT_API const blt_node_t *blt_device_node_find(const blt_device_t *dev, uint8_t slave);
 /* Apply a block decoded from a read at the node's slave. BLT_E_NOT_FOUND if no node has
  * that slave, BLT_E_INVAL if the node has no own state (a power station). */
-BLT_API int blt_device_update_node(blt_device_t *dev, uint8_t slave, const blt_decoded_t *r,
+BLT_API blt_err_t blt_device_update_node(blt_device_t *dev, uint8_t slave, const blt_decoded_t *r,
 				   uint64_t now_ms, blt_detail_t *d);
 
 #ifdef __cplusplus

@@ -79,13 +79,13 @@ typedef struct blt_rtu {
  * An exception frame parses successfully into out and returns BLT_E_EXCEPTION, so the
  * caller can read out->exception. Errors: BLT_E_SHORT, BLT_E_TRAILING, BLT_E_BYTECOUNT,
  * BLT_E_CRC, BLT_E_FUNCTION (unsupported function), BLT_E_RANGE. */
-BLT_API int blt_rtu_parse(const uint8_t *p, size_t n, blt_rtu_dir_t dir, blt_rtu_t *out,
+BLT_API blt_err_t blt_rtu_parse(const uint8_t *p, size_t n, blt_rtu_dir_t dir, blt_rtu_t *out,
 			  blt_detail_t *d);
 
 /* Check that a parsed reply answers the request frame req (slave, function, register /
  * echo, length plausibility: a read reply may hold fewer registers than asked, never
  * more). Returns BLT_OK, BLT_E_SLAVE, BLT_E_FUNCTION, BLT_E_MISMATCH or BLT_E_EXCEPTION. */
-BLT_API int blt_rtu_match(const blt_rtu_t *req, const blt_rtu_t *reply, blt_detail_t *d);
+BLT_API blt_err_t blt_rtu_match(const blt_rtu_t *req, const blt_rtu_t *reply, blt_detail_t *d);
 
 /* Name of a Modbus exception code: 1 "illegal function", 2 "illegal data address",
  * 3 "illegal data value", 4 "slave device failure", 5 "acknowledge", 6 "slave device
@@ -122,7 +122,7 @@ typedef struct blt_env_info {
  * otherwise a payload whose CRC verifies as a whole is bare; otherwise a leading 0x01
  * whose remainder verifies is legacy; otherwise bare (the RTU parser then reports the
  * CRC error). Empty payload: BLT_E_SHORT. */
-BLT_API int blt_env_unwrap(const uint8_t *payload, size_t n, blt_env_info_t *out,
+BLT_API blt_err_t blt_env_unwrap(const uint8_t *payload, size_t n, blt_env_info_t *out,
 			   blt_detail_t *d);
 
 
@@ -144,18 +144,18 @@ typedef struct blt_mbap {
 
 /* Wrap an RTU frame (CRC verified, then dropped) as an ADU with transaction id tid.
  * Errors: BLT_E_SHORT (under 4 bytes), BLT_E_CRC, BLT_E_BUFSIZE. */
-BLT_API int blt_mbap_from_rtu(uint16_t tid, const uint8_t *rtu, size_t n, uint8_t *out,
+BLT_API blt_err_t blt_mbap_from_rtu(uint16_t tid, const uint8_t *rtu, size_t n, uint8_t *out,
 			      size_t cap, size_t *len, blt_detail_t *d);
 /* Parse the ADU at the start of a byte stream p[0..n). BLT_E_SHORT when more bytes are
  * needed (a partial header or PDU: keep them and read on); BLT_E_PROTOCOL for a
  * protocol id other than 0 or a length field outside 2..254 (the stream cannot be
  * resynchronised: close the connection). Bytes after adu_len belong to the next ADU. */
-BLT_API int blt_mbap_parse(const uint8_t *p, size_t n, blt_mbap_t *out, blt_detail_t *d);
+BLT_API blt_err_t blt_mbap_parse(const uint8_t *p, size_t n, blt_mbap_t *out, blt_detail_t *d);
 /* The RTU frame carrying the same PDU (slave = unit id, CRC appended). */
-BLT_API int blt_mbap_to_rtu(const blt_mbap_t *m, uint8_t *out, size_t cap, size_t *len,
+BLT_API blt_err_t blt_mbap_to_rtu(const blt_mbap_t *m, uint8_t *out, size_t cap, size_t *len,
 			    blt_detail_t *d);
 /* Build an ADU around a PDU (device side: replies keep the request's tid and unit). */
-BLT_API int blt_mbap_build(uint16_t tid, uint8_t unit, const uint8_t *pdu, size_t pdu_len,
+BLT_API blt_err_t blt_mbap_build(uint16_t tid, uint8_t unit, const uint8_t *pdu, size_t pdu_len,
 			   uint8_t *out, size_t cap, size_t *len, blt_detail_t *d);
 
 #ifdef __cplusplus

@@ -98,7 +98,7 @@ BLT_API bool blt_denied_at(size_t i, uint16_t *first, uint16_t *last, const char
 /* Check a raw register value against the setting: BLT_E_DENIED if the register is on the
  * deny list, BLT_E_RANGE (with the allowed values in d) if value is out of range, not a
  * multiple of step, not an enum value or not 0/1 for a switch; BLT_E_INVAL if s is NULL. */
-BLT_API int blt_setting_check_value(const blt_setting_t *s, int32_t value, blt_detail_t *d);
+BLT_API blt_err_t blt_setting_check_value(const blt_setting_t *s, int32_t value, blt_detail_t *d);
 
 /* Full gate for a write: deny list, value check, then the verification status (unverified
  * settings need BLT_WRITE_ALLOW_UNVERIFIED), the profile (profile_id NULL = not checked; an
@@ -108,7 +108,7 @@ BLT_API int blt_setting_check_value(const blt_setting_t *s, int32_t value, blt_d
 #define BLT_WRITE_ALLOW_UNVERIFIED   0x1u
 #define BLT_WRITE_ALLOW_PROFILE      0x2u
 #define BLT_WRITE_ALLOW_LAN_EXPOSURE 0x4u
-BLT_API int blt_setting_check_write(const blt_setting_t *s, const char *profile_id, int32_t value,
+BLT_API blt_err_t blt_setting_check_write(const blt_setting_t *s, const char *profile_id, int32_t value,
                                     unsigned flags, blt_detail_t *d);
 
 /* Name of a raw value of s for people: "on"/"off" (switches; BLT_SK_SWITCH2 also
@@ -119,7 +119,7 @@ BLT_API const char *blt_setting_value_name(const blt_setting_t *s, int32_t value
  * value with 1 or 2 at the field's bits), enums their names or numbers, numbers a decimal
  * integer. BLT_E_RANGE / BLT_E_INVAL with a detail otherwise
  * (the range is checked too). */
-BLT_API int blt_setting_parse_value(const blt_setting_t *s, const char *text, int32_t *out,
+BLT_API blt_err_t blt_setting_parse_value(const blt_setting_t *s, const char *text, int32_t *out,
                                     blt_detail_t *d);
 
 /* Write the register documentation (docs/registers.md) as Markdown: one section per

@@ -81,17 +81,17 @@ typedef void (*blt_conn_fn)(void *user, bool connected, int err);
 
 /* Create an MQTT transport (no network I/O yet). Errors: BLT_E_CERT_PASSWORD (PKCS#12 MAC
  * check failed), BLT_E_CERT (unparsable PFX, no key, expired certificate), BLT_E_TLS. */
-BLT_API int blt_mqtt_new(const blt_mqtt_opts_t *o, blt_transport_t **out, blt_detail_t *d);
+BLT_API blt_err_t blt_mqtt_new(const blt_mqtt_opts_t *o, blt_transport_t **out, blt_detail_t *d);
 
 /* Connect and wait for CONNACK (up to connect_timeout_ms). Errors: BLT_E_CONNECT,
  * BLT_E_TLS, BLT_E_HOSTNAME (server certificate name mismatch), BLT_E_AUTH (CONNACK
  * refused), BLT_E_TIMEOUT. */
-BLT_API int blt_transport_connect(blt_transport_t *t, blt_detail_t *d);
+BLT_API blt_err_t blt_transport_connect(blt_transport_t *t, blt_detail_t *d);
 
 /* Subscribe to topic (QoS 1, waits for SUBACK) and route every message whose topic is
  * exactly `topic` to fn. Several listeners may share a transport (one per device).
  * Subscriptions are renewed after a reconnect. */
-BLT_API int blt_transport_listen(blt_transport_t *t, const char *topic, blt_msg_fn fn, void *user,
+BLT_API blt_err_t blt_transport_listen(blt_transport_t *t, const char *topic, blt_msg_fn fn, void *user,
                                  blt_detail_t *d);
 BLT_API void blt_transport_unlisten(blt_transport_t *t, const char *topic);
 /* Remove only the listener registered as (topic, fn, user), e.g. one of several clients
@@ -101,7 +101,7 @@ BLT_API void blt_transport_unlisten_fn(blt_transport_t *t, const char *topic, bl
 
 /* Publish (QoS 0/1). With QoS 1 it returns once the message is handed to the broker
  * connection (the PUBACK is awaited in poll). */
-BLT_API int blt_transport_publish(blt_transport_t *t, const char *topic, const void *payload,
+BLT_API blt_err_t blt_transport_publish(blt_transport_t *t, const char *topic, const void *payload,
                                   size_t len, int qos, bool retain, blt_detail_t *d);
 
 /* Connection state changes. */
@@ -130,7 +130,7 @@ BLT_API void blt_transport_on_credentials(blt_transport_t *t, blt_cred_fn fn, vo
 /* Run network I/O for up to timeout_ms, delivering messages to listeners. When the
  * connection is lost it reconnects with capped exponential backoff (no busy loop);
  * returns BLT_E_DISCONNECTED while down, BLT_OK otherwise. */
-BLT_API int blt_transport_poll(blt_transport_t *t, int timeout_ms, blt_detail_t *d);
+BLT_API blt_err_t blt_transport_poll(blt_transport_t *t, int timeout_ms, blt_detail_t *d);
 BLT_API bool blt_transport_connected(const blt_transport_t *t);
 /* Publishes handed over by blt_transport_publish and not completed yet (QoS 1: no PUBACK
  * yet; QoS 0: not written yet), counted from the current session's start. A flow-control
@@ -158,7 +158,7 @@ typedef struct blt_mbtcp_opts {
 	int reconnect_max_ms;   /* 0 = 60000 */
 } blt_mbtcp_opts_t;
 
-BLT_API int blt_mbtcp_new(const blt_mbtcp_opts_t *o, blt_transport_t **out, blt_detail_t *d);
+BLT_API blt_err_t blt_mbtcp_new(const blt_mbtcp_opts_t *o, blt_transport_t **out, blt_detail_t *d);
 /* Replies dropped for a stale transaction id (0 for other transports). */
 BLT_API uint64_t blt_mbtcp_stale_replies(const blt_transport_t *t);
 
@@ -221,7 +221,7 @@ typedef struct blt_pfx_info {
 	int ca_count; /* CA certificates inside */
 	blt_tls_cert_info_t ca[BLT_TLS_CHAIN_MAX];
 } blt_pfx_info_t;
-BLT_API int blt_tls_pfx_info(const uint8_t *pfx, size_t len, const char *password,
+BLT_API blt_err_t blt_tls_pfx_info(const uint8_t *pfx, size_t len, const char *password,
                              blt_pfx_info_t *out, blt_detail_t *d);
 
 /* Monotonic milliseconds (CLOCK_MONOTONIC), for timing and timeouts. */

@@ -63,7 +63,7 @@ int blt_topic_segment_ok(const char *s)
 	return 1;
 }
 
-int blt_topic_expand(const char *tmpl, const char *model, const char *sn, char *out, size_t cap,
+blt_err_t blt_topic_expand(const char *tmpl, const char *model, const char *sn, char *out, size_t cap,
 		     blt_detail_t *d)
 {
 	size_t o = 0;

@@ -324,7 +324,7 @@ static void enum_list(const blt_enum_entry_t *e, char *buf, size_t cap)
 	}
 }
 
-int blt_setting_check_value(const blt_setting_t *s, int32_t value, blt_detail_t *d)
+blt_err_t blt_setting_check_value(const blt_setting_t *s, int32_t value, blt_detail_t *d)
 {
 	const char *why = NULL;
 
@@ -376,7 +376,7 @@ int blt_setting_check_value(const blt_setting_t *s, int32_t value, blt_detail_t 
 	return blt_detail_set(d, BLT_E_INVAL, "%s: unknown setting kind %u", s->name, s->kind);
 }
 
-int blt_setting_check_write(const blt_setting_t *s, const char *profile_id, int32_t value,
+blt_err_t blt_setting_check_write(const blt_setting_t *s, const char *profile_id, int32_t value,
                             unsigned flags, blt_detail_t *d)
 {
 	int rc = blt_setting_check_value(s, value, d);
@@ -456,7 +456,7 @@ static bool value_alias(const blt_setting_t *s, const char *text, int32_t *v)
 	return false;
 }
 
-int blt_setting_parse_value(const blt_setting_t *s, const char *text, int32_t *out, blt_detail_t *d)
+blt_err_t blt_setting_parse_value(const blt_setting_t *s, const char *text, int32_t *out, blt_detail_t *d)
 {
 	int32_t v = 0;
 

@@ -452,7 +452,7 @@ static int expand(const char *tmpl, const char *model, const char *sn, char *out
 	return BLT_OK;
 }
 
-int blt_client_new(blt_transport_t *t, const blt_client_opts_t *o, blt_client_t **out,
+blt_err_t blt_client_new(blt_transport_t *t, const blt_client_opts_t *o, blt_client_t **out,
                    blt_detail_t *d)
 {
 	const blt_wire_preset_t *p;
@@ -508,7 +508,7 @@ int blt_client_new(blt_transport_t *t, const blt_client_opts_t *o, blt_client_t 
 	return BLT_OK;
 }
 
-int blt_client_start(blt_client_t *c, blt_detail_t *d)
+blt_err_t blt_client_start(blt_client_t *c, blt_detail_t *d)
 {
 	int rc;
 	if (!c)
@@ -755,7 +755,7 @@ static int transact(blt_client_t *c, const uint8_t *req, size_t req_len, uint8_t
 	return BLT_E_TIMEOUT;
 }
 
-int blt_client_transact(blt_client_t *c, const uint8_t *req, size_t req_len, uint8_t *reply,
+blt_err_t blt_client_transact(blt_client_t *c, const uint8_t *req, size_t req_len, uint8_t *reply,
                         size_t cap, size_t *reply_len, uint8_t *exception, blt_detail_t *d)
 {
 	if (!c)
@@ -764,7 +764,7 @@ int blt_client_transact(blt_client_t *c, const uint8_t *req, size_t req_len, uin
 	return transact(c, req, req_len, reply, cap, reply_len, exception, c->retries, d);
 }
 
-int blt_client_transact_once(blt_client_t *c, const uint8_t *req, size_t req_len, uint8_t *reply,
+blt_err_t blt_client_transact_once(blt_client_t *c, const uint8_t *req, size_t req_len, uint8_t *reply,
                              size_t cap, size_t *reply_len, uint8_t *exception, blt_detail_t *d)
 {
 	int rc;
@@ -779,7 +779,7 @@ int blt_client_transact_once(blt_client_t *c, const uint8_t *req, size_t req_len
 	return rc;
 }
 
-int blt_client_read(blt_client_t *c, uint16_t start, uint16_t count, uint8_t *data, size_t cap,
+blt_err_t blt_client_read(blt_client_t *c, uint16_t start, uint16_t count, uint8_t *data, size_t cap,
                     size_t *nbytes, blt_detail_t *d)
 {
 	if (!c)
@@ -801,7 +801,7 @@ static int check_echo(const uint8_t *req, size_t cmp, const uint8_t *reply, size
 	                      a);
 }
 
-int blt_client_write1_raw(blt_client_t *c, uint16_t reg, uint16_t value, blt_detail_t *d)
+blt_err_t blt_client_write1_raw(blt_client_t *c, uint16_t reg, uint16_t value, blt_detail_t *d)
 {
 	uint8_t req[16], reply[BLT_RTU_MAX];
 	size_t rlen, n;
@@ -819,7 +819,7 @@ int blt_client_write1_raw(blt_client_t *c, uint16_t reg, uint16_t value, blt_det
 	return check_echo(req, rlen, reply, n, rlen, d);
 }
 
-int blt_client_writen_raw(blt_client_t *c, uint16_t start, const uint16_t *values, uint16_t count,
+blt_err_t blt_client_writen_raw(blt_client_t *c, uint16_t start, const uint16_t *values, uint16_t count,
                           blt_detail_t *d)
 {
 	uint8_t req[BLT_RTU_MAX], reply[BLT_RTU_MAX];
@@ -886,7 +886,7 @@ static void complete_reply(blt_client_t *c)
 	complete(c, &r);
 }
 
-int blt_client_submit(blt_client_t *c, const uint8_t *req, size_t req_len, blt_reply_fn cb,
+blt_err_t blt_client_submit(blt_client_t *c, const uint8_t *req, size_t req_len, blt_reply_fn cb,
                       void *user, blt_detail_t *d)
 {
 	int rc;
@@ -907,7 +907,7 @@ int blt_client_submit(blt_client_t *c, const uint8_t *req, size_t req_len, blt_r
 	return BLT_OK;
 }
 
-int blt_client_submit_read(blt_client_t *c, uint16_t start, uint16_t count, blt_reply_fn cb,
+blt_err_t blt_client_submit_read(blt_client_t *c, uint16_t start, uint16_t count, blt_reply_fn cb,
                            void *user, blt_detail_t *d)
 {
 	uint8_t req[16];
@@ -1060,7 +1060,7 @@ unsigned blt_client_read_lens_gen(const blt_client_t *c)
 	return c ? c->lens_gen : 0;
 }
 
-int blt_client_read_len_set(blt_client_t *c, const blt_read_len_t *in, blt_detail_t *d)
+blt_err_t blt_client_read_len_set(blt_client_t *c, const blt_read_len_t *in, blt_detail_t *d)
 {
 	blt_read_len_t *l;
 	if (!c || !in)
@@ -1086,7 +1086,7 @@ int blt_client_read_len_set(blt_client_t *c, const blt_read_len_t *in, blt_detai
 	return BLT_OK;
 }
 
-int blt_client_use_profile(blt_client_t *c, const blt_profile_t *p, blt_detail_t *d)
+blt_err_t blt_client_use_profile(blt_client_t *c, const blt_profile_t *p, blt_detail_t *d)
 {
 	if (!c || !p)
 		return blt_detail_set(d, BLT_E_INVAL, "no client or no profile");
@@ -1234,7 +1234,7 @@ static int adapt_finish(blt_client_t *c, int err, const blt_detail_t *last, blt_
 	return err;
 }
 
-int blt_client_read_block(blt_client_t *c, uint16_t start, uint16_t count, uint16_t core,
+blt_err_t blt_client_read_block(blt_client_t *c, uint16_t start, uint16_t count, uint16_t core,
                           uint8_t *data, size_t cap, size_t *nbytes, uint8_t *exception,
                           blt_detail_t *d)
 {
@@ -1320,7 +1320,7 @@ static void adapt_cb(void *user, const blt_client_result_t *r)
 	cb(cb_user, &out);
 }
 
-int blt_client_submit_read_block(blt_client_t *c, uint16_t start, uint16_t count, uint16_t core,
+blt_err_t blt_client_submit_read_block(blt_client_t *c, uint16_t start, uint16_t count, uint16_t core,
                                  blt_reply_fn cb, void *user, blt_detail_t *d)
 {
 	uint16_t n;
@@ -1370,7 +1370,7 @@ uint64_t blt_client_last_push(const blt_client_t *c)
 	return c ? c->last_push : 0;
 }
 
-int blt_client_read_at(blt_client_t *c, uint8_t slave, uint16_t start, uint16_t count,
+blt_err_t blt_client_read_at(blt_client_t *c, uint8_t slave, uint16_t start, uint16_t count,
                        uint8_t *data, size_t cap, size_t *nbytes, blt_detail_t *d)
 {
 	uint8_t req[16], reply[BLT_RTU_MAX];
@@ -1398,7 +1398,7 @@ int blt_client_read_at(blt_client_t *c, uint8_t slave, uint16_t start, uint16_t 
 	return BLT_OK;
 }
 
-int blt_client_submit_read_at(blt_client_t *c, uint8_t slave, uint16_t start, uint16_t count,
+blt_err_t blt_client_submit_read_at(blt_client_t *c, uint8_t slave, uint16_t start, uint16_t count,
                               blt_reply_fn cb, void *user, blt_detail_t *d)
 {
 	uint8_t req[16];
@@ -1427,7 +1427,7 @@ static int node_query_frame(blt_client_t *c, uint8_t *req, size_t cap, size_t *r
 	return BLT_OK;
 }
 
-int blt_client_node_info(blt_client_t *c, uint8_t *data, size_t cap, size_t *nbytes,
+blt_err_t blt_client_node_info(blt_client_t *c, uint8_t *data, size_t cap, size_t *nbytes,
                          blt_detail_t *d)
 {
 	uint8_t req[16], reply[BLT_RTU_MAX];
@@ -1458,7 +1458,7 @@ int blt_client_node_info(blt_client_t *c, uint8_t *data, size_t cap, size_t *nby
 	return BLT_OK;
 }
 
-int blt_client_submit_node_info(blt_client_t *c, blt_reply_fn cb, void *user, blt_detail_t *d)
+blt_err_t blt_client_submit_node_info(blt_client_t *c, blt_reply_fn cb, void *user, blt_detail_t *d)
 {
 	uint8_t req[16];
 	size_t rlen;

@@ -52,7 +52,7 @@ void blt_setting_read_span(const blt_setting_t *s, uint16_t *start, uint16_t *co
 	*count = (uint16_t)n;
 }
 
-int blt_setting_extract(const blt_setting_t *s, uint16_t start, const uint8_t *data, size_t nbytes,
+blt_err_t blt_setting_extract(const blt_setting_t *s, uint16_t start, const uint8_t *data, size_t nbytes,
                         int32_t *value, blt_detail_t *d)
 {
 	const blt_field_t *f;
@@ -346,7 +346,7 @@ static int send_write(blt_client_t *c, const blt_setting_t *s, blt_write_result_
 	return BLT_OK;
 }
 
-int blt_setting_write(blt_client_t *c, const char *profile_id, const blt_setting_t *s,
+blt_err_t blt_setting_write(blt_client_t *c, const char *profile_id, const blt_setting_t *s,
                       int32_t value, const blt_write_opts_t *o, blt_write_result_t *result,
                       blt_detail_t *d)
 {
@@ -446,7 +446,7 @@ int blt_setting_write(blt_client_t *c, const char *profile_id, const blt_setting
 	return audit(o, s, s->reg, value, BLT_E_NOT_APPLIED, r, d);
 }
 
-int blt_register_write(blt_client_t *c, const char *profile_id, uint16_t reg, uint32_t value,
+blt_err_t blt_register_write(blt_client_t *c, const char *profile_id, uint16_t reg, uint32_t value,
                        const blt_write_opts_t *o, blt_write_result_t *result, blt_detail_t *d)
 {
 	const blt_setting_t *s;
@@ -516,7 +516,7 @@ int blt_register_write(blt_client_t *c, const char *profile_id, uint16_t reg, ui
 	return blt_setting_write(c, profile_id, s, (int32_t)value, o, result, d);
 }
 
-int blt_setting_read(blt_client_t *c, const char *profile_id, const blt_setting_t *s,
+blt_err_t blt_setting_read(blt_client_t *c, const char *profile_id, const blt_setting_t *s,
                      int32_t *value, blt_detail_t *d)
 {
 	(void)profile_id; /* reading is harmless on any profile */

@@ -61,7 +61,7 @@ size_t blt_openmap_plan(uint16_t start, uint16_t count, blt_openmap_read_t *out,
 	return nseg;
 }
 
-int blt_client_read_mapped(blt_client_t *c, uint16_t start, uint16_t count, uint8_t *data,
+blt_err_t blt_client_read_mapped(blt_client_t *c, uint16_t start, uint16_t count, uint8_t *data,
                            size_t cap, uint8_t *present, size_t present_cap,
                            unsigned *delivered, blt_detail_t *d)
 {
@@ -112,7 +112,7 @@ int blt_client_read_mapped(blt_client_t *c, uint16_t start, uint16_t count, uint
 	return BLT_OK;
 }
 
-int blt_openmap_write_target(uint16_t reg, uint16_t *pub, blt_detail_t *d)
+blt_err_t blt_openmap_write_target(uint16_t reg, uint16_t *pub, blt_detail_t *d)
 {
 	const blt_tcp_run_t *r = blt_tcpmap_find_internal(reg);
 

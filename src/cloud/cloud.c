@@ -240,7 +240,7 @@ static int setup_regions(blt_cloud_t *c, const blt_cloud_opts_t *o, blt_detail_t
 	return BLT_OK;
 }
 
-int blt_cloud_new(const blt_cloud_opts_t *o, blt_cloud_t **out, blt_detail_t *d)
+blt_err_t blt_cloud_new(const blt_cloud_opts_t *o, blt_cloud_t **out, blt_detail_t *d)
 {
 	static const blt_cloud_opts_t defaults;
 	blt_cloud_t *c;
@@ -653,7 +653,7 @@ out:
 	return err;
 }
 
-int blt_cloud_login(blt_cloud_t *c, const char *email, const char *password, blt_detail_t *d)
+blt_err_t blt_cloud_login(blt_cloud_t *c, const char *email, const char *password, blt_detail_t *d)
 {
 	int err;
 	if (!c || !email || !password)
@@ -678,7 +678,7 @@ int blt_cloud_login(blt_cloud_t *c, const char *email, const char *password, blt
 	return err;
 }
 
-int blt_cloud_set_token(blt_cloud_t *c, const char *token, blt_detail_t *d)
+blt_err_t blt_cloud_set_token(blt_cloud_t *c, const char *token, blt_detail_t *d)
 {
 	if (!c || !token)
 		return blt_detail_set(d, BLT_E_INVAL, "blt_cloud_set_token: NULL argument");
@@ -836,7 +836,7 @@ static int op_uid(blt_cloud_t *c, void *arg, blt_detail_t *d)
 	return err;
 }
 
-int blt_cloud_user_id(blt_cloud_t *c, char *out, size_t cap, blt_detail_t *d)
+blt_err_t blt_cloud_user_id(blt_cloud_t *c, char *out, size_t cap, blt_detail_t *d)
 {
 	int err = BLT_OK;
 	if (!c || !out)
@@ -912,7 +912,7 @@ out:
 	return err;
 }
 
-int blt_cloud_server_time(blt_cloud_t *c, int64_t *ms, blt_detail_t *d)
+blt_err_t blt_cloud_server_time(blt_cloud_t *c, int64_t *ms, blt_detail_t *d)
 {
 	int64_t v = 0;
 	int err;
@@ -944,7 +944,7 @@ static int op_devices(blt_cloud_t *c, void *arg, blt_detail_t *d)
 	return err;
 }
 
-int blt_cloud_devices(blt_cloud_t *c, blt_cloud_device_t *out, size_t cap, size_t *n,
+blt_err_t blt_cloud_devices(blt_cloud_t *c, blt_cloud_device_t *out, size_t cap, size_t *n,
                       blt_detail_t *d)
 {
 	size_t dummy;
@@ -963,7 +963,7 @@ int blt_cloud_devices(blt_cloud_t *c, blt_cloud_device_t *out, size_t cap, size_
 	return with_relogin(c, op_devices, &a, d);
 }
 
-int blt_cloud_find_device(blt_cloud_t *c, const char *sn, blt_cloud_device_t *out, blt_detail_t *d)
+blt_err_t blt_cloud_find_device(blt_cloud_t *c, const char *sn, blt_cloud_device_t *out, blt_detail_t *d)
 {
 	blt_cloud_device_t devs[64];
 	size_t n = 0;
@@ -1140,7 +1140,7 @@ static int op_pfx(blt_cloud_t *c, void *arg, blt_detail_t *d)
 	return pfx_from(c, c->dc, a, d);
 }
 
-int blt_cloud_pfx(blt_cloud_t *c, uint8_t **pfx, size_t *pfx_len, char *password,
+blt_err_t blt_cloud_pfx(blt_cloud_t *c, uint8_t **pfx, size_t *pfx_len, char *password,
                   size_t password_cap, blt_detail_t *d)
 {
 	pfx_arg_t a = {NULL, 0};
@@ -1166,7 +1166,7 @@ int blt_cloud_pfx(blt_cloud_t *c, uint8_t **pfx, size_t *pfx_len, char *password
 	return BLT_OK;
 }
 
-int blt_cloud_mqtt_credentials(blt_cloud_t *c, char *user, size_t user_cap, char *password,
+blt_err_t blt_cloud_mqtt_credentials(blt_cloud_t *c, char *user, size_t user_cap, char *password,
                                size_t password_cap, blt_detail_t *d)
 {
 	char p0[1024], p1[1024], totp[9];
@@ -1216,7 +1216,7 @@ int blt_cloud_mqtt_credentials(blt_cloud_t *c, char *user, size_t user_cap, char
 
 /* ---- long-running clients: re-login setup, fresh MQTT credentials ----------------- */
 
-int blt_cloud_set_relogin(blt_cloud_t *c, const char *email, const char *password, blt_detail_t *d)
+blt_err_t blt_cloud_set_relogin(blt_cloud_t *c, const char *email, const char *password, blt_detail_t *d)
 {
 	if (!c || !email || !password)
 		return blt_detail_set(d, BLT_E_INVAL, "blt_cloud_set_relogin: NULL argument");
@@ -1244,7 +1244,7 @@ void blt_cloud_on_token(blt_cloud_t *c, blt_cloud_token_fn fn, void *user)
 	}
 }
 
-int blt_cloud_mqtt_credentials_fresh(blt_cloud_t *c, int max_age_s, char *user, size_t user_cap,
+blt_err_t blt_cloud_mqtt_credentials_fresh(blt_cloud_t *c, int max_age_s, char *user, size_t user_cap,
                                      char *password, size_t password_cap, blt_detail_t *d)
 {
 	uint64_t max_ms;
@@ -1325,7 +1325,7 @@ static int op_remote(blt_cloud_t *c, void *arg, blt_detail_t *d)
 	return err;
 }
 
-int blt_cloud_device_remote(blt_cloud_t *c, blt_cloud_device_t *dev, char *secret,
+blt_err_t blt_cloud_device_remote(blt_cloud_t *c, blt_cloud_device_t *dev, char *secret,
                             size_t secret_cap, blt_detail_t *d)
 {
 	if (!c || !dev || !secret || !secret_cap)
@@ -1337,7 +1337,7 @@ int blt_cloud_device_remote(blt_cloud_t *c, blt_cloud_device_t *dev, char *secre
 	return with_relogin(c, op_remote, &a, d);
 }
 
-int blt_cloud_set_broker_secret(blt_cloud_t *c, const char *secret, blt_detail_t *d)
+blt_err_t blt_cloud_set_broker_secret(blt_cloud_t *c, const char *secret, blt_detail_t *d)
 {
 	if (!c)
 		return blt_detail_set(d, BLT_E_INVAL, "blt_cloud_set_broker_secret: NULL handle");

@@ -48,7 +48,7 @@ static char *trim(char *s)
 	return s;
 }
 
-int blt_cloud_totp_key_load(const char *config_path, char out[13], blt_detail_t *d)
+blt_err_t blt_cloud_totp_key_load(const char *config_path, char out[13], blt_detail_t *d)
 {
 	char def[1024], line[1024];
 	const char *env = getenv(BLT_CLOUD_TOTP_KEY_ENV);

@@ -24,7 +24,7 @@
 #define F_PASS         "client.pass"
 #define STORE_FILE_MAX (1u << 20)
 
-int blt_cloud_store_dir(char *out, size_t cap, blt_detail_t *d)
+blt_err_t blt_cloud_store_dir(char *out, size_t cap, blt_detail_t *d)
 {
 	const char *x = getenv("XDG_STATE_HOME"), *h = getenv("HOME");
 	int n;
@@ -188,7 +188,7 @@ static bool clean_value(const char *s)
 	return !strpbrk(s, "\r\n");
 }
 
-int blt_cloud_store_save(const char *dir, const blt_cloud_saved_t *s, const uint8_t *pfx,
+blt_err_t blt_cloud_store_save(const char *dir, const blt_cloud_saved_t *s, const uint8_t *pfx,
                          size_t pfx_len, const char *pfx_password, blt_detail_t *d)
 {
 	char buf[8192];
@@ -232,7 +232,7 @@ static void set_field(char *dst, size_t cap, const char *v, bool *ok)
 		memcpy(dst, v, strlen(v) + 1);
 }
 
-int blt_cloud_store_load(const char *dir, blt_cloud_saved_t *s, uint8_t **pfx, size_t *pfx_len,
+blt_err_t blt_cloud_store_load(const char *dir, blt_cloud_saved_t *s, uint8_t **pfx, size_t *pfx_len,
                          char **pfx_password, blt_detail_t *d)
 {
 	uint8_t *b = NULL, *pb = NULL, *pw = NULL;
@@ -305,7 +305,7 @@ int blt_cloud_store_load(const char *dir, blt_cloud_saved_t *s, uint8_t **pfx, s
 	return BLT_OK;
 }
 
-int blt_cloud_store_remove(const char *dir, blt_detail_t *d)
+blt_err_t blt_cloud_store_remove(const char *dir, blt_detail_t *d)
 {
 	static const char *const files[] = {F_SESSION, F_PFX, F_PASS};
 	char path[1100];

@@ -18,7 +18,7 @@ static int is_sep(int c)
 	       c == '|' || c == ',';
 }
 
-int blt_hex_decode(const char *text, uint8_t *out, size_t cap, size_t *out_len, blt_detail_t *d)
+blt_err_t blt_hex_decode(const char *text, uint8_t *out, size_t cap, size_t *out_len, blt_detail_t *d)
 {
 	size_t n = 0, pos = 0;
 	int hi = -1;

@@ -82,7 +82,7 @@ int blt_env_wrap(blt_envelope_t env, uint16_t reg, int8_t rssi, const uint8_t *r
 	return BLT_OK;
 }
 
-int blt_env_unwrap(const uint8_t *payload, size_t n, blt_env_info_t *out, blt_detail_t *d)
+blt_err_t blt_env_unwrap(const uint8_t *payload, size_t n, blt_env_info_t *out, blt_detail_t *d)
 {
 	if (!out || (!payload && n > 0))
 		return blt_detail_set(d, BLT_E_INVAL, "no payload or no output");

@@ -21,7 +21,7 @@ static uint16_t be16(const uint8_t *p)
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
-int blt_mbap_build(uint16_t tid, uint8_t unit, const uint8_t *pdu, size_t pdu_len,
+blt_err_t blt_mbap_build(uint16_t tid, uint8_t unit, const uint8_t *pdu, size_t pdu_len,
                    uint8_t *out, size_t cap, size_t *len, blt_detail_t *d)
 {
 	if (!out || !len || (!pdu && pdu_len))
@@ -41,7 +41,7 @@ int blt_mbap_build(uint16_t tid, uint8_t unit, const uint8_t *pdu, size_t pdu_le
 	return BLT_OK;
 }
 
-int blt_mbap_from_rtu(uint16_t tid, const uint8_t *rtu, size_t n, uint8_t *out, size_t cap,
+blt_err_t blt_mbap_from_rtu(uint16_t tid, const uint8_t *rtu, size_t n, uint8_t *out, size_t cap,
                       size_t *len, blt_detail_t *d)
 {
 	if (!rtu)
@@ -53,7 +53,7 @@ int blt_mbap_from_rtu(uint16_t tid, const uint8_t *rtu, size_t n, uint8_t *out, 
 	return blt_mbap_build(tid, rtu[0], rtu + 1, n - 3, out, cap, len, d);
 }
 
-int blt_mbap_parse(const uint8_t *p, size_t n, blt_mbap_t *out, blt_detail_t *d)
+blt_err_t blt_mbap_parse(const uint8_t *p, size_t n, blt_mbap_t *out, blt_detail_t *d)
 {
 	uint16_t proto, length;
 
@@ -79,7 +79,7 @@ int blt_mbap_parse(const uint8_t *p, size_t n, blt_mbap_t *out, blt_detail_t *d)
 	return BLT_OK;
 }
 
-int blt_mbap_to_rtu(const blt_mbap_t *m, uint8_t *out, size_t cap, size_t *len, blt_detail_t *d)
+blt_err_t blt_mbap_to_rtu(const blt_mbap_t *m, uint8_t *out, size_t cap, size_t *len, blt_detail_t *d)
 {
 	if (!m || !m->pdu || !out || !len)
 		return blt_detail_set(d, BLT_E_INVAL, "no ADU or buffer");

@@ -258,7 +258,7 @@ static int parse_exception(const uint8_t *p, size_t n, blt_rtu_t *out, blt_detai
 	                      blt_exception_name(p[2]), p[1] & 0x7F);
 }
 
-int blt_rtu_parse(const uint8_t *p, size_t n, blt_rtu_dir_t dir, blt_rtu_t *out, blt_detail_t *d)
+blt_err_t blt_rtu_parse(const uint8_t *p, size_t n, blt_rtu_dir_t dir, blt_rtu_t *out, blt_detail_t *d)
 {
 	const char *kind;
 	uint8_t fc;
@@ -351,7 +351,7 @@ int blt_rtu_parse(const uint8_t *p, size_t n, blt_rtu_dir_t dir, blt_rtu_t *out,
 	                   kind, d);
 }
 
-int blt_rtu_match(const blt_rtu_t *req, const blt_rtu_t *reply, blt_detail_t *d)
+blt_err_t blt_rtu_match(const blt_rtu_t *req, const blt_rtu_t *reply, blt_detail_t *d)
 {
 	uint8_t base;
 

@@ -530,7 +530,7 @@ int blt_ble_address_ok(const char *a)
 	return BLT_OK;
 }
 
-int blt_ble_new(const blt_ble_opts_t *o, blt_transport_t **out, blt_detail_t *d)
+blt_err_t blt_ble_new(const blt_ble_opts_t *o, blt_transport_t **out, blt_detail_t *d)
 {
 	ble_t *b;
 
@@ -629,7 +629,7 @@ static int cmp_dev(const void *a, const void *b)
 	return strcmp(x->address, y->address);
 }
 
-int blt_ble_scan(const char *adapter, int duration_ms, blt_ble_device_info_t *out, size_t cap,
+blt_err_t blt_ble_scan(const char *adapter, int duration_ms, blt_ble_device_info_t *out, size_t cap,
                  size_t *n, blt_detail_t *d)
 {
 	int rc;

@@ -395,7 +395,7 @@ static const struct blt_transport_ops mb_ops = {
 	.destroy = mb_destroy,
 };
 
-int blt_mbtcp_new(const blt_mbtcp_opts_t *o, blt_transport_t **out, blt_detail_t *d)
+blt_err_t blt_mbtcp_new(const blt_mbtcp_opts_t *o, blt_transport_t **out, blt_detail_t *d)
 {
 	mbtcp_t *m;
 

@@ -665,7 +665,7 @@ static int mosq_opt_error(mqtt_t *m, const char *what, int rc, blt_detail_t *d)
 	                      mosquitto_strerror(rc));
 }
 
-int blt_mqtt_new(const blt_mqtt_opts_t *o, blt_transport_t **out, blt_detail_t *d)
+blt_err_t blt_mqtt_new(const blt_mqtt_opts_t *o, blt_transport_t **out, blt_detail_t *d)
 {
 	char client_id[32];
 	mqtt_t *m;

@@ -15,14 +15,14 @@ uint64_t blt_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-int blt_transport_connect(blt_transport_t *t, blt_detail_t *d)
+blt_err_t blt_transport_connect(blt_transport_t *t, blt_detail_t *d)
 {
 	if (!t)
 		return blt_detail_set(d, BLT_E_INVAL, "no transport");
 	return t->ops->connect(t, d);
 }
 
-int blt_transport_listen(blt_transport_t *t, const char *topic, blt_msg_fn fn, void *user,
+blt_err_t blt_transport_listen(blt_transport_t *t, const char *topic, blt_msg_fn fn, void *user,
                          blt_detail_t *d)
 {
 	if (!t || !topic || !topic[0] || !fn)
@@ -43,7 +43,7 @@ void blt_transport_unlisten_fn(blt_transport_t *t, const char *topic, blt_msg_fn
 		t->ops->unlisten(t, topic, fn, user);
 }
 
-int blt_transport_publish(blt_transport_t *t, const char *topic, const void *payload, size_t len,
+blt_err_t blt_transport_publish(blt_transport_t *t, const char *topic, const void *payload, size_t len,
                           int qos, bool retain, blt_detail_t *d)
 {
 	if (!t || !topic || !topic[0] || (len && !payload))
@@ -70,7 +70,7 @@ void blt_transport_on_credentials(blt_transport_t *t, blt_cred_fn fn, void *user
 	}
 }
 
-int blt_transport_poll(blt_transport_t *t, int timeout_ms, blt_detail_t *d)
+blt_err_t blt_transport_poll(blt_transport_t *t, int timeout_ms, blt_detail_t *d)
 {
 	if (!t)
 		return blt_detail_set(d, BLT_E_INVAL, "no transport");
