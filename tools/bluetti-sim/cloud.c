@@ -712,7 +712,165 @@ static int read_line_file(const char *path, char *out, size_t cap)
 	return 0;
 }
 
-int sim_cloud_main(int argc, char **argv)
+/* Command-line settings that configure the program rather than the served cloud. */
+typedef struct cloud_args {
+	const char *ca_cert, *ca_key, *ready, *listen_s;
+	size_t pw_given; /* --account-password-file options seen so far */
+	gw_t *gws;       /* gws[0] is the global gateway, then one per --region-listen */
+	size_t ngw;
+} cloud_args_t;
+
+static int opt_account(cloud_t *c, const char *arg)
+{
+	if (c->nacc == MAX_ACCOUNTS || strlen(arg) >= sizeof c->acc[0].email || !strchr(arg, '@') ||
+	    strpbrk(arg, "\"\\")) {
+		say("--account '%s': not an e-mail address (or too many accounts)", arg);
+		return 2;
+	}
+	snprintf(c->acc[c->nacc].email, sizeof c->acc[0].email, "%s", arg);
+	snprintf(c->acc[c->nacc].uid, sizeof c->acc[0].uid, "%zu", 1000001 + c->nacc);
+	snprintf(c->acc[c->nacc].region, sizeof c->acc[0].region, "global");
+	c->nacc++;
+	return 0;
+}
+
+static int opt_account_password(cloud_t *c, cloud_args_t *a, const char *path)
+{
+	char pw[256];
+	if (a->pw_given >= c->nacc) {
+		say("--account-password-file must follow its --account");
+		return 2;
+	}
+	if (read_line_file(path, pw, sizeof pw))
+		return 2;
+	blt_cloud_password_hash(pw, c->acc[a->pw_given++].pw_hash);
+	OPENSSL_cleanse(pw, sizeof pw);
+	return 0;
+}
+
+static int opt_device(cloud_t *c, const char *arg)
+{
+	const char *colon = strchr(arg, ':');
+	size_t ml = colon ? (size_t)(colon - arg) : 0;
+	if (c->ndev == MAX_DEVICES || !colon || ml == 0 || ml >= sizeof c->dev[0].model ||
+	    !colon[1] || strlen(colon + 1) >= sizeof c->dev[0].sn || strpbrk(arg, "\"\\/#+") ||
+	    arg[0] == ' ' || colon[-1] == ' ') {
+		say("--device '%s': expected MODEL:SN", arg);
+		return 2;
+	}
+	memcpy(c->dev[c->ndev].model, arg, ml);
+	snprintf(c->dev[c->ndev].sn, sizeof c->dev[0].sn, "%s", colon + 1);
+	c->ndev++;
+	return 0;
+}
+
+static int opt_time_offset(cloud_t *c, const char *arg)
+{
+	char *end;
+	errno = 0;
+	long long o = strtoll(arg, &end, 10);
+	if (errno || *end || !*arg || o < -100000000000LL || o > 100000000000LL) {
+		say("--time-offset '%s': expected milliseconds", arg);
+		return 2;
+	}
+	c->time_offset_ms = o;
+	return 0;
+}
+
+static int opt_account_region(cloud_t *c, const char *arg)
+{
+	if (!c->nacc || (strcmp(arg, "global") && strcmp(arg, "eu") && strcmp(arg, "us"))) {
+		say("--account-region '%s': global, eu or us, after its --account", arg);
+		return 2;
+	}
+	snprintf(c->acc[c->nacc - 1].region, sizeof c->acc[0].region, "%s", arg);
+	return 0;
+}
+
+static int opt_region_listen(cloud_args_t *a, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	struct sockaddr_in tmp;
+	if (a->ngw == MAX_GATEWAYS || !eq || (strncmp(arg, "eu=", 3) && strncmp(arg, "us=", 3)) ||
+	    parse_listen(eq + 1, &tmp) != 0) {
+		say("--region-listen '%s': expected eu=IPv4:PORT or us=IPv4:PORT", arg);
+		return 2;
+	}
+	snprintf(a->gws[a->ngw].name, sizeof a->gws[0].name, "%.2s", arg);
+	snprintf(a->gws[a->ngw].listen, sizeof a->gws[0].listen, "%s", eq + 1);
+	a->ngw++;
+	return 0;
+}
+
+static int opt_conn_secret(cloud_t *c, const char *path)
+{
+	if (read_line_file(path, c->conn_secret, sizeof c->conn_secret))
+		return 2;
+	if (strpbrk(c->conn_secret, "\"\\")) {
+		say("--conn-secret-file: no quotes or backslashes, please");
+		return 2;
+	}
+	return 0;
+}
+
+static int opt_bounded_long(const char *name, const char *what, const char *arg, unsigned long max,
+                            long *out)
+{
+	unsigned long v;
+	if (cli_parse_ulong(arg, 0, max, &v)) {
+		say("--%s '%s': expected %s", name, arg, what);
+		return 2;
+	}
+	*out = (long)v;
+	return 0;
+}
+
+/* Applies one option: -1 to go on, otherwise the exit status (0 after --help). */
+static int cloud_option(int opt, const char *arg, cloud_t *c, cloud_args_t *a)
+{
+	int bad = 0;
+	switch (opt) {
+	case O_LISTEN: a->listen_s = arg; break;
+	case O_CA_CERT: a->ca_cert = arg; break;
+	case O_CA_KEY: a->ca_key = arg; break;
+	case O_ACCOUNT: bad = opt_account(c, arg); break;
+	case O_ACCOUNT_PW: bad = opt_account_password(c, a, arg); break;
+	case O_DEVICE: bad = opt_device(c, arg); break;
+	case O_BROKER:
+		if (!hostport_ok(arg)) {
+			say("--broker-address '%s': expected HOST:PORT", arg);
+			return 2;
+		}
+		snprintf(c->broker, sizeof c->broker, "%s", arg);
+		break;
+	case O_TOTP_FILE: bad = read_line_file(arg, c->totp_key, sizeof c->totp_key); break;
+	case O_PFX_PW_FILE:
+		bad = read_line_file(arg, c->pfx_password, sizeof c->pfx_password);
+		break;
+	case O_TTL:
+		bad = opt_bounded_long("token-ttl", "seconds", arg, 100000000, &c->token_ttl_s);
+		break;
+	case O_OFFSET: bad = opt_time_offset(c, arg); break;
+	case O_BAD_SIG: c->bad_signature = true; break;
+	case O_PFX_ERR:
+		bad = opt_bounded_long("pfx-json-error", "a count", arg, 1000000,
+		                       &c->pfx_json_errors);
+		break;
+	case O_READY: a->ready = arg; break;
+	case O_ACC_REGION: bad = opt_account_region(c, arg); break;
+	case O_REGION_LISTEN: bad = opt_region_listen(a, arg); break;
+	case O_CONN_SECRET: bad = opt_conn_secret(c, arg); break;
+	case O_ALWAYS_805: c->always_805 = true; break;
+	case O_CLOUD: break;
+	case 'v': c->verbose++; break;
+	case 'h': usage(stdout); return 0;
+	default: usage(stderr); return 2;
+	}
+	return bad ? 2 : -1;
+}
+
+/* Parses the command line: -1 to go on, otherwise the exit status. */
+static int cloud_parse_args(int argc, char **argv, cloud_t *c, cloud_args_t *a)
 {
 	static const struct option opts[] = {
 	    {"listen", required_argument, NULL, O_LISTEN},
@@ -738,160 +896,28 @@ int sim_cloud_main(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	static cloud_t cl; /* large */
-	cloud_t *c = &cl;
-	static gw_t gws[MAX_GATEWAYS];
-	size_t ngw = 1;
-	const char *ca_cert = NULL, *ca_key = NULL, *ready = NULL, *listen_s = "127.0.0.1:0";
-	size_t pw_given = 0;
-	int opt, rc = 2;
-	char err[300];
-	struct MHD_Daemon *daemon = NULL;
-	char *cert_pem = NULL, *key_pem = NULL;
+	int opt, rc;
 
-	memset(c, 0, sizeof *c);
-	memset(gws, 0, sizeof gws);
-	c->token_ttl_s = 2678400;
 	optind = 1;
 	opterr = 1;
-	while ((opt = cli_getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
-		unsigned long v;
-		switch (opt) {
-		case O_LISTEN: listen_s = optarg; break;
-		case O_CA_CERT: ca_cert = optarg; break;
-		case O_CA_KEY: ca_key = optarg; break;
-		case O_ACCOUNT:
-			if (c->nacc == MAX_ACCOUNTS || strlen(optarg) >= sizeof c->acc[0].email ||
-			    !strchr(optarg, '@') || strpbrk(optarg, "\"\\")) {
-				say("--account '%s': not an e-mail address (or too many accounts)",
-				    optarg);
-				return 2;
-			}
-			snprintf(c->acc[c->nacc].email, sizeof c->acc[0].email, "%s", optarg);
-			snprintf(c->acc[c->nacc].uid, sizeof c->acc[0].uid, "%zu",
-			         1000001 + c->nacc);
-			snprintf(c->acc[c->nacc].region, sizeof c->acc[0].region, "global");
-			c->nacc++;
-			break;
-		case O_ACCOUNT_PW: {
-			char pw[256];
-			if (pw_given >= c->nacc) {
-				say("--account-password-file must follow its --account");
-				return 2;
-			}
-			if (read_line_file(optarg, pw, sizeof pw))
-				return 2;
-			blt_cloud_password_hash(pw, c->acc[pw_given++].pw_hash);
-			OPENSSL_cleanse(pw, sizeof pw);
-			break;
-		}
-		case O_DEVICE: {
-			const char *colon = strchr(optarg, ':');
-			size_t ml = colon ? (size_t)(colon - optarg) : 0;
-			if (c->ndev == MAX_DEVICES || !colon || ml == 0 ||
-			    ml >= sizeof c->dev[0].model || !colon[1] ||
-			    strlen(colon + 1) >= sizeof c->dev[0].sn ||
-			    strpbrk(optarg, "\"\\/#+") || optarg[0] == ' ' || colon[-1] == ' ') {
-				say("--device '%s': expected MODEL:SN", optarg);
-				return 2;
-			}
-			memcpy(c->dev[c->ndev].model, optarg, ml);
-			snprintf(c->dev[c->ndev].sn, sizeof c->dev[0].sn, "%s", colon + 1);
-			c->ndev++;
-			break;
-		}
-		case O_BROKER: {
-			if (!hostport_ok(optarg)) {
-				say("--broker-address '%s': expected HOST:PORT", optarg);
-				return 2;
-			}
-			snprintf(c->broker, sizeof c->broker, "%s", optarg);
-			break;
-		}
-		case O_TOTP_FILE:
-			if (read_line_file(optarg, c->totp_key, sizeof c->totp_key))
-				return 2;
-			break;
-		case O_PFX_PW_FILE:
-			if (read_line_file(optarg, c->pfx_password, sizeof c->pfx_password))
-				return 2;
-			break;
-		case O_TTL:
-			if (cli_parse_ulong(optarg, 0, 100000000, &v)) {
-				say("--token-ttl '%s': expected seconds", optarg);
-				return 2;
-			}
-			c->token_ttl_s = (long)v;
-			break;
-		case O_OFFSET: {
-			char *end;
-			errno = 0;
-			long long o = strtoll(optarg, &end, 10);
-			if (errno || *end || !*optarg || o < -100000000000LL ||
-			    o > 100000000000LL) {
-				say("--time-offset '%s': expected milliseconds", optarg);
-				return 2;
-			}
-			c->time_offset_ms = o;
-			break;
-		}
-		case O_BAD_SIG: c->bad_signature = true; break;
-		case O_PFX_ERR:
-			if (cli_parse_ulong(optarg, 0, 1000000, &v)) {
-				say("--pfx-json-error '%s': expected a count", optarg);
-				return 2;
-			}
-			c->pfx_json_errors = (long)v;
-			break;
-		case O_READY: ready = optarg; break;
-		case O_ACC_REGION:
-			if (!c->nacc || (strcmp(optarg, "global") && strcmp(optarg, "eu") &&
-			                 strcmp(optarg, "us"))) {
-				say("--account-region '%s': global, eu or us, after its --account",
-				    optarg);
-				return 2;
-			}
-			snprintf(c->acc[c->nacc - 1].region, sizeof c->acc[0].region, "%s", optarg);
-			break;
-		case O_REGION_LISTEN: {
-			const char *eq = strchr(optarg, '=');
-			struct sockaddr_in tmp;
-			if (ngw == MAX_GATEWAYS || !eq ||
-			    (strncmp(optarg, "eu=", 3) && strncmp(optarg, "us=", 3)) ||
-			    parse_listen(eq + 1, &tmp) != 0) {
-				say("--region-listen '%s': expected eu=IPv4:PORT or us=IPv4:PORT",
-				    optarg);
-				return 2;
-			}
-			snprintf(gws[ngw].name, sizeof gws[0].name, "%.2s", optarg);
-			snprintf(gws[ngw].listen, sizeof gws[0].listen, "%s", eq + 1);
-			ngw++;
-			break;
-		}
-		case O_CONN_SECRET:
-			if (read_line_file(optarg, c->conn_secret, sizeof c->conn_secret))
-				return 2;
-			if (strpbrk(c->conn_secret, "\"\\")) {
-				say("--conn-secret-file: no quotes or backslashes, please");
-				return 2;
-			}
-			break;
-		case O_ALWAYS_805: c->always_805 = true; break;
-		case O_CLOUD: break;
-		case 'v': c->verbose++; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
-		}
-	}
+	while ((opt = cli_getopt_long(argc, argv, "vh", opts, NULL)) != -1)
+		if ((rc = cloud_option(opt, optarg, c, a)) >= 0)
+			return rc;
 	if (optind < argc) {
 		say("unexpected argument '%s'", argv[optind]);
 		return 2;
 	}
-	if (!ca_cert || !ca_key) {
+	return -1;
+}
+
+/* Checks the options together and fills in defaults: -1 to go on, otherwise 2. */
+static int cloud_check_args(cloud_t *c, cloud_args_t *a)
+{
+	if (!a->ca_cert || !a->ca_key) {
 		say("--ca-cert and --ca-key are required (the test CA of scripts/pki.sh)");
 		return 2;
 	}
-	if (!c->nacc || pw_given != c->nacc) {
+	if (!c->nacc || a->pw_given != c->nacc) {
 		say("every --account needs an --account-password-file");
 		return 2;
 	}
@@ -908,76 +934,69 @@ int sim_cloud_main(int argc, char **argv)
 	if (!c->pfx_password[0])
 		random_hex(c->pfx_password, 12);
 
-	snprintf(gws[0].name, sizeof gws[0].name, "global");
-	snprintf(gws[0].listen, sizeof gws[0].listen, "%s", listen_s);
-	for (size_t i = 0; i < ngw; i++) {
+	snprintf(a->gws[0].name, sizeof a->gws[0].name, "global");
+	snprintf(a->gws[0].listen, sizeof a->gws[0].listen, "%s", a->listen_s);
+	for (size_t i = 0; i < a->ngw; i++) {
 		struct sockaddr_in tmp;
-		gws[i].c = c;
-		if (parse_listen(gws[i].listen, &tmp) != 0) {
-			say("--listen '%s': expected IPv4:PORT", gws[i].listen);
+		a->gws[i].c = c;
+		if (parse_listen(a->gws[i].listen, &tmp) != 0) {
+			say("--listen '%s': expected IPv4:PORT", a->gws[i].listen);
 			return 2;
 		}
 	}
-	if (!MHD_is_feature_supported(MHD_FEATURE_TLS)) {
-		say("this libmicrohttpd has no TLS support");
-		return 1;
-	}
-	rc = 1;
-	if (sim_ca_load(&c->ca, ca_cert, ca_key, err, sizeof err) != 0 ||
-	    sim_server_cert(&c->ca, &cert_pem, &key_pem, err, sizeof err) != 0) {
-		say("%s", err);
-		goto out;
-	}
-	for (size_t i = 0; i < ngw; i++) {
+	return -1;
+}
+
+/* Starts one HTTPS daemon per gateway and records its bound port. */
+static int start_gateways(cloud_t *c, cloud_args_t *a, const char *cert_pem, const char *key_pem)
+{
+	for (size_t i = 0; i < a->ngw; i++) {
+		gw_t *g = &a->gws[i];
 		struct sockaddr_in sa;
-		parse_listen(gws[i].listen, &sa);
-		gws[i].daemon = MHD_start_daemon(
+		parse_listen(g->listen, &sa);
+		g->daemon = MHD_start_daemon(
 		    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_TLS | MHD_USE_ERROR_LOG, 0, NULL,
-		    NULL, handler, &gws[i], MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_HTTPS_MEM_KEY,
-		    key_pem, MHD_OPTION_HTTPS_MEM_CERT, cert_pem, MHD_OPTION_NOTIFY_COMPLETED,
-		    completed, c, MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
-		if (!gws[i].daemon) {
-			say("cannot listen on %s", gws[i].listen);
-			goto out;
+		    NULL, handler, g, MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_HTTPS_MEM_KEY, key_pem,
+		    MHD_OPTION_HTTPS_MEM_CERT, cert_pem, MHD_OPTION_NOTIFY_COMPLETED, completed, c,
+		    MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
+		if (!g->daemon) {
+			say("cannot listen on %s", g->listen);
+			return -1;
 		}
 		const union MHD_DaemonInfo *info =
-		    MHD_get_daemon_info(gws[i].daemon, MHD_DAEMON_INFO_BIND_PORT);
-		gws[i].port = info ? info->port : 0;
-		say("%s gateway listening on https://127.0.0.1:%u", gws[i].name, gws[i].port);
+		    MHD_get_daemon_info(g->daemon, MHD_DAEMON_INFO_BIND_PORT);
+		g->port = info ? info->port : 0;
+		say("%s gateway listening on https://127.0.0.1:%u", g->name, g->port);
 	}
-	daemon = gws[0].daemon;
-	unsigned port = gws[0].port;
-	say("%zu account(s), %zu device(s), token ttl %ld s%s", c->nacc, c->ndev, c->token_ttl_s,
-	    c->always_805 ? ", every token refused (805)" : "");
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGPIPE, SIG_IGN);
-	if (ready) {
-		char tmp[4096];
-		FILE *f;
-		snprintf(tmp, sizeof tmp, "%s.tmp", ready);
-		f = fopen(tmp, "w");
-		bool wok = f && fprintf(f, "%u\n", port) >= 0;
-		for (size_t i = 1; wok && i < ngw; i++)
-			wok = fprintf(f, "%s %u\n", gws[i].name, gws[i].port) >= 0;
-		if (!f || !wok || fclose(f) != 0 || rename(tmp, ready) != 0) {
-			say("--ready-file '%s': %s", ready, strerror(errno));
-			goto out;
-		}
+	return 0;
+}
+
+/* Writes the ports (global first, then "NAME PORT" per region) atomically. */
+static int write_ready_file(const cloud_args_t *a)
+{
+	char tmp[4096];
+	FILE *f;
+	if (!a->ready)
+		return 0;
+	snprintf(tmp, sizeof tmp, "%s.tmp", a->ready);
+	f = fopen(tmp, "w");
+	bool wok = f && fprintf(f, "%u\n", a->gws[0].port) >= 0;
+	for (size_t i = 1; wok && i < a->ngw; i++)
+		wok = fprintf(f, "%s %u\n", a->gws[i].name, a->gws[i].port) >= 0;
+	if (!f || !wok || fclose(f) != 0 || rename(tmp, a->ready) != 0) {
+		say("--ready-file '%s': %s", a->ready, strerror(errno));
+		return -1;
 	}
-	while (!stop_signal) {
-		struct timespec ts = {0, 100 * 1000000L};
-		nanosleep(&ts, NULL);
-	}
-	say("stopping after %lu request(s), %lu login(s)", c->requests, c->logins);
-	rc = 0;
-out:
-	(void)daemon;
-	for (size_t i = 0; i < ngw; i++)
-		if (gws[i].daemon)
-			MHD_stop_daemon(gws[i].daemon);
-	if (ready && rc == 0)
-		unlink(ready);
+	return 0;
+}
+
+static void cloud_teardown(cloud_t *c, const cloud_args_t *a, char *cert_pem, char *key_pem, int rc)
+{
+	for (size_t i = 0; i < a->ngw; i++)
+		if (a->gws[i].daemon)
+			MHD_stop_daemon(a->gws[i].daemon);
+	if (a->ready && rc == 0)
+		unlink(a->ready);
 	for (size_t i = 0; i < c->nacc; i++)
 		blt_cloud_secret_free(c->acc[i].pfx, c->acc[i].pfx_len);
 	if (key_pem)
@@ -985,5 +1004,49 @@ out:
 	free(cert_pem);
 	sim_ca_free(&c->ca);
 	OPENSSL_cleanse(c, sizeof *c);
+}
+
+int sim_cloud_main(int argc, char **argv)
+{
+	static cloud_t cl; /* large */
+	static gw_t gws[MAX_GATEWAYS];
+	cloud_t *c = &cl;
+	cloud_args_t a = {.listen_s = "127.0.0.1:0", .gws = gws, .ngw = 1};
+	char err[300];
+	char *cert_pem = NULL, *key_pem = NULL;
+	int rc;
+
+	memset(c, 0, sizeof *c);
+	memset(gws, 0, sizeof gws);
+	c->token_ttl_s = 2678400;
+	if ((rc = cloud_parse_args(argc, argv, c, &a)) >= 0 || (rc = cloud_check_args(c, &a)) >= 0)
+		return rc;
+	if (!MHD_is_feature_supported(MHD_FEATURE_TLS)) {
+		say("this libmicrohttpd has no TLS support");
+		return 1;
+	}
+	rc = 1;
+	if (sim_ca_load(&c->ca, a.ca_cert, a.ca_key, err, sizeof err) != 0 ||
+	    sim_server_cert(&c->ca, &cert_pem, &key_pem, err, sizeof err) != 0) {
+		say("%s", err);
+		goto out;
+	}
+	if (start_gateways(c, &a, cert_pem, key_pem) != 0)
+		goto out;
+	say("%zu account(s), %zu device(s), token ttl %ld s%s", c->nacc, c->ndev, c->token_ttl_s,
+	    c->always_805 ? ", every token refused (805)" : "");
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	if (write_ready_file(&a) != 0)
+		goto out;
+	while (!stop_signal) {
+		struct timespec ts = {0, 100 * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+	say("stopping after %lu request(s), %lu login(s)", c->requests, c->logins);
+	rc = 0;
+out:
+	cloud_teardown(c, &a, cert_pem, key_pem, rc);
 	return rc;
 }
