@@ -319,6 +319,220 @@ static int file_readable(const char *opt, const char *path)
 	return 0;
 }
 
+/* Whole-number options: name and accepted range; store_number() says where they go. */
+static const struct number_opt {
+	int opt;
+	const char *name;
+	unsigned long lo, hi;
+} number_opts[] = {
+    {OPT_COUNT, "--count", 1, MAX_DEVICES},
+    {OPT_SLAVE, "--slave", 0, 247},
+    {OPT_TICK, "--tick", 10, 3600000},
+    {OPT_SOC, "--soc", 1, 100},
+    {OPT_PACKS, "--packs", 0, SIM_MAX_PACKS},
+    {OPT_SEED, "--seed", 0, 0xffffffffu},
+    {OPT_DELAY, "--delay", 0, 600000},
+    {OPT_SILENT_AFTER, "--silent-after", 0, 1000000000ul},
+    {OPT_UNSOLICITED, "--unsolicited", 10, 3600000},
+    {OPT_DISCONNECT_AFTER, "--disconnect-after", 1, 1000000000ul},
+    {OPT_SILENT_FOR, "--silent-for", 1, 86400},
+};
+
+static void store_number(app_t *a, int opt, unsigned long v)
+{
+	switch (opt) {
+	case OPT_COUNT: a->count = v; break;
+	case OPT_SLAVE: a->so.slave = (int)v; break;
+	case OPT_TICK: a->tick_ms = (unsigned)v; break;
+	case OPT_SOC: a->so.start_soc = (double)v; break;
+	case OPT_PACKS: a->so.packs = (unsigned)v; break;
+	case OPT_SEED: a->so.seed = (uint32_t)v; break;
+	case OPT_DELAY: a->f.delay_ms = (unsigned)v; break;
+	case OPT_SILENT_AFTER: a->f.silent_after = (long)v; break;
+	case OPT_UNSOLICITED: a->f.unsolicited_ms = (unsigned)v; break;
+	case OPT_DISCONNECT_AFTER: a->f.disconnect_after = (long)v; break;
+	case OPT_SILENT_FOR: a->f.silent_for_s = (unsigned)v; break;
+	default: break;
+	}
+}
+
+/* Fault probabilities (0..1): the option's name and the field it sets. */
+static double *prob_field(app_t *a, int opt, const char **name)
+{
+	switch (opt) {
+	case OPT_DROP: *name = "--drop"; return &a->f.drop;
+	case OPT_CORRUPT: *name = "--corrupt-crc"; return &a->f.corrupt_crc;
+	case OPT_WRONG_BLOCK: *name = "--wrong-block"; return &a->f.wrong_block;
+	case OPT_TRUNCATE: *name = "--truncate"; return &a->f.truncate;
+	case OPT_DUPLICATE: *name = "--duplicate"; return &a->f.duplicate;
+	default: return NULL;
+	}
+}
+
+/* A number or probability option: 1 taken, 0 not such an option, -1 bad value. */
+static int valued_option(app_t *a, int opt, const char *arg)
+{
+	const char *name;
+	double *p = prob_field(a, opt, &name);
+	if (p)
+		return parse_prob(name, arg, p) ? -1 : 1;
+	for (size_t i = 0; i < sizeof number_opts / sizeof number_opts[0]; i++) {
+		const struct number_opt *n = &number_opts[i];
+		unsigned long v;
+		if (n->opt != opt)
+			continue;
+		if (parse_ul(n->name, arg, n->lo, n->hi, &v))
+			return -1;
+		store_number(a, opt, v);
+		return 1;
+	}
+	return 0;
+}
+
+static int parse_rssi(app_t *a, const char *arg)
+{
+	char *end;
+	long r;
+	errno = 0;
+	r = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || r < -127 || r > 0) {
+		say(0, "--rssi '%s': expected dBm between -127 and 0", arg);
+		return -1;
+	}
+	a->rssi = (int)r;
+	return 0;
+}
+
+static int parse_speed(app_t *a, const char *arg)
+{
+	char *end;
+	errno = 0;
+	a->so.speed = strtod(arg, &end);
+	if (errno || end == arg || *end || !(a->so.speed > 0 && a->so.speed <= 1e6)) {
+		say(0, "--speed '%s': expected a factor > 0 (at most 1e6)", arg);
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_local_access(app_t *a, const char *arg)
+{
+	static const struct {
+		const char *name;
+		int mode;
+	} modes[] = {
+	    {"none", SIM_LOCAL_NONE},
+	    {"off", SIM_LOCAL_OFF},
+	    {"modbus-tcp", SIM_LOCAL_TCP},
+	    {"mqtt", SIM_LOCAL_MQTT},
+	};
+	for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++)
+		if (!strcmp(arg, modes[i].name)) {
+			a->so.local_access = modes[i].mode;
+			return 0;
+		}
+	say(0, "--local-access '%s': expected none, off, modbus-tcp or mqtt", arg);
+	return -1;
+}
+
+/* Applies one option that is not a connection option: -1 to go on, else an exit status. */
+static int sim_option(app_t *a, int c, char **argv)
+{
+	int r = valued_option(a, c, optarg);
+	if (r)
+		return r < 0 ? EXIT_USAGE : -1;
+	switch (c) {
+	case OPT_PROFILE: a->profile_name = optarg; break;
+	case OPT_SN: a->sn_text = optarg; break;
+	case OPT_PRESET: a->preset_name = optarg; break;
+	case OPT_MODEL: a->so.model = optarg; break;
+	case OPT_RSSI: return parse_rssi(a, optarg) ? EXIT_USAGE : -1;
+	case OPT_SPEED: return parse_speed(a, optarg) ? EXIT_USAGE : -1;
+	case OPT_HUB: a->so.hub = true; break;
+	case OPT_READY: a->ready_file = optarg; break;
+	case OPT_LIST: list_profiles(); return 0;
+	case OPT_SILENT: a->f.silent = true; break;
+	case OPT_SHORT: a->so.short_replies = true; break;
+	case OPT_REFUSE: a->so.refuse_writes = true; break;
+	case OPT_IGNORE: a->so.ignore_writes = true; break;
+	case OPT_MAX_READ:
+		if (parse_lens("--max-read", optarg, a->so.max_read, &a->so.nmax_read))
+			return EXIT_USAGE;
+		break;
+	case OPT_REPLY_REGS:
+		if (parse_lens("--reply-regs", optarg, a->so.reply_regs, &a->so.nreply_regs))
+			return EXIT_USAGE;
+		break;
+	case OPT_BUSY_ONCE: a->so.busy_once = true; break;
+	case OPT_LOCAL_ACCESS: return parse_local_access(a, optarg) ? EXIT_USAGE : -1;
+	case OPT_CYCLE_COUNTER: a->f.cycle_counter = true; break;
+	case 'v': a->verbose++; break;
+	case 'q': a->verbose = -1; break;
+	case 'V': printf(PROG " %s\n", blt_version()); return 0;
+	case 'h': usage(stdout); return 0;
+	case ':':
+		say(0, "option '%s' needs a value (see --help)", argv[optind - 1]);
+		return EXIT_USAGE;
+	default:
+		if (cli_getopt_reported)
+			return EXIT_USAGE; /* said already */
+		/* named by the option only: a value glued to it may be a secret */
+		say(0, "unknown option '%.*s' (see --help)", (int)strcspn(argv[optind - 1], "="),
+		    argv[optind - 1]);
+		return EXIT_USAGE;
+	}
+	return -1;
+}
+
+/* Checks the options together and resolves profile and preset: -1 to go on, else 2. */
+static int check_args(app_t *a)
+{
+	if (!a->broker_given) {
+		say(0, "--broker HOST:PORT is required (see --help)");
+		return EXIT_USAGE;
+	}
+	if (!a->conn.plain && !a->conn.cert_file) {
+		say(0, "--cert FILE.pfx is required for TLS (or --plain for a broker without TLS)");
+		return EXIT_USAGE;
+	}
+	if (file_readable("--cert", a->conn.cert_file) ||
+	    file_readable("--cert-password-file", a->conn.cert_password_file) ||
+	    file_readable("--ca", a->conn.ca_file) ||
+	    file_readable("--password-file", a->conn.password_file))
+		return EXIT_USAGE;
+	if (a->f.silent_for_s && a->f.silent) {
+		say(0, "--silent-for and --silent exclude each other (--silent is forever)");
+		return EXIT_USAGE;
+	}
+	if (a->so.refuse_writes && a->so.ignore_writes) {
+		say(0, "--refuse-writes and --ignore-writes exclude each other");
+		return EXIT_USAGE;
+	}
+	a->so.profile = blt_profile_find(a->profile_name);
+	if (!a->so.profile) {
+		say(0, "--profile '%s': unknown profile (see --list-profiles)", a->profile_name);
+		return EXIT_USAGE;
+	}
+	if (a->preset_name) {
+		a->so.preset = blt_wire_preset_find(a->preset_name);
+		if (!a->so.preset) {
+			say(0, "--preset '%s': unknown wire preset (see --list-profiles)",
+			    a->preset_name);
+			return EXIT_USAGE;
+		}
+	}
+	if (!a->so.model && !a->so.profile->model) {
+		say(0, "profile %s has no model code: give --model", a->so.profile->id);
+		return EXIT_USAGE;
+	}
+	if (a->so.model && !blt_topic_model_ok(a->so.model)) {
+		say(0, "--model '%s': printable, spaces inside allowed, no '/', '+', '#' (max 64)",
+		    a->so.model);
+		return EXIT_USAGE;
+	}
+	return -1;
+}
+
 /* Returns -1 to continue, else an exit status. */
 static int parse_args(app_t *a, int argc, char **argv)
 {
@@ -364,7 +578,6 @@ static int parse_args(app_t *a, int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	unsigned long v;
 	int c;
 
 	opterr = 0;
@@ -377,207 +590,15 @@ static int parse_args(app_t *a, int argc, char **argv)
 				a->broker_given = true;
 			continue;
 		}
-		switch (c) {
-		case OPT_PROFILE: a->profile_name = optarg; break;
-		case OPT_SN: a->sn_text = optarg; break;
-		case OPT_COUNT:
-			if (parse_ul("--count", optarg, 1, MAX_DEVICES, &a->count))
-				return EXIT_USAGE;
-			break;
-		case OPT_PRESET: a->preset_name = optarg; break;
-		case OPT_MODEL: a->so.model = optarg; break;
-		case OPT_SLAVE:
-			if (parse_ul("--slave", optarg, 0, 247, &v))
-				return EXIT_USAGE;
-			a->so.slave = (int)v;
-			break;
-		case OPT_RSSI: {
-			char *end;
-			long r2;
-			errno = 0;
-			r2 = strtol(optarg, &end, 10);
-			if (errno || end == optarg || *end || r2 < -127 || r2 > 0) {
-				say(0, "--rssi '%s': expected dBm between -127 and 0", optarg);
-				return EXIT_USAGE;
-			}
-			a->rssi = (int)r2;
-			break;
-		}
-		case OPT_SPEED: {
-			char *end;
-			errno = 0;
-			a->so.speed = strtod(optarg, &end);
-			if (errno || end == optarg || *end ||
-			    !(a->so.speed > 0 && a->so.speed <= 1e6)) {
-				say(0, "--speed '%s': expected a factor > 0 (at most 1e6)", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		}
-		case OPT_TICK:
-			if (parse_ul("--tick", optarg, 10, 3600000, &v))
-				return EXIT_USAGE;
-			a->tick_ms = (unsigned)v;
-			break;
-		case OPT_SOC:
-			if (parse_ul("--soc", optarg, 1, 100, &v))
-				return EXIT_USAGE;
-			a->so.start_soc = (double)v;
-			break;
-		case OPT_PACKS:
-			if (parse_ul("--packs", optarg, 0, SIM_MAX_PACKS, &v))
-				return EXIT_USAGE;
-			a->so.packs = (unsigned)v;
-			break;
-		case OPT_HUB: a->so.hub = true; break;
-		case OPT_SEED:
-			if (parse_ul("--seed", optarg, 0, 0xffffffffu, &v))
-				return EXIT_USAGE;
-			a->so.seed = (uint32_t)v;
-			break;
-		case OPT_READY: a->ready_file = optarg; break;
-		case OPT_LIST: list_profiles(); return 0;
-		case OPT_DROP:
-			if (parse_prob("--drop", optarg, &a->f.drop))
-				return EXIT_USAGE;
-			break;
-		case OPT_CORRUPT:
-			if (parse_prob("--corrupt-crc", optarg, &a->f.corrupt_crc))
-				return EXIT_USAGE;
-			break;
-		case OPT_DELAY:
-			if (parse_ul("--delay", optarg, 0, 600000, &v))
-				return EXIT_USAGE;
-			a->f.delay_ms = (unsigned)v;
-			break;
-		case OPT_SILENT: a->f.silent = true; break;
-		case OPT_SILENT_AFTER:
-			if (parse_ul("--silent-after", optarg, 0, 1000000000ul, &v))
-				return EXIT_USAGE;
-			a->f.silent_after = (long)v;
-			break;
-		case OPT_UNSOLICITED:
-			if (parse_ul("--unsolicited", optarg, 10, 3600000, &v))
-				return EXIT_USAGE;
-			a->f.unsolicited_ms = (unsigned)v;
-			break;
-		case OPT_SHORT: a->so.short_replies = true; break;
-		case OPT_DISCONNECT_AFTER:
-			if (parse_ul("--disconnect-after", optarg, 1, 1000000000ul, &v))
-				return EXIT_USAGE;
-			a->f.disconnect_after = (long)v;
-			break;
-		case OPT_REFUSE: a->so.refuse_writes = true; break;
-		case OPT_IGNORE: a->so.ignore_writes = true; break;
-		case OPT_SILENT_FOR:
-			if (parse_ul("--silent-for", optarg, 1, 86400, &v))
-				return EXIT_USAGE;
-			a->f.silent_for_s = (unsigned)v;
-			break;
-		case OPT_WRONG_BLOCK:
-			if (parse_prob("--wrong-block", optarg, &a->f.wrong_block))
-				return EXIT_USAGE;
-			break;
-		case OPT_TRUNCATE:
-			if (parse_prob("--truncate", optarg, &a->f.truncate))
-				return EXIT_USAGE;
-			break;
-		case OPT_DUPLICATE:
-			if (parse_prob("--duplicate", optarg, &a->f.duplicate))
-				return EXIT_USAGE;
-			break;
-		case OPT_MAX_READ:
-			if (parse_lens("--max-read", optarg, a->so.max_read, &a->so.nmax_read))
-				return EXIT_USAGE;
-			break;
-		case OPT_REPLY_REGS:
-			if (parse_lens("--reply-regs", optarg, a->so.reply_regs,
-			               &a->so.nreply_regs))
-				return EXIT_USAGE;
-			break;
-		case OPT_BUSY_ONCE: a->so.busy_once = true; break;
-		case OPT_LOCAL_ACCESS:
-			if (!strcmp(optarg, "none"))
-				a->so.local_access = SIM_LOCAL_NONE;
-			else if (!strcmp(optarg, "off"))
-				a->so.local_access = SIM_LOCAL_OFF;
-			else if (!strcmp(optarg, "modbus-tcp"))
-				a->so.local_access = SIM_LOCAL_TCP;
-			else if (!strcmp(optarg, "mqtt"))
-				a->so.local_access = SIM_LOCAL_MQTT;
-			else {
-				say(0,
-				    "--local-access '%s': expected none, off, modbus-tcp or mqtt",
-				    optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case OPT_CYCLE_COUNTER: a->f.cycle_counter = true; break;
-		case 'v': a->verbose++; break;
-		case 'q': a->verbose = -1; break;
-		case 'V': printf(PROG " %s\n", blt_version()); return 0;
-		case 'h': usage(stdout); return 0;
-		case ':':
-			say(0, "option '%s' needs a value (see --help)", argv[optind - 1]);
-			return EXIT_USAGE;
-		default:
-			if (cli_getopt_reported)
-				return EXIT_USAGE; /* said already */
-			/* named by the option only: a value glued to it may be a secret */
-			say(0, "unknown option '%.*s' (see --help)",
-			    (int)strcspn(argv[optind - 1], "="), argv[optind - 1]);
-			return EXIT_USAGE;
-		}
+		if ((r = sim_option(a, c, argv)) >= 0)
+			return r;
 	}
 	say_verbose = a->verbose;
 	if (optind < argc) {
 		say(0, "unexpected argument '%s' (see --help)", argv[optind]);
 		return EXIT_USAGE;
 	}
-	if (!a->broker_given) {
-		say(0, "--broker HOST:PORT is required (see --help)");
-		return EXIT_USAGE;
-	}
-	if (!a->conn.plain && !a->conn.cert_file) {
-		say(0, "--cert FILE.pfx is required for TLS (or --plain for a broker without TLS)");
-		return EXIT_USAGE;
-	}
-	if (file_readable("--cert", a->conn.cert_file) ||
-	    file_readable("--cert-password-file", a->conn.cert_password_file) ||
-	    file_readable("--ca", a->conn.ca_file) ||
-	    file_readable("--password-file", a->conn.password_file))
-		return EXIT_USAGE;
-	if (a->f.silent_for_s && a->f.silent) {
-		say(0, "--silent-for and --silent exclude each other (--silent is forever)");
-		return EXIT_USAGE;
-	}
-	if (a->so.refuse_writes && a->so.ignore_writes) {
-		say(0, "--refuse-writes and --ignore-writes exclude each other");
-		return EXIT_USAGE;
-	}
-	a->so.profile = blt_profile_find(a->profile_name);
-	if (!a->so.profile) {
-		say(0, "--profile '%s': unknown profile (see --list-profiles)", a->profile_name);
-		return EXIT_USAGE;
-	}
-	if (a->preset_name) {
-		a->so.preset = blt_wire_preset_find(a->preset_name);
-		if (!a->so.preset) {
-			say(0, "--preset '%s': unknown wire preset (see --list-profiles)",
-			    a->preset_name);
-			return EXIT_USAGE;
-		}
-	}
-	if (!a->so.model && !a->so.profile->model) {
-		say(0, "profile %s has no model code: give --model", a->so.profile->id);
-		return EXIT_USAGE;
-	}
-	if (a->so.model && !blt_topic_model_ok(a->so.model)) {
-		say(0, "--model '%s': printable, spaces inside allowed, no '/', '+', '#' (max 64)",
-		    a->so.model);
-		return EXIT_USAGE;
-	}
-	return -1;
+	return check_args(a);
 }
 
 static int parse_sn(const char *s, unsigned long count, uint64_t *out)
