@@ -416,6 +416,161 @@ static int parse_sn(const char *s, uint64_t *out)
 	return 0;
 }
 
+/* Options that shape the simulated device before it exists. */
+typedef struct lm_args {
+	const char *profile, *sn_text, *pwfile;
+	unsigned long cycle;
+	bool no_report;
+} lm_args_t;
+
+/* Whole-number options: name, accepted range and how the range is told. */
+static const struct lm_number_opt {
+	int opt;
+	const char *name;
+	unsigned long lo, hi;
+	const char *expected;
+} lm_number_opts[] = {
+    {OPT_REPORT_CYCLE, "--report-cycle", 1, 65535, "1-65535 seconds"},
+    {OPT_BOOT_DELAY, "--boot-delay", 0, 3600, "0-3600 seconds"},
+    {OPT_PAUSE, "--reconnect-pause", 1, 3600, "1-3600 seconds"},
+    {OPT_SOC, "--soc", 1, 100, "1-100"},
+    {OPT_SEED, "--seed", 0, 0xFFFFFFFFul, "a whole number"},
+};
+
+/* A whole-number option: 1 taken, 0 not such an option, -1 bad value (said). */
+static int lm_number_option(lm_t *l, lm_args_t *a, int opt, const char *arg)
+{
+	for (size_t i = 0; i < sizeof lm_number_opts / sizeof lm_number_opts[0]; i++) {
+		const struct lm_number_opt *n = &lm_number_opts[i];
+		unsigned long v;
+		if (n->opt != opt)
+			continue;
+		if (cli_parse_ulong(arg, n->lo, n->hi, &v)) {
+			say(0, "%s '%s': expected %s", n->name, arg, n->expected);
+			return -1;
+		}
+		switch (opt) {
+		case OPT_REPORT_CYCLE: a->cycle = v; break;
+		case OPT_BOOT_DELAY: l->boot_delay_s = (unsigned)v; break;
+		case OPT_PAUSE: l->pause_s = (unsigned)v; break;
+		case OPT_SOC: l->so.start_soc = (double)v; break;
+		case OPT_SEED: l->so.seed = (uint32_t)v; break;
+		default: break;
+		}
+		return 1;
+	}
+	return 0;
+}
+
+static int parse_drop(lm_t *l, const char *arg)
+{
+	char *end;
+	errno = 0;
+	l->drop = strtod(arg, &end);
+	if (errno || end == arg || *end || !(l->drop >= 0 && l->drop <= 1)) {
+		say(0, "--drop '%s': expected a probability between 0 and 1", arg);
+		return -1;
+	}
+	return 0;
+}
+
+/* Applies one option: -1 to go on, else an exit status. */
+static int lm_option(lm_t *l, lm_args_t *a, int c, char **argv)
+{
+	int r = lm_number_option(l, a, c, optarg);
+	if (r)
+		return r < 0 ? EXIT_USAGE : -1;
+	switch (c) {
+	case OPT_BROKER: return parse_broker(l, optarg) ? EXIT_USAGE : -1;
+	case OPT_PROFILE: a->profile = optarg; break;
+	case OPT_SN: a->sn_text = optarg; break;
+	case OPT_MODEL: l->so.model = optarg; break;
+	case OPT_PASSWORD_FILE: a->pwfile = optarg; break;
+	case OPT_NO_REPORT: a->no_report = true; break;
+	case OPT_DROP: return parse_drop(l, optarg) ? EXIT_USAGE : -1;
+	case OPT_READY: l->ready_file = optarg; break;
+	case 'v': g_verbose++; break;
+	case 'h': usage(stdout); return 0;
+	case ':': say(0, "%s needs an argument", argv[optind - 1]); return EXIT_USAGE;
+	default:
+		if (cli_getopt_reported)
+			return EXIT_USAGE;
+		say(0,
+		    "unknown option '%.*s' with --local-mqtt (see --local-mqtt localhost "
+		    "--help)",
+		    (int)strcspn(argv[optind - 1], "="), argv[optind - 1]);
+		return EXIT_USAGE;
+	}
+	return -1;
+}
+
+/* Checks the options together and reads the password: -1 to go on, else an exit status. */
+static int lm_check_args(lm_t *l, const lm_args_t *a, uint64_t *sn)
+{
+	if (!l->host[0]) {
+		say(0, "--local-mqtt needs the broker, HOST[:PORT]");
+		return EXIT_USAGE;
+	}
+	l->so.profile = blt_profile_find(a->profile);
+	if (!l->so.profile) {
+		say(0, "--profile '%s': unknown (see --list-profiles)", a->profile);
+		return EXIT_USAGE;
+	}
+	if (!l->so.model && !l->so.profile->model) {
+		say(0, "profile %s has no model code: give --model", l->so.profile->id);
+		return EXIT_USAGE;
+	}
+	if (l->so.model && !blt_topic_model_ok(l->so.model)) {
+		say(0, "--model '%s': printable, spaces inside allowed, no '/', '+', '#' (max 64)",
+		    l->so.model);
+		return EXIT_USAGE;
+	}
+	if (parse_sn(a->sn_text, sn)) {
+		say(0, "--sn '%s': expected 1-13 decimal digits", a->sn_text);
+		return EXIT_USAGE;
+	}
+	snprintf(l->secret, sizeof l->secret, "%s", DEFAULT_SECRET);
+	if (a->pwfile && read_secret(l, a->pwfile))
+		return EXIT_USAGE;
+	return -1;
+}
+
+/* Creates the simulated device and fills the registers that describe the local access. */
+static int lm_device_init(lm_t *l, const lm_args_t *a, uint64_t sn)
+{
+	blt_detail_t d = {{0}};
+	int rc;
+
+	l->so.preset = blt_wire_preset_find("local-mqtt");
+	l->so.local_access = SIM_LOCAL_MQTT;
+	l->so.iot_info = true;
+	rc = sim_device_init(&l->dev, &l->so, sn, &d);
+	if (rc) {
+		say(0, "device: %s: %s", blt_strerror(rc), d.text);
+		return EXIT_FAIL;
+	}
+	/* block 11000: the IoT module (model and serial from the identity rows); a safety code
+	 * that is not the serial, so a client that leaks it is caught */
+	{
+		char code[24];
+		snprintf(
+		    code, sizeof code, "%llu",
+		    (unsigned long long)((l->so.seed ^ 0x5afe) * 2654435761ull % 1000000000000ull));
+		sim_set_str(&l->dev, 11000, "safety_code", code);
+		sim_set_num(&l->dev, 11000, "iot_software_version", 904117);
+	}
+	/* the configuration registers say what this device does (LOCAL.md §2.2) */
+	sim_reg_set(&l->dev, 13742, a->no_report ? 0x0091 : 0x0051);
+	sim_reg_set(&l->dev, 13743, (uint16_t)a->cycle);
+	{
+		char url[300];
+		snprintf(url, sizeof url, "%.255s:%u", l->host, l->port);
+		sim_set_str(&l->dev, 22005, "open_mqtt_server", url);
+	}
+	return -1;
+}
+
+/* Returns -1 to continue, else an exit status. */
 static int parse_args(lm_t *l, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -436,141 +591,22 @@ static int parse_args(lm_t *l, int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *profile = "EL100V2", *sn_text = "2434000112345", *pwfile = NULL;
-	unsigned long v, cycle = 60;
-	bool no_report = false;
+	lm_args_t a = {.profile = "EL100V2", .sn_text = "2434000112345", .cycle = 60};
 	uint64_t sn;
-	blt_detail_t d = {{0}};
 	int c, rc;
 
 	opterr = 0;
 	optind = 1;
-	while ((c = cli_getopt_long(argc, argv, ":vh", longopts, NULL)) != -1) {
-		switch (c) {
-		case OPT_BROKER:
-			if (parse_broker(l, optarg))
-				return EXIT_USAGE;
-			break;
-		case OPT_PROFILE: profile = optarg; break;
-		case OPT_SN: sn_text = optarg; break;
-		case OPT_MODEL: l->so.model = optarg; break;
-		case OPT_PASSWORD_FILE: pwfile = optarg; break;
-		case OPT_REPORT_CYCLE:
-			if (cli_parse_ulong(optarg, 1, 65535, &cycle)) {
-				say(0, "--report-cycle '%s': expected 1-65535 seconds", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case OPT_NO_REPORT: no_report = true; break;
-		case OPT_BOOT_DELAY:
-			if (cli_parse_ulong(optarg, 0, 3600, &v)) {
-				say(0, "--boot-delay '%s': expected 0-3600 seconds", optarg);
-				return EXIT_USAGE;
-			}
-			l->boot_delay_s = (unsigned)v;
-			break;
-		case OPT_PAUSE:
-			if (cli_parse_ulong(optarg, 1, 3600, &v)) {
-				say(0, "--reconnect-pause '%s': expected 1-3600 seconds", optarg);
-				return EXIT_USAGE;
-			}
-			l->pause_s = (unsigned)v;
-			break;
-		case OPT_DROP: {
-			char *end;
-			errno = 0;
-			l->drop = strtod(optarg, &end);
-			if (errno || end == optarg || *end || !(l->drop >= 0 && l->drop <= 1)) {
-				say(0, "--drop '%s': expected a probability between 0 and 1",
-				    optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		}
-		case OPT_SOC:
-			if (cli_parse_ulong(optarg, 1, 100, &v)) {
-				say(0, "--soc '%s': expected 1-100", optarg);
-				return EXIT_USAGE;
-			}
-			l->so.start_soc = (double)v;
-			break;
-		case OPT_SEED:
-			if (cli_parse_ulong(optarg, 0, 0xFFFFFFFFul, &v)) {
-				say(0, "--seed '%s': expected a whole number", optarg);
-				return EXIT_USAGE;
-			}
-			l->so.seed = (uint32_t)v;
-			break;
-		case OPT_READY: l->ready_file = optarg; break;
-		case 'v': g_verbose++; break;
-		case 'h': usage(stdout); return 0;
-		case ':': say(0, "%s needs an argument", argv[optind - 1]); return EXIT_USAGE;
-		default:
-			if (cli_getopt_reported)
-				return EXIT_USAGE;
-			say(0,
-			    "unknown option '%.*s' with --local-mqtt (see --local-mqtt localhost "
-			    "--help)",
-			    (int)strcspn(argv[optind - 1], "="), argv[optind - 1]);
-			return EXIT_USAGE;
-		}
-	}
+	while ((c = cli_getopt_long(argc, argv, ":vh", longopts, NULL)) != -1)
+		if ((rc = lm_option(l, &a, c, argv)) >= 0)
+			return rc;
 	if (optind < argc) {
 		say(0, "unexpected argument '%s'", argv[optind]);
 		return EXIT_USAGE;
 	}
-	if (!l->host[0]) {
-		say(0, "--local-mqtt needs the broker, HOST[:PORT]");
-		return EXIT_USAGE;
-	}
-	l->so.profile = blt_profile_find(profile);
-	if (!l->so.profile) {
-		say(0, "--profile '%s': unknown (see --list-profiles)", profile);
-		return EXIT_USAGE;
-	}
-	if (!l->so.model && !l->so.profile->model) {
-		say(0, "profile %s has no model code: give --model", l->so.profile->id);
-		return EXIT_USAGE;
-	}
-	if (l->so.model && !blt_topic_model_ok(l->so.model)) {
-		say(0, "--model '%s': printable, spaces inside allowed, no '/', '+', '#' (max 64)",
-		    l->so.model);
-		return EXIT_USAGE;
-	}
-	if (parse_sn(sn_text, &sn)) {
-		say(0, "--sn '%s': expected 1-13 decimal digits", sn_text);
-		return EXIT_USAGE;
-	}
-	snprintf(l->secret, sizeof l->secret, "%s", DEFAULT_SECRET);
-	if (pwfile && read_secret(l, pwfile))
-		return EXIT_USAGE;
-	l->so.preset = blt_wire_preset_find("local-mqtt");
-	l->so.local_access = SIM_LOCAL_MQTT;
-	l->so.iot_info = true;
-	rc = sim_device_init(&l->dev, &l->so, sn, &d);
-	if (rc) {
-		say(0, "device: %s: %s", blt_strerror(rc), d.text);
-		return EXIT_FAIL;
-	}
-	/* block 11000: the IoT module (model and serial from the identity rows); a safety code
-	 * that is not the serial, so a client that leaks it is caught */
-	{
-		char code[24];
-		snprintf(
-		    code, sizeof code, "%llu",
-		    (unsigned long long)((l->so.seed ^ 0x5afe) * 2654435761ull % 1000000000000ull));
-		sim_set_str(&l->dev, 11000, "safety_code", code);
-		sim_set_num(&l->dev, 11000, "iot_software_version", 904117);
-	}
-	/* the configuration registers say what this device does (LOCAL.md §2.2) */
-	sim_reg_set(&l->dev, 13742, no_report ? 0x0091 : 0x0051);
-	sim_reg_set(&l->dev, 13743, (uint16_t)cycle);
-	{
-		char url[300];
-		snprintf(url, sizeof url, "%.255s:%u", l->host, l->port);
-		sim_set_str(&l->dev, 22005, "open_mqtt_server", url);
-	}
-	return -1;
+	if ((rc = lm_check_args(l, &a, &sn)) >= 0)
+		return rc;
+	return lm_device_init(l, &a, sn);
 }
 
 int sim_localmqtt_main(int argc, char **argv)
