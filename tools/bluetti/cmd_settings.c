@@ -366,7 +366,7 @@ static void print_text_result(const char *prog, const set_args_t *a, const sessi
 				hint = " (a LAN switch: `bluetti local enable|disable`, "
 				       "docs/local.md)";
 			else if (st->status == BLT_SS_UNVERIFIED &&
-			    !(a->flags & BLT_WRITE_ALLOW_UNVERIFIED))
+			         !(a->flags & BLT_WRITE_ALLOW_UNVERIFIED))
 				hint = " (--i-know to write it anyway)";
 			else if (!(a->flags & BLT_WRITE_ALLOW_PROFILE))
 				hint = " (--any-profile to write it anyway)";
@@ -709,6 +709,119 @@ static void json_setting(const blt_setting_t *st, const char *profile, int have,
 	printf("}");
 }
 
+/* Resolves --profile and, with --sn, connects: 0, or an exit status. */
+static int settings_open(set_args_t *a, session_t *s, const blt_profile_t **p, int *connected)
+{
+	int rc;
+
+	if (a->dev.profile) {
+		*p = blt_profile_find(a->dev.profile);
+		if (!*p) {
+			fprintf(stderr,
+			        "bluetti settings: unknown profile '%s' (see `bluetti "
+			        "profiles`)\n",
+			        a->dev.profile);
+			return EXIT_USAGE;
+		}
+	}
+	if (a->dev.sn) {
+		rc = session_prepare(&a->dev, "settings", s);
+		if (!rc)
+			rc = session_connect(&a->dev, "settings", s);
+		if (rc) {
+			session_close(s);
+			conn_args_free(&a->dev.conn);
+			return rc;
+		}
+		*connected = 1;
+	}
+	return 0;
+}
+
+static void print_settings_header(const set_args_t *a, const blt_profile_t *p, int connected)
+{
+	if (a->json) {
+		printf("{\"profile\":");
+		cli_json_str(stdout, p ? p->id : NULL);
+		printf(",\"settings\":[");
+		return;
+	}
+	if (p)
+		printf("settings known to work on %s (%s)%s:\n\n", p->id, p->name,
+		       a->all ? ", and the others (--any-profile)" : "");
+	printf("%-18s %5s  %-6s  %-10s  %-14s %s\n", "setting", "reg", "kind", "status",
+	       connected ? "current" : "profiles", "values / range");
+}
+
+/* The "current" column: the value read, or without a device the profiles it works on. */
+static void current_text(const blt_setting_t *st, int connected, int32_t v, int err, char *cur,
+                         size_t cap)
+{
+	if (connected) {
+		if (err == BLT_OK)
+			value_text(st, v, cur, cap);
+		else
+			snprintf(cur, cap, "? (%s)", blt_strerror(err));
+	} else if (!st->profiles) {
+		snprintf(cur, cap, "all V2");
+	} else {
+		size_t o = 0;
+		cur[0] = '\0';
+		for (const char *const *q = st->profiles; *q && o < cap; q++) {
+			int k = snprintf(cur + o, cap - o, "%s%s", o ? "," : "", *q);
+			if (k < 0)
+				break;
+			o += (size_t)k;
+		}
+	}
+}
+
+static void print_setting_row(const blt_setting_t *st, int supported, int connected, int32_t v,
+                              int err)
+{
+	char allowed[160], cur[64];
+
+	allowed_text(st, allowed, sizeof allowed);
+	current_text(st, connected, v, err, cur, sizeof cur);
+	printf("%-18s %5u  %-6s  %-10s  %-14s %s%s\n", st->name, st->reg,
+	       blt_setting_kind_name((blt_setting_kind_t)st->kind),
+	       blt_setting_status_name((blt_setting_status_t)st->status), cur, allowed,
+	       supported ? "" : "  [not known on this profile]");
+}
+
+/* The closing part: the denied ranges, and in text the hidden count and status legend. */
+static void print_settings_footer(const set_args_t *a, const blt_profile_t *p, size_t hidden)
+{
+	if (a->json) {
+		printf("],\"denied\":[");
+		for (size_t i = 0; i < blt_denied_count(); i++) {
+			uint16_t f, l;
+			const char *why;
+			blt_denied_at(i, &f, &l, &why);
+			printf("%s{\"first\":%u,\"last\":%u,\"why\":", i ? "," : "", f, l);
+			cli_json_str(stdout, why);
+			printf("}");
+		}
+		printf("]}\n");
+		return;
+	}
+	if (hidden)
+		printf("\n%zu more setting%s not known on %s: `bluetti settings --all`.\n", hidden,
+		       hidden == 1 ? "" : "s", p->id);
+	printf("\nstatus: live = write verified on a real device; client = written by "
+	       "working\nthird-party clients; unverified = firmware map only (needs "
+	       "--i-know).\nNever written, whatever the options:\n");
+	for (size_t i = 0; i < blt_denied_count(); i++) {
+		uint16_t f, l;
+		const char *why;
+		blt_denied_at(i, &f, &l, &why);
+		if (f == l)
+			printf("  %5u        %s\n", f, why);
+		else
+			printf("  %5u-%-5u  %s\n", f, l, why);
+	}
+}
+
 static int run_settings(int argc, char **argv)
 {
 	static block_cache_t bc;
@@ -723,47 +836,18 @@ static int run_settings(int argc, char **argv)
 		return rc < 0 ? 0 : rc;
 	setup_logging(&a);
 	memset(&s, 0, sizeof s);
-	if (a.dev.profile) {
-		p = blt_profile_find(a.dev.profile);
-		if (!p) {
-			fprintf(stderr,
-			        "bluetti settings: unknown profile '%s' (see `bluetti "
-			        "profiles`)\n",
-			        a.dev.profile);
-			return EXIT_USAGE;
-		}
-	}
-	if (a.dev.sn) {
-		rc = session_prepare(&a.dev, "settings", &s);
-		if (!rc)
-			rc = session_connect(&a.dev, "settings", &s);
-		if (rc) {
-			session_close(&s);
-			conn_args_free(&a.dev.conn);
-			return rc;
-		}
-		connected = 1;
-	}
+	rc = settings_open(&a, &s, &p, &connected);
+	if (rc)
+		return rc;
 	memset(&bc, 0, sizeof bc);
 
-	if (a.json) {
-		printf("{\"profile\":");
-		cli_json_str(stdout, p ? p->id : NULL);
-		printf(",\"settings\":[");
-	} else {
-		if (p)
-			printf("settings known to work on %s (%s)%s:\n\n", p->id, p->name,
-			       a.all ? ", and the others (--any-profile)" : "");
-		printf("%-18s %5s  %-6s  %-10s  %-14s %s\n", "setting", "reg", "kind", "status",
-		       connected ? "current" : "profiles", "values / range");
-	}
+	print_settings_header(&a, p, connected);
 	for (size_t i = 0; i < blt_setting_count(); i++) {
 		const blt_setting_t *st = blt_setting_at(i);
 		int supported = !p || blt_setting_supports_profile(st, p->id);
 		int32_t v = 0;
 		int err = BLT_OK;
 		blt_detail_t d = {{0}};
-		char allowed[160], cur[64];
 
 		if (!supported && !a.all) {
 			hidden++;
@@ -781,59 +865,11 @@ static int run_settings(int argc, char **argv)
 			printf("%s", first ? "" : ",");
 			json_setting(st, p ? p->id : NULL, connected, v, err);
 			first = 0;
-			continue;
-		}
-		allowed_text(st, allowed, sizeof allowed);
-		if (connected) {
-			if (err == BLT_OK)
-				value_text(st, v, cur, sizeof cur);
-			else
-				snprintf(cur, sizeof cur, "? (%s)", blt_strerror(err));
-		} else if (!st->profiles) {
-			snprintf(cur, sizeof cur, "all V2");
 		} else {
-			size_t o = 0;
-			cur[0] = '\0';
-			for (const char *const *q = st->profiles; *q && o < sizeof cur; q++) {
-				int k = snprintf(cur + o, sizeof cur - o, "%s%s", o ? "," : "", *q);
-				if (k < 0)
-					break;
-				o += (size_t)k;
-			}
-		}
-		printf("%-18s %5u  %-6s  %-10s  %-14s %s%s\n", st->name, st->reg,
-		       blt_setting_kind_name((blt_setting_kind_t)st->kind),
-		       blt_setting_status_name((blt_setting_status_t)st->status), cur, allowed,
-		       supported ? "" : "  [not known on this profile]");
-	}
-	if (a.json) {
-		printf("],\"denied\":[");
-		for (size_t i = 0; i < blt_denied_count(); i++) {
-			uint16_t f, l;
-			const char *why;
-			blt_denied_at(i, &f, &l, &why);
-			printf("%s{\"first\":%u,\"last\":%u,\"why\":", i ? "," : "", f, l);
-			cli_json_str(stdout, why);
-			printf("}");
-		}
-		printf("]}\n");
-	} else {
-		if (hidden)
-			printf("\n%zu more setting%s not known on %s: `bluetti settings --all`.\n",
-			       hidden, hidden == 1 ? "" : "s", p->id);
-		printf("\nstatus: live = write verified on a real device; client = written by "
-		       "working\nthird-party clients; unverified = firmware map only (needs "
-		       "--i-know).\nNever written, whatever the options:\n");
-		for (size_t i = 0; i < blt_denied_count(); i++) {
-			uint16_t f, l;
-			const char *why;
-			blt_denied_at(i, &f, &l, &why);
-			if (f == l)
-				printf("  %5u        %s\n", f, why);
-			else
-				printf("  %5u-%-5u  %s\n", f, l, why);
+			print_setting_row(st, supported, connected, v, err);
 		}
 	}
+	print_settings_footer(&a, p, hidden);
 	session_close(&s);
 	conn_args_free(&a.dev.conn);
 	return failures ? EXIT_FAIL : 0;
