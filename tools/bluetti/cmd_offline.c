@@ -336,13 +336,110 @@ int cmd_blocks(int argc, char **argv)
 		printf("  %-11s %s  %s\n", p->id,
 		       blt_profile_grid_import_sign(p) > 0 ? "positive" : "negative",
 		       blt_profile_grid_sign_verified(p)
-			   ? "verified"
-			   : "UNVERIFIED (firmware convention assumed; no live capture)");
+		           ? "verified"
+		           : "UNVERIFIED (firmware convention assumed; no live capture)");
 	}
 	return 0;
 }
 
 /* ---- profiles ----------------------------------------------------------------------- */
+
+static void profile_json(const blt_profile_t *p, int first)
+{
+	printf("%s{\"id\":", first ? "" : ",");
+	cli_json_str(stdout, p->id);
+	printf(",\"name\":");
+	cli_json_str(stdout, p->name);
+	printf(",\"model\":");
+	cli_json_str(stdout, p->model);
+	printf(",\"protocol_version\":%u,\"pack_voltage_scale\":%g,\"preset\":",
+	       p->protocol_version, p->pack_voltage_scale);
+	cli_json_str(stdout, p->preset);
+	printf(",\"grid_import_sign\":%d,\"grid_sign_verified\":%s,"
+	       "\"grid_sign_evidence\":",
+	       blt_profile_grid_import_sign(p),
+	       blt_profile_grid_sign_verified(p) ? "true" : "false");
+	if (p->grid_sign_evidence)
+		cli_json_str(stdout, p->grid_sign_evidence);
+	else
+		printf("null");
+	printf(",\"description\":");
+	cli_json_str(stdout, p->description);
+	printf(",\"groups\":{");
+	for (size_t g = 0; g < p->ngroups; g++) {
+		printf("%s\"%s\":{\"interval_s\":%u,\"blocks\":[", g ? "," : "", p->groups[g].name,
+		       p->groups[g].interval_s);
+		for (unsigned k = 0; k < p->groups[g].nblocks; k++)
+			printf("%s%u", k ? "," : "", p->groups[g].blocks[k]);
+		printf("]}");
+	}
+	printf("},\"aliases\":[");
+	for (size_t k = 0, m = 0; k < blt_model_alias_count(); k++)
+		if (!strcasecmp(blt_model_alias_at(k)->profile, p->id)) {
+			printf("%s", m++ ? "," : "");
+			cli_json_str(stdout, blt_model_alias_at(k)->code);
+		}
+	printf("]}");
+}
+
+/* The "cloud models:" line: the model codes that map to this profile, if any. */
+static void profile_aliases_text(const blt_profile_t *p)
+{
+	size_t m = 0;
+	for (size_t k = 0; k < blt_model_alias_count(); k++) {
+		const blt_model_alias_t *a = blt_model_alias_at(k);
+		if (strcasecmp(a->profile, p->id) != 0)
+			continue;
+		printf("%s'%s'%s%s%s", m++ ? ", " : "            cloud models: ", a->code,
+		       a->product ? " (" : "", a->product ? a->product : "", a->product ? ")" : "");
+	}
+	if (m)
+		printf("\n");
+}
+
+static void profile_text(const blt_profile_t *p)
+{
+	printf("%-11s %s (model %s, protocol %u, preset %s, pack V scale %g)\n", p->id, p->name,
+	       p->model ? p->model : "from --model", p->protocol_version, p->preset,
+	       p->pack_voltage_scale);
+	printf("            %s\n", p->description);
+	printf("            grid power while importing: %s (%s)\n",
+	       blt_profile_grid_import_sign(p) > 0 ? "positive" : "negative",
+	       p->grid_sign_evidence ? p->grid_sign_evidence : "unverified: firmware convention");
+	profile_aliases_text(p);
+	for (size_t g = 0; g < p->ngroups; g++) {
+		printf("            %-9s every %3us:", p->groups[g].name, p->groups[g].interval_s);
+		for (unsigned k = 0; k < p->groups[g].nblocks; k++)
+			printf(" %u", p->groups[g].blocks[k]);
+		printf("\n");
+	}
+	for (size_t k = 0; k < p->nread_regs; k++) {
+		const blt_block_regs_t *r = &p->read_regs[k];
+		if (r->regs)
+			printf("            reads block %u as %u registers\n", r->block, r->regs);
+		if (r->reply)
+			printf("            block %u: answers %u registers to a read of %u\n",
+			       r->block, r->reply,
+			       blt_profile_block_regs(p, blt_catalog_find(r->block)));
+	}
+}
+
+static void preset_entry(const blt_wire_preset_t *w, int first, int json)
+{
+	if (json) {
+		printf("%s{\"name\":\"%s\",\"envelope\":\"%s\",\"slave\":%u,\"subscribe\":",
+		       first ? "" : ",", w->name, blt_envelope_name((blt_envelope_t)w->envelope),
+		       w->slave);
+		cli_json_str(stdout, w->sub_topic);
+		printf(",\"publish\":");
+		cli_json_str(stdout, w->pub_topic);
+		printf("}");
+	} else {
+		printf("  %-7s envelope %-6s slave %u  subscribe %-18s publish %s\n", w->name,
+		       blt_envelope_name((blt_envelope_t)w->envelope), w->slave, w->sub_topic,
+		       w->pub_topic);
+	}
+}
 
 int cmd_profiles(int argc, char **argv)
 {
@@ -367,104 +464,17 @@ int cmd_profiles(int argc, char **argv)
 	if (json)
 		printf("{\"profiles\":[");
 	for (size_t i = 0; blt_profile_at(i); i++) {
-		const blt_profile_t *p = blt_profile_at(i);
-		if (json) {
-			printf("%s{\"id\":", i ? "," : "");
-			cli_json_str(stdout, p->id);
-			printf(",\"name\":");
-			cli_json_str(stdout, p->name);
-			printf(",\"model\":");
-			cli_json_str(stdout, p->model);
-			printf(",\"protocol_version\":%u,\"pack_voltage_scale\":%g,\"preset\":",
-			       p->protocol_version, p->pack_voltage_scale);
-			cli_json_str(stdout, p->preset);
-			printf(",\"grid_import_sign\":%d,\"grid_sign_verified\":%s,"
-			       "\"grid_sign_evidence\":",
-			       blt_profile_grid_import_sign(p),
-			       blt_profile_grid_sign_verified(p) ? "true" : "false");
-			if (p->grid_sign_evidence)
-				cli_json_str(stdout, p->grid_sign_evidence);
-			else
-				printf("null");
-			printf(",\"description\":");
-			cli_json_str(stdout, p->description);
-			printf(",\"groups\":{");
-			for (size_t g = 0; g < p->ngroups; g++) {
-				printf("%s\"%s\":{\"interval_s\":%u,\"blocks\":[", g ? "," : "",
-				       p->groups[g].name, p->groups[g].interval_s);
-				for (unsigned k = 0; k < p->groups[g].nblocks; k++)
-					printf("%s%u", k ? "," : "", p->groups[g].blocks[k]);
-				printf("]}");
-			}
-			printf("},\"aliases\":[");
-			for (size_t k = 0, m = 0; k < blt_model_alias_count(); k++)
-				if (!strcasecmp(blt_model_alias_at(k)->profile, p->id)) {
-					printf("%s", m++ ? "," : "");
-					cli_json_str(stdout, blt_model_alias_at(k)->code);
-				}
-			printf("]}");
-			continue;
-		}
-		printf("%-11s %s (model %s, protocol %u, preset %s, pack V scale %g)\n", p->id,
-		       p->name, p->model ? p->model : "from --model", p->protocol_version,
-		       p->preset, p->pack_voltage_scale);
-		printf("            %s\n", p->description);
-		printf("            grid power while importing: %s (%s)\n",
-		       blt_profile_grid_import_sign(p) > 0 ? "positive" : "negative",
-		       p->grid_sign_evidence ? p->grid_sign_evidence
-					     : "unverified: firmware convention");
-		{
-			size_t m = 0;
-			for (size_t k = 0; k < blt_model_alias_count(); k++) {
-				const blt_model_alias_t *a = blt_model_alias_at(k);
-				if (strcasecmp(a->profile, p->id) != 0)
-					continue;
-				printf("%s'%s'%s%s%s",
-				       m++ ? ", " : "            cloud models: ", a->code,
-				       a->product ? " (" : "", a->product ? a->product : "",
-				       a->product ? ")" : "");
-			}
-			if (m)
-				printf("\n");
-		}
-		for (size_t g = 0; g < p->ngroups; g++) {
-			printf("            %-9s every %3us:", p->groups[g].name,
-			       p->groups[g].interval_s);
-			for (unsigned k = 0; k < p->groups[g].nblocks; k++)
-				printf(" %u", p->groups[g].blocks[k]);
-			printf("\n");
-		}
-		for (size_t k = 0; k < p->nread_regs; k++) {
-			const blt_block_regs_t *r = &p->read_regs[k];
-			if (r->regs)
-				printf("            reads block %u as %u registers\n", r->block,
-				       r->regs);
-			if (r->reply)
-				printf("            block %u: answers %u registers to a read of %u\n",
-				       r->block, r->reply,
-				       blt_profile_block_regs(p, blt_catalog_find(r->block)));
-		}
+		if (json)
+			profile_json(blt_profile_at(i), i == 0);
+		else
+			profile_text(blt_profile_at(i));
 	}
 	if (json)
 		printf("],\"presets\":[");
 	else
 		printf("\nwire presets:\n");
-	for (size_t i = 0; i < blt_wire_preset_count(); i++) {
-		const blt_wire_preset_t *w = blt_wire_preset_at(i);
-		if (json) {
-			printf("%s{\"name\":\"%s\",\"envelope\":\"%s\",\"slave\":%u,\"subscribe\":",
-			       i ? "," : "", w->name,
-			       blt_envelope_name((blt_envelope_t)w->envelope), w->slave);
-			cli_json_str(stdout, w->sub_topic);
-			printf(",\"publish\":");
-			cli_json_str(stdout, w->pub_topic);
-			printf("}");
-		} else {
-			printf("  %-7s envelope %-6s slave %u  subscribe %-18s publish %s\n",
-			       w->name, blt_envelope_name((blt_envelope_t)w->envelope), w->slave,
-			       w->sub_topic, w->pub_topic);
-		}
-	}
+	for (size_t i = 0; i < blt_wire_preset_count(); i++)
+		preset_entry(blt_wire_preset_at(i), i == 0, json);
 	if (json)
 		printf("]}\n");
 	return 0;
