@@ -218,79 +218,49 @@ static void integrate(blt_device_t *dev, const qtab_t *t)
 	}
 }
 
-static void recompute(blt_device_t *dev)
+/* The Elite 200 V2 alternates 500 and 0 at 1300 between reads with the grid present
+ * (nlimper): a 0 with a plausible phase voltage is not a reading, and a 0 without a
+ * voltage counts as "no grid" only on the second update in a row. */
+static void filter_grid_frequency(blt_device_t *dev, const qtab_t *t, blt_device_summary_t *s)
 {
-	blt_device_summary_t *s = &dev->sum;
-	const blt_device_summary_t prev = *s;
-	static _Thread_local qtab_t qt; /* 14 KB: not on the stack */
-	const qtab_t *t = &qt;
-
-	qtab_fill(dev, &qt);
-	memset(s, 0, sizeof *s);
-	snprintf(s->model, sizeof s->model, "%s", prev.model[0] ? prev.model : dev->model);
-	snprintf(s->serial, sizeof s->serial, "%s", prev.serial[0] ? prev.serial : dev->sn);
-
-	s->grid_frequency = qv(t, BLT_Q_GRID_FREQUENCY, 0);
-	/* The Elite 200 V2 alternates 500 and 0 at 1300 between reads with the grid present
-	 * (nlimper): a 0 with a plausible phase voltage is not a reading, and a 0 without a
-	 * voltage counts as "no grid" only on the second update in a row. */
-	{
-		const slot_t *gs = find_slot(dev, 1300);
-		double v0 = qv(t, BLT_Q_GRID_PHASE_VOLTAGE, 0);
-		bool fresh = gs && gs->time_ms != dev->grid_time;
-		if (gs)
-			dev->grid_time = gs->time_ms;
-		if (!isnan(s->grid_frequency) && s->grid_frequency >= 40 &&
-		    s->grid_frequency <= 70) {
-			dev->last_freq = s->grid_frequency;
-			dev->freq_zero = 0;
-		} else if (!isnan(s->grid_frequency) && s->grid_frequency == 0) {
-			if (!isnan(v0) && v0 >= 80)
-				s->grid_frequency = dev->last_freq; /* unknown, not 0 */
-			else if (fresh)
-				dev->freq_zero++;
-		}
+	const slot_t *gs = find_slot(dev, 1300);
+	double v0 = qv(t, BLT_Q_GRID_PHASE_VOLTAGE, 0);
+	bool fresh = gs && gs->time_ms != dev->grid_time;
+	if (gs)
+		dev->grid_time = gs->time_ms;
+	if (!isnan(s->grid_frequency) && s->grid_frequency >= 40 && s->grid_frequency <= 70) {
+		dev->last_freq = s->grid_frequency;
+		dev->freq_zero = 0;
+	} else if (!isnan(s->grid_frequency) && s->grid_frequency == 0) {
+		if (!isnan(v0) && v0 >= 80)
+			s->grid_frequency = dev->last_freq; /* unknown, not 0 */
+		else if (fresh)
+			dev->freq_zero++;
 	}
-	s->grid_voltage = qv(t, BLT_Q_GRID_PHASE_VOLTAGE, 0);
-	s->grid_current = qv(t, BLT_Q_GRID_PHASE_CURRENT, 0);
-	s->grid_power = qv(t, BLT_Q_GRID_POWER, 0);
-	s->grid_import_energy = qv(t, BLT_Q_GRID_IMPORT_ENERGY, 0);
-	s->grid_export_energy = qv(t, BLT_Q_GRID_EXPORT_ENERGY, 0);
+}
 
-	/* block 100 before 6000 before 6100 (one pack's record: all a pack node has) */
-	s->soc = qv(t, BLT_Q_SOC, 0);
-	s->soh = qv(t, BLT_Q_SOH, 0);
-	s->pack_voltage = qv(t, BLT_Q_PACK_VOLTAGE, 0);
-	s->pack_current = qv(t, BLT_Q_PACK_CURRENT, 0);
-	s->battery_power = s->pack_voltage * s->pack_current;
-	s->pack_temp_avg = qv(t, BLT_Q_PACK_TEMP_AVG, 0);
-	s->time_to_full = qv(t, BLT_Q_TIME_TO_FULL, 0);
-	s->time_to_empty = qv(t, BLT_Q_TIME_TO_EMPTY, 0);
-	s->battery_charge_energy = qv(t, BLT_Q_BATTERY_CHARGE_ENERGY, 0);
-	s->battery_discharge_energy = qv(t, BLT_Q_BATTERY_DISCHARGE_ENERGY, 0);
-
-	s->ac_load_power = qv(t, BLT_Q_AC_LOAD_POWER, 0);
-	s->dc_load_power = qv(t, BLT_Q_DC_LOAD_POWER, 0);
-	s->pv_power = qv(t, BLT_Q_PV_POWER, 0);
-	s->inverter_power = qv(t, BLT_Q_INVERTER_POWER, 0);
-	/* Net grid power, positive for import. Block 1300's sign is a profile fact (firmware:
-	 * negative = grid -> device; the Elite 200 V2 shows import positive). 1301 reads 0 on
-	 * units that fill only the phase records (nlimper: 1313 ~ 250 with 1301 0), so the
-	 * phase sum stands in for a zero total. Block 100's 146 is import-positive. */
-	{
-		double g = s->grid_power, sum = NAN;
-		double pc = qv(t, BLT_Q_GRID_PHASE_COUNT, 0);
-		for (unsigned i = 0; !isnan(pc) && i < (unsigned)pc && i < 3; i++) {
-			double p = qv(t, BLT_Q_GRID_PHASE_POWER, i);
-			if (!isnan(p))
-				sum = isnan(sum) ? p : sum + p;
-		}
-		if ((isnan(g) || g == 0) && !isnan(sum) && sum != 0)
-			g = sum;
-		s->net_grid_power = isnan(g) ? qv(t, BLT_Q_GRID_POWER_IMPORT, 0)
-		                             : g * blt_profile_grid_import_sign(dev->profile);
+/* Net grid power, positive for import. Block 1300's sign is a profile fact (firmware:
+ * negative = grid -> device; the Elite 200 V2 shows import positive). 1301 reads 0 on
+ * units that fill only the phase records (nlimper: 1313 ~ 250 with 1301 0), so the
+ * phase sum stands in for a zero total. Block 100's 146 is import-positive. */
+static double net_grid_power(const blt_device_t *dev, const qtab_t *t, double grid_power)
+{
+	double g = grid_power, sum = NAN;
+	double pc = qv(t, BLT_Q_GRID_PHASE_COUNT, 0);
+	for (unsigned i = 0; !isnan(pc) && i < (unsigned)pc && i < 3; i++) {
+		double p = qv(t, BLT_Q_GRID_PHASE_POWER, i);
+		if (!isnan(p))
+			sum = isnan(sum) ? p : sum + p;
 	}
+	if ((isnan(g) || g == 0) && !isnan(sum) && sum != 0)
+		g = sum;
+	return isnan(g) ? qv(t, BLT_Q_GRID_POWER_IMPORT, 0)
+	                : g * blt_profile_grid_import_sign(dev->profile);
+}
 
+/* Cell voltages with their minimum, maximum and spread; the temperature sensors. */
+static void cells_and_temps(const qtab_t *t, blt_device_summary_t *s)
+{
 	double cc = qv(t, BLT_Q_CELL_COUNT, 0);
 	s->cell_min = s->cell_max = s->cell_delta = NAN;
 	if (!isnan(cc)) {
@@ -314,14 +284,11 @@ static void recompute(blt_device_t *dev)
 		for (unsigned j = 0; j < n; j++)
 			s->temp[j] = qv(t, BLT_Q_TEMP, j);
 	}
+}
 
-	s->protocol_version = dev->profile->protocol_version;
-	if (!s->protocol_version) {
-		double pv = qv(t, BLT_Q_PROTOCOL_VERSION, 0);
-		if (!isnan(pv) && pv > 0 && pv < 65536)
-			s->protocol_version = (uint16_t)pv;
-	}
-
+/* Grid present, on battery, outage: from the voltage, else the (filtered) frequency. */
+static void grid_state(blt_device_t *dev, blt_device_summary_t *s)
+{
 	s->have_grid = find_slot(dev, 1300) != NULL;
 	s->have_core = find_slot(dev, 100) != NULL;
 	if (!isnan(s->grid_voltage) && s->grid_voltage >= 80)
@@ -337,6 +304,54 @@ static void recompute(blt_device_t *dev)
 	bool discharging = !isnan(s->pack_current) && s->pack_current < 0;
 	s->on_battery = s->have_grid && !s->grid_present && discharging;
 	s->grid_outage = s->have_grid && !s->grid_present && dev->grid_seen;
+}
+
+static void recompute(blt_device_t *dev)
+{
+	blt_device_summary_t *s = &dev->sum;
+	const blt_device_summary_t prev = *s;
+	static _Thread_local qtab_t qt; /* 14 KB: not on the stack */
+	const qtab_t *t = &qt;
+
+	qtab_fill(dev, &qt);
+	memset(s, 0, sizeof *s);
+	snprintf(s->model, sizeof s->model, "%s", prev.model[0] ? prev.model : dev->model);
+	snprintf(s->serial, sizeof s->serial, "%s", prev.serial[0] ? prev.serial : dev->sn);
+
+	s->grid_frequency = qv(t, BLT_Q_GRID_FREQUENCY, 0);
+	filter_grid_frequency(dev, t, s);
+	s->grid_voltage = qv(t, BLT_Q_GRID_PHASE_VOLTAGE, 0);
+	s->grid_current = qv(t, BLT_Q_GRID_PHASE_CURRENT, 0);
+	s->grid_power = qv(t, BLT_Q_GRID_POWER, 0);
+	s->grid_import_energy = qv(t, BLT_Q_GRID_IMPORT_ENERGY, 0);
+	s->grid_export_energy = qv(t, BLT_Q_GRID_EXPORT_ENERGY, 0);
+
+	/* block 100 before 6000 before 6100 (one pack's record: all a pack node has) */
+	s->soc = qv(t, BLT_Q_SOC, 0);
+	s->soh = qv(t, BLT_Q_SOH, 0);
+	s->pack_voltage = qv(t, BLT_Q_PACK_VOLTAGE, 0);
+	s->pack_current = qv(t, BLT_Q_PACK_CURRENT, 0);
+	s->battery_power = s->pack_voltage * s->pack_current;
+	s->pack_temp_avg = qv(t, BLT_Q_PACK_TEMP_AVG, 0);
+	s->time_to_full = qv(t, BLT_Q_TIME_TO_FULL, 0);
+	s->time_to_empty = qv(t, BLT_Q_TIME_TO_EMPTY, 0);
+	s->battery_charge_energy = qv(t, BLT_Q_BATTERY_CHARGE_ENERGY, 0);
+	s->battery_discharge_energy = qv(t, BLT_Q_BATTERY_DISCHARGE_ENERGY, 0);
+
+	s->ac_load_power = qv(t, BLT_Q_AC_LOAD_POWER, 0);
+	s->dc_load_power = qv(t, BLT_Q_DC_LOAD_POWER, 0);
+	s->pv_power = qv(t, BLT_Q_PV_POWER, 0);
+	s->inverter_power = qv(t, BLT_Q_INVERTER_POWER, 0);
+	s->net_grid_power = net_grid_power(dev, t, s->grid_power);
+	cells_and_temps(t, s);
+
+	s->protocol_version = dev->profile->protocol_version;
+	if (!s->protocol_version) {
+		double pv = qv(t, BLT_Q_PROTOCOL_VERSION, 0);
+		if (!isnan(pv) && pv > 0 && pv < 65536)
+			s->protocol_version = (uint16_t)pv;
+	}
+	grid_state(dev, s);
 	collect_alarms(dev, s);
 	integrate(dev, t);
 }
@@ -501,7 +516,8 @@ static int nodes_apply(blt_device_t *dev, const blt_decoded_t *r, blt_detail_t *
 		x->parent = node_num(r, i, "parent", &v) ? (uint8_t)v : 0;
 		x->kind = (uint8_t)blt_node_kind(x->model_code);
 		if (blt_node_model_name(x->model_code))
-			snprintf(x->model, sizeof x->model, "%s", blt_node_model_name(x->model_code));
+			snprintf(x->model, sizeof x->model, "%s",
+			         blt_node_model_name(x->model_code));
 		else
 			snprintf(x->model, sizeof x->model, "model %u", x->model_code);
 		snprintf(name, sizeof name, "node_%u_serial", i);
@@ -569,8 +585,8 @@ blt_err_t blt_device_update_node(blt_device_t *dev, uint8_t slave, const blt_dec
 	if (!x)
 		return blt_detail_set(d, BLT_E_NOT_FOUND, "no node at slave %u", slave);
 	if (!x->state)
-		return blt_detail_set(d, BLT_E_INVAL, "node at slave %u is the power station itself",
-		                      slave);
+		return blt_detail_set(d, BLT_E_INVAL,
+		                      "node at slave %u is the power station itself", slave);
 	if (r && r->block && r->block->id == BLT_NODE_INFO_BLOCK)
 		return blt_detail_set(d, BLT_E_INVAL, "a node has no nodes of its own");
 	return blt_device_update(x->state, r, now_ms, d);
