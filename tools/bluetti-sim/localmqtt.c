@@ -20,7 +20,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +33,7 @@
 
 #include "common.h"
 #include "localmqtt.h"
+#include "say.h"
 #include "sim.h"
 
 #define PROG       "bluetti-sim"
@@ -53,23 +53,6 @@ static volatile sig_atomic_t stop_signal;
 static void on_signal(int sig)
 {
 	stop_signal = sig;
-}
-
-static int g_verbose;
-
-static void say(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* level: 0 error, 1 warning, 2 info (default on), 3 per-message (-v) */
-static void say(int level, const char *fmt, ...)
-{
-	static const char *tag[] = {"error: ", "warning: ", "", ""};
-	va_list ap;
-	if (level > g_verbose + 2 || level < 0 || level > 3)
-		return;
-	fprintf(stderr, PROG ": %s", tag[level]);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
 }
 
 typedef enum lm_state {
@@ -489,7 +472,7 @@ static int lm_option(lm_t *l, lm_args_t *a, int c, char **argv)
 	case OPT_NO_REPORT: a->no_report = true; break;
 	case OPT_DROP: return parse_drop(l, optarg) ? EXIT_USAGE : -1;
 	case OPT_READY: l->ready_file = optarg; break;
-	case 'v': g_verbose++; break;
+	case 'v': say_verbose++; break;
 	case 'h': usage(stdout); return 0;
 	case ':': say(0, "%s needs an argument", argv[optind - 1]); return EXIT_USAGE;
 	default:
