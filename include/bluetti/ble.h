@@ -79,7 +79,7 @@ typedef struct blt_ble_device_info {
 /* Discover for duration_ms on adapter (NULL = "hci0") and list the devices seen, Bluetti
  * first. Errors: BLT_E_CONNECT (no bus / no adapter). */
 BLT_API blt_err_t blt_ble_scan(const char *adapter, int duration_ms, blt_ble_device_info_t *out,
-                         size_t cap, size_t *n, blt_detail_t *d);
+                               size_t cap, size_t *n, blt_detail_t *d);
 
 /* Fill the Bluetti fields (bluetti, encrypted, model) from name and manufacturer data. */
 BLT_API void blt_ble_classify(blt_ble_device_info_t *info, const uint8_t *mfr_data, size_t mfr_len,

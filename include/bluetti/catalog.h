@@ -34,10 +34,11 @@ BLT_API const char *blt_catalog_field_alias(const char *name);
 
 /* Wire presets (§1.9, §1.10). Topic templates use {model} and {sn}. */
 typedef struct blt_wire_preset {
-	const char *name;      /* "v2", "seed" */
-	uint8_t envelope;      /* blt_envelope_t used for requests */
-	uint8_t slave;         /* Modbus slave address */
-	const char *sub_topic; /* the client subscribes here (device publishes): "PUB/{model}/{sn}" */
+	const char *name; /* "v2", "seed" */
+	uint8_t envelope; /* blt_envelope_t used for requests */
+	uint8_t slave;    /* Modbus slave address */
+	const char
+	    *sub_topic; /* the client subscribes here (device publishes): "PUB/{model}/{sn}" */
 	const char *pub_topic; /* the client publishes here (device listens): "SUB/{model}/{sn}" */
 	const char *desc;
 	bool qos0; /* requests at QoS 0 (the device subscribes at QoS 0: Open MQTT); else 1 */
@@ -54,7 +55,7 @@ BLT_API const blt_wire_preset_t *blt_wire_preset_find(const char *name);
 /* Expand a topic template. sn and model must be valid topic segments (see
  * blt_topic_segment_ok), else BLT_E_SERIAL. */
 BLT_API blt_err_t blt_topic_expand(const char *tmpl, const char *model, const char *sn, char *out,
-			     size_t cap, blt_detail_t *d);
+                                   size_t cap, blt_detail_t *d);
 /* True if s is a non-empty, <= 64 character segment of [A-Za-z0-9._-] only (no '/', '+',
  * '#', spaces or control characters, so it cannot inject topic levels or wildcards). */
 BLT_API int blt_topic_segment_ok(const char *s);
@@ -66,7 +67,7 @@ BLT_API int blt_topic_model_ok(const char *s);
 
 /* Block groups of a profile, each polled at its own interval. */
 typedef struct blt_group {
-	const char *name;        /* "core", "grid", "battery", "cells", "inverter", ... */
+	const char *name; /* "core", "grid", "battery", "cells", "inverter", ... */
 	const uint16_t *blocks;
 	uint8_t nblocks;
 	uint16_t interval_s;
@@ -84,10 +85,10 @@ typedef struct blt_block_regs {
 } blt_block_regs_t;
 
 typedef struct blt_profile {
-	const char *id;            /* "EL100V2" (what users type; matched case-insensitively) */
-	const char *name;          /* "Elite 100 V2" (also accepted by blt_profile_find) */
-	const char *model;         /* model code used in topics: "EL100V2" */
-	const char *type_id;       /* cloud type id, "31" (unverified) */
+	const char *id;      /* "EL100V2" (what users type; matched case-insensitively) */
+	const char *name;    /* "Elite 100 V2" (also accepted by blt_profile_find) */
+	const char *model;   /* model code used in topics: "EL100V2" */
+	const char *type_id; /* cloud type id, "31" (unverified) */
 	const char *description;
 	uint16_t protocol_version; /* 0 = unknown (generic profile) */
 	double pack_voltage_scale; /* V per LSB of the pack-total voltage (§0.1 item 5) */
@@ -136,12 +137,11 @@ BLT_API void blt_profile_decode_opts(const blt_profile_t *p, blt_decode_opts_t *
 /* Unit in effect for row f of block on this profile (p may be NULL): the model's
  * override ("VA" where the unit reports apparent power) or the row's. */
 BLT_API const char *blt_profile_field_unit(const blt_profile_t *p, uint16_t block,
-					   const blt_field_t *f);
+                                           const blt_field_t *f);
 /* -1 or +1: see blt_profile_t.grid_import_sign (NULL profile: -1). */
 BLT_API int blt_profile_grid_import_sign(const blt_profile_t *p);
 /* True if the grid-power sign of this profile was seen on a real unit. */
 BLT_API bool blt_profile_grid_sign_verified(const blt_profile_t *p);
-
 
 /* The Modbus TCP "open" register map (LOCAL.md §1.4, from the firmware's
  * modbus_addr_init()): public addresses 50001-59510 that the device's TCP server

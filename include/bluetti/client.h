@@ -38,10 +38,10 @@ typedef struct blt_client_opts {
 /* Unsolicited frame: parsed RTU (request-shaped pushes or stray replies) and the raw
  * payload as received. */
 typedef void (*blt_unsolicited_fn)(void *user, const blt_rtu_t *frame, const uint8_t *payload,
-				   size_t len);
+                                   size_t len);
 
 BLT_API blt_err_t blt_client_new(blt_transport_t *t, const blt_client_opts_t *o, blt_client_t **out,
-			   blt_detail_t *d);
+                                 blt_detail_t *d);
 /* Subscribe to the device's reply topic. */
 BLT_API blt_err_t blt_client_start(blt_client_t *c, blt_detail_t *d);
 BLT_API void blt_client_on_unsolicited(blt_client_t *c, blt_unsolicited_fn fn, void *user);
@@ -55,28 +55,28 @@ BLT_API void blt_client_on_unsolicited(blt_client_t *c, blt_unsolicited_fn fn, v
  * sent again after a short delay (250 ms, then 500 ms; at most 2 times) before the
  * exception is returned (PROTOCOL.md §1.4: transient). Writes are never re-sent. */
 BLT_API blt_err_t blt_client_transact(blt_client_t *c, const uint8_t *req, size_t req_len,
-				uint8_t *reply, size_t cap, size_t *reply_len,
-				uint8_t *exception, blt_detail_t *d);
+                                      uint8_t *reply, size_t cap, size_t *reply_len,
+                                      uint8_t *exception, blt_detail_t *d);
 
 /* Additive (writes gate, control.h): as blt_client_transact, but sent exactly once (no
  * retries), and for a write an echo for the same register with other data is taken as the
  * reply (returned with BLT_OK for the caller's byte-for-byte echo check) instead of being
  * passed over as unsolicited until the request times out. */
 BLT_API blt_err_t blt_client_transact_once(blt_client_t *c, const uint8_t *req, size_t req_len,
-				     uint8_t *reply, size_t cap, size_t *reply_len,
-				     uint8_t *exception, blt_detail_t *d);
+                                           uint8_t *reply, size_t cap, size_t *reply_len,
+                                           uint8_t *exception, blt_detail_t *d);
 
 /* FC03: read count registers from start; data gets the register bytes (may be fewer than
  * asked: *nbytes says how many). */
 BLT_API blt_err_t blt_client_read(blt_client_t *c, uint16_t start, uint16_t count, uint8_t *data,
-			    size_t cap, size_t *nbytes, blt_detail_t *d);
+                                  size_t cap, size_t *nbytes, blt_detail_t *d);
 
 /* Raw FC06 / FC10 with byte-for-byte echo verification. NO safety gate here: callers
  * must go through the settings gate (settings layer) - never expose these directly. */
 BLT_API blt_err_t blt_client_write1_raw(blt_client_t *c, uint16_t reg, uint16_t value,
-				  blt_detail_t *d);
+                                        blt_detail_t *d);
 BLT_API blt_err_t blt_client_writen_raw(blt_client_t *c, uint16_t start, const uint16_t *values,
-				  uint16_t count, blt_detail_t *d);
+                                        uint16_t count, blt_detail_t *d);
 
 /* --- non-blocking requests (additive) ----------------------------------------------------
  *
@@ -96,12 +96,12 @@ typedef struct blt_client_result {
 	                         transport errors of a re-send */
 	const uint8_t *reply; /* the validated RTU reply (envelope stripped); NULL if none */
 	size_t reply_len;
-	const uint8_t *data;  /* FC03 reply: the register bytes (NULL otherwise) */
+	const uint8_t *data; /* FC03 reply: the register bytes (NULL otherwise) */
 	size_t nbytes;
-	uint8_t exception;    /* BLT_E_EXCEPTION: the Modbus exception code */
-	uint16_t reg;         /* the request's first register */
-	int attempts;         /* publishes made for this request (1 + retries used) */
-	uint64_t rtt_us;      /* last attempt's publish -> reply, microseconds (0 if none) */
+	uint8_t exception;          /* BLT_E_EXCEPTION: the Modbus exception code */
+	uint16_t reg;               /* the request's first register */
+	int attempts;               /* publishes made for this request (1 + retries used) */
+	uint64_t rtt_us;            /* last attempt's publish -> reply, microseconds (0 if none) */
 	const blt_detail_t *detail; /* what went wrong, one line (always non-NULL) */
 } blt_client_result_t;
 
@@ -110,10 +110,10 @@ typedef void (*blt_reply_fn)(void *user, const blt_client_result_t *r);
 /* Publish req (an RTU request, as for transact) and return. Errors (no callback then):
  * BLT_E_BUSY, BLT_E_INVAL, BLT_E_RANGE, transport errors of the publish. */
 BLT_API blt_err_t blt_client_submit(blt_client_t *c, const uint8_t *req, size_t req_len,
-			      blt_reply_fn cb, void *user, blt_detail_t *d);
+                                    blt_reply_fn cb, void *user, blt_detail_t *d);
 /* FC03 read of count registers from start, non-blocking; r->data has the bytes. */
 BLT_API blt_err_t blt_client_submit_read(blt_client_t *c, uint16_t start, uint16_t count,
-				   blt_reply_fn cb, void *user, blt_detail_t *d);
+                                         blt_reply_fn cb, void *user, blt_detail_t *d);
 /* Fail or re-send the outstanding request if its deadline is past now_ms (blt_now_ms()).
  * Returns 1 if a callback ran, else 0. Cheap when nothing is outstanding. */
 BLT_API int blt_client_check_timeouts(blt_client_t *c, uint64_t now_ms);
@@ -167,14 +167,14 @@ BLT_API uint16_t blt_read_len_use(const blt_read_len_t *l, uint16_t asked);
 BLT_API bool blt_read_len_settled(const blt_read_len_t *l);
 
 /* exception (may be NULL) gets the Modbus exception code when BLT_E_EXCEPTION is returned. */
-BLT_API blt_err_t blt_client_read_block(blt_client_t *c, uint16_t start, uint16_t count, uint16_t core,
-                                  uint8_t *data, size_t cap, size_t *nbytes, uint8_t *exception,
-                                  blt_detail_t *d);
+BLT_API blt_err_t blt_client_read_block(blt_client_t *c, uint16_t start, uint16_t count,
+                                        uint16_t core, uint8_t *data, size_t cap, size_t *nbytes,
+                                        uint8_t *exception, blt_detail_t *d);
 /* Non-blocking: the callback runs once, after all the requests the read needed; r->attempts
  * counts them all, r->data is the longest reply. */
 BLT_API blt_err_t blt_client_submit_read_block(blt_client_t *c, uint16_t start, uint16_t count,
-                                         uint16_t core, blt_reply_fn cb, void *user,
-                                         blt_detail_t *d);
+                                               uint16_t core, blt_reply_fn cb, void *user,
+                                               blt_detail_t *d);
 /* Copy up to cap entries of what is known (learned, profile, stored) into out; returns
  * how many there are. Changes bump blt_client_read_lens_gen (for "save when changed"). */
 BLT_API size_t blt_client_read_lens(const blt_client_t *c, blt_read_len_t *out, size_t cap);
@@ -182,7 +182,8 @@ BLT_API unsigned blt_client_read_lens_gen(const blt_client_t *c);
 /* Give a fact back (a profile's known reply length, an earlier run's learned length).
  * Checked: start + lengths within a Modbus read (<= 125 registers), ok < refused when both
  * are set, reply <= the read it answers. BLT_E_RANGE otherwise; BLT_E_NOMEM when full. */
-BLT_API blt_err_t blt_client_read_len_set(blt_client_t *c, const blt_read_len_t *l, blt_detail_t *d);
+BLT_API blt_err_t blt_client_read_len_set(blt_client_t *c, const blt_read_len_t *l,
+                                          blt_detail_t *d);
 /* The profile's known reply lengths (blt_profile_block_reply) as BLT_RL_PROFILE facts. */
 BLT_API blt_err_t blt_client_use_profile(blt_client_t *c, const blt_profile_t *p, blt_detail_t *d);
 
@@ -197,9 +198,9 @@ BLT_API bool blt_client_envelope_echoes(const blt_client_t *c);
 typedef struct blt_client_stats {
 	uint64_t requests, replies, timeouts, bad_frames, unsolicited, exceptions;
 	uint64_t last_rtt_ms;
-	int8_t last_rssi; /* from the V2 envelope, 0 if unknown */
-	uint64_t stray;   /* read replies rejected as answering another request */
-	uint64_t busy;    /* exceptions 05/06 (busy) answered by sending the read again */
+	int8_t last_rssi;   /* from the V2 envelope, 0 if unknown */
+	uint64_t stray;     /* read replies rejected as answering another request */
+	uint64_t busy;      /* exceptions 05/06 (busy) answered by sending the read again */
 	uint64_t shortened; /* reads sent shorter after exception 02 (length search) */
 } blt_client_stats_t;
 BLT_API void blt_client_stats(const blt_client_t *c, blt_client_stats_t *out);
@@ -212,7 +213,7 @@ typedef struct blt_openmap_read {
 	uint16_t pub;   /* first public address to read */
 	uint16_t count; /* registers to read */
 	uint16_t skip;  /* leading registers read only because a one-register read must start
-			   a map run; not part of the request */
+	                   a map run; not part of the request */
 } blt_openmap_read_t;
 
 /* Plan the reads of public addresses that cover the mapped registers among internal
@@ -220,15 +221,15 @@ typedef struct blt_openmap_read {
  * read, one-register reads moved to a run start. Writes up to cap entries and returns how
  * many reads the plan needs (0: none of the registers is mapped). */
 BLT_API size_t blt_openmap_plan(uint16_t start, uint16_t count, blt_openmap_read_t *out,
-				size_t cap);
+                                size_t cap);
 /* Read internal [start, start+count) through the map with blt_client_read (one request at
  * a time). data (2*count bytes) gets each delivered register at its internal position, 0
  * elsewhere; present (a bitmap, bit i = register start+i) says which were delivered;
  * *delivered counts them. BLT_E_NOT_FOUND if none is mapped; the first failing read's
  * error otherwise. */
 BLT_API blt_err_t blt_client_read_mapped(blt_client_t *c, uint16_t start, uint16_t count,
-				   uint8_t *data, size_t cap, uint8_t *present,
-				   size_t present_cap, unsigned *delivered, blt_detail_t *d);
+                                         uint8_t *data, size_t cap, uint8_t *present,
+                                         size_t present_cap, unsigned *delivered, blt_detail_t *d);
 /* The public address a write of internal register reg goes to: BLT_E_NOT_FOUND if the map
  * lacks it, BLT_E_DENIED if the map has it read-only. (The device's echo names reg.) */
 BLT_API blt_err_t blt_openmap_write_target(uint16_t reg, uint16_t *pub, blt_detail_t *d);
@@ -259,19 +260,19 @@ BLT_API void blt_client_free(blt_client_t *c);
 BLT_API uint8_t blt_client_slave(const blt_client_t *c); /* the client's own slave */
 /* FC03 read at slave (a node's address) instead of the client's. */
 BLT_API blt_err_t blt_client_read_at(blt_client_t *c, uint8_t slave, uint16_t start, uint16_t count,
-			       uint8_t *data, size_t cap, size_t *nbytes, blt_detail_t *d);
+                                     uint8_t *data, size_t cap, size_t *nbytes, blt_detail_t *d);
 BLT_API blt_err_t blt_client_submit_read_at(blt_client_t *c, uint8_t slave, uint16_t start,
-				      uint16_t count, blt_reply_fn cb, void *user,
-				      blt_detail_t *d);
+                                            uint16_t count, blt_reply_fn cb, void *user,
+                                            blt_detail_t *d);
 /* The NODE_INFO query: FC10 of the version selector 1 to register 21000 (the one write the
  * app makes to ask, changing no setting); the device answers with an FC10-shaped frame at
  * 21000 whose data (block 21000, decode with the catalog) goes to data. A plain FC10
  * acknowledgement is not taken as the answer. A unit without nodes answers an exception
  * (BLT_E_EXCEPTION) or nothing (BLT_E_TIMEOUT). The async form gives the data in r->data. */
 BLT_API blt_err_t blt_client_node_info(blt_client_t *c, uint8_t *data, size_t cap, size_t *nbytes,
-				 blt_detail_t *d);
+                                       blt_detail_t *d);
 BLT_API blt_err_t blt_client_submit_node_info(blt_client_t *c, blt_reply_fn cb, void *user,
-					blt_detail_t *d);
+                                              blt_detail_t *d);
 
 #ifdef __cplusplus
 }

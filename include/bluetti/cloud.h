@@ -158,7 +158,7 @@ BLT_API bool blt_cloud_region_valid(const char *name);
  * password's SHA-256 and passOpen (never the password itself). Errors: BLT_E_AUTH with
  * kind WRONG_PASSWORD / UNKNOWN_ACCOUNT / LOGIN_REFUSED, network and protocol errors. */
 BLT_API blt_err_t blt_cloud_login(blt_cloud_t *c, const char *email, const char *password,
-                            blt_detail_t *d);
+                                  blt_detail_t *d);
 /* Use a cached token (at least two '.'-separated parts). No re-login on 805 then. */
 BLT_API blt_err_t blt_cloud_set_token(blt_cloud_t *c, const char *token, blt_detail_t *d);
 /* The current token (changes after a re-login) or NULL; owned by the handle. */
@@ -183,11 +183,11 @@ typedef struct blt_cloud_device {
 /* GET .../homeDevices (§2.5). Fills up to cap entries, *n = how many the account has;
  * BLT_E_BUFSIZE (entries 0..cap-1 valid) when *n > cap. */
 BLT_API blt_err_t blt_cloud_devices(blt_cloud_t *c, blt_cloud_device_t *out, size_t cap, size_t *n,
-                              blt_detail_t *d);
+                                    blt_detail_t *d);
 /* Find a device by full serial or sub-serial (one devices call). BLT_E_NOT_FOUND if
  * absent (the detail lists what the account has). */
 BLT_API blt_err_t blt_cloud_find_device(blt_cloud_t *c, const char *sn, blt_cloud_device_t *out,
-                                  blt_detail_t *d);
+                                        blt_detail_t *d);
 
 /* GET .../now/utc-time (§2.6): server time in ms; also takes the X-Signature (PFX
  * password, §2.7) and x-iot-server headers and remembers the server-minus-local offset. */
@@ -198,14 +198,14 @@ BLT_API blt_err_t blt_cloud_server_time(blt_cloud_t *c, int64_t *ms, blt_detail_
  * (NUL-terminated; BLT_E_BUFSIZE if it does not fit). The MAC is checked with the
  * password before returning. Needs the TOTP key. */
 BLT_API blt_err_t blt_cloud_pfx(blt_cloud_t *c, uint8_t **pfx, size_t *pfx_len, char *password,
-                          size_t password_cap, blt_detail_t *d);
+                                size_t password_cap, blt_detail_t *d);
 
 /* GET .../device/basic/v1/deviceRemoteSearch?deviceSn=<dev->sn> (§2.5, what the Venus
  * gateway does): the device's full record. Its model, subSn and iotSrvIp replace dev's
  * when present; secret gets iotConnSecret ("" when the record has none), the static
  * broker password some records carry (secret material: wipe it). */
 BLT_API blt_err_t blt_cloud_device_remote(blt_cloud_t *c, blt_cloud_device_t *dev, char *secret,
-                                    size_t secret_cap, blt_detail_t *d);
+                                          size_t secret_cap, blt_detail_t *d);
 /* Broker password "rmt:<secret>" from now on instead of the TOTP (venus-gateway); NULL or
  * "" goes back to the TOTP. Copied and wiped on free. */
 BLT_API blt_err_t blt_cloud_set_broker_secret(blt_cloud_t *c, const char *secret, blt_detail_t *d);
@@ -213,8 +213,8 @@ BLT_API blt_err_t blt_cloud_set_broker_secret(blt_cloud_t *c, const char *secret
 /* MQTT username "tid:<token part 1>" and password totp(part1, part0, server now) (§2.10),
  * or "rmt:<secret>" after blt_cloud_set_broker_secret; fetches the server time if not
  * known (not for rmt:). */
-BLT_API blt_err_t blt_cloud_mqtt_credentials(blt_cloud_t *c, char *user, size_t user_cap, char *password,
-                                       size_t password_cap, blt_detail_t *d);
+BLT_API blt_err_t blt_cloud_mqtt_credentials(blt_cloud_t *c, char *user, size_t user_cap,
+                                             char *password, size_t password_cap, blt_detail_t *d);
 
 /* ---- long-running clients (a bridge, `watch`): fresh broker credentials --------------
  * The broker password is a TOTP of the server time (30 s step), so a client that
@@ -229,7 +229,7 @@ BLT_API blt_err_t blt_cloud_mqtt_credentials(blt_cloud_t *c, char *user, size_t 
  * as after blt_cloud_login: keeps the e-mail, the password's SHA-256 and passOpen (not the
  * password). No network I/O. */
 BLT_API blt_err_t blt_cloud_set_relogin(blt_cloud_t *c, const char *email, const char *password,
-                                  blt_detail_t *d);
+                                        blt_detail_t *d);
 
 /* Called with the new token after an automatic re-login (e.g. to save it in the store);
  * fn = NULL removes it. The token string is owned by the handle. */
@@ -245,8 +245,8 @@ BLT_API void blt_cloud_on_token(blt_cloud_t *c, blt_cloud_token_fn fn, void *use
  * TOKEN_EXPIRED), and later calls fail the same way without asking the gateway again
  * until blt_cloud_set_token / blt_cloud_set_relogin. */
 BLT_API blt_err_t blt_cloud_mqtt_credentials_fresh(blt_cloud_t *c, int max_age_s, char *user,
-                                             size_t user_cap, char *password, size_t password_cap,
-                                             blt_detail_t *d);
+                                                   size_t user_cap, char *password,
+                                                   size_t password_cap, blt_detail_t *d);
 
 /* A blt_cred_fn (transport.h) for blt_transport_on_credentials: cloud is the blt_cloud_t *
  * (used by that transport's thread only); blt_cloud_mqtt_credentials_fresh(cloud, 0, ...). */
@@ -268,8 +268,8 @@ BLT_API int blt_cloud_totp(const char *a, const char *b, int64_t t_ms, const cha
  * decrypt: BLT_E_HEX bad hex, BLT_E_PROTOCOL bad length or padding. */
 BLT_API int blt_cloud_aes_encrypt_hex(const char key[32], const uint8_t *in, size_t n, char *hex,
                                       size_t hex_cap);
-BLT_API blt_err_t blt_cloud_aes_decrypt_hex(const char key[32], const char *hex, uint8_t *out, size_t cap,
-                                      size_t *out_len, blt_detail_t *d);
+BLT_API blt_err_t blt_cloud_aes_decrypt_hex(const char key[32], const char *hex, uint8_t *out,
+                                            size_t cap, size_t *out_len, blt_detail_t *d);
 /* §2.3: password field (uppercase SHA-256 hex, 64 + NUL) and passOpen (lowercase hex). */
 BLT_API void blt_cloud_password_hash(const char *password, char out[65]);
 BLT_API int blt_cloud_pass_open(const char *password, char *out, size_t cap);
@@ -303,12 +303,13 @@ typedef struct blt_cloud_saved {
 BLT_API blt_err_t blt_cloud_store_dir(char *out, size_t cap, blt_detail_t *d);
 /* Create dir (0700) if needed and write the session, and the PFX + password if pfx !=
  * NULL. */
-BLT_API blt_err_t blt_cloud_store_save(const char *dir, const blt_cloud_saved_t *s, const uint8_t *pfx,
-                                 size_t pfx_len, const char *pfx_password, blt_detail_t *d);
+BLT_API blt_err_t blt_cloud_store_save(const char *dir, const blt_cloud_saved_t *s,
+                                       const uint8_t *pfx, size_t pfx_len, const char *pfx_password,
+                                       blt_detail_t *d);
 /* Load the session; BLT_E_NOT_FOUND "not logged in" if there is none. With pfx != NULL
  * also the PFX (malloc'd; blt_cloud_secret_free) and its password (malloc'd string). */
 BLT_API blt_err_t blt_cloud_store_load(const char *dir, blt_cloud_saved_t *s, uint8_t **pfx,
-                                 size_t *pfx_len, char **pfx_password, blt_detail_t *d);
+                                       size_t *pfx_len, char **pfx_password, blt_detail_t *d);
 /* Remove the files (and the directory if empty). Absent files are fine. */
 BLT_API blt_err_t blt_cloud_store_remove(const char *dir, blt_detail_t *d);
 

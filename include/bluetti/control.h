@@ -111,20 +111,20 @@ typedef struct blt_write_result {
  * device profile ("EL100V2"); NULL is refused (BLT_E_INVAL): the profile check is part of the
  * gate. result and d may be NULL. */
 BLT_API blt_err_t blt_setting_write(blt_client_t *c, const char *profile_id, const blt_setting_t *s,
-                              int32_t value, const blt_write_opts_t *o, blt_write_result_t *result,
-                              blt_detail_t *d);
+                                    int32_t value, const blt_write_opts_t *o,
+                                    blt_write_result_t *result, blt_detail_t *d);
 
 /* Write register reg: allowed only if reg is a known setting (then exactly as
  * blt_setting_write), never if it is on the deny list; any other register is BLT_E_DENIED. */
 BLT_API blt_err_t blt_register_write(blt_client_t *c, const char *profile_id, uint16_t reg,
-                               uint32_t value, const blt_write_opts_t *o,
-                               blt_write_result_t *result, blt_detail_t *d);
+                                     uint32_t value, const blt_write_opts_t *o,
+                                     blt_write_result_t *result, blt_detail_t *d);
 
 /* Read the current value of a setting: one FC03 read of its block. Reading is never gated
  * (profile_id may be NULL); the value is the register as the catalog row shows it (flags:
  * the low byte). */
 BLT_API blt_err_t blt_setting_read(blt_client_t *c, const char *profile_id, const blt_setting_t *s,
-                             int32_t *value, blt_detail_t *d);
+                                   int32_t *value, blt_detail_t *d);
 
 /* Registers to read for setting s: the start (its block) and count (enough to cover the
  * register, at least the catalog block's default). */
@@ -133,7 +133,7 @@ BLT_API void blt_setting_read_span(const blt_setting_t *s, uint16_t *start, uint
 /* Extract the value of s from register data read at start (nbytes bytes). BLT_E_MISSING
  * if the data does not reach the register. */
 BLT_API blt_err_t blt_setting_extract(const blt_setting_t *s, uint16_t start, const uint8_t *data,
-                                size_t nbytes, int32_t *value, blt_detail_t *d);
+                                      size_t nbytes, int32_t *value, blt_detail_t *d);
 
 /* Format a value for people: "0(off)", "2(turbo)", "300" (enum/switch names added). */
 BLT_API void blt_setting_format_value(const blt_setting_t *s, int32_t value, char *buf, size_t cap);

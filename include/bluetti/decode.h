@@ -35,15 +35,15 @@ extern "C" {
 typedef enum blt_type {
 	BLT_T_U8 = 0,
 	BLT_T_I8,
-	BLT_T_U16,     /* big-endian register */
+	BLT_T_U16, /* big-endian register */
 	BLT_T_I16,
-	BLT_T_U32,     /* two registers, LOW register first (real devices, §3.3) */
+	BLT_T_U32, /* two registers, LOW register first (real devices, §3.3) */
 	BLT_T_I32,
-	BLT_T_U32_BE,  /* two registers, high register first (reference tables) */
+	BLT_T_U32_BE, /* two registers, high register first (reference tables) */
 	BLT_T_I32_BE,
-	BLT_T_SN64,    /* u64 serial, low register first, rendered as a decimal string */
+	BLT_T_SN64,     /* u64 serial, low register first, rendered as a decimal string */
 	BLT_T_STR_SWAP, /* ASCII, bytes swapped within each register, NUL padded; size bytes */
-	BLT_T_STR,     /* plain ASCII, NUL padded; size bytes */
+	BLT_T_STR,      /* plain ASCII, NUL padded; size bytes */
 	BLT_T__COUNT
 } blt_type_t;
 
@@ -60,22 +60,25 @@ typedef enum blt_prov {
 BLT_API const char *blt_prov_name(blt_prov_t p); /* "live", "firmware", "app" */
 
 /* Row flags. */
-#define BLT_F_REQUIRED 0x0001u   /* missing from the payload -> BLT_E_MISSING */
-#define BLT_F_ABS 0x0002u        /* abs() after sign extension */
-#define BLT_F_CLAMP 0x0004u      /* clamp to [clamp_lo, clamp_hi] last */
-#define BLT_F_ZERO_NA 0x0008u    /* raw 0 means "not reported" (e.g. temperatures) */
-#define BLT_F_SECRET 0x0010u     /* credential: never printed/logged unless asked */
+#define BLT_F_REQUIRED    0x0001u /* missing from the payload -> BLT_E_MISSING */
+#define BLT_F_ABS         0x0002u /* abs() after sign extension */
+#define BLT_F_CLAMP       0x0004u /* clamp to [clamp_lo, clamp_hi] last */
+#define BLT_F_ZERO_NA     0x0008u /* raw 0 means "not reported" (e.g. temperatures) */
+#define BLT_F_SECRET      0x0010u /* credential: never printed/logged unless asked */
 #define BLT_F_PACK_VSCALE 0x0020u /* scale comes from the profile's pack voltage scale */
-#define BLT_F_BITMAP 0x0040u     /* value is a bit field; names in bits */
-#define BLT_F_COUNT 0x0080u      /* value is a repetition count used by other rows */
-#define BLT_F_SWAP_INDEX 0x0100u /* repeated bytes stored low byte first: item i at
-				    base + stride*(i^1) */
-#define BLT_F_RANGE 0x0200u      /* [valid_lo, valid_hi] is the row's plausible range */
-#define BLT_F_NA_RAW 0x0400u     /* raw value na_raw means "not available" (a cap, e.g.
-				    time to full 5994 min = the 99.9 h "n/a" display) */
-#define BLT_F_NO_RANGE 0x0800u   /* no plausible-range check (not even by unit) */
-#define BLT_F_DETAIL 0x1000u     /* one of many per-element values (a cell, a sensor):
-				    published, but off by default in Home Assistant */
+#define BLT_F_BITMAP      0x0040u /* value is a bit field; names in bits */
+#define BLT_F_COUNT       0x0080u /* value is a repetition count used by other rows */
+#define BLT_F_SWAP_INDEX                                                                           \
+	0x0100u             /* repeated bytes stored low byte first: item i at                     \
+	                       base + stride*(i^1) */
+#define BLT_F_RANGE 0x0200u /* [valid_lo, valid_hi] is the row's plausible range */
+#define BLT_F_NA_RAW                                                                               \
+	0x0400u                /* raw value na_raw means "not available" (a cap, e.g.              \
+	                          time to full 5994 min = the 99.9 h "n/a" display) */
+#define BLT_F_NO_RANGE 0x0800u /* no plausible-range check (not even by unit) */
+#define BLT_F_DETAIL                                                                               \
+	0x1000u /* one of many per-element values (a cell, a sensor):                              \
+	           published, but off by default in Home Assistant */
 
 typedef struct blt_enum_entry {
 	int32_t value;
@@ -99,7 +102,7 @@ typedef struct blt_repeat {
 	const char *count_field; /* name of a BLT_F_COUNT row of the same block */
 	uint8_t max;
 	uint16_t stride;
-	const char *base_field;  /* optional: dynamic base (6300 temps after the cells) */
+	const char *base_field; /* optional: dynamic base (6300 temps after the cells) */
 	uint16_t base_mul;
 	uint16_t base_add;
 } blt_repeat_t;
@@ -179,40 +182,40 @@ typedef struct blt_block_present {
 } blt_block_present_t;
 
 typedef struct blt_field {
-	const char *name;    /* snake_case; template with %u for repeated rows */
-	uint16_t offset;     /* byte offset in the block payload (relative for repeated) */
-	uint8_t type;        /* blt_type_t */
-	uint8_t size;        /* bytes, for strings; 0 = type size */
-	uint16_t flags;      /* BLT_F_* */
-	uint8_t prov;        /* blt_prov_t */
-	uint8_t shift;       /* right shift of the raw value (after mask) */
-	uint32_t mask;       /* 0 = none; applied to the raw value before shift */
-	double scale;        /* 0 = 1 (none) */
-	double add;          /* added after scaling (temperature: -40) */
+	const char *name; /* snake_case; template with %u for repeated rows */
+	uint16_t offset;  /* byte offset in the block payload (relative for repeated) */
+	uint8_t type;     /* blt_type_t */
+	uint8_t size;     /* bytes, for strings; 0 = type size */
+	uint16_t flags;   /* BLT_F_* */
+	uint8_t prov;     /* blt_prov_t */
+	uint8_t shift;    /* right shift of the raw value (after mask) */
+	uint32_t mask;    /* 0 = none; applied to the raw value before shift */
+	double scale;     /* 0 = 1 (none) */
+	double add;       /* added after scaling (temperature: -40) */
 	double clamp_lo, clamp_hi;
-	uint16_t min_pv;     /* minimum protocol version, 0 = any */
-	const char *unit;    /* "V", "A", "W", "kWh", "Hz", "%", "°C", "min", ... or NULL */
+	uint16_t min_pv;  /* minimum protocol version, 0 = any */
+	const char *unit; /* "V", "A", "W", "kWh", "Hz", "%", "°C", "min", ... or NULL */
 	const blt_enum_entry_t *enums; /* value names, or NULL */
 	const blt_bit_name_t *bits;    /* bit names for BLT_F_BITMAP, or NULL */
 	const blt_repeat_t *repeat;    /* NULL for a plain row */
-	const char *desc;    /* short human description */
+	const char *desc;              /* short human description */
 	/* Plausibility (issue: implausible values are not facts). With BLT_F_RANGE the value
 	 * after transforms must lie in [valid_lo, valid_hi]; without it a default applies by
 	 * unit (blt_unit_range). A value outside is reported as BLT_VS_UNAVAILABLE. */
 	float valid_lo, valid_hi;
-	int32_t na_raw;      /* with BLT_F_NA_RAW: integer value (after mask/shift) = n/a */
-	blt_present_t ha;    /* presentation (optional) */
+	int32_t na_raw;   /* with BLT_F_NA_RAW: integer value (after mask/shift) = n/a */
+	blt_present_t ha; /* presentation (optional) */
 } blt_field_t;
 
 typedef struct blt_block {
-	uint16_t id;          /* start register */
-	const char *name;     /* firmware-style name, "INV_GRID_INFO" */
-	const char *title;    /* short human title, "grid" */
-	uint16_t regs;        /* registers to request by default (<= 125) */
-	uint16_t min_bytes;   /* payload shorter than this is reported as short (0 = none) */
+	uint16_t id;        /* start register */
+	const char *name;   /* firmware-style name, "INV_GRID_INFO" */
+	const char *title;  /* short human title, "grid" */
+	uint16_t regs;      /* registers to request by default (<= 125) */
+	uint16_t min_bytes; /* payload shorter than this is reported as short (0 = none) */
 	const blt_field_t *fields;
 	size_t nfields;
-	const char *source;   /* one-line provenance note */
+	const char *source;     /* one-line provenance note */
 	blt_block_present_t ha; /* presentation (optional: unknown blocks are diagnostics) */
 	/* Registers the firmware implements from the block start (PROTOCOL.md §1.8, §4.8): a
 	 * read running past them is answered short. 0 = not known (regs). */
@@ -233,15 +236,15 @@ typedef struct blt_reg_filler {
 typedef struct blt_field_quirk {
 	uint16_t block;
 	const char *field;
-	const char *unit;  /* NULL = the row's unit */
-	float lo, hi;      /* plausible range when lo < hi, else the row's */
+	const char *unit; /* NULL = the row's unit */
+	float lo, hi;     /* plausible range when lo < hi, else the row's */
 } blt_field_quirk_t;
 
 /* Decoding options, normally filled from a device profile. */
 typedef struct blt_decode_opts {
-	uint16_t protocol_version; /* 0 = unknown: do not gate on min_pv */
-	double pack_voltage_scale; /* for BLT_F_PACK_VSCALE rows; 0 = 0.01 */
-	bool show_secrets;         /* otherwise secret values are decoded as "***" */
+	uint16_t protocol_version;       /* 0 = unknown: do not gate on min_pv */
+	double pack_voltage_scale;       /* for BLT_F_PACK_VSCALE rows; 0 = 0.01 */
+	bool show_secrets;               /* otherwise secret values are decoded as "***" */
 	const blt_reg_filler_t *fillers; /* per-model "not supported" fillers, or NULL */
 	size_t nfillers;
 	const blt_field_quirk_t *quirks; /* per-model row overrides, or NULL */
@@ -261,7 +264,7 @@ BLT_API bool blt_unit_range(const char *unit, double *lo, double *hi);
 BLT_API unsigned blt_field_decimals(const blt_field_t *f, const blt_decode_opts_t *opts);
 /* The quirk of opts for row f of block b, or NULL. */
 BLT_API const blt_field_quirk_t *blt_decode_quirk(const blt_decode_opts_t *opts, uint16_t block,
-						  const blt_field_t *f);
+                                                  const blt_field_t *f);
 
 typedef enum blt_vstatus {
 	BLT_VS_OK = 0,
@@ -279,7 +282,7 @@ typedef enum blt_vreason {
 	BLT_VR_NOT_AVAILABLE = 2, /* the row's n/a code (99.9 h cap) or all-ones (0xFFFF) */
 	BLT_VR_IMPLAUSIBLE = 3,   /* outside the row's plausible range */
 	BLT_VR_NOT_DELIVERED = 4, /* the transport does not carry the register (Modbus TCP
-				     open map) */
+	                             open map) */
 } blt_vreason_t;
 
 BLT_API const char *blt_vreason_name(blt_vreason_t r); /* "unsupported", ... */
@@ -291,7 +294,7 @@ typedef enum blt_vkind {
 } blt_vkind_t;
 
 #define BLT_NAME_MAX 48
-#define BLT_STR_MAX 72
+#define BLT_STR_MAX  72
 
 typedef struct blt_value {
 	const blt_field_t *field;
@@ -301,15 +304,15 @@ typedef struct blt_value {
 	 * of the blt_decoded_t this value belongs to, valid until that blt_decoded_t is
 	 * decoded into again. Never NULL. */
 	const char *name;
-	uint8_t index;           /* repetition index (0 for plain rows) */
-	uint8_t kind;            /* blt_vkind_t */
-	uint8_t status;          /* blt_vstatus_t */
-	uint8_t decimals;        /* digits after the point implied by the scale (output) */
-	uint8_t reason;          /* blt_vreason_t when status is BLT_VS_UNAVAILABLE */
-	const char *unit;        /* unit in effect (the row's, or the model's override) */
-	int64_t raw;             /* integer value before scaling */
-	double num;              /* numeric value after transforms (also set for INT) */
-	char str[BLT_STR_MAX];   /* strings; also the enum name if the row has enums */
+	uint8_t index;         /* repetition index (0 for plain rows) */
+	uint8_t kind;          /* blt_vkind_t */
+	uint8_t status;        /* blt_vstatus_t */
+	uint8_t decimals;      /* digits after the point implied by the scale (output) */
+	uint8_t reason;        /* blt_vreason_t when status is BLT_VS_UNAVAILABLE */
+	const char *unit;      /* unit in effect (the row's, or the model's override) */
+	int64_t raw;           /* integer value before scaling */
+	double num;            /* numeric value after transforms (also set for INT) */
+	char str[BLT_STR_MAX]; /* strings; also the enum name if the row has enums */
 } blt_value_t;
 
 #define BLT_MAX_VALUES 256
@@ -318,21 +321,21 @@ typedef struct blt_value {
  * same object: copy a blt_decoded_t with blt_decoded_copy, not by assignment or memcpy. */
 typedef struct blt_decoded {
 	const blt_block_t *block;
-	size_t nbytes;            /* payload length that was decoded */
+	size_t nbytes; /* payload length that was decoded */
 	uint16_t protocol_version;
-	size_t count;             /* values[0..count) */
-	size_t missing;           /* how many values have status MISSING */
-	size_t unavailable;       /* how many values have status UNAVAILABLE */
+	size_t count;       /* values[0..count) */
+	size_t missing;     /* how many values have status MISSING */
+	size_t unavailable; /* how many values have status UNAVAILABLE */
 	blt_value_t values[BLT_MAX_VALUES];
 	char names[BLT_MAX_VALUES][BLT_NAME_MAX]; /* expanded names of repeated rows (slot i
-						     belongs to values[i]) */
+	                                             belongs to values[i]) */
 } blt_decoded_t;
 
 /* Decode payload (the FC03 register data, §3.1) of block b into out. Rows beyond the
  * payload are reported with status MISSING; if any of them is BLT_F_REQUIRED the call
  * still fills out and returns BLT_E_MISSING. opts may be NULL (defaults). */
 BLT_API blt_err_t blt_decode(const blt_block_t *b, const uint8_t *payload, size_t n,
-		       const blt_decode_opts_t *opts, blt_decoded_t *out, blt_detail_t *d);
+                             const blt_decode_opts_t *opts, blt_decoded_t *out, blt_detail_t *d);
 
 /* Copy src into dst, names included (dst's values point into dst's own names pool). */
 BLT_API void blt_decoded_copy(blt_decoded_t *dst, const blt_decoded_t *src);
@@ -347,10 +350,10 @@ BLT_API bool blt_decoded_num(const blt_decoded_t *r, const char *name, double *o
  * string into buf (payload of the whole block, size cap). idx = repetition index;
  * the base of dynamic repeats is computed from buf as it is. BLT_E_RANGE if the value
  * does not fit the type. */
-BLT_API int blt_encode_num(const blt_block_t *b, const blt_field_t *f, unsigned idx,
-			   double value, const blt_decode_opts_t *opts, uint8_t *buf, size_t cap);
-BLT_API int blt_encode_str(const blt_block_t *b, const blt_field_t *f, unsigned idx,
-			   const char *s, uint8_t *buf, size_t cap);
+BLT_API int blt_encode_num(const blt_block_t *b, const blt_field_t *f, unsigned idx, double value,
+                           const blt_decode_opts_t *opts, uint8_t *buf, size_t cap);
+BLT_API int blt_encode_str(const blt_block_t *b, const blt_field_t *f, unsigned idx, const char *s,
+                           uint8_t *buf, size_t cap);
 
 /* Overwrite with 0xff the bytes of every secret row (BLT_F_SECRET: the 2200 password, the
  * 12002 Wi-Fi credentials, ...) of block b in data, the FC03 register data of a read from
@@ -361,8 +364,9 @@ BLT_API size_t blt_mask_secrets(const blt_block_t *b, uint8_t *data, size_t n);
 /* Output. Text: one "name: value unit" line per value like the seed CLI
  * ("frequency: 50.0 Hz"); JSON: {"block":N,"name":"...","values":{...},"units":{...},
  * "missing":[...]}. Secret values print as "***" unless opts->show_secrets. */
-#define BLT_FMT_ALL 0x1u /* also list values not shown (missing, gated) with the reason:
-                            text "name: (reason)", JSON "unavailable":{name:reason} */
+#define BLT_FMT_ALL                                                                                \
+	0x1u /* also list values not shown (missing, gated) with the reason:                       \
+	        text "name: (reason)", JSON "unavailable":{name:reason} */
 BLT_API int blt_format_text(const blt_decoded_t *r, unsigned flags, FILE *out);
 BLT_API int blt_format_json(const blt_decoded_t *r, unsigned flags, FILE *out);
 

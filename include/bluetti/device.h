@@ -45,43 +45,43 @@ typedef enum blt_energy {
 /* Quantities by name. NAN = not known yet (block not read, field missing or n/a). */
 typedef struct blt_device_summary {
 	/* grid (block 1300) */
-	double grid_frequency;  /* Hz; a 0 read while a phase voltage is present is unknown
-				   (the last plausible frequency), not "no grid" */
-	double grid_voltage;    /* V, phase 0 */
-	double grid_current;    /* A, phase 0, signed as on the wire */
-	double grid_power;      /* W, total, as on the wire (sign: blt_profile_grid_import_sign) */
+	double grid_frequency; /* Hz; a 0 read while a phase voltage is present is unknown
+	                          (the last plausible frequency), not "no grid" */
+	double grid_voltage;   /* V, phase 0 */
+	double grid_current;   /* A, phase 0, signed as on the wire */
+	double grid_power;     /* W, total, as on the wire (sign: blt_profile_grid_import_sign) */
 	double grid_import_energy; /* kWh */
 	double grid_export_energy; /* kWh */
 	/* battery (blocks 100 / 6000) */
-	double soc;             /* % */
-	double soh;             /* % */
-	double pack_voltage;    /* V */
-	double pack_current;    /* A */
-	double battery_power;   /* W, derived: pack_voltage x pack_current */
-	double pack_temp_avg;   /* °C */
-	double time_to_full;    /* min; NAN for the 99.9 h "n/a" cap (5994) */
-	double time_to_empty;   /* min; NAN for the 99.9 h "n/a" cap */
+	double soc;                      /* % */
+	double soh;                      /* % */
+	double pack_voltage;             /* V */
+	double pack_current;             /* A */
+	double battery_power;            /* W, derived: pack_voltage x pack_current */
+	double pack_temp_avg;            /* °C */
+	double time_to_full;             /* min; NAN for the 99.9 h "n/a" cap (5994) */
+	double time_to_empty;            /* min; NAN for the 99.9 h "n/a" cap */
 	double battery_charge_energy;    /* block 6000 raw counter */
 	double battery_discharge_energy; /* block 6000 raw counter */
 	/* power flows (block 100) */
 	double ac_load_power, dc_load_power, pv_power, inverter_power; /* W */
-	double net_grid_power;  /* W, derived: > 0 import from the grid, < 0 export; follows the
-				   profile's grid sign; 1300 phase sum when 1301 reads 0 */
+	double net_grid_power; /* W, derived: > 0 import from the grid, < 0 export; follows the
+	                          profile's grid sign; 1300 phase sum when 1301 reads 0 */
 	/* cells (block 6300) */
 	unsigned cell_count;
-	double cell_voltage[32]; /* V */
+	double cell_voltage[32];               /* V */
 	double cell_min, cell_max, cell_delta; /* V, derived */
 	unsigned temp_count;
-	double temp[8];          /* °C, NAN when not fitted */
+	double temp[8]; /* °C, NAN when not fitted */
 	/* identity */
 	char model[24];
 	char serial[24];
 	uint16_t protocol_version; /* from the profile or block 1; 0 unknown */
 	/* derived flags (valid when the grid and core blocks have been read) */
 	bool have_grid, have_core;
-	bool grid_present;      /* grid frequency and voltage plausible */
-	bool on_battery;        /* discharging the battery while the grid is absent */
-	bool grid_outage;       /* the grid was present before and is gone now */
+	bool grid_present; /* grid frequency and voltage plausible */
+	bool on_battery;   /* discharging the battery while the grid is absent */
+	bool grid_outage;  /* the grid was present before and is gone now */
 	/* alarms / faults: names of the bits set in the alarm and fault bitmaps */
 	unsigned nalarms;
 	const char *alarms[32];
@@ -104,13 +104,13 @@ typedef struct blt_device_value {
 } blt_device_value_t;
 
 BLT_API blt_err_t blt_device_new(const blt_profile_t *profile, const char *model, const char *sn,
-			   blt_device_t **out, blt_detail_t *d);
+                                 blt_device_t **out, blt_detail_t *d);
 BLT_API void blt_device_free(blt_device_t *dev);
 
 /* Replace the stored values of r->block with r's and recompute the summary. A block that
  * decoded with BLT_E_MISSING may still be applied: missing values are stored as such. */
 BLT_API blt_err_t blt_device_update(blt_device_t *dev, const blt_decoded_t *r, uint64_t now_ms,
-			      blt_detail_t *d);
+                                    blt_detail_t *d);
 
 BLT_API const blt_device_summary_t *blt_device_summary(const blt_device_t *dev);
 
@@ -137,7 +137,7 @@ BLT_API const blt_device_value_t *blt_device_value_at(const blt_device_t *dev, s
 BLT_API int blt_device_value_name(const blt_device_value_t *v, char *buf, size_t cap);
 /* Look up by block and expanded name; NULL if absent. */
 BLT_API const blt_device_value_t *blt_device_find(const blt_device_t *dev, uint16_t block,
-						 const char *name);
+                                                  const char *name);
 
 /* --- derived quantities ---------------------------------------------------------------------
  * One table of the quantities computed from the summary (battery power, net grid power, grid
@@ -202,14 +202,14 @@ BLT_API blt_err_t blt_ha_write_entities_markdown(FILE *out);
  * fed with the blocks read at its slave through blt_device_update_node. A node that stays
  * in the list (same slave and serial) keeps its state; one that leaves is forgotten. */
 typedef struct blt_node {
-	uint8_t slave;        /* Modbus slave address */
+	uint8_t slave; /* Modbus slave address */
 	uint8_t group, slave_group, parent;
-	uint16_t model_code;  /* 6 AP300, 3007 D1 hub, 4005 B300, ... */
-	uint16_t status;      /* bits: 0 online, 1 upgrading, 2 warning, 3 error, 4 DC enabled */
-	uint8_t kind;         /* blt_node_kind_t */
-	char model[24];       /* catalog name ("B300") or "model <code>" */
+	uint16_t model_code; /* 6 AP300, 3007 D1 hub, 4005 B300, ... */
+	uint16_t status;     /* bits: 0 online, 1 upgrading, 2 warning, 3 error, 4 DC enabled */
+	uint8_t kind;        /* blt_node_kind_t */
+	char model[24];      /* catalog name ("B300") or "model <code>" */
 	char serial[24];
-	blt_device_t *state;  /* the node's own state; NULL for a power station (the device) */
+	blt_device_t *state; /* the node's own state; NULL for a power station (the device) */
 } blt_node_t;
 
 BLT_API size_t blt_device_node_count(const blt_device_t *dev);
@@ -218,7 +218,7 @@ BLT_API const blt_node_t *blt_device_node_find(const blt_device_t *dev, uint8_t 
 /* Apply a block decoded from a read at the node's slave. BLT_E_NOT_FOUND if no node has
  * that slave, BLT_E_INVAL if the node has no own state (a power station). */
 BLT_API blt_err_t blt_device_update_node(blt_device_t *dev, uint8_t slave, const blt_decoded_t *r,
-				   uint64_t now_ms, blt_detail_t *d);
+                                         uint64_t now_ms, blt_detail_t *d);
 
 #ifdef __cplusplus
 }

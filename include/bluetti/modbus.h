@@ -21,10 +21,10 @@
 extern "C" {
 #endif
 
-#define BLT_FC_READ 0x03
-#define BLT_FC_WRITE1 0x06
-#define BLT_FC_WRITEN 0x10
-#define BLT_MAX_READ_REGS 125  /* §1.8 */
+#define BLT_FC_READ        0x03
+#define BLT_FC_WRITE1      0x06
+#define BLT_FC_WRITEN      0x10
+#define BLT_MAX_READ_REGS  125 /* §1.8 */
 #define BLT_MAX_WRITE_REGS 123 /* §1.8 */
 /* Largest RTU frame: FC10 request with 123 registers = 9 + 246 = 255; reply 5 + 250. */
 #define BLT_RTU_MAX 256
@@ -37,18 +37,18 @@ BLT_API uint16_t blt_crc16(const uint8_t *p, size_t n);
 /* Builders. Each writes a complete frame including CRC into out[cap] and its length into
  * *len. Register-count limits of §1.8 are enforced (BLT_E_RANGE). */
 BLT_API int blt_rtu_build_read(uint8_t slave, uint16_t start, uint16_t count, uint8_t *out,
-			       size_t cap, size_t *len);
+                               size_t cap, size_t *len);
 BLT_API int blt_rtu_build_write1(uint8_t slave, uint16_t reg, uint16_t value, uint8_t *out,
-				 size_t cap, size_t *len);
+                                 size_t cap, size_t *len);
 BLT_API int blt_rtu_build_writen(uint8_t slave, uint16_t start, const uint16_t *values,
-				 uint16_t count, uint8_t *out, size_t cap, size_t *len);
+                                 uint16_t count, uint8_t *out, size_t cap, size_t *len);
 /* Device-side builders (simulator, tests). data/nbytes: register data, nbytes even, <= 250. */
 BLT_API int blt_rtu_build_read_reply(uint8_t slave, const uint8_t *data, size_t nbytes,
-				     uint8_t *out, size_t cap, size_t *len);
-BLT_API int blt_rtu_build_writen_reply(uint8_t slave, uint16_t start, uint16_t count,
-				       uint8_t *out, size_t cap, size_t *len);
+                                     uint8_t *out, size_t cap, size_t *len);
+BLT_API int blt_rtu_build_writen_reply(uint8_t slave, uint16_t start, uint16_t count, uint8_t *out,
+                                       size_t cap, size_t *len);
 BLT_API int blt_rtu_build_exception(uint8_t slave, uint8_t function, uint8_t code, uint8_t *out,
-				    size_t cap, size_t *len);
+                                    size_t cap, size_t *len);
 /* (FC06 reply = the request echoed: use blt_rtu_build_write1.) */
 
 /* Direction of a frame: requests go client -> device, replies device -> client.
@@ -80,7 +80,7 @@ typedef struct blt_rtu {
  * caller can read out->exception. Errors: BLT_E_SHORT, BLT_E_TRAILING, BLT_E_BYTECOUNT,
  * BLT_E_CRC, BLT_E_FUNCTION (unsupported function), BLT_E_RANGE. */
 BLT_API blt_err_t blt_rtu_parse(const uint8_t *p, size_t n, blt_rtu_dir_t dir, blt_rtu_t *out,
-			  blt_detail_t *d);
+                                blt_detail_t *d);
 
 /* Check that a parsed reply answers the request frame req (slave, function, register /
  * echo, length plausibility: a read reply may hold fewer registers than asked, never
@@ -108,12 +108,12 @@ BLT_API int blt_envelope_from_name(const char *name, blt_envelope_t *out);
 /* Wrap an RTU frame. reg goes to bytes 3-4 of the V2 envelope (the start register of the
  * request, or 0); rssi to byte 7 (device side; 0 from clients). */
 BLT_API int blt_env_wrap(blt_envelope_t env, uint16_t reg, int8_t rssi, const uint8_t *rtu,
-			 size_t n, uint8_t *out, size_t cap, size_t *len);
+                         size_t n, uint8_t *out, size_t cap, size_t *len);
 
 typedef struct blt_env_info {
 	blt_envelope_t envelope;
-	uint16_t reg;      /* bytes 3-4 of a V2 envelope, else 0 */
-	int8_t rssi;       /* byte 7 of a V2 envelope (dBm), else 0 */
+	uint16_t reg;       /* bytes 3-4 of a V2 envelope, else 0 */
+	int8_t rssi;        /* byte 7 of a V2 envelope (dBm), else 0 */
 	const uint8_t *rtu; /* points into the payload */
 	size_t rtu_len;
 } blt_env_info_t;
@@ -123,16 +123,15 @@ typedef struct blt_env_info {
  * whose remainder verifies is legacy; otherwise bare (the RTU parser then reports the
  * CRC error). Empty payload: BLT_E_SHORT. */
 BLT_API blt_err_t blt_env_unwrap(const uint8_t *payload, size_t n, blt_env_info_t *out,
-			   blt_detail_t *d);
-
+                                 blt_detail_t *d);
 
 /* Modbus TCP application data units (MBAP, LOCAL.md §1.3): a 7-byte header (transaction
  * id, protocol id 0, length = 1 + PDU bytes, unit id) followed by the PDU (function code
  * and data), no CRC. The same PDU travels in an RTU frame with the unit id as the slave
  * address, so converting lets the RTU builders, parser and matcher serve Modbus TCP too. */
-#define BLT_MBAP_HDR 7
+#define BLT_MBAP_HDR     7
 #define BLT_MBAP_PDU_MAX 253
-#define BLT_MBAP_MAX (BLT_MBAP_HDR - 1 + BLT_MBAP_PDU_MAX + 1) /* 260 */
+#define BLT_MBAP_MAX     (BLT_MBAP_HDR - 1 + BLT_MBAP_PDU_MAX + 1) /* 260 */
 
 typedef struct blt_mbap {
 	uint16_t tid;       /* transaction id */
@@ -145,7 +144,7 @@ typedef struct blt_mbap {
 /* Wrap an RTU frame (CRC verified, then dropped) as an ADU with transaction id tid.
  * Errors: BLT_E_SHORT (under 4 bytes), BLT_E_CRC, BLT_E_BUFSIZE. */
 BLT_API blt_err_t blt_mbap_from_rtu(uint16_t tid, const uint8_t *rtu, size_t n, uint8_t *out,
-			      size_t cap, size_t *len, blt_detail_t *d);
+                                    size_t cap, size_t *len, blt_detail_t *d);
 /* Parse the ADU at the start of a byte stream p[0..n). BLT_E_SHORT when more bytes are
  * needed (a partial header or PDU: keep them and read on); BLT_E_PROTOCOL for a
  * protocol id other than 0 or a length field outside 2..254 (the stream cannot be
@@ -153,10 +152,10 @@ BLT_API blt_err_t blt_mbap_from_rtu(uint16_t tid, const uint8_t *rtu, size_t n, 
 BLT_API blt_err_t blt_mbap_parse(const uint8_t *p, size_t n, blt_mbap_t *out, blt_detail_t *d);
 /* The RTU frame carrying the same PDU (slave = unit id, CRC appended). */
 BLT_API blt_err_t blt_mbap_to_rtu(const blt_mbap_t *m, uint8_t *out, size_t cap, size_t *len,
-			    blt_detail_t *d);
+                                  blt_detail_t *d);
 /* Build an ADU around a PDU (device side: replies keep the request's tid and unit). */
 BLT_API blt_err_t blt_mbap_build(uint16_t tid, uint8_t unit, const uint8_t *pdu, size_t pdu_len,
-			   uint8_t *out, size_t cap, size_t *len, blt_detail_t *d);
+                                 uint8_t *out, size_t cap, size_t *len, blt_detail_t *d);
 
 #ifdef __cplusplus
 }

@@ -108,8 +108,8 @@ BLT_API blt_err_t blt_setting_check_value(const blt_setting_t *s, int32_t value,
 #define BLT_WRITE_ALLOW_UNVERIFIED   0x1u
 #define BLT_WRITE_ALLOW_PROFILE      0x2u
 #define BLT_WRITE_ALLOW_LAN_EXPOSURE 0x4u
-BLT_API blt_err_t blt_setting_check_write(const blt_setting_t *s, const char *profile_id, int32_t value,
-                                    unsigned flags, blt_detail_t *d);
+BLT_API blt_err_t blt_setting_check_write(const blt_setting_t *s, const char *profile_id,
+                                          int32_t value, unsigned flags, blt_detail_t *d);
 
 /* Name of a raw value of s for people: "on"/"off" (switches; BLT_SK_SWITCH2 also
  * "unset" for 0), the enum name, or NULL (numbers, unknown values, s NULL). */
@@ -120,7 +120,7 @@ BLT_API const char *blt_setting_value_name(const blt_setting_t *s, int32_t value
  * integer. BLT_E_RANGE / BLT_E_INVAL with a detail otherwise
  * (the range is checked too). */
 BLT_API blt_err_t blt_setting_parse_value(const blt_setting_t *s, const char *text, int32_t *out,
-                                    blt_detail_t *d);
+                                          blt_detail_t *d);
 
 /* Write the register documentation (docs/registers.md) as Markdown: one section per
  * catalog block, one table row per field (offset in bytes and registers, type, unit,

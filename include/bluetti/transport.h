@@ -91,8 +91,8 @@ BLT_API blt_err_t blt_transport_connect(blt_transport_t *t, blt_detail_t *d);
 /* Subscribe to topic (QoS 1, waits for SUBACK) and route every message whose topic is
  * exactly `topic` to fn. Several listeners may share a transport (one per device).
  * Subscriptions are renewed after a reconnect. */
-BLT_API blt_err_t blt_transport_listen(blt_transport_t *t, const char *topic, blt_msg_fn fn, void *user,
-                                 blt_detail_t *d);
+BLT_API blt_err_t blt_transport_listen(blt_transport_t *t, const char *topic, blt_msg_fn fn,
+                                       void *user, blt_detail_t *d);
 BLT_API void blt_transport_unlisten(blt_transport_t *t, const char *topic);
 /* Remove only the listener registered as (topic, fn, user), e.g. one of several clients
  * sharing a device topic; the topic is unsubscribed when no listener is left on it. */
@@ -102,7 +102,7 @@ BLT_API void blt_transport_unlisten_fn(blt_transport_t *t, const char *topic, bl
 /* Publish (QoS 0/1). With QoS 1 it returns once the message is handed to the broker
  * connection (the PUBACK is awaited in poll). */
 BLT_API blt_err_t blt_transport_publish(blt_transport_t *t, const char *topic, const void *payload,
-                                  size_t len, int qos, bool retain, blt_detail_t *d);
+                                        size_t len, int qos, bool retain, blt_detail_t *d);
 
 /* Connection state changes. */
 BLT_API void blt_transport_on_connection(blt_transport_t *t, blt_conn_fn fn, void *user);
@@ -153,7 +153,7 @@ typedef struct blt_mbtcp_opts {
 	uint16_t port;          /* 0 = 502 */
 	int connect_timeout_ms; /* 0 = 5000 */
 	int min_gap_ms;         /* between two requests; 0 = 1000 (the community's field
-				   lesson), -1 = no pacing (tests against the simulator) */
+	                           lesson), -1 = no pacing (tests against the simulator) */
 	int reconnect_min_ms;   /* 0 = 2000 */
 	int reconnect_max_ms;   /* 0 = 60000 */
 } blt_mbtcp_opts_t;
@@ -222,7 +222,7 @@ typedef struct blt_pfx_info {
 	blt_tls_cert_info_t ca[BLT_TLS_CHAIN_MAX];
 } blt_pfx_info_t;
 BLT_API blt_err_t blt_tls_pfx_info(const uint8_t *pfx, size_t len, const char *password,
-                             blt_pfx_info_t *out, blt_detail_t *d);
+                                   blt_pfx_info_t *out, blt_detail_t *d);
 
 /* Monotonic milliseconds (CLOCK_MONOTONIC), for timing and timeouts. */
 BLT_API uint64_t blt_now_ms(void);

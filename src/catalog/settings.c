@@ -377,7 +377,7 @@ blt_err_t blt_setting_check_value(const blt_setting_t *s, int32_t value, blt_det
 }
 
 blt_err_t blt_setting_check_write(const blt_setting_t *s, const char *profile_id, int32_t value,
-                            unsigned flags, blt_detail_t *d)
+                                  unsigned flags, blt_detail_t *d)
 {
 	int rc = blt_setting_check_value(s, value, d);
 	if (rc != BLT_OK)
@@ -456,7 +456,8 @@ static bool value_alias(const blt_setting_t *s, const char *text, int32_t *v)
 	return false;
 }
 
-blt_err_t blt_setting_parse_value(const blt_setting_t *s, const char *text, int32_t *out, blt_detail_t *d)
+blt_err_t blt_setting_parse_value(const blt_setting_t *s, const char *text, int32_t *out,
+                                  blt_detail_t *d)
 {
 	int32_t v = 0;
 

@@ -453,7 +453,7 @@ static int expand(const char *tmpl, const char *model, const char *sn, char *out
 }
 
 blt_err_t blt_client_new(blt_transport_t *t, const blt_client_opts_t *o, blt_client_t **out,
-                   blt_detail_t *d)
+                         blt_detail_t *d)
 {
 	const blt_wire_preset_t *p;
 	blt_client_t *c;
@@ -756,7 +756,7 @@ static int transact(blt_client_t *c, const uint8_t *req, size_t req_len, uint8_t
 }
 
 blt_err_t blt_client_transact(blt_client_t *c, const uint8_t *req, size_t req_len, uint8_t *reply,
-                        size_t cap, size_t *reply_len, uint8_t *exception, blt_detail_t *d)
+                              size_t cap, size_t *reply_len, uint8_t *exception, blt_detail_t *d)
 {
 	if (!c)
 		return blt_detail_set(d, BLT_E_INVAL,
@@ -764,8 +764,9 @@ blt_err_t blt_client_transact(blt_client_t *c, const uint8_t *req, size_t req_le
 	return transact(c, req, req_len, reply, cap, reply_len, exception, c->retries, d);
 }
 
-blt_err_t blt_client_transact_once(blt_client_t *c, const uint8_t *req, size_t req_len, uint8_t *reply,
-                             size_t cap, size_t *reply_len, uint8_t *exception, blt_detail_t *d)
+blt_err_t blt_client_transact_once(blt_client_t *c, const uint8_t *req, size_t req_len,
+                                   uint8_t *reply, size_t cap, size_t *reply_len,
+                                   uint8_t *exception, blt_detail_t *d)
 {
 	int rc;
 	if (!c)
@@ -779,8 +780,8 @@ blt_err_t blt_client_transact_once(blt_client_t *c, const uint8_t *req, size_t r
 	return rc;
 }
 
-blt_err_t blt_client_read(blt_client_t *c, uint16_t start, uint16_t count, uint8_t *data, size_t cap,
-                    size_t *nbytes, blt_detail_t *d)
+blt_err_t blt_client_read(blt_client_t *c, uint16_t start, uint16_t count, uint8_t *data,
+                          size_t cap, size_t *nbytes, blt_detail_t *d)
 {
 	if (!c)
 		return blt_detail_set(d, BLT_E_INVAL, "read needs a client and output");
@@ -819,8 +820,8 @@ blt_err_t blt_client_write1_raw(blt_client_t *c, uint16_t reg, uint16_t value, b
 	return check_echo(req, rlen, reply, n, rlen, d);
 }
 
-blt_err_t blt_client_writen_raw(blt_client_t *c, uint16_t start, const uint16_t *values, uint16_t count,
-                          blt_detail_t *d)
+blt_err_t blt_client_writen_raw(blt_client_t *c, uint16_t start, const uint16_t *values,
+                                uint16_t count, blt_detail_t *d)
 {
 	uint8_t req[BLT_RTU_MAX], reply[BLT_RTU_MAX];
 	size_t rlen, n;
@@ -887,7 +888,7 @@ static void complete_reply(blt_client_t *c)
 }
 
 blt_err_t blt_client_submit(blt_client_t *c, const uint8_t *req, size_t req_len, blt_reply_fn cb,
-                      void *user, blt_detail_t *d)
+                            void *user, blt_detail_t *d)
 {
 	int rc;
 	if (!c || !req || !cb)
@@ -908,7 +909,7 @@ blt_err_t blt_client_submit(blt_client_t *c, const uint8_t *req, size_t req_len,
 }
 
 blt_err_t blt_client_submit_read(blt_client_t *c, uint16_t start, uint16_t count, blt_reply_fn cb,
-                           void *user, blt_detail_t *d)
+                                 void *user, blt_detail_t *d)
 {
 	uint8_t req[16];
 	size_t rlen;
@@ -1235,8 +1236,8 @@ static int adapt_finish(blt_client_t *c, int err, const blt_detail_t *last, blt_
 }
 
 blt_err_t blt_client_read_block(blt_client_t *c, uint16_t start, uint16_t count, uint16_t core,
-                          uint8_t *data, size_t cap, size_t *nbytes, uint8_t *exception,
-                          blt_detail_t *d)
+                                uint8_t *data, size_t cap, size_t *nbytes, uint8_t *exception,
+                                blt_detail_t *d)
 {
 	uint8_t exc = 0;
 	uint8_t req[16], reply[BLT_RTU_MAX];
@@ -1320,8 +1321,8 @@ static void adapt_cb(void *user, const blt_client_result_t *r)
 	cb(cb_user, &out);
 }
 
-blt_err_t blt_client_submit_read_block(blt_client_t *c, uint16_t start, uint16_t count, uint16_t core,
-                                 blt_reply_fn cb, void *user, blt_detail_t *d)
+blt_err_t blt_client_submit_read_block(blt_client_t *c, uint16_t start, uint16_t count,
+                                       uint16_t core, blt_reply_fn cb, void *user, blt_detail_t *d)
 {
 	uint16_t n;
 	int rc;
@@ -1371,7 +1372,7 @@ uint64_t blt_client_last_push(const blt_client_t *c)
 }
 
 blt_err_t blt_client_read_at(blt_client_t *c, uint8_t slave, uint16_t start, uint16_t count,
-                       uint8_t *data, size_t cap, size_t *nbytes, blt_detail_t *d)
+                             uint8_t *data, size_t cap, size_t *nbytes, blt_detail_t *d)
 {
 	uint8_t req[16], reply[BLT_RTU_MAX];
 	size_t rlen, n;
@@ -1399,7 +1400,7 @@ blt_err_t blt_client_read_at(blt_client_t *c, uint8_t slave, uint16_t start, uin
 }
 
 blt_err_t blt_client_submit_read_at(blt_client_t *c, uint8_t slave, uint16_t start, uint16_t count,
-                              blt_reply_fn cb, void *user, blt_detail_t *d)
+                                    blt_reply_fn cb, void *user, blt_detail_t *d)
 {
 	uint8_t req[16];
 	size_t rlen;
@@ -1428,7 +1429,7 @@ static int node_query_frame(blt_client_t *c, uint8_t *req, size_t cap, size_t *r
 }
 
 blt_err_t blt_client_node_info(blt_client_t *c, uint8_t *data, size_t cap, size_t *nbytes,
-                         blt_detail_t *d)
+                               blt_detail_t *d)
 {
 	uint8_t req[16], reply[BLT_RTU_MAX];
 	size_t rlen, n;

@@ -52,8 +52,8 @@ void blt_setting_read_span(const blt_setting_t *s, uint16_t *start, uint16_t *co
 	*count = (uint16_t)n;
 }
 
-blt_err_t blt_setting_extract(const blt_setting_t *s, uint16_t start, const uint8_t *data, size_t nbytes,
-                        int32_t *value, blt_detail_t *d)
+blt_err_t blt_setting_extract(const blt_setting_t *s, uint16_t start, const uint8_t *data,
+                              size_t nbytes, int32_t *value, blt_detail_t *d)
 {
 	const blt_field_t *f;
 	size_t off;
@@ -347,8 +347,8 @@ static int send_write(blt_client_t *c, const blt_setting_t *s, blt_write_result_
 }
 
 blt_err_t blt_setting_write(blt_client_t *c, const char *profile_id, const blt_setting_t *s,
-                      int32_t value, const blt_write_opts_t *o, blt_write_result_t *result,
-                      blt_detail_t *d)
+                            int32_t value, const blt_write_opts_t *o, blt_write_result_t *result,
+                            blt_detail_t *d)
 {
 	static const blt_write_opts_t no_opts;
 	blt_write_result_t local;
@@ -447,7 +447,7 @@ blt_err_t blt_setting_write(blt_client_t *c, const char *profile_id, const blt_s
 }
 
 blt_err_t blt_register_write(blt_client_t *c, const char *profile_id, uint16_t reg, uint32_t value,
-                       const blt_write_opts_t *o, blt_write_result_t *result, blt_detail_t *d)
+                             const blt_write_opts_t *o, blt_write_result_t *result, blt_detail_t *d)
 {
 	const blt_setting_t *s;
 	blt_write_result_t local;
@@ -517,7 +517,7 @@ blt_err_t blt_register_write(blt_client_t *c, const char *profile_id, uint16_t r
 }
 
 blt_err_t blt_setting_read(blt_client_t *c, const char *profile_id, const blt_setting_t *s,
-                     int32_t *value, blt_detail_t *d)
+                           int32_t *value, blt_detail_t *d)
 {
 	(void)profile_id; /* reading is harmless on any profile */
 	if (!c || !s || !value)

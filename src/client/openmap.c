@@ -62,8 +62,8 @@ size_t blt_openmap_plan(uint16_t start, uint16_t count, blt_openmap_read_t *out,
 }
 
 blt_err_t blt_client_read_mapped(blt_client_t *c, uint16_t start, uint16_t count, uint8_t *data,
-                           size_t cap, uint8_t *present, size_t present_cap,
-                           unsigned *delivered, blt_detail_t *d)
+                                 size_t cap, uint8_t *present, size_t present_cap,
+                                 unsigned *delivered, blt_detail_t *d)
 {
 	blt_openmap_read_t plan[BLT_MAX_READ_REGS];
 	size_t nseg;
@@ -73,16 +73,17 @@ blt_err_t blt_client_read_mapped(blt_client_t *c, uint16_t start, uint16_t count
 		return blt_detail_set(d, BLT_E_INVAL, "mapped read needs 1-%d registers and output",
 		                      BLT_MAX_READ_REGS);
 	if (cap < 2u * count || present_cap < (count + 7u) / 8u)
-		return blt_detail_set(d, BLT_E_BUFSIZE, "mapped read of %u registers: buffer too small",
-		                      count);
+		return blt_detail_set(d, BLT_E_BUFSIZE,
+		                      "mapped read of %u registers: buffer too small", count);
 	memset(data, 0, 2u * count);
 	memset(present, 0, (count + 7u) / 8u);
 	nseg = blt_openmap_plan(start, count, plan, BLT_MAX_READ_REGS);
 	if (nseg == 0)
-		return blt_detail_set(d, BLT_E_NOT_FOUND,
-		                      "registers %u-%u are not reachable over Modbus TCP (the open map "
-		                      "has none of them)",
-		                      start, start + count - 1);
+		return blt_detail_set(
+		    d, BLT_E_NOT_FOUND,
+		    "registers %u-%u are not reachable over Modbus TCP (the open map "
+		    "has none of them)",
+		    start, start + count - 1);
 	for (size_t s = 0; s < nseg; s++) {
 		uint8_t buf[2 * BLT_MAX_READ_REGS];
 		size_t nb = 0;
@@ -91,7 +92,8 @@ blt_err_t blt_client_read_mapped(blt_client_t *c, uint16_t start, uint16_t count
 		if (rc != BLT_OK)
 			return rc;
 		for (uint16_t k = plan[s].skip; k < plan[s].count && 2u * k + 1 < nb; k++) {
-			const blt_tcp_run_t *r = blt_tcpmap_find_public((uint16_t)(plan[s].pub + k));
+			const blt_tcp_run_t *r =
+			    blt_tcpmap_find_public((uint16_t)(plan[s].pub + k));
 			unsigned reg, off;
 
 			if (!r)
@@ -118,7 +120,8 @@ blt_err_t blt_openmap_write_target(uint16_t reg, uint16_t *pub, blt_detail_t *d)
 
 	if (!r)
 		return blt_detail_set(d, BLT_E_NOT_FOUND,
-		                      "register %u has no Modbus TCP address (not in the open map)", reg);
+		                      "register %u has no Modbus TCP address (not in the open map)",
+		                      reg);
 	if (!r->writable)
 		return blt_detail_set(d, BLT_E_DENIED,
 		                      "register %u is read-only over Modbus TCP (public %u)", reg,

@@ -945,7 +945,7 @@ static int op_devices(blt_cloud_t *c, void *arg, blt_detail_t *d)
 }
 
 blt_err_t blt_cloud_devices(blt_cloud_t *c, blt_cloud_device_t *out, size_t cap, size_t *n,
-                      blt_detail_t *d)
+                            blt_detail_t *d)
 {
 	size_t dummy;
 	if (!c || (!out && cap))
@@ -963,7 +963,8 @@ blt_err_t blt_cloud_devices(blt_cloud_t *c, blt_cloud_device_t *out, size_t cap,
 	return with_relogin(c, op_devices, &a, d);
 }
 
-blt_err_t blt_cloud_find_device(blt_cloud_t *c, const char *sn, blt_cloud_device_t *out, blt_detail_t *d)
+blt_err_t blt_cloud_find_device(blt_cloud_t *c, const char *sn, blt_cloud_device_t *out,
+                                blt_detail_t *d)
 {
 	blt_cloud_device_t devs[64];
 	size_t n = 0;
@@ -1141,7 +1142,7 @@ static int op_pfx(blt_cloud_t *c, void *arg, blt_detail_t *d)
 }
 
 blt_err_t blt_cloud_pfx(blt_cloud_t *c, uint8_t **pfx, size_t *pfx_len, char *password,
-                  size_t password_cap, blt_detail_t *d)
+                        size_t password_cap, blt_detail_t *d)
 {
 	pfx_arg_t a = {NULL, 0};
 	int err;
@@ -1167,7 +1168,7 @@ blt_err_t blt_cloud_pfx(blt_cloud_t *c, uint8_t **pfx, size_t *pfx_len, char *pa
 }
 
 blt_err_t blt_cloud_mqtt_credentials(blt_cloud_t *c, char *user, size_t user_cap, char *password,
-                               size_t password_cap, blt_detail_t *d)
+                                     size_t password_cap, blt_detail_t *d)
 {
 	char p0[1024], p1[1024], totp[9];
 	int err;
@@ -1216,7 +1217,8 @@ blt_err_t blt_cloud_mqtt_credentials(blt_cloud_t *c, char *user, size_t user_cap
 
 /* ---- long-running clients: re-login setup, fresh MQTT credentials ----------------- */
 
-blt_err_t blt_cloud_set_relogin(blt_cloud_t *c, const char *email, const char *password, blt_detail_t *d)
+blt_err_t blt_cloud_set_relogin(blt_cloud_t *c, const char *email, const char *password,
+                                blt_detail_t *d)
 {
 	if (!c || !email || !password)
 		return blt_detail_set(d, BLT_E_INVAL, "blt_cloud_set_relogin: NULL argument");
@@ -1244,8 +1246,9 @@ void blt_cloud_on_token(blt_cloud_t *c, blt_cloud_token_fn fn, void *user)
 	}
 }
 
-blt_err_t blt_cloud_mqtt_credentials_fresh(blt_cloud_t *c, int max_age_s, char *user, size_t user_cap,
-                                     char *password, size_t password_cap, blt_detail_t *d)
+blt_err_t blt_cloud_mqtt_credentials_fresh(blt_cloud_t *c, int max_age_s, char *user,
+                                           size_t user_cap, char *password, size_t password_cap,
+                                           blt_detail_t *d)
 {
 	uint64_t max_ms;
 	int err;
@@ -1326,7 +1329,7 @@ static int op_remote(blt_cloud_t *c, void *arg, blt_detail_t *d)
 }
 
 blt_err_t blt_cloud_device_remote(blt_cloud_t *c, blt_cloud_device_t *dev, char *secret,
-                            size_t secret_cap, blt_detail_t *d)
+                                  size_t secret_cap, blt_detail_t *d)
 {
 	if (!c || !dev || !secret || !secret_cap)
 		return blt_detail_set(d, BLT_E_INVAL, "blt_cloud_device_remote: NULL argument");

@@ -132,7 +132,7 @@ int blt_cloud_aes_encrypt_hex(const char key[32], const uint8_t *in, size_t n, c
 }
 
 blt_err_t blt_cloud_aes_decrypt_hex(const char key[32], const char *hex, uint8_t *out, size_t cap,
-                              size_t *out_len, blt_detail_t *d)
+                                    size_t *out_len, blt_detail_t *d)
 {
 	uint8_t ct[1024], pt[1024 + 16];
 	size_t n, m;

@@ -189,7 +189,7 @@ static bool clean_value(const char *s)
 }
 
 blt_err_t blt_cloud_store_save(const char *dir, const blt_cloud_saved_t *s, const uint8_t *pfx,
-                         size_t pfx_len, const char *pfx_password, blt_detail_t *d)
+                               size_t pfx_len, const char *pfx_password, blt_detail_t *d)
 {
 	char buf[8192];
 	int n, err;
@@ -232,8 +232,8 @@ static void set_field(char *dst, size_t cap, const char *v, bool *ok)
 		memcpy(dst, v, strlen(v) + 1);
 }
 
-blt_err_t blt_cloud_store_load(const char *dir, blt_cloud_saved_t *s, uint8_t **pfx, size_t *pfx_len,
-                         char **pfx_password, blt_detail_t *d)
+blt_err_t blt_cloud_store_load(const char *dir, blt_cloud_saved_t *s, uint8_t **pfx,
+                               size_t *pfx_len, char **pfx_password, blt_detail_t *d)
 {
 	uint8_t *b = NULL, *pb = NULL, *pw = NULL;
 	size_t n = 0, pn = 0, pwn = 0;

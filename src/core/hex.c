@@ -18,7 +18,8 @@ static int is_sep(int c)
 	       c == '|' || c == ',';
 }
 
-blt_err_t blt_hex_decode(const char *text, uint8_t *out, size_t cap, size_t *out_len, blt_detail_t *d)
+blt_err_t blt_hex_decode(const char *text, uint8_t *out, size_t cap, size_t *out_len,
+                         blt_detail_t *d)
 {
 	size_t n = 0, pos = 0;
 	int hi = -1;
@@ -36,14 +37,16 @@ blt_err_t blt_hex_decode(const char *text, uint8_t *out, size_t cap, size_t *out
 		}
 		v = hexval(c);
 		if (v < 0)
-			return blt_detail_set(d, BLT_E_HEX, "invalid character '%c' at position %zu",
-					      c >= 0x20 && c < 0x7f ? c : '?', pos);
+			return blt_detail_set(d, BLT_E_HEX,
+			                      "invalid character '%c' at position %zu",
+			                      c >= 0x20 && c < 0x7f ? c : '?', pos);
 		if (hi < 0) {
 			hi = v;
 			continue;
 		}
 		if (n >= cap)
-			return blt_detail_set(d, BLT_E_BUFSIZE, "hex text longer than %zu bytes", cap);
+			return blt_detail_set(d, BLT_E_BUFSIZE, "hex text longer than %zu bytes",
+			                      cap);
 		out[n++] = (uint8_t)(hi << 4 | v);
 		hi = -1;
 	}

@@ -712,7 +712,7 @@ static void decode_plan(ctx_t *c, const plan_t *pl)
 }
 
 blt_err_t blt_decode(const blt_block_t *b, const uint8_t *payload, size_t n,
-               const blt_decode_opts_t *opts, blt_decoded_t *out, blt_detail_t *d)
+                     const blt_decode_opts_t *opts, blt_decoded_t *out, blt_detail_t *d)
 {
 	ctx_t c = {.b = b, .p = payload, .n = n, .opts = opts, .out = out};
 

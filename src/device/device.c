@@ -45,7 +45,7 @@ static void nodes_free(blt_node_t *nodes, size_t n);
 static int nodes_apply(blt_device_t *dev, const blt_decoded_t *r, blt_detail_t *d);
 
 blt_err_t blt_device_new(const blt_profile_t *profile, const char *model, const char *sn,
-                   blt_device_t **out, blt_detail_t *d)
+                         blt_device_t **out, blt_detail_t *d)
 {
 	blt_device_t *dev;
 	if (!profile || !out)
@@ -356,7 +356,8 @@ static void recompute(blt_device_t *dev)
 	integrate(dev, t);
 }
 
-blt_err_t blt_device_update(blt_device_t *dev, const blt_decoded_t *r, uint64_t now_ms, blt_detail_t *d)
+blt_err_t blt_device_update(blt_device_t *dev, const blt_decoded_t *r, uint64_t now_ms,
+                            blt_detail_t *d)
 {
 	if (!dev)
 		return blt_detail_set(d, BLT_E_INVAL, "no device");
@@ -579,7 +580,7 @@ const blt_node_t *blt_device_node_find(const blt_device_t *dev, uint8_t slave)
 }
 
 blt_err_t blt_device_update_node(blt_device_t *dev, uint8_t slave, const blt_decoded_t *r,
-                           uint64_t now_ms, blt_detail_t *d)
+                                 uint64_t now_ms, blt_detail_t *d)
 {
 	const blt_node_t *x = blt_device_node_find(dev, slave);
 	if (!x)

@@ -22,7 +22,7 @@ static uint16_t be16(const uint8_t *p)
 }
 
 blt_err_t blt_mbap_build(uint16_t tid, uint8_t unit, const uint8_t *pdu, size_t pdu_len,
-                   uint8_t *out, size_t cap, size_t *len, blt_detail_t *d)
+                         uint8_t *out, size_t cap, size_t *len, blt_detail_t *d)
 {
 	if (!out || !len || (!pdu && pdu_len))
 		return blt_detail_set(d, BLT_E_INVAL, "no buffer");
@@ -42,7 +42,7 @@ blt_err_t blt_mbap_build(uint16_t tid, uint8_t unit, const uint8_t *pdu, size_t 
 }
 
 blt_err_t blt_mbap_from_rtu(uint16_t tid, const uint8_t *rtu, size_t n, uint8_t *out, size_t cap,
-                      size_t *len, blt_detail_t *d)
+                            size_t *len, blt_detail_t *d)
 {
 	if (!rtu)
 		return blt_detail_set(d, BLT_E_INVAL, "no frame");
@@ -64,7 +64,8 @@ blt_err_t blt_mbap_parse(const uint8_t *p, size_t n, blt_mbap_t *out, blt_detail
 	proto = be16(p + 2);
 	length = be16(p + 4);
 	if (proto != 0)
-		return blt_detail_set(d, BLT_E_PROTOCOL, "MBAP protocol id %u (Modbus is 0)", proto);
+		return blt_detail_set(d, BLT_E_PROTOCOL, "MBAP protocol id %u (Modbus is 0)",
+		                      proto);
 	if (length < MBAP_LEN_MIN || length > MBAP_LEN_MAX)
 		return blt_detail_set(d, BLT_E_PROTOCOL, "MBAP length %u outside %d-%d", length,
 		                      MBAP_LEN_MIN, MBAP_LEN_MAX);
@@ -79,15 +80,17 @@ blt_err_t blt_mbap_parse(const uint8_t *p, size_t n, blt_mbap_t *out, blt_detail
 	return BLT_OK;
 }
 
-blt_err_t blt_mbap_to_rtu(const blt_mbap_t *m, uint8_t *out, size_t cap, size_t *len, blt_detail_t *d)
+blt_err_t blt_mbap_to_rtu(const blt_mbap_t *m, uint8_t *out, size_t cap, size_t *len,
+                          blt_detail_t *d)
 {
 	if (!m || !m->pdu || !out || !len)
 		return blt_detail_set(d, BLT_E_INVAL, "no ADU or buffer");
 	if (m->pdu_len < 1 || m->pdu_len > BLT_MBAP_PDU_MAX)
 		return blt_detail_set(d, BLT_E_RANGE, "PDU of %zu bytes", m->pdu_len);
 	if (cap < m->pdu_len + 3)
-		return blt_detail_set(d, BLT_E_BUFSIZE, "RTU frame needs %zu bytes, buffer holds %zu",
-		                      m->pdu_len + 3, cap);
+		return blt_detail_set(d, BLT_E_BUFSIZE,
+		                      "RTU frame needs %zu bytes, buffer holds %zu", m->pdu_len + 3,
+		                      cap);
 	out[0] = m->unit;
 	memmove(out + 1, m->pdu, m->pdu_len);
 	blt_crc_append(out, m->pdu_len + 1);

@@ -258,7 +258,8 @@ static int parse_exception(const uint8_t *p, size_t n, blt_rtu_t *out, blt_detai
 	                      blt_exception_name(p[2]), p[1] & 0x7F);
 }
 
-blt_err_t blt_rtu_parse(const uint8_t *p, size_t n, blt_rtu_dir_t dir, blt_rtu_t *out, blt_detail_t *d)
+blt_err_t blt_rtu_parse(const uint8_t *p, size_t n, blt_rtu_dir_t dir, blt_rtu_t *out,
+                        blt_detail_t *d)
 {
 	const char *kind;
 	uint8_t fc;

@@ -630,7 +630,7 @@ static int cmp_dev(const void *a, const void *b)
 }
 
 blt_err_t blt_ble_scan(const char *adapter, int duration_ms, blt_ble_device_info_t *out, size_t cap,
-                 size_t *n, blt_detail_t *d)
+                       size_t *n, blt_detail_t *d)
 {
 	int rc;
 	if (!out || !n || duration_ms < 0)

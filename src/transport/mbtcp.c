@@ -41,7 +41,7 @@ typedef struct mbtcp {
 	int reconnect_min_ms, reconnect_max_ms;
 
 	int fd;
-	bool want;      /* connect() called, no disconnect() */
+	bool want; /* connect() called, no disconnect() */
 	uint64_t next_attempt;
 	int backoff_ms;
 
@@ -56,7 +56,7 @@ typedef struct mbtcp {
 	uint8_t rx[MB_RX];
 	size_t rxlen;
 	blt_listeners_t ls;
-	uint64_t stale;                 /* replies dropped for a wrong transaction id */
+	uint64_t stale; /* replies dropped for a wrong transaction id */
 } mbtcp_t;
 
 static void notify(mbtcp_t *m, bool up, int err)
@@ -107,8 +107,8 @@ static int open_socket(mbtcp_t *m, blt_detail_t *d)
 	snprintf(port, sizeof port, "%u", m->port);
 	rc = getaddrinfo(m->host, port, &hints, &res);
 	if (rc != 0)
-		return blt_detail_set(d, BLT_E_CONNECT, "modbus-tcp: cannot resolve %s: %s", m->host,
-		                      gai_strerror(rc));
+		return blt_detail_set(d, BLT_E_CONNECT, "modbus-tcp: cannot resolve %s: %s",
+		                      m->host, gai_strerror(rc));
 	for (ai = res; ai; ai = ai->ai_next) {
 		int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
 		                ai->ai_protocol);
@@ -160,11 +160,10 @@ static int open_socket(mbtcp_t *m, blt_detail_t *d)
 		                      "modbus-tcp: %s:%u did not accept within %d ms (Modbus TCP "
 		                      "enabled on the device? another client connected?)",
 		                      m->host, m->port, m->connect_timeout_ms);
-	return blt_detail_set(d, BLT_E_CONNECT, "modbus-tcp: %s:%u: %s%s", m->host, m->port,
-	                      strerror(last_errno),
-	                      last_errno == ECONNREFUSED
-	                          ? " (is Modbus TCP enabled on the device, on this port?)"
-	                          : "");
+	return blt_detail_set(
+	    d, BLT_E_CONNECT, "modbus-tcp: %s:%u: %s%s", m->host, m->port, strerror(last_errno),
+	    last_errno == ECONNREFUSED ? " (is Modbus TCP enabled on the device, on this port?)"
+	                               : "");
 }
 
 static int mb_connect(blt_transport_t *t, blt_detail_t *d)
@@ -256,7 +255,8 @@ static int mb_poll(blt_transport_t *t, int timeout_ms, blt_detail_t *d)
 
 		if (m->fd < 0) {
 			if (!m->want)
-				return blt_detail_set(d, BLT_E_DISCONNECTED, "modbus-tcp: not connected");
+				return blt_detail_set(d, BLT_E_DISCONNECTED,
+				                      "modbus-tcp: not connected");
 			if (now >= m->next_attempt) {
 				blt_detail_t cd = {{0}};
 				if (mb_connect(t, &cd) != BLT_OK)
@@ -268,8 +268,8 @@ static int mb_poll(blt_transport_t *t, int timeout_ms, blt_detail_t *d)
 					poll(NULL, 0, (int)(until - now));
 				if (blt_now_ms() >= end)
 					return blt_detail_set(d, BLT_E_DISCONNECTED,
-					                      "modbus-tcp: %s:%u unreachable", m->host,
-					                      m->port);
+					                      "modbus-tcp: %s:%u unreachable",
+					                      m->host, m->port);
 				continue;
 			}
 		}
@@ -385,14 +385,14 @@ static void mb_destroy(blt_transport_t *t)
 }
 
 static const struct blt_transport_ops mb_ops = {
-	.connect = mb_connect,
-	.listen = mb_listen,
-	.unlisten = mb_unlisten,
-	.publish = mb_publish,
-	.poll = mb_poll,
-	.connected = mb_connected,
-	.disconnect = mb_disconnect,
-	.destroy = mb_destroy,
+    .connect = mb_connect,
+    .listen = mb_listen,
+    .unlisten = mb_unlisten,
+    .publish = mb_publish,
+    .poll = mb_poll,
+    .connected = mb_connected,
+    .disconnect = mb_disconnect,
+    .destroy = mb_destroy,
 };
 
 blt_err_t blt_mbtcp_new(const blt_mbtcp_opts_t *o, blt_transport_t **out, blt_detail_t *d)

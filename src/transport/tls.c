@@ -614,8 +614,8 @@ int blt_tls_error(const blt_tls_diag_t *diag, const char *host, const char *why,
 	                      why && strstr(why, "unexpected eof") ? " (not a TLS listener?)" : "");
 }
 
-blt_err_t blt_tls_pfx_info(const uint8_t *pfx, size_t len, const char *password, blt_pfx_info_t *out,
-                     blt_detail_t *d)
+blt_err_t blt_tls_pfx_info(const uint8_t *pfx, size_t len, const char *password,
+                           blt_pfx_info_t *out, blt_detail_t *d)
 {
 	blt_tls_opts_t o;
 	p12_parts_t parts = {0};

@@ -23,7 +23,7 @@ blt_err_t blt_transport_connect(blt_transport_t *t, blt_detail_t *d)
 }
 
 blt_err_t blt_transport_listen(blt_transport_t *t, const char *topic, blt_msg_fn fn, void *user,
-                         blt_detail_t *d)
+                               blt_detail_t *d)
 {
 	if (!t || !topic || !topic[0] || !fn)
 		return blt_detail_set(d, BLT_E_INVAL,
@@ -43,8 +43,8 @@ void blt_transport_unlisten_fn(blt_transport_t *t, const char *topic, blt_msg_fn
 		t->ops->unlisten(t, topic, fn, user);
 }
 
-blt_err_t blt_transport_publish(blt_transport_t *t, const char *topic, const void *payload, size_t len,
-                          int qos, bool retain, blt_detail_t *d)
+blt_err_t blt_transport_publish(blt_transport_t *t, const char *topic, const void *payload,
+                                size_t len, int qos, bool retain, blt_detail_t *d)
 {
 	if (!t || !topic || !topic[0] || (len && !payload))
 		return blt_detail_set(d, BLT_E_INVAL,

@@ -42,9 +42,9 @@
 #error "BLT_BRIDGE_PATH must name the bluetti-bridge binary"
 #endif
 
-#define SN_A     "2616113487436"
-#define SN_B     "2616113487999"
-#define SN_MANY  2616113488000ULL
+#define SN_A    "2616113487436"
+#define SN_B    "2616113487999"
+#define SN_MANY 2616113488000ULL
 
 /* ---- the watcher: last payload and a counter per topic ------------------------------- */
 

@@ -36,8 +36,9 @@
 static pid_t start_sim(const char *port_arg, uint16_t *port)
 {
 	char ready[512], log[512];
-	const char *argv[] = {BLT_SIM_PATH, "--modbus-tcp", port_arg, "--ready-file", ready,
-	                      "--soc", "60", "-v", NULL};
+	const char *argv[] = {BLT_SIM_PATH,   "--modbus-tcp", port_arg,
+	                      "--ready-file", ready,          "--soc",
+	                      "60",           "-v",           NULL};
 	pid_t pid;
 
 	it_path(ready, sizeof ready, "BLT_IT_DIR", "mbsim.port");
@@ -110,8 +111,8 @@ static void read_block(blt_client_t *c, uint16_t id, uint16_t regs, blt_decoded_
 		if (v->status == BLT_VS_UNAVAILABLE && v->reason == BLT_VR_NOT_DELIVERED)
 			nd++;
 		if (v->status == BLT_VS_OK && !v->field->repeat)
-			assert_non_null(blt_tcpmap_find_internal(
-			    (uint16_t)(id + v->field->offset / 2)));
+			assert_non_null(
+			    blt_tcpmap_find_internal((uint16_t)(id + v->field->offset / 2)));
 	}
 	assert_true(nd > 0);
 }

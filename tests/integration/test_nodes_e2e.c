@@ -110,9 +110,25 @@ static int setup(void **state)
 		return -1;
 	snprintf(ready, sizeof ready, "%s/sim.ready", E.dir);
 	snprintf(simlog, sizeof simlog, "%s/sim.log", E.dir);
-	const char *argv[] = {BLT_SIM_PATH, "--broker", broker, "--cert", pfx,
-	                      "--cert-password-file", pass, "--ca", ca, "--profile", "AP300",
-	                      "--sn", SN, "--packs", "2", "--hub", "--ready-file", ready, "-v",
+	const char *argv[] = {BLT_SIM_PATH,
+	                      "--broker",
+	                      broker,
+	                      "--cert",
+	                      pfx,
+	                      "--cert-password-file",
+	                      pass,
+	                      "--ca",
+	                      ca,
+	                      "--profile",
+	                      "AP300",
+	                      "--sn",
+	                      SN,
+	                      "--packs",
+	                      "2",
+	                      "--hub",
+	                      "--ready-file",
+	                      ready,
+	                      "-v",
 	                      NULL};
 	E.sim = it_spawn(argv, simlog, &(it_spawn_opts_t){.append = true});
 	return it_wait_file(ready, E.sim, 5000, NULL) ? 0 : -1;
@@ -141,8 +157,10 @@ static void test_cli_nodes(void **state)
 	static const struct {
 		int slave;
 		const char *kind, *model;
-	} want[] = {{0, "power_station", "AP300"}, {11, "hub", "D1 hub"},
-	            {51, "battery", "B300"},       {52, "battery", "B300"}};
+	} want[] = {{0, "power_station", "AP300"},
+	            {11, "hub", "D1 hub"},
+	            {51, "battery", "B300"},
+	            {52, "battery", "B300"}};
 	for (int i = 0; i < 4; i++) {
 		const cJSON *x = cJSON_GetArrayItem(list, i);
 		assert_int_equal(cJSON_GetObjectItem(x, "slave")->valueint, want[i].slave);
@@ -207,7 +225,8 @@ static size_t collect_docs(chk_doc_t *docs, size_t cap)
 		if (strncmp(x->topic, "homeassistant/", 14) || tl < 7 ||
 		    strcmp(x->topic + tl - 7, "/config") || !x->payload[0])
 			continue;
-		if (strstr(x->topic, "/bluetti_bridge_")) /* the bridge's own device: its own state */
+		if (strstr(x->topic,
+		           "/bluetti_bridge_")) /* the bridge's own device: its own state */
 			continue;
 		docs[n].topic = x->topic;
 		docs[n].payload = x->payload;
@@ -272,8 +291,8 @@ static void test_bridge_sub_devices(void **state)
 		const cJSON *dev = cJSON_GetObjectItem(o, "device");
 		assert_string_equal(cJSON_GetObjectItem(dev, "via_device")->valuestring,
 		                    "bluetti_" SN);
-		const char *id = cJSON_GetArrayItem(cJSON_GetObjectItem(dev, "identifiers"), 0)
-		                     ->valuestring;
+		const char *id =
+		    cJSON_GetArrayItem(cJSON_GetObjectItem(dev, "identifiers"), 0)->valuestring;
 		char want[64];
 		snprintf(want, sizeof want, "bluetti_" SN "_%.*s", (int)strcspn(subs[i], "_"),
 		         subs[i]);

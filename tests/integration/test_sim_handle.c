@@ -705,7 +705,8 @@ static void test_nodes(void **state)
 	assert_true(num(core, "pack_count") == 3);
 	double cap = dev.capacity_wh + 2 * 3072.0;
 	double want = (dev.capacity_wh * dev.st.soc + 3072.0 * dev.nodes[1]->st.soc +
-	               3072.0 * dev.nodes[2]->st.soc) / cap;
+	               3072.0 * dev.nodes[2]->st.soc) /
+	              cap;
 	assert_true(fabs(num(core, "soc") - want) <= 0.5);
 	/* power conservation: the packs' shares and the unit's own share add up */
 	double shares = dev.st.own_w + dev.nodes[1]->st.pack_w + dev.nodes[2]->st.pack_w;
@@ -729,7 +730,8 @@ static void test_no_nodes_without_options(void **state)
 	(void)state;
 	init_dev("AP300", NULL);
 	assert_int_equal(node_query(&r), SIM_REPLY);
-	assert_int_equal(blt_rtu_parse(r.rtu, r.rtu_len, BLT_RTU_REPLY, &rep, NULL), BLT_E_EXCEPTION);
+	assert_int_equal(blt_rtu_parse(r.rtu, r.rtu_len, BLT_RTU_REPLY, &rep, NULL),
+	                 BLT_E_EXCEPTION);
 	assert_int_equal(rep.exception, 2);
 }
 

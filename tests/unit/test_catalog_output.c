@@ -67,7 +67,8 @@ static void test_golden_1300(void **state)
 	       "\"phase_0_voltage\":230.1,\"phase_0_current\":-1.6,\"phase_0_apparent\":380},"
 	       "\"units\":{\"frequency\":\"Hz\",\"grid_power\":\"W\",\"charge_energy\":\"kWh\","
 	       "\"feedback_energy\":\"kWh\",\"phase_0_power\":\"W\",\"phase_0_voltage\":\"V\","
-	       "\"phase_0_current\":\"A\",\"phase_0_apparent\":\"VA\"},\"missing\":[\"phase_0_power_32\",\"phase_1_power_32\","
+	       "\"phase_0_current\":\"A\",\"phase_0_apparent\":\"VA\"},\"missing\":[\"phase_0_"
+	       "power_32\",\"phase_1_power_32\","
 	       "\"phase_2_power_32\",\"phase_0_apparent_32\",\"phase_1_apparent_32\","
 	       "\"phase_2_apparent_32\"],\"unavailable\":{}}\n");
 	free(j);

@@ -88,9 +88,9 @@ static void test_denied_alias(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_size_and_order),
-		cmocka_unit_test(test_lookups),
-		cmocka_unit_test(test_denied_alias),
+	    cmocka_unit_test(test_size_and_order),
+	    cmocka_unit_test(test_lookups),
+	    cmocka_unit_test(test_denied_alias),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -104,11 +104,11 @@ static void test_write_targets(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_block_100_is_one_read),
-		cmocka_unit_test(test_grid_block),
-		cmocka_unit_test(test_single_register_inside_a_run),
-		cmocka_unit_test(test_unmapped_and_every_block),
-		cmocka_unit_test(test_write_targets),
+	    cmocka_unit_test(test_block_100_is_one_read),
+	    cmocka_unit_test(test_grid_block),
+	    cmocka_unit_test(test_single_register_inside_a_run),
+	    cmocka_unit_test(test_unmapped_and_every_block),
+	    cmocka_unit_test(test_write_targets),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

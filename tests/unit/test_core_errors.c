@@ -42,7 +42,7 @@ static void test_every_code_named(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_every_code_named),
+	    cmocka_unit_test(test_every_code_named),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -20,8 +20,8 @@
 #define HEX_6300 test_data_text("payloads/ap300_block6300.hex")
 /* Grid gone: frequency 0, no phase values. */
 static const char *HEX_1300_OUTAGE =
-	"0000 0000 0000 04d2 0000 0038 0000 0000 0000 0000 0000 0000 0001 0000 0000 0000"
-	"0000";
+    "0000 0000 0000 04d2 0000 0038 0000 0000 0000 0000 0000 0000 0001 0000 0000 0000"
+    "0000";
 
 static blt_decoded_t dec;
 
@@ -41,8 +41,8 @@ static void apply(blt_device_t *dev, uint16_t block, const char *hex, uint64_t n
 static blt_device_t *new_dev(void)
 {
 	blt_device_t *dev = NULL;
-	assert_int_equal(blt_device_new(blt_profile_find("EL100V2"), NULL, "2434000112345", &dev, NULL),
-			 BLT_OK);
+	assert_int_equal(
+	    blt_device_new(blt_profile_find("EL100V2"), NULL, "2434000112345", &dev, NULL), BLT_OK);
 	return dev;
 }
 
@@ -141,10 +141,10 @@ static void test_cells(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_empty_summary),
-		cmocka_unit_test(test_core_and_grid),
-		cmocka_unit_test(test_outage),
-		cmocka_unit_test(test_cells),
+	    cmocka_unit_test(test_empty_summary),
+	    cmocka_unit_test(test_core_and_grid),
+	    cmocka_unit_test(test_outage),
+	    cmocka_unit_test(test_cells),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

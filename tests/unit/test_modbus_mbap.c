@@ -127,9 +127,9 @@ static void test_buffers(void **state)
 	assert_int_equal(len, BLT_MBAP_MAX);
 	assert_int_equal(blt_mbap_parse(out, len, &m, NULL), BLT_OK);
 	assert_int_equal(m.pdu_len, BLT_MBAP_PDU_MAX);
-	assert_int_equal(blt_mbap_build(9, 1, pdu, BLT_MBAP_PDU_MAX + 1, out, sizeof out, &len,
-	                                NULL),
-	                 BLT_E_RANGE);
+	assert_int_equal(
+	    blt_mbap_build(9, 1, pdu, BLT_MBAP_PDU_MAX + 1, out, sizeof out, &len, NULL),
+	    BLT_E_RANGE);
 	assert_int_equal(blt_mbap_build(9, 1, pdu, 10, out, 16, &len, NULL), BLT_E_BUFSIZE);
 	assert_int_equal(blt_mbap_to_rtu(&m, out, 10, &len, NULL), BLT_E_BUFSIZE);
 }
@@ -137,12 +137,12 @@ static void test_buffers(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_read_request_from_rtu),
-		cmocka_unit_test(test_write_echo_reply_to_rtu),
-		cmocka_unit_test(test_read_reply_and_exception),
-		cmocka_unit_test(test_stream),
-		cmocka_unit_test(test_malformed),
-		cmocka_unit_test(test_buffers),
+	    cmocka_unit_test(test_read_request_from_rtu),
+	    cmocka_unit_test(test_write_echo_reply_to_rtu),
+	    cmocka_unit_test(test_read_reply_and_exception),
+	    cmocka_unit_test(test_stream),
+	    cmocka_unit_test(test_malformed),
+	    cmocka_unit_test(test_buffers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

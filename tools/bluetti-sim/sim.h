@@ -100,10 +100,10 @@ typedef struct sim_device {
 	uint32_t rng;
 	unsigned push_index; /* alternates unsolicited pushes between blocks */
 	uint64_t requests, replies, writes, exceptions, ignored;
-	uint64_t answered;               /* replies decided (sent, queued or corrupted) */
-	bool warned;                     /* unknown field names logged once */
-	void *user;                      /* the program's context */
-	bool busy_done[SIM_MAX_REGIONS]; /* --busy-once: region answered busy already */
+	uint64_t answered;                     /* replies decided (sent, queued or corrupted) */
+	bool warned;                           /* unknown field names logged once */
+	void *user;                            /* the program's context */
+	bool busy_done[SIM_MAX_REGIONS];       /* --busy-once: region answered busy already */
 	bool busy_write_done[SIM_MAX_REGIONS]; /* --modbus-tcp --busy-once: the same for writes */
 	/* NODE_INFO (block 21000, --packs / --hub): nodes at their own slave addresses, each a
 	 * device with its own register memory (packs: 6100 and 6300; the hub: none). */

@@ -3,7 +3,7 @@
 #define BLUETTI_CLI_H
 
 /* Exit status: 0 ok, 1 failure (device, data, network, failed check), 2 usage error. */
-#define EXIT_FAIL 1
+#define EXIT_FAIL  1
 #define EXIT_USAGE 2
 
 int cmd_read(int argc, char **argv);

@@ -77,60 +77,67 @@ static void usage(int mode, FILE *out)
 	switch (mode) {
 	case MODE_READ:
 		fprintf(out, "usage: bluetti read --profile MODEL --sn SN (--block N | --group G) "
-			     "[options]\n\nRead blocks from a device over MQTT and print them "
-			     "decoded.\n\n");
+		             "[options]\n\nRead blocks from a device over MQTT and print them "
+		             "decoded.\n\n");
 		break;
 	case MODE_WATCH:
 		fprintf(out, "usage: bluetti watch --profile MODEL --sn SN (--block N | --group G) "
-			     "[--interval S] [options]\n\nRead repeatedly; one line (or one JSON "
-			     "object) per block and read. Ctrl-C stops.\n\n");
+		             "[--interval S] [options]\n\nRead repeatedly; one line (or one JSON "
+		             "object) per block and read. Ctrl-C stops.\n\n");
 		break;
 	case MODE_DUMP:
 		fprintf(out, "usage: bluetti dump --profile MODEL --sn SN --block N [options]\n\n"
-			     "Read and print the raw reply (register data) as hex. Credential\n"
-			     "blocks (2200, 12002) are masked unless --show-secrets.\n\n");
+		             "Read and print the raw reply (register data) as hex. Credential\n"
+		             "blocks (2200, 12002) are masked unless --show-secrets.\n\n");
 		break;
 	case MODE_NODES:
 		fprintf(out, "usage: bluetti nodes --profile MODEL --sn SN [options]\n\n"
-			     "List the nodes of the system (block 21000 NODE_INFO): the power\n"
-			     "station, hubs and expansion batteries, each with its slave address.\n"
-			     "Read a node's blocks with `bluetti read --node SLAVE ...`.\n\n");
+		             "List the nodes of the system (block 21000 NODE_INFO): the power\n"
+		             "station, hubs and expansion batteries, each with its slave address.\n"
+		             "Read a node's blocks with `bluetti read --node SLAVE ...`.\n\n");
 		break;
 	case MODE_CHECK:
-		fprintf(out, "usage: bluetti check --profile MODEL --sn SN [options]\n\n"
-			     "End-to-end check: connect, read grid block 1300, decode and validate\n"
-			     "(frequency 45-55 Hz, voltage 200-250 V, current 0-20 A, power within\n"
-			     "10%% of V x I); prints the values and a timing table. Exit status 0\n"
-			     "only if every check passed.\n\n");
+		fprintf(out,
+		        "usage: bluetti check --profile MODEL --sn SN [options]\n\n"
+		        "End-to-end check: connect, read grid block 1300, decode and validate\n"
+		        "(frequency 45-55 Hz, voltage 200-250 V, current 0-20 A, power within\n"
+		        "10%% of V x I); prints the values and a timing table. Exit status 0\n"
+		        "only if every check passed.\n\n");
 		break;
 	}
 	dev_args_help(out, 1);
 	if (mode != MODE_CHECK && mode != MODE_NODES)
-		fprintf(out,
-			"what:\n"
-			"  -b, --block N[,N...]      block id(s); see `bluetti blocks`\n"
-			"  -g, --group G[,G...]      profile group(s): core, grid, battery, cells,\n"
-			"                            inverter, settings\n"
-			"      --regs N              request exactly N registers (default: the\n"
-			"                            profile's, shorter if the device refuses it; what\n"
-			"                            works is kept per serial, see -v)\n"
-			"      --node SLAVE          read at a node's slave address, e.g. a battery\n"
-			"                            pack (see `bluetti nodes`)\n");
+		fprintf(
+		    out,
+		    "what:\n"
+		    "  -b, --block N[,N...]      block id(s); see `bluetti blocks`\n"
+		    "  -g, --group G[,G...]      profile group(s): core, grid, battery, cells,\n"
+		    "                            inverter, settings\n"
+		    "      --regs N              request exactly N registers (default: the\n"
+		    "                            profile's, shorter if the device refuses it; "
+		    "what\n"
+		    "                            works is kept per serial, see -v)\n"
+		    "      --node SLAVE          read at a node's slave address, e.g. a battery\n"
+		    "                            pack (see `bluetti nodes`)\n");
 	if (mode == MODE_WATCH)
-		fprintf(out, "  -i, --interval S          seconds between reads (default 5)\n"
-			     "  -n, --count N             stop after N rounds (default: until Ctrl-C)\n");
-	fprintf(out, "output:\n"
-		     "  -j, --json                JSON (one object per block)\n"
-		     "  -a, --all                 also list missing / gated fields with the reason\n"
-		     "      --show-secrets        show credential fields\n"
-		     "  -v, --verbose             log protocol details and the read lengths\n"
-		     "                            learned for each block to stderr\n"
-		     "  -h, --help                this help\n");
+		fprintf(
+		    out,
+		    "  -i, --interval S          seconds between reads (default 5)\n"
+		    "  -n, --count N             stop after N rounds (default: until Ctrl-C)\n");
+	fprintf(out,
+	        "output:\n"
+	        "  -j, --json                JSON (one object per block)\n"
+	        "  -a, --all                 also list missing / gated fields with the reason\n"
+	        "      --show-secrets        show credential fields\n"
+	        "  -v, --verbose             log protocol details and the read lengths\n"
+	        "                            learned for each block to stderr\n"
+	        "  -h, --help                this help\n");
 	conn_args_help(out);
-	fprintf(out, "\nexample: bluetti %s --profile EL100V2 --sn 2434000112345 --broker "
-		     "localhost:8883 \\\n           --cert client.pfx --cert-password-file pass "
-		     "--ca ca.pem%s\n",
-		mode_name[mode], mode == MODE_CHECK || mode == MODE_NODES ? "" : " --group grid");
+	fprintf(out,
+	        "\nexample: bluetti %s --profile EL100V2 --sn 2434000112345 --broker "
+	        "localhost:8883 \\\n           --cert client.pfx --cert-password-file pass "
+	        "--ca ca.pem%s\n",
+	        mode_name[mode], mode == MODE_CHECK || mode == MODE_NODES ? "" : " --group grid");
 }
 
 static int add_blocks(read_args_t *a, const char *list)
@@ -150,19 +157,19 @@ static int add_blocks(read_args_t *a, const char *list)
 static int parse_args(int mode, int argc, char **argv, read_args_t *a)
 {
 	static const struct option opts[] = {
-		DEV_LONG_OPTIONS,
-		{"block", required_argument, NULL, OPT_BLOCK},
-		{"group", required_argument, NULL, OPT_GROUP},
-		{"regs", required_argument, NULL, OPT_REGS},
-		{"json", no_argument, NULL, OPT_JSON},
-		{"all", no_argument, NULL, OPT_ALL},
-		{"show-secrets", no_argument, NULL, OPT_SHOW_SECRETS},
-		{"interval", required_argument, NULL, OPT_INTERVAL},
-		{"count", required_argument, NULL, OPT_COUNT},
-		{"verbose", no_argument, NULL, OPT_VERBOSE},
-		{"help", no_argument, NULL, OPT_HELP},
-		{"node", required_argument, NULL, OPT_NODE},
-		{NULL, 0, NULL, 0},
+	    DEV_LONG_OPTIONS,
+	    {"block", required_argument, NULL, OPT_BLOCK},
+	    {"group", required_argument, NULL, OPT_GROUP},
+	    {"regs", required_argument, NULL, OPT_REGS},
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {"all", no_argument, NULL, OPT_ALL},
+	    {"show-secrets", no_argument, NULL, OPT_SHOW_SECRETS},
+	    {"interval", required_argument, NULL, OPT_INTERVAL},
+	    {"count", required_argument, NULL, OPT_COUNT},
+	    {"verbose", no_argument, NULL, OPT_VERBOSE},
+	    {"help", no_argument, NULL, OPT_HELP},
+	    {"node", required_argument, NULL, OPT_NODE},
+	    {NULL, 0, NULL, 0},
 	};
 	static const char shortopts[] = "p:s:b:g:jai:n:vh";
 	const char *prog = mode_name[mode];
@@ -185,8 +192,9 @@ static int parse_args(int mode, int argc, char **argv, read_args_t *a)
 		case 'b':
 		case OPT_BLOCK:
 			if (add_blocks(a, optarg) != 0) {
-				fprintf(stderr, "bluetti %s: --block '%s': expected block numbers\n",
-					prog, optarg);
+				fprintf(stderr,
+				        "bluetti %s: --block '%s': expected block numbers\n", prog,
+				        optarg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -195,7 +203,7 @@ static int parse_args(int mode, int argc, char **argv, read_args_t *a)
 		case OPT_REGS:
 			if (cli_parse_ulong(optarg, 1, BLT_MAX_READ_REGS, &v) != 0) {
 				fprintf(stderr, "bluetti %s: --regs must be 1-%d\n", prog,
-					BLT_MAX_READ_REGS);
+				        BLT_MAX_READ_REGS);
 				return EXIT_USAGE;
 			}
 			a->regs = (int)v;
@@ -210,7 +218,8 @@ static int parse_args(int mode, int argc, char **argv, read_args_t *a)
 			char *end;
 			a->interval_s = strtod(optarg, &end);
 			if (*end || !(a->interval_s >= 0.1 && a->interval_s <= 86400)) {
-				fprintf(stderr, "bluetti %s: --interval must be 0.1-86400 s\n", prog);
+				fprintf(stderr, "bluetti %s: --interval must be 0.1-86400 s\n",
+				        prog);
 				return EXIT_USAGE;
 			}
 			break;
@@ -219,7 +228,7 @@ static int parse_args(int mode, int argc, char **argv, read_args_t *a)
 		case OPT_COUNT:
 			if (cli_parse_ulong(optarg, 1, 100000000, &v) != 0) {
 				fprintf(stderr, "bluetti %s: --count must be a positive number\n",
-					prog);
+				        prog);
 				return EXIT_USAGE;
 			}
 			a->count = (long)v;
@@ -232,9 +241,9 @@ static int parse_args(int mode, int argc, char **argv, read_args_t *a)
 			if (mode == MODE_CHECK || mode == MODE_NODES ||
 			    cli_parse_ulong(optarg, 0, 247, &v) != 0) {
 				fprintf(stderr, "bluetti %s: --node %s: %s\n", prog, optarg,
-					mode == MODE_CHECK || mode == MODE_NODES
-					    ? "not an option of this command"
-					    : "expected a slave address 0-247");
+				        mode == MODE_CHECK || mode == MODE_NODES
+				            ? "not an option of this command"
+				            : "expected a slave address 0-247");
 				return EXIT_USAGE;
 			}
 			a->node = (int)v;
@@ -270,8 +279,9 @@ static int resolve_blocks(int mode, read_args_t *a, const blt_profile_t *p)
 		     tok = strtok_r(NULL, ",", &save)) {
 			const blt_group_t *g = blt_profile_group(p, tok);
 			if (!g) {
-				fprintf(stderr, "bluetti %s: profile %s has no group '%s' (groups:",
-					prog, p->id, tok);
+				fprintf(stderr,
+				        "bluetti %s: profile %s has no group '%s' (groups:", prog,
+				        p->id, tok);
 				for (size_t i = 0; i < p->ngroups; i++)
 					fprintf(stderr, " %s", p->groups[i].name);
 				fprintf(stderr, ")\n");
@@ -289,9 +299,10 @@ static int resolve_blocks(int mode, read_args_t *a, const blt_profile_t *p)
 		return 0; /* raw dumps of any register range are fine */
 	for (size_t i = 0; i < a->nblocks; i++) {
 		if (!blt_catalog_find(a->blocks[i])) {
-			fprintf(stderr, "bluetti %s: unknown block %u (see `bluetti blocks`; use "
-					"`bluetti dump` for raw registers)\n",
-				prog, a->blocks[i]);
+			fprintf(stderr,
+			        "bluetti %s: unknown block %u (see `bluetti blocks`; use "
+			        "`bluetti dump` for raw registers)\n",
+			        prog, a->blocks[i]);
 			return EXIT_USAGE;
 		}
 	}
@@ -311,8 +322,10 @@ static void learn_protocol_version(int mode, session_t *s)
 	if (!b || blt_client_read_block(s->c, b->id, blt_profile_block_regs(s->p, b),
 	                                blt_block_core_regs(b), data, sizeof data, &n, NULL,
 	                                &d) != BLT_OK) {
-		fprintf(stderr, "bluetti %s: note: protocol version unknown (block 1: %s); no field "
-		        "is gated on it\n", mode_name[mode], d.text[0] ? d.text : "not read");
+		fprintf(stderr,
+		        "bluetti %s: note: protocol version unknown (block 1: %s); no field "
+		        "is gated on it\n",
+		        mode_name[mode], d.text[0] ? d.text : "not read");
 		return;
 	}
 	if (blt_decode(b, data, n, NULL, &r, &d) != BLT_E_INVAL &&
@@ -349,26 +362,28 @@ static void report_lengths(int mode, session_t *s, uint16_t id, uint16_t asked, 
 			continue;
 		if (l->refused)
 			fprintf(stderr,
-				"bluetti %s: block %u: the device refuses reads of %u registers "
-				"(exception 02) and accepts %u%s; asking %u of %u (%s, %u requests "
-				"spent finding it)\n",
-				mode_name[mode], id, l->refused, l->ok,
-				blt_read_len_settled(l) ? " (the longest that works)" : "",
-				blt_read_len_use(l, asked), asked, origin[l->origin % 3], l->requests);
+			        "bluetti %s: block %u: the device refuses reads of %u registers "
+			        "(exception 02) and accepts %u%s; asking %u of %u (%s, %u requests "
+			        "spent finding it)\n",
+			        mode_name[mode], id, l->refused, l->ok,
+			        blt_read_len_settled(l) ? " (the longest that works)" : "",
+			        blt_read_len_use(l, asked), asked, origin[l->origin % 3],
+			        l->requests);
 		if (l->reply)
-			fprintf(stderr,
-				"bluetti %s: block %u: the device answers %u registers to a read of "
-				"%u (%s)\n",
-				mode_name[mode], id, l->reply, l->reply_to, origin[l->origin % 3]);
+			fprintf(
+			    stderr,
+			    "bluetti %s: block %u: the device answers %u registers to a read of "
+			    "%u (%s)\n",
+			    mode_name[mode], id, l->reply, l->reply_to, origin[l->origin % 3]);
 	}
 	if (nbytes)
 		fprintf(stderr, "bluetti %s: block %u: %zu registers read\n", mode_name[mode], id,
-			nbytes / 2);
+		        nbytes / 2);
 }
 
 /* Read one block; on failure prints a one-line error naming the problem. */
 static int read_block(int mode, read_args_t *a, session_t *s, uint16_t id, uint8_t *data,
-		      size_t cap, size_t *n)
+                      size_t cap, size_t *n)
 {
 	const blt_block_t *b = blt_catalog_find(id);
 	unsigned regs = a->regs ? (unsigned)a->regs : blt_profile_block_regs(s->p, b);
@@ -377,7 +392,7 @@ static int read_block(int mode, read_args_t *a, session_t *s, uint16_t id, uint8
 
 	if (regs == 0) {
 		fprintf(stderr, "bluetti %s: block %u is not in the catalog: give --regs N\n",
-			mode_name[mode], id);
+		        mode_name[mode], id);
 		return BLT_E_UNKNOWN_BLOCK;
 	}
 	s->dopts.present = NULL;
@@ -393,21 +408,24 @@ static int read_block(int mode, read_args_t *a, session_t *s, uint16_t id, uint8
 			*n = 2u * regs;
 			s->dopts.present = s->present;
 			if (a->verbose)
-				fprintf(stderr, "bluetti %s: block %u: %u of %u registers are in the "
-					"Modbus TCP open map\n", mode_name[mode], id, got, regs);
+				fprintf(stderr,
+				        "bluetti %s: block %u: %u of %u registers are in the "
+				        "Modbus TCP open map\n",
+				        mode_name[mode], id, got, regs);
 		}
 	} else if (s->mbtcp && a->node >= 0) {
 		err = blt_detail_set(&d, BLT_E_INVAL, "--node is not available over Modbus TCP");
 	} else if (id == BLT_NODE_INFO_BLOCK) /* not an FC03 block: the query answers it */
 		err = a->node >= 0 && a->node != blt_client_slave(s->c)
-		          ? blt_detail_set(&d, BLT_E_INVAL, "NODE_INFO is asked of the power "
-		                                            "station, not of a node")
+		          ? blt_detail_set(&d, BLT_E_INVAL,
+		                           "NODE_INFO is asked of the power "
+		                           "station, not of a node")
 		          : blt_client_node_info(s->c, data, cap, n, &d);
 	else if (a->node >= 0)
 		err = blt_client_read_at(s->c, (uint8_t)a->node, id, (uint16_t)regs, data, cap, n,
 		                         &d);
 	else if (a->regs || !b) /* --regs N: exactly what was asked (a truncated required
-				    field fails) */
+	                            field fails) */
 		err = blt_client_read(s->c, id, (uint16_t)regs, data, cap, n, &d);
 	else {
 		err = blt_client_read_block(s->c, id, (uint16_t)regs, blt_block_core_regs(b), data,
@@ -417,10 +435,10 @@ static int read_block(int mode, read_args_t *a, session_t *s, uint16_t id, uint8
 	}
 	if (err && a->node >= 0)
 		fprintf(stderr, "bluetti %s: block %u at node %d: %s: %s\n", mode_name[mode], id,
-			a->node, blt_strerror(err), d.text);
+		        a->node, blt_strerror(err), d.text);
 	else if (err)
 		fprintf(stderr, "bluetti %s: block %u: %s: %s\n", mode_name[mode], id,
-			blt_strerror(err), d.text);
+		        blt_strerror(err), d.text);
 	return err;
 }
 
@@ -453,7 +471,7 @@ static void print_line(const blt_decoded_t *r, const char *tag)
 }
 
 static int decode_print(int mode, read_args_t *a, session_t *s, uint16_t id, const uint8_t *data,
-			size_t n)
+                        size_t n)
 {
 	const blt_block_t *b = blt_catalog_find(id);
 	if (mode == MODE_WATCH && !a->json) {
@@ -610,8 +628,10 @@ static int run_nodes(read_args_t *a, session_t *s)
 		return EXIT_FAIL;
 	err = blt_decode(blt_catalog_find(BLT_NODE_INFO_BLOCK), data, n, &s->dopts, &r, &d);
 	if (err == BLT_OK && r.missing)
-		fprintf(stderr, "bluetti nodes: the node list is truncated (%zu bytes): only "
-			"complete records are shown\n", n);
+		fprintf(stderr,
+		        "bluetti nodes: the node list is truncated (%zu bytes): only "
+		        "complete records are shown\n",
+		        n);
 	if (err == BLT_OK)
 		err = blt_device_new(s->p, s->co.model, s->co.sn, &dev, &d);
 	if (err == BLT_OK)
@@ -629,8 +649,8 @@ static int run_nodes(read_args_t *a, session_t *s)
 		const blt_node_t *x = blt_device_node_at(dev, i);
 		const char *kind = blt_node_kind_name((blt_node_kind_t)x->kind);
 		if (a->json) {
-			printf("%s{\"slave\":%u,\"kind\":\"%s\",\"model\":", i ? "," : "",
-			       x->slave, kind);
+			printf("%s{\"slave\":%u,\"kind\":\"%s\",\"model\":", i ? "," : "", x->slave,
+			       kind);
 			cli_json_str(stdout, x->model);
 			printf(",\"model_code\":%u,\"serial\":", x->model_code);
 			cli_json_str(stdout, x->serial);
@@ -695,18 +715,18 @@ static int run_check(read_args_t *a, session_t *s)
 	/* Regional grids: 50 Hz / 230 V (Europe, most of the world) and 60 Hz / 120 V (North
 	 * America, Japan's west at 100 V); power and current are signed the same way. */
 	check_row_t rows[4] = {
-		{"grid frequency", f, "Hz", fabs(f - 50) <= 5 || fabs(f - 60) <= 5,
-		 "50 or 60 Hz, +-5 Hz"},
-		{"grid voltage", v, "V", (v >= 100 && v <= 127) || (v >= 200 && v <= 250),
-		 "100-127 V or 200-250 V"},
-		{"grid current", i, "A", fabs(i) <= 20, "0-20 A (magnitude)"},
-		{"grid power", p, "W", 0, ""},
+	    {"grid frequency", f, "Hz", fabs(f - 50) <= 5 || fabs(f - 60) <= 5,
+	     "50 or 60 Hz, +-5 Hz"},
+	    {"grid voltage", v, "V", (v >= 100 && v <= 127) || (v >= 200 && v <= 250),
+	     "100-127 V or 200-250 V"},
+	    {"grid current", i, "A", fabs(i) <= 20, "0-20 A (magnitude)"},
+	    {"grid power", p, "W", 0, ""},
 	};
 	double vi = fabs(v * i);
 	bool small = vi < 5 && fabs(p) < 5;
 	bool same_sign = small || (p >= 0) == (i >= 0) || fabs(p) < 5 || fabs(i) < 0.05;
 	rows[3].ok = !isnan(p) && !isnan(vi) && !isnan(i) &&
-		     (fabs(fabs(p) - vi) <= 0.10 * vi || small) && same_sign;
+	             (fabs(fabs(p) - vi) <= 0.10 * vi || small) && same_sign;
 	snprintf(rows[3].rule, sizeof rows[3].rule, "sign of I, within 10%% of V x I = %.1f W", vi);
 
 	if (a->json) {
@@ -808,7 +828,8 @@ static int run(int mode, int argc, char **argv)
 				uint64_t el = blt_now_ms() - start;
 				if (stop_flag || el >= period)
 					break;
-				blt_transport_poll(s.t, (int)(period - el < 200 ? period - el : 200), NULL);
+				blt_transport_poll(
+				    s.t, (int)(period - el < 200 ? period - el : 200), NULL);
 			}
 		}
 		rc = 0;

@@ -20,10 +20,10 @@ int cli_profile_opts(const char *profile, blt_decode_opts_t *out);
 /* Strip the envelope of an MQTT payload, parse the FC03 reply and return its data.
  * Errors come with a one-line message in d naming the problem. */
 int cli_frame_data(const uint8_t *payload, size_t n, const uint8_t **data, size_t *nbytes,
-		   blt_detail_t *d);
+                   blt_detail_t *d);
 /* Decode and print (text or JSON); 0 ok, -1 if decoding failed (message on stderr). */
 int cli_print_decoded(const blt_block_t *b, const uint8_t *data, size_t n,
-		      const blt_decode_opts_t *opts, int json, int all);
+                      const blt_decode_opts_t *opts, int json, int all);
 /* JSON string literal (or null). */
 void cli_json_str(FILE *out, const char *s);
 int cli_catalog_markdown(FILE *out);
@@ -33,8 +33,7 @@ int cli_read_file(const char *path, uint8_t **buf, size_t *len, blt_detail_t *d)
 /* A secret: from file (first line, trailing newline stripped), else from environment
  * variable env, else (if prompt != NULL and stdin is a terminal) asked without echo.
  * *out is malloc'd (NULL if none of the sources gave one). */
-int cli_secret(const char *file, const char *env, const char *prompt, char **out,
-	       blt_detail_t *d);
+int cli_secret(const char *file, const char *env, const char *prompt, char **out, blt_detail_t *d);
 void cli_secret_free(char *s);
 
 /* getopt_long with two rules on top (every program uses it for every option table):
@@ -46,7 +45,7 @@ void cli_secret_free(char *s);
  * on a violation a one-line message goes to stderr and '?' is returned (the caller's
  * usage error path). Otherwise exactly getopt_long. */
 int cli_getopt_long(int argc, char *const argv[], const char *shortopts,
-		    const struct option *longopts, int *longindex);
+                    const struct option *longopts, int *longindex);
 /* Set when cli_getopt_long returned '?' after printing its own message. */
 extern bool cli_getopt_reported;
 /* True if a long option of this name must be given in full (see above). */
