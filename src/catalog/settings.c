@@ -4,7 +4,10 @@
  * (13742-13745).
  * A setting is {block, row, write policy}: register, offset, unit and value names come from
  * the catalog row of that name (resolved once, on first use). */
+#include <ctype.h>
+#include <errno.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -456,6 +459,22 @@ static bool value_alias(const blt_setting_t *s, const char *text, int32_t *v)
 	return false;
 }
 
+/* A 2-bit switch given as its register word: exactly the "on" (1) or "off" (2) code at the
+ * row's shift, in decimal. */
+static bool switch2_word(const char *text, unsigned sh, int32_t *v)
+{
+	char *end;
+	unsigned long w;
+	if (!isdigit((unsigned char)text[0]))
+		return false;
+	errno = 0;
+	w = strtoul(text, &end, 10);
+	if (errno || *end || (w != (1ul << sh) && w != (2ul << sh)))
+		return false;
+	*v = (int32_t)w;
+	return true;
+}
+
 blt_err_t blt_setting_parse_value(const blt_setting_t *s, const char *text, int32_t *out,
                                   blt_detail_t *d)
 {
@@ -470,6 +489,8 @@ blt_err_t blt_setting_parse_value(const blt_setting_t *s, const char *text, int3
 		else if (!strcasecmp(text, "off") || !strcasecmp(text, "false") ||
 		         !strcmp(text, "0"))
 			v = s->kind == BLT_SK_SWITCH2 ? (int32_t)(2u << sh) : 0;
+		else if (s->kind == BLT_SK_SWITCH2 && switch2_word(text, sh, &v))
+			; /* the register word as shown ("2(off)" reads back from "2") */
 		else
 			return blt_detail_set(d, BLT_E_RANGE,
 			                      "%s: '%.40s' is not on/off/true/false/1/0", s->name,
