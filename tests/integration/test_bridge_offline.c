@@ -1172,27 +1172,6 @@ static void load_simulated(blt_device_t *dev, const blt_block_t *b, uint16_t reg
 	free(r);
 }
 
-/* True if name has the same word twice in a row ("Grid grid power", "PV PV power"). */
-static bool stutters(const char *name)
-{
-	char prev[48] = "", word[48];
-	const char *p = name;
-	while (*p) {
-		size_t n = strcspn(p, " ");
-		size_t wn = n < sizeof word - 1 ? n : sizeof word - 1;
-		for (size_t i = 0; i < wn; i++)
-			word[i] = (char)(p[i] >= 'A' && p[i] <= 'Z' ? p[i] + 32 : p[i]);
-		word[wn] = '\0';
-		if (wn && !strcmp(word, prev))
-			return true;
-		memcpy(prev, word, wn + 1);
-		p += n;
-		while (*p == ' ')
-			p++;
-	}
-	return false;
-}
-
 /* Byte offset of a stored value in its block's payload (record base + stride + row). */
 static long value_offset(const blt_device_t *dev, const blt_device_value_t *v)
 {
@@ -1287,7 +1266,7 @@ static void test_every_profile_names_and_sources(void **state)
 			if (!a->node && !a->derived && !listed(list, a->key))
 				PROBLEM("%s: %s is not in the entity list (docs/ha-entities.md)",
 				        p->id, a->key);
-			if (stutters(a->name))
+			if (chk_stutters(a->name))
 				PROBLEM("%s: %s: name '%s' repeats a word", p->id, a->key, a->name);
 			if (a->sub && !strncasecmp(a->name, "battery pack", 12))
 				PROBLEM("%s: %s: name '%s' repeats its device's name", p->id,
